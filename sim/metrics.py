@@ -1,0 +1,92 @@
+"""Summaries: means and 95% confidence intervals across replications, and paired differences."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+ID_COLUMNS = ("design", "replication", "year")
+
+HEADLINE: tuple[tuple[str, str, str], ...] = (
+    # (column, label, unit)
+    ("referrals", "Referrals", "count"),
+    ("gp_consultations", "Extra GP consultations (bounce-backs)", "count"),
+    ("triage_contacts", "Triage contacts", "count"),
+    ("physio_contacts", "Physio contacts", "count"),
+    ("first_op_attendances", "Hospital outpatient first attendances", "count"),
+    ("followup_op_attendances", "Hospital outpatient follow-ups", "count"),
+    ("conversion_rate", "Conversion to surgery (listed / surgical first attendances)", "ratio"),
+    ("surgeries_daycase", "Operations, day case", "count"),
+    ("surgeries_inpatient", "Operations, inpatient", "count"),
+    ("joint_replacements_per_1000", "Hip and knee replacements per 1,000 people", "rate"),
+    ("hospital_diversion_pct", "GP hospital referrals kept out of hospital", "pct"),
+    ("never_in_hospital_op_pct", "Referrals never seen in hospital outpatients", "pct"),
+    ("physio_dna_pct", "Physio did-not-attend", "pct"),
+    ("rtt_incomplete_18w_pct", "Incomplete pathways within 18 weeks (month-end mean)", "pct"),
+    ("rtt_wait_p92_weeks", "RTT wait, 92nd percentile of incomplete pathways", "weeks"),
+    ("journey_weeks_mean", "Whole journey, mean (referral to end of care)", "weeks"),
+    ("journey_weeks_p92", "Whole journey, 92nd percentile", "weeks"),
+    ("waiting_list_end", "Waiting list at year end", "count"),
+    ("commissioner_cost_gbp", "Commissioner spend on MSK", "gbp"),
+    ("gp_cost_gbp", "GP consultation cost (outside the MSK budget)", "gbp"),
+    ("prime_surplus_gbp", "Prime contractor surplus (after gain share)", "gbp"),
+)
+
+
+def metric_columns(table: pd.DataFrame) -> list[str]:
+    """Numeric result columns (everything but the identifiers)."""
+    return [c for c in table.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(table[c])]
+
+
+def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """Mean and a t-based confidence interval: (mean, low, high, n)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    n = len(v)
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    mean = float(v.mean())
+    if n < 2:
+        return mean, np.nan, np.nan, n
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * v.std(ddof=1) / np.sqrt(n))
+    return mean, mean - half, mean + half, n
+
+
+def per_replication(table: pd.DataFrame) -> pd.DataFrame:
+    """Whole-horizon values per design × replication: the mean over contract years."""
+    cols = metric_columns(table)
+    out = table.groupby(["design", "replication"], sort=False)[cols].mean().reset_index()
+    out["year"] = "all"
+    return out
+
+
+def summarise(table: pd.DataFrame, baseline: str | None = None, other: str | None = None) -> pd.DataFrame:
+    """Tidy summary: one row per scope × year × metric with mean and 95% interval.
+
+    ``scope`` is a design name, or ``"<other> - <baseline>"`` for the difference paired by
+    replication (and year), which is what common random numbers make precise.
+    """
+    cols = metric_columns(table)
+    years = table.copy()
+    years["year"] = years["year"].astype(str)
+    full = pd.concat([years, per_replication(table)], ignore_index=True)
+    records = []
+    for (design, year), part in full.groupby(["design", "year"], sort=False):
+        for c in cols:
+            records.append(_record(str(design), str(year), c, part[c].to_numpy()))
+    if baseline and other:
+        a = full[full["design"] == baseline].set_index(["replication", "year"])
+        b = full[full["design"] == other].set_index(["replication", "year"])
+        common = a.index.intersection(b.index)
+        diff = b.loc[common, cols] - a.loc[common, cols]
+        scope = f"{other} - {baseline}"
+        for year, part in diff.groupby(level="year", sort=False):
+            for c in cols:
+                records.append(_record(scope, str(year), c, part[c].to_numpy()))
+    return pd.DataFrame.from_records(records)
+
+
+def _record(scope: str, year: str, metric: str, values: np.ndarray) -> dict:
+    mean, low, high, n = interval(values)
+    return {"scope": scope, "year": year, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n}

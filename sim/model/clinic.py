@@ -1,0 +1,198 @@
+"""An appointment-based service: each working day it offers its slots to those waiting.
+
+Booked follow-ups (and rebooked first appointments) that are due come first; then new
+patients, urgent before routine, longest waiting first. A did-not-attend uses the slot;
+the patient is rebooked, or discharged after ``max_dna`` misses in a row.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import TYPE_CHECKING
+
+from sim.model.patient import NORMAL, Patient
+from sim.scenario import NEEDS, Stage
+from sim.streams import CountTable
+
+if TYPE_CHECKING:
+    from sim.model.pathway import Pathway
+
+
+class StageStats:
+    """Counters of one stage for the current contract year."""
+
+    __slots__ = (
+        "arrivals",
+        "dna_first",
+        "dna_followup",
+        "first",
+        "followup",
+        "list_area",
+        "list_exits",
+        "listed",
+        "resolved",
+        "unresolved",
+        "wait_days",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+
+class Clinic:
+    """A service stage: waiting list, booked follow-ups and a daily session.
+
+    Referrals arrive in time order, so each priority's waiting list is a plain FIFO queue
+    (longest waiting first); bookings are kept in buckets by due day and move, in order, to
+    a queue of due appointments on the day they fall due.
+    """
+
+    def __init__(self, name: str, cfg: Stage, capacity: list[float], model: Pathway):
+        self.name = name
+        self.cfg = cfg
+        self.model = model
+        self.capacity = capacity
+        self.urgent: deque[tuple[int, Patient]] = deque()  # (day listed, patient)
+        self.routine: deque[tuple[int, Patient]] = deque()
+        self.bookings: dict[int, list[tuple[bool, Patient]]] = {}  # due day -> (first visit?, patient)
+        self.due: deque[tuple[bool, Patient]] = deque()
+        self.stats = StageStats()
+        self.course = CountTable(cfg.contacts_per_episode, offset=1)
+        self.resolves = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
+        self.listing = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
+        self.triage = cfg.kind == "triage"
+
+    @property
+    def waiting(self) -> int:
+        """Patients on the waiting list for a first appointment."""
+        return len(self.urgent) + len(self.routine)
+
+    # -- entering the stage -------------------------------------------------------------
+
+    def refer(self, p: Patient, day: int) -> None:
+        """Put a patient on the waiting list for a first appointment."""
+        self.stats.arrivals += 1
+        p.dnas = 0
+        (self.urgent if p.urgent else self.routine).append((day, p))
+
+    def book(self, p: Patient, due: int, first: bool = False) -> None:
+        """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""
+        bucket = self.bookings.get(due)
+        if bucket is None:
+            self.bookings[due] = [(first, p)]
+        else:
+            bucket.append((first, p))
+
+    # -- the daily session ---------------------------------------------------------------
+
+    def run(self):
+        """SimPy process: one session per day with the day's slots."""
+        env = self.model.env
+        capacity = self.capacity
+        stats = self.stats
+        while True:
+            day = int(env.now)
+            today = self.bookings.pop(day, None)
+            if today:
+                self.due.extend(today)
+            slots = int(capacity[day]) if day < len(capacity) else 0
+            if slots:
+                self.session(day, slots)
+            stats.list_area += len(self.urgent) + len(self.routine)
+            yield env.timeout(1)
+
+    def session(self, day: int, slots: int) -> None:
+        """Offer ``slots`` appointments: due bookings first, then the waiting list."""
+        cfg, stats, due = self.cfg, self.stats, self.due
+        dna = self.model.streams.dna
+        while slots and due:
+            first, p = due.popleft()
+            slots -= 1
+            if dna() < (cfg.dna_first if first else cfg.dna_followup):
+                self._missed(p, day, first)
+            elif first:
+                self._first(p, day)
+            else:
+                self._followup(p, day)
+        for queue in (self.urgent, self.routine):
+            while slots and queue:
+                entered, p = queue.popleft()
+                slots -= 1
+                stats.list_exits += 1
+                stats.wait_days += day - entered
+                if dna() < cfg.dna_first:
+                    self._missed(p, day, True)
+                else:
+                    self._first(p, day)
+
+    # -- what happens at an appointment ---------------------------------------------------
+
+    def _missed(self, p: Patient, day: int, first: bool) -> None:
+        if first:
+            self.stats.dna_first += 1
+        else:
+            self.stats.dna_followup += 1
+        p.dnas += 1
+        if p.dnas >= self.cfg.max_dna:
+            self.model.discharge(p, day, "dna")
+        else:
+            self.book(p, day + self.cfg.dna_rebook_days, first)
+
+    def _first(self, p: Patient, day: int) -> None:
+        """First attendance: assess, then list, treat or discharge."""
+        self.stats.first += 1
+        p.dnas = 0
+        model = self.model
+        if self.cfg.hospital:
+            p.seen_hospital = True
+        if self.triage:
+            model.triaged(self, p, day)
+            return
+        if p.phase != NORMAL:  # rehabilitation after surgery: always a full course
+            p.ok = True
+            self._start_course(p, day)
+            return
+        decisions = model.streams.decisions
+        resolve = self.resolves[p.need]
+        p.ok = resolve >= 1.0 or (resolve > 0.0 and decisions() < resolve)
+        if self.listing[p.need] and decisions() < self.listing[p.need]:
+            self.stats.listed += 1
+            model.listed(self, p, day)
+            return
+        model.treatment_started(self, p, day)
+        if p.ok or not self.cfg.assessment_only_if_unresolved:
+            self._start_course(p, day)
+        else:
+            self._end(p, day)
+
+    def _start_course(self, p: Patient, day: int) -> None:
+        p.left = self.course(self.model.streams.contacts()) - 1
+        if p.left:
+            self.book(p, day + self.cfg.followup_interval_days)
+        else:
+            self._end(p, day)
+
+    def _followup(self, p: Patient, day: int) -> None:
+        self.stats.followup += 1
+        p.dnas = 0
+        p.left -= 1
+        if p.left > 0:
+            self.book(p, day + self.cfg.followup_interval_days)
+        else:
+            self._end(p, day)
+
+    def _end(self, p: Patient, day: int) -> None:
+        if p.ok:
+            self.stats.resolved += 1
+        else:
+            self.stats.unresolved += 1
+        self.model.episode_ended(self, p, day)
+
+    def patients(self) -> list[Patient]:
+        """Everyone waiting or booked here (for conservation checks)."""
+        booked = [p for bucket in self.bookings.values() for _, p in bucket]
+        return [p for _, p in self.urgent] + [p for _, p in self.routine] + [p for _, p in self.due] + booked

@@ -1,0 +1,340 @@
+"""One design of the pathway as a SimPy model: referrals in, routing between services, out.
+
+The two designs share every service and differ by mechanism:
+
+* **fragmented** (``entry = "gp"``, ``unresolved = "gp"``): the GP refers to one provider;
+  a provider that cannot help discharges the patient back to the GP, who, after a wait and a
+  consultation, refers again. Each referral to a consultant-led service starts a new RTT clock.
+* **prime** (``entry = "triage"``, ``unresolved = "onward"``): every referral is triaged at a
+  single point of access and routed; a service that cannot help refers onward inside the
+  system. One clock runs from triage to the treatment that meets the patient's need.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.model.capacity import daily_capacity
+from sim.model.clinic import Clinic
+from sim.model.patient import NORMAL, POSTOP, REHAB, Patient
+from sim.model.recorder import JourneyStats, Recorder
+from sim.model.theatre import Theatre
+from sim.scenario import ADVICE, NEEDS, Scenario, onward_row
+from sim.streams import Choice, CountTable, Streams
+
+Transfer = Callable[[Any, int], None]
+
+
+class Pathway:
+    """The model of one design in one replication.
+
+    Parameters
+    ----------
+    scenario
+        A validated scenario.
+    design
+        The name of one of ``scenario.designs``.
+    replication
+        Selects the random streams; the same number gives the same patients in every design.
+    """
+
+    def __init__(self, scenario: Scenario, design: str, replication: int = 0):
+        self.scenario = scenario
+        self.design_name = design
+        self.design = d = scenario.designs[design]
+        self.replication = replication
+        run = scenario.run
+        self.first_day = run.start_date - timedelta(days=run.warmup_days)
+        self.warmup = run.warmup_days
+        self.days = run.warmup_days + _horizon_days(scenario)
+        self.env = simpy.Environment()
+        self.streams = Streams(run.seed, replication)
+        self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
+        self.clocks: dict[int, float] = {}
+
+        self.stages: dict[str, Clinic] = {}
+        for name, cfg in scenario.design_stages(design).items():
+            cap = daily_capacity(
+                cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days, whole=True
+            )
+            self.stages[name] = Clinic(name, cfg, cap, self)
+        s = scenario.surgery
+        cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days, whole=False)
+        self.theatre = Theatre(s, cap, self)
+
+        gp = scenario.gp
+        self.gp_first = {n: Choice(gp.referral[n]) for n in NEEDS}
+        self.gp_again = {n: Choice(gp.rereferral[n]) for n in NEEDS}
+        self.gp_wait = CountTable(gp.wait_days, offset=1)
+        self.hospital_stages = frozenset(n for n, st in scenario.stages.items() if st.hospital)
+        self.routing = {n: Choice(d.routing[n]) for n in NEEDS} if d.routing else {}
+        self.onward = (
+            {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
+        )
+        self.entry = None if d.entry == "gp" else self.stages[d.entry]
+        conds = list(scenario.demand.conditions.values())
+        self.joint_share = [c.joint_replacement_share for c in conds]
+        self.postop_followups = CountTable(s.postop_followups)
+
+        self.gp_consultations = 0
+        self.bounce_backs = 0
+        self.advice_given = 0
+        self.onward_referrals = 0
+        self.created = 0
+        self.discharged = 0
+        self.journeys = JourneyStats()
+        self.recorder = Recorder(self)
+
+        self.env.process(self._transfers())
+        self.env.process(self._referrals())
+        for clinic in self.stages.values():
+            self.env.process(clinic.run())
+        self.env.process(self.theatre.run())
+        self.env.process(self.recorder.run())
+
+    # -- running ---------------------------------------------------------------------
+
+    def run(self) -> list[dict[str, float]]:
+        """Simulate warm-up and horizon; return one row of results per contract year."""
+        self.env.run(until=self.days)
+        self.recorder.finish(self.days)
+        return self.recorder.rows
+
+    def _transfers(self):
+        """SimPy process: carry out each day's scheduled transfers before the clinics run."""
+        env, calendar = self.env, self.calendar
+        while True:
+            day = int(env.now)
+            for fn, arg in calendar.pop(day, ()):
+                fn(arg, day)
+            yield env.timeout(1)
+
+    def later(self, day: int, fn: Transfer, arg: Any) -> None:
+        """Schedule ``fn(arg, day)`` at the start of a later day."""
+        self.calendar[day].append((fn, arg))
+
+    def _referrals(self):
+        """SimPy process: the day's new GP referrals, drawn from the arrival streams."""
+        env = self.env
+        arrivals = draw_referrals(self.scenario, self.streams, self.first_day, self.days)
+        first_gp = self.gp_first
+        hospital = self.hospital_stages
+        for day, batch in enumerate(arrivals):
+            if day != int(env.now):
+                yield env.timeout(day - env.now)
+            for condition, need, urgent, u_gp, u_triage in batch:
+                self.created += 1
+                p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage)
+                dest = first_gp[need](u_gp)
+                p.gp_hospital = dest in hospital
+                if self.entry is None:
+                    self.refer(p, dest, day)
+                else:
+                    self.refer(p, self.entry.name, day)
+
+    # -- routing ---------------------------------------------------------------------
+
+    def refer(self, p: Patient, dest: str, day: int) -> None:
+        """Send a patient to a service (or to advice), starting an RTT clock where one starts."""
+        if dest == ADVICE:
+            self._advice(p, day)
+            return
+        clinic = self.stages[dest]
+        starts = self.design.clock == "referral" or clinic is self.entry
+        if starts and p.clock < 0 and p.phase == NORMAL and clinic.cfg.consultant_led:
+            self.start_clock(p, day)
+        clinic.refer(p, day)
+
+    def _refer_later(self, p: Patient, dest: str, day: int, delay: int) -> None:
+        if delay <= 0:
+            self.refer(p, dest, day)
+        else:
+            self.later(day + delay, lambda q, d: self.refer(q, dest, d), p)
+
+    def _advice(self, p: Patient, day: int) -> None:
+        self.advice_given += 1
+        if p.need == "self_management":
+            p.ok = True
+            self.discharge(p, day, "resolved")
+        else:  # advice did not help: the patient comes back to the single point of access
+            self.later(day + self.design.advice_return_days, self._return_to_entry, p)
+
+    def _return_to_entry(self, p: Patient, day: int) -> None:
+        p.referrals += 1
+        if p.referrals > self.design.max_onward:
+            self.discharge(p, day, "unresolved")
+        elif self.entry is not None:
+            self.refer(p, self.entry.name, day)
+        else:
+            self._gp_consultation(p, day)
+
+    def triaged(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """A triage decision: where the single point of access sends the patient."""
+        u = p.u_triage if p.triaged == 0 else self.streams.decisions()
+        p.triaged += 1
+        dest = self.routing[p.need](u)
+        self._refer_later(p, dest, day, 1 if dest != ADVICE else 0)
+
+    def treatment_started(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """First attendance that did not list for surgery: does it stop the RTT clock?"""
+        if p.clock < 0:
+            return
+        if self.design.clock == "referral":
+            if clinic.cfg.consultant_led:
+                self.stop_clock(p, day)
+        elif p.ok:
+            self.stop_clock(p, day)
+
+    def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
+        u = self.streams.surgery
+        p.origin = clinic.name
+        p.ok = True
+        p.joint = p.need == "surgical" and u() < self.joint_share[p.condition]
+        p.daycase = (not p.joint) and u() < self.scenario.surgery.daycase_share
+        self.theatre.add(p, day)
+
+    def operated(self, p: Patient, day: int) -> None:
+        self.stop_clock(p, day)
+        p.phase = POSTOP
+        p.left = self.postop_followups(self.streams.surgery())
+        if p.left:
+            self.stages[p.origin].book(p, day + self.scenario.surgery.postop_followup_days)
+        else:
+            self._after_postop(p, day)
+
+    def _after_postop(self, p: Patient, day: int) -> None:
+        s = self.scenario.surgery
+        share = s.rehab_share_joint if p.joint else s.rehab_share_other
+        if self.streams.surgery() < share:
+            p.phase = REHAB
+            self.later(day + 1, lambda q, d: self.stages[s.rehab_stage].refer(q, d), p)
+        else:
+            self.discharge(p, day, "resolved")
+
+    def bed_freed(self, _: Any, day: int) -> None:
+        self.theatre.beds_free += 1
+
+    def episode_ended(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """A course of care at a service is over: discharge, or look for the right service."""
+        if p.phase == POSTOP:
+            self._after_postop(p, day)
+        elif p.phase == REHAB or p.ok:
+            self.discharge(p, day, "resolved")
+        else:
+            self._unresolved(clinic, p, day)
+
+    def _unresolved(self, clinic: Clinic, p: Patient, day: int) -> None:
+        p.referrals += 1
+        if self.design.unresolved == "gp":
+            if self.design.clock == "referral":
+                self.stop_clock(p, day)
+            if p.referrals >= self.scenario.gp.max_referrals:
+                self.discharge(p, day, "unresolved")
+                return
+            self.bounce_backs += 1
+            self.later(day + self.gp_wait(self.streams.gp()), self._gp_consultation, p)
+        else:
+            if p.referrals > self.design.max_onward:
+                self.discharge(p, day, "unresolved")
+                return
+            self.onward_referrals += 1
+            dest = self.onward[clinic.name, p.need](self.streams.decisions())
+            self._refer_later(p, dest, day, self.design.onward_delay_days)
+
+    def _gp_consultation(self, p: Patient, day: int) -> None:
+        self.gp_consultations += 1
+        self.refer(p, self.gp_again[p.need](self.streams.gp()), day)
+
+    # -- RTT clocks and leaving ------------------------------------------------------
+
+    def start_clock(self, p: Patient, day: int) -> None:
+        p.clock = day
+        self.clocks[p.pid] = day
+
+    def stop_clock(self, p: Patient, day: int) -> None:
+        if p.clock >= 0:
+            self.recorder.clock_stopped(day - p.clock)
+            p.clock = -1.0
+            del self.clocks[p.pid]
+
+    def discharge(self, p: Patient, day: int, outcome: str) -> None:
+        """The journey ends: record it once."""
+        self.stop_clock(p, day)
+        self.discharged += 1
+        self.journeys.add(p, day, outcome)
+
+    # -- inspection ------------------------------------------------------------------
+
+    def census(self) -> list[Patient]:
+        """Every patient still in the system, wherever they are."""
+        out: list[Patient] = []
+        for clinic in self.stages.values():
+            out += clinic.patients()
+        out += self.theatre.patients()
+        for entries in self.calendar.values():
+            out += [arg for _, arg in entries if isinstance(arg, Patient)]
+        return out
+
+    def waiting_list(self) -> int:
+        """Patients waiting for a first appointment anywhere, plus the surgical list."""
+        return sum(c.waiting for c in self.stages.values()) + len(self.theatre.waiting)
+
+
+def _horizon_days(scenario: Scenario) -> int:
+    start = scenario.run.start_date
+    end = start.replace(year=start.year + scenario.run.years)
+    return (end - start).days
+
+
+def draw_referrals(scenario: Scenario, streams: Streams, first_day, days: int) -> list[list[tuple]]:
+    """All referrals of a run, day by day, as (condition, need, urgent, u_gp, u_triage).
+
+    Drawn in whole-run blocks from the ``arrivals`` and ``patients`` streams only, so every
+    design of a replication sees exactly the same people on the same days.
+    """
+    dem = scenario.demand
+    season = np.asarray(dem.seasonality, dtype=float)
+    season = season / season.mean()
+    start = scenario.run.start_date
+    offsets = np.arange(days) - (start - first_day).days
+    dates = [first_day + timedelta(days=int(i)) for i in range(days)]
+    month = np.array([d.month - 1 for d in dates])
+    working = np.array([d.weekday() < dem.referral_working_days for d in dates])
+    per_day = dem.referrals_per_year / (365.25 * dem.referral_working_days / 7.0)
+    lam = per_day * season[month] * (1.0 + dem.growth) ** (offsets / 365.25) * working
+    counts = streams.rng["arrivals"].poisson(lam)
+    n = int(counts.sum())
+    rng = streams.rng["patients"]
+    u = rng.random((n, 5))
+    conds = list(dem.conditions.values())
+    cond_cum = np.cumsum([c.share for c in conds])
+    cond_cum[-1] = 1.0
+    cond = np.searchsorted(cond_cum, u[:, 0], side="right")
+    need_idx = np.empty(n, dtype=int)
+    for i, c in enumerate(conds):
+        mask = cond == i
+        cum = np.cumsum([c.need.get(k, 0.0) for k in NEEDS])
+        cum[-1] = 1.0
+        need_idx[mask] = np.searchsorted(cum, u[mask, 1], side="right")
+    urgent = u[:, 2] < dem.urgent_share
+    rows = list(
+        zip(cond.tolist(), [NEEDS[i] for i in need_idx], urgent.tolist(), u[:, 3].tolist(), u[:, 4].tolist(), strict=True)
+    )
+    out: list[list[tuple]] = []
+    pos = 0
+    for c in counts.tolist():
+        out.append(rows[pos : pos + c])
+        pos += c
+    return out
+
+
+def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[dict[str, float]]:
+    """Run one design for one replication; one row of results per contract year."""
+    return Pathway(scenario, design, replication).run()

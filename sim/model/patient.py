@@ -1,0 +1,70 @@
+"""The patient: who they are, what they really need, and where their journey stands."""
+
+from __future__ import annotations
+
+NORMAL, POSTOP, REHAB = 0, 1, 2
+"""Phases of a journey: looking for the right treatment, after surgery, in rehabilitation."""
+
+
+class Patient:
+    """One person referred with an MSK problem.
+
+    ``need`` is the latent clinical need (one of :data:`sim.scenario.NEEDS`); services see
+    it only through their decisions. ``clock`` is the start day of a running RTT clock, or
+    ``-1.0`` when none runs.
+    """
+
+    __slots__ = (
+        "clock",
+        "condition",
+        "daycase",
+        "dnas",
+        "gp_hospital",
+        "joint",
+        "left",
+        "need",
+        "ok",
+        "origin",
+        "phase",
+        "pid",
+        "referrals",
+        "referred",
+        "seen_hospital",
+        "triaged",
+        "u_gp",
+        "u_triage",
+        "urgent",
+    )
+
+    def __init__(
+        self,
+        pid: int,
+        condition: int,
+        need: str,
+        urgent: bool,
+        referred: int,
+        u_gp: float,
+        u_triage: float,
+    ):
+        self.pid = pid
+        self.condition = condition
+        self.need = need
+        self.urgent = urgent
+        self.referred = referred
+        self.u_gp = u_gp
+        self.u_triage = u_triage
+        self.gp_hospital = False
+        self.clock = -1.0
+        self.seen_hospital = False
+        self.referrals = 0
+        self.triaged = 0
+        self.phase = NORMAL
+        self.left = 0
+        self.dnas = 0
+        self.ok = False
+        self.origin = ""
+        self.joint = False
+        self.daycase = True
+
+    def __repr__(self) -> str:
+        return f"Patient({self.pid}, {self.need}, referred day {self.referred})"

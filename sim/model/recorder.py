@@ -1,0 +1,225 @@
+"""What a run records: counters per contract year, month-end RTT snapshots, finished journeys.
+
+Nothing is kept per patient beyond the year in which their journey ends: a year's counters
+become one row and are reset, so memory follows what is in the system, not what has passed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.model.patient import Patient
+
+if TYPE_CHECKING:
+    from sim.model.pathway import Pathway
+
+WEEK = 7.0
+RTT_STANDARD_WEEKS = 18
+LONG_WAIT_WEEKS = 52
+
+
+class JourneyStats:
+    """Journeys (first referral to end of the episode of care) that ended this year."""
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.days: list[int] = []
+        self.outcomes = {"resolved": 0, "unresolved": 0, "dna": 0}
+        self.hospital_bound = 0
+        self.hospital_bound_diverted = 0
+        self.never_hospital = 0
+        self.rereferrals = 0
+
+    def add(self, p: Patient, day: int, outcome: str) -> None:
+        self.days.append(day - p.referred)
+        self.outcomes[outcome] += 1
+        self.rereferrals += p.referrals
+        if not p.seen_hospital:
+            self.never_hospital += 1
+        if p.gp_hospital:
+            self.hospital_bound += 1
+            if not p.seen_hospital:
+                self.hospital_bound_diverted += 1
+
+
+class Recorder:
+    """Takes month-end snapshots and closes each contract year into a row."""
+
+    def __init__(self, model: Pathway):
+        self.model = model
+        self.rows: list[dict[str, float]] = []
+        self.year = 0  # 0 is the warm-up, discarded
+        first = model.first_day
+        start = model.scenario.run.start_date
+        years = model.scenario.run.years
+        self.year_starts = [(_add_years(start, k) - first).days for k in range(years + 1)]
+        self.month_ends = [(_d - first).days for _d in _month_starts(start, _add_years(start, years))]
+        self._snapshots: list[tuple[float, float, float, int, int]] = []
+        self._stops: list[float] = []
+        self._created_at_year_start = 0
+        self._base = {"gp_consultations": 0, "bounce_backs": 0, "advice_given": 0, "onward_referrals": 0}
+
+    def run(self):
+        """SimPy process: wake at each month end and year end inside the run."""
+        env = self.model.env
+        events = sorted({*self.month_ends, *self.year_starts})
+        for t in events:
+            if t >= self.model.days:
+                break
+            if t > env.now:
+                yield env.timeout(t - env.now)
+            self._boundary(t)
+
+    def finish(self, day: int) -> None:
+        """Close the boundary at the very end of the run (SimPy stops before it)."""
+        if day in self.month_ends or day in self.year_starts:
+            self._boundary(day)
+
+    def _boundary(self, t: int) -> None:
+        if t in self.month_ends and self.year > 0:
+            self._snapshot(t)
+        if t in self.year_starts:
+            if self.year > 0:
+                self.rows.append(self._close_year())
+            self._reset()
+            self.year += 1
+
+    def clock_stopped(self, weeks_days: float) -> None:
+        if self.year > 0:
+            self._stops.append(weeks_days)
+
+    def _snapshot(self, day: int) -> None:
+        clocks = self.model.clocks
+        if clocks:
+            ages = (day - np.fromiter(clocks.values(), dtype=float, count=len(clocks))) / WEEK
+            within = float((ages < RTT_STANDARD_WEEKS).mean() * 100.0)
+            p92 = float(np.quantile(ages, 0.92))
+            median = float(np.median(ages))
+            over52 = int((ages >= LONG_WAIT_WEEKS).sum())
+        else:
+            within, p92, median, over52 = 100.0, 0.0, 0.0, 0
+        self._snapshots.append((within, p92, median, len(clocks), over52))
+
+    def _reset(self) -> None:
+        m = self.model
+        for c in m.stages.values():
+            c.stats.reset()
+        m.theatre.stats.reset()
+        m.journeys.reset()
+        self._snapshots = []
+        self._stops = []
+        self._created_at_year_start = m.created
+        self._base = {k: getattr(m, k) for k in self._base}
+
+    def _close_year(self) -> dict[str, float]:
+        m = self.model
+        days = self.year_starts[self.year] - self.year_starts[self.year - 1]
+        row: dict[str, float] = {
+            "design": m.design_name,
+            "replication": m.replication,
+            "year": self.year,
+            "referrals": m.created - self._created_at_year_start,
+        }
+        for k, base in self._base.items():
+            row[k] = getattr(m, k) - base
+        first_op = followup_op = surgical_first = listed = triage = appointments = 0
+        for name, c in m.stages.items():
+            st = c.stats
+            row[f"{name}_arrivals"] = st.arrivals
+            row[f"{name}_first"] = st.first
+            row[f"{name}_followup"] = st.followup
+            row[f"{name}_dna"] = st.dna_first + st.dna_followup
+            row[f"{name}_listed"] = st.listed
+            row[f"{name}_waiting_end"] = c.waiting
+            row[f"{name}_list_mean"] = st.list_area / days
+            row[f"{name}_list_exits"] = st.list_exits
+            row[f"{name}_wait_mean_days"] = st.wait_days / st.list_exits if st.list_exits else 0.0
+            appointments += st.first + st.followup + st.dna_first + st.dna_followup
+            if c.cfg.hospital:
+                first_op += st.first
+                followup_op += st.followup
+            if c.cfg.list_for_surgery and any(c.cfg.list_for_surgery.values()):
+                surgical_first += st.first
+                listed += st.listed
+            if c.triage:
+                triage += st.first
+        physio = m.stages.get("physio")
+        ps = physio.stats if physio else None
+        th = m.theatre.stats
+        operations = th.joint + th.other_daycase + th.other_inpatient
+        row.update(
+            triage_contacts=triage,
+            physio_contacts=(ps.first + ps.followup) if ps else 0,
+            physio_dna_pct=_pct(ps.dna_first + ps.dna_followup, ps.first + ps.followup + ps.dna_first + ps.dna_followup)
+            if ps
+            else 0.0,
+            first_op_attendances=first_op,
+            followup_op_attendances=followup_op,
+            followups_per_first_op=followup_op / first_op if first_op else 0.0,
+            listed_for_surgery=listed,
+            conversion_rate=listed / surgical_first if surgical_first else 0.0,
+            surgeries_daycase=th.other_daycase,
+            surgeries_inpatient=th.joint + th.other_inpatient,
+            joint_replacements=th.joint,
+            joint_replacements_per_1000=th.joint * 1000.0 / m.scenario.population,
+            bed_days=th.bed_days,
+            theatre_waiting_end=len(m.theatre.waiting),
+            theatre_list_mean=th.list_area / days,
+            theatre_list_exits=th.list_exits,
+            theatre_wait_mean_days=th.wait_days / th.list_exits if th.list_exits else 0.0,
+            appointments=appointments + operations,
+        )
+        j = m.journeys
+        ended = len(j.days)
+        weeks = np.asarray(j.days, dtype=float) / WEEK
+        row.update(
+            journeys_ended=ended,
+            journeys_resolved_pct=_pct(j.outcomes["resolved"], ended),
+            journeys_unresolved=j.outcomes["unresolved"],
+            journeys_dna_discharged=j.outcomes["dna"],
+            journey_weeks_mean=float(weeks.mean()) if ended else 0.0,
+            journey_weeks_p92=float(np.quantile(weeks, 0.92)) if ended else 0.0,
+            rereferrals_per_journey=j.rereferrals / ended if ended else 0.0,
+            hospital_diversion_pct=_pct(j.hospital_bound_diverted, j.hospital_bound),
+            never_in_hospital_op_pct=_pct(j.never_hospital, ended),
+        )
+        snaps = np.asarray(self._snapshots, dtype=float).reshape(-1, 5)
+        stops = np.asarray(self._stops, dtype=float) / WEEK
+        row.update(
+            rtt_incomplete_18w_pct=float(snaps[:, 0].mean()) if len(snaps) else 100.0,
+            rtt_wait_p92_weeks=float(snaps[:, 1].mean()) if len(snaps) else 0.0,
+            rtt_wait_median_weeks=float(snaps[:, 2].mean()) if len(snaps) else 0.0,
+            rtt_incomplete_mean=float(snaps[:, 3].mean()) if len(snaps) else 0.0,
+            rtt_incomplete_52w_mean=float(snaps[:, 4].mean()) if len(snaps) else 0.0,
+            rtt_completed=len(stops),
+            rtt_completed_weeks_mean=float(stops.mean()) if len(stops) else 0.0,
+            waiting_list_end=m.waiting_list(),
+            in_system_end=m.created - m.discharged,
+        )
+        return row
+
+
+def _pct(a: float, b: float) -> float:
+    return 100.0 * a / b if b else 0.0
+
+
+def _add_years(d: date, k: int) -> date:
+    try:
+        return d.replace(year=d.year + k)
+    except ValueError:  # 29 February
+        return d.replace(year=d.year + k, day=28)
+
+
+def _month_starts(start: date, end: date) -> list[date]:
+    """First days of months after ``start`` up to ``end``: each marks the previous month's end."""
+    out = []
+    d = (start.replace(day=1) + timedelta(days=32)).replace(day=1)
+    while d <= end:
+        out.append(d)
+        d = (d + timedelta(days=32)).replace(day=1)
+    return out

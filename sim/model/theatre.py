@@ -1,0 +1,107 @@
+"""Theatre lists and beds: the surgical waiting list, operated in turn as time and beds allow."""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+from typing import TYPE_CHECKING
+
+from sim.model.patient import Patient
+from sim.scenario import Surgery
+from sim.streams import CountTable
+
+if TYPE_CHECKING:
+    from sim.model.pathway import Pathway
+
+
+class TheatreStats:
+    """Counters of the theatre for the current contract year."""
+
+    __slots__ = (
+        "bed_days",
+        "joint",
+        "list_area",
+        "list_exits",
+        "listed",
+        "no_bed",
+        "other_daycase",
+        "other_inpatient",
+        "wait_days",
+    )
+
+    def __init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        for name in self.__slots__:
+            setattr(self, name, 0)
+
+
+class Theatre:
+    """Operates listed patients, urgent first then longest waiting, each day's list time allowing.
+
+    Capacity is in day-case slots; a joint replacement takes ``joint_replacement_slots`` and
+    another inpatient operation ``inpatient_slots``. An inpatient needs a free bed for the
+    length of stay; when none is free the day's list stops there.
+    """
+
+    def __init__(self, cfg: Surgery, capacity: list[float], model: Pathway):
+        self.cfg = cfg
+        self.capacity = capacity
+        self.model = model
+        self.waiting: list[tuple[int, int, int, Patient]] = []
+        self.beds_free = cfg.beds
+        self.stats = TheatreStats()
+        self.los_joint = CountTable(cfg.los_joint_days, offset=1)
+        self.los_other = CountTable(cfg.los_other_days, offset=1)
+        self._seq = 0
+
+    def add(self, p: Patient, day: int) -> None:
+        """Put a listed patient on the surgical waiting list."""
+        self._seq += 1
+        self.stats.listed += 1
+        heappush(self.waiting, (0 if p.urgent else 1, day, self._seq, p))
+
+    def run(self):
+        """SimPy process: one theatre day at a time."""
+        env = self.model.env
+        while True:
+            day = int(env.now)
+            units = self.capacity[day] if day < len(self.capacity) else 0.0
+            if units > 0 and self.waiting:
+                self.operate(day, units)
+            self.stats.list_area += len(self.waiting)
+            yield env.timeout(1)
+
+    def operate(self, day: int, units: float) -> None:
+        cfg, stats, waiting = self.cfg, self.stats, self.waiting
+        model = self.model
+        u = model.streams.surgery
+        while waiting:
+            p = waiting[0][3]
+            need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
+            if need > units + 1e-9:
+                break
+            inpatient = p.joint or not p.daycase
+            if inpatient and self.beds_free <= 0:
+                stats.no_bed += 1
+                break
+            _, entered, _, _ = heappop(waiting)
+            units -= need
+            stats.list_exits += 1
+            stats.wait_days += day - entered
+            if inpatient:
+                los = (self.los_joint if p.joint else self.los_other)(u())
+                self.beds_free -= 1
+                stats.bed_days += los
+                model.later(day + los, model.bed_freed, None)
+            if p.joint:
+                stats.joint += 1
+            elif p.daycase:
+                stats.other_daycase += 1
+            else:
+                stats.other_inpatient += 1
+            model.operated(p, day)
+
+    def patients(self) -> list[Patient]:
+        """Everyone on the surgical waiting list."""
+        return [e[3] for e in self.waiting]

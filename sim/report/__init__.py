@@ -1,0 +1,1 @@
+"""Presenting results: the terminal tables (and, later, files for people to read)."""

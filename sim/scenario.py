@@ -1,0 +1,526 @@
+"""Scenario files: schema, loading, ``extends`` and ``--set`` overrides.
+
+A scenario is TOML, read with the standard library and validated once, centrally, into
+frozen pydantic objects before any model is built. Every problem is reported as a
+:class:`ScenarioError` naming the file, the key path and what is wrong.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import math
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+NEEDS: tuple[str, ...] = ("self_management", "physio", "specialist", "surgical")
+"""Latent clinical need, the hidden truth that routing decisions try to match."""
+
+ADVICE = "advice"
+"""Pseudo-destination: advice and supported self-management, no appointment needed."""
+
+Need = Literal["self_management", "physio", "specialist", "surgical"]
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNegative = Annotated[float, Field(ge=0.0)]
+ROW_TOLERANCE = 1e-6
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be used, with where and why."""
+
+    def __init__(self, source: str, key: str, problem: str):
+        self.source, self.key, self.problem = source, key, problem
+        where = f"{source}: {key}" if key else source
+        super().__init__(f"{where}: {problem}")
+
+
+class Strict(BaseModel):
+    """Base for scenario sections: unknown keys are errors, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_row(row: dict[str, float], what: str) -> dict[str, float]:
+    total = sum(row.values())
+    if abs(total - 1.0) > ROW_TOLERANCE:
+        raise ValueError(f"{what} must sum to 1, got {total:.6g}")
+    return row
+
+
+class RunSettings(Strict):
+    """How long, how often and from which seed."""
+
+    years: int = Field(5, ge=1, le=50)
+    warmup_days: int = Field(365, ge=0)
+    start_date: date = date(2014, 4, 1)
+    seed: int = Field(20140401, ge=0)
+    replications: int = Field(10, ge=1)
+
+
+class Condition(Strict):
+    """A condition group: its share of referrals and its mix of latent need."""
+
+    share: Probability
+    need: dict[Need, Probability]
+    joint_replacement_share: Probability = 0.0
+
+    @field_validator("need")
+    @classmethod
+    def _need_sums_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_row(v, "need mix")
+
+
+class Demand(Strict):
+    """Referrals: volume, growth, seasonality, priority and case mix."""
+
+    referrals_per_year: NonNegative
+    growth: float = Field(0.0, ge=-0.5, le=1.0)
+    seasonality: list[Annotated[float, Field(gt=0.0)]] = Field(default_factory=lambda: [1.0] * 12, min_length=12, max_length=12)
+    urgent_share: Probability = 0.0
+    referral_working_days: int = Field(5, ge=1, le=7)
+    conditions: dict[str, Condition] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shares_sum_to_one(self) -> Demand:
+        _check_row({k: c.share for k, c in self.conditions.items()}, "condition shares")
+        return self
+
+
+class CapacityChange(Strict):
+    """A new weekly capacity from a date onward."""
+
+    from_date: date
+    slots_per_week: NonNegative
+
+
+class Stage(Strict):
+    """An appointment-based service: a waiting list offered a number of slots each working day."""
+
+    kind: Literal["triage", "therapy", "clinic"] = "clinic"
+    provider: str
+    consultant_led: bool = False
+    hospital: bool = False
+    slots_per_week: NonNegative
+    working_days: int = Field(5, ge=1, le=7)
+    capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    dna_first: Probability = 0.0
+    dna_followup: Probability = 0.0
+    max_dna: int = Field(2, ge=1, le=10)
+    dna_rebook_days: int = Field(7, ge=1)
+    contacts_per_episode: float = Field(1.0, ge=1.0, le=50.0)
+    followup_interval_days: int = Field(14, ge=1)
+    resolves: dict[Need, Probability] = Field(default_factory=dict)
+    assessment_only_if_unresolved: bool = True
+    list_for_surgery: dict[Need, Probability] = Field(default_factory=dict)
+    tariff_first: NonNegative = 0.0
+    tariff_followup: NonNegative = 0.0
+    diagnostics_per_first: NonNegative = 0.0
+
+    @property
+    def surgical(self) -> bool:
+        """Whether this clinic can list patients for surgery."""
+        return any(p > 0 for p in self.list_for_surgery.values())
+
+
+class Surgery(Strict):
+    """Theatre lists and beds, shared by the surgical clinics of a design."""
+
+    provider: str
+    slots_per_week: NonNegative
+    working_days: int = Field(5, ge=1, le=7)
+    capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    joint_replacement_slots: float = Field(2.5, gt=0.0)
+    inpatient_slots: float = Field(1.5, gt=0.0)
+    daycase_share: Probability = 0.8
+    beds: int = Field(ge=0)
+    los_joint_days: float = Field(5.5, ge=1.0)
+    los_other_days: float = Field(2.0, ge=1.0)
+    postop_followups: float = Field(1.0, ge=0.0)
+    postop_followup_days: int = Field(42, ge=1)
+    rehab_stage: str = "physio"
+    rehab_share_joint: Probability = 0.9
+    rehab_share_other: Probability = 0.3
+    tariff_joint_replacement: NonNegative = 0.0
+    tariff_other_daycase: NonNegative = 0.0
+    tariff_other_inpatient: NonNegative = 0.0
+
+
+class GP(Strict):
+    """General practice: the referral decision and, in the fragmented design, the loop back."""
+
+    referral: dict[Need, dict[str, Probability]]
+    rereferral: dict[Need, dict[str, Probability]]
+    wait_days: float = Field(14.0, ge=1.0)
+    max_referrals: int = Field(5, ge=1, le=20)
+    consultation_cost: NonNegative = 45.0
+
+    @field_validator("referral", "rereferral")
+    @classmethod
+    def _rows(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        return {need: _check_row(row, f"row '{need}'") for need, row in v.items()}
+
+
+class Design(Strict):
+    """One way of organising the pathway."""
+
+    services: list[str] = Field(min_length=1)
+    entry: str = "gp"
+    unresolved: Literal["gp", "onward"] = "gp"
+    clock: Literal["referral", "pathway"] = "referral"
+    payment: Literal["activity", "prime_contract"] = "activity"
+    routing: dict[Need, dict[str, Probability]] = Field(default_factory=dict)
+    onward: dict[Need, dict[str, Probability]] = Field(default_factory=dict)
+    onward_delay_days: int = Field(2, ge=0)
+    advice_return_days: int = Field(56, ge=1)
+    max_onward: int = Field(4, ge=1, le=20)
+    stage_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("routing", "onward")
+    @classmethod
+    def _rows(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        return {need: _check_row(row, f"row '{need}'") for need, row in v.items()}
+
+
+class Provider(Strict):
+    """How a provider is paid: by the commissioner (fragmented) and by a prime contractor."""
+
+    payment: Literal["tariff", "block"] = "tariff"
+    block_gbp: NonNegative = 0.0
+    prime_cost_share: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
+
+
+class PrimeContract(Strict):
+    """A capitated prime contract (Bedfordshire terms by default)."""
+
+    year1_value_gbp: NonNegative
+    escalator: float = Field(0.013, ge=-0.2, le=0.5)
+    upfront_share: Probability = 0.95
+    management_share: Probability = 0.025
+    quality_share: Probability = 0.025
+    retained_surplus_share: Probability = 0.05
+    commissioner_surplus_split: Probability = 0.5
+    overheads_gbp: NonNegative = 0.0
+    mobilisation_gbp: NonNegative = 0.0
+    vat_rate: Probability = 0.0
+    vat_cost_share: Probability = 0.0
+    quality_rtt_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 92.0
+    quality_diversion_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 40.0
+    quality_followup_ratio_max: NonNegative = 2.0
+
+    @model_validator(mode="after")
+    def _shares(self) -> PrimeContract:
+        total = self.upfront_share + self.management_share + self.quality_share
+        if total > 1.0 + ROW_TOLERANCE:
+            raise ValueError(f"upfront + management + quality shares exceed 1 ({total:.4g})")
+        return self
+
+
+class Finance(Strict):
+    """Who is paid what."""
+
+    providers: dict[str, Provider]
+    prime_contract: PrimeContract | None = None
+
+
+class Scenario(Strict):
+    """A whole scenario: population, demand, services, designs, money and run settings."""
+
+    name: str
+    description: str = ""
+    population: int = Field(ge=1)
+    run: RunSettings = Field(default_factory=RunSettings)
+    demand: Demand
+    stages: dict[str, Stage] = Field(min_length=1)
+    surgery: Surgery
+    gp: GP
+    designs: dict[str, Design] = Field(min_length=1)
+    finance: Finance
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        _cross_check(self)
+        return self
+
+    def design_stages(self, design: str) -> dict[str, Stage]:
+        """The stages a design commissions, with its overrides applied."""
+        d = self.designs[design]
+        out = {}
+        for name in d.services:
+            base = self.stages[name]
+            extra = d.stage_overrides.get(name)
+            out[name] = base.model_copy(update=extra) if extra else base
+        return out
+
+
+class _KeyError(ValueError):
+    def __init__(self, key: str, problem: str):
+        super().__init__(problem)
+        self.key = key
+
+
+def _cross_check(s: Scenario) -> None:
+    """Checks that need more than one section: routes, providers, rows per need."""
+    stage_names = set(s.stages)
+    for which, matrix in (("gp.referral", s.gp.referral), ("gp.rereferral", s.gp.rereferral)):
+        _check_matrix(which, matrix, stage_names, allow_advice=False)
+    for name, st in s.stages.items():
+        if st.provider not in s.finance.providers:
+            raise _KeyError(f"stages.{name}.provider", f"provider '{st.provider}' is not in finance.providers")
+    if s.surgery.provider not in s.finance.providers:
+        raise _KeyError("surgery.provider", f"provider '{s.surgery.provider}' is not in finance.providers")
+    if s.surgery.rehab_stage not in stage_names:
+        raise _KeyError("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' does not exist")
+    for dname, d in s.designs.items():
+        base = f"designs.{dname}"
+        for i, svc in enumerate(d.services):
+            if svc not in stage_names:
+                raise _KeyError(f"{base}.services[{i}]", _unknown(svc, stage_names, "stage"))
+        services = set(d.services)
+        if d.entry == "gp":
+            _check_matrix("gp.referral", s.gp.referral, services, allow_advice=False, design=dname)
+        elif d.entry not in services:
+            raise _KeyError(f"{base}.entry", _unknown(d.entry, services, "service of this design"))
+        else:
+            if s.stages[d.entry].kind != "triage":
+                raise _KeyError(f"{base}.entry", f"entry stage '{d.entry}' must be of kind 'triage'")
+            _check_matrix(f"{base}.routing", d.routing, services, allow_advice=True)
+        if d.unresolved == "gp":
+            _check_matrix("gp.rereferral", s.gp.rereferral, services, allow_advice=False, design=dname)
+        else:
+            _check_matrix(f"{base}.onward", d.onward, services, allow_advice=True)
+        if s.surgery.rehab_stage not in services:
+            raise _KeyError("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' is not a service of design '{dname}'")
+        for sname, ovr in d.stage_overrides.items():
+            if sname not in services:
+                raise _KeyError(f"{base}.stage_overrides.{sname}", _unknown(sname, services, "service of this design"))
+            try:
+                Stage.model_validate({**s.stages[sname].model_dump(), **ovr})
+            except ValidationError as e:
+                err = e.errors()[0]
+                loc = ".".join(str(x) for x in err["loc"])
+                raise _KeyError(f"{base}.stage_overrides.{sname}.{loc}", _pydantic_problem(err)) from None
+    if s.finance.prime_contract is None and any(d.payment == "prime_contract" for d in s.designs.values()):
+        raise _KeyError("finance.prime_contract", "a design is paid by prime contract but no prime_contract is given")
+
+
+def _check_matrix(
+    where: str,
+    matrix: dict[str, dict[str, float]],
+    allowed: set[str],
+    *,
+    allow_advice: bool,
+    design: str | None = None,
+) -> None:
+    for need in NEEDS:
+        if need not in matrix:
+            raise _KeyError(f"{where}.{need}", "missing routing row for this latent need")
+    for need, row in matrix.items():
+        for dest, p in row.items():
+            ok = dest in allowed or (allow_advice and dest == ADVICE)
+            if not ok and p > 0:
+                what = f"service of design '{design}'" if design else "stage"
+                raise _KeyError(f"{where}.{need}.{dest}", _unknown(dest, allowed, what))
+
+
+def onward_row(row: dict[str, float], origin: str) -> dict[str, float]:
+    """An onward-referral row as seen from ``origin``: a service does not refer to itself.
+
+    The remaining destinations keep their relative weights; a row that names only the
+    origin is kept as it is.
+    """
+    rest = {k: p for k, p in row.items() if k != origin and p > 0}
+    total = sum(rest.values())
+    return {k: p / total for k, p in rest.items()} if total > 0 else dict(row)
+
+
+def _unknown(name: str, known: set[str], what: str) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    return f"'{name}' is not a known {what}{hint}; known: {', '.join(sorted(known))}"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+    """Read, merge (``extends``), override (``--set``) and validate a scenario file.
+
+    Parameters
+    ----------
+    path
+        The TOML file.
+    overrides
+        ``KEY=VALUE`` strings; ``VALUE`` is read as TOML, or as a plain string when it is not.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file (or ``--set``), the key path and the problem.
+    """
+    path = Path(path)
+    raw = _read_with_extends(path, seen=())
+    set_keys: set[str] = set()
+    for item in overrides or []:
+        key, value = parse_override(item)
+        _assign(raw, key, value)
+        set_keys.add(key)
+    return validate_raw(raw, str(path), set_keys)
+
+
+def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = None) -> Scenario:
+    """Validate an already-merged dictionary, turning every problem into a ScenarioError."""
+    set_keys = set_keys or set()
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        key = _loc_to_key(err["loc"])
+        problem = _pydantic_problem(err, raw)
+        raise ScenarioError(_source_for(key, source, set_keys), key, problem) from None
+    except _KeyError as e:
+        raise ScenarioError(_source_for(e.key, source, set_keys), e.key, str(e)) from None
+
+
+def _source_for(key: str, source: str, set_keys: set[str]) -> str:
+    for k in set_keys:
+        if key == k or key.startswith(k + ".") or k.startswith(key + "."):
+            return f"{source} (--set {k})"
+    return source
+
+
+def _loc_to_key(loc: tuple[Any, ...]) -> str:
+    parts: list[str] = []
+    for x in loc:
+        if isinstance(x, int):
+            parts[-1:] = [f"{parts[-1]}[{x}]"] if parts else [f"[{x}]"]
+        else:
+            parts.append(str(x))
+    return ".".join(parts)
+
+
+def _pydantic_problem(err: dict[str, Any], raw: dict[str, Any] | None = None) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(err["loc"][-1])
+        known = _known_fields(err["loc"][:-1])
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean '{close[0]}'?)" if close else ""
+        return f"unknown key '{name}'{hint}"
+    if kind == "missing":
+        return "required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if "input" in err and kind != "value_error" and not isinstance(err["input"], dict):
+        msg += f" (got {err['input']!r})"
+    return msg
+
+
+def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model at a location, for 'did you mean' hints."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            model = _dict_value_model(model)
+            continue
+        model = _model_of(field.annotation)
+    return sorted(getattr(model, "model_fields", {}) or [])
+
+
+def _dict_value_model(model: Any) -> Any:
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _model_of(annotation: Any) -> Any:
+    from typing import get_args
+
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        m = _model_of(arg)
+        if m is not None:
+            return m
+    return None
+
+
+def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
+    resolved = path.resolve()
+    if resolved in seen:
+        chain = " -> ".join(str(p) for p in (*seen, resolved))
+        raise ScenarioError(str(path), "extends", f"circular extends: {chain}")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ScenarioError(str(path), "", "file not found") from None
+    except OSError as e:
+        raise ScenarioError(str(path), "", f"cannot read: {e.strerror}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(str(path), "", f"not valid TOML: {e}") from None
+    parent = data.pop("extends", None)
+    if parent is None:
+        return data
+    if not isinstance(parent, str):
+        raise ScenarioError(str(path), "extends", "must be a file name (string)")
+    base = _read_with_extends(path.parent / parent, (*seen, resolved))
+    return deep_merge(base, data)
+
+
+def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    """Tables merge key by key; anything else in ``top`` replaces what ``base`` had."""
+    out = copy.deepcopy(base)
+    for k, v in top.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = deep_merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE``; the value is parsed as TOML when it can be."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key or any(not part for part in key.split(".")):
+        raise ScenarioError("--set", item, "expected KEY=VALUE with a dotted key, e.g. stages.physio.slots_per_week=1200")
+    text = text.strip()
+    if not text:
+        raise ScenarioError("--set", key, "no value after '='")
+    try:
+        value = tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ScenarioError("--set", key, f"value must be finite, got {text}")
+    return key, value
+
+
+def _assign(raw: dict[str, Any], key: str, value: Any) -> None:
+    node = raw
+    parts = key.split(".")
+    for i, part in enumerate(parts[:-1]):
+        nxt = node.get(part)
+        if nxt is None:
+            nxt = node[part] = {}
+        elif not isinstance(nxt, dict):
+            raise ScenarioError("--set", key, f"'{'.'.join(parts[: i + 1])}' is a value, not a table")
+        node = nxt
+    node[parts[-1]] = value
+
+
+def scenario_to_dict(s: Scenario) -> dict[str, Any]:
+    """The resolved scenario as plain data (dates kept as dates, for TOML)."""
+    return s.model_dump(mode="python")
