@@ -65,19 +65,30 @@ class Clinic:
         self.resolves = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
         self.listing = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
         self.triage = cfg.kind == "triage"
+        self.lead = cfg.booking_lead_days
+        self.pending = 0
 
     @property
     def waiting(self) -> int:
-        """Patients on the waiting list for a first appointment."""
-        return len(self.urgent) + len(self.routine)
+        """Patients referred here and not yet seen: on the list, or still being booked."""
+        return len(self.urgent) + len(self.routine) + self.pending
 
     # -- entering the stage -------------------------------------------------------------
 
     def refer(self, p: Patient, day: int) -> None:
-        """Put a patient on the waiting list for a first appointment."""
+        """Accept a referral: routine patients wait ``booking_lead_days`` before they can be
+        offered a slot (letters, vetting, notice); urgent ones join the list at once."""
         self.stats.arrivals += 1
         p.dnas = 0
-        (self.urgent if p.urgent else self.routine).append((day, p))
+        if self.lead and not p.urgent:
+            self.pending += 1
+            self.model.later(day + self.lead, self._listed, p)
+        else:
+            (self.urgent if p.urgent else self.routine).append((day, p))
+
+    def _listed(self, p: Patient, day: int) -> None:
+        self.pending -= 1
+        self.routine.append((day, p))
 
     def book(self, p: Patient, due: int, first: bool = False) -> None:
         """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""
