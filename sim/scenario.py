@@ -114,6 +114,7 @@ class Stage(Strict):
     slots_per_week: NonNegative
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    booking_lead_days: int = Field(0, ge=0, le=365)
     dna_first: Probability = 0.0
     dna_followup: Probability = 0.0
     max_dna: int = Field(2, ge=1, le=10)
@@ -140,6 +141,7 @@ class Surgery(Strict):
     slots_per_week: NonNegative
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    booking_lead_days: int = Field(0, ge=0, le=365)
     joint_replacement_slots: float = Field(2.5, gt=0.0)
     inpatient_slots: float = Field(1.5, gt=0.0)
     daycase_share: Probability = 0.8

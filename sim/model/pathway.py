@@ -91,12 +91,13 @@ class Pathway:
         self.journeys = JourneyStats()
         self.recorder = Recorder(self)
 
+        # The recorder goes first so that a boundary at day t sees the state at the end of t - 1.
+        self.env.process(self.recorder.run())
         self.env.process(self._transfers())
         self.env.process(self._referrals())
         for clinic in self.stages.values():
             self.env.process(clinic.run())
         self.env.process(self.theatre.run())
-        self.env.process(self.recorder.run())
 
     # -- running ---------------------------------------------------------------------
 
@@ -128,9 +129,9 @@ class Pathway:
         for day, batch in enumerate(arrivals):
             if day != int(env.now):
                 yield env.timeout(day - env.now)
-            for condition, need, urgent, u_gp, u_triage in batch:
+            for condition, need, urgent, u_gp, u_triage, u_surgery in batch:
                 self.created += 1
-                p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage)
+                p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage, u_surgery)
                 dest = first_gp[need](u_gp)
                 p.gp_hospital = dest in hospital
                 if self.entry is None:
@@ -193,11 +194,13 @@ class Pathway:
 
     def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
         """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
-        u = self.streams.surgery
         p.origin = clinic.name
         p.ok = True
-        p.joint = p.need == "surgical" and u() < self.joint_share[p.condition]
-        p.daycase = (not p.joint) and u() < self.scenario.surgery.daycase_share
+        # One uniform picks the operation: joint replacement below the condition's share,
+        # then day case or inpatient; the same patient gets the same operation in each design.
+        joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
+        p.joint = p.u_surgery < joint
+        p.daycase = not p.joint and (p.u_surgery - joint) < self.scenario.surgery.daycase_share * (1.0 - joint)
         self.theatre.add(p, day)
 
     def operated(self, p: Patient, day: int) -> None:
@@ -284,7 +287,7 @@ class Pathway:
 
     def waiting_list(self) -> int:
         """Patients waiting for a first appointment anywhere, plus the surgical list."""
-        return sum(c.waiting for c in self.stages.values()) + len(self.theatre.waiting)
+        return sum(c.waiting for c in self.stages.values()) + len(self.theatre.waiting) + self.theatre.pending
 
 
 def _horizon_days(scenario: Scenario) -> int:
@@ -294,7 +297,7 @@ def _horizon_days(scenario: Scenario) -> int:
 
 
 def draw_referrals(scenario: Scenario, streams: Streams, first_day, days: int) -> list[list[tuple]]:
-    """All referrals of a run, day by day, as (condition, need, urgent, u_gp, u_triage).
+    """All referrals of a run, day by day, as (condition, need, urgent, u_gp, u_triage, u_surgery).
 
     Drawn in whole-run blocks from the ``arrivals`` and ``patients`` streams only, so every
     design of a replication sees exactly the same people on the same days.
@@ -312,7 +315,7 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day, days: int) -
     counts = streams.rng["arrivals"].poisson(lam)
     n = int(counts.sum())
     rng = streams.rng["patients"]
-    u = rng.random((n, 5))
+    u = rng.random((n, 6))
     conds = list(dem.conditions.values())
     cond_cum = np.cumsum([c.share for c in conds])
     cond_cum[-1] = 1.0
@@ -325,7 +328,15 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day, days: int) -
         need_idx[mask] = np.searchsorted(cum, u[mask, 1], side="right")
     urgent = u[:, 2] < dem.urgent_share
     rows = list(
-        zip(cond.tolist(), [NEEDS[i] for i in need_idx], urgent.tolist(), u[:, 3].tolist(), u[:, 4].tolist(), strict=True)
+        zip(
+            cond.tolist(),
+            [NEEDS[i] for i in need_idx],
+            urgent.tolist(),
+            u[:, 3].tolist(),
+            u[:, 4].tolist(),
+            u[:, 5].tolist(),
+            strict=True,
+        )
     )
     out: list[list[tuple]] = []
     pos = 0

@@ -33,6 +33,7 @@ class Patient:
         "triaged",
         "u_gp",
         "u_triage",
+        "u_surgery",
         "urgent",
     )
 
@@ -45,6 +46,7 @@ class Patient:
         referred: int,
         u_gp: float,
         u_triage: float,
+        u_surgery: float,
     ):
         self.pid = pid
         self.condition = condition
@@ -53,6 +55,7 @@ class Patient:
         self.referred = referred
         self.u_gp = u_gp
         self.u_triage = u_triage
+        self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
         self.gp_hospital = False
         self.clock = -1.0
         self.seen_hospital = False

@@ -168,7 +168,7 @@ class Recorder:
             joint_replacements=th.joint,
             joint_replacements_per_1000=th.joint * 1000.0 / m.scenario.population,
             bed_days=th.bed_days,
-            theatre_waiting_end=len(m.theatre.waiting),
+            theatre_waiting_end=len(m.theatre.waiting) + m.theatre.pending,
             theatre_list_mean=th.list_area / days,
             theatre_list_exits=th.list_exits,
             theatre_wait_mean_days=th.wait_days / th.list_exits if th.list_exits else 0.0,

@@ -50,15 +50,26 @@ class Theatre:
         self.model = model
         self.waiting: list[tuple[int, int, int, Patient]] = []
         self.beds_free = cfg.beds
+        self.pending = 0
         self.stats = TheatreStats()
         self.los_joint = CountTable(cfg.los_joint_days, offset=1)
         self.los_other = CountTable(cfg.los_other_days, offset=1)
         self._seq = 0
 
     def add(self, p: Patient, day: int) -> None:
-        """Put a listed patient on the surgical waiting list."""
-        self._seq += 1
+        """List a patient for surgery; routine patients can be scheduled after the
+        ``booking_lead_days`` of pre-operative assessment."""
         self.stats.listed += 1
+        if self.cfg.booking_lead_days and not p.urgent:
+            self.pending += 1
+            self.model.later(day + self.cfg.booking_lead_days, self._ready, p)
+        else:
+            self._ready(p, day, pending=False)
+
+    def _ready(self, p: Patient, day: int, pending: bool = True) -> None:
+        if pending:
+            self.pending -= 1
+        self._seq += 1
         heappush(self.waiting, (0 if p.urgent else 1, day, self._seq, p))
 
     def run(self):

@@ -41,15 +41,16 @@ def _cell(summary: pd.DataFrame, scope: str, metric: str, unit: str, year: str) 
     r = hit.iloc[0]
     if pd.isna(r["ci_low"]):
         return fmt(r["mean"], unit)
-    return f"{fmt(r['mean'], unit)}\n[dim]({fmt(r['ci_low'], unit)} to {fmt(r['ci_high'], unit)})[/dim]"
+    half = (r["ci_high"] - r["ci_low"]) / 2
+    return f"{fmt(r['mean'], unit)} [dim]± {fmt(half, unit).lstrip('-')}[/dim]"
 
 
 def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: str = "all") -> Table:
     """The headline metrics for the given scopes (designs, then differences)."""
-    table = Table(title=title, show_lines=False, header_style="bold")
-    table.add_column("Per year (mean, 95% CI)", style="bold")
+    table = Table(title=title, caption="Mean per contract year ± half-width of the 95% confidence interval", header_style="bold")
+    table.add_column("Per year", style="bold", ratio=1, overflow="fold")
     for s in scopes:
-        table.add_column(s, justify="right")
+        table.add_column(s, justify="right", no_wrap=True)
     present = set(summary["metric"])
     for metric, label, unit in HEADLINE:
         if metric not in present:
