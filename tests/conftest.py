@@ -1,0 +1,62 @@
+"""Shared fixtures: the bundled scenario, and small scenarios where theory is exact."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sim.scenario import Scenario, load_scenario, validate_raw
+
+ROOT = Path(__file__).resolve().parents[1]
+BEDFORDSHIRE = ROOT / "scenarios" / "bedfordshire.toml"
+ALL_TO = "physio"
+
+
+@pytest.fixture(scope="session")
+def bedfordshire() -> Scenario:
+    return load_scenario(BEDFORDSHIRE)
+
+
+def bundled(*overrides: str) -> Scenario:
+    """The bundled Bedfordshire scenario with ``--set`` style overrides."""
+    return load_scenario(BEDFORDSHIRE, list(overrides))
+
+
+def single_stage(arrivals_per_day: float, slots_per_day: int, **stage: Any) -> dict[str, Any]:
+    """One service open every day, Poisson referrals every day, one contact, no DNA.
+
+    The end-of-day waiting list then follows ``X' = max(X + A - c, 0)`` exactly, a
+    discrete-time Markov chain we can solve.
+    """
+    row = {ALL_TO: 1.0}
+    rows = {n: row for n in ("self_management", "physio", "specialist", "surgical")}
+    stage_cfg = {
+        "kind": "therapy",
+        "provider": "p",
+        "slots_per_week": 7 * slots_per_day,
+        "working_days": 7,
+        "resolves": {"physio": 1.0},
+        "tariff_first": 10.0,
+        **stage,
+    }
+    return {
+        "name": "single-stage",
+        "population": 100_000,
+        "run": {"years": 3, "warmup_days": 120, "seed": 7, "replications": 1},
+        "demand": {
+            "referrals_per_year": arrivals_per_day * 365.25,
+            "referral_working_days": 7,
+            "conditions": {"all": {"share": 1.0, "need": {"physio": 1.0}}},
+        },
+        "stages": {ALL_TO: stage_cfg},
+        "surgery": {"provider": "p", "slots_per_week": 1, "beds": 0},
+        "gp": {"referral": rows, "rereferral": rows},
+        "designs": {"fragmented": {"services": [ALL_TO]}},
+        "finance": {"providers": {"p": {"payment": "tariff"}}},
+    }
+
+
+def scenario_from(raw: dict[str, Any]) -> Scenario:
+    return validate_raw(raw, "test")

@@ -1,0 +1,76 @@
+"""The bundled Bedfordshire scenario reproduces the targets in shared/domain.md, section 5."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.experiment import run_replications
+from sim.metrics import summarise
+from tests.conftest import bundled
+
+REPS = 6
+
+
+@pytest.fixture(scope="module")
+def year_one():
+    """Contract year 1 (about 45,000 referrals), both designs, common random numbers."""
+    s = bundled("run.years=1")
+    table = run_replications(s, ["fragmented", "prime"], REPS, jobs=2)
+    return summarise(table, "fragmented", "prime")
+
+
+def mean(summary, scope: str, metric: str, year: str = "1") -> float:
+    hit = summary[(summary.scope == scope) & (summary.metric == metric) & (summary.year == year)]
+    return float(hit["mean"].iloc[0])
+
+
+def test_about_45000_referrals(year_one) -> None:
+    assert 44_000 <= mean(year_one, "fragmented", "referrals") <= 48_000
+
+
+def test_fragmented_spend(year_one) -> None:
+    """Target 1: commissioner spend £24-27m a year for about 45,000 patients."""
+    assert 24e6 <= mean(year_one, "fragmented", "commissioner_cost_gbp") <= 27e6
+
+
+def test_fragmented_conversion(year_one) -> None:
+    """Target 2: 25-35% of orthopaedic first attendances convert to surgery."""
+    assert 0.25 <= mean(year_one, "fragmented", "conversion_rate") <= 0.35
+
+
+def test_prime_diversion(year_one) -> None:
+    """Target 3: 40-60% of the referrals a GP would send to hospital never reach it."""
+    assert 40 <= mean(year_one, "prime", "hospital_diversion_pct") <= 60
+    # and, as in the hand calculation, hospital first attendances fall by about half
+    frag = mean(year_one, "fragmented", "orthopaedics_first")
+    prime = mean(year_one, "prime", "orthopaedics_first")
+    assert 0.40 <= 1 - prime / frag <= 0.60
+
+
+def test_prime_conversion(year_one) -> None:
+    """Target 4: 45-65% conversion after triage."""
+    assert 0.45 <= mean(year_one, "prime", "conversion_rate") <= 0.65
+
+
+@pytest.mark.parametrize("design", ["fragmented", "prime"])
+def test_joint_replacements(year_one, design: str) -> None:
+    """Target 5: hip and knee replacements about 2.0-2.6 per 1,000 population a year."""
+    assert 2.0 <= mean(year_one, design, "joint_replacements_per_1000") <= 2.6
+
+
+@pytest.mark.parametrize("design", ["fragmented", "prime"])
+def test_physio_dna(year_one, design: str) -> None:
+    """Target 6: physio did-not-attend about 9-15%."""
+    assert 9 <= mean(year_one, design, "physio_dna_pct") <= 15
+
+
+def test_hand_calculation(year_one) -> None:
+    """The deterministic hand calculation in domain.md, within 15%."""
+    assert mean(year_one, "fragmented", "orthopaedics_first") == pytest.approx(14_400, rel=0.15)
+    ops = mean(year_one, "fragmented", "surgeries_daycase") + mean(year_one, "fragmented", "surgeries_inpatient")
+    assert ops == pytest.approx(4_320, rel=0.15)
+    assert mean(year_one, "fragmented", "gp_consultations") == pytest.approx(5_100, rel=0.40)
+    assert mean(year_one, "prime", "gp_consultations") == 0
+    prime_ops = mean(year_one, "prime", "surgeries_daycase") + mean(year_one, "prime", "surgeries_inpatient")
+    assert prime_ops == pytest.approx(3_730, rel=0.15)
+    assert prime_ops < ops

@@ -1,0 +1,51 @@
+"""No patient is lost or duplicated: every referral is in the system or has left exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from sim.model.pathway import Pathway
+from tests.conftest import bundled
+
+
+class AuditedPathway(Pathway):
+    """Records every discharge, so a second discharge of the same patient is caught."""
+
+    def __init__(self, *args, **kwargs):
+        self.left: Counter[int] = Counter()
+        super().__init__(*args, **kwargs)
+
+    def discharge(self, p, day, outcome):
+        self.left[p.pid] += 1
+        super().discharge(p, day, outcome)
+
+
+@pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        (),  # the bundled scenario as it is
+        ("stages.orthopaedics.slots_per_week=300", "surgery.beds=3"),  # lists that grow: many left in the system
+    ],
+)
+def test_every_referral_is_in_the_system_or_left_once(design: str, overrides: tuple[str, ...]) -> None:
+    s = bundled("run.years=1", "run.warmup_days=120", *overrides)
+    m = AuditedPathway(s, design, 3)
+    m.run()
+    inside = Counter(p.pid for p in m.census())
+    assert max(m.left.values()) == 1, "a patient was discharged twice"
+    assert not inside or max(inside.values()) == 1, "a patient is in two places at once"
+    assert not set(inside) & set(m.left), "a discharged patient is still in the system"
+    assert set(inside) | set(m.left) == set(range(1, m.created + 1)), "a patient was lost"
+    assert m.created == m.discharged + len(inside)
+
+
+def test_rows_account_for_referrals(bedfordshire) -> None:
+    """Year by year: in the system at the end = at the start + referrals - journeys ended."""
+    s = bundled("run.years=3")
+    m = Pathway(s, "fragmented", 0)
+    rows = m.run()
+    for before, after in zip(rows, rows[1:], strict=False):
+        assert after["in_system_end"] == before["in_system_end"] + after["referrals"] - after["journeys_ended"]
