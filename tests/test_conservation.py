@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 
 import pytest
@@ -47,5 +48,5 @@ def test_rows_account_for_referrals(bedfordshire) -> None:
     s = bundled("run.years=3")
     m = Pathway(s, "fragmented", 0)
     rows = m.run()
-    for before, after in zip(rows, rows[1:], strict=False):
+    for before, after in itertools.pairwise(rows):
         assert after["in_system_end"] == before["in_system_end"] + after["referrals"] - after["journeys_ended"]

@@ -32,8 +32,8 @@ class Patient:
         "seen_hospital",
         "triaged",
         "u_gp",
-        "u_triage",
         "u_surgery",
+        "u_triage",
         "urgent",
     )
 
