@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import pandas as pd
 import typer
@@ -14,10 +14,11 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
 from sim.experiment import default_jobs, run_replications
 from sim.flows import expected_activity, stage_load
 from sim.metrics import summarise
-from sim.report.terminal import fmt, print_summary
+from sim.report.terminal import fmt, print_bid, print_summary
 from sim.results import run_folder, write_run
 from sim.scenario import Scenario, ScenarioError, load_scenario
 
@@ -51,8 +52,7 @@ def _load(
     try:
         return load_scenario(path, overrides)
     except ScenarioError as e:
-        err_console.print(f"[bold red]error:[/bold red] {e}", highlight=False)
-        raise typer.Exit(code=2) from None
+        _fail(str(e))
 
 
 def _simulate(scenario: Scenario, designs: list[str], jobs: int | None, quiet: bool) -> pd.DataFrame:
@@ -105,10 +105,7 @@ def run(
     started = datetime.now(UTC)
     s = _load(scenario, set_, reps, seed, years)
     if design not in s.designs:
-        err_console.print(
-            f"[bold red]error:[/bold red] {scenario}: designs.{design}: no such design; known: {', '.join(s.designs)}"
-        )
-        raise typer.Exit(code=2)
+        _fail(f"{scenario}: designs.{design} (--design): no such design; known: {', '.join(s.designs)}")
     table = _simulate(s, [design], jobs, quiet)
     summary = summarise(table)
     folder = _finish(s, table, summary, out, started)
@@ -140,10 +137,7 @@ def compare(
     s = _load(scenario, set_, reps, seed, years)
     for name, opt in ((baseline, "--baseline"), (other, "--design")):
         if name not in s.designs:
-            err_console.print(
-                f"[bold red]error:[/bold red] {scenario}: designs.{name} ({opt}): no such design; known: {', '.join(s.designs)}"
-            )
-            raise typer.Exit(code=2)
+            _fail(f"{scenario}: designs.{name} ({opt}): no such design; known: {', '.join(s.designs)}")
     table = _simulate(s, [baseline, other], jobs, quiet)
     summary = summarise(table, baseline, other)
     folder = _finish(s, table, summary, out, started)
@@ -153,6 +147,61 @@ def compare(
     title = f"{s.name}: {s.run.replications} replications × {s.run.years} years, common random numbers"
     print_summary(summary, [baseline, other, f"{other} - {baseline}"], title, out_console)
     out_console.print(f"Results written to [bold]{folder}[/bold]")
+
+
+@app.command()
+def bid(
+    scenario: ScenarioArg,
+    price: Annotated[
+        str | None, typer.Option("--bid", help="Year-1 contract price: 26.5m, 800k or 26500000 (default: the scenario's).")
+    ] = None,
+    design: Annotated[str, typer.Option("--design", help="The prime-contract design.")] = "prime",
+    max_loss_probability: Annotated[
+        float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0)
+    ] = 0.10,
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    years: YearsOpt = None,
+    out: OutOpt = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = None,
+    as_json: JsonOpt = False,
+    quiet: QuietOpt = False,
+) -> None:
+    """Stress-test a capitated bid: loss probabilities, value at risk and the lowest safe price."""
+    started = datetime.now(UTC)
+    s = _load(scenario, set_, reps, seed, years)
+    d = s.designs.get(design)
+    if d is None or d.payment != "prime_contract":
+        what = "no such design" if d is None else f"is paid by {d.payment}, not a prime contract"
+        _fail(f"{scenario}: designs.{design} (--design): {what}")
+    try:
+        year1 = parse_money(price) if price is not None else s.finance.prime_contract.year1_value_gbp
+    except ValueError as e:
+        _fail(f"--bid: {e}")
+    table = _simulate(s, [design], jobs, quiet)
+    paths = BidPaths(table, s, design)
+    tables = {
+        "replications": table,
+        "summary": summarise(table),
+        "bid": bid_table(paths, year1),
+        "bid_summary": bid_summary(paths, year1, max_loss_probability),
+        "sensitivity": sensitivity(paths, year1),
+    }
+    folder = run_folder(s, out)
+    write_run(folder, s, tables, started=started, extra={"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability})
+    if as_json:
+        bs = tables["bid_summary"]
+        data = {f"{r.metric}" + ("" if r.year == "all" else f"_year{r.year}"): r.mean for r in bs.itertuples()}
+        out_console.print_json(json.dumps({"results": str(folder), "bid": data}, default=float))
+        return
+    print_bid(tables["bid_summary"], tables["sensitivity"], s, year1, out_console)
+    out_console.print(f"Results written to [bold]{folder}[/bold]")
+
+
+def _fail(message: str) -> NoReturn:
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code=2)
 
 
 @app.command()

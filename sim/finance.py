@@ -1,7 +1,8 @@
-"""Money: tariffs and block contracts (fragmented), and the capitated prime contract.
+"""Money: tariffs and block contracts, the capitated prime contract, Pennine-style payment.
 
 Costs are computed from the activity counts of each result row, never inside the event
-loop, so contract terms can be re-evaluated on simulated paths without re-simulating.
+loop, so contract terms (and a bid price) can be re-evaluated on simulated paths without
+simulating again.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.scenario import PrimeContract, Scenario
+from sim.scenario import PrimeContract, Scenario, TariffShare
 
 FINANCE_COLUMNS = (
     "tariff_value_gbp",
@@ -23,14 +24,15 @@ FINANCE_COLUMNS = (
     "quality_payment_gbp",
 )
 
+Money = pd.Series | np.ndarray | float
+
 
 def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, pd.Series]:
-    """Activity valued at full tariff, per provider, for each row of one design."""
+    """Activity valued at full tariff (diagnostics included), per provider, for each row."""
     out: dict[str, pd.Series] = {}
     for name, st in scenario.design_stages(design).items():
-        value = (
-            rows[f"{name}_first"] * (st.tariff_first + st.diagnostics_per_first) + rows[f"{name}_followup"] * st.tariff_followup
-        )
+        first = st.tariff_first + st.diagnostics_per_first
+        value = rows[f"{name}_first"] * first + rows[f"{name}_followup"] * st.tariff_followup
         out[st.provider] = out.get(st.provider, 0.0) + value
     s = scenario.surgery
     other_inpatient = rows["surgeries_inpatient"] - rows["joint_replacements"]
@@ -41,6 +43,16 @@ def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str
     )
     out[s.provider] = out.get(s.provider, 0.0) + surgery
     return out
+
+
+def delivery_cost_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, pd.Series]:
+    """What an integrator pays for the care delivered: each provider's share of tariff.
+
+    Sub-contracted providers are paid ``prime_cost_share`` of tariff; for the services the
+    prime runs itself the tariff stands for its unit cost (share 1.0 unless set otherwise).
+    """
+    providers = scenario.finance.providers
+    return {p: v * providers[p].prime_cost_share for p, v in tariff_value_by_provider(rows, scenario, design).items()}
 
 
 def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
@@ -54,23 +66,27 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         rows.loc[idx, "tariff_value_gbp"] = sum(by_provider.values())
         gp = part["gp_consultations"] * scenario.gp.consultation_cost
         rows.loc[idx, "gp_cost_gbp"] = gp
-        d = scenario.designs[str(design)]
-        if d.payment == "activity":
-            cost = _fragmented_cost(by_provider, scenario)
+        payment = scenario.designs[str(design)].payment
+        if payment == "activity":
+            cost = fragmented_cost(by_provider, scenario)
             rows.loc[idx, "commissioner_cost_gbp"] = cost
         else:
-            contract = scenario.finance.prime_contract
-            assert contract is not None  # checked when the scenario was validated
-            delivery = sum(v * scenario.finance.providers[p].prime_cost_share for p, v in by_provider.items())
-            account = prime_account(part, delivery, contract)
-            for col in account:
-                rows.loc[idx, col] = account[col]
+            delivery = sum(delivery_cost_by_provider(part, scenario, str(design)).values())
+            if payment == "prime_contract":
+                assert scenario.finance.prime_contract is not None  # checked by validation
+                account = prime_account(part, delivery, scenario.finance.prime_contract)
+            else:
+                assert scenario.finance.tariff_share is not None  # checked by validation
+                account = tariff_share_account(part, sum(by_provider.values()), delivery, scenario.finance.tariff_share)
+            for col in FINANCE_COLUMNS:
+                if col in account:
+                    rows.loc[idx, col] = account[col].to_numpy()
             cost = account["commissioner_cost_gbp"]
         rows.loc[idx, "system_cost_gbp"] = cost + gp
     return rows
 
 
-def _fragmented_cost(by_provider: dict[str, pd.Series], scenario: Scenario) -> pd.Series:
+def fragmented_cost(by_provider: dict[str, pd.Series], scenario: Scenario) -> pd.Series:
     """Payment by Results for tariff providers, a fixed annual sum for block providers."""
     total = 0.0
     for provider, value in by_provider.items():
@@ -79,72 +95,107 @@ def _fragmented_cost(by_provider: dict[str, pd.Series], scenario: Scenario) -> p
     return total
 
 
-def quality_met(rows: pd.DataFrame, contract: PrimeContract) -> pd.Series:
-    """Share of the outcome targets met in each row (RTT, diversion, follow-up ratio)."""
+def quality_met(rows: pd.DataFrame, terms: PrimeContract | TariffShare) -> np.ndarray:
+    """Share of the three outcome targets met in each row: RTT, diversion, follow-up ratio."""
     met = (
-        (rows["rtt_incomplete_18w_pct"] >= contract.quality_rtt_target_pct).astype(float)
-        + (rows["hospital_diversion_pct"] >= contract.quality_diversion_target_pct).astype(float)
-        + (rows["followups_per_first_op"] <= contract.quality_followup_ratio_max).astype(float)
+        (rows["rtt_incomplete_18w_pct"] >= terms.quality_rtt_target_pct).astype(float)
+        + (rows["hospital_diversion_pct"] >= terms.quality_diversion_target_pct).astype(float)
+        + (rows["followups_per_first_op"] <= terms.quality_followup_ratio_max).astype(float)
     )
-    return met / 3.0
+    return met.to_numpy() / 3.0
 
 
-def contract_value(year: pd.Series | np.ndarray, contract: PrimeContract, year1_value: float | None = None) -> pd.Series:
+def contract_value(year: Money, contract: PrimeContract, year1_value: Money | None = None) -> np.ndarray:
     """Annual contract value in each contract year (year 1 value, then the escalator)."""
-    v1 = contract.year1_value_gbp if year1_value is None else year1_value
+    v1 = contract.year1_value_gbp if year1_value is None else np.asarray(year1_value, dtype=float)
     return v1 * (1.0 + contract.escalator) ** (np.asarray(year, dtype=float) - 1.0)
 
 
-def share_surplus(surplus: np.ndarray | pd.Series, upfront: np.ndarray | pd.Series, contract: PrimeContract):
-    """Split the surplus on the up-front payment between prime and commissioner.
+def share_surplus(surplus: Money, upfront: Money, contract: PrimeContract) -> tuple[np.ndarray, np.ndarray]:
+    """Split the result on the up-front payment between prime and commissioner.
 
-    The prime keeps surplus up to ``retained_surplus_share`` of the up-front payment in full;
-    above that the commissioner takes ``commissioner_surplus_split`` of the excess. A deficit
-    stays with the prime. Returns ``(prime_share, commissioner_share)``.
+    Surplus: the prime keeps up to ``retained_surplus_share`` of the up-front payment in full;
+    the commissioner takes ``commissioner_surplus_split`` of any excess. Deficit: the prime
+    bears it alone within a corridor of ``deficit_corridor_share`` of the up-front payment;
+    beyond it the commissioner bears ``commissioner_deficit_share`` of the excess loss.
+
+    Returns ``(prime_share, commissioner_share)``; they always add up to ``surplus``, and the
+    commissioner's share is negative when it helps with a deficit.
     """
     surplus = np.asarray(surplus, dtype=float)
-    threshold = contract.retained_surplus_share * np.asarray(upfront, dtype=float)
-    excess = np.clip(surplus - threshold, 0.0, None)
-    commissioner = excess * contract.commissioner_surplus_split
+    upfront = np.asarray(upfront, dtype=float)
+    excess_gain = np.clip(surplus - contract.retained_surplus_share * upfront, 0.0, None)
+    excess_loss = np.clip(-surplus - contract.deficit_corridor_share * upfront, 0.0, None)
+    commissioner = excess_gain * contract.commissioner_surplus_split - excess_loss * contract.commissioner_deficit_share
     return surplus - commissioner, commissioner
 
 
 def prime_account(
     rows: pd.DataFrame,
-    delivery_cost: pd.Series,
+    delivery_cost: Money,
     contract: PrimeContract,
-    year1_value: float | None = None,
-) -> dict[str, pd.Series]:
-    """The prime contractor's profit and loss for each row.
+    year1_value: Money | None = None,
+) -> pd.DataFrame:
+    """The prime contractor's profit and loss, component by component, for each row.
 
     Parameters
     ----------
     rows
-        Result rows of the prime design (needs ``year`` and the quality metrics).
+        Result rows of the prime design (``year`` and the quality metrics are used).
     delivery_cost
-        What the prime pays for the care delivered: sub-contracted activity at its share of
-        tariff and its own services at unit cost.
+        What the prime pays for the care delivered (see :func:`delivery_cost_by_provider`).
     contract
         The contract terms.
     year1_value
-        Price to evaluate (defaults to the contract's year-1 value): lets a bid be
-        re-priced on the same simulated paths.
+        The year-1 price to evaluate, a number or one per row; defaults to the contract's.
+        Lets a bid be re-priced on the same simulated paths.
     """
-    value = contract_value(rows["year"], contract, year1_value)
+    year = rows["year"].to_numpy()
+    delivery = np.asarray(delivery_cost, dtype=float)
+    value = contract_value(year, contract, year1_value)
     upfront = value * contract.upfront_share
     management = value * contract.management_share
-    quality = value * contract.quality_share * quality_met(rows, contract).to_numpy()
-    vat = delivery_cost * contract.vat_rate * contract.vat_cost_share
-    mobilisation = np.where(rows["year"].to_numpy() == 1, contract.mobilisation_gbp, 0.0)
-    cost = delivery_cost + vat + contract.overheads_gbp + mobilisation
-    surplus_on_upfront = upfront - delivery_cost - vat
-    prime_share, commissioner_share = share_surplus(surplus_on_upfront, upfront, contract)
-    prime_result = prime_share + management + quality - contract.overheads_gbp - mobilisation
-    return {
-        "prime_income_gbp": pd.Series(upfront + management + quality, index=rows.index),
-        "prime_cost_gbp": pd.Series(np.asarray(cost), index=rows.index),
-        "prime_surplus_gbp": pd.Series(np.asarray(prime_result), index=rows.index),
-        "commissioner_gain_share_gbp": pd.Series(commissioner_share, index=rows.index),
-        "quality_payment_gbp": pd.Series(quality, index=rows.index),
-        "commissioner_cost_gbp": pd.Series(upfront + management + quality - commissioner_share, index=rows.index),
+    quality = value * contract.quality_share * quality_met(rows, contract)
+    vat = delivery * contract.vat_rate * contract.vat_cost_share
+    overheads = np.full(len(rows), contract.overheads_gbp)
+    mobilisation = np.where(year == 1, contract.mobilisation_gbp, 0.0)
+    before = upfront - delivery - vat
+    prime_share, gain_share = share_surplus(before, upfront, contract)
+    result = prime_share + management + quality - overheads - mobilisation
+    out = {
+        "contract_value_gbp": value,
+        "income_upfront_gbp": upfront,
+        "income_management_gbp": management,
+        "income_quality_gbp": quality,
+        "cost_delivery_gbp": delivery,
+        "cost_vat_gbp": vat,
+        "cost_overheads_gbp": overheads,
+        "cost_mobilisation_gbp": mobilisation,
+        "surplus_on_upfront_gbp": before,
+        "surplus_before_sharing_gbp": before + management + quality - overheads - mobilisation,
+        "commissioner_gain_share_gbp": gain_share,
+        "prime_surplus_gbp": result,
+        "prime_income_gbp": upfront + management + quality,
+        "prime_cost_gbp": delivery + vat + overheads + mobilisation,
+        "quality_payment_gbp": quality,
+        "commissioner_cost_gbp": upfront + management + quality - gain_share,
     }
+    return pd.DataFrame(out, index=rows.index)
+
+
+def tariff_share_account(rows: pd.DataFrame, tariff_value: Money, delivery_cost: Money, terms: TariffShare) -> pd.DataFrame:
+    """Pennine-style: the commissioner pays a share of tariff plus an outcome incentive."""
+    tariff = np.asarray(tariff_value, dtype=float) * terms.tariff_share
+    incentive = tariff * terms.incentive_share * quality_met(rows, terms)
+    delivery = np.asarray(delivery_cost, dtype=float)
+    income = tariff + incentive
+    cost = delivery + terms.overheads_gbp
+    out = {
+        "prime_income_gbp": income,
+        "prime_cost_gbp": cost,
+        "prime_surplus_gbp": income - cost,
+        "commissioner_gain_share_gbp": np.zeros(len(rows)),
+        "quality_payment_gbp": incentive,
+        "commissioner_cost_gbp": income,
+    }
+    return pd.DataFrame(out, index=rows.index)

@@ -180,7 +180,7 @@ class Design(Strict):
     entry: str = "gp"
     unresolved: Literal["gp", "onward"] = "gp"
     clock: Literal["referral", "pathway"] = "referral"
-    payment: Literal["activity", "prime_contract"] = "activity"
+    payment: Literal["activity", "prime_contract", "tariff_share"] = "activity"
     routing: dict[Need, dict[str, Probability]] = Field(default_factory=dict)
     onward: dict[Need, dict[str, Probability]] = Field(default_factory=dict)
     onward_delay_days: int = Field(2, ge=0)
@@ -216,6 +216,8 @@ class PrimeContract(Strict):
     mobilisation_gbp: NonNegative = 0.0
     vat_rate: Probability = 0.0
     vat_cost_share: Probability = 0.0
+    deficit_corridor_share: Probability = 1.0
+    commissioner_deficit_share: Probability = 0.0
     quality_rtt_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 92.0
     quality_diversion_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 40.0
     quality_followup_ratio_max: NonNegative = 2.0
@@ -228,11 +230,27 @@ class PrimeContract(Strict):
         return self
 
 
+class TariffShare(Strict):
+    """Pennine-style payment: activity at a share of tariff plus an outcome incentive.
+
+    The commissioner keeps the budget; the hub earns ``tariff_share`` of national tariff on
+    the activity and up to ``incentive_share`` of that value for outcomes met.
+    """
+
+    tariff_share: Annotated[float, Field(ge=0.0, le=2.0)] = 0.9
+    incentive_share: Probability = 0.015
+    overheads_gbp: NonNegative = 0.0
+    quality_rtt_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 92.0
+    quality_diversion_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 40.0
+    quality_followup_ratio_max: NonNegative = 2.0
+
+
 class Finance(Strict):
     """Who is paid what."""
 
     providers: dict[str, Provider]
     prime_contract: PrimeContract | None = None
+    tariff_share: TariffShare | None = None
 
 
 class Scenario(Strict):
@@ -312,8 +330,9 @@ def _cross_check(s: Scenario) -> None:
                 err = e.errors()[0]
                 loc = ".".join(str(x) for x in err["loc"])
                 raise _KeyError(f"{base}.stage_overrides.{sname}.{loc}", _pydantic_problem(err)) from None
-    if s.finance.prime_contract is None and any(d.payment == "prime_contract" for d in s.designs.values()):
-        raise _KeyError("finance.prime_contract", "a design is paid by prime contract but no prime_contract is given")
+    for dname, d in s.designs.items():
+        if d.payment != "activity" and getattr(s.finance, d.payment) is None:
+            raise _KeyError(f"finance.{d.payment}", f"design '{dname}' is paid by {d.payment} but finance.{d.payment} is missing")
 
 
 def _check_matrix(

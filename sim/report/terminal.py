@@ -64,3 +64,65 @@ def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: st
 
 def print_summary(summary: pd.DataFrame, scopes: list[str], title: str, console: Console | None = None) -> None:
     (console or Console()).print(summary_table(summary, scopes, title))
+
+
+def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: float, console: Console | None = None) -> None:
+    """The bid stress test in one screen: the headline risks, then year by year, then what moves it."""
+    console = console or Console()
+
+    def get(metric: str, year: str = "all") -> pd.Series:
+        return summary[(summary["metric"] == metric) & (summary["year"] == year)].iloc[0]
+
+    def money_ci(metric: str, year: str = "all") -> str:
+        r = get(metric, year)
+        if pd.isna(r["ci_low"]):
+            return fmt(r["mean"], "gbp")
+        return f"{fmt(r['mean'], 'gbp')} [dim]({fmt(r['ci_low'], 'gbp')} to {fmt(r['ci_high'], 'gbp')})[/dim]"
+
+    n = int(get("cumulative_surplus_gbp")["n"])
+    head = Table(title=f"{scenario.name}: bid of {fmt(price, 'gbp')} in year 1, {n} replications", header_style="bold")
+    head.add_column("Over the whole contract", style="bold")
+    head.add_column("", justify="right")
+    head.add_row("Expected cumulative surplus (95% CI)", money_ci("cumulative_surplus_gbp"))
+    head.add_row("Expected margin on income", fmt(get("margin_pct")["mean"], "pct"))
+    head.add_row("Probability of a loss in year 1", fmt(100 * get("loss_probability_year1")["mean"], "pct"))
+    head.add_row("Probability of a loss in any year", fmt(100 * get("loss_probability_any_year")["mean"], "pct"))
+    head.add_row("Probability of a cumulative loss", fmt(100 * get("loss_probability_cumulative")["mean"], "pct"))
+    head.add_row("Cumulative surplus, 5th percentile", fmt(get("cumulative_surplus_p5_gbp")["mean"], "gbp"))
+    head.add_row("5% value at risk (loss at the 5th percentile)", fmt(get("value_at_risk_5pct_gbp")["mean"], "gbp"))
+    head.add_row("Commissioner spend (whole contract)", money_ci("commissioner_cost_total_gbp"))
+    head.add_row("Commissioner gain-share income", money_ci("commissioner_gain_share_total_gbp"))
+    risk = get("max_loss_probability")["mean"]
+    head.add_row(
+        f"Lowest year-1 price with P(cumulative loss) ≤ {risk:.0%}",
+        f"[bold]{fmt(get('safe_price_year1_gbp')['mean'], 'gbp')}[/bold]",
+    )
+    console.print(head)
+
+    years = sorted({y for y in summary["year"] if y != "all"}, key=int)
+    per_year = Table(title="Year by year (mean, 95% CI)", header_style="bold")
+    for col in ("Year", "Prime surplus", "P(loss)", "Commissioner spend", "Gain share"):
+        per_year.add_column(col, justify="right")
+    for y in years:
+        per_year.add_row(
+            y,
+            money_ci("prime_surplus_gbp", y),
+            fmt(100 * get("loss_probability", y)["mean"], "pct"),
+            fmt(get("commissioner_cost_gbp", y)["mean"], "gbp"),
+            fmt(get("commissioner_gain_share_gbp", y)["mean"], "gbp"),
+        )
+    console.print(per_year)
+
+    tornado = Table(title="What moves the cumulative surplus (low / high swing)", header_style="bold")
+    for col in ("Input", "Low", "High", "Surplus at low", "Surplus at high", "Swing"):
+        tornado.add_column(col, justify="right" if col != "Input" else "left")
+    for r in swings.itertuples():
+        tornado.add_row(
+            r.input,
+            f"{r.low:g}",
+            f"{r.high:g}",
+            fmt(r.surplus_at_low_gbp, "gbp"),
+            fmt(r.surplus_at_high_gbp, "gbp"),
+            fmt(r.swing_gbp, "gbp"),
+        )
+    console.print(tornado)
