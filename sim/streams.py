@@ -17,7 +17,7 @@ import numpy as np
 PURPOSES: tuple[str, ...] = (
     "arrivals",  # daily referral counts
     "patients",  # condition, need, priority, first routing draw
-    "dna",  # did-not-attend at each booked appointment
+    "dna",  # did-not-attend at each booked appointment (one sub-stream per service)
     "contacts",  # length of a course of treatment
     "decisions",  # clinical decisions: listing for surgery, routing after the first
     "surgery",  # operation type, day case, length of stay, rehab
@@ -58,16 +58,24 @@ class Uniforms:
 
 
 class Streams:
-    """All streams of one replication."""
+    """All streams of one replication.
+
+    Streams that belong to a service (``for_stage``) add the stage's position in the
+    scenario to the key, so each service has its own sequence in every design.
+    """
 
     def __init__(self, seed: int, replication: int):
         self.seed, self.replication = seed, replication
         self.rng = {p: generator(seed, replication, p) for p in PURPOSES}
-        self.dna = Uniforms(self.rng["dna"])
         self.contacts = Uniforms(self.rng["contacts"])
         self.decisions = Uniforms(self.rng["decisions"])
         self.surgery = Uniforms(self.rng["surgery"])
         self.gp = Uniforms(self.rng["gp"])
+
+    def for_stage(self, purpose: str, index: int) -> np.random.Generator:
+        """A generator for one purpose at one service (index: its position in the scenario)."""
+        key = (self.replication, PURPOSES.index(purpose), index + 1)
+        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
 
 
 class Choice:

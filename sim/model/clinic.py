@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from sim.model.patient import NORMAL, Patient
 from sim.scenario import NEEDS, Stage
-from sim.streams import CountTable
+from sim.streams import BLOCK, CountTable
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
@@ -51,7 +51,7 @@ class Clinic:
     a queue of due appointments on the day they fall due.
     """
 
-    def __init__(self, name: str, cfg: Stage, capacity: list[float], model: Pathway):
+    def __init__(self, name: str, cfg: Stage, capacity: list[float], model: Pathway, index: int):
         self.name = name
         self.cfg = cfg
         self.model = model
@@ -59,6 +59,7 @@ class Clinic:
         self.urgent: deque[tuple[int, Patient]] = deque()  # (day listed, patient)
         self.routine: deque[tuple[int, Patient]] = deque()
         self.bookings: dict[int, list[tuple[bool, Patient]]] = {}  # due day -> (first visit?, patient)
+        self.incoming: dict[int, list[Patient]] = {}  # day they can be listed -> referrals
         self.due: deque[tuple[bool, Patient]] = deque()
         self.stats = StageStats()
         self.course = CountTable(cfg.contacts_per_episode, offset=1)
@@ -67,6 +68,11 @@ class Clinic:
         self.triage = cfg.kind == "triage"
         self.lead = cfg.booking_lead_days
         self.pending = 0
+        # Each stage draws attendance from its own stream, so a stage sees the same
+        # sequence of did-not-attends in every design (common random numbers).
+        self._dna_rng = model.streams.for_stage("dna", index)
+        self._u: list[float] = []
+        self._ui = BLOCK
 
     @property
     def waiting(self) -> int:
@@ -75,20 +81,24 @@ class Clinic:
 
     # -- entering the stage -------------------------------------------------------------
 
-    def refer(self, p: Patient, day: int) -> None:
-        """Accept a referral: routine patients wait ``booking_lead_days`` before they can be
-        offered a slot (letters, vetting, notice); urgent ones join the list at once."""
+    def refer(self, p: Patient, day: int, delay: int = 0) -> None:
+        """Accept a referral made on ``day`` that arrives ``delay`` days later.
+
+        Routine patients then wait ``booking_lead_days`` (letters, vetting, notice) before
+        they can be offered a slot; urgent ones join the list as soon as they arrive.
+        """
         self.stats.arrivals += 1
         p.dnas = 0
-        if self.lead and not p.urgent:
+        wait = delay if p.urgent else delay + self.lead
+        if wait:
             self.pending += 1
-            self.model.later(day + self.lead, self._listed, p)
+            bucket = self.incoming.get(day + wait)
+            if bucket is None:
+                self.incoming[day + wait] = [p]
+            else:
+                bucket.append(p)
         else:
             (self.urgent if p.urgent else self.routine).append((day, p))
-
-    def _listed(self, p: Patient, day: int) -> None:
-        self.pending -= 1
-        self.routine.append((day, p))
 
     def book(self, p: Patient, due: int, first: bool = False) -> None:
         """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""
@@ -110,6 +120,11 @@ class Clinic:
             today = self.bookings.pop(day, None)
             if today:
                 self.due.extend(today)
+            arriving = self.incoming.pop(day, None)
+            if arriving:
+                self.pending -= len(arriving)
+                for p in arriving:
+                    (self.urgent if p.urgent else self.routine).append((day, p))
             slots = int(capacity[day]) if day < len(capacity) else 0
             if slots:
                 self.session(day, slots)
@@ -117,28 +132,57 @@ class Clinic:
             yield env.timeout(1)
 
     def session(self, day: int, slots: int) -> None:
-        """Offer ``slots`` appointments: due bookings first, then the waiting list."""
-        cfg, stats, due = self.cfg, self.stats, self.due
-        dna = self.model.streams.dna
+        """Offer ``slots`` appointments: due bookings first, then the waiting list.
+
+        The hot loop of the whole model: attendance draws and follow-up bookings are
+        written out here rather than called, which halves the cost of an appointment.
+        """
+        cfg, due, bookings = self.cfg, self.due, self.bookings
+        dna_first, dna_followup = cfg.dna_first, cfg.dna_followup
+        interval = cfg.followup_interval_days
+        u, i = self._u, self._ui
+        followups = 0
         while slots and due:
             first, p = due.popleft()
             slots -= 1
-            if dna() < (cfg.dna_first if first else cfg.dna_followup):
+            if i == BLOCK:
+                u, i = self._dna_rng.random(BLOCK).tolist(), 0
+            missed = u[i] < (dna_first if first else dna_followup)
+            i += 1
+            if missed:
                 self._missed(p, day, first)
             elif first:
                 self._first(p, day)
             else:
-                self._followup(p, day)
+                followups += 1
+                p.dnas = 0
+                left = p.left - 1
+                p.left = left
+                if left > 0:
+                    bucket = bookings.get(day + interval)
+                    if bucket is None:
+                        bookings[day + interval] = [(False, p)]
+                    else:
+                        bucket.append((False, p))
+                else:
+                    self._end(p, day)
+        stats = self.stats
+        stats.followup += followups
         for queue in (self.urgent, self.routine):
             while slots and queue:
                 entered, p = queue.popleft()
                 slots -= 1
                 stats.list_exits += 1
                 stats.wait_days += day - entered
-                if dna() < cfg.dna_first:
+                if i == BLOCK:
+                    u, i = self._dna_rng.random(BLOCK).tolist(), 0
+                missed = u[i] < dna_first
+                i += 1
+                if missed:
                     self._missed(p, day, True)
                 else:
                     self._first(p, day)
+        self._u, self._ui = u, i
 
     # -- what happens at an appointment ---------------------------------------------------
 
@@ -187,15 +231,6 @@ class Clinic:
         else:
             self._end(p, day)
 
-    def _followup(self, p: Patient, day: int) -> None:
-        self.stats.followup += 1
-        p.dnas = 0
-        p.left -= 1
-        if p.left > 0:
-            self.book(p, day + self.cfg.followup_interval_days)
-        else:
-            self._end(p, day)
-
     def _end(self, p: Patient, day: int) -> None:
         if p.ok:
             self.stats.resolved += 1
@@ -206,4 +241,6 @@ class Clinic:
     def patients(self) -> list[Patient]:
         """Everyone waiting or booked here (for conservation checks)."""
         booked = [p for bucket in self.bookings.values() for _, p in bucket]
-        return [p for _, p in self.urgent] + [p for _, p in self.routine] + [p for _, p in self.due] + booked
+        incoming = [p for bucket in self.incoming.values() for p in bucket]
+        listed = [p for _, p in self.urgent] + [p for _, p in self.routine]
+        return listed + [p for _, p in self.due] + booked + incoming

@@ -59,11 +59,12 @@ class Pathway:
         self.clocks: dict[int, float] = {}
 
         self.stages: dict[str, Clinic] = {}
+        order = list(scenario.stages)
         for name, cfg in scenario.design_stages(design).items():
             cap = daily_capacity(
                 cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days, whole=True
             )
-            self.stages[name] = Clinic(name, cfg, cap, self)
+            self.stages[name] = Clinic(name, cfg, cap, self, order.index(name))
         s = scenario.surgery
         cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days, whole=False)
         self.theatre = Theatre(s, cap, self)
@@ -141,22 +142,19 @@ class Pathway:
 
     # -- routing ---------------------------------------------------------------------
 
-    def refer(self, p: Patient, dest: str, day: int) -> None:
-        """Send a patient to a service (or to advice), starting an RTT clock where one starts."""
+    def refer(self, p: Patient, dest: str, day: int, delay: int = 0) -> None:
+        """Send a patient to a service (or to advice), starting an RTT clock where one starts.
+
+        ``delay`` is the days a referral takes to arrive (an internal referral, a letter).
+        """
         if dest == ADVICE:
             self._advice(p, day)
             return
         clinic = self.stages[dest]
         starts = self.design.clock == "referral" or clinic is self.entry
         if starts and p.clock < 0 and p.phase == NORMAL and clinic.cfg.consultant_led:
-            self.start_clock(p, day)
-        clinic.refer(p, day)
-
-    def _refer_later(self, p: Patient, dest: str, day: int, delay: int) -> None:
-        if delay <= 0:
-            self.refer(p, dest, day)
-        else:
-            self.later(day + delay, lambda q, d: self.refer(q, dest, d), p)
+            self.start_clock(p, day + delay)
+        clinic.refer(p, day, delay)
 
     def _advice(self, p: Patient, day: int) -> None:
         self.advice_given += 1
@@ -180,7 +178,7 @@ class Pathway:
         u = p.u_triage if p.triaged == 0 else self.streams.decisions()
         p.triaged += 1
         dest = self.routing[p.need](u)
-        self._refer_later(p, dest, day, 1 if dest != ADVICE else 0)
+        self.refer(p, dest, day, 1)
 
     def treatment_started(self, clinic: Clinic, p: Patient, day: int) -> None:
         """First attendance that did not list for surgery: does it stop the RTT clock?"""
@@ -217,7 +215,7 @@ class Pathway:
         share = s.rehab_share_joint if p.joint else s.rehab_share_other
         if self.streams.surgery() < share:
             p.phase = REHAB
-            self.later(day + 1, lambda q, d: self.stages[s.rehab_stage].refer(q, d), p)
+            self.stages[s.rehab_stage].refer(p, day, 1)
         else:
             self.discharge(p, day, "resolved")
 
@@ -249,7 +247,7 @@ class Pathway:
                 return
             self.onward_referrals += 1
             dest = self.onward[clinic.name, p.need](self.streams.decisions())
-            self._refer_later(p, dest, day, self.design.onward_delay_days)
+            self.refer(p, dest, day, self.design.onward_delay_days)
 
     def _gp_consultation(self, p: Patient, day: int) -> None:
         self.gp_consultations += 1
