@@ -55,11 +55,14 @@ def test_common_random_numbers_same_patients() -> None:
 
 
 def test_streams_are_independent_of_each_other() -> None:
-    """Drawing more from one purpose does not shift another purpose's numbers."""
+    """Drawing more from one purpose or service does not shift another's numbers."""
     a, b = Streams(5, 0), Streams(5, 0)
     for _ in range(10_000):
-        a.dna()
+        a.decisions()
+    a.for_stage("dna", 0).random(10_000)
     assert [a.contacts() for _ in range(5)] == [b.contacts() for _ in range(5)]
+    assert (a.for_stage("dna", 1).random(5) == b.for_stage("dna", 1).random(5)).all()
+    assert not (a.for_stage("dna", 1).random(5) == b.for_stage("dna", 2).random(5)).any()
 
 
 def test_common_random_numbers_sharpen_the_difference() -> None:
