@@ -1,12 +1,15 @@
-"""The ``msksim`` command line: validate a scenario, run one design, compare two."""
+"""The ``msksim`` command line: validate a scenario; run, compare, sweep and bid."""
 
 from __future__ import annotations
 
+import itertools
 import json
 import sys
+import tomllib
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import pandas as pd
 import typer
@@ -14,13 +17,14 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim import warmup
 from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
-from sim.experiment import default_jobs, run_replications
+from sim.experiment import JOURNAL, BatchResult, default_jobs, make_executor, run_batch
 from sim.flows import expected_activity, stage_load
 from sim.metrics import summarise
-from sim.report.terminal import fmt, print_bid, print_summary
-from sim.results import run_folder, write_run
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
+from sim.results import run_folder, write_atomic, write_run
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, with_values
 
 app = typer.Typer(
     help="msksim: simulate the NHS musculoskeletal pathway, fragmented providers against a prime contractor.",
@@ -30,6 +34,7 @@ app = typer.Typer(
 )
 out_console = Console()
 err_console = Console(stderr=True)
+BATCH_FILE = "batch.json"
 
 ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. scenarios/bedfordshire.toml.", show_default=False)]
 RepsOpt = Annotated[int | None, typer.Option("--reps", help="Replications per design (default: the scenario's).", min=1)]
@@ -38,13 +43,67 @@ YearsOpt = Annotated[int | None, typer.Option("--years", help="Contract years to
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Results folder (default: results/<scenario>-<time>).")]
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override any scenario value: KEY=VALUE (repeatable).")]
 JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Local processes (default: all cores).", min=1)]
+SchedulerOpt = Annotated[
+    str | None, typer.Option("--scheduler", help="Run on a Dask cluster: the scheduler's address, tcp://HOST:PORT.")
+]
+NoUncertaintyOpt = Annotated[bool, typer.Option("--no-uncertainty", help="Run at the point values, ignoring [uncertainty].")]
+ResumeOpt = Annotated[
+    Path | None, typer.Option("--resume", help="Continue a batch that stopped, from its results folder.", show_default=False)
+]
+PrecisionOpt = Annotated[
+    float | None,
+    typer.Option("--precision", help="Add replications until the 95% CI half-width is within this share of the mean.", min=0),
+]
+MetricOpt = Annotated[str, typer.Option("--metric", help="The metric --precision watches.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 
 
-def _load(
-    path: Path, sets: list[str] | None, reps: int | None = None, seed: int | None = None, years: int | None = None
-) -> Scenario:
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    raise typer.Exit(code=code)
+
+
+def _warn(message: str) -> None:
+    err_console.print(f"[bold yellow]warning:[/bold yellow] {message}", highlight=False)
+
+
+@dataclass
+class Batch:
+    """Everything a simulating command needs, settled before anything is written."""
+
+    kind: str
+    scenario: Scenario
+    designs: list[str]
+    folder: Path
+    uncertainty: bool
+    precision: float | None
+    metric: str
+    grid: dict[str, list[Any]] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
+    resumed: bool = False
+
+    def points(self) -> dict[int, Scenario]:
+        """One scenario per grid point (just one without a grid)."""
+        if not self.grid:
+            return {0: self.scenario}
+        keys = list(self.grid)
+        combos = itertools.product(*(self.grid[k] for k in keys))
+        return {i: with_values(self.scenario, dict(zip(keys, c, strict=True)), "--grid") for i, c in enumerate(combos)}
+
+    def settings(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "designs": self.designs,
+            "uncertainty": self.uncertainty,
+            "precision": self.precision,
+            "metric": self.metric,
+            "grid": self.grid,
+            "extra": self.extra,
+        }
+
+
+def _load(path: Path, sets: list[str] | None, reps: int | None, seed: int | None, years: int | None) -> Scenario:
     overrides = list(sets or [])
     for key, value in (("run.replications", reps), ("run.seed", seed), ("run.years", years)):
         if value is not None:
@@ -55,29 +114,135 @@ def _load(
         _fail(str(e))
 
 
-def _simulate(scenario: Scenario, designs: list[str], jobs: int | None, quiet: bool) -> pd.DataFrame:
-    n_jobs = jobs or default_jobs()
-    if quiet:
-        return run_replications(scenario, designs, scenario.run.replications, jobs=n_jobs)
-    columns = (
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("ETA"),
-        TimeRemainingColumn(),
+def _prepare(
+    kind: str,
+    path: Path,
+    designs: list[str],
+    *,
+    sets: list[str] | None,
+    reps: int | None,
+    seed: int | None,
+    years: int | None,
+    out: Path | None,
+    resume: Path | None,
+    no_uncertainty: bool,
+    precision: float | None,
+    metric: str,
+    grid: dict[str, list[Any]] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> Batch:
+    """Validate all input, and either start a new batch folder or reopen one to resume."""
+    if resume is not None:
+        saved = resume / BATCH_FILE
+        if not saved.exists():
+            _fail(f"--resume {resume}: no {BATCH_FILE} there; not a batch folder")
+        settings = json.loads(saved.read_text())
+        if settings["kind"] != kind:
+            _fail(f"--resume {resume}: that folder holds a '{settings['kind']}' batch, not '{kind}'")
+        scenario = _load(resume / "scenario.toml", None, None, None, None)
+        return Batch(
+            kind,
+            scenario,
+            settings["designs"],
+            resume,
+            settings["uncertainty"],
+            settings["precision"],
+            settings["metric"],
+            settings["grid"],
+            settings["extra"],
+            resumed=True,
+        )
+    scenario = _load(path, sets, reps, seed, years)
+    for d in designs:
+        if d not in scenario.designs:
+            _fail(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
+    batch = Batch(
+        kind, scenario, designs, run_folder(scenario, out), not no_uncertainty, precision, metric, grid or {}, extra or {}
     )
-    with Progress(*columns, console=err_console, transient=True) as bar:
-        task = bar.add_task(f"{scenario.name}: {', '.join(designs)}", total=len(designs) * scenario.run.replications)
-        return run_replications(
-            scenario, designs, scenario.run.replications, jobs=n_jobs, progress=lambda done, _: bar.update(task, completed=done)
+    if batch.grid:
+        try:
+            batch.points()
+        except ScenarioError as e:
+            _fail(str(e))
+    if (batch.folder / JOURNAL).exists():
+        _fail(f"{batch.folder} already holds a batch: continue it with --resume {batch.folder}, or choose another --out")
+    return batch
+
+
+def _start(batch: Batch) -> None:
+    """Write the resolved scenario and the batch settings before the first task runs."""
+    if batch.resumed:
+        return
+    import tomli_w
+
+    from sim.results import toml_ready
+    from sim.scenario import scenario_to_dict
+
+    write_atomic(batch.folder / "scenario.toml", tomli_w.dumps(toml_ready(scenario_to_dict(batch.scenario))))
+    write_atomic(batch.folder / BATCH_FILE, json.dumps(batch.settings(), indent=2, default=str))
+
+
+def _execute(batch: Batch, jobs: int | None, scheduler: str | None, quiet: bool) -> BatchResult:
+    _start(batch)
+    points = batch.points()
+    executor = make_executor(jobs or default_jobs(), scheduler)
+    reps = batch.scenario.run.replications
+    try:
+        if quiet:
+            return run_batch(
+                points, batch.designs, reps, executor=executor, folder=batch.folder, uncertainty=batch.uncertainty,
+                precision=batch.precision, metric=batch.metric,
+            )  # fmt: skip
+        columns = (
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+        )
+        with Progress(*columns, console=err_console, transient=True) as bar:
+            task = bar.add_task(f"{batch.scenario.name}: {', '.join(batch.designs)}", total=None)
+            return run_batch(
+                points, batch.designs, reps, executor=executor, folder=batch.folder, uncertainty=batch.uncertainty,
+                precision=batch.precision, metric=batch.metric,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )  # fmt: skip
+    finally:
+        executor.close()
+
+
+def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime) -> None:
+    """Warm-up check, error list, every table, the manifest; then report failures."""
+    extra: dict[str, Any] = {"replications_run": result.replications, "batch": batch.settings()}
+    if batch.precision is not None:
+        extra["precision_met"] = result.replications < batch.scenario.run.replications or not result.errors
+    if not result.series.empty:
+        analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days)
+        tables["warmup"] = analysis
+        for msg in warmup.verdicts(analysis):
+            _warn(msg)
+        extra["warmup_mser_truncation_day"] = analysis.groupby("design")["mser_truncation_day"].first().to_dict()
+        warmup.plot(analysis, batch.folder / "warmup.png")
+    if result.errors:
+        tables["errors"] = pd.DataFrame(
+            [
+                {"point": o.task.point, "design": o.task.design, "replication": o.task.replication, "error": o.error}
+                for o in result.errors
+            ]
+        )
+    write_run(batch.folder, batch.scenario, tables, started=started, extra=extra)
+    if batch.precision is not None:
+        out_console.print(
+            f"Precision {batch.precision:.0%} on {batch.metric}: {result.replications} replications "
+            f"(cap {batch.scenario.run.replications})."
         )
 
 
-def _finish(scenario: Scenario, table: pd.DataFrame, summary: pd.DataFrame, out: Path | None, started: datetime) -> Path:
-    folder = run_folder(scenario, out)
-    write_run(folder, scenario, {"replications": table, "summary": summary}, started=started)
-    return folder
+def _report_errors(result: BatchResult) -> None:
+    if result.errors:
+        total = len(result.errors) + len({(r["point"], r["design"], r["replication"]) for r in result.table.to_dict("records")})
+        _fail(f"{len(result.errors)} of {total} replications failed; see errors.csv (the rest are saved)", code=1)
 
 
 def _json_summary(summary: pd.DataFrame, folder: Path) -> str:
@@ -86,6 +251,10 @@ def _json_summary(summary: pd.DataFrame, folder: Path) -> str:
     for r in whole.itertuples():
         data.setdefault(r.scope, {})[r.metric] = {"mean": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high}
     return json.dumps({"results": str(folder), "summary": data}, indent=2, default=float)
+
+
+def _no_point(table: pd.DataFrame) -> pd.DataFrame:
+    return table.drop(columns=["point"]) if "point" in table.columns else table
 
 
 @app.command()
@@ -98,24 +267,33 @@ def run(
     out: OutOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = None,
+    scheduler: SchedulerOpt = None,
+    no_uncertainty: NoUncertaintyOpt = False,
+    resume: ResumeOpt = None,
+    precision: PrecisionOpt = None,
+    metric: MetricOpt = "rtt_incomplete_18w_pct",
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run one design of a scenario and write its results."""
     started = datetime.now(UTC)
-    s = _load(scenario, set_, reps, seed, years)
-    if design not in s.designs:
-        _fail(f"{scenario}: designs.{design} (--design): no such design; known: {', '.join(s.designs)}")
-    table = _simulate(s, [design], jobs, quiet)
-    summary = summarise(table)
-    folder = _finish(s, table, summary, out, started)
-    if as_json:
-        out_console.print_json(_json_summary(summary, folder))
-        return
-    print_summary(
-        summary, [design], f"{s.name}: {design} design, {s.run.replications} replications × {s.run.years} years", out_console
-    )
-    out_console.print(f"Results written to [bold]{folder}[/bold]")
+    batch = _prepare(
+        "run", scenario, [design], sets=set_, reps=reps, seed=seed, years=years, out=out, resume=resume,
+        no_uncertainty=no_uncertainty, precision=precision, metric=metric,
+    )  # fmt: skip
+    result = _execute(batch, jobs, scheduler, quiet)
+    table = _no_point(result.table)
+    summary = summarise(table) if not table.empty else pd.DataFrame()
+    _finish(batch, result, {"replications": table, "summary": summary}, started)
+    if not table.empty:
+        if as_json:
+            out_console.print_json(_json_summary(summary, batch.folder))
+        else:
+            d = batch.designs[0]
+            title = f"{batch.scenario.name}: {d} design, {result.replications} replications × {batch.scenario.run.years} years"
+            print_summary(summary, [d], title, out_console)
+            out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
+    _report_errors(result)
 
 
 @app.command()
@@ -129,24 +307,120 @@ def compare(
     out: OutOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = None,
+    scheduler: SchedulerOpt = None,
+    no_uncertainty: NoUncertaintyOpt = False,
+    resume: ResumeOpt = None,
+    precision: PrecisionOpt = None,
+    metric: MetricOpt = "rtt_incomplete_18w_pct",
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Run two designs on the same patients and show them side by side with the difference."""
     started = datetime.now(UTC)
-    s = _load(scenario, set_, reps, seed, years)
-    for name, opt in ((baseline, "--baseline"), (other, "--design")):
-        if name not in s.designs:
-            _fail(f"{scenario}: designs.{name} ({opt}): no such design; known: {', '.join(s.designs)}")
-    table = _simulate(s, [baseline, other], jobs, quiet)
-    summary = summarise(table, baseline, other)
-    folder = _finish(s, table, summary, out, started)
-    if as_json:
-        out_console.print_json(_json_summary(summary, folder))
-        return
-    title = f"{s.name}: {s.run.replications} replications × {s.run.years} years, common random numbers"
-    print_summary(summary, [baseline, other, f"{other} - {baseline}"], title, out_console)
-    out_console.print(f"Results written to [bold]{folder}[/bold]")
+    batch = _prepare(
+        "compare", scenario, [baseline, other], sets=set_, reps=reps, seed=seed, years=years, out=out, resume=resume,
+        no_uncertainty=no_uncertainty, precision=precision, metric=metric,
+    )  # fmt: skip
+    baseline, other = batch.designs
+    result = _execute(batch, jobs, scheduler, quiet)
+    table = _no_point(result.table)
+    summary = summarise(table, baseline, other) if not table.empty else pd.DataFrame()
+    _finish(batch, result, {"replications": table, "summary": summary}, started)
+    if not table.empty:
+        if as_json:
+            out_console.print_json(_json_summary(summary, batch.folder))
+        else:
+            reps, years = result.replications, batch.scenario.run.years
+            title = f"{batch.scenario.name}: {reps} replications × {years} years, common random numbers"
+            print_summary(summary, [baseline, other, f"{other} - {baseline}"], title, out_console)
+            out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
+    _report_errors(result)
+
+
+def _parse_grid(items: list[str] | None, grid_file: Path | None) -> dict[str, list[Any]]:
+    grid: dict[str, list[Any]] = {}
+    if grid_file is not None:
+        try:
+            data = tomllib.loads(grid_file.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as e:
+            _fail(f"{grid_file}: cannot read the sweep file: {e}")
+        table = data.get("grid")
+        if not isinstance(table, dict) or not table:
+            _fail(f"{grid_file}: grid: expected a [grid] table of KEY = [values]")
+        for key, values in table.items():
+            if not isinstance(values, list) or not values:
+                _fail(f"{grid_file}: grid.{key}: expected a non-empty list of values")
+            grid[key] = values
+    for item in items or []:
+        key, _, text = item.partition("=")
+        try:
+            values = [parse_override(f"{key}={v}")[1] for v in text.split(",")]
+        except ScenarioError as e:
+            _fail(f"--grid {item}: {e.problem}")
+        grid[key.strip()] = values
+    if not grid:
+        _fail("sweep: give at least one --grid KEY=V1,V2 or a --grid-file")
+    return grid
+
+
+@app.command()
+def sweep(
+    scenario: ScenarioArg,
+    grid_items: Annotated[
+        list[str] | None, typer.Option("--grid", help="KEY=V1,V2,... : values to sweep (repeatable; every combination runs).")
+    ] = None,
+    grid_file: Annotated[
+        Path | None, typer.Option("--grid-file", help="A TOML file with a [grid] table of KEY = [values].")
+    ] = None,
+    designs: Annotated[str, typer.Option("--designs", help="Designs to run, comma-separated.")] = "fragmented,prime",
+    reps: RepsOpt = None,
+    seed: SeedOpt = None,
+    years: YearsOpt = None,
+    out: OutOpt = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = None,
+    scheduler: SchedulerOpt = None,
+    no_uncertainty: NoUncertaintyOpt = False,
+    resume: ResumeOpt = None,
+    metric: MetricOpt = "rtt_incomplete_18w_pct",
+    quiet: QuietOpt = False,
+) -> None:
+    """Run every combination of the swept values × designs × replications (same patients throughout)."""
+    started = datetime.now(UTC)
+    grid = _parse_grid(grid_items, grid_file) if resume is None else {}
+    batch = _prepare(
+        "sweep", scenario, [d.strip() for d in designs.split(",") if d.strip()], sets=set_, reps=reps, seed=seed,
+        years=years, out=out, resume=resume, no_uncertainty=no_uncertainty, precision=None, metric=metric, grid=grid,
+    )  # fmt: skip
+    result = _execute(batch, jobs, scheduler, quiet)
+    table = result.table
+    tables: dict[str, pd.DataFrame] = {}
+    if not table.empty:
+        keys = list(batch.grid)
+        combos = list(itertools.product(*(batch.grid[k] for k in keys)))
+        for j, key in enumerate(reversed(keys)):
+            table.insert(1, key, [combos[p][len(keys) - 1 - j] for p in table["point"]])
+        tables["sweep"] = table
+        tables["sweep_summary"] = sweep_summary(table, keys)
+    _finish(batch, result, tables, started)
+    if not table.empty:
+        print_sweep(tables["sweep_summary"], list(batch.grid), metric, out_console)
+        out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
+    _report_errors(result)
+
+
+def sweep_summary(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Whole-horizon mean and 95% interval of every metric per grid point × design."""
+    parts = []
+    for (point, design), part in table.groupby(["point", "design"], sort=True):
+        s = summarise(part.drop(columns=["point", *keys]))
+        s = s[s["year"] == "all"].drop(columns=["scope", "year"])
+        s.insert(0, "design", design)
+        for key in reversed(keys):
+            s.insert(0, key, part[key].iloc[0])
+        s.insert(0, "point", point)
+        parts.append(s)
+    return pd.concat(parts, ignore_index=True)
 
 
 @app.command()
@@ -165,65 +439,73 @@ def bid(
     out: OutOpt = None,
     set_: SetOpt = None,
     jobs: JobsOpt = None,
+    scheduler: SchedulerOpt = None,
+    no_uncertainty: NoUncertaintyOpt = False,
+    resume: ResumeOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
 ) -> None:
     """Stress-test a capitated bid: loss probabilities, value at risk and the lowest safe price."""
     started = datetime.now(UTC)
-    s = _load(scenario, set_, reps, seed, years)
-    d = s.designs.get(design)
-    if d is None or d.payment != "prime_contract":
-        what = "no such design" if d is None else f"is paid by {d.payment}, not a prime contract"
-        _fail(f"{scenario}: designs.{design} (--design): {what}")
-    try:
-        year1 = parse_money(price) if price is not None else s.finance.prime_contract.year1_value_gbp
-    except ValueError as e:
-        _fail(f"--bid: {e}")
-    table = _simulate(s, [design], jobs, quiet)
-    paths = BidPaths(table, s, design)
-    tables = {
-        "replications": table,
-        "summary": summarise(table),
-        "bid": bid_table(paths, year1),
-        "bid_summary": bid_summary(paths, year1, max_loss_probability),
-        "sensitivity": sensitivity(paths, year1),
-    }
-    folder = run_folder(s, out)
-    write_run(folder, s, tables, started=started, extra={"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability})
-    if as_json:
-        bs = tables["bid_summary"]
-        data = {f"{r.metric}" + ("" if r.year == "all" else f"_year{r.year}"): r.mean for r in bs.itertuples()}
-        out_console.print_json(json.dumps({"results": str(folder), "bid": data}, default=float))
-        return
-    print_bid(tables["bid_summary"], tables["sensitivity"], s, year1, out_console)
-    out_console.print(f"Results written to [bold]{folder}[/bold]")
-
-
-def _fail(message: str) -> NoReturn:
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
-    raise typer.Exit(code=2)
+    year1: float | None = None
+    if price is not None:
+        try:
+            year1 = parse_money(price)
+        except ValueError as e:
+            _fail(f"--bid: {e}")
+    batch = _prepare(
+        "bid", scenario, [design], sets=set_, reps=reps, seed=seed, years=years, out=out, resume=resume,
+        no_uncertainty=no_uncertainty, precision=None, metric="prime_surplus_gbp",
+        extra={"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability},
+    )  # fmt: skip
+    d = batch.scenario.designs[batch.designs[0]]
+    if d.payment != "prime_contract":
+        _fail(f"{scenario}: designs.{batch.designs[0]}.payment: is {d.payment}, not prime_contract")
+    contract = batch.scenario.finance.prime_contract
+    year1 = batch.extra["bid_year1_gbp"] or contract.year1_value_gbp
+    risk = batch.extra["max_loss_probability"]
+    result = _execute(batch, jobs, scheduler, quiet)
+    table = _no_point(result.table)
+    tables: dict[str, pd.DataFrame] = {"replications": table}
+    if not table.empty:
+        paths = BidPaths(table, batch.scenario, batch.designs[0])
+        tables.update(
+            summary=summarise(table),
+            bid=bid_table(paths, year1),
+            bid_summary=bid_summary(paths, year1, risk),
+            sensitivity=sensitivity(paths, year1),
+        )
+    _finish(batch, result, tables, started)
+    if not table.empty:
+        if as_json:
+            bs = tables["bid_summary"]
+            data = {r.metric + ("" if r.year == "all" else f"_year{r.year}"): r.mean for r in bs.itertuples()}
+            out_console.print_json(json.dumps({"results": str(batch.folder), "bid": data}, default=float))
+        else:
+            print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, year1, out_console)
+            out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
+    _report_errors(result)
 
 
 @app.command()
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
-    s = _load(scenario, set_)
+    s = _load(scenario, set_, None, None, None)
     d = s.demand
     out_console.print(f"[bold green]ok[/bold green] {scenario}: [bold]{s.name}[/bold] — {s.description}", highlight=False)
     out_console.print(
         f"Population {s.population:,}; {d.referrals_per_year:,.0f} referrals a year "
         f"({1000 * d.referrals_per_year / s.population:.0f} per 1,000), growth {d.growth:.1%}/yr; "
         f"{len(d.conditions)} condition groups; {s.run.years} years after {s.run.warmup_days} warm-up days, "
-        f"{s.run.replications} replications, seed {s.run.seed}.",
+        f"{s.run.replications} replications, seed {s.run.seed}; "
+        f"{len(s.uncertainty)} uncertain inputs.",
         highlight=False,
     )
     for name, design in s.designs.items():
         flows = expected_activity(s, name)
         load = stage_load(s, name, flows)
-        table = Table(
-            title=f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}, clock per {design.clock}",
-            header_style="bold",
-        )
+        title = f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}, clock per {design.clock}"
+        table = Table(title=title, header_style="bold")
         for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load"):
             table.add_column(col, justify="right" if col != "Stage" else "left")
         stages = s.design_stages(name)
@@ -236,10 +518,10 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
             )
         out_console.print(table)
         n = d.referrals_per_year
+        ops = (flows.get("surgeries_daycase", 0) + flows.get("surgeries_inpatient", 0)) * n
         out_console.print(
             f"  expected per year: {fmt(flows.get('gp_consultations', 0) * n, 'count')} extra GP consultations, "
-            f"{fmt(flows.get('joint_replacements', 0) * n, 'count')} joint replacements, "
-            f"{fmt((flows.get('surgeries_daycase', 0) + flows.get('surgeries_inpatient', 0)) * n, 'count')} operations",
+            f"{fmt(flows.get('joint_replacements', 0) * n, 'count')} joint replacements, {fmt(ops, 'count')} operations",
             highlight=False,
         )
 

@@ -13,7 +13,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from sim.finance import delivery_cost_by_provider, prime_account
+from sim.finance import prime_account
 from sim.metrics import interval
 from sim.scenario import PrimeContract, Scenario
 
@@ -53,8 +53,11 @@ class BidPaths:
         self.rows = table[table["design"] == design].sort_values(["replication", "year"]).reset_index(drop=True)
         if self.rows.empty:
             raise ValueError(f"no rows for design '{design}'")
-        by_provider = delivery_cost_by_provider(self.rows, scenario, design)
-        self.delivery_by_provider = pd.DataFrame(by_provider)
+        # Costs come from the rows: each replication was costed with its own drawn prices.
+        cols = [c for c in self.rows.columns if c.startswith("cost_provider_")]
+        self.delivery_by_provider = self.rows[cols].rename(
+            columns=lambda c: c.removeprefix("cost_provider_").removesuffix("_gbp")
+        )
         self.delivery = self.delivery_by_provider.sum(axis=1).to_numpy()
         self.replications = self.rows["replication"].to_numpy()
         self.paths = np.unique(self.replications)
@@ -151,12 +154,68 @@ SWINGS: tuple[tuple[str, str, float, float], ...] = (
 )
 
 
-def sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
-    """How much each input moves the mean cumulative surplus: a low/high swing per input.
+def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Partial rank correlation of ``y`` with each column of ``x``, the others held fixed."""
+    from scipy.stats import rankdata
 
-    Until parameters are drawn per replication, inputs are swung on the simulated paths:
-    cost levels scale the delivery cost, contract terms change the arithmetic.
+    rx = np.column_stack([rankdata(col) for col in x.T]) if x.size else x
+    ry = rankdata(y)
+    out = np.full(rx.shape[1], np.nan)
+    for j in range(rx.shape[1]):
+        others = np.column_stack([np.ones(len(ry)), np.delete(rx, j, axis=1)])
+        res_x = rx[:, j] - others @ np.linalg.lstsq(others, rx[:, j], rcond=None)[0]
+        res_y = ry - others @ np.linalg.lstsq(others, ry, rcond=None)[0]
+        denom = np.sqrt((res_x**2).sum() * (res_y**2).sum())
+        out[j] = (res_x * res_y).sum() / denom if denom > 0 else np.nan
+    return out
+
+
+def drawn_sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
+    """Rank the drawn inputs (``param.*`` columns) by partial rank correlation with the
+    cumulative surplus, with the mean surplus in their lowest and highest quartiles."""
+    params = [c for c in paths.rows.columns if c.startswith("param.")]
+    first = paths.rows.groupby("replication")[params].first() if params else pd.DataFrame()
+    varying = [c for c in params if first[c].nunique() > 1]
+    if not varying or len(first) < len(varying) + 3:
+        return pd.DataFrame(
+            columns=["input", "kind", "prcc", "low", "high", "surplus_at_low_gbp", "surplus_at_high_gbp", "swing_gbp"]
+        )
+    y = paths.cumulative(price)
+    x = first.loc[paths.paths, varying].to_numpy(dtype=float)
+    rho = prcc(x, y)
+    records = []
+    for j, name in enumerate(varying):
+        lo_cut, hi_cut = np.quantile(x[:, j], [0.25, 0.75])
+        low, high = y[x[:, j] <= lo_cut].mean(), y[x[:, j] >= hi_cut].mean()
+        records.append(
+            {
+                "input": name.removeprefix("param."),
+                "kind": "drawn input (quartiles)",
+                "prcc": rho[j],
+                "low": lo_cut,
+                "high": hi_cut,
+                "surplus_at_low_gbp": low,
+                "surplus_at_high_gbp": high,
+                "swing_gbp": abs(high - low),
+            }
+        )
+    return pd.DataFrame.from_records(records)
+
+
+def sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
+    """What moves the cumulative surplus, largest first.
+
+    Drawn inputs (when the scenario has an ``[uncertainty]`` section) are ranked by partial
+    rank correlation and their quartile swing; contract terms and cost levels are swung
+    low/high on the same simulated paths.
     """
+    return pd.concat([drawn_sensitivity(paths, price), term_sensitivity(paths, price)], ignore_index=True).sort_values(
+        "swing_gbp", ascending=False, ignore_index=True
+    )
+
+
+def term_sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
+    """Low/high swings of cost levels and contract terms, evaluated on the simulated paths."""
     base = paths.cumulative(price).mean()
     c = paths.contract
     records = []
@@ -180,6 +239,7 @@ def sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
         records.append(
             {
                 "input": name,
+                "kind": "term (low/high)",
                 "low": low,
                 "high": high,
                 "surplus_at_low_gbp": values[0],
@@ -188,4 +248,4 @@ def sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
                 "base_gbp": base,
             }
         )
-    return pd.DataFrame.from_records(records).sort_values("swing_gbp", ascending=False).reset_index(drop=True)
+    return pd.DataFrame.from_records(records)

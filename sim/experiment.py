@@ -1,32 +1,142 @@
-"""Replications: run every design for every replication, in one process or several.
+"""Replications at scale: tasks, executors, a journal that survives a crash, stopping rules.
 
-A task is one (design, replication) pair. Its numbers depend only on the scenario, the seed
-and the replication number, so the table is the same whatever the number of processes and
-whatever order tasks finish in.
+A task is one (grid point, design, replication). Its numbers depend only on the scenario of
+its grid point, the seed and the replication number, so a table is the same whatever the
+executor (this process, local processes, a Dask cluster) and whatever order tasks finish in.
+
+With a results folder, every finished task is appended to ``journal.jsonl`` (one line, one
+write, flushed and synced) as it completes; a batch killed half way resumes from there.
 """
 
 from __future__ import annotations
 
+import json
 import os
-from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from sim.finance import add_finance
-from sim.model import simulate
+from sim.model.pathway import Pathway
 from sim.scenario import Scenario
+from sim.uncertainty import apply_parameters, draw_parameters, parameter_columns, parse_uncertainty
 
 Progress = Callable[[int, int], None]
+JOURNAL = "journal.jsonl"
 
 
-def tasks(scenario: Scenario, designs: Iterable[str], replications: int) -> list[tuple[str, int]]:
-    """All (design, replication) pairs, in a fixed order."""
-    return [(d, r) for r in range(replications) for d in designs]
+@dataclass(frozen=True, order=True)
+class Task:
+    """One simulation: a grid point, a design and a replication."""
+
+    point: int
+    replication: int
+    design: str
 
 
-def _run_task(scenario: Scenario, design: str, replication: int) -> list[dict]:
-    return simulate(scenario, design, replication)
+@dataclass
+class Outcome:
+    """What a task gave back: result rows and the weekly warm-up series, or an error."""
+
+    task: Task
+    rows: list[dict[str, Any]]
+    series: list[list[int]]
+    error: str | None = None
+
+
+def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcome:
+    """Draw this replication's parameters (if any), simulate, and cost the result rows."""
+    try:
+        s, params = scenario, {}
+        if uncertainty and scenario.uncertainty:
+            drawn = draw_parameters(parse_uncertainty(scenario.uncertainty, scenario, scenario.name), scenario, task.replication)
+            s, params = apply_parameters(scenario, drawn), parameter_columns(drawn)
+        model = Pathway(s, task.design, task.replication)
+        rows = add_finance(pd.DataFrame(model.run()), s)
+        for key, value in params.items():
+            rows[key] = value
+        rows.insert(0, "point", task.point)
+        return Outcome(task, rows.to_dict("records"), [list(x) for x in model.recorder.series])
+    except Exception:  # recorded with the task; the batch goes on
+        return Outcome(task, [], [], traceback.format_exc())
+
+
+# --------------------------------------------------------------------------- executors
+
+
+class Executor:
+    """Runs tasks and yields outcomes as they finish."""
+
+    def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release workers."""
+
+
+class SerialExecutor(Executor):
+    """In this process, one task after another."""
+
+    def run(self, scenarios, tasks, uncertainty):
+        for t in tasks:
+            yield run_task(scenarios[t.point], t, uncertainty)
+
+
+class ProcessExecutor(Executor):
+    """Local worker processes, a bounded number of tasks in flight."""
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = ProcessPoolExecutor(max_workers=jobs)
+
+    def run(self, scenarios, tasks, uncertainty):
+        todo = list(tasks)
+        running = set()
+        while todo or running:
+            while todo and len(running) < 2 * self.jobs:
+                t = todo.pop(0)
+                running.add(self.pool.submit(run_task, scenarios[t.point], t, uncertainty))
+            done, running = wait(running, return_when=FIRST_COMPLETED)
+            for fut in done:
+                yield fut.result()
+
+    def close(self) -> None:
+        self.pool.shutdown(cancel_futures=True)
+
+
+class DaskExecutor(Executor):
+    """A Dask distributed cluster (``pip install msksim[cluster]``)."""
+
+    def __init__(self, address: str):
+        try:
+            from distributed import Client
+        except ImportError as e:  # pragma: no cover - depends on the optional extra
+            raise RuntimeError("--scheduler needs Dask: pip install 'msksim[cluster]'") from e
+        self.client = Client(address)
+
+    def run(self, scenarios, tasks, uncertainty):
+        from distributed import as_completed
+
+        shared = {k: self.client.scatter(v, broadcast=True) for k, v in scenarios.items()}
+        futures = [self.client.submit(run_task, shared[t.point], t, uncertainty, pure=False) for t in tasks]
+        for fut in as_completed(futures):
+            yield fut.result()
+            fut.release()
+
+    def close(self) -> None:
+        self.client.close()
+
+
+def make_executor(jobs: int = 1, scheduler: str | None = None) -> Executor:
+    if scheduler:
+        return DaskExecutor(scheduler)
+    return ProcessExecutor(jobs) if jobs > 1 else SerialExecutor()
 
 
 def default_jobs() -> int:
@@ -37,44 +147,180 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
+# --------------------------------------------------------------------------- the journal
+
+
+class Journal:
+    """Append-only record of finished tasks: one JSON line each, written whole and synced."""
+
+    def __init__(self, folder: Path):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.path = folder / JOURNAL
+
+    def read(self) -> dict[Task, Outcome]:
+        """Finished tasks so far; a line cut short by a crash is dropped (and truncated away)."""
+        out: dict[Task, Outcome] = {}
+        if not self.path.exists():
+            return out
+        good = 0
+        with open(self.path, "rb") as fh:
+            for line in fh:
+                try:
+                    rec = json.loads(line)
+                except json.JSONDecodeError:
+                    break
+                if not line.endswith(b"\n"):
+                    break
+                good += len(line)
+                task = Task(**rec["task"])
+                out[task] = Outcome(task, rec["rows"], rec["series"], rec["error"])
+        if good < self.path.stat().st_size:
+            with open(self.path, "r+b") as fh:
+                fh.truncate(good)
+        return out
+
+    def append(self, outcome: Outcome) -> None:
+        rec = {"task": asdict(outcome.task), "rows": outcome.rows, "series": outcome.series, "error": outcome.error}
+        line = (json.dumps(rec, default=_plain) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, np.integer):
+        return int(x)
+    if isinstance(x, np.floating):
+        return float(x)
+    raise TypeError(f"cannot store {type(x)}")
+
+
+# --------------------------------------------------------------------------- batches
+
+
+@dataclass
+class BatchResult:
+    """A finished (or partly failed) batch."""
+
+    table: pd.DataFrame
+    series: pd.DataFrame
+    errors: list[Outcome]
+    replications: int
+
+
+def tasks_for(points: Iterable[int], designs: Iterable[str], replications: Iterable[int]) -> list[Task]:
+    """Tasks in a fixed order: replication by replication, so early results cover every point."""
+    return [Task(p, r, d) for r in replications for p in points for d in designs]
+
+
+def run_batch(
+    scenarios: dict[int, Scenario] | Scenario,
+    designs: Iterable[str],
+    replications: int,
+    *,
+    executor: Executor | None = None,
+    folder: Path | None = None,
+    uncertainty: bool = True,
+    progress: Progress | None = None,
+    precision: float | None = None,
+    metric: str = "rtt_incomplete_18w_pct",
+    first_check: int = 10,
+    step: int = 5,
+) -> BatchResult:
+    """Run every grid point × design × replication, journalled if ``folder`` is given.
+
+    With ``precision``, replications are added ``step`` at a time (after ``first_check``)
+    until the 95% interval of ``metric`` is within ``precision`` × its mean for every design
+    and grid point, or ``replications`` is reached. Checks happen at fixed counts, so the
+    stopping point does not depend on the executor.
+    """
+    if isinstance(scenarios, Scenario):
+        scenarios = {0: scenarios}
+    designs = list(designs)
+    executor = executor or SerialExecutor()
+    journal = Journal(folder) if folder is not None else None
+    done = {t: o for t, o in (journal.read() if journal else {}).items() if o.error is None}
+    errors: dict[Task, Outcome] = {}
+    target = replications if precision is None else min(first_check, replications)
+    while True:
+        wanted = tasks_for(scenarios, designs, range(target))
+        todo = [t for t in wanted if t not in done]
+        finished = len(wanted) - len(todo)
+        if progress:
+            progress(finished, len(wanted))
+        for outcome in executor.run(scenarios, todo, uncertainty):
+            if journal:
+                journal.append(outcome)
+            if outcome.error is None:
+                done[outcome.task] = outcome
+            else:
+                errors[outcome.task] = outcome
+            finished += 1
+            if progress:
+                progress(finished, len(wanted))
+        if precision is None or target >= replications or errors:
+            break
+        table = _table(done, wanted)
+        if precise_enough(table, metric, precision):
+            break
+        target = min(target + step, replications)
+    wanted = tasks_for(scenarios, designs, range(target))
+    return BatchResult(_table(done, wanted), _series(done, wanted), list(errors.values()), target)
+
+
+def _table(done: dict[Task, Outcome], wanted: list[Task]) -> pd.DataFrame:
+    rows = [row for t in sorted(wanted) if t in done for row in done[t].rows]
+    table = pd.DataFrame(rows)
+    if not table.empty:
+        table = table.sort_values(["point", "design", "replication", "year"], kind="stable").reset_index(drop=True)
+    return table
+
+
+def _series(done: dict[Task, Outcome], wanted: list[Task]) -> pd.DataFrame:
+    frames = []
+    for t in sorted(wanted):
+        if t in done and done[t].series:
+            f = pd.DataFrame(done[t].series, columns=["day", "waiting_list", "in_system", "rtt_incomplete"])
+            f.insert(0, "replication", t.replication)
+            f.insert(0, "design", t.design)
+            f.insert(0, "point", t.point)
+            frames.append(f)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:
+    """Whether every point × design has a 95% half-width within ``precision`` × |mean|."""
+    from sim.metrics import interval
+
+    per_rep = table.groupby(["point", "design", "replication"])[metric].mean()
+    for _, values in per_rep.groupby(level=["point", "design"]):
+        mean, low, high, n = interval(values.to_numpy())
+        if n < 2 or not np.isfinite(low) or (high - low) / 2 > precision * abs(mean):
+            return False
+    return True
+
+
 def run_replications(
     scenario: Scenario,
     designs: Iterable[str],
     replications: int,
     *,
     jobs: int = 1,
+    uncertainty: bool = False,
     progress: Progress | None = None,
 ) -> pd.DataFrame:
-    """Simulate and cost every design × replication; one row per design × replication × year.
+    """Simulate and cost every design × replication in memory; raise if any task fails.
 
-    Parameters
-    ----------
-    scenario
-        A validated scenario.
-    designs
-        Names of designs to run.
-    replications
-        How many replications of each design.
-    jobs
-        Local worker processes; 1 runs in this process.
-    progress
-        Called with (tasks done, tasks in all) as tasks finish.
+    The simple entry point for scripts and tests: point values unless ``uncertainty``.
     """
-    designs = list(designs)
-    todo = tasks(scenario, designs, replications)
-    results: dict[tuple[str, int], list[dict]] = {}
-    if jobs <= 1 or len(todo) == 1:
-        for i, (d, r) in enumerate(todo, 1):
-            results[d, r] = _run_task(scenario, d, r)
-            if progress:
-                progress(i, len(todo))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(todo))) as pool:
-            futures = {pool.submit(_run_task, scenario, d, r): (d, r) for d, r in todo}
-            for i, fut in enumerate(as_completed(futures), 1):
-                results[futures[fut]] = fut.result()
-                if progress:
-                    progress(i, len(todo))
-    rows = [row for key in todo for row in results[key]]
-    table = pd.DataFrame(rows)
-    return add_finance(table, scenario)
+    executor = make_executor(jobs)
+    try:
+        result = run_batch(scenario, designs, replications, executor=executor, uncertainty=uncertainty, progress=progress)
+    finally:
+        executor.close()
+    if result.errors:
+        raise RuntimeError(f"{len(result.errors)} task(s) failed; first:\n{result.errors[0].error}")
+    return result.table.drop(columns=["point"])

@@ -81,6 +81,9 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             for col in FINANCE_COLUMNS:
                 if col in account:
                     rows.loc[idx, col] = account[col].to_numpy()
+            # what the integrator pays each provider: a bid is re-priced from these columns
+            for provider, cost in delivery_cost_by_provider(part, scenario, str(design)).items():
+                rows.loc[idx, f"cost_provider_{provider}_gbp"] = cost.to_numpy()
             cost = account["commissioner_cost_gbp"]
         rows.loc[idx, "system_cost_gbp"] = cost + gp
     return rows

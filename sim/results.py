@@ -60,7 +60,7 @@ def write_run(
 ) -> Path:
     """Write a finished run: ``scenario.toml``, each table as CSV, then ``manifest.json``."""
     resolved = scenario_to_dict(scenario)
-    write_atomic(folder / "scenario.toml", tomli_w.dumps(_toml_ready(resolved)))
+    write_atomic(folder / "scenario.toml", tomli_w.dumps(toml_ready(resolved)))
     for name, table in tables.items():
         write_csv(folder / f"{name}.csv", table)
     manifest = {
@@ -73,7 +73,7 @@ def write_run(
         "command": command if command is not None else sys.argv,
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
-        "files": sorted([f"{n}.csv" for n in tables] + ["scenario.toml"]),
+        "files": sorted({f"{n}.csv" for n in tables} | {p.name for p in folder.iterdir() if not p.name.startswith(".")}),
         "scenario": json.loads(scenario.model_dump_json()),
         **(extra or {}),
     }
@@ -81,10 +81,10 @@ def write_run(
     return folder
 
 
-def _toml_ready(value: Any) -> Any:
+def toml_ready(value: Any) -> Any:
     """TOML has no null: drop keys whose value is None."""
     if isinstance(value, dict):
-        return {k: _toml_ready(v) for k, v in value.items() if v is not None}
+        return {k: toml_ready(v) for k, v in value.items() if v is not None}
     if isinstance(value, list):
-        return [_toml_ready(v) for v in value]
+        return [toml_ready(v) for v in value]
     return value

@@ -266,6 +266,7 @@ class Scenario(Strict):
     gp: GP
     designs: dict[str, Design] = Field(min_length=1)
     finance: Finance
+    uncertainty: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -403,7 +404,12 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
     """Validate an already-merged dictionary, turning every problem into a ScenarioError."""
     set_keys = set_keys or set()
     try:
-        return Scenario.model_validate(raw)
+        scenario = Scenario.model_validate(raw)
+        if scenario.uncertainty:
+            from sim.uncertainty import parse_uncertainty  # the distributions need a valid scenario
+
+            parse_uncertainty(scenario.uncertainty, scenario, source)
+        return scenario
     except ValidationError as e:
         err = e.errors()[0]
         key = _loc_to_key(err["loc"])
@@ -532,7 +538,7 @@ def parse_override(item: str) -> tuple[str, Any]:
 def _assign(raw: dict[str, Any], key: str, value: Any) -> None:
     node = raw
     parts = key.split(".")
-    for i, part in enumerate(parts[:-1]):
+    for i, part in enumerate(parts[:-1]):  # a copy is not needed: callers own ``raw``
         nxt = node.get(part)
         if nxt is None:
             nxt = node[part] = {}
@@ -540,6 +546,14 @@ def _assign(raw: dict[str, Any], key: str, value: Any) -> None:
             raise ScenarioError("--set", key, f"'{'.'.join(parts[: i + 1])}' is a value, not a table")
         node = nxt
     node[parts[-1]] = value
+
+
+def with_values(scenario: Scenario, values: dict[str, Any], source: str) -> Scenario:
+    """The scenario with values set by key path, validated again (grid points, drawn inputs)."""
+    data = scenario_to_dict(scenario)
+    for key, value in values.items():
+        _assign(data, key, value)
+    return validate_raw(data, source, set(values))
 
 
 def scenario_to_dict(s: Scenario) -> dict[str, Any]:

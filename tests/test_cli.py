@@ -39,7 +39,9 @@ def test_compare_prints_side_by_side(compared) -> None:
 
 def test_compare_writes_files_with_contract_columns(compared) -> None:
     out, _ = compared
-    assert sorted(p.name for p in out.iterdir()) == ["manifest.json", "replications.csv", "scenario.toml", "summary.csv"]
+    files = {p.name for p in out.iterdir()}
+    assert {"manifest.json", "replications.csv", "scenario.toml", "summary.csv", "warmup.csv", "warmup.png"} <= files
+    assert not [f for f in files if f.startswith(".") or f.endswith(".tmp")], "a temporary file was left behind"
     reps = pd.read_csv(out / "replications.csv")
     assert [c for c in CONTRACT_COLUMNS if c not in reps.columns] == []
     assert len(reps) == 2 * 2 * 1  # designs × replications × years
@@ -62,7 +64,7 @@ def test_run_one_design_json(tmp_path) -> None:
     out = tmp_path / "one"
     result = runner.invoke(app, ["run", str(BEDFORDSHIRE), "--design", "prime", *SHORT, "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)
     assert set(data["summary"]) == {"prime"}
     assert data["summary"]["prime"]["referrals"]["mean"] > 0
     assert set(pd.read_csv(out / "replications.csv")["design"]) == {"prime"}

@@ -53,6 +53,7 @@ class Recorder:
     def __init__(self, model: Pathway):
         self.model = model
         self.rows: list[dict[str, float]] = []
+        self.series: list[tuple[int, int, int, int]] = []  # weekly (day, waiting, in system, clocks), warm-up included
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
         start = model.scenario.run.start_date
@@ -65,14 +66,19 @@ class Recorder:
         self._base = {"gp_consultations": 0, "bounce_backs": 0, "advice_given": 0, "onward_referrals": 0}
 
     def run(self):
-        """SimPy process: wake at each month end and year end inside the run."""
+        """SimPy process: wake each week (warm-up series), month end and year end."""
         env = self.model.env
-        events = sorted({*self.month_ends, *self.year_starts})
+        weeks = range(0, self.model.days, 7)
+        events = sorted({*self.month_ends, *self.year_starts, *weeks})
+        week_set = set(weeks)
         for t in events:
             if t >= self.model.days:
                 break
             if t > env.now:
                 yield env.timeout(t - env.now)
+            if t in week_set:
+                m = self.model
+                self.series.append((t, m.waiting_list(), m.created - m.discharged, len(m.clocks)))
             self._boundary(t)
 
     def finish(self, day: int) -> None:

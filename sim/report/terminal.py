@@ -126,3 +126,40 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
             fmt(r.swing_gbp, "gbp"),
         )
     console.print(tornado)
+
+
+def print_sweep(summary: pd.DataFrame, keys: list[str], metric: str, console: Console | None = None) -> None:
+    """One line per grid point and design: the watched metric with its interval, waits and cost."""
+    console = console or Console()
+    table = Table(title=f"Sweep over {', '.join(keys)} (mean per year, 95% CI)", header_style="bold")
+    for k in keys:
+        table.add_column(k, justify="right")
+    table.add_column("design")
+    shown = [(metric, "pct" if metric.endswith("_pct") else "count")]
+    shown += [(m, u) for m, u in (("waiting_list_end", "count"), ("commissioner_cost_gbp", "gbp")) if m != metric]
+    for m, _ in shown:
+        table.add_column(m, justify="right")
+    for (_, design), part in summary.groupby(["point", "design"], sort=True):
+        cells = [str(part[k].iloc[0]) for k in keys] + [str(design)]
+        for m, unit in shown:
+            hit = part[part["metric"] == m]
+            if hit.empty:
+                cells.append("–")
+                continue
+            r = hit.iloc[0]
+            text = (
+                f"{fmt(r['mean'], unit)} ± {fmt((r['ci_high'] - r['ci_low']) / 2, unit)}"
+                if pd.notna(r["ci_low"])
+                else fmt(r["mean"], unit)
+            )
+            if m == "rtt_incomplete_18w_pct":
+                text = f"[green]{text}[/green]" if r["mean"] >= 92 else f"[red]{text}[/red]"
+            cells.append(text)
+        table.add_row(*cells)
+    console.print(table)
+    if metric == "rtt_incomplete_18w_pct" and len(keys) == 1:
+        key = keys[0]
+        for design, part in summary[summary["metric"] == metric].groupby("design"):
+            ok = part[part["mean"] >= 92].sort_values(key)
+            verdict = f"smallest {key} meeting 92% within 18 weeks: {ok[key].iloc[0]}" if not ok.empty else "no value meets 92%"
+            console.print(f"  {design}: {verdict}")

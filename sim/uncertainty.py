@@ -1,0 +1,246 @@
+"""Uncertain inputs: a distribution for any numeric value of a scenario, by its key path.
+
+The outer Monte Carlo loop: each replication draws its own parameter set from its own
+stream (``SeedSequence(seed, spawn_key=(replication, "uncertainty"))``), then runs the
+simulation with it (the inner loop). Both designs of a replication get the same draw.
+
+Distributions are given by the moments a planner knows (mean and sd of the value itself),
+or by their natural parameters::
+
+    [uncertainty."demand.growth"]
+    dist = "triangular"
+    low = 0.02
+    mode = 0.04
+    high = 0.08
+
+    [uncertainty."designs.prime.routing.specialist"]   # a row that must still sum to 1
+    dist = "dirichlet"
+    concentration = 200                               # alpha = 200 x the row's point values
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Literal
+
+import numpy as np
+from pydantic import Field, TypeAdapter, model_validator
+
+from sim.scenario import Scenario, ScenarioError, Strict, scenario_to_dict, with_values
+from sim.streams import generator
+
+Positive = Annotated[float, Field(gt=0.0)]
+
+
+class _Dist(Strict):
+    also: list[str] = Field(default_factory=list)
+    """Other key paths that take the same drawn value (e.g. a follow-up price with a first)."""
+
+
+class Normal(_Dist):
+    dist: Literal["normal"]
+    mean: float
+    sd: Annotated[float, Field(ge=0.0)]
+
+    def draw(self, rng: np.random.Generator, point: Any) -> float:
+        return float(rng.normal(self.mean, self.sd))
+
+
+class LogNormal(_Dist):
+    """Positive, right-skewed; ``mean`` and ``sd`` are of the value itself."""
+
+    dist: Literal["lognormal"]
+    mean: Positive
+    sd: Annotated[float, Field(ge=0.0)]
+
+    def draw(self, rng: np.random.Generator, point: Any) -> float:
+        sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
+        return float(rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)))
+
+
+class Gamma(_Dist):
+    """Positive; ``mean`` and ``sd`` of the value."""
+
+    dist: Literal["gamma"]
+    mean: Positive
+    sd: Positive
+
+    def draw(self, rng: np.random.Generator, point: Any) -> float:
+        shape = (self.mean / self.sd) ** 2
+        return float(rng.gamma(shape, self.mean / shape))
+
+
+class Beta(_Dist):
+    """A probability; either ``alpha`` and ``beta``, or ``mean`` and ``sd``."""
+
+    dist: Literal["beta"]
+    alpha: Positive | None = None
+    beta: Positive | None = None
+    mean: Annotated[float, Field(gt=0.0, lt=1.0)] | None = None
+    sd: Positive | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Beta:
+        natural = self.alpha is not None and self.beta is not None
+        moments = self.mean is not None and self.sd is not None
+        if natural == moments:
+            raise ValueError("give either alpha and beta, or mean and sd")
+        if moments and self.sd**2 >= self.mean * (1 - self.mean):
+            raise ValueError(f"sd {self.sd} is too large for a beta with mean {self.mean}")
+        return self
+
+    def parameters(self) -> tuple[float, float]:
+        if self.alpha is not None and self.beta is not None:
+            return self.alpha, self.beta
+        m, v = self.mean, self.sd**2
+        k = m * (1 - m) / v - 1
+        return m * k, (1 - m) * k
+
+    def draw(self, rng: np.random.Generator, point: Any) -> float:
+        return float(rng.beta(*self.parameters()))
+
+
+class Uniform(_Dist):
+    dist: Literal["uniform"]
+    low: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Uniform:
+        if self.high < self.low:
+            raise ValueError("high must be at least low")
+        return self
+
+    def draw(self, rng: np.random.Generator, point: Any) -> float:
+        return float(rng.uniform(self.low, self.high))
+
+
+class Triangular(_Dist):
+    dist: Literal["triangular"]
+    low: float
+    mode: float
+    high: float
+
+    @model_validator(mode="after")
+    def _order(self) -> Triangular:
+        if not self.low <= self.mode <= self.high or self.low == self.high:
+            raise ValueError("need low <= mode <= high and low < high")
+        return self
+
+    def draw(self, rng: np.random.Generator, point: Any) -> float:
+        return float(rng.triangular(self.low, self.mode, self.high))
+
+
+class Dirichlet(_Dist):
+    """A row of shares (a routing row, a need or case mix) that must still sum to 1.
+
+    ``concentration`` scales the row's point values into the Dirichlet's alphas: larger
+    means tighter around the point values. ``alpha`` may instead give them one by one.
+    """
+
+    dist: Literal["dirichlet"]
+    concentration: Positive | None = None
+    alpha: dict[str, Positive] | None = None
+
+    @model_validator(mode="after")
+    def _parameters(self) -> Dirichlet:
+        if (self.concentration is None) == (self.alpha is None):
+            raise ValueError("give either concentration or alpha")
+        return self
+
+    def draw(self, rng: np.random.Generator, point: Any) -> dict[str, float]:
+        if self.alpha is not None:
+            keys = list(self.alpha)
+            alpha = np.array([self.alpha[k] for k in keys])
+        else:
+            keys = [k for k, v in point.items() if v > 0]
+            alpha = np.array([point[k] for k in keys]) * self.concentration
+        x = rng.dirichlet(alpha)
+        x[-1] = 1.0 - x[:-1].sum()  # exact to the last bit: rows are checked to 1e-6
+        out = dict.fromkeys(point, 0.0)
+        out.update(zip(keys, (float(v) for v in x), strict=True))
+        return out
+
+
+Distribution = Annotated[
+    Normal | LogNormal | Gamma | Beta | Uniform | Triangular | Dirichlet,
+    Field(discriminator="dist"),
+]
+_ADAPTER = TypeAdapter(dict[str, Distribution])
+
+
+def parse_uncertainty(raw: dict[str, Any], scenario: Scenario, source: str) -> dict[str, Distribution]:
+    """Validate an ``[uncertainty]`` table against the scenario it varies."""
+    from pydantic import ValidationError
+
+    try:
+        dists = _ADAPTER.validate_python(raw)
+    except ValidationError as e:
+        err = e.errors()[0]
+        loc = err["loc"]
+        key = f'uncertainty."{loc[0]}"' + (f".{loc[-1]}" if len(loc) > 2 else "")
+        problem = err["msg"].removeprefix("Value error, ")
+        if err["type"] == "extra_forbidden":
+            problem = f"unknown key '{loc[-1]}'"
+        raise ScenarioError(source, key, problem) from None
+    data = scenario_to_dict(scenario)
+    for key, dist in dists.items():
+        point = _get(data, key)
+        where = f'uncertainty."{key}"'
+        if point is _MISSING:
+            raise ScenarioError(source, where, f"no value at key path '{key}' in the scenario")
+        if isinstance(dist, Dirichlet):
+            if not isinstance(point, dict) or not all(isinstance(v, int | float) for v in point.values()):
+                raise ScenarioError(source, where, "dirichlet needs a table of shares (a routing row or a mix)")
+            if dist.alpha is not None and set(dist.alpha) - set(point):
+                raise ScenarioError(source, where, f"alpha names keys not in the row: {sorted(set(dist.alpha) - set(point))}")
+        elif isinstance(point, bool) or not isinstance(point, int | float):
+            raise ScenarioError(source, where, f"'{key}' is not a number")
+        for other in dist.also:
+            if type(_get(data, other)) is not type(point) and not isinstance(_get(data, other), int | float):
+                raise ScenarioError(source, f"{where}.also", f"'{other}' is not a value like '{key}'")
+    return dists
+
+
+_MISSING = object()
+
+
+def _get(data: dict[str, Any], key: str) -> Any:
+    node: Any = data
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return node
+
+
+def draw_parameters(dists: dict[str, Distribution], scenario: Scenario, replication: int) -> dict[str, Any]:
+    """One replication's parameter set, from its own stream, in a fixed key order."""
+    rng = generator(scenario.run.seed, replication, "uncertainty")
+    data = scenario_to_dict(scenario)
+    drawn = {}
+    for key in sorted(dists):
+        value = dists[key].draw(rng, _get(data, key))
+        if isinstance(_get(data, key), int) and not isinstance(value, dict):
+            value = round(value)  # counts (beds, slots) stay whole
+        drawn[key] = value
+        for other in dists[key].also:
+            drawn[other] = value
+    return drawn
+
+
+def apply_parameters(scenario: Scenario, drawn: dict[str, Any]) -> Scenario:
+    """The scenario with drawn values in place, validated again."""
+    return with_values(scenario, drawn, f"{scenario.name} (drawn parameters)")
+
+
+def parameter_columns(drawn: dict[str, Any]) -> dict[str, float]:
+    """Drawn values as ``param.<key path>`` columns; a row gives one column per share."""
+    out = {}
+    for key, value in drawn.items():
+        if isinstance(value, dict):
+            for k, v in value.items():
+                out[f"param.{key}.{k}"] = v
+        else:
+            out[f"param.{key}"] = value
+    return out

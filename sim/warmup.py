@@ -1,0 +1,98 @@
+"""Is the warm-up long enough? MSER-5 and a Welch moving-average plot of the weekly series.
+
+Every run records, each week from day 0 (warm-up included), the number waiting, the number
+in the system and the running RTT clocks. MSER-5 (White, 1997) picks the truncation point
+that minimises the standard error of the mean of what remains; Welch's method plots the
+moving average of the mean across replications so one can see where it levels off.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+BATCH = 5
+
+
+def mser(series: np.ndarray, batch: int = BATCH) -> int:
+    """MSER-``batch`` truncation point, in observations of ``series``."""
+    k = len(series) // batch
+    if k < 4:
+        return 0
+    z = np.asarray(series[: k * batch], dtype=float).reshape(k, batch).mean(axis=1)
+    best, best_d = np.inf, 0
+    for d in range(k // 2):
+        rest = z[d:]
+        stat = ((rest - rest.mean()) ** 2).sum() / len(rest) ** 2
+        if stat < best:
+            best, best_d = stat, d
+    return best_d * batch
+
+
+def moving_average(y: np.ndarray, window: int) -> np.ndarray:
+    """Welch's centred moving average, with shorter windows near the start."""
+    out = np.empty(len(y))
+    for i in range(len(y)):
+        w = min(window, i, len(y) - 1 - i)
+        out[i] = y[i - w : i + w + 1].mean()
+    return out
+
+
+def analyse(series: pd.DataFrame, warmup_days: int, measure: str = "in_system", window: int = 4) -> pd.DataFrame:
+    """Per design: the mean weekly series, its moving average, and the MSER truncation day."""
+    out = []
+    for (point, design), part in series.groupby(["point", "design"]):
+        mean = part.groupby("day")[measure].mean()
+        days = mean.index.to_numpy()
+        cut = mser(mean.to_numpy())
+        out.append(
+            pd.DataFrame(
+                {
+                    "point": point,
+                    "design": design,
+                    "day": days,
+                    f"{measure}_mean": mean.to_numpy(),
+                    "moving_average": moving_average(mean.to_numpy(), window),
+                    "mser_truncation_day": int(days[cut]) if len(days) else 0,
+                    "warmup_day": warmup_days,
+                }
+            )
+        )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
+
+
+def verdicts(analysis: pd.DataFrame) -> list[str]:
+    """Warnings where MSER says the configured warm-up is too short."""
+    msgs = []
+    for (point, design), part in analysis.groupby(["point", "design"]):
+        cut, warm = int(part["mser_truncation_day"].iloc[0]), int(part["warmup_day"].iloc[0])
+        if cut > warm:
+            where = f"design '{design}'" + (f", grid point {point}" if analysis["point"].nunique() > 1 else "")
+            msgs.append(f"warm-up may be too short for {where}: MSER-5 truncates at day {cut}, the warm-up ends at day {warm}")
+    return msgs
+
+
+def plot(analysis: pd.DataFrame, path: Path, measure: str = "in_system") -> None:
+    """Welch plot: the moving average per design, the warm-up end and the MSER point."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    for (point, design), part in analysis.groupby(["point", "design"]):
+        label = design if analysis["point"].nunique() == 1 else f"{design} (point {point})"
+        (line,) = ax.plot(part["day"], part["moving_average"], label=label)
+        ax.axvline(part["mser_truncation_day"].iloc[0], color=line.get_color(), linestyle=":", linewidth=1)
+    ax.axvline(analysis["warmup_day"].iloc[0], color="black", linestyle="--", linewidth=1, label="end of warm-up")
+    ax.set_title("Patients in the system, mean across replications (Welch moving average)")
+    ax.set_xlabel("Day from the start of the warm-up")
+    ax.set_ylabel("Patients in the system")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    tmp = path.with_name(f".{path.name}.tmp.png")
+    fig.savefig(tmp)
+    plt.close(fig)
+    tmp.replace(path)
