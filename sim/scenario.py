@@ -519,9 +519,9 @@ def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 
 def parse_override(item: str) -> tuple[str, Any]:
     """Split ``KEY=VALUE``; the value is parsed as TOML when it can be."""
-    key, sep, text = item.partition("=")
+    key, sep, text = _split_assignment(item)
     key = key.strip()
-    if not sep or not key or any(not part for part in key.split(".")):
+    if not sep or not key or key_parts(key) is None:
         raise ScenarioError("--set", item, "expected KEY=VALUE with a dotted key, e.g. stages.physio.slots_per_week=1200")
     text = text.strip()
     if not text:
@@ -535,9 +535,35 @@ def parse_override(item: str) -> tuple[str, Any]:
     return key, value
 
 
+def _split_assignment(item: str) -> tuple[str, str, str]:
+    """Split at the first '=' outside quotes (a quoted key may hold dots or '=')."""
+    quote = ""
+    for i, ch in enumerate(item):
+        if quote:
+            quote = "" if ch == quote else quote
+        elif ch in "\"'":
+            quote = ch
+        elif ch == "=":
+            return item[:i], "=", item[i + 1 :]
+    return item, "", ""
+
+
+def key_parts(key: str) -> list[str] | None:
+    """A dotted TOML key as its parts (quoted parts may contain dots), or None if malformed."""
+    try:
+        node: Any = tomllib.loads(f"{key} = 0")
+    except tomllib.TOMLDecodeError:
+        return None
+    parts = []
+    while isinstance(node, dict) and len(node) == 1:
+        (k, node), = node.items()
+        parts.append(k)
+    return parts if node == 0 else None
+
+
 def _assign(raw: dict[str, Any], key: str, value: Any) -> None:
     node = raw
-    parts = key.split(".")
+    parts = key_parts(key) or key.split(".")
     for i, part in enumerate(parts[:-1]):  # a copy is not needed: callers own ``raw``
         nxt = node.get(part)
         if nxt is None:

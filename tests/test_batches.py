@@ -1,0 +1,168 @@
+"""Batches: identical results on any executor, resume after a kill, failures recorded, precision rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pandas.testing as pdt
+import pytest
+from typer.testing import CliRunner
+
+import sim.experiment as experiment
+from cli import app
+from sim.experiment import JOURNAL, Journal, Outcome, ProcessExecutor, SerialExecutor, Task, run_batch
+from sim.metrics import interval
+from tests.conftest import BEDFORDSHIRE, ROOT, bundled
+
+SHORT = ("run.years=1", "run.warmup_days=60")
+
+
+def test_same_table_in_one_process_two_processes_and_a_dask_cluster() -> None:
+    distributed = pytest.importorskip("distributed")
+    s = bundled(*SHORT)
+    one = run_batch(s, ["fragmented", "prime"], 3, executor=SerialExecutor()).table
+    local = ProcessExecutor(2)
+    try:
+        two = run_batch(s, ["fragmented", "prime"], 3, executor=local).table
+    finally:
+        local.close()
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
+        dask = experiment.DaskExecutor(cluster.scheduler_address)
+        try:
+            on_cluster = run_batch(s, ["fragmented", "prime"], 3, executor=dask).table
+        finally:
+            dask.close()
+    pdt.assert_frame_equal(one, two)
+    pdt.assert_frame_equal(one, on_cluster)
+
+
+def test_uncertain_inputs_are_drawn_per_replication_and_shared_by_designs() -> None:
+    s = bundled(*SHORT)
+    t = run_batch(s, ["fragmented", "prime"], 3).table
+    col = "param.demand.referrals_per_year"
+    assert col in t.columns and "param.designs.prime.routing.specialist.physio" in t.columns
+    per_rep = t.groupby(["replication", "design"])[col].first().unstack()
+    assert (per_rep["fragmented"] == per_rep["prime"]).all(), "both designs must get the same draw"
+    assert per_rep["prime"].nunique() == 3, "each replication draws its own"
+    fixed = run_batch(s, ["prime"], 2, uncertainty=False).table
+    assert not [c for c in fixed.columns if c.startswith("param.")]
+
+
+def test_a_journal_line_cut_short_is_dropped(tmp_path: Path) -> None:
+    j = Journal(tmp_path)
+    j.append(Outcome(Task(0, 0, "prime"), [{"year": 1, "x": 1.5}], [[0, 1, 2, 3]]))
+    with open(tmp_path / JOURNAL, "ab") as fh:
+        fh.write(b'{"task": {"point": 0, "replication": 1, "design": "pr')  # killed mid-write
+    done = j.read()
+    assert list(done) == [Task(0, 0, "prime")]
+    assert (tmp_path / JOURNAL).read_bytes().endswith(b"\n"), "the torn line is truncated away"
+
+
+def _fake_task(values: dict[int, float]):
+    def run(scenario, task, uncertainty=True):
+        if values.get(task.replication) is None:
+            return Outcome(task, [], [], "Traceback: a drawn parameter was invalid")
+        row = {"point": task.point, "design": task.design, "replication": task.replication, "year": 1}
+        row["rtt_incomplete_18w_pct"] = values[task.replication]
+        return Outcome(task, [row], [])
+
+    return run
+
+
+def test_a_failing_replication_is_recorded_and_the_batch_goes_on(monkeypatch, tmp_path: Path) -> None:
+    monkeypatch.setattr(experiment, "run_task", _fake_task({0: 90.0, 1: None, 2: 91.0, 3: 89.0}))
+    result = run_batch(bundled(), ["prime"], 4, folder=tmp_path)
+    assert [o.task.replication for o in result.errors] == [1]
+    assert sorted(result.table["replication"]) == [0, 2, 3]
+    lines = (tmp_path / JOURNAL).read_text().splitlines()
+    assert len(lines) == 4 and json.loads(lines[1])["error"].startswith("Traceback")
+
+
+def test_precision_rule_stops_where_it_should(monkeypatch) -> None:
+    """Synthetic metric: wide at first, then tight; the rule stops at the first check that passes."""
+    rng = np.random.default_rng(3)
+    values = {r: float(80 + (20 if r < 10 else 0.5) * rng.standard_normal()) for r in range(60)}
+    monkeypatch.setattr(experiment, "run_task", _fake_task(values))
+    result = run_batch(bundled(), ["prime"], 60, precision=0.05, first_check=10, step=5)
+    expected = 60  # recompute the rule by hand at each fixed check point
+    for n in range(10, 61, 5):
+        mean, low, high, _ = interval(np.array([values[r] for r in range(n)]))
+        if (high - low) / 2 <= 0.05 * abs(mean):
+            expected = n
+            break
+    assert result.replications == expected
+    assert 10 < expected < 60, "the synthetic metric should stop neither at once nor at the cap"
+    capped = run_batch(bundled(), ["prime"], 12, precision=1e-9, first_check=10, step=5)
+    assert capped.replications == 12
+
+
+def test_resume_after_a_kill_gives_the_same_table(tmp_path: Path) -> None:
+    """Kill a real batch part way (SIGKILL), resume it, and compare with an uninterrupted run."""
+    args = [str(BEDFORDSHIRE), "--reps", "6", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
+    killed = tmp_path / "killed"
+    cmd = [sys.executable, "-c", "from cli import app; app()", "compare", *args, "--out", str(killed)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    journal = killed / JOURNAL
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if journal.exists() and len(journal.read_bytes().splitlines()) >= 3:
+            break
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished_before = len(journal.read_bytes().splitlines())
+    assert 3 <= finished_before < 12, "the kill should land part way through"
+    assert not (killed / "manifest.json").exists()
+    resumed = CliRunner().invoke(app, ["compare", "--resume", str(killed), *args])
+    assert resumed.exit_code == 0, resumed.output
+    assert len(journal.read_bytes().splitlines()) == 12, "finished work was neither redone nor duplicated"
+    whole = tmp_path / "whole"
+    assert CliRunner().invoke(app, ["compare", *args, "--out", str(whole)]).exit_code == 0
+    pdt.assert_frame_equal(pd.read_csv(killed / "replications.csv"), pd.read_csv(whole / "replications.csv"))
+
+
+def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    args = ["run", str(BEDFORDSHIRE), "--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--quiet", "--out", str(out)]
+    assert CliRunner().invoke(app, args).exit_code == 0
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2 and "--resume" in again.output
+
+
+def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: Path) -> None:
+    """A normal draw for a probability can leave [0, 1]: that replication fails, the others land."""
+    out = tmp_path / "f"
+    bad = 'uncertainty."stages.physio.dna_first"={ dist = "normal", mean = 0.09, sd = 0.5 }'
+    args = ["run", str(BEDFORDSHIRE), "--reps", "6", "--years", "1", "--set", "run.warmup_days=30", "--set", bad]
+    result = CliRunner().invoke(app, [*args, "--quiet", "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 1
+    assert "replications failed" in result.output
+    errors = pd.read_csv(out / "errors.csv")
+    landed = pd.read_csv(out / "replications.csv")
+    assert len(errors) + landed["replication"].nunique() == 6
+    assert len(errors) >= 1 and "dna_first" in errors["error"].iloc[0]
+
+
+def test_sweep_writes_one_row_per_point_design_replication_year(tmp_path: Path) -> None:
+    out = tmp_path / "sweep"
+    args = ["sweep", str(BEDFORDSHIRE), "--grid", "stages.physio.slots_per_week=2200,2600", "--grid", "demand.growth=0.02,0.06"]
+    args += ["--reps", "2", "--years", "2", "--set", "run.warmup_days=60", "--no-uncertainty", "--quiet", "--out", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out / "sweep.csv")
+    assert len(table) == 4 * 2 * 2 * 2  # points × designs × replications × years
+    assert {"stages.physio.slots_per_week", "demand.growth"} <= set(table.columns)
+    assert table.groupby(["stages.physio.slots_per_week", "demand.growth", "design", "replication", "year"]).size().max() == 1
+    # common random numbers across grid points: the same referrals at each capacity
+    same_growth = table[table["demand.growth"] == 0.02]
+    assert same_growth.groupby(["design", "replication", "year"])["referrals"].nunique().max() == 1
+    summary = pd.read_csv(out / "sweep_summary.csv")
+    assert len(summary[summary["metric"] == "rtt_incomplete_18w_pct"]) == 4 * 2
