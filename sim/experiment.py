@@ -242,8 +242,19 @@ def run_batch(
     designs = list(designs)
     executor = executor or SerialExecutor()
     journal = Journal(folder) if folder is not None else None
-    done = {t: o for t, o in (journal.read() if journal else {}).items() if o.error is None}
+    done: dict[Task, pd.DataFrame] = {}
+    series = _SeriesMean()
     errors: dict[Task, Outcome] = {}
+
+    def keep(outcome: Outcome) -> None:
+        # Hold a compact frame per task and a running sum of the series, not the raw records:
+        # memory grows by a few kilobytes a replication, whatever the batch size.
+        done[outcome.task] = pd.DataFrame(outcome.rows)
+        series.add(outcome)
+
+    for outcome in (journal.read() if journal else {}).values():
+        if outcome.error is None:
+            keep(outcome)
     target = replications if precision is None else min(first_check, replications)
     while True:
         wanted = tasks_for(scenarios, designs, range(target))
@@ -255,7 +266,7 @@ def run_batch(
             if journal:
                 journal.append(outcome)
             if outcome.error is None:
-                done[outcome.task] = outcome
+                keep(outcome)
             else:
                 errors[outcome.task] = outcome
             finished += 1
@@ -268,27 +279,49 @@ def run_batch(
             break
         target = min(target + step, replications)
     wanted = tasks_for(scenarios, designs, range(target))
-    return BatchResult(_table(done, wanted), _series(done, wanted), list(errors.values()), target)
+    return BatchResult(_table(done, wanted), series.frame(), list(errors.values()), target)
 
 
-def _table(done: dict[Task, Outcome], wanted: list[Task]) -> pd.DataFrame:
-    rows = [row for t in sorted(wanted) if t in done for row in done[t].rows]
-    table = pd.DataFrame(rows)
-    if not table.empty:
-        table = table.sort_values(["point", "design", "replication", "year"], kind="stable").reset_index(drop=True)
-    return table
+def _table(done: dict[Task, pd.DataFrame], wanted: list[Task]) -> pd.DataFrame:
+    frames = [done[t] for t in sorted(wanted) if t in done]
+    if not frames:
+        return pd.DataFrame()
+    table = pd.concat(frames, ignore_index=True)
+    return table.sort_values(["point", "design", "replication", "year"], kind="stable").reset_index(drop=True)
 
 
-def _series(done: dict[Task, Outcome], wanted: list[Task]) -> pd.DataFrame:
-    frames = []
-    for t in sorted(wanted):
-        if t in done and done[t].series:
-            f = pd.DataFrame(done[t].series, columns=["day", "waiting_list", "in_system", "rtt_incomplete"])
-            f.insert(0, "replication", t.replication)
-            f.insert(0, "design", t.design)
-            f.insert(0, "point", t.point)
+SERIES_COLUMNS = ("waiting_list", "in_system", "rtt_incomplete")
+
+
+class _SeriesMean:
+    """Running mean across replications of the weekly series, per grid point and design."""
+
+    def __init__(self) -> None:
+        self.sums: dict[tuple[int, str], np.ndarray] = {}
+        self.days: dict[tuple[int, str], np.ndarray] = {}
+        self.counts: dict[tuple[int, str], int] = {}
+
+    def add(self, outcome: Outcome) -> None:
+        if not outcome.series:
+            return
+        key = (outcome.task.point, outcome.task.design)
+        arr = np.asarray(outcome.series, dtype=float)
+        if key not in self.sums:
+            self.sums[key], self.days[key], self.counts[key] = np.zeros((len(arr), 3)), arr[:, 0], 0
+        self.sums[key] += arr[:, 1:]
+        self.counts[key] += 1
+
+    def frame(self) -> pd.DataFrame:
+        """Mean series: one row per point × design × week, with the number of replications."""
+        frames = []
+        for key, total in sorted(self.sums.items()):
+            f = pd.DataFrame(total / self.counts[key], columns=list(SERIES_COLUMNS))
+            f.insert(0, "day", self.days[key].astype(int))
+            f.insert(0, "design", key[1])
+            f.insert(0, "point", key[0])
+            f["replications"] = self.counts[key]
             frames.append(f)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:

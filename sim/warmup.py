@@ -41,10 +41,13 @@ def moving_average(y: np.ndarray, window: int) -> np.ndarray:
 
 
 def analyse(series: pd.DataFrame, warmup_days: int, measure: str = "in_system", window: int = 4) -> pd.DataFrame:
-    """Per design: the mean weekly series, its moving average, and the MSER truncation day."""
+    """Per design: the mean weekly series, its moving average, and the MSER truncation day.
+
+    ``series`` holds the mean across replications per point, design and day.
+    """
     out = []
     for (point, design), part in series.groupby(["point", "design"]):
-        mean = part.groupby("day")[measure].mean()
+        mean = part.set_index("day")[measure]
         days = mean.index.to_numpy()
         cut = mser(mean.to_numpy())
         out.append(
