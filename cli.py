@@ -17,11 +17,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import warmup
+from sim import diagnostics, warmup
 from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
 from sim.experiment import JOURNAL, BatchResult, default_jobs, make_executor, run_batch
 from sim.flows import expected_activity, stage_load
 from sim.metrics import summarise
+from sim.report.html import build_report
 from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
 from sim.results import run_folder, write_atomic, write_run
 from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, with_values
@@ -57,6 +58,7 @@ PrecisionOpt = Annotated[
 MetricOpt = Annotated[str, typer.Option("--metric", help="The metric --precision watches.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ReportOpt = Annotated[bool, typer.Option("--report", help="Also write report.html into the results folder.")]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -212,8 +214,8 @@ def _execute(batch: Batch, jobs: int | None, scheduler: str | None, quiet: bool)
         executor.close()
 
 
-def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime) -> None:
-    """Warm-up check, error list, every table, the manifest; then report failures."""
+def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool = False) -> None:
+    """Warm-up check, diagnostics, error list, every table, the manifest, the report if asked."""
     extra: dict[str, Any] = {"replications_run": result.replications, "batch": batch.settings()}
     if batch.precision is not None:
         extra["precision_met"] = result.replications < batch.scenario.run.replications or not result.errors
@@ -224,6 +226,10 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
             _warn(msg)
         extra["warmup_mser_truncation_day"] = analysis.groupby("design")["mser_truncation_day"].first().to_dict()
         warmup.plot(analysis, batch.folder / "warmup.png")
+    for name in ("monthly", "waits", "flows"):
+        frame = getattr(result, name)
+        if not frame.empty:
+            tables[{"waits": "rtt_waits"}.get(name, name)] = frame if batch.grid else frame.drop(columns=["point"])
     if result.errors:
         tables["errors"] = pd.DataFrame(
             [
@@ -232,6 +238,13 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
             ]
         )
     write_run(batch.folder, batch.scenario, tables, started=started, extra=extra)
+    main = tables.get("replications", tables.get("sweep"))
+    if main is not None and not main.empty:
+        for msg in diagnostics.warnings(diagnostics.stage_checks(main, batch.scenario), result.replications):
+            _warn(msg)
+    if report and main is not None and not main.empty:
+        path = build_report(batch.folder)
+        out_console.print(f"Report written to [bold]{path}[/bold]")
     if batch.precision is not None:
         out_console.print(
             f"Precision {batch.precision:.0%} on {batch.metric}: {result.replications} replications "
@@ -274,6 +287,7 @@ def run(
     metric: MetricOpt = "rtt_incomplete_18w_pct",
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    report: ReportOpt = False,
 ) -> None:
     """Run one design of a scenario and write its results."""
     started = datetime.now(UTC)
@@ -284,7 +298,7 @@ def run(
     result = _execute(batch, jobs, scheduler, quiet)
     table = _no_point(result.table)
     summary = summarise(table) if not table.empty else pd.DataFrame()
-    _finish(batch, result, {"replications": table, "summary": summary}, started)
+    _finish(batch, result, {"replications": table, "summary": summary}, started, report)
     if not table.empty:
         if as_json:
             out_console.print_json(_json_summary(summary, batch.folder))
@@ -314,6 +328,7 @@ def compare(
     metric: MetricOpt = "rtt_incomplete_18w_pct",
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    report: ReportOpt = False,
 ) -> None:
     """Run two designs on the same patients and show them side by side with the difference."""
     started = datetime.now(UTC)
@@ -325,7 +340,7 @@ def compare(
     result = _execute(batch, jobs, scheduler, quiet)
     table = _no_point(result.table)
     summary = summarise(table, baseline, other) if not table.empty else pd.DataFrame()
-    _finish(batch, result, {"replications": table, "summary": summary}, started)
+    _finish(batch, result, {"replications": table, "summary": summary}, started, report)
     if not table.empty:
         if as_json:
             out_console.print_json(_json_summary(summary, batch.folder))
@@ -384,6 +399,7 @@ def sweep(
     resume: ResumeOpt = None,
     metric: MetricOpt = "rtt_incomplete_18w_pct",
     quiet: QuietOpt = False,
+    report: ReportOpt = False,
 ) -> None:
     """Run every combination of the swept values × designs × replications (same patients throughout)."""
     started = datetime.now(UTC)
@@ -402,7 +418,7 @@ def sweep(
             table.insert(1, key, [combos[p][len(keys) - 1 - j] for p in table["point"]])
         tables["sweep"] = table
         tables["sweep_summary"] = sweep_summary(table, keys)
-    _finish(batch, result, tables, started)
+    _finish(batch, result, tables, started, report)
     if not table.empty:
         print_sweep(tables["sweep_summary"], list(batch.grid), metric, out_console)
         out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
@@ -444,6 +460,7 @@ def bid(
     resume: ResumeOpt = None,
     as_json: JsonOpt = False,
     quiet: QuietOpt = False,
+    report: ReportOpt = False,
 ) -> None:
     """Stress-test a capitated bid: loss probabilities, value at risk and the lowest safe price."""
     started = datetime.now(UTC)
@@ -475,7 +492,7 @@ def bid(
             bid_summary=bid_summary(paths, year1, risk),
             sensitivity=sensitivity(paths, year1),
         )
-    _finish(batch, result, tables, started)
+    _finish(batch, result, tables, started, report)
     if not table.empty:
         if as_json:
             bs = tables["bid_summary"]
@@ -485,6 +502,16 @@ def bid(
             print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, year1, out_console)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
+
+
+@app.command(name="report")
+def report_command(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by run, compare, sweep or bid.", show_default=False)],
+) -> None:
+    """Write report.html (self-contained: charts, tables, diagnostics) into a results folder."""
+    if not (folder / "manifest.json").exists():
+        _fail(f"{folder}: no manifest.json; not a finished results folder")
+    out_console.print(f"Report written to [bold]{build_report(folder)}[/bold]")
 
 
 @app.command()

@@ -15,7 +15,7 @@ import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,11 +42,17 @@ class Task:
 
 @dataclass
 class Outcome:
-    """What a task gave back: result rows and the weekly warm-up series, or an error."""
+    """What a task gave back: result rows and traces over time, or an error.
+
+    ``traces`` holds ``weekly`` (day, waiting, in system, RTT clocks from day 0),
+    ``monthly`` (month-end lists per stage after the warm-up, with ``monthly_columns``),
+    ``waits`` (weeks waited by incomplete pathways, pooled over month ends) and ``flows``
+    (moves between places, [from, to, count]).
+    """
 
     task: Task
     rows: list[dict[str, Any]]
-    series: list[list[int]]
+    traces: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
 
 
@@ -62,9 +68,18 @@ def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcom
         for key, value in params.items():
             rows[key] = value
         rows.insert(0, "point", task.point)
-        return Outcome(task, rows.to_dict("records"), [list(x) for x in model.recorder.series])
+        rec = model.recorder
+        traces = {
+            "weekly": [list(x) for x in rec.series],
+            "monthly": rec.monthly,
+            "monthly_columns": rec.monthly_columns,
+            "waits": rec.wait_hist.tolist(),
+            "flows": [[a, b, n] for (a, b), n in model.flows.items()],
+            "years": s.run.years,
+        }
+        return Outcome(task, rows.to_dict("records"), traces)
     except Exception:  # recorded with the task; the batch goes on
-        return Outcome(task, [], [], traceback.format_exc())
+        return Outcome(task, [], {}, traceback.format_exc())
 
 
 # --------------------------------------------------------------------------- executors
@@ -173,14 +188,14 @@ class Journal:
                     break
                 good += len(line)
                 task = Task(**rec["task"])
-                out[task] = Outcome(task, rec["rows"], rec["series"], rec["error"])
+                out[task] = Outcome(task, rec["rows"], rec["traces"], rec["error"])
         if good < self.path.stat().st_size:
             with open(self.path, "r+b") as fh:
                 fh.truncate(good)
         return out
 
     def append(self, outcome: Outcome) -> None:
-        rec = {"task": asdict(outcome.task), "rows": outcome.rows, "series": outcome.series, "error": outcome.error}
+        rec = {"task": asdict(outcome.task), "rows": outcome.rows, "traces": outcome.traces, "error": outcome.error}
         line = (json.dumps(rec, default=_plain) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         try:
@@ -203,12 +218,20 @@ def _plain(x: Any) -> Any:
 
 @dataclass
 class BatchResult:
-    """A finished (or partly failed) batch."""
+    """A finished (or partly failed) batch.
+
+    ``series`` is the weekly mean across replications (warm-up check); ``monthly`` the
+    month-end lists of every replication; ``waits`` and ``flows`` are per replication-year
+    means, per grid point and design.
+    """
 
     table: pd.DataFrame
     series: pd.DataFrame
     errors: list[Outcome]
     replications: int
+    monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
+    waits: pd.DataFrame = field(default_factory=pd.DataFrame)
+    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def tasks_for(points: Iterable[int], designs: Iterable[str], replications: Iterable[int]) -> list[Task]:
@@ -243,14 +266,14 @@ def run_batch(
     executor = executor or SerialExecutor()
     journal = Journal(folder) if folder is not None else None
     done: dict[Task, pd.DataFrame] = {}
-    series = _SeriesMean()
+    traces = _Traces()
     errors: dict[Task, Outcome] = {}
 
     def keep(outcome: Outcome) -> None:
-        # Hold a compact frame per task and a running sum of the series, not the raw records:
+        # Hold a compact frame per task and running sums of the traces, not the raw records:
         # memory grows by a few kilobytes a replication, whatever the batch size.
         done[outcome.task] = pd.DataFrame(outcome.rows)
-        series.add(outcome)
+        traces.add(outcome)
 
     for outcome in (journal.read() if journal else {}).values():
         if outcome.error is None:
@@ -279,7 +302,16 @@ def run_batch(
             break
         target = min(target + step, replications)
     wanted = tasks_for(scenarios, designs, range(target))
-    return BatchResult(_table(done, wanted), series.frame(), list(errors.values()), target)
+    keep_tasks = set(wanted)
+    return BatchResult(
+        _table(done, wanted),
+        traces.weekly_frame(),
+        list(errors.values()),
+        target,
+        traces.monthly_frame(keep_tasks),
+        traces.waits_frame(),
+        traces.flows_frame(),
+    )
 
 
 def _table(done: dict[Task, pd.DataFrame], wanted: list[Task]) -> pd.DataFrame:
@@ -293,25 +325,37 @@ def _table(done: dict[Task, pd.DataFrame], wanted: list[Task]) -> pd.DataFrame:
 SERIES_COLUMNS = ("waiting_list", "in_system", "rtt_incomplete")
 
 
-class _SeriesMean:
-    """Running mean across replications of the weekly series, per grid point and design."""
+class _Traces:
+    """Running aggregates of the traces: means across replications, sums of counts."""
 
     def __init__(self) -> None:
         self.sums: dict[tuple[int, str], np.ndarray] = {}
         self.days: dict[tuple[int, str], np.ndarray] = {}
         self.counts: dict[tuple[int, str], int] = {}
+        self.waits: dict[tuple[int, str], np.ndarray] = {}
+        self.flows: dict[tuple[int, str], dict[tuple[str, str], float]] = {}
+        self.rep_years: dict[tuple[int, str], int] = {}
+        self.monthly: dict[Task, pd.DataFrame] = {}
 
     def add(self, outcome: Outcome) -> None:
-        if not outcome.series:
+        tr = outcome.traces
+        if not tr:
             return
         key = (outcome.task.point, outcome.task.design)
-        arr = np.asarray(outcome.series, dtype=float)
+        arr = np.asarray(tr["weekly"], dtype=float)
         if key not in self.sums:
             self.sums[key], self.days[key], self.counts[key] = np.zeros((len(arr), 3)), arr[:, 0], 0
+            self.waits[key], self.flows[key], self.rep_years[key] = np.zeros(len(tr["waits"])), {}, 0
         self.sums[key] += arr[:, 1:]
         self.counts[key] += 1
+        self.waits[key] += np.asarray(tr["waits"], dtype=float)
+        self.rep_years[key] += tr["years"]
+        flows = self.flows[key]
+        for a, b, n in tr["flows"]:
+            flows[a, b] = flows.get((a, b), 0.0) + n
+        self.monthly[outcome.task] = pd.DataFrame(tr["monthly"], columns=tr["monthly_columns"])
 
-    def frame(self) -> pd.DataFrame:
+    def weekly_frame(self) -> pd.DataFrame:
         """Mean series: one row per point × design × week, with the number of replications."""
         frames = []
         for key, total in sorted(self.sums.items()):
@@ -322,6 +366,36 @@ class _SeriesMean:
             f["replications"] = self.counts[key]
             frames.append(f)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def monthly_frame(self, tasks: set[Task]) -> pd.DataFrame:
+        frames = []
+        for t in sorted(self.monthly):
+            if t in tasks:
+                f = self.monthly[t].copy()
+                f.insert(0, "replication", t.replication)
+                f.insert(0, "design", t.design)
+                f.insert(0, "point", t.point)
+                frames.append(f)
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def waits_frame(self) -> pd.DataFrame:
+        """Incomplete pathways by whole weeks waited, per month end (mean over replications)."""
+        frames = []
+        for key, total in sorted(self.waits.items()):
+            months = 12 * self.rep_years[key]
+            frames.append(
+                pd.DataFrame({"point": key[0], "design": key[1], "weeks": np.arange(len(total)), "pathways": total / months})
+            )
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def flows_frame(self) -> pd.DataFrame:
+        """Moves between places per year (mean over replication-years)."""
+        records = [
+            {"point": key[0], "design": key[1], "from": a, "to": b, "per_year": n / self.rep_years[key]}
+            for key, flows in sorted(self.flows.items())
+            for (a, b), n in sorted(flows.items())
+        ]
+        return pd.DataFrame.from_records(records)
 
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:

@@ -68,7 +68,10 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         rows.loc[idx, "gp_cost_gbp"] = gp
         payment = scenario.designs[str(design)].payment
         if payment == "activity":
-            cost = fragmented_cost(by_provider, scenario)
+            paid = fragmented_payments(by_provider, scenario)
+            for provider, value in paid.items():
+                rows.loc[idx, f"pay_provider_{provider}_gbp"] = value.to_numpy()
+            cost = sum(paid.values())
             rows.loc[idx, "commissioner_cost_gbp"] = cost
         else:
             delivery = sum(delivery_cost_by_provider(part, scenario, str(design)).values())
@@ -89,13 +92,13 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     return rows
 
 
-def fragmented_cost(by_provider: dict[str, pd.Series], scenario: Scenario) -> pd.Series:
-    """Payment by Results for tariff providers, a fixed annual sum for block providers."""
-    total = 0.0
+def fragmented_payments(by_provider: dict[str, pd.Series], scenario: Scenario) -> dict[str, pd.Series]:
+    """What the commissioner pays each provider: Payment by Results, or the block sum."""
+    out = {}
     for provider, value in by_provider.items():
         terms = scenario.finance.providers[provider]
-        total = total + (pd.Series(terms.block_gbp, index=value.index) if terms.payment == "block" else value)
-    return total
+        out[provider] = pd.Series(terms.block_gbp, index=value.index) if terms.payment == "block" else value
+    return out
 
 
 def quality_met(rows: pd.DataFrame, terms: PrimeContract | TariffShare) -> np.ndarray:

@@ -556,7 +556,7 @@ def key_parts(key: str) -> list[str] | None:
         return None
     parts = []
     while isinstance(node, dict) and len(node) == 1:
-        (k, node), = node.items()
+        ((k, node),) = node.items()
         parts.append(k)
     return parts if node == 0 else None
 

@@ -90,6 +90,7 @@ class Pathway:
         self.created = 0
         self.discharged = 0
         self.journeys = JourneyStats()
+        self.flows: dict[tuple[str, str], int] = defaultdict(int)  # (from, to) moves after warm-up
         self.recorder = Recorder(self)
 
         # The recorder goes first so that a boundary at day t sees the state at the end of t - 1.
@@ -147,6 +148,7 @@ class Pathway:
 
         ``delay`` is the days a referral takes to arrive (an internal referral, a letter).
         """
+        self.move(p, dest)
         if dest == ADVICE:
             self._advice(p, day)
             return
@@ -155,6 +157,12 @@ class Pathway:
         if starts and p.clock < 0 and p.phase == NORMAL and clinic.cfg.consultant_led:
             self.start_clock(p, day + delay)
         clinic.refer(p, day, delay)
+
+    def move(self, p: Patient, to: str) -> None:
+        """Count a move between places (after the warm-up) for the flow diagram."""
+        if self.recorder.year > 0:
+            self.flows[p.at, to] += 1
+        p.at = to
 
     def _advice(self, p: Patient, day: int) -> None:
         self.advice_given += 1
@@ -199,6 +207,7 @@ class Pathway:
         joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
         p.joint = p.u_surgery < joint
         p.daycase = not p.joint and (p.u_surgery - joint) < self.scenario.surgery.daycase_share * (1.0 - joint)
+        self.move(p, "theatre")
         self.theatre.add(p, day)
 
     def operated(self, p: Patient, day: int) -> None:
@@ -215,6 +224,7 @@ class Pathway:
         share = s.rehab_share_joint if p.joint else s.rehab_share_other
         if self.streams.surgery() < share:
             p.phase = REHAB
+            self.move(p, f"{s.rehab_stage} (rehab)")
             self.stages[s.rehab_stage].refer(p, day, 1)
         else:
             self.discharge(p, day, "resolved")
@@ -240,6 +250,7 @@ class Pathway:
                 self.discharge(p, day, "unresolved")
                 return
             self.bounce_backs += 1
+            self.move(p, "GP")
             self.later(day + self.gp_wait(self.streams.gp()), self._gp_consultation, p)
         else:
             if p.referrals > self.design.max_onward:
@@ -268,6 +279,7 @@ class Pathway:
     def discharge(self, p: Patient, day: int, outcome: str) -> None:
         """The journey ends: record it once."""
         self.stop_clock(p, day)
+        self.move(p, "discharged" if outcome == "resolved" else f"discharged ({outcome})")
         self.discharged += 1
         self.journeys.add(p, day, outcome)
 

@@ -15,6 +15,7 @@ class Patient:
     """
 
     __slots__ = (
+        "at",
         "clock",
         "condition",
         "daycase",
@@ -49,6 +50,7 @@ class Patient:
         u_surgery: float,
     ):
         self.pid = pid
+        self.at = "GP"  # where the patient is, for the flow counts
         self.condition = condition
         self.need = need
         self.urgent = urgent

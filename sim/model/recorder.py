@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
+WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
 
 
 class JourneyStats:
@@ -54,6 +55,11 @@ class Recorder:
         self.model = model
         self.rows: list[dict[str, float]] = []
         self.series: list[tuple[int, int, int, int]] = []  # weekly (day, waiting, in system, clocks), warm-up included
+        self.monthly: list[list[float]] = []  # month ends after warm-up: day, year, RTT %, p92, clocks, lists...
+        self.monthly_columns = ["day", "year", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_incomplete"] + [
+            f"{n}_waiting" for n in [*model.stages, "theatre"]
+        ]
+        self.wait_hist = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
         start = model.scenario.run.start_date
@@ -107,9 +113,13 @@ class Recorder:
             p92 = float(np.quantile(ages, 0.92))
             median = float(np.median(ages))
             over52 = int((ages >= LONG_WAIT_WEEKS).sum())
+            self.wait_hist += np.bincount(np.minimum(ages.astype(int), WAIT_BINS - 1), minlength=WAIT_BINS)
         else:
             within, p92, median, over52 = 100.0, 0.0, 0.0, 0
         self._snapshots.append((within, p92, median, len(clocks), over52))
+        m = self.model
+        lists = [c.waiting for c in m.stages.values()] + [len(m.theatre.waiting) + m.theatre.pending]
+        self.monthly.append([day, self.year, within, p92, len(clocks), *lists])
 
     def _reset(self) -> None:
         m = self.model
