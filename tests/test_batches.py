@@ -58,7 +58,7 @@ def test_uncertain_inputs_are_drawn_per_replication_and_shared_by_designs() -> N
 
 def test_a_journal_line_cut_short_is_dropped(tmp_path: Path) -> None:
     j = Journal(tmp_path)
-    j.append(Outcome(Task(0, 0, "prime"), [{"year": 1, "x": 1.5}], [[0, 1, 2, 3]]))
+    j.append(Outcome(Task(0, 0, "prime"), [{"year": 1, "x": 1.5}], {"weekly": [[0, 1, 2, 3]]}))
     with open(tmp_path / JOURNAL, "ab") as fh:
         fh.write(b'{"task": {"point": 0, "replication": 1, "design": "pr')  # killed mid-write
     done = j.read()
@@ -69,10 +69,10 @@ def test_a_journal_line_cut_short_is_dropped(tmp_path: Path) -> None:
 def _fake_task(values: dict[int, float]):
     def run(scenario, task, uncertainty=True):
         if values.get(task.replication) is None:
-            return Outcome(task, [], [], "Traceback: a drawn parameter was invalid")
+            return Outcome(task, [], {}, "Traceback: a drawn parameter was invalid")
         row = {"point": task.point, "design": task.design, "replication": task.replication, "year": 1}
         row["rtt_incomplete_18w_pct"] = values[task.replication]
-        return Outcome(task, [row], [])
+        return Outcome(task, [row], {})
 
     return run
 
