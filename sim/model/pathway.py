@@ -79,6 +79,12 @@ class Pathway:
             {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
         )
         self.entry = None if d.entry == "gp" else self.stages[d.entry]
+        # Which services start an RTT clock on referral: consultant-led ones, every one of
+        # them per referral, or only the single point of access when one clock runs per pathway.
+        self.starts_clock = {
+            n: c.cfg.consultant_led and (d.clock == "referral" or c is self.entry) for n, c in self.stages.items()
+        }
+        self.counting = False  # flows are counted after the warm-up
         conds = list(scenario.demand.conditions.values())
         self.joint_share = [c.joint_replacement_share for c in conds]
         self.postop_followups = CountTable(s.postop_followups)
@@ -148,19 +154,20 @@ class Pathway:
 
         ``delay`` is the days a referral takes to arrive (an internal referral, a letter).
         """
-        self.move(p, dest)
-        if dest == ADVICE:
+        if self.counting:  # inlined move(): this is on every referral's path
+            self.flows[p.at, dest] += 1
+        p.at = dest
+        clinic = self.stages.get(dest)
+        if clinic is None:  # advice
             self._advice(p, day)
             return
-        clinic = self.stages[dest]
-        starts = self.design.clock == "referral" or clinic is self.entry
-        if starts and p.clock < 0 and p.phase == NORMAL and clinic.cfg.consultant_led:
+        if self.starts_clock[dest] and p.clock < 0 and p.phase == NORMAL:
             self.start_clock(p, day + delay)
         clinic.refer(p, day, delay)
 
     def move(self, p: Patient, to: str) -> None:
         """Count a move between places (after the warm-up) for the flow diagram."""
-        if self.recorder.year > 0:
+        if self.counting:
             self.flows[p.at, to] += 1
         p.at = to
 
@@ -278,7 +285,8 @@ class Pathway:
 
     def discharge(self, p: Patient, day: int, outcome: str) -> None:
         """The journey ends: record it once."""
-        self.stop_clock(p, day)
+        if p.clock >= 0:
+            self.stop_clock(p, day)
         self.move(p, "discharged" if outcome == "resolved" else f"discharged ({outcome})")
         self.discharged += 1
         self.journeys.add(p, day, outcome)

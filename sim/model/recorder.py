@@ -100,6 +100,7 @@ class Recorder:
                 self.rows.append(self._close_year())
             self._reset()
             self.year += 1
+            self.model.counting = True
 
     def clock_stopped(self, weeks_days: float) -> None:
         if self.year > 0:
