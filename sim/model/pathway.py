@@ -25,7 +25,7 @@ from sim.model.clinic import Clinic
 from sim.model.patient import NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import JourneyStats, Recorder
 from sim.model.theatre import Theatre
-from sim.scenario import ADVICE, NEEDS, Scenario, onward_row
+from sim.scenario import NEEDS, Scenario, onward_row
 from sim.streams import Choice, CountTable, Streams
 
 Transfer = Callable[[Any, int], None]
