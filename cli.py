@@ -22,6 +22,7 @@ from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
 from sim.experiment import JOURNAL, BatchResult, default_jobs, make_executor, run_batch
 from sim.flows import expected_activity, stage_load
 from sim.metrics import summarise
+from sim.model.capacity import effective_weekly
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
 from sim.results import run_folder, write_atomic, write_run
@@ -531,13 +532,15 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     for name, design in s.designs.items():
         flows = expected_activity(s, name)
         load = stage_load(s, name, flows)
-        title = f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}, clock per {design.clock}"
+        title = (
+            f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}, clock per {design.clock}; "
+            "capacity after bank holidays, reduced periods and cancellations"
+        )
         table = Table(title=title, header_style="bold")
         for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load"):
             table.add_column(col, justify="right" if col != "Stage" else "left")
-        stages = s.design_stages(name)
         for st_name, demand in load.items():
-            cap = s.surgery.slots_per_week if st_name == "theatre" else stages[st_name].slots_per_week
+            cap = effective_weekly(s, st_name)
             rho = demand / cap if cap else float("inf")
             style = "bold red" if rho >= 1 else ("yellow" if rho >= 0.9 else "")
             table.add_row(

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from sim.model.capacity import effective_weekly
 from sim.scenario import Scenario
 
 WEEKS_PER_YEAR = 365.25 / 7
@@ -66,11 +67,11 @@ def stage_checks(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     out = []
     for design, part in table.groupby("design"):
         stages = scenario.design_stages(str(design)) if str(design) in scenario.designs else {}
-        for name, cfg in stages.items():
+        for name in stages:
             m = part[[c for c in part.columns if c.startswith(f"{name}_")]].mean()
             lam = m[f"{name}_arrivals"] / WEEKS_PER_YEAR
             follow = (m[f"{name}_followup"] + m[f"{name}_dna"] * _followup_dna_share(m, name)) / WEEKS_PER_YEAR
-            mu = max(cfg.slots_per_week - follow, 0.0)
+            mu = max(effective_weekly(scenario, name) - follow, 0.0)
             L = m[f"{name}_list_mean"]
             little = m[f"{name}_list_exits"] / (365.25) * m[f"{name}_wait_mean_days"]
             out.append(

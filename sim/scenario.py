@@ -104,6 +104,23 @@ class CapacityChange(Strict):
     slots_per_week: NonNegative
 
 
+class ReducedPeriod(Strict):
+    """A stretch of each year with less capacity (summer leave, Christmas), as MM-DD dates."""
+
+    start: Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    end: Annotated[str, Field(pattern=r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$")]
+    factor: Annotated[float, Field(ge=0.0, le=2.0)]
+    stages: list[str] = Field(default_factory=list)
+    """Services it applies to (and "theatre"); empty means all."""
+
+
+class Calendar(Strict):
+    """Working time: bank holidays and seasonal capacity."""
+
+    bank_holidays: Literal["england", "none"] = "england"
+    reduced: list[ReducedPeriod] = Field(default_factory=list)
+
+
 class Stage(Strict):
     """An appointment-based service: a waiting list offered a number of slots each working day."""
 
@@ -153,6 +170,7 @@ class Surgery(Strict):
     rehab_stage: str = "physio"
     rehab_share_joint: Probability = 0.9
     rehab_share_other: Probability = 0.3
+    cancellation_rate: Probability = 0.0
     tariff_joint_replacement: NonNegative = 0.0
     tariff_other_daycase: NonNegative = 0.0
     tariff_other_inpatient: NonNegative = 0.0
@@ -260,6 +278,7 @@ class Scenario(Strict):
     description: str = ""
     population: int = Field(ge=1)
     run: RunSettings = Field(default_factory=RunSettings)
+    calendar: Calendar = Field(default_factory=Calendar)
     demand: Demand
     stages: dict[str, Stage] = Field(min_length=1)
     surgery: Surgery
@@ -298,6 +317,10 @@ def _cross_check(s: Scenario) -> None:
     for name, st in s.stages.items():
         if st.provider not in s.finance.providers:
             raise _KeyError(f"stages.{name}.provider", f"provider '{st.provider}' is not in finance.providers")
+    for i, period in enumerate(s.calendar.reduced):
+        for j, name in enumerate(period.stages):
+            if name not in stage_names and name != "theatre":
+                raise _KeyError(f"calendar.reduced[{i}].stages[{j}]", _unknown(name, {*stage_names, "theatre"}, "stage"))
     if s.surgery.provider not in s.finance.providers:
         raise _KeyError("surgery.provider", f"provider '{s.surgery.provider}' is not in finance.providers")
     if s.surgery.rehab_stage not in stage_names:

@@ -1,10 +1,30 @@
-"""Capacity per day: weekly slots spread over working days, changing from given dates."""
+"""Capacity per day: weekly slots spread over working days, less on bank holidays and in
+reduced periods, changing from given dates."""
 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from functools import lru_cache
 
-from sim.scenario import CapacityChange
+import holidays
+
+from sim.scenario import CapacityChange, ReducedPeriod
+
+
+@lru_cache(maxsize=32)
+def bank_holidays(first: date, last: date, region: str) -> frozenset[date]:
+    """England's bank holidays between two dates (the ``holidays`` package), or none."""
+    if region == "none":
+        return frozenset()
+    days = holidays.country_holidays("GB", subdiv="ENG", years=range(first.year, last.year + 1))
+    return frozenset(d for d in days if first <= d <= last)
+
+
+def _in_period(today: date, period: ReducedPeriod) -> bool:
+    md = today.strftime("%m-%d")
+    if period.start <= period.end:
+        return period.start <= md <= period.end
+    return md >= period.start or md <= period.end  # wraps over the new year
 
 
 def daily_capacity(
@@ -15,6 +35,8 @@ def daily_capacity(
     days: int,
     *,
     whole: bool,
+    closed: frozenset[date] = frozenset(),
+    reduced: list[ReducedPeriod] | None = None,
 ) -> list[float]:
     """Capacity for each simulated day.
 
@@ -28,15 +50,19 @@ def daily_capacity(
         How many days to cover.
     whole
         Clinics book whole appointments: the fractional part of a day's share is carried
-        to the next working day, so a week gives exactly ``slots_per_week``. Theatres
-        (``whole=False``) get the plain fraction: unused list time is lost.
+        to the next working day, so a normal week gives exactly ``slots_per_week``.
+        Theatres (``whole=False``) get the plain fraction: unused list time is lost.
+    closed
+        Days with no sessions at all (bank holidays): their capacity is lost, not moved.
+    reduced
+        Periods of each year when capacity is multiplied by a factor.
     """
     ordered = sorted(changes, key=lambda c: c.from_date)
     out: list[float] = []
     carry = 0.0
     for d in range(days):
         today = first_day + timedelta(days=d)
-        if today.weekday() >= working_days:
+        if today.weekday() >= working_days or today in closed:
             out.append(0.0)
             continue
         weekly = slots_per_week
@@ -44,6 +70,9 @@ def daily_capacity(
             if ch.from_date <= today:
                 weekly = ch.slots_per_week
         share = weekly / working_days
+        for period in reduced or ():
+            if _in_period(today, period):
+                share *= period.factor
         if whole:
             carry += share
             n = int(carry + 1e-9)
@@ -52,3 +81,21 @@ def daily_capacity(
         else:
             out.append(share)
     return out
+
+
+def effective_weekly(scenario, stage: str) -> float:
+    """Mean slots a week over the first contract year, after holidays, reduced periods and
+    (for the theatre) expected cancellations: the capacity that meets demand."""
+    run, cal = scenario.run, scenario.calendar
+    first, days = run.start_date, 365
+    closed = bank_holidays(first, first + timedelta(days=days), cal.bank_holidays)
+    reduced = [r for r in cal.reduced if not r.stages or stage in r.stages]
+    if stage == "theatre":
+        s = scenario.surgery
+        cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, first, days, whole=False,
+                             closed=closed, reduced=reduced)  # fmt: skip
+        return sum(cap) * 7 / days * (1.0 - s.cancellation_rate)
+    st = scenario.stages[stage]
+    cap = daily_capacity(st.slots_per_week, st.working_days, st.capacity_changes, first, days, whole=True,
+                         closed=closed, reduced=reduced)  # fmt: skip
+    return sum(cap) * 7 / days

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.model.capacity import daily_capacity
+from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
 from sim.model.patient import NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import JourneyStats, Recorder
@@ -60,13 +60,26 @@ class Pathway:
 
         self.stages: dict[str, Clinic] = {}
         order = list(scenario.stages)
+        cal = scenario.calendar
+        closed = bank_holidays(self.first_day, self.first_day + timedelta(days=self.days), cal.bank_holidays)
+
+        def reduced(name: str) -> list:
+            return [r for r in cal.reduced if not r.stages or name in r.stages]
+
         for name, cfg in scenario.design_stages(design).items():
             cap = daily_capacity(
-                cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days, whole=True
-            )
+                cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days,
+                whole=True, closed=closed, reduced=reduced(name),
+            )  # fmt: skip
             self.stages[name] = Clinic(name, cfg, cap, self, order.index(name))
         s = scenario.surgery
-        cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days, whole=False)
+        cap = daily_capacity(
+            s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days,
+            whole=False, closed=closed, reduced=reduced("theatre"),
+        )  # fmt: skip
+        if s.cancellation_rate > 0:  # whole lists cancelled on the day (staff sickness, no beds...)
+            lost = self.streams.for_stage("surgery", len(order)).random(len(cap)) < s.cancellation_rate
+            cap = [0.0 if cancel else c for c, cancel in zip(cap, lost.tolist(), strict=True)]
         self.theatre = Theatre(s, cap, self)
 
         gp = scenario.gp

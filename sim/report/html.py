@@ -442,7 +442,7 @@ class Report:
             f"<title>msksim report: {html.escape(s.name)}</title><style>{CSS}</style></head><body>"
             f"<h1>msksim: {html.escape(s.name)}</h1>"
             f'<p class="meta">msksim {html.escape(str(m.get("msksim_version", "")))}, '
-            f'run finished {html.escape(str(m.get("finished", "")))}. '
+            f"run finished {html.escape(str(m.get('finished', '')))}. "
             f"{toc}</p>{parts}</body></html>"
         )
 
