@@ -21,7 +21,7 @@ from sim import diagnostics, warmup
 from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
 from sim.experiment import JOURNAL, BatchResult, default_jobs, make_executor, run_batch
 from sim.flows import expected_activity, stage_load
-from sim.metrics import summarise
+from sim.metrics import rtt_monthly, summarise
 from sim.model.capacity import effective_weekly
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
@@ -227,6 +227,9 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
             _warn(msg)
         extra["warmup_mser_truncation_day"] = analysis.groupby("design")["mser_truncation_day"].first().to_dict()
         warmup.plot(analysis, batch.folder / "warmup.png")
+    if not result.monthly.empty:
+        rtt = rtt_monthly(result.monthly, batch.scenario)
+        tables["rtt_monthly"] = rtt if batch.grid else rtt.drop(columns=["point"])
     for name in ("monthly", "waits", "flows"):
         frame = getattr(result, name)
         if not frame.empty:

@@ -27,6 +27,7 @@ HEADLINE: tuple[tuple[str, str, str], ...] = (
     ("rtt_wait_p92_weeks", "RTT wait, 92nd centile", "weeks"),
     ("journey_weeks_mean", "Whole journey, mean", "weeks"),
     ("journey_weeks_p92", "Whole journey, 92nd centile", "weeks"),
+    ("rtt_incomplete_52w_mean", "Waiting over 52 weeks (month-end mean)", "count"),
     ("waiting_list_end", "Waiting list at year end", "count"),
     ("commissioner_cost_gbp", "Commissioner spend", "gbp"),
     ("gp_cost_gbp", "GP cost (outside MSK budget)", "gbp"),
@@ -90,3 +91,20 @@ def summarise(table: pd.DataFrame, baseline: str | None = None, other: str | Non
 def _record(scope: str, year: str, metric: str, values: np.ndarray) -> dict:
     mean, low, high, n = interval(values)
     return {"scope": scope, "year": year, "metric": metric, "mean": mean, "ci_low": low, "ci_high": high, "n": n}
+
+
+def rtt_monthly(monthly: pd.DataFrame, scenario) -> pd.DataFrame:
+    """``rtt_monthly.csv``: incomplete pathways at each month end in the shape of the NHS RTT
+    statistics (weeks-waited bands, median, 92nd percentile, long-wait breaches), per
+    design and replication."""
+    from datetime import timedelta
+
+    if monthly.empty:
+        return monthly
+    first = scenario.run.start_date - timedelta(days=scenario.run.warmup_days)
+    cols = [c for c in monthly.columns if c.startswith("rtt_")]
+    keys = [c for c in ("point", "design", "replication") if c in monthly.columns]
+    out = monthly[[*keys, "year", *cols]].copy()
+    # a snapshot taken at the start of day t describes the month that ended on day t - 1
+    out.insert(len(keys), "month_end", [(first + timedelta(days=int(d) - 1)).isoformat() for d in monthly["day"]])
+    return out

@@ -132,6 +132,8 @@ class Stage(Strict):
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
+    booking: Literal["in_turn", "long_waiters_first"] = "in_turn"
+    long_wait_weeks: float = Field(40.0, gt=0.0)
     dna_first: Probability = 0.0
     dna_followup: Probability = 0.0
     max_dna: int = Field(2, ge=1, le=10)

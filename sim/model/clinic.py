@@ -67,6 +67,7 @@ class Clinic:
         self.listing = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
         self.triage = cfg.kind == "triage"
         self.lead = cfg.booking_lead_days
+        self.long_wait = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
         # Each stage draws attendance from its own stream, so a stage sees the same
         # sequence of did-not-attends in every design (common random numbers).
@@ -168,6 +169,8 @@ class Clinic:
                     self._end(p, day)
         stats = self.stats
         stats.followup += followups
+        if self.long_wait is not None and slots and self.routine:
+            self._long_waiters_to_front(day)
         for queue in (self.urgent, self.routine):
             while slots and queue:
                 entered, p = queue.popleft()
@@ -183,6 +186,19 @@ class Clinic:
                 else:
                     self._first(p, day)
         self._u, self._ui = u, i
+
+    def _long_waiters_to_front(self, day: int) -> None:
+        """Long-waiter rule: anyone whose RTT clock has passed the threshold is booked
+        before everyone else, longest clock first (including before urgent referrals)."""
+        cutoff = day - self.long_wait
+        long, rest = [], deque()
+        for entry in self.routine:
+            clock = entry[1].clock
+            (long if 0 <= clock <= cutoff else rest).append(entry)
+        if long:
+            long.sort(key=lambda e: e[1].clock)
+            self.routine = rest
+            self.urgent.extendleft(reversed(long))
 
     # -- what happens at an appointment ---------------------------------------------------
 

@@ -7,6 +7,7 @@ become one row and are reset, so memory follows what is in the system, not what 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from itertools import pairwise
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -20,6 +21,11 @@ WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
 WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
+BREACH_WEEKS = (52, 65, 78)
+BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
+BAND_NAMES = tuple(
+    f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES)
+)
 
 
 class JourneyStats:
@@ -56,9 +62,10 @@ class Recorder:
         self.rows: list[dict[str, float]] = []
         self.series: list[tuple[int, int, int, int]] = []  # weekly (day, waiting, in system, clocks), warm-up included
         self.monthly: list[list[float]] = []  # month ends after warm-up: day, year, RTT %, p92, clocks, lists...
-        self.monthly_columns = ["day", "year", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_incomplete"] + [
-            f"{n}_waiting" for n in [*model.stages, "theatre"]
-        ]
+        self.monthly_columns = [
+            "day", "year", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_median_weeks", "rtt_incomplete",
+            *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
+        ]  # fmt: skip
         self.wait_hist = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
@@ -107,20 +114,22 @@ class Recorder:
             self._stops.append(weeks_days)
 
     def _snapshot(self, day: int) -> None:
+        """Month end: the incomplete pathways as the NHS RTT statistics count them."""
         clocks = self.model.clocks
         if clocks:
             ages = (day - np.fromiter(clocks.values(), dtype=float, count=len(clocks))) / WEEK
             within = float((ages < RTT_STANDARD_WEEKS).mean() * 100.0)
             p92 = float(np.quantile(ages, 0.92))
             median = float(np.median(ages))
-            over52 = int((ages >= LONG_WAIT_WEEKS).sum())
+            over = [int((ages >= w).sum()) for w in BREACH_WEEKS]
+            bands = np.histogram(ages, bins=BAND_EDGES)[0].tolist()
             self.wait_hist += np.bincount(np.minimum(ages.astype(int), WAIT_BINS - 1), minlength=WAIT_BINS)
         else:
-            within, p92, median, over52 = 100.0, 0.0, 0.0, 0
-        self._snapshots.append((within, p92, median, len(clocks), over52))
+            within, p92, median, over, bands = 100.0, 0.0, 0.0, [0] * len(BREACH_WEEKS), [0] * (len(BAND_EDGES) - 1)
+        self._snapshots.append((within, p92, median, len(clocks), *over))
         m = self.model
         lists = [c.waiting for c in m.stages.values()] + [len(m.theatre.waiting) + m.theatre.pending]
-        self.monthly.append([day, self.year, within, p92, len(clocks), *lists])
+        self.monthly.append([day, self.year, within, p92, median, len(clocks), *over, *bands, *lists])
 
     def _reset(self) -> None:
         m = self.model
@@ -205,7 +214,7 @@ class Recorder:
             hospital_diversion_pct=_pct(j.hospital_bound_diverted, j.hospital_bound),
             never_in_hospital_op_pct=_pct(j.never_hospital, ended),
         )
-        snaps = np.asarray(self._snapshots, dtype=float).reshape(-1, 5)
+        snaps = np.asarray(self._snapshots, dtype=float).reshape(-1, 4 + len(BREACH_WEEKS))
         stops = np.asarray(self._stops, dtype=float) / WEEK
         row.update(
             rtt_incomplete_18w_pct=float(snaps[:, 0].mean()) if len(snaps) else 100.0,
@@ -213,6 +222,8 @@ class Recorder:
             rtt_wait_median_weeks=float(snaps[:, 2].mean()) if len(snaps) else 0.0,
             rtt_incomplete_mean=float(snaps[:, 3].mean()) if len(snaps) else 0.0,
             rtt_incomplete_52w_mean=float(snaps[:, 4].mean()) if len(snaps) else 0.0,
+            rtt_incomplete_65w_mean=float(snaps[:, 5].mean()) if len(snaps) else 0.0,
+            rtt_incomplete_78w_mean=float(snaps[:, 6].mean()) if len(snaps) else 0.0,
             rtt_completed=len(stops),
             rtt_completed_weeks_mean=float(stops.mean()) if len(stops) else 0.0,
             waiting_list_end=m.waiting_list(),
