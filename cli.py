@@ -60,6 +60,10 @@ MetricOpt = Annotated[str, typer.Option("--metric", help="The metric --precision
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 ReportOpt = Annotated[bool, typer.Option("--report", help="Also write report.html into the results folder.")]
+BacklogOpt = Annotated[
+    Path | None,
+    typer.Option("--backlog", help="Start from the patients already waiting (CSV); the run then needs no warm-up."),
+]
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
@@ -104,6 +108,13 @@ class Batch:
             "grid": self.grid,
             "extra": self.extra,
         }
+
+
+def _with_backlog(sets: list[str] | None, backlog: Path | None) -> list[str]:
+    """--backlog FILE is --set backlog.file=FILE with no warm-up: the backlog is the start."""
+    if backlog is None:
+        return list(sets or [])
+    return [*(sets or []), f"backlog.file={json.dumps(str(backlog.resolve()))}", "run.warmup_days=0"]
 
 
 def _load(path: Path, sets: list[str] | None, reps: int | None, seed: int | None, years: int | None) -> Scenario:
@@ -283,6 +294,7 @@ def run(
     years: YearsOpt = None,
     out: OutOpt = None,
     set_: SetOpt = None,
+    backlog: BacklogOpt = None,
     jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     no_uncertainty: NoUncertaintyOpt = False,
@@ -296,7 +308,7 @@ def run(
     """Run one design of a scenario and write its results."""
     started = datetime.now(UTC)
     batch = _prepare(
-        "run", scenario, [design], sets=set_, reps=reps, seed=seed, years=years, out=out, resume=resume,
+        "run", scenario, [design], sets=_with_backlog(set_, backlog), reps=reps, seed=seed, years=years, out=out, resume=resume,
         no_uncertainty=no_uncertainty, precision=precision, metric=metric,
     )  # fmt: skip
     result = _execute(batch, jobs, scheduler, quiet)
@@ -324,6 +336,7 @@ def compare(
     years: YearsOpt = None,
     out: OutOpt = None,
     set_: SetOpt = None,
+    backlog: BacklogOpt = None,
     jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     no_uncertainty: NoUncertaintyOpt = False,
@@ -337,7 +350,8 @@ def compare(
     """Run two designs on the same patients and show them side by side with the difference."""
     started = datetime.now(UTC)
     batch = _prepare(
-        "compare", scenario, [baseline, other], sets=set_, reps=reps, seed=seed, years=years, out=out, resume=resume,
+        "compare", scenario, [baseline, other], sets=_with_backlog(set_, backlog), reps=reps, seed=seed, years=years,
+        out=out, resume=resume,
         no_uncertainty=no_uncertainty, precision=precision, metric=metric,
     )  # fmt: skip
     baseline, other = batch.designs
@@ -397,6 +411,7 @@ def sweep(
     years: YearsOpt = None,
     out: OutOpt = None,
     set_: SetOpt = None,
+    backlog: BacklogOpt = None,
     jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     no_uncertainty: NoUncertaintyOpt = False,
@@ -409,7 +424,8 @@ def sweep(
     started = datetime.now(UTC)
     grid = _parse_grid(grid_items, grid_file) if resume is None else {}
     batch = _prepare(
-        "sweep", scenario, [d.strip() for d in designs.split(",") if d.strip()], sets=set_, reps=reps, seed=seed,
+        "sweep", scenario, [d.strip() for d in designs.split(",") if d.strip()], sets=_with_backlog(set_, backlog),
+        reps=reps, seed=seed,
         years=years, out=out, resume=resume, no_uncertainty=no_uncertainty, precision=None, metric=metric, grid=grid,
     )  # fmt: skip
     result = _execute(batch, jobs, scheduler, quiet)
@@ -458,6 +474,7 @@ def bid(
     years: YearsOpt = None,
     out: OutOpt = None,
     set_: SetOpt = None,
+    backlog: BacklogOpt = None,
     jobs: JobsOpt = None,
     scheduler: SchedulerOpt = None,
     no_uncertainty: NoUncertaintyOpt = False,
@@ -475,7 +492,7 @@ def bid(
         except ValueError as e:
             _fail(f"--bid: {e}")
     batch = _prepare(
-        "bid", scenario, [design], sets=set_, reps=reps, seed=seed, years=years, out=out, resume=resume,
+        "bid", scenario, [design], sets=_with_backlog(set_, backlog), reps=reps, seed=seed, years=years, out=out, resume=resume,
         no_uncertainty=no_uncertainty, precision=None, metric="prime_surplus_gbp",
         extra={"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability},
     )  # fmt: skip

@@ -273,6 +273,15 @@ class Finance(Strict):
     tariff_share: TariffShare | None = None
 
 
+class Backlog(Strict):
+    """Patients already waiting when the run starts: a CSV file, or counts by weeks-waited band."""
+
+    file: str | None = None
+    stages: dict[str, dict[str, Annotated[int, Field(ge=0)]]] = Field(default_factory=dict)
+    patients: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
+    """Rows read from ``file`` when the scenario is loaded (not written back)."""
+
+
 class Scenario(Strict):
     """A whole scenario: population, demand, services, designs, money and run settings."""
 
@@ -288,6 +297,7 @@ class Scenario(Strict):
     designs: dict[str, Design] = Field(min_length=1)
     finance: Finance
     uncertainty: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    backlog: Backlog | None = None
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
@@ -417,12 +427,22 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
     """
     path = Path(path)
     raw = _read_with_extends(path, seen=())
+    _resolve_backlog_file(raw, path.parent)
     set_keys: set[str] = set()
     for item in overrides or []:
         key, value = parse_override(item)
         _assign(raw, key, value)
         set_keys.add(key)
+    if any(k.startswith("backlog") for k in set_keys):
+        _resolve_backlog_file(raw, Path.cwd())
     return validate_raw(raw, str(path), set_keys)
+
+
+def _resolve_backlog_file(raw: dict[str, Any], base: Path) -> None:
+    """A relative backlog file is relative to the scenario that names it (or, from --set, to here)."""
+    b = raw.get("backlog")
+    if isinstance(b, dict) and isinstance(b.get("file"), str) and not Path(b["file"]).is_absolute():
+        b["file"] = str((base / b["file"]).resolve())
 
 
 def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = None) -> Scenario:
@@ -434,6 +454,8 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
             from sim.uncertainty import parse_uncertainty  # the distributions need a valid scenario
 
             parse_uncertainty(scenario.uncertainty, scenario, source)
+        if scenario.backlog is not None:
+            scenario = _with_backlog(scenario, source)
         return scenario
     except ValidationError as e:
         err = e.errors()[0]
@@ -442,6 +464,28 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
         raise ScenarioError(_source_for(key, source, set_keys), key, problem) from None
     except _KeyError as e:
         raise ScenarioError(_source_for(e.key, source, set_keys), e.key, str(e)) from None
+
+
+def _with_backlog(s: Scenario, source: str) -> Scenario:
+    """Check the backlog against the scenario and read its file once."""
+    from sim.backlog import parse_band, read_backlog_csv
+
+    b = s.backlog
+    if s.run.warmup_days != 0:
+        raise _KeyError("run.warmup_days", "must be 0 when the run starts from a backlog (the backlog is the state at the start)")
+    places = {*s.stages, "theatre"}
+    for stage, bands in b.stages.items():
+        if stage not in places:
+            raise _KeyError(f"backlog.stages.{stage}", _unknown(stage, places, "stage"))
+        for band in bands:
+            try:
+                parse_band(band)
+            except ValueError as e:
+                raise _KeyError(f'backlog.stages.{stage}."{band}"', str(e)) from None
+    rows = []
+    if b.file:
+        rows = read_backlog_csv(Path(b.file), s.run.start_date, places, set(s.demand.conditions), set(s.designs))
+    return s.model_copy(update={"backlog": b.model_copy(update={"patients": rows})})
 
 
 def _source_for(key: str, source: str, set_keys: set[str]) -> str:

@@ -23,6 +23,7 @@ PURPOSES: tuple[str, ...] = (
     "surgery",  # operation type, day case, length of stay, rehab
     "gp",  # GP waits and re-referrals
     "uncertainty",  # parameter draws (outer Monte Carlo loop)
+    "backlog",  # patients already waiting: generated waits, conditions and needs
 )
 
 BLOCK = 4096

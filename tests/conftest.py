@@ -45,6 +45,7 @@ def single_stage(arrivals_per_day: float, slots_per_day: int, **stage: Any) -> d
         "name": "single-stage",
         "population": 100_000,
         "run": {"years": 3, "warmup_days": 120, "seed": 7, "replications": 1},
+        "calendar": {"bank_holidays": "none"},  # every day exactly c slots: the chain is exact
         "demand": {
             "referrals_per_year": arrivals_per_day * 365.25,
             "referral_working_days": 7,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
-from sim.model.patient import NORMAL, Patient
+from sim.model.patient import NO_CLOCK, NORMAL, Patient
 from sim.scenario import NEEDS, Stage
 from sim.streams import BLOCK, CountTable
 
@@ -193,8 +193,7 @@ class Clinic:
         cutoff = day - self.long_wait
         long, rest = [], deque()
         for entry in self.routine:
-            clock = entry[1].clock
-            (long if 0 <= clock <= cutoff else rest).append(entry)
+            (long if NO_CLOCK < entry[1].clock <= cutoff else rest).append(entry)
         if long:
             long.sort(key=lambda e: e[1].clock)
             self.routine = rest

@@ -12,7 +12,7 @@ The two designs share every service and differ by mechanism:
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -22,7 +22,7 @@ import simpy
 
 from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
-from sim.model.patient import NORMAL, POSTOP, REHAB, Patient
+from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import JourneyStats, Recorder
 from sim.model.theatre import Theatre
 from sim.scenario import NEEDS, Scenario, onward_row
@@ -112,6 +112,9 @@ class Pathway:
         self.flows: dict[tuple[str, str], int] = defaultdict(int)  # (from, to) moves after warm-up
         self.recorder = Recorder(self)
 
+        if scenario.backlog is not None:
+            self._load_backlog()
+
         # The recorder goes first so that a boundary at day t sees the state at the end of t - 1.
         self.env.process(self.recorder.run())
         self.env.process(self._transfers())
@@ -119,6 +122,68 @@ class Pathway:
         for clinic in self.stages.values():
             self.env.process(clinic.run())
         self.env.process(self.theatre.run())
+
+    # -- starting from a backlog -----------------------------------------------------
+
+    def _first_routing_weight(self, need: str, stage: str) -> float:
+        """How likely a patient with this need is to be sent to this stage first."""
+        if stage == "theatre":
+            return 1.0 if need == "surgical" else 0.0
+        if self.entry is None:
+            return self.scenario.gp.referral[need].get(stage, 0.0)
+        if self.stages[stage] is self.entry:
+            return 1.0
+        return self.design.routing[need].get(stage, 0.0)
+
+    def _load_backlog(self) -> None:
+        """Put the patients already waiting on their lists, with their clocks already running.
+
+        A patient's latent need, when not given, is drawn from their condition's need mix
+        weighted by how likely each need is to have been sent to that stage (Bayes).
+        """
+        from sim.backlog import generate
+
+        b = self.scenario.backlog
+        rng = self.streams.rng["backlog"]
+        conds = self.scenario.demand.conditions
+        names = list(conds)
+        here = {*self.stages, "theatre"}
+
+        def posterior(condition: str, stage: str) -> np.ndarray:
+            prior = np.array([conds[condition].need.get(n, 0.0) for n in NEEDS])
+            w = prior * np.array([self._first_routing_weight(n, stage) for n in NEEDS])
+            return w / w.sum() if w.sum() > 0 else prior
+
+        def reached(c: str, st: str) -> float:
+            mix = [conds[c].need.get(n, 0.0) for n in NEEDS]
+            return conds[c].share * float(np.dot(mix, [self._first_routing_weight(n, st) for n in NEEDS]))
+
+        reach = {st: {c: reached(c, st) for c in names} for st in b.stages if st in here}
+        rows = list(b.patients) + generate({k: v for k, v in b.stages.items() if k in here}, rng, reach)
+        surgical = [c for c in self.stages.values() if c.cfg.list_for_surgery and any(c.cfg.list_for_surgery.values())]
+        for row in rows:
+            if row["stage"] not in here or (row["design"] and row["design"] != self.design_name):
+                continue
+            need = row["need"] or NEEDS[rng.choice(len(NEEDS), p=posterior(row["condition"], row["stage"]))]
+            u = rng.random(3)
+            self.created += 1
+            waited = -round(row["weeks"] * 7)
+            p = Patient(self.created, names.index(row["condition"]), need, row["urgent"], waited, u[0], u[1], u[2])
+            p.gp_hospital = self.gp_first[need](u[0]) in self.hospital_stages
+            p.at = row["stage"]
+            if row["stage"] == "theatre":
+                self.start_clock(p, waited)
+                self._choose_operation(surgical[0] if surgical else next(iter(self.stages.values())), p)
+                self.theatre._ready(p, waited, pending=False)
+                continue
+            clinic = self.stages[row["stage"]]
+            if self.design.clock == "pathway" or clinic.cfg.consultant_led:
+                self.start_clock(p, waited)
+            (clinic.urgent if p.urgent else clinic.routine).append((waited, p))
+        for clinic in self.stages.values():  # in order of time waited, longest first
+            clinic.routine = deque(sorted(clinic.routine, key=lambda e: e[0]))
+            clinic.urgent = deque(sorted(clinic.urgent, key=lambda e: e[0]))
+        self.theatre.waiting.sort()
 
     # -- running ---------------------------------------------------------------------
 
@@ -174,7 +239,7 @@ class Pathway:
         if clinic is None:  # advice
             self._advice(p, day)
             return
-        if self.starts_clock[dest] and p.clock < 0 and p.phase == NORMAL:
+        if self.starts_clock[dest] and p.clock == NO_CLOCK and p.phase == NORMAL:
             self.start_clock(p, day + delay)
         clinic.refer(p, day, delay)
 
@@ -210,7 +275,7 @@ class Pathway:
 
     def treatment_started(self, clinic: Clinic, p: Patient, day: int) -> None:
         """First attendance that did not list for surgery: does it stop the RTT clock?"""
-        if p.clock < 0:
+        if p.clock == NO_CLOCK:
             return
         if self.design.clock == "referral":
             if clinic.cfg.consultant_led:
@@ -220,6 +285,11 @@ class Pathway:
 
     def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
         """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
+        self._choose_operation(clinic, p)
+        self.move(p, "theatre")
+        self.theatre.add(p, day)
+
+    def _choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
         p.ok = True
         # One uniform picks the operation: joint replacement below the condition's share,
@@ -227,8 +297,6 @@ class Pathway:
         joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
         p.joint = p.u_surgery < joint
         p.daycase = not p.joint and (p.u_surgery - joint) < self.scenario.surgery.daycase_share * (1.0 - joint)
-        self.move(p, "theatre")
-        self.theatre.add(p, day)
 
     def operated(self, p: Patient, day: int) -> None:
         self.stop_clock(p, day)
@@ -291,14 +359,14 @@ class Pathway:
         self.clocks[p.pid] = day
 
     def stop_clock(self, p: Patient, day: int) -> None:
-        if p.clock >= 0:
+        if p.clock != NO_CLOCK:
             self.recorder.clock_stopped(day - p.clock)
-            p.clock = -1.0
+            p.clock = NO_CLOCK
             del self.clocks[p.pid]
 
     def discharge(self, p: Patient, day: int, outcome: str) -> None:
         """The journey ends: record it once."""
-        if p.clock >= 0:
+        if p.clock != NO_CLOCK:
             self.stop_clock(p, day)
         self.move(p, "discharged" if outcome == "resolved" else f"discharged ({outcome})")
         self.discharged += 1

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 NORMAL, POSTOP, REHAB = 0, 1, 2
+NO_CLOCK = float("-inf")
+"""``Patient.clock`` when no RTT clock runs (a backlog patient's clock can start before day 0)."""
 """Phases of a journey: looking for the right treatment, after surgery, in rehabilitation."""
 
 
@@ -11,7 +13,7 @@ class Patient:
 
     ``need`` is the latent clinical need (one of :data:`sim.scenario.NEEDS`); services see
     it only through their decisions. ``clock`` is the start day of a running RTT clock, or
-    ``-1.0`` when none runs.
+    :data:`NO_CLOCK` when none runs.
     """
 
     __slots__ = (
@@ -59,7 +61,7 @@ class Patient:
         self.u_triage = u_triage
         self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
         self.gp_hospital = False
-        self.clock = -1.0
+        self.clock = NO_CLOCK
         self.seen_hospital = False
         self.referrals = 0
         self.triaged = 0

@@ -23,9 +23,7 @@ LONG_WAIT_WEEKS = 52
 WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
-BAND_NAMES = tuple(
-    f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES)
-)
+BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES))
 
 
 class JourneyStats:
@@ -108,6 +106,9 @@ class Recorder:
             self._reset()
             self.year += 1
             self.model.counting = True
+            if t == 0 and self.model.scenario.backlog is not None:
+                self._snapshot(0)  # the position the run starts from
+                self._snapshots.pop()  # ...which belongs to no month of the contract
 
     def clock_stopped(self, weeks_days: float) -> None:
         if self.year > 0:

@@ -67,6 +67,7 @@ class Theatre:
             self._ready(p, day, pending=False)
 
     def _ready(self, p: Patient, day: int, pending: bool = True) -> None:
+        """On the list from ``day`` (a backlog patient's day is before the run started)."""
         if pending:
             self.pending -= 1
         self._seq += 1

@@ -1,0 +1,126 @@
+"""Starting from today's waiting list: patients already waiting when the run begins.
+
+A backlog is a CSV file (one row per patient) or an aggregate in the scenario (counts by
+stage and weeks-waited band, from which patients are generated). Either way it is read and
+checked once, with errors naming the row and column, before anything runs.
+
+CSV columns: ``stage`` and ``condition`` (required); ``weeks_waited`` or ``clock_start``
+(an ISO date; one of them); ``priority`` (``routine`` or ``urgent``, default routine);
+``design`` (blank: every design that has the stage); ``need`` (the latent need if known;
+otherwise drawn from what the condition's mix and the routing to that stage imply).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.scenario import NEEDS, ScenarioError
+
+REQUIRED = ("stage", "condition")
+KNOWN = {"stage", "condition", "weeks_waited", "clock_start", "priority", "design", "need"}
+BAND = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
+
+
+def read_backlog_csv(path: Path, start: date, stages: set[str], conditions: set[str], designs: set[str]) -> list[dict[str, Any]]:
+    """Read and check a backlog file; every problem names the row (1 = first data row) and column."""
+    src = str(path)
+    try:
+        fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by the with below
+    except OSError as e:
+        raise ScenarioError(src, "", f"cannot read the backlog: {e.strerror}") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip() for h in reader.fieldnames or []]
+        for col in REQUIRED:
+            if col not in header:
+                raise ScenarioError(src, f"column {col}", "required column is missing")
+        if "weeks_waited" not in header and "clock_start" not in header:
+            raise ScenarioError(src, "column weeks_waited", "give weeks_waited or clock_start")
+        unknown = [h for h in header if h not in KNOWN]
+        if unknown:
+            raise ScenarioError(src, f"column {unknown[0]}", f"unknown column; known: {', '.join(sorted(KNOWN))}")
+        out = []
+        for n, raw in enumerate(reader, start=1):
+            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            out.append(_check_row(src, n, row, start, stages, conditions, designs))
+    return out
+
+
+def _check_row(src: str, n: int, row: dict[str, str], start: date, stages, conditions, designs) -> dict[str, Any]:
+    def bad(col: str, problem: str) -> ScenarioError:
+        return ScenarioError(src, f"row {n}, column {col}", problem)
+
+    stage = row.get("stage", "")
+    if stage not in stages:
+        raise bad("stage", f"'{stage}' is not a stage; known: {', '.join(sorted(stages))}")
+    condition = row.get("condition", "")
+    if condition not in conditions:
+        raise bad("condition", f"'{condition}' is not a condition group; known: {', '.join(sorted(conditions))}")
+    weeks_text, clock_text = row.get("weeks_waited", ""), row.get("clock_start", "")
+    if weeks_text and clock_text:
+        raise bad("weeks_waited", "give weeks_waited or clock_start, not both")
+    if weeks_text:
+        try:
+            weeks = float(weeks_text)
+        except ValueError:
+            raise bad("weeks_waited", f"'{weeks_text}' is not a number") from None
+        if not np.isfinite(weeks) or weeks < 0:
+            raise bad("weeks_waited", f"must be a number of weeks, 0 or more (got {weeks_text})")
+    elif clock_text:
+        try:
+            started = date.fromisoformat(clock_text)
+        except ValueError:
+            raise bad("clock_start", f"'{clock_text}' is not a date (YYYY-MM-DD)") from None
+        if started > start:
+            raise bad("clock_start", f"{started} is after the run starts ({start})")
+        weeks = (start - started).days / 7
+    else:
+        raise bad("weeks_waited", "no wait given (weeks_waited or clock_start)")
+    priority = row.get("priority", "") or "routine"
+    if priority not in ("routine", "urgent"):
+        raise bad("priority", f"'{priority}' must be routine or urgent")
+    design = row.get("design", "")
+    if design and design not in designs:
+        raise bad("design", f"'{design}' is not a design; known: {', '.join(sorted(designs))}")
+    need = row.get("need", "")
+    if need and need not in NEEDS:
+        raise bad("need", f"'{need}' is not a latent need; known: {', '.join(NEEDS)}")
+    urgent = priority == "urgent"
+    return {"stage": stage, "condition": condition, "weeks": weeks, "urgent": urgent, "design": design, "need": need}
+
+
+def parse_band(text: str) -> tuple[float, float]:
+    """'18-52' → (18, 52) weeks."""
+    m = BAND.match(text)
+    if not m or float(m.group(1)) >= float(m.group(2)):
+        raise ValueError(f"'{text}' is not a weeks-waited band such as '18-52'")
+    return float(m.group(1)), float(m.group(2))
+
+
+def generate(
+    counts: dict[str, dict[str, int]], rng: np.random.Generator, stage_conditions: dict[str, dict[str, float]]
+) -> list[dict[str, Any]]:
+    """Patients from an aggregate backlog: waits uniform within each band, conditions in
+    proportion to how often each reaches the stage."""
+    out = []
+    for stage in sorted(counts):
+        weights = stage_conditions[stage]
+        names = sorted(weights)
+        p = np.array([weights[c] for c in names], dtype=float)
+        p = p / p.sum() if p.sum() > 0 else np.full(len(names), 1 / len(names))
+        for band in sorted(counts[stage]):
+            lo, hi = parse_band(band)
+            n = counts[stage][band]
+            weeks = rng.uniform(lo, hi, n)
+            conds = rng.choice(len(names), size=n, p=p)
+            out += [
+                {"stage": stage, "condition": names[c], "weeks": float(w), "urgent": False, "design": "", "need": ""}
+                for w, c in zip(weeks, conds, strict=True)
+            ]
+    return out
