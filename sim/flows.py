@@ -2,7 +2,8 @@
 
 Routing depends only on a patient's latent need, condition and how many times they have
 been referred, so the expected number of visits to each service solves a finite, acyclic
-system that we unroll exactly. With capacity below demand these are the long-run means the
+system that we unroll exactly. Overflow to another provider depends on waits, not on
+routing, and is left out. With capacity below demand these are the long-run means the
 simulation must reproduce; ``msksim validate`` uses them to show the load on each stage.
 """
 
@@ -54,6 +55,7 @@ class _Solver:
         self.d = s.designs[design]
         self.stages = s.design_stages(design)
         self.courses = {n: _course(st) for n, st in self.stages.items()}
+        self.rehab_courses = {n: _course(st.model_copy(update={"pifu_share": 0.0})) for n, st in self.stages.items()}
         surg = s.surgery
         self.postop = {
             n: _Course(CountTable(surg.postop_followups).pmf(), st.dna_followup, st.max_dna) for n, st in self.stages.items()
@@ -72,10 +74,20 @@ class _Solver:
                         self._go(dest, need, mass * p, 0)
                 else:
                     self._visit(self.d.entry, need, mass, 0)
+        sr, per_year = self.s.demand.self_referral, self.s.demand.referrals_per_year
+        if sr.per_year > 0 and per_year > 0:  # direct access, per GP referral
+            for cond in self.s.demand.conditions.values():
+                self.joint = cond.joint_replacement_share
+                for need, p in sr.need.items():
+                    self._visit(sr.stage, need, sr.per_year / per_year * cond.share * p, 0)
         return dict(self.acc)
 
     def _go(self, dest: str, need: str, mass: float, k: int) -> None:
         if mass <= 0:
+            return
+        if dest in self.s.choices:
+            for option, p in self.s.choices[dest].items():
+                self._go(option, need, mass * p, k)
             return
         if dest == ADVICE:
             self.acc["advice_given"] += mass
@@ -89,6 +101,14 @@ class _Solver:
     def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False) -> None:
         st, acc = self.stages[name], self.acc
         acc[f"{name}_arrivals"] += mass
+        if st.advice_and_guidance_share and not rehab and need != "surgical":
+            answered = mass * st.advice_and_guidance_share
+            acc[f"{name}_advice_and_guidance"] += answered
+            mass -= answered
+            if need == "self_management" or st.resolves.get(need, 0.0) > 0:
+                acc["ended_resolved"] += answered
+            else:
+                self._again(need, answered, k, origin=name)
         lost, misses = _dna(st.dna_first, st.max_dna)
         acc[f"{name}_dna"] += mass * misses
         acc["ended_dna"] += mass * lost
@@ -98,8 +118,8 @@ class _Solver:
             for dest, p in self.d.routing[need].items():
                 self._go(dest, need, seen * p, k)
             return
-        if rehab:
-            done = self._course(name, seen)
+        if rehab:  # rehabilitation courses are never patient-initiated
+            done = self._course(name, seen, self.rehab_courses)
             acc["ended_resolved"] += done
             return
         listing = st.list_for_surgery.get(need, 0.0)
@@ -115,8 +135,8 @@ class _Solver:
             done = fail if st.assessment_only_if_unresolved else self._course(name, fail)
             self._again(need, done, k, origin=name)
 
-    def _course(self, name: str, mass: float) -> float:
-        c = self.courses[name]
+    def _course(self, name: str, mass: float, courses: dict[str, _Course] | None = None) -> float:
+        c = (courses or self.courses)[name]
         self.acc[f"{name}_followup"] += mass * c.attended
         self.acc[f"{name}_dna"] += mass * c.misses
         self.acc["ended_dna"] += mass * (1.0 - c.complete)
@@ -171,8 +191,12 @@ class _Solver:
 
 
 def _course(st: Stage) -> _Course:
-    # contacts = 1 + K follow-ups; the table's pmf is indexed by K
-    return _Course(CountTable(st.contacts_per_episode, offset=1).pmf(), st.dna_followup, st.max_dna)
+    # contacts = 1 + K follow-ups, K ~ Poisson; the table's pmf is indexed by K. Patient-
+    # initiated follow-up skips each planned one with probability q, which thins the
+    # Poisson: K stays Poisson with mean (contacts - 1)(1 - q).
+    q = st.pifu_share * (1.0 - st.pifu_return_rate)
+    mean = 1.0 + (st.contacts_per_episode - 1.0) * (1.0 - q)
+    return _Course(CountTable(mean, offset=1).pmf(), st.dna_followup, st.max_dna)
 
 
 def stage_load(scenario: Scenario, design: str, flows: Flows | None = None) -> dict[str, float]:

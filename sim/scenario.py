@@ -69,16 +69,35 @@ class RunSettings(Strict):
 
 
 class Condition(Strict):
-    """A condition group: its share of referrals and its mix of latent need."""
+    """A condition group: its share of referrals and its mix of latent need.
+
+    Health while waiting: quality of life is ``utility_loss`` below normal at referral and
+    falls a further ``utility_decline_per_week`` each week until the right treatment starts.
+    """
 
     share: Probability
     need: dict[Need, Probability]
     joint_replacement_share: Probability = 0.0
+    utility_loss: Annotated[float, Field(ge=0.0, le=1.0)] = 0.0
+    utility_decline_per_week: Annotated[float, Field(ge=0.0, le=0.1)] = 0.0
 
     @field_validator("need")
     @classmethod
     def _need_sums_to_one(cls, v: dict[str, float]) -> dict[str, float]:
         return _check_row(v, "need mix")
+
+
+class SelfReferral(Strict):
+    """Direct access (e.g. physio self-referral): extra referrals that bypass the GP and triage."""
+
+    per_year: NonNegative = 0.0
+    stage: str = "physio"
+    need: dict[Need, Probability] = Field(default_factory=lambda: {"self_management": 0.35, "physio": 0.6, "specialist": 0.05})
+
+    @field_validator("need")
+    @classmethod
+    def _need_sums_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_row(v, "self-referral need mix")
 
 
 class Demand(Strict):
@@ -90,6 +109,7 @@ class Demand(Strict):
     urgent_share: Probability = 0.0
     referral_working_days: int = Field(5, ge=1, le=7)
     conditions: dict[str, Condition] = Field(min_length=1)
+    self_referral: SelfReferral = Field(default_factory=SelfReferral)
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Demand:
@@ -146,6 +166,15 @@ class Stage(Strict):
     tariff_first: NonNegative = 0.0
     tariff_followup: NonNegative = 0.0
     diagnostics_per_first: NonNegative = 0.0
+    advice_and_guidance_share: Probability = 0.0
+    """Share of referrals without surgical need answered by advice to the GP, no appointment."""
+    pifu_share: Probability = 0.0
+    """Share of follow-ups replaced by patient-initiated follow-up."""
+    pifu_return_rate: Probability = 0.3
+    """Of those, the share of patients who do come back."""
+    overflow_to: str | None = None
+    """A service (e.g. the independent sector) that takes routine patients waiting too long here."""
+    overflow_after_weeks: float = Field(18.0, gt=0.0)
 
     @property
     def surgical(self) -> bool:
@@ -173,6 +202,8 @@ class Surgery(Strict):
     rehab_share_joint: Probability = 0.9
     rehab_share_other: Probability = 0.3
     cancellation_rate: Probability = 0.0
+    priority_shares: dict[Literal["P1", "P2", "P3", "P4"], Probability] = Field(default_factory=dict)
+    """Surgical priority categories (P1 most urgent); lists are worked in category order."""
     tariff_joint_replacement: NonNegative = 0.0
     tariff_other_daycase: NonNegative = 0.0
     tariff_other_inpatient: NonNegative = 0.0
@@ -295,6 +326,8 @@ class Scenario(Strict):
     surgery: Surgery
     gp: GP
     designs: dict[str, Design] = Field(min_length=1)
+    choices: dict[str, dict[str, Probability]] = Field(default_factory=dict)
+    """Patient choice between providers: a routing destination that stands for several services."""
     finance: Finance
     uncertainty: dict[str, dict[str, Any]] = Field(default_factory=dict)
     backlog: Backlog | None = None
@@ -324,8 +357,23 @@ class _KeyError(ValueError):
 def _cross_check(s: Scenario) -> None:
     """Checks that need more than one section: routes, providers, rows per need."""
     stage_names = set(s.stages)
+    for cname, row in s.choices.items():
+        where = f"choices.{cname}"
+        if cname in stage_names or cname == ADVICE:
+            raise _KeyError(where, f"'{cname}' is already the name of a stage")
+        if abs(sum(row.values()) - 1) > ROW_TOLERANCE:
+            raise _KeyError(where, f"shares must sum to 1, got {sum(row.values()):.6g}")
+        for option in row:
+            if option not in stage_names:
+                raise _KeyError(f"{where}.{option}", _unknown(option, stage_names, "stage"))
+    for name, st in s.stages.items():
+        if st.overflow_to is not None and st.overflow_to not in stage_names:
+            raise _KeyError(f"stages.{name}.overflow_to", _unknown(st.overflow_to, stage_names, "stage"))
+    sr = s.demand.self_referral
+    if sr.per_year > 0 and sr.stage not in stage_names:
+        raise _KeyError("demand.self_referral.stage", _unknown(sr.stage, stage_names, "stage"))
     for which, matrix in (("gp.referral", s.gp.referral), ("gp.rereferral", s.gp.rereferral)):
-        _check_matrix(which, matrix, stage_names, allow_advice=False)
+        _check_matrix(which, matrix, stage_names | set(s.choices), allow_advice=False)
     for name, st in s.stages.items():
         if st.provider not in s.finance.providers:
             raise _KeyError(f"stages.{name}.provider", f"provider '{st.provider}' is not in finance.providers")
@@ -343,18 +391,25 @@ def _cross_check(s: Scenario) -> None:
             if svc not in stage_names:
                 raise _KeyError(f"{base}.services[{i}]", _unknown(svc, stage_names, "stage"))
         services = set(d.services)
+        offered = services | {c for c, row in s.choices.items() if all(o in services for o, p in row.items() if p > 0)}
+        for sname in d.services:
+            target = s.stages[sname].overflow_to
+            if target is not None and target not in services:
+                raise _KeyError(f"stages.{sname}.overflow_to", f"'{target}' is not a service of design '{dname}'")
+        if sr.per_year > 0 and sr.stage not in services:
+            raise _KeyError("demand.self_referral.stage", f"'{sr.stage}' is not a service of design '{dname}'")
         if d.entry == "gp":
-            _check_matrix("gp.referral", s.gp.referral, services, allow_advice=False, design=dname)
+            _check_matrix("gp.referral", s.gp.referral, offered, allow_advice=False, design=dname)
         elif d.entry not in services:
             raise _KeyError(f"{base}.entry", _unknown(d.entry, services, "service of this design"))
         else:
             if s.stages[d.entry].kind != "triage":
                 raise _KeyError(f"{base}.entry", f"entry stage '{d.entry}' must be of kind 'triage'")
-            _check_matrix(f"{base}.routing", d.routing, services, allow_advice=True)
+            _check_matrix(f"{base}.routing", d.routing, offered, allow_advice=True)
         if d.unresolved == "gp":
-            _check_matrix("gp.rereferral", s.gp.rereferral, services, allow_advice=False, design=dname)
+            _check_matrix("gp.rereferral", s.gp.rereferral, offered, allow_advice=False, design=dname)
         else:
-            _check_matrix(f"{base}.onward", d.onward, services, allow_advice=True)
+            _check_matrix(f"{base}.onward", d.onward, offered, allow_advice=True)
         if s.surgery.rehab_stage not in services:
             raise _KeyError("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' is not a service of design '{dname}'")
         for sname, ovr in d.stage_overrides.items():

@@ -24,6 +24,7 @@ PURPOSES: tuple[str, ...] = (
     "gp",  # GP waits and re-referrals
     "uncertainty",  # parameter draws (outer Monte Carlo loop)
     "backlog",  # patients already waiting: generated waits, conditions and needs
+    "self_referral",  # direct-access referrals
 )
 
 BLOCK = 4096

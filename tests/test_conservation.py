@@ -49,4 +49,5 @@ def test_rows_account_for_referrals(bedfordshire) -> None:
     m = Pathway(s, "fragmented", 0)
     rows = m.run()
     for before, after in itertools.pairwise(rows):
-        assert after["in_system_end"] == before["in_system_end"] + after["referrals"] - after["journeys_ended"]
+        arrived = after["referrals"] + after["self_referrals"]
+        assert after["in_system_end"] == before["in_system_end"] + arrived - after["journeys_ended"]

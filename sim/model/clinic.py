@@ -22,6 +22,7 @@ class StageStats:
     """Counters of one stage for the current contract year."""
 
     __slots__ = (
+        "advice_and_guidance",
         "arrivals",
         "dna_first",
         "dna_followup",
@@ -30,6 +31,8 @@ class StageStats:
         "list_area",
         "list_exits",
         "listed",
+        "overflow",
+        "pifu_skipped",
         "resolved",
         "unresolved",
         "wait_days",
@@ -66,6 +69,9 @@ class Clinic:
         self.resolves = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
         self.listing = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
         self.triage = cfg.kind == "triage"
+        self.ag = cfg.advice_and_guidance_share
+        self.pifu = cfg.pifu_share
+        self.overflow_after = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
         self.lead = cfg.booking_lead_days
         self.long_wait = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
@@ -129,8 +135,18 @@ class Clinic:
             slots = int(capacity[day]) if day < len(capacity) else 0
             if slots:
                 self.session(day, slots)
+            if self.overflow_after is not None:
+                self._overflow(day)
             stats.list_area += len(self.urgent) + len(self.routine)
             yield env.timeout(1)
+
+    def _overflow(self, day: int) -> None:
+        """Routine patients waiting longer than the threshold go to the overflow provider."""
+        cutoff = day - self.overflow_after
+        routine = self.routine
+        while routine and routine[0][0] <= cutoff:
+            _, p = routine.popleft()
+            self.model.overflow(self, p, day)
 
     def session(self, day: int, slots: int) -> None:
         """Offer ``slots`` appointments: due bookings first, then the waiting list.
@@ -158,6 +174,8 @@ class Clinic:
                 followups += 1
                 p.dnas = 0
                 left = p.left - 1
+                if left > 0 and self.pifu and p.phase == NORMAL:
+                    left = self._skip_followups(p, left)
                 p.left = left
                 if left > 0:
                     bucket = bookings.get(day + interval)
@@ -186,6 +204,15 @@ class Clinic:
                 else:
                     self._first(p, day)
         self._u, self._ui = u, i
+
+    def _skip_followups(self, p: Patient, left: int) -> int:
+        """Patient-initiated follow-up: each planned follow-up is, with probability
+        ``pifu_share``, left to the patient, who comes back only with ``pifu_return_rate``."""
+        decisions = self.model.streams.decisions
+        while left > 0 and decisions() < self.pifu and decisions() >= self.cfg.pifu_return_rate:
+            self.stats.pifu_skipped += 1
+            left -= 1
+        return left
 
     def _long_waiters_to_front(self, day: int) -> None:
         """Long-waiter rule: anyone whose RTT clock has passed the threshold is booked
@@ -234,6 +261,8 @@ class Clinic:
             model.listed(self, p, day)
             return
         model.treatment_started(self, p, day)
+        if p.ok:
+            model.treated(p, day)
         if p.ok or not self.cfg.assessment_only_if_unresolved:
             self._start_course(p, day)
         else:
@@ -241,6 +270,8 @@ class Clinic:
 
     def _start_course(self, p: Patient, day: int) -> None:
         p.left = self.course(self.model.streams.contacts()) - 1
+        if p.left and self.pifu and p.phase == NORMAL:
+            p.left = self._skip_followups(p, p.left)
         if p.left:
             self.book(p, day + self.cfg.followup_interval_days)
         else:

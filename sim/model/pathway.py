@@ -98,10 +98,17 @@ class Pathway:
             n: c.cfg.consultant_led and (d.clock == "referral" or c is self.entry) for n, c in self.stages.items()
         }
         self.counting = False  # flows are counted after the warm-up
+        self.choices = {name: Choice(row) for name, row in scenario.choices.items()}
+        self.conditions = list(scenario.demand.conditions.values())
+        self.qaly_lost = 0.0
+        cats = scenario.surgery.priority_shares
+        self.categories = Choice({k: cats[k] for k in sorted(cats)}) if cats else None
         conds = list(scenario.demand.conditions.values())
         self.joint_share = [c.joint_replacement_share for c in conds]
         self.postop_followups = CountTable(s.postop_followups)
 
+        self.gp_referrals = 0
+        self.self_referrals = 0
         self.gp_consultations = 0
         self.bounce_backs = 0
         self.advice_given = 0
@@ -119,6 +126,8 @@ class Pathway:
         self.env.process(self.recorder.run())
         self.env.process(self._transfers())
         self.env.process(self._referrals())
+        if scenario.demand.self_referral.per_year > 0:
+            self.env.process(self._self_referrals())
         for clinic in self.stages.values():
             self.env.process(clinic.run())
         self.env.process(self.theatre.run())
@@ -217,6 +226,7 @@ class Pathway:
                 yield env.timeout(day - env.now)
             for condition, need, urgent, u_gp, u_triage, u_surgery in batch:
                 self.created += 1
+                self.gp_referrals += 1
                 p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage, u_surgery)
                 dest = first_gp[need](u_gp)
                 p.gp_hospital = dest in hospital
@@ -224,6 +234,29 @@ class Pathway:
                     self.refer(p, dest, day)
                 else:
                     self.refer(p, self.entry.name, day)
+
+    def _self_referrals(self):
+        """SimPy process: people who refer themselves straight to a service (direct access)."""
+        env = self.env
+        sr = self.scenario.demand.self_referral
+        rng = self.streams.rng["self_referral"]
+        dem = self.scenario.demand
+        per_day = sr.per_year / (365.25 * dem.referral_working_days / 7.0)
+        start = (self.scenario.run.start_date - self.first_day).days
+        shares = Choice({str(i): c.share for i, c in enumerate(self.conditions)})
+        needs = Choice(sr.need)
+        while True:
+            day = int(env.now)
+            weekday = (self.first_day + timedelta(days=day)).weekday()
+            if weekday < dem.referral_working_days:
+                lam = per_day * (1.0 + dem.growth) ** ((day - start) / 365.25)
+                for u in rng.random((rng.poisson(lam), 4)).tolist():
+                    self.created += 1
+                    self.self_referrals += 1
+                    p = Patient(self.created, int(shares(u[0])), needs(u[1]), False, day, u[2], u[3], u[3])
+                    p.at = "self-referral"
+                    self.refer(p, sr.stage, day)
+            yield env.timeout(1)
 
     # -- routing ---------------------------------------------------------------------
 
@@ -236,12 +269,46 @@ class Pathway:
             self.flows[p.at, dest] += 1
         p.at = dest
         clinic = self.stages.get(dest)
-        if clinic is None:  # advice
-            self._advice(p, day)
+        if clinic is None:
+            if dest in self.choices:  # patient choice between providers
+                self.refer(p, self.choices[dest](self.streams.decisions()), day, delay)
+            else:
+                self._advice(p, day)
+            return
+        if clinic.ag and p.phase == NORMAL and p.need != "surgical" and self.streams.decisions() < clinic.ag:
+            self._advice_and_guidance(clinic, p, day)
             return
         if self.starts_clock[dest] and p.clock == NO_CLOCK and p.phase == NORMAL:
             self.start_clock(p, day + delay)
         clinic.refer(p, day, delay)
+
+    def _advice_and_guidance(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """The specialist answers the GP's referral with advice; no appointment.
+
+        The patient is managed in primary care if the service could have helped them,
+        and otherwise looks for the right service without having used a slot here.
+        """
+        clinic.stats.advice_and_guidance += 1
+        if p.need == "self_management" or clinic.resolves[p.need] > 0:
+            p.ok = True
+            self.treated(p, day)
+            self.discharge(p, day, "resolved")
+        else:
+            p.ok = False
+            self._unresolved(clinic, p, day)
+
+    def treated(self, p: Patient, day: int) -> None:
+        """The treatment that meets the patient's need starts: their wait for it ends."""
+        if not p.treated:
+            p.treated = True
+            weeks = (day - p.referred) / 7.0
+            c = self.conditions[p.condition]
+            self.qaly_lost += (c.utility_loss * weeks + c.utility_decline_per_week * weeks * weeks / 2.0) / 52.18
+
+    def overflow(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """A routine patient who has waited too long goes to the overflow provider."""
+        clinic.stats.overflow += 1
+        self.refer(p, clinic.cfg.overflow_to, day)
 
     def move(self, p: Patient, to: str) -> None:
         """Count a move between places (after the warm-up) for the flow diagram."""
@@ -253,6 +320,7 @@ class Pathway:
         self.advice_given += 1
         if p.need == "self_management":
             p.ok = True
+            self.treated(p, day)
             self.discharge(p, day, "resolved")
         else:  # advice did not help: the patient comes back to the single point of access
             self.later(day + self.design.advice_return_days, self._return_to_entry, p)
@@ -292,6 +360,8 @@ class Pathway:
     def _choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
         p.ok = True
+        if self.categories is not None:
+            p.category = int(self.categories(self.streams.surgery())[1]) - 1
         # One uniform picks the operation: joint replacement below the condition's share,
         # then day case or inpatient; the same patient gets the same operation in each design.
         joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
@@ -300,6 +370,7 @@ class Pathway:
 
     def operated(self, p: Patient, day: int) -> None:
         self.stop_clock(p, day)
+        self.treated(p, day)
         p.phase = POSTOP
         p.left = self.postop_followups(self.streams.surgery())
         if p.left:
@@ -368,6 +439,8 @@ class Pathway:
         """The journey ends: record it once."""
         if p.clock != NO_CLOCK:
             self.stop_clock(p, day)
+        if not p.treated:  # unresolved or lost: they waited until now
+            self.treated(p, day)
         self.move(p, "discharged" if outcome == "resolved" else f"discharged ({outcome})")
         self.discharged += 1
         self.journeys.add(p, day, outcome)

@@ -18,6 +18,7 @@ class Patient:
 
     __slots__ = (
         "at",
+        "category",
         "clock",
         "condition",
         "daycase",
@@ -33,6 +34,7 @@ class Patient:
         "referrals",
         "referred",
         "seen_hospital",
+        "treated",
         "triaged",
         "u_gp",
         "u_surgery",
@@ -63,9 +65,11 @@ class Patient:
         self.gp_hospital = False
         self.clock = NO_CLOCK
         self.seen_hospital = False
+        self.treated = False  # the treatment that meets the need has started (health while waiting)
         self.referrals = 0
         self.triaged = 0
         self.phase = NORMAL
+        self.category = 3  # surgical priority P1..P4 as 0..3
         self.left = 0
         self.dnas = 0
         self.ok = False

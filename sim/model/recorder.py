@@ -73,8 +73,16 @@ class Recorder:
         self.month_ends = [(_d - first).days for _d in _month_starts(start, _add_years(start, years))]
         self._snapshots: list[tuple[float, float, float, int, int]] = []
         self._stops: list[float] = []
-        self._created_at_year_start = 0
-        self._base = {"gp_consultations": 0, "bounce_backs": 0, "advice_given": 0, "onward_referrals": 0}
+        self._qaly_at_start = 0.0
+        self._base = {
+            "referrals": 0,  # new GP referrals (the same people in every design)
+            "self_referrals": 0,
+            "gp_consultations": 0,
+            "bounce_backs": 0,
+            "advice_given": 0,
+            "onward_referrals": 0,
+        }
+        self._attr = {"referrals": "gp_referrals"}
 
     def run(self):
         """SimPy process: wake each week (warm-up series), month end and year end."""
@@ -140,8 +148,8 @@ class Recorder:
         m.journeys.reset()
         self._snapshots = []
         self._stops = []
-        self._created_at_year_start = m.created
-        self._base = {k: getattr(m, k) for k in self._base}
+        self._qaly_at_start = m.qaly_lost
+        self._base = {k: getattr(m, self._attr.get(k, k)) for k in self._base}
 
     def _close_year(self) -> dict[str, float]:
         m = self.model
@@ -150,10 +158,9 @@ class Recorder:
             "design": m.design_name,
             "replication": m.replication,
             "year": self.year,
-            "referrals": m.created - self._created_at_year_start,
         }
         for k, base in self._base.items():
-            row[k] = getattr(m, k) - base
+            row[k] = getattr(m, self._attr.get(k, k)) - base
         first_op = followup_op = surgical_first = listed = triage = appointments = 0
         for name, c in m.stages.items():
             st = c.stats
@@ -162,6 +169,9 @@ class Recorder:
             row[f"{name}_followup"] = st.followup
             row[f"{name}_dna"] = st.dna_first + st.dna_followup
             row[f"{name}_listed"] = st.listed
+            row[f"{name}_advice_and_guidance"] = st.advice_and_guidance
+            row[f"{name}_pifu_skipped"] = st.pifu_skipped
+            row[f"{name}_overflow"] = st.overflow
             row[f"{name}_waiting_end"] = c.waiting
             row[f"{name}_list_mean"] = st.list_area / days
             row[f"{name}_list_exits"] = st.list_exits
@@ -228,6 +238,8 @@ class Recorder:
             rtt_completed=len(stops),
             rtt_completed_weeks_mean=float(stops.mean()) if len(stops) else 0.0,
             waiting_list_end=m.waiting_list(),
+            qaly_lost_waiting=m.qaly_lost - self._qaly_at_start,
+            qaly_lost_per_1000_referrals=1000 * (m.qaly_lost - self._qaly_at_start) / max(row["referrals"], 1),
             in_system_end=m.created - m.discharged,
         )
         return row

@@ -48,7 +48,7 @@ class Theatre:
         self.cfg = cfg
         self.capacity = capacity
         self.model = model
-        self.waiting: list[tuple[int, int, int, Patient]] = []
+        self.waiting: list[tuple[int, int, int, int, Patient]] = []  # (category, routine?, listed, seq, patient)
         self.beds_free = cfg.beds
         self.pending = 0
         self.stats = TheatreStats()
@@ -60,7 +60,7 @@ class Theatre:
         """List a patient for surgery; routine patients can be scheduled after the
         ``booking_lead_days`` of pre-operative assessment."""
         self.stats.listed += 1
-        if self.cfg.booking_lead_days and not p.urgent:
+        if self.cfg.booking_lead_days and not p.urgent and p.category != 0:
             self.pending += 1
             self.model.later(day + self.cfg.booking_lead_days, self._ready, p)
         else:
@@ -71,7 +71,7 @@ class Theatre:
         if pending:
             self.pending -= 1
         self._seq += 1
-        heappush(self.waiting, (0 if p.urgent else 1, day, self._seq, p))
+        heappush(self.waiting, (p.category, 0 if p.urgent else 1, day, self._seq, p))
 
     def run(self):
         """SimPy process: one theatre day at a time."""
@@ -89,7 +89,7 @@ class Theatre:
         model = self.model
         u = model.streams.surgery
         while waiting:
-            p = waiting[0][3]
+            p = waiting[0][-1]
             need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
             if need > units + 1e-9:
                 break
@@ -97,7 +97,7 @@ class Theatre:
             if inpatient and self.beds_free <= 0:
                 stats.no_bed += 1
                 break
-            _, entered, _, _ = heappop(waiting)
+            entered = heappop(waiting)[2]
             units -= need
             stats.list_exits += 1
             stats.wait_days += day - entered
@@ -116,4 +116,4 @@ class Theatre:
 
     def patients(self) -> list[Patient]:
         """Everyone on the surgical waiting list."""
-        return [e[3] for e in self.waiting]
+        return [e[-1] for e in self.waiting]
