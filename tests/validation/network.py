@@ -55,7 +55,7 @@ def msksim_scenario() -> dict[str, Any]:
                 "consultant_led": True,
                 "slots_per_week": 7 * SLOTS["orthopaedics"],
                 "list_for_surgery": {"self_management": LISTED},
-            },  # fmt: skip
+            },
         },
         "surgery": {
             "provider": "p",
@@ -66,8 +66,8 @@ def msksim_scenario() -> dict[str, Any]:
             "beds": 0,
             "postop_followups": 0.0,
             "rehab_share_other": 0.0,
-        },  # fmt: skip
-        "gp": {"referral": dict.fromkeys(ALL_NEEDS, row), "rereferral": dict.fromkeys(ALL_NEEDS, row)},
+        },
+        "gp": {"referral": {n: dict(row) for n in ALL_NEEDS}, "rereferral": {n: dict(row) for n in ALL_NEEDS}},
         "designs": {
             "prime": {
                 "services": ["triage", "physio", "orthopaedics"],
