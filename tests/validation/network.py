@@ -74,8 +74,8 @@ def msksim_scenario() -> dict[str, Any]:
                 "entry": "triage",
                 "unresolved": "onward",
                 "clock": "pathway",
-                "routing": dict.fromkeys(ALL_NEEDS, {"advice": TO_ADVICE, "physio": TO_PHYSIO, "orthopaedics": TO_CLINIC}),
-                "onward": dict.fromkeys(ALL_NEEDS, {"advice": 1.0}),
+                "routing": {n: {"advice": TO_ADVICE, "physio": TO_PHYSIO, "orthopaedics": TO_CLINIC} for n in ALL_NEEDS},
+                "onward": {n: {"advice": 1.0} for n in ALL_NEEDS},
             }
         },
         "finance": {"providers": {"p": {"payment": "tariff"}}},
