@@ -332,11 +332,6 @@ class Scenario(Strict):
     uncertainty: dict[str, dict[str, Any]] = Field(default_factory=dict)
     backlog: Backlog | None = None
 
-    @model_validator(mode="after")
-    def _cross_references(self) -> Scenario:
-        _cross_check(self)
-        return self
-
     def design_stages(self, design: str) -> dict[str, Stage]:
         """The stages a design commissions, with its overrides applied."""
         d = self.designs[design]
@@ -505,6 +500,7 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
     set_keys = set_keys or set()
     try:
         scenario = Scenario.model_validate(raw)
+        _cross_check(scenario)  # here, not in a validator, so the error keeps its key path
         if scenario.uncertainty:
             from sim.uncertainty import parse_uncertainty  # the distributions need a valid scenario
 
@@ -545,7 +541,7 @@ def _with_backlog(s: Scenario, source: str) -> Scenario:
 
 def _source_for(key: str, source: str, set_keys: set[str]) -> str:
     for k in set_keys:
-        if key == k or key.startswith(k + ".") or k.startswith(key + "."):
+        if key == k or key.startswith((k + ".", k + "[")) or k.startswith(key + "."):
             return f"{source} (--set {k})"
     return source
 

@@ -1,0 +1,152 @@
+"""Bad input gets a clear error naming the file, the key path and the problem; good input loads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from sim.scenario import ScenarioError, load_scenario, parse_override
+from tests.conftest import BEDFORDSHIRE, ROOT
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.name)
+def test_bundled_scenarios_load(path: Path) -> None:
+    s = load_scenario(path)
+    assert s.designs and s.stages
+
+
+def child(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "child.toml"
+    p.write_text(f'extends = "{BEDFORDSHIRE.as_posix()}"\n{body}\n')
+    return p
+
+
+BAD_SETS = [
+    ("stages.physio.slots_per_wek=3", "stages.physio.slots_per_wek", "did you mean 'slots_per_week'"),
+    ('stages.physio.slots_per_week="many"', "stages.physio.slots_per_week", "valid number"),
+    ("stages.physio.dna_first=1.5", "stages.physio.dna_first", "less than or equal to 1"),
+    ("stages.physio.slots_per_week=-5", "stages.physio.slots_per_week", "greater than or equal to 0"),
+    ("gp.referral.physio={ physio = 0.5, orthopaedics = 0.2 }", "gp.referral", "must sum to 1"),
+    ("designs.prime.routing.surgical={ orthopaedics = 0.7 }", "designs.prime.routing", "must sum to 1"),
+    (
+        "designs.prime.routing.surgical={ orthopedics = 1.0 }",
+        "designs.prime.routing.surgical.orthopedics",
+        "did you mean 'orthopaedics'",
+    ),
+    ('designs.fragmented.services=["physio", "chiropody"]', "designs.fragmented.services[1]", "not a known stage"),
+    ("surgery.beds=-1", "surgery.beds", "greater than or equal to 0"),
+    ("run.replications=0", "run.replications", "greater than or equal to 1"),
+    ('stages.physio.provider="nobody"', "stages.physio.provider", "not in finance.providers"),
+]
+
+
+@pytest.mark.parametrize(("override", "key", "problem"), BAD_SETS, ids=[b[1] for b in BAD_SETS])
+def test_bad_values_name_file_key_and_problem(override: str, key: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(BEDFORDSHIRE, [override])
+    msg = str(e.value)
+    assert str(BEDFORDSHIRE) in msg and "--set" in msg
+    assert key in msg and problem in msg
+
+
+def test_missing_key_and_missing_designs(tmp_path: Path) -> None:
+    p = tmp_path / "s.toml"
+    p.write_text('name = "x"\npopulation = 10\n')
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(p)
+    assert str(p) in str(e.value) and "required key is missing" in str(e.value)
+    text = BEDFORDSHIRE.read_text()
+    start = text.index("[designs.fragmented]")
+    end = text.index("# -------", start)
+    nodesigns = tmp_path / "nodesigns.toml"
+    nodesigns.write_text(text[:start] + text[end:])
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(nodesigns)
+    assert "designs" in str(e.value)
+
+
+def test_unknown_key_in_a_file(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError) as e:
+        load_scenario(child(tmp_path, "[stages.physio]\ncontacts_per_episod = 3"))
+    assert "child.toml" in str(e.value) and "stages.physio.contacts_per_episod" in str(e.value)
+    assert "did you mean 'contacts_per_episode'" in str(e.value)
+
+
+@pytest.mark.parametrize(
+    ("item", "problem"),
+    [
+        ("stages.physio.slots_per_week", "KEY=VALUE"),
+        ("=3", "KEY=VALUE"),
+        ("stages..x=3", "KEY=VALUE"),
+        ("run.years=", "no value"),
+    ],
+)
+def test_malformed_set(item: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        parse_override(item)
+    assert "--set" in str(e.value) and problem in str(e.value)
+
+
+def test_set_under_a_value_and_value_parsing() -> None:
+    with pytest.raises(ScenarioError, match="is a value, not a table"):
+        load_scenario(BEDFORDSHIRE, ["run.years.x=3"])
+    assert parse_override("a.b=3") == ("a.b", 3)
+    assert parse_override("a.b=0.5") == ("a.b", 0.5)
+    assert parse_override("a.b=true") == ("a.b", True)
+    assert parse_override("a.b=Oldham") == ("a.b", "Oldham")
+    assert parse_override('a.b=["x", "y"]') == ("a.b", ["x", "y"])
+    assert parse_override("a.b={ p = 1.0 }") == ("a.b", {"p": 1.0})
+
+
+def test_file_errors(tmp_path: Path) -> None:
+    with pytest.raises(ScenarioError, match="file not found"):
+        load_scenario(tmp_path / "none.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("name = \n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(bad)
+    a, b = tmp_path / "a.toml", tmp_path / "b.toml"
+    a.write_text('extends = "b.toml"\n')
+    b.write_text('extends = "a.toml"\n')
+    with pytest.raises(ScenarioError, match="circular extends"):
+        load_scenario(a)
+
+
+def test_extends_merges_tables_and_replaces_values(tmp_path: Path) -> None:
+    s = load_scenario(child(tmp_path, 'name = "child"\n[stages.physio]\nslots_per_week = 3000'))
+    parent = load_scenario(BEDFORDSHIRE)
+    assert s.name == "child" and s.stages["physio"].slots_per_week == 3000
+    assert s.stages["physio"].dna_first == parent.stages["physio"].dna_first  # merged key by key
+    assert s.stages["orthopaedics"] == parent.stages["orthopaedics"]
+
+
+@pytest.mark.parametrize("command", ["validate", "compare", "run", "bid", "sweep"])
+def test_cli_bad_input_exits_2_and_writes_nothing(tmp_path: Path, command: str) -> None:
+    out = tmp_path / "out"
+    args = [command, str(BEDFORDSHIRE), "--set", "stages.physio.dna_first=2"]
+    if command != "validate":
+        args += ["--out", str(out), "--quiet"]
+    if command == "sweep":
+        args += ["--grid", "demand.growth=0.02,0.04"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert "stages.physio.dna_first" in result.output and "bedfordshire.toml" in result.output
+    assert not out.exists()
+
+
+def test_cli_unknown_design_writes_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["compare", str(BEDFORDSHIRE), "--design", "nosuch", "--out", str(out)])
+    assert result.exit_code == 2 and "nosuch" in result.output and not out.exists()
+
+
+def test_validate_prints_a_summary() -> None:
+    result = runner.invoke(app, ["validate", str(BEDFORDSHIRE)])
+    assert result.exit_code == 0
+    for text in ("440,000", "physio", "orthopaedics", "theatre", "Load", "fragmented", "prime"):
+        assert text in result.output
