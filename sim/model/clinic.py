@@ -261,7 +261,7 @@ class Clinic:
             model.listed(self, p, day)
             return
         model.treatment_started(self, p, day)
-        if p.ok:
+        if p.ok and model.qaly_on:
             model.treated(p, day)
         if p.ok or not self.cfg.assessment_only_if_unresolved:
             self._start_course(p, day)

@@ -101,6 +101,7 @@ class Pathway:
         self.choices = {name: Choice(row) for name, row in scenario.choices.items()}
         self.conditions = list(scenario.demand.conditions.values())
         self.qaly_lost = 0.0
+        self.qaly_on = any(c.utility_loss or c.utility_decline_per_week for c in self.conditions)
         cats = scenario.surgery.priority_shares
         self.categories = Choice({k: cats[k] for k in sorted(cats)}) if cats else None
         conds = list(scenario.demand.conditions.values())
@@ -299,7 +300,7 @@ class Pathway:
 
     def treated(self, p: Patient, day: int) -> None:
         """The treatment that meets the patient's need starts: their wait for it ends."""
-        if not p.treated:
+        if self.qaly_on and not p.treated:
             p.treated = True
             weeks = (day - p.referred) / 7.0
             c = self.conditions[p.condition]
@@ -439,7 +440,7 @@ class Pathway:
         """The journey ends: record it once."""
         if p.clock != NO_CLOCK:
             self.stop_clock(p, day)
-        if not p.treated:  # unresolved or lost: they waited until now
+        if self.qaly_on and not p.treated:  # unresolved or lost: they waited until now
             self.treated(p, day)
         self.move(p, "discharged" if outcome == "resolved" else f"discharged ({outcome})")
         self.discharged += 1

@@ -1,0 +1,57 @@
+"""Scaling: CPU time and peak memory against population size and horizon.
+
+Run by hand: ``python benchmarks/scaling.py`` (each case in a fresh process, so its peak
+resident memory is its own). Population is scaled by multiplying referrals, every
+service's slots, theatre slots and beds; the horizon by ``run.years``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+CASE = r"""
+import json, resource, sys, time
+sys.path.insert(0, {root!r})
+from sim.model.pathway import Pathway
+from sim.scenario import load_scenario
+scale, years, design = {scale}, {years}, {design!r}
+base = load_scenario({path!r})
+sets = [f"run.years={{years}}", f"demand.referrals_per_year={{base.demand.referrals_per_year * scale}}",
+        f"surgery.slots_per_week={{base.surgery.slots_per_week * scale}}", f"surgery.beds={{base.surgery.beds * scale}}"]
+sets += [f"stages.{{n}}.slots_per_week={{st.slots_per_week * scale}}" for n, st in base.stages.items()]
+s = load_scenario({path!r}, sets)
+t = time.process_time()
+m = Pathway(s, design, 0)
+rows = m.run()
+secs = time.process_time() - t
+print(json.dumps({{"secs": secs, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                  "appointments": sum(r["appointments"] for r in rows), "in_system": rows[-1]["in_system_end"]}}))
+"""
+
+
+def run(scale: int, years: int, design: str = "prime") -> dict:
+    code = CASE.format(
+        root=str(ROOT), scale=scale, years=years, design=design, path=str(ROOT / "scenarios" / "bedfordshire.toml")
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    print("prime design, one replication, one core; warm-up 365 days included in the time")
+    print(f"{'population':>10} {'years':>5} {'CPU s':>7} {'s per year':>10} {'peak MB':>8} {'in system':>10} {'appts/s':>10}")
+    for scale, years in ((1, 1), (4, 1), (16, 1), (1, 5), (1, 10)):
+        r = run(scale, years)
+        print(
+            f"{'x' + str(scale):>10} {years:>5} {r['secs']:>7.1f} {r['secs'] / (years + 1):>10.2f} {r['peak_mb']:>8.0f} "
+            f"{r['in_system']:>10,} {r['appointments'] / r['secs'] * (years + 1) / years:>10,.0f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
