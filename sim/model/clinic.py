@@ -75,6 +75,13 @@ class Clinic:
         self.lead = cfg.booking_lead_days
         self.long_wait = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
+        # Plain attributes for what the hot path reads on every appointment.
+        self.hospital = cfg.hospital
+        self.interval = cfg.followup_interval_days
+        self.assessment_only = cfg.assessment_only_if_unresolved
+        self.starts_clock = False  # set by the pathway: does a referral here start an RTT clock?
+        self._decisions = model.streams.decisions
+        self._contacts = model.streams.contacts
         # Each stage draws attendance from its own stream, so a stage sees the same
         # sequence of did-not-attends in every design (common random numbers).
         self._dna_rng = model.streams.for_stage("dna", index)
@@ -243,9 +250,9 @@ class Clinic:
         """First attendance: assess, then list, treat or discharge."""
         self.stats.first += 1
         p.dnas = 0
-        model = self.model
-        if self.cfg.hospital:
+        if self.hospital:
             p.seen_hospital = True
+        model = self.model
         if self.triage:
             model.triaged(self, p, day)
             return
@@ -253,27 +260,33 @@ class Clinic:
             p.ok = True
             self._start_course(p, day)
             return
-        decisions = model.streams.decisions
-        resolve = self.resolves[p.need]
-        p.ok = resolve >= 1.0 or (resolve > 0.0 and decisions() < resolve)
-        if self.listing[p.need] and decisions() < self.listing[p.need]:
+        decisions = self._decisions
+        need = p.need
+        resolve = self.resolves[need]
+        p.ok = ok = resolve >= 1.0 or (resolve > 0.0 and decisions() < resolve)
+        listing = self.listing[need]
+        if listing and decisions() < listing:
             self.stats.listed += 1
             model.listed(self, p, day)
             return
-        model.treatment_started(self, p, day)
-        if p.ok and model.qaly_on:
+        # Treatment starts here. Under a clock per referral any consultant-led first
+        # attendance stops it; under one clock per pathway only the treatment that helps.
+        if p.clock != NO_CLOCK and (self.cfg.consultant_led if model.clock_per_referral else ok):
+            model.stop_clock(p, day)
+        if ok and model.qaly_on:
             model.treated(p, day)
-        if p.ok or not self.cfg.assessment_only_if_unresolved:
+        if ok or not self.assessment_only:
             self._start_course(p, day)
         else:
             self._end(p, day)
 
     def _start_course(self, p: Patient, day: int) -> None:
-        p.left = self.course(self.model.streams.contacts()) - 1
-        if p.left and self.pifu and p.phase == NORMAL:
-            p.left = self._skip_followups(p, p.left)
-        if p.left:
-            self.book(p, day + self.cfg.followup_interval_days)
+        left = self.course(self._contacts()) - 1
+        if left and self.pifu and p.phase == NORMAL:
+            left = self._skip_followups(p, left)
+        p.left = left
+        if left:
+            self.book(p, day + self.interval)
         else:
             self._end(p, day)
 

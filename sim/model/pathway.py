@@ -29,6 +29,8 @@ from sim.scenario import NEEDS, Scenario, onward_row
 from sim.streams import Choice, CountTable, Streams
 
 Transfer = Callable[[Any, int], None]
+LEAVING = {o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna")}
+"""Where a journey ends, by outcome, as the flow diagram names it."""
 
 
 class Pathway:
@@ -94,9 +96,9 @@ class Pathway:
         self.entry = None if d.entry == "gp" else self.stages[d.entry]
         # Which services start an RTT clock on referral: consultant-led ones, every one of
         # them per referral, or only the single point of access when one clock runs per pathway.
-        self.starts_clock = {
-            n: c.cfg.consultant_led and (d.clock == "referral" or c is self.entry) for n, c in self.stages.items()
-        }
+        self.clock_per_referral = d.clock == "referral"
+        for c in self.stages.values():
+            c.starts_clock = c.cfg.consultant_led and (self.clock_per_referral or c is self.entry)
         self.counting = False  # flows are counted after the warm-up
         self.choices = {name: Choice(row) for name, row in scenario.choices.items()}
         self.conditions = list(scenario.demand.conditions.values())
@@ -279,8 +281,9 @@ class Pathway:
         if clinic.ag and p.phase == NORMAL and p.need != "surgical" and self.streams.decisions() < clinic.ag:
             self._advice_and_guidance(clinic, p, day)
             return
-        if self.starts_clock[dest] and p.clock == NO_CLOCK and p.phase == NORMAL:
-            self.start_clock(p, day + delay)
+        if clinic.starts_clock and p.clock == NO_CLOCK and p.phase == NORMAL:
+            p.clock = day + delay  # inlined start_clock()
+            self.clocks[p.pid] = day + delay
         clinic.refer(p, day, delay)
 
     def _advice_and_guidance(self, clinic: Clinic, p: Patient, day: int) -> None:
@@ -341,16 +344,6 @@ class Pathway:
         p.triaged += 1
         dest = self.routing[p.need](u)
         self.refer(p, dest, day, 1)
-
-    def treatment_started(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """First attendance that did not list for surgery: does it stop the RTT clock?"""
-        if p.clock == NO_CLOCK:
-            return
-        if self.design.clock == "referral":
-            if clinic.cfg.consultant_led:
-                self.stop_clock(p, day)
-        elif p.ok:
-            self.stop_clock(p, day)
 
     def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
         """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
@@ -432,7 +425,8 @@ class Pathway:
 
     def stop_clock(self, p: Patient, day: int) -> None:
         if p.clock != NO_CLOCK:
-            self.recorder.clock_stopped(day - p.clock)
+            if self.recorder.year > 0:  # completed pathways count after the warm-up
+                self.recorder.stops.append(day - p.clock)
             p.clock = NO_CLOCK
             del self.clocks[p.pid]
 
@@ -442,7 +436,10 @@ class Pathway:
             self.stop_clock(p, day)
         if self.qaly_on and not p.treated:  # unresolved or lost: they waited until now
             self.treated(p, day)
-        self.move(p, "discharged" if outcome == "resolved" else f"discharged ({outcome})")
+        to = LEAVING[outcome]
+        if self.counting:  # inlined move()
+            self.flows[p.at, to] += 1
+        p.at = to
         self.discharged += 1
         self.journeys.add(p, day, outcome)
 

@@ -72,7 +72,7 @@ class Recorder:
         self.year_starts = [(_add_years(start, k) - first).days for k in range(years + 1)]
         self.month_ends = [(_d - first).days for _d in _month_starts(start, _add_years(start, years))]
         self._snapshots: list[tuple[float, float, float, int, int]] = []
-        self._stops: list[float] = []
+        self.stops: list[float] = []
         self._qaly_at_start = 0.0
         self._base = {
             "referrals": 0,  # new GP referrals (the same people in every design)
@@ -118,10 +118,6 @@ class Recorder:
                 self._snapshot(0)  # the position the run starts from
                 self._snapshots.pop()  # ...which belongs to no month of the contract
 
-    def clock_stopped(self, weeks_days: float) -> None:
-        if self.year > 0:
-            self._stops.append(weeks_days)
-
     def _snapshot(self, day: int) -> None:
         """Month end: the incomplete pathways as the NHS RTT statistics count them."""
         clocks = self.model.clocks
@@ -147,7 +143,7 @@ class Recorder:
         m.theatre.stats.reset()
         m.journeys.reset()
         self._snapshots = []
-        self._stops = []
+        self.stops = []
         self._qaly_at_start = m.qaly_lost
         self._base = {k: getattr(m, self._attr.get(k, k)) for k in self._base}
 
@@ -226,7 +222,7 @@ class Recorder:
             never_in_hospital_op_pct=_pct(j.never_hospital, ended),
         )
         snaps = np.asarray(self._snapshots, dtype=float).reshape(-1, 4 + len(BREACH_WEEKS))
-        stops = np.asarray(self._stops, dtype=float) / WEEK
+        stops = np.asarray(self.stops, dtype=float) / WEEK
         row.update(
             rtt_incomplete_18w_pct=float(snaps[:, 0].mean()) if len(snaps) else 100.0,
             rtt_wait_p92_weeks=float(snaps[:, 1].mean()) if len(snaps) else 0.0,
