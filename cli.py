@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import json
 import sys
@@ -19,7 +20,7 @@ from rich.table import Table
 
 from sim import diagnostics, warmup
 from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
-from sim.experiment import JOURNAL, BatchResult, default_jobs, make_executor, run_batch
+from sim.experiment import JOURNAL, BatchResult, Executor, default_jobs, make_executor, result_columns, run_batch
 from sim.flows import expected_activity, stage_load
 from sim.metrics import rtt_monthly, summarise
 from sim.model.capacity import effective_weekly
@@ -96,7 +97,9 @@ class Batch:
             return {0: self.scenario}
         keys = list(self.grid)
         combos = itertools.product(*(self.grid[k] for k in keys))
-        return {i: with_values(self.scenario, dict(zip(keys, c, strict=True)), "--grid") for i, c in enumerate(combos)}
+        return {
+            i: with_values(self.scenario, dict(zip(keys, c, strict=True)), "--grid", how=None) for i, c in enumerate(combos)
+        }
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -153,7 +156,11 @@ def _prepare(
         settings = json.loads(saved.read_text())
         if settings["kind"] != kind:
             _fail(f"--resume {resume}: that folder holds a '{settings['kind']}' batch, not '{kind}'")
-        scenario = _load(resume / "scenario.toml", None, None, None, None)
+        ignored = [name for name, given in (("--set", sets), ("--seed", seed), ("--years", years), ("--out", out)) if given]
+        if ignored:
+            _warn(f"--resume continues the batch as it was started: {', '.join(ignored)} ignored")
+        # --reps may raise (or lower) the target: finished replications are kept either way
+        scenario = _load(resume / "scenario.toml", None, reps, None, None)
         return Batch(
             kind,
             scenario,
@@ -170,6 +177,12 @@ def _prepare(
     for d in designs:
         if d not in scenario.designs:
             _fail(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
+    if precision is not None:
+        known = result_columns(scenario, designs[0])
+        if metric not in known:
+            close = difflib.get_close_matches(metric, known, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            _fail(f"--metric {metric}: not a column of replications.csv{hint}")
     batch = Batch(
         kind, scenario, designs, run_folder(scenario, out), not no_uncertainty, precision, metric, grid or {}, extra or {}
     )
@@ -196,10 +209,17 @@ def _start(batch: Batch) -> None:
     write_atomic(batch.folder / BATCH_FILE, json.dumps(batch.settings(), indent=2, default=str))
 
 
+def _executor(jobs: int | None, scheduler: str | None) -> Executor:
+    try:
+        return make_executor(jobs or default_jobs(), scheduler)
+    except (OSError, RuntimeError, ValueError) as e:  # nothing has been written yet
+        _fail(f"--scheduler {scheduler}: cannot use the Dask scheduler: {e}")
+
+
 def _execute(batch: Batch, jobs: int | None, scheduler: str | None, quiet: bool) -> BatchResult:
-    _start(batch)
     points = batch.points()
-    executor = make_executor(jobs or default_jobs(), scheduler)
+    executor = _executor(jobs, scheduler)
+    _start(batch)
     reps = batch.scenario.run.replications
     try:
         if quiet:
@@ -230,7 +250,7 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     """Warm-up check, diagnostics, error list, every table, the manifest, the report if asked."""
     extra: dict[str, Any] = {"replications_run": result.replications, "batch": batch.settings()}
     if batch.precision is not None:
-        extra["precision_met"] = result.replications < batch.scenario.run.replications or not result.errors
+        extra["precision_met"] = result.precision_met
     if not result.series.empty:
         analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days)
         tables["warmup"] = analysis
@@ -261,10 +281,14 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
         path = build_report(batch.folder)
         out_console.print(f"Report written to [bold]{path}[/bold]")
     if batch.precision is not None:
-        out_console.print(
-            f"Precision {batch.precision:.0%} on {batch.metric}: {result.replications} replications "
-            f"(cap {batch.scenario.run.replications})."
-        )
+        goal = f"95% interval of {batch.metric} within ±{batch.precision:.3g} × its mean"
+        if result.precision_met:
+            out_console.print(f"Precision: {goal}, met with {result.replications} replications.")
+        else:
+            _warn(
+                f"precision: {goal} NOT met after {result.replications} replications "
+                f"(cap {batch.scenario.run.replications}); raise --reps or relax --precision"
+            )
 
 
 def _report_errors(result: BatchResult) -> None:
@@ -560,7 +584,7 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load"):
             table.add_column(col, justify="right" if col != "Stage" else "left")
         for st_name, demand in load.items():
-            cap = effective_weekly(s, st_name)
+            cap = effective_weekly(s, st_name, None if st_name == "theatre" else name)
             rho = demand / cap if cap else float("inf")
             style = "bold red" if rho >= 1 else ("yellow" if rho >= 0.9 else "")
             table.add_row(

@@ -71,7 +71,7 @@ def stage_checks(table: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             m = part[[c for c in part.columns if c.startswith(f"{name}_")]].mean()
             lam = m[f"{name}_arrivals"] / WEEKS_PER_YEAR
             follow = (m[f"{name}_followup"] + m[f"{name}_dna"] * _followup_dna_share(m, name)) / WEEKS_PER_YEAR
-            mu = max(effective_weekly(scenario, name) - follow, 0.0)
+            mu = max(effective_weekly(scenario, name, str(design)) - follow, 0.0)
             L = m[f"{name}_list_mean"]
             little = m[f"{name}_list_exits"] / (365.25) * m[f"{name}_wait_mean_days"]
             out.append(

@@ -24,7 +24,7 @@ import pandas as pd
 
 from sim.finance import add_finance
 from sim.model.pathway import Pathway
-from sim.scenario import Scenario
+from sim.scenario import Scenario, with_values
 from sim.uncertainty import apply_parameters, draw_parameters, parameter_columns, parse_uncertainty
 
 Progress = Callable[[int, int], None]
@@ -232,6 +232,8 @@ class BatchResult:
     monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
     waits: pd.DataFrame = field(default_factory=pd.DataFrame)
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    precision_met: bool | None = None
+    """With a precision target: whether the final table meets it (None without one)."""
 
 
 def tasks_for(points: Iterable[int], designs: Iterable[str], replications: Iterable[int]) -> list[Task]:
@@ -303,14 +305,17 @@ def run_batch(
         target = min(target + step, replications)
     wanted = tasks_for(scenarios, designs, range(target))
     keep_tasks = set(wanted)
+    table = _table(done, wanted)
+    met = None if precision is None else (not errors and not table.empty and precise_enough(table, metric, precision))
     return BatchResult(
-        _table(done, wanted),
+        table,
         traces.weekly_frame(),
         list(errors.values()),
         target,
         traces.monthly_frame(keep_tasks),
         traces.waits_frame(),
         traces.flows_frame(),
+        met,
     )
 
 
@@ -396,6 +401,16 @@ class _Traces:
             for (a, b), n in sorted(flows.items())
         ]
         return pd.DataFrame.from_records(records)
+
+
+def result_columns(scenario: Scenario, design: str) -> list[str]:
+    """The numeric columns a task's rows will have (from a one-year run with no referrals)."""
+    empty = {"run.years": 1, "run.warmup_days": 0, "demand.referrals_per_year": 0, "demand.self_referral.per_year": 0}
+    s = with_values(scenario, empty, scenario.name, how=None)
+    outcome = run_task(s, Task(0, 0, design), uncertainty=False)
+    if outcome.error is not None:
+        raise RuntimeError(outcome.error)
+    return [k for k, v in outcome.rows[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:

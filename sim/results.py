@@ -21,6 +21,16 @@ from sim import __version__
 from sim.scenario import Scenario, scenario_to_dict
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()
+"""What ``open`` would give a new file; ``mkstemp`` alone would leave results private (0600)."""
+
+
 def run_folder(scenario: Scenario, out: Path | None, root: Path = Path("results")) -> Path:
     """``--out`` if given, else ``results/<scenario>-<UTC timestamp>``."""
     if out is not None:
@@ -35,6 +45,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     mode = "wb" if isinstance(data, bytes) else "w"
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
             fh.write(data)
             fh.flush()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import functools
 import math
 import tomllib
 from datetime import date
@@ -352,6 +353,8 @@ class _KeyError(ValueError):
 def _cross_check(s: Scenario) -> None:
     """Checks that need more than one section: routes, providers, rows per need."""
     stage_names = set(s.stages)
+    places = stage_names | set(s.choices)
+    check_matrix = functools.partial(_check_matrix, known=places)
     for cname, row in s.choices.items():
         where = f"choices.{cname}"
         if cname in stage_names or cname == ADVICE:
@@ -368,7 +371,7 @@ def _cross_check(s: Scenario) -> None:
     if sr.per_year > 0 and sr.stage not in stage_names:
         raise _KeyError("demand.self_referral.stage", _unknown(sr.stage, stage_names, "stage"))
     for which, matrix in (("gp.referral", s.gp.referral), ("gp.rereferral", s.gp.rereferral)):
-        _check_matrix(which, matrix, stage_names | set(s.choices), allow_advice=False)
+        check_matrix(which, matrix, stage_names | set(s.choices), allow_advice=False)
     for name, st in s.stages.items():
         if st.provider not in s.finance.providers:
             raise _KeyError(f"stages.{name}.provider", f"provider '{st.provider}' is not in finance.providers")
@@ -376,6 +379,13 @@ def _cross_check(s: Scenario) -> None:
         for j, name in enumerate(period.stages):
             if name not in stage_names and name != "theatre":
                 raise _KeyError(f"calendar.reduced[{i}].stages[{j}]", _unknown(name, {*stage_names, "theatre"}, "stage"))
+    used = {st.provider for st in s.stages.values()} | {s.surgery.provider}
+    used |= {o["provider"] for d in s.designs.values() for o in d.stage_overrides.values() if "provider" in o}
+    for pname in s.finance.providers:
+        if pname not in used:
+            close = difflib.get_close_matches(pname, sorted(used), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise _KeyError(f"finance.providers.{pname}", f"no stage or theatre is run by provider '{pname}'{hint}")
     if s.surgery.provider not in s.finance.providers:
         raise _KeyError("surgery.provider", f"provider '{s.surgery.provider}' is not in finance.providers")
     if s.surgery.rehab_stage not in stage_names:
@@ -394,17 +404,17 @@ def _cross_check(s: Scenario) -> None:
         if sr.per_year > 0 and sr.stage not in services:
             raise _KeyError("demand.self_referral.stage", f"'{sr.stage}' is not a service of design '{dname}'")
         if d.entry == "gp":
-            _check_matrix("gp.referral", s.gp.referral, offered, allow_advice=False, design=dname)
+            check_matrix("gp.referral", s.gp.referral, offered, allow_advice=False, design=dname)
         elif d.entry not in services:
             raise _KeyError(f"{base}.entry", _unknown(d.entry, services, "service of this design"))
         else:
             if s.stages[d.entry].kind != "triage":
                 raise _KeyError(f"{base}.entry", f"entry stage '{d.entry}' must be of kind 'triage'")
-            _check_matrix(f"{base}.routing", d.routing, offered, allow_advice=True)
+            check_matrix(f"{base}.routing", d.routing, offered, allow_advice=True)
         if d.unresolved == "gp":
-            _check_matrix("gp.rereferral", s.gp.rereferral, offered, allow_advice=False, design=dname)
+            check_matrix("gp.rereferral", s.gp.rereferral, offered, allow_advice=False, design=dname)
         else:
-            _check_matrix(f"{base}.onward", d.onward, offered, allow_advice=True)
+            check_matrix(f"{base}.onward", d.onward, offered, allow_advice=True)
         if s.surgery.rehab_stage not in services:
             raise _KeyError("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' is not a service of design '{dname}'")
         for sname, ovr in d.stage_overrides.items():
@@ -428,13 +438,18 @@ def _check_matrix(
     *,
     allow_advice: bool,
     design: str | None = None,
+    known: set[str] | None = None,
 ) -> None:
+    """Every need has a row; every destination exists (a name no stage has is a typo even at
+    probability 0) and, where it is used, is a service the design commissions."""
     for need in NEEDS:
         if need not in matrix:
             raise _KeyError(f"{where}.{need}", "missing routing row for this latent need")
     for need, row in matrix.items():
         for dest, p in row.items():
             ok = dest in allowed or (allow_advice and dest == ADVICE)
+            if known is not None and dest not in known and dest != ADVICE:
+                raise _KeyError(f"{where}.{need}.{dest}", _unknown(dest, known, "stage"))
             if not ok and p > 0:
                 what = f"service of design '{design}'" if design else "stage"
                 raise _KeyError(f"{where}.{need}.{dest}", _unknown(dest, allowed, what))
@@ -495,26 +510,59 @@ def _resolve_backlog_file(raw: dict[str, Any], base: Path) -> None:
         b["file"] = str((base / b["file"]).resolve())
 
 
-def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = None) -> Scenario:
-    """Validate an already-merged dictionary, turning every problem into a ScenarioError."""
+def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = None, how: str | None = "--set") -> Scenario:
+    """Validate an already-merged dictionary, turning every problem into a ScenarioError.
+
+    ``set_keys`` are the key paths given a value by hand (``--set``, a grid point, a draw):
+    an error at one of them names it (``how``, e.g. ``--set``), and a value fixed by hand is
+    no longer uncertain, so its ``[uncertainty]`` entry is dropped.
+    """
     set_keys = set_keys or set()
+    if set_keys and isinstance(raw.get("uncertainty"), dict):
+        raw = {**raw, "uncertainty": fix_uncertain(raw["uncertainty"], set_keys)}
     try:
         scenario = Scenario.model_validate(raw)
         _cross_check(scenario)  # here, not in a validator, so the error keeps its key path
-        if scenario.uncertainty:
-            from sim.uncertainty import parse_uncertainty  # the distributions need a valid scenario
-
-            parse_uncertainty(scenario.uncertainty, scenario, source)
         if scenario.backlog is not None:
             scenario = _with_backlog(scenario, source)
+        if scenario.uncertainty:
+            from sim.uncertainty import check_limits, parse_uncertainty  # the distributions need a valid scenario
+
+            try:
+                check_limits(parse_uncertainty(scenario.uncertainty, scenario, source), scenario, source)
+            except ScenarioError as e:
+                raise ScenarioError(_source_for(e.key, source, set_keys, how), e.key, e.problem) from None
         return scenario
     except ValidationError as e:
         err = e.errors()[0]
         key = _loc_to_key(err["loc"])
         problem = _pydantic_problem(err, raw)
-        raise ScenarioError(_source_for(key, source, set_keys), key, problem) from None
+        raise ScenarioError(_source_for(key, source, set_keys, how), key, problem) from None
     except _KeyError as e:
-        raise ScenarioError(_source_for(e.key, source, set_keys), e.key, str(e)) from None
+        raise ScenarioError(_source_for(e.key, source, set_keys, how), e.key, str(e)) from None
+
+
+def fix_uncertain(table: dict[str, Any], set_keys: set[str]) -> dict[str, Any]:
+    """The ``[uncertainty]`` table without the values fixed by hand.
+
+    A key set with ``--set`` or swept in a grid means "at this value": its distribution
+    (or a row's, when one share of it is set, or every one below a whole table that is set)
+    is dropped, and so is its place in another entry's ``also``.
+    """
+    fixed = [tuple(key_parts(k) or k.split(".")) for k in set_keys]
+
+    def hit(key: str) -> bool:
+        parts = tuple(key.split("."))
+        return any(parts[: len(f)] == f or f[: len(parts)] == parts for f in fixed)
+
+    out: dict[str, Any] = {}
+    for key, entry in table.items():
+        if hit(key):
+            continue
+        if isinstance(entry, dict) and isinstance(entry.get("also"), list):
+            entry = {**entry, "also": [a for a in entry["also"] if not (isinstance(a, str) and hit(a))]}
+        out[key] = entry
+    return out
 
 
 def _with_backlog(s: Scenario, source: str) -> Scenario:
@@ -539,10 +587,12 @@ def _with_backlog(s: Scenario, source: str) -> Scenario:
     return s.model_copy(update={"backlog": b.model_copy(update={"patients": rows})})
 
 
-def _source_for(key: str, source: str, set_keys: set[str]) -> str:
+def _source_for(key: str, source: str, set_keys: set[str], how: str | None) -> str:
+    if how is None:
+        return source
     for k in set_keys:
         if key == k or key.startswith((k + ".", k + "[")) or k.startswith(key + "."):
-            return f"{source} (--set {k})"
+            return f"{source} ({how} {k})"
     return source
 
 
@@ -694,12 +744,12 @@ def _assign(raw: dict[str, Any], key: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def with_values(scenario: Scenario, values: dict[str, Any], source: str) -> Scenario:
+def with_values(scenario: Scenario, values: dict[str, Any], source: str, how: str | None = "--set") -> Scenario:
     """The scenario with values set by key path, validated again (grid points, drawn inputs)."""
     data = scenario_to_dict(scenario)
     for key, value in values.items():
         _assign(data, key, value)
-    return validate_raw(data, source, set(values))
+    return validate_raw(data, source, set(values), how)
 
 
 def scenario_to_dict(s: Scenario) -> dict[str, Any]:

@@ -20,21 +20,34 @@ or by their natural parameters::
 
 from __future__ import annotations
 
+import copy
 import math
 from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, TypeAdapter, model_validator
+from scipy import stats
 
-from sim.scenario import Scenario, ScenarioError, Strict, scenario_to_dict, with_values
+from sim.scenario import Scenario, ScenarioError, Strict, _assign, scenario_to_dict, validate_raw, with_values
 from sim.streams import generator
 
 Positive = Annotated[float, Field(gt=0.0)]
+TAIL = 1e-4
+"""The plausible range of a distribution leaves out this much at each end: in 1,000
+replications a value beyond it turns up with a chance of about 1 in 5."""
 
 
 class _Dist(Strict):
     also: list[str] = Field(default_factory=list)
     """Other key paths that take the same drawn value (e.g. a follow-up price with a first)."""
+
+    def ends(self) -> tuple[float, float]:
+        """The lowest and highest values drawn in practice (bounds, or the TAIL quantiles)."""
+        lo, hi = self._frozen().ppf([TAIL, 1.0 - TAIL])
+        return float(lo), float(hi)
+
+    def _frozen(self) -> Any:
+        raise NotImplementedError
 
 
 class Normal(_Dist):
@@ -44,6 +57,9 @@ class Normal(_Dist):
 
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.normal(self.mean, self.sd))
+
+    def _frozen(self) -> Any:
+        return stats.norm(self.mean, self.sd)
 
 
 class LogNormal(_Dist):
@@ -57,6 +73,10 @@ class LogNormal(_Dist):
         sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
         return float(rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)))
 
+    def _frozen(self) -> Any:
+        sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
+        return stats.lognorm(math.sqrt(sigma2), scale=math.exp(math.log(self.mean) - sigma2 / 2))
+
 
 class Gamma(_Dist):
     """Positive; ``mean`` and ``sd`` of the value."""
@@ -68,6 +88,10 @@ class Gamma(_Dist):
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         shape = (self.mean / self.sd) ** 2
         return float(rng.gamma(shape, self.mean / shape))
+
+    def _frozen(self) -> Any:
+        shape = (self.mean / self.sd) ** 2
+        return stats.gamma(shape, scale=self.mean / shape)
 
 
 class Beta(_Dist):
@@ -99,6 +123,9 @@ class Beta(_Dist):
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.beta(*self.parameters()))
 
+    def _frozen(self) -> Any:
+        return stats.beta(*self.parameters())
+
 
 class Uniform(_Dist):
     dist: Literal["uniform"]
@@ -113,6 +140,9 @@ class Uniform(_Dist):
 
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.uniform(self.low, self.high))
+
+    def ends(self) -> tuple[float, float]:
+        return self.low, self.high
 
 
 class Triangular(_Dist):
@@ -129,6 +159,9 @@ class Triangular(_Dist):
 
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.triangular(self.low, self.mode, self.high))
+
+    def ends(self) -> tuple[float, float]:
+        return self.low, self.high
 
 
 class Dirichlet(_Dist):
@@ -202,6 +235,46 @@ def parse_uncertainty(raw: dict[str, Any], scenario: Scenario, source: str) -> d
     return dists
 
 
+def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str) -> None:
+    """Every value a distribution draws in practice must be valid where it goes.
+
+    The scenario is validated with every uncertain value at the low end of its plausible
+    range, then at the high end, so a normal on a probability or a uniform reaching a
+    negative count is an error at load time, not a failure in every replication.
+    """
+    singles = {k: d for k, d in dists.items() if not isinstance(d, Dirichlet)}
+    if not singles:
+        return
+    data = scenario_to_dict(scenario)
+    data["uncertainty"] = {}
+    data["backlog"] = None  # checked already; no need to read its file twice more
+    for end, word in ((0, "lowest"), (1, "highest")):
+        trial = copy.deepcopy(data)
+        values = {}
+        for key, dist in singles.items():
+            value = dist.ends()[end]
+            if isinstance(_get(data, key), int):
+                value = round(value)
+            values[key] = value
+            for target in (key, *dist.also):
+                _assign(trial, target, value)
+        try:
+            validate_raw(trial, source, how=None)
+        except ScenarioError as e:
+            culprit = next(
+                (k for k, d in singles.items() if any(e.key == t or e.key.startswith(t + ".") for t in (k, *d.also))), None
+            )
+            if culprit is None:
+                problem = f"with every uncertain value at its {word}: {e.key}: {e.problem}"
+                raise ScenarioError(source, "uncertainty", problem) from None
+            raise ScenarioError(
+                source,
+                f'uncertainty."{culprit}"',
+                f"its {word} plausible draw, {values[culprit]:.4g}, is not a valid value: {e.problem} "
+                "(choose a distribution that stays within the key's limits, e.g. beta for a probability)",
+            ) from None
+
+
 _MISSING = object()
 
 
@@ -231,7 +304,7 @@ def draw_parameters(dists: dict[str, Distribution], scenario: Scenario, replicat
 
 def apply_parameters(scenario: Scenario, drawn: dict[str, Any]) -> Scenario:
     """The scenario with drawn values in place, validated again."""
-    return with_values(scenario, drawn, f"{scenario.name} (drawn parameters)")
+    return with_values(scenario, drawn, f"{scenario.name} [uncertainty]", how=None)
 
 
 def parameter_columns(drawn: dict[str, Any]) -> dict[str, float]:

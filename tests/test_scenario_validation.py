@@ -42,6 +42,25 @@ BAD_SETS = [
     ("surgery.beds=-1", "surgery.beds", "greater than or equal to 0"),
     ("run.replications=0", "run.replications", "greater than or equal to 1"),
     ('stages.physio.provider="nobody"', "stages.physio.provider", "not in finance.providers"),
+    # a typo in a provider's name would otherwise create a new provider with default terms
+    ("finance.providers.acute_trst.prime_cost_share=0.5", "finance.providers.acute_trst", "did you mean 'acute_trust'"),
+    # a misspelt destination is a typo even where its probability is 0
+    (
+        "designs.prime.routing.surgical={ orthopaedics = 1.0, orthopaedcs = 0.0 }",
+        "designs.prime.routing.surgical.orthopaedcs",
+        "did you mean 'orthopaedics'",
+    ),
+    # a distribution that draws impossible values is caught at load, not in every replication
+    (
+        'uncertainty."stages.physio.dna_first"={ dist = "normal", mean = 0.1, sd = 0.2 }',
+        'uncertainty."stages.physio.dna_first"',
+        "greater than or equal to 0",
+    ),
+    (
+        'uncertainty."surgery.beds"={ dist = "uniform", low = -10, high = 40 }',
+        'uncertainty."surgery.beds"',
+        "lowest plausible draw",
+    ),
 ]
 
 
@@ -150,3 +169,31 @@ def test_validate_prints_a_summary() -> None:
     assert result.exit_code == 0
     for text in ("440,000", "physio", "orthopaedics", "theatre", "Load", "fragmented", "prime"):
         assert text in result.output
+
+
+def test_a_value_set_by_hand_is_no_longer_uncertain() -> None:
+    """--set (and a grid point) fixes a value: its [uncertainty] entry, or its place in
+    another entry's ``also``, is dropped, so the run uses the value given."""
+    base = load_scenario(BEDFORDSHIRE)
+    assert "demand.referrals_per_year" in base.uncertainty
+    s = load_scenario(BEDFORDSHIRE, ["demand.referrals_per_year=20000", "stages.physio.tariff_followup=30"])
+    assert "demand.referrals_per_year" not in s.uncertainty
+    assert s.demand.referrals_per_year == 20000
+    assert s.uncertainty["stages.physio.tariff_first"]["also"] == []
+    assert set(s.uncertainty) == set(base.uncertainty) - {"demand.referrals_per_year"}
+    # one share of a routing row fixes the whole row's Dirichlet; a whole table fixes all below it
+    shares = ["designs.prime.routing.specialist.physio=0.11", "designs.prime.routing.specialist.advice=0.0"]
+    row = load_scenario(BEDFORDSHIRE, shares)
+    assert "designs.prime.routing.specialist" not in row.uncertainty
+    table = load_scenario(BEDFORDSHIRE, ["stages.physio={ kind = 'therapy', provider = 'community_physio', slots_per_week = 9 }"])
+    assert not any(k.startswith("stages.physio.") for k in table.uncertainty)
+
+
+def test_validate_shows_a_designs_own_capacity() -> None:
+    result = runner.invoke(
+        app, ["validate", str(BEDFORDSHIRE), "--set", "designs.prime.stage_overrides.physio={ slots_per_week = 100 }"]
+    )
+    assert result.exit_code == 0, result.output
+    prime = result.output[result.output.index("Design 'prime'") :]
+    physio = next(line for line in prime.splitlines() if "physio" in line)
+    assert " 95 " in physio  # 100 a week less bank holidays, not the 2,616 of the shared stage

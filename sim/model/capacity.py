@@ -83,9 +83,11 @@ def daily_capacity(
     return out
 
 
-def effective_weekly(scenario, stage: str) -> float:
+def effective_weekly(scenario, stage: str, design: str | None = None) -> float:
     """Mean slots a week over the first contract year, after holidays, reduced periods and
-    (for the theatre) expected cancellations: the capacity that meets demand."""
+    (for the theatre) expected cancellations: the capacity that meets demand.
+
+    With ``design``, the stage as that design commissions it (its ``stage_overrides``)."""
     run, cal = scenario.run, scenario.calendar
     first, days = run.start_date, 365
     closed = bank_holidays(first, first + timedelta(days=days), cal.bank_holidays)
@@ -95,7 +97,7 @@ def effective_weekly(scenario, stage: str) -> float:
         cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, first, days, whole=False,
                              closed=closed, reduced=reduced)  # fmt: skip
         return sum(cap) * 7 / days * (1.0 - s.cancellation_rate)
-    st = scenario.stages[stage]
+    st = scenario.design_stages(design)[stage] if design is not None else scenario.stages[stage]
     cap = daily_capacity(st.slots_per_week, st.working_days, st.capacity_changes, first, days, whole=True,
                          closed=closed, reduced=reduced)  # fmt: skip
     return sum(cap) * 7 / days

@@ -88,7 +88,10 @@ class Pathway:
         self.gp_first = {n: Choice(gp.referral[n]) for n in NEEDS}
         self.gp_again = {n: Choice(gp.rereferral[n]) for n in NEEDS}
         self.gp_wait = CountTable(gp.wait_days, offset=1)
-        self.hospital_stages = frozenset(n for n, st in scenario.stages.items() if st.hospital)
+        hospital = {n for n, st in scenario.stages.items() if st.hospital}
+        # A GP choice of "orthopaedics, at a provider the patient picks" is hospital-bound too.
+        hospital |= {c for c, row in scenario.choices.items() if any(o in hospital for o, p in row.items() if p > 0)}
+        self.hospital_stages = frozenset(hospital)
         self.routing = {n: Choice(d.routing[n]) for n in NEEDS} if d.routing else {}
         self.onward = (
             {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
@@ -96,9 +99,13 @@ class Pathway:
         self.entry = None if d.entry == "gp" else self.stages[d.entry]
         # Which services start an RTT clock on referral: consultant-led ones, every one of
         # them per referral, or only the single point of access when one clock runs per pathway.
+        # Which services start an RTT clock on referral: every consultant-led one, each time,
+        # under a clock per referral; under one clock per pathway, the single point of access,
+        # or, where that is not consultant-led, the first consultant-led service reached.
         self.clock_per_referral = d.clock == "referral"
+        entry_starts = self.entry is not None and self.entry.cfg.consultant_led
         for c in self.stages.values():
-            c.starts_clock = c.cfg.consultant_led and (self.clock_per_referral or c is self.entry)
+            c.starts_clock = c.cfg.consultant_led and (self.clock_per_referral or c is self.entry or not entry_starts)
         self.counting = False  # flows are counted after the warm-up
         self.choices = {name: Choice(row) for name, row in scenario.choices.items()}
         self.conditions = list(scenario.demand.conditions.values())
