@@ -20,14 +20,14 @@ from rich.table import Table
 
 from sim import diagnostics, warmup
 from sim.bid import BidPaths, bid_summary, bid_table, parse_money, sensitivity
-from sim.experiment import JOURNAL, BatchResult, Executor, default_jobs, make_executor, result_columns, run_batch
+from sim.experiment import JOURNAL, BatchResult, Executor, default_jobs, grid_points, make_executor, result_columns, run_batch
 from sim.flows import expected_activity, stage_load
 from sim.metrics import rtt_monthly, summarise
 from sim.model.capacity import effective_weekly
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
 from sim.results import run_folder, write_atomic, write_run
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override, with_values
+from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override
 
 app = typer.Typer(
     help="msksim: simulate the NHS musculoskeletal pathway, fragmented providers against a prime contractor.",
@@ -93,13 +93,7 @@ class Batch:
 
     def points(self) -> dict[int, Scenario]:
         """One scenario per grid point (just one without a grid)."""
-        if not self.grid:
-            return {0: self.scenario}
-        keys = list(self.grid)
-        combos = itertools.product(*(self.grid[k] for k in keys))
-        return {
-            i: with_values(self.scenario, dict(zip(keys, c, strict=True)), "--grid", how=None) for i, c in enumerate(combos)
-        }
+        return grid_points(self.scenario, self.grid)
 
     def settings(self) -> dict[str, Any]:
         return {
@@ -275,7 +269,7 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     write_run(batch.folder, batch.scenario, tables, started=started, extra=extra)
     main = tables.get("replications", tables.get("sweep"))
     if main is not None and not main.empty:
-        for msg in diagnostics.warnings(diagnostics.stage_checks(main, batch.scenario), result.replications):
+        for msg in diagnostics.warnings(diagnostics.stage_checks(main, batch.points()), result.replications):
             _warn(msg)
     if report and main is not None and not main.empty:
         path = build_report(batch.folder)

@@ -10,6 +10,7 @@ write, flushed and synced) as it completes; a batch killed half way resumes from
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import traceback
@@ -401,6 +402,16 @@ class _Traces:
             for (a, b), n in sorted(flows.items())
         ]
         return pd.DataFrame.from_records(records)
+
+
+def grid_points(scenario: Scenario, grid: dict[str, list[Any]]) -> dict[int, Scenario]:
+    """One scenario per combination of grid values, numbered in ``itertools.product`` order
+    (just the scenario, as point 0, without a grid)."""
+    if not grid:
+        return {0: scenario}
+    keys = list(grid)
+    combos = itertools.product(*(grid[k] for k in keys))
+    return {i: with_values(scenario, dict(zip(keys, c, strict=True)), "--grid", how=None) for i, c in enumerate(combos)}
 
 
 def result_columns(scenario: Scenario, design: str) -> list[str]:
