@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import itertools
 import json
+import math
 import sys
 import tomllib
 from dataclasses import dataclass, field
@@ -248,8 +249,9 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     if not result.series.empty:
         analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days)
         tables["warmup"] = analysis
-        for msg in warmup.verdicts(analysis):
-            _warn(msg)
+        if batch.scenario.backlog is None:  # a run from a backlog starts from a real list: no warm-up to judge
+            for msg in warmup.verdicts(analysis):
+                _warn(msg)
         extra["warmup_mser_truncation_day"] = analysis.groupby("design")["mser_truncation_day"].first().to_dict()
         warmup.plot(analysis, batch.folder / "warmup.png")
     if not result.monthly.empty:
@@ -269,15 +271,16 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     write_run(batch.folder, batch.scenario, tables, started=started, extra=extra)
     main = tables.get("replications", tables.get("sweep"))
     if main is not None and not main.empty:
-        for msg in diagnostics.warnings(diagnostics.stage_checks(main, batch.points()), result.replications):
+        checks = diagnostics.stage_checks(main, batch.points())
+        for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None):
             _warn(msg)
     if report and main is not None and not main.empty:
         path = build_report(batch.folder)
-        out_console.print(f"Report written to [bold]{path}[/bold]")
+        err_console.print(f"Report written to [bold]{path}[/bold]")  # stdout is kept for --json
     if batch.precision is not None:
         goal = f"95% interval of {batch.metric} within ±{batch.precision:.3g} × its mean"
         if result.precision_met:
-            out_console.print(f"Precision: {goal}, met with {result.replications} replications.")
+            err_console.print(f"Precision: {goal}, met with {result.replications} replications.")
         else:
             _warn(
                 f"precision: {goal} NOT met after {result.replications} replications "
@@ -296,7 +299,23 @@ def _json_summary(summary: pd.DataFrame, folder: Path) -> str:
     data: dict[str, dict[str, dict[str, float]]] = {}
     for r in whole.itertuples():
         data.setdefault(r.scope, {})[r.metric] = {"mean": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high}
-    return json.dumps({"results": str(folder), "summary": data}, indent=2, default=float)
+    return _json({"results": str(folder), "summary": data})
+
+
+def _json(data: Any) -> str:
+    """Strict JSON for other programs: a missing value (NaN, e.g. an interval from one
+    replication) is null, not the NaN token most parsers reject."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        if isinstance(x, float | int) and not isinstance(x, bool):
+            return None if not math.isfinite(float(x)) else float(x) if isinstance(x, float) else int(x)
+        return x
+
+    return json.dumps(clean(data), indent=2, allow_nan=False, default=float)
 
 
 def _no_point(table: pd.DataFrame) -> pd.DataFrame:
@@ -335,7 +354,7 @@ def run(
     _finish(batch, result, {"replications": table, "summary": summary}, started, report)
     if not table.empty:
         if as_json:
-            out_console.print_json(_json_summary(summary, batch.folder))
+            typer.echo(_json_summary(summary, batch.folder))
         else:
             d = batch.designs[0]
             title = f"{batch.scenario.name}: {d} design, {result.replications} replications × {batch.scenario.run.years} years"
@@ -379,7 +398,7 @@ def compare(
     _finish(batch, result, {"replications": table, "summary": summary}, started, report)
     if not table.empty:
         if as_json:
-            out_console.print_json(_json_summary(summary, batch.folder))
+            typer.echo(_json_summary(summary, batch.folder))
         else:
             reps, years = result.replications, batch.scenario.run.years
             title = f"{batch.scenario.name}: {reps} replications × {years} years, common random numbers"
@@ -536,7 +555,7 @@ def bid(
         if as_json:
             bs = tables["bid_summary"]
             data = {r.metric + ("" if r.year == "all" else f"_year{r.year}"): r.mean for r in bs.itertuples()}
-            out_console.print_json(json.dumps({"results": str(batch.folder), "bid": data}, default=float))
+            typer.echo(_json({"results": str(batch.folder), "bid": data}))
         else:
             print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, year1, out_console)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")

@@ -131,8 +131,11 @@ def _followup_dna_share(m: pd.Series, name: str) -> float:
     return fu / (f + fu) if f + fu > 0 else 0.0
 
 
-def warnings(checks: pd.DataFrame, replications: int) -> list[str]:
-    """Plain-English warnings: impossible stages, Little's law gaps, too few replications."""
+def warnings(checks: pd.DataFrame, replications: int, steady: bool = True) -> list[str]:
+    """Plain-English warnings: impossible stages, Little's law gaps, too few replications.
+
+    ``steady=False`` (a run that starts from a backlog) skips Little's law, which holds
+    only for a list in steady state, not for one being worked down or built up."""
     msgs = []
     several = "point" in checks.columns and checks["point"].nunique() > 1
     for r in checks.itertuples():
@@ -143,7 +146,7 @@ def warnings(checks: pd.DataFrame, replications: int) -> list[str]:
                 f"{who}: {r.stage} is over capacity (load {r.load:.2f}): its list will grow without limit and "
                 f"its averages depend on the run length; it needs about {r.target_capacity:,.0f} {unit} a week"
             )
-        elif abs(r.littles_gap_pct) > 10 and r.simulated_list > 20:
+        elif steady and abs(r.littles_gap_pct) > 10 and r.simulated_list > 20:
             msgs.append(f"{who}: {r.stage} list breaks Little's law by {r.littles_gap_pct:.0f}% (not in steady state?)")
     if replications < MIN_REPLICATIONS:
         msgs.append(

@@ -62,8 +62,10 @@ def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcom
     try:
         s, params = scenario, {}
         if uncertainty and scenario.uncertainty:
-            drawn = draw_parameters(parse_uncertainty(scenario.uncertainty, scenario, scenario.name), scenario, task.replication)
-            s, params = apply_parameters(scenario, drawn), parameter_columns(drawn)
+            dists = parse_uncertainty(scenario.uncertainty, scenario, scenario.name)
+            drawn = draw_parameters(dists, scenario, task.replication)
+            copies = {c for d in dists.values() for c in d.also}
+            s, params = apply_parameters(scenario, drawn), parameter_columns(drawn, copies)
         model = Pathway(s, task.design, task.replication)
         rows = add_finance(pd.DataFrame(model.run()), s)
         for key, value in params.items():

@@ -307,10 +307,16 @@ def apply_parameters(scenario: Scenario, drawn: dict[str, Any]) -> Scenario:
     return with_values(scenario, drawn, f"{scenario.name} [uncertainty]", how=None)
 
 
-def parameter_columns(drawn: dict[str, Any]) -> dict[str, float]:
-    """Drawn values as ``param.<key path>`` columns; a row gives one column per share."""
+def parameter_columns(drawn: dict[str, Any], copies: set[str] | None = None) -> dict[str, float]:
+    """Drawn values as ``param.<key path>`` columns; a row gives one column per share.
+
+    ``copies`` (the ``also`` targets) are left out: each is the same number as its draw, and
+    a second, identical column would count one uncertain input twice in a sensitivity ranking.
+    """
     out = {}
     for key, value in drawn.items():
+        if copies and key in copies:
+            continue
         if isinstance(value, dict):
             for k, v in value.items():
                 out[f"param.{key}.{k}"] = v

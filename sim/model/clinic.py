@@ -195,7 +195,7 @@ class Clinic:
         stats = self.stats
         stats.followup += followups
         if self.long_wait is not None and slots and self.routine:
-            self._long_waiters_to_front(day)
+            self._long_waiters_to_front(day)  # before the routine list is served, after bookings
         for queue in (self.urgent, self.routine):
             while slots and queue:
                 entered, p = queue.popleft()
@@ -222,16 +222,17 @@ class Clinic:
         return left
 
     def _long_waiters_to_front(self, day: int) -> None:
-        """Long-waiter rule: anyone whose RTT clock has passed the threshold is booked
-        before everyone else, longest clock first (including before urgent referrals)."""
+        """Long-waiter rule: routine patients whose RTT clock has passed the threshold are
+        booked before other routine patients, longest clock first. Urgent referrals still
+        come first: clinical priority outranks time waited."""
         cutoff = day - self.long_wait
         long, rest = [], deque()
         for entry in self.routine:
             (long if NO_CLOCK < entry[1].clock <= cutoff else rest).append(entry)
         if long:
             long.sort(key=lambda e: e[1].clock)
+            rest.extendleft(reversed(long))
             self.routine = rest
-            self.urgent.extendleft(reversed(long))
 
     # -- what happens at an appointment ---------------------------------------------------
 

@@ -158,7 +158,10 @@ class Pathway:
         """Put the patients already waiting on their lists, with their clocks already running.
 
         A patient's latent need, when not given, is drawn from their condition's need mix
-        weighted by how likely each need is to have been sent to that stage (Bayes).
+        weighted by how likely each need is to have been sent to that stage (Bayes). A patient
+        waiting at a service this design does not have (the fragmented design has no triage)
+        waits, with the same time waited, where this design's referrals go: its single point
+        of access, or the service the GP would choose for their need.
         """
         from sim.backlog import generate
 
@@ -168,34 +171,42 @@ class Pathway:
         names = list(conds)
         here = {*self.stages, "theatre"}
 
+        def weight(need: str, stage: str) -> float:
+            return self._first_routing_weight(need, stage) if stage in here else 1.0  # no routing to learn from
+
         def posterior(condition: str, stage: str) -> np.ndarray:
             prior = np.array([conds[condition].need.get(n, 0.0) for n in NEEDS])
-            w = prior * np.array([self._first_routing_weight(n, stage) for n in NEEDS])
+            w = prior * np.array([weight(n, stage) for n in NEEDS])
             return w / w.sum() if w.sum() > 0 else prior
 
         def reached(c: str, st: str) -> float:
             mix = [conds[c].need.get(n, 0.0) for n in NEEDS]
-            return conds[c].share * float(np.dot(mix, [self._first_routing_weight(n, st) for n in NEEDS]))
+            return conds[c].share * float(np.dot(mix, [weight(n, st) for n in NEEDS]))
 
-        reach = {st: {c: reached(c, st) for c in names} for st in b.stages if st in here}
-        rows = list(b.patients) + generate({k: v for k, v in b.stages.items() if k in here}, rng, reach)
+        reach = {st: {c: reached(c, st) for c in names} for st in b.stages}
+        rows = list(b.patients) + generate(dict(b.stages), rng, reach)
         surgical = [c for c in self.stages.values() if c.cfg.list_for_surgery and any(c.cfg.list_for_surgery.values())]
         for row in rows:
-            if row["stage"] not in here or (row["design"] and row["design"] != self.design_name):
+            if row["design"] and row["design"] != self.design_name:
                 continue
             need = row["need"] or NEEDS[rng.choice(len(NEEDS), p=posterior(row["condition"], row["stage"]))]
             u = rng.random(3)
             self.created += 1
             waited = -round(row["weeks"] * 7)
             p = Patient(self.created, names.index(row["condition"]), need, row["urgent"], waited, u[0], u[1], u[2])
-            p.gp_hospital = self.gp_first[need](u[0]) in self.hospital_stages
-            p.at = row["stage"]
-            if row["stage"] == "theatre":
+            gp_choice = self.gp_first[need](u[0])
+            p.gp_hospital = gp_choice in self.hospital_stages
+            stage = row["stage"]
+            if stage not in here:
+                stage = self.entry.name if self.entry is not None else gp_choice
+                stage = self.choices[stage](u[1]) if stage in self.choices else stage
+            p.at = stage
+            if stage == "theatre":
                 self.start_clock(p, waited)
                 self._choose_operation(surgical[0] if surgical else next(iter(self.stages.values())), p)
                 self.theatre._ready(p, waited, pending=False)
                 continue
-            clinic = self.stages[row["stage"]]
+            clinic = self.stages[stage]
             if self.design.clock == "pathway" or clinic.cfg.consultant_led:
                 self.start_clock(p, waited)
             (clinic.urgent if p.urgent else clinic.routine).append((waited, p))
@@ -209,6 +220,9 @@ class Pathway:
     def run(self) -> list[dict[str, float]]:
         """Simulate warm-up and horizon; return one row of results per contract year."""
         self.env.run(until=self.days)
+        if self.qaly_on:  # those still waiting at the end have lost health too: count it to the end
+            for p in self.census():
+                self.treated(p, self.days)
         self.recorder.finish(self.days)
         return self.recorder.rows
 
