@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import difflib
 import functools
+import json
 import math
 import tomllib
 from datetime import date
@@ -673,7 +674,25 @@ def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     if not isinstance(parent, str):
         raise ScenarioError(str(path), "extends", "must be a file name (string)")
     base = _read_with_extends(path.parent / parent, (*seen, resolved))
+    own = data.get("uncertainty", {})
+    if isinstance(base.get("uncertainty"), dict) and isinstance(own, dict):
+        # A value this file sets is this file's value: a range inherited for it (in the
+        # parent's units, e.g. the parent's referrals) no longer applies, unless this
+        # file gives the key a distribution of its own.
+        inherited = {k: v for k, v in base["uncertainty"].items() if k not in own}
+        kept = fix_uncertain(inherited, set(_leaf_keys({k: v for k, v in data.items() if k != "uncertainty"})))
+        base = {**base, "uncertainty": {**{k: v for k, v in base["uncertainty"].items() if k in own}, **kept}}
     return deep_merge(base, data)
+
+
+def _leaf_keys(data: dict[str, Any], prefix: str = "") -> list[str]:
+    """Dotted key paths of every value in nested tables (parts quoted where needed)."""
+    out = []
+    for k, v in data.items():
+        part = k if k.replace("_", "").replace("-", "").isalnum() else json.dumps(k)
+        key = f"{prefix}.{part}" if prefix else part
+        out += _leaf_keys(v, key) if isinstance(v, dict) and v else [key]
+    return out
 
 
 def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:

@@ -197,3 +197,17 @@ def test_validate_shows_a_designs_own_capacity() -> None:
     prime = result.output[result.output.index("Design 'prime'") :]
     physio = next(line for line in prime.splitlines() if "physio" in line)
     assert " 95 " in physio  # 100 a week less bank holidays, not the 2,616 of the shared stage
+
+
+def test_a_value_a_child_file_sets_drops_the_range_it_inherits(tmp_path: Path) -> None:
+    """A child scenario's own value is not replaced by a range drawn in the parent's units;
+    a distribution the child gives for the same key is kept."""
+    s = load_scenario(child(tmp_path, "[demand]\nreferrals_per_year = 20000\n[stages.physio]\ntariff_followup = 30"))
+    assert "demand.referrals_per_year" not in s.uncertainty
+    assert s.uncertainty["stages.physio.tariff_first"]["also"] == []
+    own = child(
+        tmp_path,
+        '[demand]\nreferrals_per_year = 20000\n'
+        '[uncertainty."demand.referrals_per_year"]\nlow = 18000\nmode = 20000\nhigh = 22000',
+    )
+    assert load_scenario(own).uncertainty["demand.referrals_per_year"]["mode"] == 20000
