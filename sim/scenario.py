@@ -135,6 +135,16 @@ class ReducedPeriod(Strict):
     stages: list[str] = Field(default_factory=list)
     """Services it applies to (and "theatre"); empty means all."""
 
+    @field_validator("start", "end")
+    @classmethod
+    def _real_day(cls, v: str) -> str:
+        month, day = (int(x) for x in v.split("-"))
+        try:
+            date(2024, month, day)  # a leap year, so 02-29 is a day
+        except ValueError:
+            raise ValueError(f"{v} is not a day of the year") from None
+        return v
+
 
 class Calendar(Strict):
     """Working time: bank holidays and seasonal capacity."""

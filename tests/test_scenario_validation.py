@@ -41,6 +41,7 @@ BAD_SETS = [
     ('designs.fragmented.services=["physio", "chiropody"]', "designs.fragmented.services[1]", "not a known stage"),
     ("surgery.beds=-1", "surgery.beds", "greater than or equal to 0"),
     ("run.replications=0", "run.replications", "greater than or equal to 1"),
+    ('calendar.reduced=[{ start = "02-31", end = "03-05", factor = 0.5 }]', "calendar.reduced[0].start", "not a day of the year"),
     ('stages.physio.provider="nobody"', "stages.physio.provider", "not in finance.providers"),
     # a typo in a provider's name would otherwise create a new provider with default terms
     ("finance.providers.acute_trst.prime_cost_share=0.5", "finance.providers.acute_trst", "did you mean 'acute_trust'"),
