@@ -6,7 +6,8 @@ checked once, with errors naming the row and column, before anything runs.
 
 CSV columns: ``stage`` and ``condition`` (required); ``weeks_waited`` or ``clock_start``
 (an ISO date; one of them); ``priority`` (``routine`` or ``urgent``, default routine);
-``design`` (blank: every design that has the stage); ``need`` (the latent need if known;
+``design`` (blank: every design; a design without that stage puts the patient where its own
+referrals go, with the same time waited); ``need`` (the latent need if known;
 otherwise drawn from what the condition's mix and the routing to that stage imply).
 """
 
