@@ -552,6 +552,9 @@ def bid(
         )
     _finish(batch, result, tables, started, report)
     if not table.empty:
+        safe = tables["bid_summary"].set_index("metric").loc["safe_price_year1_gbp", "mean"]
+        if not math.isfinite(safe):
+            _warn(f"no year-1 price keeps the probability of a cumulative loss at or under {risk:.0%} on these paths")
         if as_json:
             bs = tables["bid_summary"]
             data = {r.metric + ("" if r.year == "all" else f"_year{r.year}"): r.mean for r in bs.itertuples()}

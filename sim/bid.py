@@ -2,8 +2,11 @@
 
 The prime's delivery costs along each simulated path do not depend on the price, so every
 price is evaluated on the same paths by re-running the contract arithmetic, never the model.
-The prime's result is continuous and non-decreasing in the price, so each path has a single
-break-even price and the safe price is a quantile of those.
+The prime's result is continuous and piecewise linear in the price. It is non-decreasing
+unless the commissioner takes on most of any loss beyond a deficit corridor: the corridor is
+a share of the up-front payment, so a higher price then widens the loss the prime bears. A
+path's break-even price is therefore the lowest price from which no higher price loses
+money, and the safe price is an order statistic of those.
 """
 
 from __future__ import annotations
@@ -13,23 +16,37 @@ import re
 import numpy as np
 import pandas as pd
 
-from sim.finance import prime_account
+from sim.finance import contract_value, prime_account, sharing_edges
 from sim.metrics import interval
 from sim.scenario import PrimeContract, Scenario
 
 _MONEY = re.compile(r"^\s*£?\s*(-?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kKmMbB]n?)?\s*$")
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
+PRICE_CAP_FACTOR = 1024.0
+"""The break-even search gives up at this multiple of a path's costs (its costliest year,
+in year-1 prices): terms that lose money at such a price never break even in practice."""
 
 
 def parse_money(text: str | float) -> float:
-    """Read a price as people write it: ``26.5m``, ``800k``, ``£1,250,000``, ``1.2bn``."""
+    """Read a price as people write it: ``26.5m``, ``800k``, ``£1,250,000``, ``1.2bn``.
+
+    Raises
+    ------
+    ValueError
+        If the text is not an amount of money, or the amount is not a positive number: a
+        contract price of zero or less means nothing.
+    """
     if isinstance(text, int | float):
-        return float(text)
-    m = _MONEY.match(text)
-    if not m:
-        raise ValueError(f"not an amount of money: {text!r} (try 26.5m, 800k or 26500000)")
-    value = float(m.group(1).replace(",", "").replace("_", ""))
-    return value * _SCALE[m.group(2).lower()] if m.group(2) else value
+        value = float(text)
+    else:
+        m = _MONEY.match(text)
+        if not m:
+            raise ValueError(f"not an amount of money: {text!r} (try 26.5m, 800k or 26500000)")
+        value = float(m.group(1).replace(",", "").replace("_", ""))
+        value = value * _SCALE[m.group(2).lower()] if m.group(2) else value
+    if not np.isfinite(value) or value <= 0:
+        raise ValueError(f"a price must be a positive amount of money, got {text!r}")
+    return value
 
 
 class BidPaths:
@@ -76,22 +93,86 @@ class BidPaths:
         return np.bincount(np.searchsorted(self.paths, self.replications), weights=per_row)
 
     def break_even(self, contract: PrimeContract | None = None) -> np.ndarray:
-        """Each path's lowest year-1 price with no cumulative loss (bisection to £1)."""
-        lo = np.zeros(len(self.paths))
-        hi = np.full(len(self.paths), max(self.delivery.max(), 1.0) * 4.0)
+        """Each path's break-even year-1 price, to within £1: the lowest price from which no
+        higher price loses money over the contract; ``inf`` if none up to
+        :data:`PRICE_CAP_FACTOR` times the path's costs does."""
+        c = contract or self.contract
         index = np.searchsorted(self.paths, self.replications)
-        while (hi - lo).max() > 1.0:
+        n = len(self.paths)
+
+        def result(price: np.ndarray) -> np.ndarray:
+            return self.cumulative(price[index], c)
+
+        # The result is linear in price between the kinks of the sharing rule, so its last
+        # change of sign lies between the last kink where it is negative and the next one.
+        edges = sharing_edges(self.rows["year"], self.delivery, c)
+        owner = np.repeat(index, edges.shape[1])
+        keep = np.isfinite(edges.ravel())
+        owner = np.concatenate([np.arange(n), owner[keep]])
+        price = np.concatenate([np.zeros(n), edges.ravel()[keep]])
+        order = np.lexsort((price, owner))
+        owner, price = owner[order], price[order]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
+        kinks = np.full((n, rank.max() + 1), np.nan)
+        kinks[owner, rank] = price
+        for j in range(1, kinks.shape[1]):  # paths with fewer kinks repeat their last: a repeat changes nothing
+            kinks[:, j] = np.where(np.isnan(kinks[:, j]), kinks[:, j - 1], kinks[:, j])
+        losing = np.column_stack([result(kinks[:, j]) < 0 for j in range(kinks.shape[1])])
+        rows = np.arange(n)
+        last = kinks.shape[1] - 1 - np.argmax(losing[:, ::-1], axis=1)
+        ever = losing.any(axis=1)
+        lo = np.where(ever, kinks[rows, last], 0.0)
+        hi = np.where(ever & (last < kinks.shape[1] - 1), kinks[rows, np.minimum(last + 1, kinks.shape[1] - 1)], lo)
+        # Still losing beyond the last kink: double the bound until the result there is
+        # checked to be no loss, up to a cap. Every bracket then has a loss at ``lo``, none at
+        # ``hi`` and a straight line between, so bisection keeps both true.
+        beyond = ever & (last == kinks.shape[1] - 1)
+        costs = self.account(0.0, c)["prime_cost_gbp"].to_numpy() / contract_value(self.rows["year"], c, 1.0)
+        scale = np.maximum(np.maximum.reduceat(costs, np.searchsorted(index, rows)) if len(costs) else 0.0, 1.0)
+        hi = np.where(beyond, np.maximum(2.0 * lo, scale), hi)
+        cap = PRICE_CAP_FACTOR * np.maximum(scale, lo)
+        while True:
+            short = beyond & (result(hi) < 0)
+            grow = short & (hi < cap)
+            if not grow.any():
+                break
+            hi = np.where(grow, np.minimum(2.0 * hi, cap), hi)
+        never = short
+        lo, hi = np.where(never, 0.0, lo), np.where(never, 0.0, hi)
+        while (hi - lo).max(initial=0.0) > 1.0:
             mid = (lo + hi) / 2
-            ok = self.cumulative(mid[index], contract) >= 0
+            ok = result(mid) >= 0
             hi = np.where(ok, mid, hi)
             lo = np.where(ok, lo, mid)
-        return hi
+        return np.where(never, np.inf, hi)
 
     def safe_price(self, max_loss_probability: float, contract: PrimeContract | None = None) -> float:
-        """The lowest year-1 price at which P(cumulative loss) <= ``max_loss_probability``."""
+        """The lowest year-1 price from which P(cumulative loss) <= ``max_loss_probability``.
+
+        Raises
+        ------
+        ValueError
+            If too many paths lose money at any price up to the cap: the contract's terms
+            leave the prime too little of any surplus to cover its own costs.
+        """
         prices = np.sort(self.break_even(contract))
-        allowed = int(np.floor(max_loss_probability * len(prices) + 1e-9))  # paths that may still lose
-        return float(prices[len(prices) - allowed - 1]) if allowed < len(prices) else 0.0
+        n = len(prices)
+        # the most paths that may still lose: the largest k with k / n <= target, compared
+        # as a loss share is (so a target of 0.29 on 100 paths allows 29, and 1 - 1e-16 on 1 allows none)
+        allowed = min(int(np.floor(max_loss_probability * n)), n)
+        allowed += int((allowed + 1) / n <= max_loss_probability)
+        allowed -= int(allowed > 0 and allowed / n > max_loss_probability)
+        if allowed >= len(prices):
+            return 0.0
+        price = float(prices[len(prices) - allowed - 1])
+        if not np.isfinite(price):
+            never = int(np.isinf(prices).sum())
+            raise ValueError(
+                f"no year-1 price keeps the probability of a loss at or under {max_loss_probability:.0%}: on {never} of "
+                f"{len(prices)} paths the prime loses money even at {PRICE_CAP_FACTOR:g} times its costs, because the "
+                "contract leaves it too little of any surplus to cover its own costs"
+            )
+        return price
 
 
 def bid_table(paths: BidPaths, price: float) -> pd.DataFrame:
@@ -139,7 +220,11 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     add("value_at_risk_5pct_gbp", np.array([max(0.0, -p5)]), "gbp")  # the loss at the 5th percentile, if any
     add("commissioner_cost_total_gbp", per_path["commissioner_cost_gbp"].sum().to_numpy(), "gbp")
     add("commissioner_gain_share_total_gbp", per_path["commissioner_gain_share_gbp"].sum().to_numpy(), "gbp")
-    add("safe_price_year1_gbp", np.array([paths.safe_price(max_loss_probability)]), "gbp")
+    try:
+        safe = paths.safe_price(max_loss_probability)
+    except ValueError:  # no price keeps the loss probability under the target: say so, keep the rest
+        safe = float("nan")
+    add("safe_price_year1_gbp", np.array([safe]), "gbp")
     add("max_loss_probability", np.array([max_loss_probability]), "probability")
     return pd.DataFrame.from_records(records)
 

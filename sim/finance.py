@@ -117,6 +117,31 @@ def contract_value(year: Money, contract: PrimeContract, year1_value: Money | No
     return v1 * (1.0 + contract.escalator) ** (np.asarray(year, dtype=float) - 1.0)
 
 
+def vat_cost(delivery_cost: Money, contract: PrimeContract) -> np.ndarray:
+    """Unrecoverable VAT: ``vat_rate`` on the ``vat_cost_share`` of delivery costs that carry it."""
+    return np.asarray(delivery_cost, dtype=float) * contract.vat_rate * contract.vat_cost_share
+
+
+def sharing_edges(year: Money, delivery_cost: Money, contract: PrimeContract) -> np.ndarray:
+    """The year-1 prices at which each row's surplus on the up-front payment reaches a kink of
+    the sharing rule: the deficit corridor's edge (column 0) and the retained-surplus limit
+    (column 1); ``inf`` where there is none.
+
+    Between these prices, and beyond the last, a row's account is linear in the price, which
+    is what lets a bid search bracket each path's break-even price exactly.
+    """
+    cost = np.asarray(delivery_cost, dtype=float) + vat_cost(delivery_cost, contract)
+    upfront_per_pound = contract_value(year, contract, 1.0) * contract.upfront_share
+    with np.errstate(divide="ignore", invalid="ignore"):
+        edges = np.column_stack(
+            [
+                cost / (upfront_per_pound * (1.0 + contract.deficit_corridor_share)),
+                cost / (upfront_per_pound * (1.0 - contract.retained_surplus_share)),
+            ]
+        )
+    return np.where(np.isfinite(edges) & (edges >= 0.0), edges, np.inf)
+
+
 def share_surplus(surplus: Money, upfront: Money, contract: PrimeContract) -> tuple[np.ndarray, np.ndarray]:
     """Split the result on the up-front payment between prime and commissioner.
 
@@ -144,6 +169,16 @@ def prime_account(
 ) -> pd.DataFrame:
     """The prime contractor's profit and loss, component by component, for each row.
 
+    The surplus that is shared with the commissioner (and the deficit the corridor limits) is
+    the surplus *on the up-front payment*: the 95% less the care it buys, unrecoverable VAT on
+    that care included. Overheads and mobilisation are left out on purpose. Domain.md s2 says
+    the prime keeps the first 5% "of any surplus on the 95%" and that "an extra 2.5% pays for
+    management": the prime's own overheads are what the management fee is for, and
+    mobilisation is its own set-up investment. Deducting either before sharing would make the
+    commissioner pay for management twice (the fee, then a smaller gain share) and would
+    blunt the prime's incentive to keep its own costs down. Both still count in full against
+    the prime's result.
+
     Parameters
     ----------
     rows
@@ -162,10 +197,10 @@ def prime_account(
     upfront = value * contract.upfront_share
     management = value * contract.management_share
     quality = value * contract.quality_share * quality_met(rows, contract)
-    vat = delivery * contract.vat_rate * contract.vat_cost_share
+    vat = vat_cost(delivery, contract)
     overheads = np.full(len(rows), contract.overheads_gbp)
     mobilisation = np.where(year == 1, contract.mobilisation_gbp, 0.0)
-    before = upfront - delivery - vat
+    before = upfront - delivery - vat  # the surplus on the 95%: overheads and mobilisation are not shared
     prime_share, gain_share = share_surplus(before, upfront, contract)
     result = prime_share + management + quality - overheads - mobilisation
     out = {
