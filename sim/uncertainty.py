@@ -189,7 +189,10 @@ class Dirichlet(_Dist):
             keys = [k for k, v in point.items() if v > 0]
             alpha = np.array([point[k] for k in keys]) * self.concentration
         x = rng.dirichlet(alpha)
-        x[-1] = 1.0 - x[:-1].sum()  # exact to the last bit: rows are checked to 1e-6
+        # Rows must sum to 1 to the last bit; the largest share absorbs the rounding, since a
+        # tiny one could be pushed below 0.
+        big = int(np.argmax(x))
+        x[big] = 1.0 - (x.sum() - x[big])
         out = dict.fromkeys(point, 0.0)
         out.update(zip(keys, (float(v) for v in x), strict=True))
         return out

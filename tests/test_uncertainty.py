@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
@@ -61,6 +61,7 @@ rows = st.lists(st.floats(0.01, 1.0), min_size=2, max_size=6).map(lambda w: {f"k
 
 @settings(max_examples=100, deadline=None)
 @given(row=rows, concentration=st.floats(1.0, 1e4), seed=st.integers(0, 2**32 - 1))
+@example(row={f"k{i}": v / 2.575 for i, v in enumerate([0.6875, 0.5, 0.6875, 0.6875, 0.01])}, concentration=1.0, seed=0)
 def test_dirichlet_rows_sum_to_one(row: dict[str, float], concentration: float, seed: int) -> None:
     drawn = Dirichlet(dist="dirichlet", concentration=concentration).draw(np.random.default_rng(seed), row)
     assert set(drawn) == set(row)
