@@ -245,19 +245,22 @@ class Pathway:
         arrivals = draw_referrals(self.scenario, self.streams, self.first_day, self.days)
         first_gp = self.gp_first
         hospital = self.hospital_stages
+        entry = None if self.entry is None else self.entry.name
+        refer = self.refer
         for day, batch in enumerate(arrivals):
+            # Step day by day even when nobody is referred: the order of processes within a
+            # day (referrals before or after a clinic's session) follows when each was woken.
             if day != int(env.now):
                 yield env.timeout(day - env.now)
+            self.gp_referrals += len(batch)
+            pid = self.created
             for condition, need, urgent, u_gp, u_triage, u_surgery in batch:
-                self.created += 1
-                self.gp_referrals += 1
-                p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage, u_surgery)
+                pid += 1
+                self.created = pid  # current while the referral is routed (conservation checks read it)
+                p = Patient(pid, condition, need, urgent, day, u_gp, u_triage, u_surgery)
                 dest = first_gp[need](u_gp)
                 p.gp_hospital = dest in hospital
-                if self.entry is None:
-                    self.refer(p, dest, day)
-                else:
-                    self.refer(p, self.entry.name, day)
+                refer(p, dest if entry is None else entry, day)
 
     def _self_referrals(self):
         """SimPy process: people who refer themselves straight to a service (direct access)."""
