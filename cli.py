@@ -343,22 +343,35 @@ def run(
     report: ReportOpt = False,
 ) -> None:
     """Run one design of a scenario and write its results."""
-    started = datetime.now(UTC)
-    batch = _prepare(
-        "run", scenario, [design], sets=_with_backlog(set_, backlog), reps=reps, seed=seed, years=years, out=out, resume=resume,
-        no_uncertainty=no_uncertainty, precision=precision, metric=metric,
+    _simulate(
+        "run", scenario, [design], sets=_with_backlog(set_, backlog), reps=reps, seed=seed, years=years, out=out,
+        resume=resume, jobs=jobs, scheduler=scheduler, no_uncertainty=no_uncertainty, precision=precision, metric=metric,
+        as_json=as_json, quiet=quiet, report=report,
     )  # fmt: skip
+
+
+def _simulate(kind: str, scenario: Path, designs: list[str], *, as_json: bool, quiet: bool, report: bool,
+              jobs: int | None, scheduler: str | None, **settings: Any) -> None:  # fmt: skip
+    """``run`` and ``compare``: simulate, write, and show one design, or two with their difference."""
+    started = datetime.now(UTC)
+    batch = _prepare(kind, scenario, designs, **settings)
     result = _execute(batch, jobs, scheduler, quiet)
     table = _no_point(result.table)
-    summary = summarise(table) if not table.empty else pd.DataFrame()
+    pair = batch.designs if len(batch.designs) == 2 else []
+    summary = summarise(table, *pair) if not table.empty else pd.DataFrame()
     _finish(batch, result, {"replications": table, "summary": summary}, started, report)
     if not table.empty:
         if as_json:
             typer.echo(_json_summary(summary, batch.folder))
         else:
-            d = batch.designs[0]
-            title = f"{batch.scenario.name}: {d} design, {result.replications} replications × {batch.scenario.run.years} years"
-            print_summary(summary, [d], title, out_console)
+            reps, years, name = result.replications, batch.scenario.run.years, batch.scenario.name
+            if pair:
+                title = f"{name}: {reps} replications × {years} years, common random numbers"
+                columns = [*pair, f"{pair[1]} - {pair[0]}"]
+            else:
+                title = f"{name}: {batch.designs[0]} design, {reps} replications × {years} years"
+                columns = list(batch.designs)
+            print_summary(summary, columns, title, out_console)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 
@@ -385,26 +398,11 @@ def compare(
     report: ReportOpt = False,
 ) -> None:
     """Run two designs on the same patients and show them side by side with the difference."""
-    started = datetime.now(UTC)
-    batch = _prepare(
+    _simulate(
         "compare", scenario, [baseline, other], sets=_with_backlog(set_, backlog), reps=reps, seed=seed, years=years,
-        out=out, resume=resume,
-        no_uncertainty=no_uncertainty, precision=precision, metric=metric,
+        out=out, resume=resume, jobs=jobs, scheduler=scheduler, no_uncertainty=no_uncertainty, precision=precision,
+        metric=metric, as_json=as_json, quiet=quiet, report=report,
     )  # fmt: skip
-    baseline, other = batch.designs
-    result = _execute(batch, jobs, scheduler, quiet)
-    table = _no_point(result.table)
-    summary = summarise(table, baseline, other) if not table.empty else pd.DataFrame()
-    _finish(batch, result, {"replications": table, "summary": summary}, started, report)
-    if not table.empty:
-        if as_json:
-            typer.echo(_json_summary(summary, batch.folder))
-        else:
-            reps, years = result.replications, batch.scenario.run.years
-            title = f"{batch.scenario.name}: {reps} replications × {years} years, common random numbers"
-            print_summary(summary, [baseline, other, f"{other} - {baseline}"], title, out_console)
-            out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
-    _report_errors(result)
 
 
 def _parse_grid(items: list[str] | None, grid_file: Path | None) -> dict[str, list[Any]]:

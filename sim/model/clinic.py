@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import TYPE_CHECKING
 
+from sim.model.counters import Counters
 from sim.model.patient import NO_CLOCK, NORMAL, Patient
 from sim.scenario import NEEDS, Stage
 from sim.streams import BLOCK, CountTable
@@ -18,7 +19,7 @@ if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
 
-class StageStats:
+class StageStats(Counters):
     """Counters of one stage for the current contract year."""
 
     __slots__ = (
@@ -37,13 +38,6 @@ class StageStats:
         "unresolved",
         "wait_days",
     )
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
 
 
 class Clinic:

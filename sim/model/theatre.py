@@ -5,6 +5,7 @@ from __future__ import annotations
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
+from sim.model.counters import Counters
 from sim.model.patient import Patient
 from sim.scenario import Surgery
 from sim.streams import CountTable
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
 
-class TheatreStats:
+class TheatreStats(Counters):
     """Counters of the theatre for the current contract year."""
 
     __slots__ = (
@@ -27,13 +28,6 @@ class TheatreStats:
         "other_inpatient",
         "wait_days",
     )
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
 
 
 class Theatre:
