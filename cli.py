@@ -475,7 +475,7 @@ def sweep(
         tables["sweep_summary"] = sweep_summary(table, keys)
     _finish(batch, result, tables, started, report)
     if not table.empty:
-        print_sweep(tables["sweep_summary"], list(batch.grid), metric, out_console)
+        print_sweep(tables["sweep_summary"], list(batch.grid), metric, out_console, scenario=batch.scenario)
         out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 

@@ -7,17 +7,23 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from sim import diagnostics
 from sim.experiment import run_replications
+from sim.report.html import Report, _months, tornado_rows
+from sim.report.terminal import sweep_verdicts
+from sim.scenario import Backlog
 from tests.conftest import BEDFORDSHIRE, bundled
 
 runner = CliRunner()
 SHORT = ["--reps", "3", "--years", "1", "--set", "run.warmup_days=60", "--quiet", "--report"]
-COMMON_SECTIONS = ["scenario", "waiting-lists", "rtt", "flows", "activity", "costs", "diagnostics"]
+# scenario, KPI, waiting lists, 18 weeks (with the wait distribution), flows, activity, costs, diagnostics
+COMMON_SECTIONS = ["scenario", "kpi", "waiting-lists", "rtt", "flows", "activity", "costs", "diagnostics"]
+OVERLOADED, ENOUGH = 1500, 2700  # physio slots a week: fragmented physio is over capacity at the first
 
 
 def _run(tmp_path_factory, name: str, args: list[str]) -> Path:
@@ -32,19 +38,132 @@ def compared(tmp_path_factory) -> Path:
     return _run(tmp_path_factory, "compare", ["compare", str(BEDFORDSHIRE)])
 
 
-def sections(folder: Path) -> set[str]:
-    return set(re.findall(r'<section id="([a-z-]+)">', (folder / "report.html").read_text()))
+@pytest.fixture(scope="module")
+def bid(tmp_path_factory) -> Path:
+    return _run(tmp_path_factory, "bid", ["bid", str(BEDFORDSHIRE), "--bid", "25m"])
+
+
+@pytest.fixture(scope="module")
+def swept(tmp_path_factory) -> Path:
+    grid = f"stages.physio.slots_per_week={OVERLOADED},{ENOUGH}"
+    return _run(tmp_path_factory, "sweep", ["sweep", str(BEDFORDSHIRE), "--grid", grid])
+
+
+def page(folder: Path) -> str:
+    return (folder / "report.html").read_text()
+
+
+def sections(folder: Path) -> dict[str, str]:
+    """Each section's html by its id."""
+    parts = re.split(r'<section id="([a-z-]+)">', page(folder))
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def text(fragment: str) -> str:
+    """What a reader sees: tags dropped, entities and spaces as typed."""
+    import html
+
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
 
 
 def test_compare_report_has_every_section(compared: Path) -> None:
-    assert {*COMMON_SECTIONS, "kpi"} <= sections(compared)
-    text = (compared / "report.html").read_text()
-    for phrase in ("92% standard", "18 weeks", "prime - fragmented", "Patient flow", "Commissioner spend"):
-        assert phrase in text
+    found = sections(compared)
+    assert set(COMMON_SECTIONS) <= set(found)
+    assert "Wait distribution" in found["rtt"]
+    for phrase in ("92% standard", "18 weeks", "prime − fragmented", "Patient flow", "Commissioner spend"):
+        assert phrase in page(compared)
+
+
+def test_bid_report_has_every_section(bid: Path) -> None:
+    found = sections(bid)
+    assert {*COMMON_SECTIONS, "bid"} <= set(found)
+    assert "Wait distribution" in found["rtt"]
+    for phrase in ("Surplus distribution", "Loss against price", "What moves the result", "loss region is shaded"):
+        assert phrase in found["bid"]
+    figures = text(found["bid"])
+    assert "bid_year1_gbp" not in figures and "Year-1 price bid" in figures, "plain-English figure names"
+    assert "<th>Year</th>" not in found["bid"], "no constant 'all' year column"
+
+
+def test_sweep_report_has_every_section_and_pools_no_grid_points(swept: Path) -> None:
+    found = sections(swept)
+    assert {*COMMON_SECTIONS, "sweep"} <= set(found)
+    assert "Wait distribution" in found["rtt"]
+    for ident in ("kpi", "waiting-lists", "rtt", "flows", "activity", "costs"):
+        assert "Shown for grid point" in found[ident], f"{ident} must say which grid point it shows"
+    sweep = text(found["sweep"])
+    assert "Physio slots a week" in sweep and "stages.physio.slots_per_week" not in sweep
+    assert "does not cover" in sweep, "fragmented physio carries no 18-week clock"
+
+
+def test_sweep_diagnostics_flag_the_overloaded_point_and_show_theatre(swept: Path) -> None:
+    diag = text(sections(swept)["diagnostics"])
+    assert f"Grid point 0 (Physio slots a week = {OVERLOADED:,}): fragmented: physio is over capacity" in diag
+    assert f"Grid point 1 (Physio slots a week = {ENOUGH:,}): fragmented: physio is over capacity" not in diag
+    assert "theatre day-case slots" in diag and "beds bed-days" in diag
+    assert "4.5 weeks" in diag and "waiting to be offered a slot" in diag
+
+
+def test_diagnostics_show_theatre_for_a_compare(compared: Path) -> None:
+    diag = text(sections(compared)["diagnostics"])
+    assert "fragmented theatre day-case slots" in diag and "prime theatre day-case slots" in diag
+
+
+def test_tornado_lists_a_drawn_input_once_even_when_also_copies_it(bid: Path) -> None:
+    terms = pd.read_csv(bid / "sensitivity.csv")  # three replications rank no drawn input: add some
+    drawn = {"kind": "drawn input (quartiles)", "prcc": -0.4, "low": 38.2, "high": 46.3, "base_gbp": float("nan")}
+    price = {**drawn, "surplus_at_low_gbp": 2.6e6, "surplus_at_high_gbp": 1.9e6, "swing_gbp": 0.7e6}
+    other = {**drawn, "low": 0.1, "high": 0.2, "surplus_at_low_gbp": 2.0e6, "surplus_at_high_gbp": 2.2e6, "swing_gbp": 0.2e6}
+    sens = pd.concat(
+        [
+            terms,
+            pd.DataFrame(
+                [
+                    {**price, "input": "stages.physio.tariff_first"},
+                    {**price, "input": "stages.physio.tariff_followup"},  # the same draw, copied by `also`
+                    {**other, "input": "designs.prime.routing.specialist.advice"},
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    rows = tornado_rows(sens)
+    assert len(rows) == len(terms) + 2
+    assert list(rows["label"]).count("Physio price per contact (£)") == 1
+    assert "Prime routing of specialist need: advice share" in list(rows["label"])
+    chart = Report(bid)._tornado(rows, 2.1e6)
+    assert chart.count("<td>Physio price per contact (£)</td>") == 1
+    assert "tariff_followup" not in chart and "stages." not in text(chart)
+    assert "Light bar: the input at its low end" in chart, "say which end of a bar is the low quartile"
+
+
+def test_kpi_colours_activity_and_shows_long_waits(compared: Path) -> None:
+    kpi = sections(compared)["kpi"]
+    for label in ("Outpatient first attendances", "Outpatient follow-ups"):
+        row = re.search(rf"<tr><td>{label}</td>.*?</tr>", kpi)
+        assert row and 'class="better"' in row.group(0), f"{label}: fewer is better for cost"
+    for weeks in (52, 65, 78):
+        assert f"Waiting over {weeks} weeks" in kpi
+
+
+def test_scenario_says_how_the_run_starts(compared: Path) -> None:
+    report = Report(compared)
+    report.scenario_section()
+    body = text(report.sections[-1][2])
+    assert "60-day warm-up" in body
+    assert body.count(report.scenario.description) == 1, "the description once"
+    backlog = Backlog(stages={"orthopaedics": {"18-52": 40}})
+    report.scenario = report.scenario.model_copy(update={"backlog": backlog})
+    report.scenario_section()
+    body = text(report.sections[-1][2])
+    assert "from a backlog: 40 patients already waiting" in body and "warm-up from" not in body
+    # the snapshot on day 0 of a run from a backlog is month 0, not month 1
+    assert list(_months(pd.Index([0, 30, 61]), 0)) == [0, 1, 2]
+    assert list(_months(pd.Index([395, 426]), 365)) == [1, 2]
 
 
 def test_report_is_self_contained_and_small(compared: Path) -> None:
-    text = (compared / "report.html").read_text()
+    text = page(compared)
     assert "<script" not in text
     assert not re.search(r'(src|href)="(https?:)?//', text), "nothing may be fetched"
     assert re.search(r'<img src="data:image/png;base64,', text)
@@ -61,24 +180,11 @@ def test_report_command_rebuilds_it(compared: Path) -> None:
 
 def test_run_report(tmp_path_factory) -> None:
     out = _run(tmp_path_factory, "run", ["run", str(BEDFORDSHIRE), "--design", "prime"])
-    assert {*COMMON_SECTIONS, "kpi"} <= sections(out)
+    assert set(COMMON_SECTIONS) <= set(sections(out))
 
 
-def test_bid_report(tmp_path_factory) -> None:
-    out = _run(tmp_path_factory, "bid", ["bid", str(BEDFORDSHIRE), "--bid", "25m"])
-    assert "bid" in sections(out)
-    text = (out / "report.html").read_text()
-    for phrase in ("cumulative surplus", "Loss probability against price", "Inputs ranked", "loss region is shaded"):
-        assert phrase in text
-
-
-def test_sweep_report(tmp_path_factory) -> None:
-    out = _run(tmp_path_factory, "sweep", ["sweep", str(BEDFORDSHIRE), "--grid", "stages.physio.slots_per_week=2300,2700"])
-    assert "sweep" in sections(out)
-    assert "92% standard" in (out / "report.html").read_text()
-
-
-def test_report_renders_in_chromium(compared: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("name", ["compared", "bid", "swept"])
+def test_report_renders_in_chromium(name: str, request, tmp_path: Path) -> None:
     """No console errors, no network requests, and a screenshot that is not blank."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if chromium is None:
@@ -86,24 +192,52 @@ def test_report_renders_in_chromium(compared: Path, tmp_path: Path) -> None:
             pytest.fail("Chromium must be installed in CI (.ci/run installs Debian's chromium)")
         pytest.skip("Chromium is not installed on this machine")
     sync_api = pytest.importorskip("playwright.sync_api")
+    folder: Path = request.getfixturevalue(name)
     errors, requests = [], []
     shot = tmp_path / "shot.png"
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1100, "height": 900})
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: errors.append(str(e)))
-        page.on("request", lambda r: requests.append(r.url))
-        page.goto((compared / "report.html").as_uri())
-        page.screenshot(path=str(shot), full_page=True)
+        view = browser.new_page(viewport={"width": 1100, "height": 900})
+        view.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        view.on("pageerror", lambda e: errors.append(str(e)))
+        view.on("request", lambda r: requests.append(r.url))
+        view.goto((folder / "report.html").as_uri())
+        view.screenshot(path=str(shot), full_page=True)
+        # printed on A4 (about 718 px wide inside the margins) no table may stick out
+        view.emulate_media(media="print")
+        view.set_viewport_size({"width": 718, "height": 900})
+        wide = view.evaluate(
+            "Array.from(document.querySelectorAll('table')).filter(t => t.getBoundingClientRect().right > "
+            "document.documentElement.clientWidth + 1).map(t => t.closest('section').id)"
+        )
         browser.close()
     assert errors == []
-    assert [u for u in requests if not u.startswith("file://")] == []
+    assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
+    assert wide == [], f"tables wider than an A4 page in {wide}"
     from PIL import Image, ImageStat
 
     image = Image.open(shot).convert("L")
     assert image.size[1] > 2000, "the page should be long: every section rendered"
     assert ImageStat.Stat(image).stddev[0] > 10, "the screenshot is blank"
+
+
+def test_sweep_verdict_uses_the_lower_end_and_knows_uncovered_stages(bedfordshire) -> None:
+    key = "stages.physio.slots_per_week"
+    rows = [  # prime: the mean meets 92% at 1,800 but the interval does not until 2,300
+        ("prime", 1800, 94.0, 70.0, 100.0),
+        ("prime", 2300, 99.6, 99.1, 100.0),
+        ("fragmented", 1800, 100.0, 100.0, 100.0),
+        ("fragmented", 2300, 100.0, 100.0, 100.0),
+    ]
+    summary = pd.DataFrame(
+        [
+            {"design": d, key: v, "metric": "rtt_incomplete_18w_pct", "mean": m, "ci_low": lo, "ci_high": hi}
+            for d, v, m, lo, hi in rows
+        ]
+    )
+    verdicts = sweep_verdicts(summary, [key], "rtt_incomplete_18w_pct", bedfordshire)
+    assert ": 2300" in verdicts["prime"] and "lower end" in verdicts["prime"]
+    assert "does not cover" in verdicts["fragmented"] and "meeting" not in verdicts["fragmented"]
 
 
 def test_over_capacity_stage_is_flagged(tmp_path) -> None:

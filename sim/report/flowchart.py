@@ -1,0 +1,326 @@
+"""The patient-flow picture: a Sankey-style drawing, left to right, with matplotlib only.
+
+Places sit in layers (GP or other referral source, triage, services, theatre, rehab,
+discharged); each band is as wide as its flow and carries its count a year. The GP
+bounce-back loop of the fragmented design is drawn as one red loop over the top, fed by a
+"back to the GP" box, so it cannot be missed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.patches import FancyBboxPatch, PathPatch
+from matplotlib.path import Path as MplPath
+
+from sim.report.labels import words
+from sim.scenario import Scenario
+
+BACK = "back to the GP"
+LAYERS = ("source", "triage", "community", "hospital", "back", "theatre", "rehab", "out")
+GAP_BEFORE = {"triage": 2.0, "community": 2.0, "hospital": 2.0, "back": 1.7, "theatre": 1.7, "rehab": 1.8, "out": 1.8}
+BOX_W = 1.2
+HEIGHT = 10.0  # data units for the tallest column
+NODE_GAP = 0.42
+MIN_H = 0.5
+FORWARD, LOOP = "#4c72b0", "#c44e52"
+FONT = 8.5
+SIDE_LANE = 0.7  # room left of the GP for the loop when it enters from the side
+LABEL_SHARE = 0.005  # smaller flows are listed beside the picture, not numbered on it
+
+
+@dataclass
+class FlowNotes:
+    """What the picture leaves out, as (from, to, patients a year)."""
+
+    unnumbered: list[tuple[str, str, float]]  # drawn, too small or too crowded to carry its number
+    undrawn: list[tuple[str, str, float]]  # onward referrals between services, or a step back
+    dropped: int  # flows under one patient a year
+
+
+@dataclass
+class Node:
+    name: str
+    layer: str
+    x: float = 0.0
+    top: float = 0.0
+    height: float = MIN_H
+    inflow: float = 0.0
+    outflow: float = 0.0
+    out_next: float = 0.0  # where the next outgoing band starts (from the top)
+    in_next: float = 0.0
+    rect: tuple[float, float, float, float] = field(default=(0, 0, 0, 0))
+
+    @property
+    def centre(self) -> float:
+        return self.top - self.height / 2
+
+
+def rank_of(layer: str) -> int:
+    return LAYERS.index(layer)
+
+
+def _layer(name: str, scenario: Scenario | None) -> str:
+    if name in ("GP", "self-referral") or name.startswith("backlog"):
+        return "source"
+    if name == BACK:
+        return "back"
+    if name == "theatre":
+        return "theatre"
+    if name.endswith("(rehab)"):
+        return "rehab"
+    if name.startswith("discharged"):
+        return "out"
+    stage = scenario.stages.get(name) if scenario else None
+    if stage is not None and stage.kind == "triage":
+        return "triage"
+    if stage is not None and stage.hospital:
+        return "hospital"
+    return "community"
+
+
+def _order(name: str, scenario: Scenario | None) -> tuple:
+    """Top-to-bottom order in a column: advice and therapies first, then clinics; a surgical
+    clinic last so it sits next to the theatre; other referral sources above the GP."""
+    if name == "advice":
+        return (0, 0)
+    if name == "GP":  # below other sources (self-referral), which mostly go to the services on top
+        return (1, 1)
+    if name.startswith("discharged"):
+        return (0, {"discharged": 0, "discharged (dna)": 1}.get(name, 2))
+    stage = scenario.stages.get(name) if scenario else None
+    if stage is None:
+        return (1, 0)
+    names = list(scenario.stages)
+    rank = {"triage": 0, "therapy": 1, "clinic": 2}[stage.kind]
+    return (rank + (3 if stage.surgical else 0), names.index(name))
+
+
+def _bezier(p0, p3, t: float) -> tuple[float, float]:
+    dx = (p3[0] - p0[0]) / 2
+    p1, p2 = (p0[0] + dx, p0[1]), (p3[0] - dx, p3[1])
+    s = 1 - t
+    x = s**3 * p0[0] + 3 * s * s * t * p1[0] + 3 * s * t * t * p2[0] + t**3 * p3[0]
+    y = s**3 * p0[1] + 3 * s * s * t * p1[1] + 3 * s * t * t * p2[1] + t**3 * p3[1]
+    return x, y
+
+
+def _band(ax, x0: float, y0: float, x1: float, y1: float, width: float, colour: str) -> None:
+    """A band of constant thickness from (x0, y0 top) to (x1, y1 top), as a filled S-curve."""
+    dx = (x1 - x0) / 2
+    verts = [
+        (x0, y0), (x0 + dx, y0), (x1 - dx, y1), (x1, y1),
+        (x1, y1 - width), (x1 - dx, y1 - width), (x0 + dx, y0 - width), (x0, y0 - width), (x0, y0),
+    ]  # fmt: skip
+    codes = [MplPath.MOVETO, *[MplPath.CURVE4] * 3, MplPath.LINETO, *[MplPath.CURVE4] * 3, MplPath.CLOSEPOLY]
+    ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour, edgecolor="none", alpha=0.45, zorder=1))
+
+
+class _Labels:
+    """Places counts where they overlap neither each other nor a box."""
+
+    def __init__(self, ax, per_x: float, per_y: float, blocked: list[tuple[float, float, float, float]]):
+        self.ax, self.per_x, self.per_y = ax, per_x, per_y
+        self.taken = list(blocked)
+
+    def size(self, text: str) -> tuple[float, float]:
+        return (len(text) * FONT * 0.62 + 4) * self.per_x, (FONT * 1.45 + 2) * self.per_y
+
+    def free(self, x: float, y: float, w: float, h: float) -> bool:
+        r = (x - w / 2, y - h / 2, x + w / 2, y + h / 2)
+        return all(r[2] <= a or r[0] >= c or r[3] <= b or r[1] >= d for a, b, c, d in self.taken)
+
+    def place(self, text: str, points: list[tuple[float, float]], colour: str = "#222") -> bool:
+        w, h = self.size(text)
+        for x, y in points:
+            if self.free(x, y, w, h):
+                self.taken.append((x - w / 2, y - h / 2, x + w / 2, y + h / 2))
+                self.ax.text(x, y, text, fontsize=FONT, ha="center", va="center", color=colour, zorder=5,
+                             bbox={"boxstyle": "round,pad=0.15", "fc": "white", "ec": "none", "alpha": 0.85})  # fmt: skip
+                return True
+        return False
+
+
+def _loop(ax, back: Node, gp: Node, width: float, lane_top: float, per_x: float, per_y: float, side: bool) -> None:
+    """The bounce-back loop: up from the "back to the GP" box, over the top, and down into the
+    GP's top, or (``side``, when another source sits above the GP) round into its left side."""
+    lw = width / per_y  # points
+    half_x = width / 2 * per_x / per_y  # half the band's width, in x units
+    y = lane_top - width / 2
+    style = {"color": LOOP, "alpha": 0.45, "linewidth": lw, "solid_joinstyle": "round", "solid_capstyle": "butt", "zorder": 1}
+    if side:
+        edge = gp.x - BOX_W / 2
+        x = edge - SIDE_LANE
+        head = min(0.35, SIDE_LANE * 0.5)
+        level = gp.top - min(gp.height / 2, 1.0)
+        ax.plot([back.x, back.x, x, x, edge - head], [back.top, y, y, level, level], **style)
+        tip = [(edge - head, level + 1.7 * width / 2), (edge - head, level - 1.7 * width / 2), (edge, level)]
+    else:
+        head = min(0.45, (lane_top - width - gp.top) * 0.6)
+        ax.plot([back.x, back.x, gp.x, gp.x], [back.top, y, y, gp.top + head], **style)
+        tip = [(gp.x - 1.7 * half_x, gp.top + head), (gp.x + 1.7 * half_x, gp.top + head), (gp.x, gp.top)]
+    ax.add_patch(plt.Polygon(tip, closed=True, color=LOOP, alpha=0.6, linewidth=0, zorder=1))
+
+
+def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = None):
+    """Draw one design's flows (columns ``from``, ``to``, ``per_year``).
+
+    Returns
+    -------
+    (figure, FlowNotes)
+        The figure, and what it does not show in numbers, to list beside it.
+    """
+    f = flows.rename(columns={"from": "src", "to": "dst"})[["src", "dst", "per_year"]]
+    dropped = int((f["per_year"] < 1).sum())
+    f = f[f["per_year"] >= 1].copy()
+    to_gp = f["dst"] == "GP"
+    loop_total = float(f.loc[to_gp, "per_year"].sum())
+    f.loc[to_gp, "dst"] = BACK  # the loop closes over the top, drawn apart
+    names = list(dict.fromkeys([*f["src"], *f["dst"]]))
+    nodes = {n: Node(n, _layer(n, scenario)) for n in names}
+    if loop_total and "GP" in nodes:
+        nodes["GP"].inflow = loop_total
+    used = [layer for layer in LAYERS if any(n.layer == layer for n in nodes.values())]
+    xs, x = {}, 0.0
+    for i, layer in enumerate(used):
+        x += GAP_BEFORE.get(layer, 1.6) if i else 0.0
+        xs[layer] = x
+    if "back" in xs and "theatre" in xs:
+        # the loop box sits at the top of the theatre's column
+        xs = {layer: (v if rank_of(layer) < rank_of("theatre") else v - GAP_BEFORE["theatre"]) for layer, v in xs.items()}
+        xs["theatre"] = xs["back"]
+
+    def forward(r) -> bool:
+        a, b = nodes[r.src], nodes[r.dst]
+        return xs[b.layer] > xs[a.layer] or (a.layer == "community" and b.layer == "hospital")
+
+    f["forward"] = [forward(r) for r in f.itertuples()]
+    for r in f[f["forward"]].itertuples():
+        nodes[r.src].outflow += r.per_year
+        nodes[r.dst].inflow += r.per_year
+    through = {n: max(v.inflow, v.outflow, 1.0) for n, v in nodes.items()}
+    stacks: dict[str, list[Node]] = {}
+    for n in sorted(nodes.values(), key=lambda v: _order(v.name, scenario)):
+        column = "services" if n.layer in ("community", "hospital") else n.layer
+        stacks.setdefault(column, []).append(n)
+    # one scale for every band: the fullest column fills HEIGHT
+    fullest = max(
+        sum(through[n.name] for n in col) / max(HEIGHT - NODE_GAP * (len(col) - 1) - MIN_H * len(col), 1.0)
+        for col in stacks.values()
+    )
+    k = 1.0 / fullest
+    for n in nodes.values():
+        n.x = xs[n.layer]
+        n.height = max(through[n.name] * k, MIN_H)
+    for col in stacks.values():
+        y = 0.0
+        for n in col:
+            n.top = y
+            y -= n.height + NODE_GAP
+    # centre the small columns on what feeds them
+    services = stacks.get("services", [])
+    mid = (services[0].top + services[-1].top - services[-1].height) / 2 if services else 0.0
+    bypass = []
+    if "triage" in stacks:  # a source that skips triage goes on top, so its band passes over the triage box
+        triage = [m.name for m in stacks["triage"]]
+        bypass = [n for n in stacks.get("source", []) if not ((f["src"] == n.name) & f["dst"].isin(triage)).any()]
+        top_of = services[0].top if services else 0.0
+        for n in bypass:
+            n.top = top_of
+            top_of -= n.height + NODE_GAP
+    for column in ("source", "triage"):
+        col = [n for n in stacks.get(column, []) if n not in bypass]
+        y = mid + (sum(n.height for n in col) + NODE_GAP * (len(col) - 1)) / 2
+        for n in col:
+            n.top = y
+            y -= n.height + NODE_GAP
+    surgical = [n for n in services if n.layer == "hospital"]
+    if "theatre" in nodes and surgical:
+        feeder = max(surgical, key=lambda n: f[(f["src"] == n.name) & (f["dst"] == "theatre")]["per_year"].sum())
+        nodes["theatre"].top = feeder.top - feeder.height - NODE_GAP
+    for n in stacks.get("rehab", []):
+        if "theatre" in nodes:
+            n.top = nodes["theatre"].top - 0.2
+    out = stacks.get("out", [])
+    if out:
+        shift = mid + (sum(n.height for n in out) + NODE_GAP * (len(out) - 1)) / 2 - out[0].top
+        for n in out:
+            n.top += shift
+    if BACK in nodes:
+        top = max(n.top for n in nodes.values() if n.name != BACK)
+        nodes[BACK].top = top + 0.6 + nodes[BACK].height
+
+    # ports: bands leave from the top of a box in the order of where they go, to limit crossings
+    fwd = f[f["forward"]].copy()
+    fwd["dst_y"] = [nodes[d].centre for d in fwd["dst"]]
+    fwd["src_y"] = [nodes[s].centre for s in fwd["src"]]
+    fwd = fwd.sort_values(["src", "dst_y"], ascending=[True, False])
+    start: dict[tuple[str, str], float] = {}
+    for r in fwd.itertuples():
+        n = nodes[r.src]
+        pad = (n.height - n.outflow * k) / 2
+        start[(r.src, r.dst)] = n.top - pad - n.out_next
+        n.out_next += r.per_year * k
+    end: dict[tuple[str, str], float] = {}
+    for r in fwd.sort_values(["dst", "src_y"], ascending=[True, False]).itertuples():
+        n = nodes[r.dst]
+        pad = (n.height - n.inflow * k) / 2 if n.name != "GP" else (n.height - n.outflow * k) / 2
+        end[(r.src, r.dst)] = n.top - pad - n.in_next
+        n.in_next += r.per_year * k
+
+    side = bool(loop_total) and "GP" in nodes and any(n.top > nodes["GP"].top for n in stacks.get("source", []))
+    left = min(n.x for n in nodes.values()) - BOX_W / 2 - 0.3 - (SIDE_LANE + loop_total * k if side else 0.0)
+    right = max(n.x for n in nodes.values()) + BOX_W / 2 + 0.3
+    top = max(n.top for n in nodes.values()) + (0.9 if loop_total else 0.3)
+    bottom = min(n.top - n.height for n in nodes.values()) - 0.3
+    fig_w = 11.0
+    fig_h = min(max(fig_w * (top - bottom) / (right - left) * 1.1, 4.5), 9.0)
+    fig = plt.figure(figsize=(fig_w, fig_h))
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(left, right)
+    ax.set_ylim(bottom, top)
+    ax.axis("off")
+    per_x = (right - left) / (fig_w * 72)  # data units per point
+    per_y = (top - bottom) / (fig_h * 72)
+
+    for n in nodes.values():
+        n.rect = (n.x - BOX_W / 2, n.top - n.height, n.x + BOX_W / 2, n.top)
+    labels = _Labels(ax, per_x, per_y, [n.rect for n in nodes.values()])
+    unlabelled: list[tuple[str, str, float]] = []
+    least = LABEL_SHARE * float(f.loc[f["src"].isin(["GP", "self-referral"]), "per_year"].sum())
+    for r in fwd.sort_values("per_year", ascending=False).itertuples():
+        a, b = nodes[r.src], nodes[r.dst]
+        width = r.per_year * k
+        y0, y1 = start[(r.src, r.dst)], end[(r.src, r.dst)]
+        x0, x1 = a.x + BOX_W / 2, b.x - BOX_W / 2
+        _band(ax, x0, y0, x1, y1, width, LOOP if r.dst == BACK else FORWARD)
+        centre0, centre1 = (x0, y0 - width / 2), (x1, y1 - width / 2)
+        spots = [_bezier(centre0, centre1, t) for t in (0.5, 0.38, 0.62, 0.27, 0.73, 0.18, 0.82)]
+        if r.per_year < least or not labels.place(f"{r.per_year:,.0f}", spots, "#8b1a1a" if r.dst == BACK else "#222"):
+            unlabelled.append((r.src, r.dst, r.per_year))
+    undrawn = [(r.src, r.dst, r.per_year) for r in f[~f["forward"]].itertuples()]
+    if loop_total and "GP" in nodes:
+        _loop(ax, nodes[BACK], nodes["GP"], loop_total * k, top - 0.25, per_x, per_y, side)
+        labels.place(
+            f"{loop_total:,.0f} a year go back to the GP, who refers them again (the bounce-back loop)",
+            [((nodes[BACK].x + nodes["GP"].x) / 2, top - 0.25 - loop_total * k / 2)],
+            "#8b1a1a",
+        )
+    for n in nodes.values():
+        colour = LOOP if n.name == BACK else "#444"
+        ax.add_patch(FancyBboxPatch((n.rect[0], n.rect[1]), BOX_W, n.height, boxstyle="round,pad=0,rounding_size=0.08",
+                                    fc="white", ec=colour, linewidth=1.0, zorder=3))  # fmt: skip
+        name = words(n.name)
+        if n.name == "GP":
+            new = n.outflow - loop_total
+            count = f"{n.outflow:,.0f}\nreferrals" + (f"\n({new:,.0f} new)" if loop_total else "")
+        else:
+            count = f"{max(n.inflow, n.outflow):,.0f}"
+        if len(name) > 13 and " " in name:
+            name = name.replace(" ", "\n", 1)
+        text = f"{name}\n{count}" if n.height >= 0.55 + 0.22 * name.count("\n") else name
+        ax.text(n.x, n.centre, text, ha="center", va="center", fontsize=FONT + 0.5, zorder=4,
+                color="#8b1a1a" if n.name == BACK else "#111", linespacing=1.1)  # fmt: skip
+    return fig, FlowNotes(unlabelled, undrawn, dropped)

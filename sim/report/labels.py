@@ -1,0 +1,209 @@
+"""Plain-English names for result columns and scenario keys, for charts and tables a board reads."""
+
+from __future__ import annotations
+
+from sim.metrics import HEADLINE
+
+UNIT_SUFFIX = {"pct": " (%)", "ratio": " (%)", "weeks": " (weeks)", "gbp": " (£ a year)", "count": " a year", "rate": ""}
+
+METRICS: dict[str, str] = {
+    "rtt_incomplete_18w_pct": "Incomplete pathways within 18 weeks (%)",
+    "rtt_wait_p92_weeks": "Wait of incomplete pathways, 92nd centile (weeks)",
+    "rtt_wait_median_weeks": "Wait of incomplete pathways, median (weeks)",
+    "rtt_incomplete_52w_mean": "Waiting over 52 weeks (month-end mean)",
+    "rtt_incomplete_65w_mean": "Waiting over 65 weeks (month-end mean)",
+    "rtt_incomplete_78w_mean": "Waiting over 78 weeks (month-end mean)",
+    "waiting_list_end": "Waiting list at year end (patients)",
+    "commissioner_cost_gbp": "Commissioner spend (£ a year)",
+    "qaly_lost_waiting": "Health lost while waiting (QALYs a year)",
+    "qaly_lost_per_1000_referrals": "Health lost while waiting (QALYs per 1,000 referrals)",
+    # the bid
+    "bid_year1_gbp": "Year-1 price bid",
+    "cumulative_surplus_gbp": "Expected cumulative surplus of the prime",
+    "margin_pct": "Expected margin on income",
+    "loss_probability_year1": "Probability of a loss in year 1",
+    "loss_probability_any_year": "Probability of a loss in any year",
+    "loss_probability_cumulative": "Probability of a loss over the whole contract",
+    "cumulative_surplus_p5_gbp": "Cumulative surplus, 5th percentile (a bad case)",
+    "value_at_risk_5pct_gbp": "5% value at risk (the loss at the 5th percentile, if any)",
+    "commissioner_cost_total_gbp": "Commissioner spend, whole contract",
+    "commissioner_gain_share_total_gbp": "Commissioner's share of the surplus, whole contract",
+    "safe_price_year1_gbp": "Lowest year-1 price within the risk appetite",
+    "max_loss_probability": "Risk appetite (highest acceptable probability of a cumulative loss)",
+    "prime_surplus_gbp": "Prime surplus after sharing",
+    "commissioner_gain_share_gbp": "Commissioner's share of the surplus",
+    "loss_probability": "Probability of a loss",
+}
+_HEADLINE = {m: (label, unit) for m, label, unit in HEADLINE}
+_STAGE_METRICS = {
+    "arrivals": "new patients a year",
+    "first": "first appointments a year",
+    "followup": "follow-ups a year",
+    "dna": "missed appointments a year",
+    "listed": "listed for surgery a year",
+    "waiting_end": "waiting at year end",
+    "list_mean": "mean list size (patients)",
+    "wait_mean_days": "mean wait (days)",
+    "advice_and_guidance": "answered by advice and guidance a year",
+    "pifu_skipped": "follow-ups replaced by patient-initiated follow-up a year",
+    "overflow": "moved to another provider a year",
+}
+
+STAGE_FIELDS: dict[str, str] = {
+    "slots_per_week": "slots a week",
+    "tariff_first": "price per first contact (£)",
+    "tariff_followup": "price per follow-up contact (£)",
+    "contacts_per_episode": "contacts per course",
+    "dna_first": "did-not-attend rate, first visits",
+    "dna_followup": "did-not-attend rate, follow-ups",
+    "booking_lead_days": "booking lead time (days)",
+    "working_days": "working days a week",
+    "followup_interval_days": "days between follow-ups",
+    "advice_and_guidance_share": "share answered by advice and guidance",
+    "pifu_share": "share of follow-ups made patient-initiated",
+    "pifu_return_rate": "patient-initiated follow-ups taken up",
+    "overflow_after_weeks": "weeks before overflow to another provider",
+    "diagnostics_per_first": "diagnostic tests per first visit",
+    "long_wait_weeks": "long-wait threshold (weeks)",
+    "max_dna": "missed appointments before discharge",
+}
+SURGERY_FIELDS: dict[str, str] = {
+    "slots_per_week": "Theatre slots a week (day-case slots)",
+    "beds": "Beds",
+    "los_joint_days": "Length of stay, joint replacement (days)",
+    "los_other_days": "Length of stay, other inpatient operations (days)",
+    "daycase_share": "Day-case share of operations",
+    "tariff_joint_replacement": "Price of a joint replacement (£)",
+    "tariff_other_daycase": "Price of a day-case operation (£)",
+    "tariff_other_inpatient": "Price of another inpatient operation (£)",
+    "cancellation_rate": "Share of operations cancelled on the day",
+    "joint_replacement_slots": "Theatre slots per joint replacement",
+    "inpatient_slots": "Theatre slots per other inpatient operation",
+    "booking_lead_days": "Theatre booking lead time (days)",
+    "postop_followups": "Follow-ups after an operation",
+}
+OTHER_KEYS: dict[str, str] = {
+    "demand.referrals_per_year": "Referrals a year",
+    "demand.growth": "Demand growth a year",
+    "demand.urgent_share": "Urgent share of referrals",
+    "demand.self_referral.per_year": "Self-referrals a year",
+    "gp.consultation_cost": "GP consultation cost (£)",
+    "gp.wait_days": "Days to see the GP again",
+    "gp.max_referrals": "Most referrals a GP makes per patient",
+    "run.years": "Contract years",
+    "run.warmup_days": "Warm-up (days)",
+}
+CONTRACT_FIELDS: dict[str, str] = {
+    "year1_value_gbp": "Year-1 contract value (£)",
+    "escalator": "Yearly price escalator",
+    "overheads_gbp": "Overheads (£ a year)",
+    "mobilisation_gbp": "Mobilisation cost (£)",
+    "vat_rate": "VAT rate",
+    "upfront_share": "Share paid up front",
+    "quality_share": "Quality pot (share of the contract)",
+}
+TERMS: dict[str, str] = {  # the contract terms sim/bid.py swings low/high
+    "delivery cost (activity and unit costs)": "Delivery costs, all activity and unit costs (×0.9 to ×1.1)",
+    "overheads_gbp": "Overheads (×0.8 to ×1.2)",
+    "escalator": "Yearly price escalator (1 point lower to 1 point higher)",
+    "vat_rate on 30% of costs": "VAT on 30% of costs (0% to 20%)",
+    "quality_share earned": "Quality pot earned (none to all)",
+}
+
+
+def words(name: str) -> str:
+    """``community_specialist`` -> ``community specialist``; ``self_management`` -> ``self-management``."""
+    return name.replace("self_management", "self-management").replace("_", " ")
+
+
+def stage_name(name: str) -> str:
+    """A service as a heading: ``community_specialist`` -> ``Community specialist``."""
+    text = words(name)
+    return text[:1].upper() + text[1:]
+
+
+def metric_label(metric: str) -> str:
+    """A result column in words, with its unit."""
+    if metric in METRICS:
+        return METRICS[metric]
+    if metric in _HEADLINE:
+        label, unit = _HEADLINE[metric]
+        return label + UNIT_SUFFIX.get(unit, "")
+    for suffix, text in _STAGE_METRICS.items():
+        if metric.endswith("_" + suffix):
+            return f"{stage_name(metric.removesuffix('_' + suffix))}: {text}"
+    return stage_name(metric.removesuffix("_gbp")) + (" (£)" if metric.endswith("_gbp") else "")
+
+
+def key_label(key: str) -> str:
+    """A scenario key (as in ``--set`` or ``--grid``) in words, with its unit."""
+    key = key.removeprefix("param.")
+    if key in OTHER_KEYS:
+        return OTHER_KEYS[key]
+    parts = key.split(".")
+    if parts[0] == "stages" and len(parts) >= 3:
+        stage, field = stage_name(parts[1]), parts[2]
+        if field in ("resolves", "list_for_surgery") and len(parts) == 4:
+            what = "resolved" if field == "resolves" else "listed for surgery"
+            return f"{stage}: share {what} ({words(parts[3])} need)"
+        if len(parts) == 3 and field in STAGE_FIELDS:
+            return f"{stage} {STAGE_FIELDS[field]}"
+    if parts[0] == "surgery" and len(parts) == 2 and parts[1] in SURGERY_FIELDS:
+        return SURGERY_FIELDS[parts[1]]
+    if parts[0] == "designs" and len(parts) == 5 and parts[2] in ("routing", "onward"):
+        how = "routing" if parts[2] == "routing" else "onward referral"
+        return f"{stage_name(parts[1])} {how} of {words(parts[3])} need: {words(parts[4])} share"
+    if parts[0] == "designs" and len(parts) == 5 and parts[2] == "stage_overrides":
+        return f"{stage_name(parts[1])} design: {key_label('stages.' + '.'.join(parts[3:]))}"
+    if parts[:2] == ["finance", "prime_contract"] and len(parts) == 3 and parts[2] in CONTRACT_FIELDS:
+        return CONTRACT_FIELDS[parts[2]]
+    if parts[:2] == ["finance", "providers"] and len(parts) == 4 and parts[3] == "prime_cost_share":
+        return f"{stage_name(parts[2])}: the prime's cost as a share of tariff"
+    if parts[:2] == ["demand", "conditions"] and len(parts) >= 4:
+        tail = " ".join(words(p) for p in parts[3:])
+        return f"{stage_name(parts[2])} condition: {tail}"
+    return stage_name(" › ".join(words(p) for p in parts))
+
+
+def input_label(name: str) -> str:
+    """A row of the bid's sensitivity table (a drawn input or a contract term) in words."""
+    return TERMS.get(name, key_label(name))
+
+
+def merged_label(names: list[str]) -> str:
+    """One label for inputs that are the same drawn number (one copied to the others by ``also``).
+
+    A price copied from first to follow-up contacts reads as one price per contact."""
+    if len(names) == 1:
+        return input_label(names[0])
+    fields = {n.rsplit(".", 1)[-1] for n in names}
+    stems = {n.rsplit(".", 1)[0] for n in names}
+    if fields == {"tariff_first", "tariff_followup"} and len(stems) == 1:
+        stem = stems.pop()
+        if stem.startswith("stages."):
+            return f"{stage_name(stem.split('.')[1])} price per contact (£)"
+    return " = ".join(input_label(n) for n in names)
+
+
+def value_text(key: str, value: float) -> str:
+    """A swept or drawn value as a person reads it: thousands separators, shares as %, prices in £."""
+    if isinstance(value, str):
+        return value
+    value = float(value)
+    tail = key.rsplit(".", 1)[-1]
+    share = (
+        tail.endswith(("share", "rate", "growth", "escalator"))
+        or ".routing." in key
+        or ".onward." in key
+        or any(f".{field}." in key for field in ("resolves", "list_for_surgery", "need"))
+    )
+    if share and abs(value) <= 1:
+        return f"{100 * value:.1f}%"
+    money = "tariff" in tail or tail.endswith(("_gbp", "_cost"))
+    if abs(value) >= 100 or value.is_integer():
+        text = f"{value:,.0f}"
+    elif abs(value) >= 10:
+        text = f"{value:,.1f}"
+    else:
+        text = f"{value:.3g}"
+    return f"£{text}" if money else text
