@@ -12,6 +12,7 @@ The two designs share every service and differ by mechanism:
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import timedelta
@@ -219,6 +220,19 @@ class Pathway:
 
     def run(self) -> list[dict[str, float]]:
         """Simulate warm-up and horizon; return one row of results per contract year."""
+        # The model makes no reference cycles worth collecting, but every patient waiting is
+        # a live object the cyclic collector walks on each full pass: with the collector on,
+        # a run 16 times the size took twice as long per patient. Plain reference counting
+        # still frees everything that leaves the system.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._run()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _run(self) -> list[dict[str, float]]:
         self.env.run(until=self.days)
         if self.qaly_on:  # those still waiting at the end have lost health too: count it to the end
             for p in self.census():
