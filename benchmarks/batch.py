@@ -130,7 +130,8 @@ def main() -> None:
     print(f"{os.cpu_count()} cores")
     if not args.efficiency_only:
         memory(args.reps, args.years)
-    efficiency(args.efficiency_reps, args.years)
+    if args.efficiency_reps > 0:
+        efficiency(args.efficiency_reps, args.years)
 
 
 if __name__ == "__main__":
