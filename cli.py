@@ -247,7 +247,8 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     if batch.precision is not None:
         extra["precision_met"] = result.precision_met
     if not result.series.empty:
-        analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days)
+        growth = {i: s.demand.growth for i, s in batch.points().items()}
+        analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days, growth=growth)
         tables["warmup"] = analysis
         if batch.scenario.backlog is None:  # a run from a backlog starts from a real list: no warm-up to judge
             for msg in warmup.verdicts(analysis):

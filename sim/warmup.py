@@ -40,16 +40,26 @@ def moving_average(y: np.ndarray, window: int) -> np.ndarray:
     return out
 
 
-def analyse(series: pd.DataFrame, warmup_days: int, measure: str = "in_system", window: int = 4) -> pd.DataFrame:
+def analyse(
+    series: pd.DataFrame,
+    warmup_days: int,
+    measure: str = "in_system",
+    window: int = 4,
+    growth: float | dict[int, float] = 0.0,
+) -> pd.DataFrame:
     """Per design: the mean weekly series, its moving average, and the MSER truncation day.
 
-    ``series`` holds the mean across replications per point, design and day.
+    ``series`` holds the mean across replications per point, design and day. With demand
+    growing by ``growth`` a year (per grid point, if a dict), MSER is applied to the number
+    in the system per unit of demand: growth is no start-up transient, and a series that
+    keeps rising with demand would otherwise be truncated ever later.
     """
     out = []
     for (point, design), part in series.groupby(["point", "design"]):
         mean = part.set_index("day")[measure]
         days = mean.index.to_numpy()
-        cut = mser(mean.to_numpy())
+        g = growth.get(int(point), 0.0) if isinstance(growth, dict) else growth
+        cut = mser(mean.to_numpy() / (1.0 + g) ** ((days - warmup_days) / 365.25))
         out.append(
             pd.DataFrame(
                 {
