@@ -8,6 +8,7 @@ the patient is rebooked, or discharged after ``max_dna`` misses in a row.
 from __future__ import annotations
 
 from collections import deque
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
@@ -56,7 +57,9 @@ class Clinic:
         self.urgent: deque[tuple[int, Patient]] = deque()  # (day listed, patient)
         self.routine: deque[tuple[int, Patient]] = deque()
         self.bookings: dict[int, list[tuple[bool, Patient]]] = {}  # due day -> (first visit?, patient)
-        self.incoming: dict[int, list[Patient]] = {}  # day they can be listed -> referrals
+        # day they can be listed -> referrals, urgent and routine apart, so a day's arrivals
+        # join their list in one C-level extend rather than one append each
+        self.incoming: tuple[dict[int, list[Patient]], dict[int, list[Patient]]] = ({}, {})
         self.due: deque[tuple[bool, Patient]] = deque()
         self.stats = StageStats()
         self.course = CountTable(cfg.contacts_per_episode, offset=1)
@@ -100,9 +103,10 @@ class Clinic:
         wait = delay if p.urgent else delay + self.lead
         if wait:
             self.pending += 1
-            bucket = self.incoming.get(day + wait)
+            incoming = self.incoming[p.urgent]
+            bucket = incoming.get(day + wait)
             if bucket is None:
-                self.incoming[day + wait] = [p]
+                incoming[day + wait] = [p]
             else:
                 bucket.append(p)
         else:
@@ -128,11 +132,11 @@ class Clinic:
             today = self.bookings.pop(day, None)
             if today:
                 self.due.extend(today)
-            arriving = self.incoming.pop(day, None)
-            if arriving:
-                self.pending -= len(arriving)
-                for p in arriving:
-                    (self.urgent if p.urgent else self.routine).append((day, p))
+            for urgent in (False, True):
+                arriving = self.incoming[urgent].pop(day, None)
+                if arriving:
+                    self.pending -= len(arriving)
+                    (self.urgent if urgent else self.routine).extend(zip(repeat(day), arriving))
             slots = int(capacity[day]) if day < len(capacity) else 0
             if slots:
                 self.session(day, slots)
@@ -295,6 +299,6 @@ class Clinic:
     def patients(self) -> list[Patient]:
         """Everyone waiting or booked here (for conservation checks)."""
         booked = [p for bucket in self.bookings.values() for _, p in bucket]
-        incoming = [p for bucket in self.incoming.values() for p in bucket]
+        incoming = [p for buckets in self.incoming for bucket in buckets.values() for p in bucket]
         listed = [p for _, p in self.urgent] + [p for _, p in self.routine]
         return listed + [p for _, p in self.due] + booked + incoming
