@@ -261,7 +261,11 @@ class Report:
         else:
             facts.append(("Design" + ("s" if len(self.designs) > 1 else ""), ", ".join(self.designs)))
         facts.append(
-            ("Run", f"{reps} replications of {s.run.years} contract years from {s.run.start_date.day} {s.run.start_date:%B %Y}")
+            (
+                "Run",
+                f"{reps} replication{'s' * (reps != 1)} of {s.run.years} contract year{'s' * (s.run.years != 1)} "
+                f"from {s.run.start_date.day} {s.run.start_date:%B %Y}",
+            )
         )
         facts.append(("Start", self._start_text()))
         uncertain = self.batch.get("uncertainty") and s.uncertainty
