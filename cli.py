@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import functools
 import itertools
 import json
 import math
@@ -92,8 +93,9 @@ class Batch:
     extra: dict[str, Any] = field(default_factory=dict)
     resumed: bool = False
 
+    @functools.cached_property
     def points(self) -> dict[int, Scenario]:
-        """One scenario per grid point (just one without a grid)."""
+        """One scenario per grid point (just one without a grid), validated once."""
         return grid_points(self.scenario, self.grid)
 
     def settings(self) -> dict[str, Any]:
@@ -183,7 +185,7 @@ def _prepare(
     )
     if batch.grid:
         try:
-            batch.points()
+            _ = batch.points  # every grid point validated now, before anything is written
         except ScenarioError as e:
             _fail(str(e))
     if (batch.folder / JOURNAL).exists():
@@ -212,7 +214,7 @@ def _executor(jobs: int | None, scheduler: str | None) -> Executor:
 
 
 def _execute(batch: Batch, jobs: int | None, scheduler: str | None, quiet: bool) -> BatchResult:
-    points = batch.points()
+    points = batch.points
     executor = _executor(jobs, scheduler)
     _start(batch)
     reps = batch.scenario.run.replications
@@ -247,7 +249,7 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     if batch.precision is not None:
         extra["precision_met"] = result.precision_met
     if not result.series.empty:
-        growth = {i: s.demand.growth for i, s in batch.points().items()}
+        growth = {i: s.demand.growth for i, s in batch.points.items()}
         analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days, growth=growth)
         tables["warmup"] = analysis
         if batch.scenario.backlog is None:  # a run from a backlog starts from a real list: no warm-up to judge
@@ -272,7 +274,7 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     write_run(batch.folder, batch.scenario, tables, started=started, extra=extra)
     main = tables.get("replications", tables.get("sweep"))
     if main is not None and not main.empty:
-        checks = diagnostics.stage_checks(main, batch.points())
+        checks = diagnostics.stage_checks(main, batch.points)
         for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None):
             _warn(msg)
     if report and main is not None and not main.empty:

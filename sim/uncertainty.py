@@ -20,7 +20,6 @@ or by their natural parameters::
 
 from __future__ import annotations
 
-import copy
 import math
 from typing import Annotated, Any, Literal
 
@@ -28,13 +27,13 @@ import numpy as np
 from pydantic import Field, TypeAdapter, model_validator
 from scipy import stats
 
-from sim.scenario import Scenario, ScenarioError, Strict, _assign, scenario_to_dict, validate_raw, with_values
+from sim.scenario import Scenario, ScenarioError, Strict, scenario_to_dict, with_values
 from sim.streams import generator
 
 Positive = Annotated[float, Field(gt=0.0)]
 TAIL = 1e-4
 """The plausible range of a distribution leaves out this much at each end: in 1,000
-replications a value beyond it turns up with a chance of about 1 in 5."""
+replications a draw beyond one end turns up with a chance of about 1 in 10."""
 
 
 class _Dist(Strict):
@@ -249,20 +248,17 @@ def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str
     if not singles:
         return
     data = scenario_to_dict(scenario)
-    data["uncertainty"] = {}
-    data["backlog"] = None  # checked already; no need to read its file twice more
+    # the backlog was checked already: no need to read its file twice more
+    bare = scenario.model_copy(update={"uncertainty": {}, "backlog": None})
     for end, word in ((0, "lowest"), (1, "highest")):
-        trial = copy.deepcopy(data)
         values = {}
         for key, dist in singles.items():
             value = dist.ends()[end]
             if isinstance(_get(data, key), int):
                 value = round(value)
-            values[key] = value
-            for target in (key, *dist.also):
-                _assign(trial, target, value)
+            values |= dict.fromkeys((key, *dist.also), value)
         try:
-            validate_raw(trial, source, how=None)
+            with_values(bare, values, source, how=None)
         except ScenarioError as e:
             culprit = next(
                 (k for k, d in singles.items() if any(e.key == t or e.key.startswith(t + ".") for t in (k, *d.also))), None

@@ -74,6 +74,7 @@ class Clinic:
         self.pending = 0
         # Plain attributes for what the hot path reads on every appointment.
         self.hospital = cfg.hospital
+        self.consultant_led = cfg.consultant_led
         self.interval = cfg.followup_interval_days
         self.assessment_only = cfg.assessment_only_if_unresolved
         self.starts_clock = False  # set by the pathway: does a referral here start an RTT clock?
@@ -270,7 +271,7 @@ class Clinic:
             return
         # Treatment starts here. Under a clock per referral any consultant-led first
         # attendance stops it; under one clock per pathway only the treatment that helps.
-        if p.clock != NO_CLOCK and (self.cfg.consultant_led if model.clock_per_referral else ok):
+        if p.clock != NO_CLOCK and (self.consultant_led if model.clock_per_referral else ok):
             model.stop_clock(p, day)
         if ok and model.qaly_on:
             model.treated(p, day)

@@ -98,8 +98,6 @@ class Pathway:
             {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
         )
         self.entry = None if d.entry == "gp" else self.stages[d.entry]
-        # Which services start an RTT clock on referral: consultant-led ones, every one of
-        # them per referral, or only the single point of access when one clock runs per pathway.
         # Which services start an RTT clock on referral: every consultant-led one, each time,
         # under a clock per referral; under one clock per pathway, the single point of access,
         # or, where that is not consultant-led, the first consultant-led service reached.
@@ -208,7 +206,7 @@ class Pathway:
                 self.theatre._ready(p, waited, pending=False)
                 continue
             clinic = self.stages[stage]
-            if self.design.clock == "pathway" or clinic.cfg.consultant_led:
+            if not self.clock_per_referral or clinic.cfg.consultant_led:  # already waiting: the clock runs
                 self.start_clock(p, waited)
             (clinic.urgent if p.urgent else clinic.routine).append((waited, p))
         for clinic in self.stages.values():  # in order of time waited, longest first
@@ -267,11 +265,9 @@ class Pathway:
             if day != int(env.now):
                 yield env.timeout(day - env.now)
             self.gp_referrals += len(batch)
-            pid = self.created
             for condition, need, urgent, u_gp, u_triage, u_surgery in batch:
-                pid += 1
-                self.created = pid  # current while the referral is routed (conservation checks read it)
-                p = Patient(pid, condition, need, urgent, day, u_gp, u_triage, u_surgery)
+                self.created += 1
+                p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage, u_surgery)
                 dest = first_gp[need](u_gp)
                 p.gp_hospital = dest in hospital
                 refer(p, dest if entry is None else entry, day)
@@ -435,7 +431,7 @@ class Pathway:
     def _unresolved(self, clinic: Clinic, p: Patient, day: int) -> None:
         p.referrals += 1
         if self.design.unresolved == "gp":
-            if self.design.clock == "referral":
+            if self.clock_per_referral:
                 self.stop_clock(p, day)
             if p.referrals >= self.scenario.gp.max_referrals:
                 self.discharge(p, day, "unresolved")
@@ -472,7 +468,7 @@ class Pathway:
         """The journey ends: record it once."""
         if p.clock != NO_CLOCK:
             self.stop_clock(p, day)
-        if self.qaly_on and not p.treated:  # unresolved or lost: they waited until now
+        if self.qaly_on:  # if never treated (unresolved or lost), they waited until now
             self.treated(p, day)
         to = LEAVING[outcome]
         if self.counting:  # inlined move()
