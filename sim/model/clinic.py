@@ -8,6 +8,7 @@ the patient is rebooked, or discharged after ``max_dna`` misses in a row.
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING
 
@@ -20,25 +21,24 @@ if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
 
+@dataclass
 class StageStats(Counters):
     """Counters of one stage for the current contract year."""
 
-    __slots__ = (
-        "advice_and_guidance",
-        "arrivals",
-        "dna_first",
-        "dna_followup",
-        "first",
-        "followup",
-        "list_area",
-        "list_exits",
-        "listed",
-        "overflow",
-        "pifu_skipped",
-        "resolved",
-        "unresolved",
-        "wait_days",
-    )
+    advice_and_guidance: int = 0
+    arrivals: int = 0
+    dna_first: int = 0
+    dna_followup: int = 0
+    first: int = 0
+    followup: int = 0
+    list_area: int = 0
+    list_exits: int = 0
+    listed: int = 0
+    overflow: int = 0
+    pifu_skipped: int = 0
+    resolved: int = 0
+    unresolved: int = 0
+    wait_days: int = 0
 
 
 class Clinic:
@@ -68,9 +68,9 @@ class Clinic:
         self.triage = cfg.kind == "triage"
         self.ag = cfg.advice_and_guidance_share
         self.pifu = cfg.pifu_share
-        self.overflow_after = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
+        self.overflow_after: float | None = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
         self.lead = cfg.booking_lead_days
-        self.long_wait = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
+        self.long_wait: float | None = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
         # Plain attributes for what the hot path reads on every appointment.
         self.hospital = cfg.hospital
@@ -128,6 +128,7 @@ class Clinic:
         env = self.model.env
         capacity = self.capacity
         stats = self.stats
+        overflow_after = self.overflow_after
         while True:
             day = int(env.now)
             today = self.bookings.pop(day, None)
@@ -141,14 +142,13 @@ class Clinic:
             slots = int(capacity[day]) if day < len(capacity) else 0
             if slots:
                 self.session(day, slots)
-            if self.overflow_after is not None:
-                self._overflow(day)
+            if overflow_after is not None:
+                self._overflow(day, day - overflow_after)
             stats.list_area += len(self.urgent) + len(self.routine)
             yield env.timeout(1)
 
-    def _overflow(self, day: int) -> None:
-        """Routine patients waiting longer than the threshold go to the overflow provider."""
-        cutoff = day - self.overflow_after
+    def _overflow(self, day: int, cutoff: float) -> None:
+        """Routine patients listed on or before ``cutoff`` go to the overflow provider."""
         routine = self.routine
         while routine and routine[0][0] <= cutoff:
             _, p = routine.popleft()
@@ -193,8 +193,9 @@ class Clinic:
                     self._end(p, day)
         stats = self.stats
         stats.followup += followups
-        if self.long_wait is not None and slots and self.routine:
-            self._long_waiters_to_front(day)  # before the routine list is served, after bookings
+        long_wait = self.long_wait
+        if long_wait is not None and slots and self.routine:
+            self._long_waiters_to_front(day - long_wait)  # before the routine list is served, after bookings
         for queue in (self.urgent, self.routine):
             while slots and queue:
                 entered, p = queue.popleft()
@@ -220,12 +221,12 @@ class Clinic:
             left -= 1
         return left
 
-    def _long_waiters_to_front(self, day: int) -> None:
+    def _long_waiters_to_front(self, cutoff: float) -> None:
         """Long-waiter rule: routine patients whose RTT clock has passed the threshold are
         booked before other routine patients, longest clock first. Urgent referrals still
         come first: clinical priority outranks time waited."""
-        cutoff = day - self.long_wait
-        long, rest = [], deque()
+        long: list[tuple[int, Patient]] = []
+        rest: deque[tuple[int, Patient]] = deque()
         for entry in self.routine:
             (long if NO_CLOCK < entry[1].clock <= cutoff else rest).append(entry)
         if long:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
 
+
+@dataclass
 class Counters:
-    """Integer counters named by ``__slots__`` in a subclass, all starting at zero."""
+    """Integer counters, declared as ``name: int = 0`` fields of a dataclass subclass.
 
-    __slots__ = ()
-
-    def __init__(self) -> None:
-        self.reset()
+    Declared fields (rather than names in a list) give each counter a type, which lets the
+    compiled model keep it as a machine integer.
+    """
 
     def reset(self) -> None:
-        for name in self.__slots__:
-            setattr(self, name, 0)
+        for f in fields(self):
+            setattr(self, f.name, 0)

@@ -16,15 +16,16 @@ import gc
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import simpy
+from mypy_extensions import mypyc_attr
 
 from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
-from sim.model.recorder import JourneyStats, Recorder
+from sim.model.recorder import JourneyStats, Recorder, Row
 from sim.model.theatre import Theatre
 from sim.scenario import NEEDS, Scenario, onward_row
 from sim.streams import Choice, CountTable, Streams
@@ -34,6 +35,7 @@ LEAVING = {o: "discharged" if o == "resolved" else f"discharged ({o})" for o in 
 """Where a journey ends, by outcome, as the flow diagram names it."""
 
 
+@mypyc_attr(allow_interpreted_subclasses=True)  # a Python subclass may audit or alter a run
 class Pathway:
     """The model of one design in one replication.
 
@@ -216,7 +218,7 @@ class Pathway:
 
     # -- running ---------------------------------------------------------------------
 
-    def run(self) -> list[dict[str, float]]:
+    def run(self) -> list[Row]:
         """Simulate warm-up and horizon; return one row of results per contract year."""
         # The model makes no reference cycles worth collecting, but every patient waiting is
         # a live object the cyclic collector walks on each full pass: with the collector on,
@@ -230,7 +232,7 @@ class Pathway:
             if paused:
                 gc.enable()
 
-    def _run(self) -> list[dict[str, float]]:
+    def _run(self) -> list[Row]:
         self.env.run(until=self.days)
         if self.qaly_on:  # those still waiting at the end have lost health too: count it to the end
             for p in self.census():
@@ -316,8 +318,8 @@ class Pathway:
             self._advice_and_guidance(clinic, p, day)
             return
         if clinic.starts_clock and p.clock == NO_CLOCK and p.phase == NORMAL:
-            p.clock = day + delay  # inlined start_clock()
-            self.clocks[p.pid] = day + delay
+            p.clock = clock = float(day + delay)  # inlined start_clock()
+            self.clocks[p.pid] = clock
         clinic.refer(p, day, delay)
 
     def _advice_and_guidance(self, clinic: Clinic, p: Patient, day: int) -> None:
@@ -454,8 +456,7 @@ class Pathway:
     # -- RTT clocks and leaving ------------------------------------------------------
 
     def start_clock(self, p: Patient, day: int) -> None:
-        p.clock = day
-        self.clocks[p.pid] = day
+        p.clock = self.clocks[p.pid] = float(day)
 
     def stop_clock(self, p: Patient, day: int) -> None:
         if p.clock != NO_CLOCK:
@@ -524,17 +525,18 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day, days: int) -
     cond_cum = np.cumsum([c.share for c in conds])
     cond_cum[-1] = 1.0
     cond = np.searchsorted(cond_cum, u[:, 0], side="right")
-    need_idx = np.empty(n, dtype=int)
-    for i, c in enumerate(conds):
-        mask = cond == i
-        cum = np.cumsum([c.need.get(k, 0.0) for k in NEEDS])
+    cond_list = cast(list[int], cond.tolist())  # numpy's stubs take this for a scalar
+    need_idx: np.ndarray = np.empty(n, dtype=int)
+    for index, condition in enumerate(conds):
+        mask = cond == index
+        cum = np.cumsum([condition.need.get(k, 0.0) for k in NEEDS])
         cum[-1] = 1.0
         need_idx[mask] = np.searchsorted(cum, u[mask, 1], side="right")
     urgent = u[:, 2] < dem.urgent_share
     rows = list(
         zip(
-            cond.tolist(),
-            [NEEDS[i] for i in need_idx],
+            cond_list,
+            [NEEDS[i] for i in need_idx.tolist()],
             urgent.tolist(),
             u[:, 3].tolist(),
             u[:, 4].tolist(),
@@ -550,6 +552,6 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day, days: int) -
     return out
 
 
-def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[dict[str, float]]:
+def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[Row]:
     """Run one design for one replication; one row of results per contract year."""
     return Pathway(scenario, design, replication).run()

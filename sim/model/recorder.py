@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -23,6 +23,8 @@ LONG_WAIT_WEEKS = 52
 WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
+Row = dict[str, Any]
+"""One contract year's results: the design's name, the replication, the year and the figures."""
 BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES))
 
 
@@ -57,21 +59,21 @@ class Recorder:
 
     def __init__(self, model: Pathway):
         self.model = model
-        self.rows: list[dict[str, float]] = []
+        self.rows: list[Row] = []
         self.series: list[tuple[int, int, int, int]] = []  # weekly (day, waiting, in system, clocks), warm-up included
         self.monthly: list[list[float]] = []  # month ends after warm-up: day, year, RTT %, p92, clocks, lists...
         self.monthly_columns = [
             "day", "year", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_median_weeks", "rtt_incomplete",
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
         ]  # fmt: skip
-        self.wait_hist = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
+        self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
         start = model.scenario.run.start_date
         years = model.scenario.run.years
         self.year_starts = [(_add_years(start, k) - first).days for k in range(years + 1)]
         self.month_ends = [(_d - first).days for _d in _month_starts(start, _add_years(start, years))]
-        self._snapshots: list[tuple[float, float, float, int, int]] = []
+        self._snapshots: list[tuple[float, ...]] = []
         self.stops: list[float] = []
         self._qaly_at_start = 0.0
         self._base = {
@@ -147,10 +149,10 @@ class Recorder:
         self._qaly_at_start = m.qaly_lost
         self._base = {k: getattr(m, self._attr.get(k, k)) for k in self._base}
 
-    def _close_year(self) -> dict[str, float]:
+    def _close_year(self) -> Row:
         m = self.model
         days = self.year_starts[self.year] - self.year_starts[self.year - 1]
-        row: dict[str, float] = {
+        row: Row = {
             "design": m.design_name,
             "replication": m.replication,
             "year": self.year,

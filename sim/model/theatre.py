@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
@@ -14,20 +15,19 @@ if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
 
+@dataclass
 class TheatreStats(Counters):
     """Counters of the theatre for the current contract year."""
 
-    __slots__ = (
-        "bed_days",
-        "joint",
-        "list_area",
-        "list_exits",
-        "listed",
-        "no_bed",
-        "other_daycase",
-        "other_inpatient",
-        "wait_days",
-    )
+    bed_days: int = 0
+    joint: int = 0
+    list_area: int = 0
+    list_exits: int = 0
+    listed: int = 0
+    no_bed: int = 0
+    other_daycase: int = 0
+    other_inpatient: int = 0
+    wait_days: int = 0
 
 
 class Theatre:
