@@ -18,6 +18,7 @@ import pandas as pd
 import tomli_w
 
 from sim import __version__
+from sim.model import ENGINE
 from sim.scenario import Scenario, scenario_to_dict
 
 
@@ -76,6 +77,7 @@ def write_run(
         write_csv(folder / f"{name}.csv", table)
     manifest = {
         "msksim_version": __version__,
+        "model": ENGINE,
         "scenario_name": scenario.name,
         "seed": scenario.run.seed,
         "replications": scenario.run.replications,

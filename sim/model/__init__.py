@@ -1,5 +1,10 @@
 """The SimPy model of the MSK pathway: patients, clinics, theatre and the two designs."""
 
-from sim.model.pathway import Pathway, simulate
+from sim.model.compiled import choose
 
-__all__ = ["Pathway", "simulate"]
+ENGINE = choose()
+"""``"compiled"`` or ``"interpreted"``: how this process runs the model (same results either way)."""
+
+from sim.model.pathway import Pathway, simulate  # noqa: E402
+
+__all__ = ["ENGINE", "Pathway", "simulate"]
