@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from sim.model.draws import CountTable
 from sim.scenario import ADVICE, NEEDS, Scenario, Stage, onward_row
-from sim.streams import CountTable
 
 Flows = dict[str, float]
 

@@ -8,12 +8,12 @@ numbers), and a replication's numbers never depend on which other replications r
 
 from __future__ import annotations
 
-import bisect
-import math
 from collections.abc import Callable
-from itertools import accumulate, chain, count
+from itertools import chain, count
 
 import numpy as np
+
+from sim.model.draws import BLOCK
 
 PURPOSES: tuple[str, ...] = (
     "arrivals",  # daily referral counts
@@ -27,8 +27,6 @@ PURPOSES: tuple[str, ...] = (
     "backlog",  # patients already waiting: generated waits, conditions and needs
     "self_referral",  # direct-access referrals
 )
-
-BLOCK = 4096
 
 
 def generator(seed: int, replication: int, purpose: str) -> np.random.Generator:
@@ -66,48 +64,3 @@ class Streams:
         """A generator for one purpose at one service (index: its position in the scenario)."""
         key = (self.replication, PURPOSES.index(purpose), index + 1)
         return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))
-
-
-class Choice:
-    """Pick a key of a probability row with one uniform number (inverse CDF)."""
-
-    __slots__ = ("_cum", "keys")
-
-    def __init__(self, row: dict[str, float]):
-        items = [(k, p) for k, p in row.items() if p > 0]
-        self.keys = [k for k, _ in items]
-        cum = list(accumulate(p for _, p in items))
-        cum[-1] = 1.0  # rows sum to 1 within tolerance; close the gap so every u maps somewhere
-        self._cum = cum
-
-    def __call__(self, u: float) -> str:
-        return self.keys[bisect.bisect_right(self._cum, u)]
-
-
-class CountTable:
-    """``offset + Poisson(mean - offset)`` drawn by inverse CDF from one uniform number.
-
-    Used for contacts per course, follow-ups and lengths of stay: discrete, with the
-    given mean, and cheap to draw inside the event loop.
-    """
-
-    __slots__ = ("_cum", "mean", "offset")
-
-    def __init__(self, mean: float, offset: int = 0):
-        self.mean, self.offset = mean, offset
-        lam = max(mean - offset, 0.0)
-        cum, p, total, k = [], math.exp(-lam), 0.0, 0
-        while total < 1.0 - 1e-12 and k < 1000:
-            total += p
-            cum.append(total)
-            k += 1
-            p *= lam / k
-        cum[-1] = 1.0
-        self._cum = cum
-
-    def __call__(self, u: float) -> int:
-        return self.offset + bisect.bisect_right(self._cum, u)
-
-    def pmf(self) -> list[float]:
-        """Probabilities of ``offset + 0, offset + 1, ...`` (for the traffic equations)."""
-        return [b - a for a, b in zip([0.0, *self._cum[:-1]], self._cum, strict=True)]

@@ -208,7 +208,7 @@ def test_a_value_a_child_file_sets_drops_the_range_it_inherits(tmp_path: Path) -
     assert s.uncertainty["stages.physio.tariff_first"]["also"] == []
     own = child(
         tmp_path,
-        '[demand]\nreferrals_per_year = 20000\n'
+        "[demand]\nreferrals_per_year = 20000\n"
         '[uncertainty."demand.referrals_per_year"]\nlow = 18000\nmode = 20000\nhigh = 22000',
     )
     assert load_scenario(own).uncertainty["demand.referrals_per_year"]["mode"] == 20000

@@ -8,14 +8,15 @@ the patient is rebooked, or discharged after ``max_dna`` misses in a row.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
+from sim.model.draws import BLOCK, CountTable
 from sim.model.patient import NO_CLOCK, NORMAL, Patient
 from sim.scenario import NEEDS, Stage
-from sim.streams import BLOCK, CountTable
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
@@ -63,28 +64,34 @@ class Clinic:
         self.due: deque[tuple[bool, Patient]] = deque()
         self.stats = StageStats()
         self.course = CountTable(cfg.contacts_per_episode, offset=1)
-        self.resolves = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
-        self.listing = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
-        self.triage = cfg.kind == "triage"
-        self.ag = cfg.advice_and_guidance_share
-        self.pifu = cfg.pifu_share
+        self.resolves: dict[str, float] = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
+        self.listing: dict[str, float] = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
+        self.triage: bool = cfg.kind == "triage"
+        self.ag: float = cfg.advice_and_guidance_share
+        self.pifu: float = cfg.pifu_share
+        self.pifu_return: float = cfg.pifu_return_rate
         self.overflow_after: float | None = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
-        self.lead = cfg.booking_lead_days
+        self.lead: int = cfg.booking_lead_days
         self.long_wait: float | None = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
-        # Plain attributes for what the hot path reads on every appointment.
-        self.hospital = cfg.hospital
-        self.consultant_led = cfg.consultant_led
-        self.interval = cfg.followup_interval_days
-        self.assessment_only = cfg.assessment_only_if_unresolved
+        # Typed attributes for what the hot path reads on every appointment: compiled, they
+        # are machine values rather than lookups on the validated settings.
+        self.hospital: bool = cfg.hospital
+        self.consultant_led: bool = cfg.consultant_led
+        self.interval: int = cfg.followup_interval_days
+        self.assessment_only: bool = cfg.assessment_only_if_unresolved
+        self.dna_first: float = cfg.dna_first
+        self.dna_followup: float = cfg.dna_followup
+        self.max_dna: int = cfg.max_dna
+        self.dna_rebook: int = cfg.dna_rebook_days
         self.starts_clock = False  # set by the pathway: does a referral here start an RTT clock?
-        self._decisions = model.streams.decisions
-        self._contacts = model.streams.contacts
+        self._decisions: Callable[[], float] = model.streams.decisions
+        self._contacts: Callable[[], float] = model.streams.contacts
         # Each stage draws attendance from its own stream, so a stage sees the same
         # sequence of did-not-attends in every design (common random numbers).
         self._dna_rng = model.streams.for_stage("dna", index)
         self._u: list[float] = []
-        self._ui = BLOCK
+        self._ui: int = BLOCK
 
     @property
     def waiting(self) -> int:
@@ -160,9 +167,9 @@ class Clinic:
         The hot loop of the whole model: attendance draws and follow-up bookings are
         written out here rather than called, which halves the cost of an appointment.
         """
-        cfg, due, bookings = self.cfg, self.due, self.bookings
-        dna_first, dna_followup = cfg.dna_first, cfg.dna_followup
-        interval = cfg.followup_interval_days
+        due, bookings = self.due, self.bookings
+        dna_first, dna_followup = self.dna_first, self.dna_followup
+        interval = self.interval
         u, i = self._u, self._ui
         followups = 0
         while slots and due:
@@ -215,8 +222,8 @@ class Clinic:
     def _skip_followups(self, p: Patient, left: int) -> int:
         """Patient-initiated follow-up: each planned follow-up is, with probability
         ``pifu_share``, left to the patient, who comes back only with ``pifu_return_rate``."""
-        decisions = self.model.streams.decisions
-        while left > 0 and decisions() < self.pifu and decisions() >= self.cfg.pifu_return_rate:
+        decisions = self._decisions
+        while left > 0 and decisions() < self.pifu and decisions() >= self.pifu_return:
             self.stats.pifu_skipped += 1
             left -= 1
         return left
@@ -242,10 +249,10 @@ class Clinic:
         else:
             self.stats.dna_followup += 1
         p.dnas += 1
-        if p.dnas >= self.cfg.max_dna:
+        if p.dnas >= self.max_dna:
             self.model.discharge(p, day, "dna")
         else:
-            self.book(p, day + self.cfg.dna_rebook_days, first)
+            self.book(p, day + self.dna_rebook, first)
 
     def _first(self, p: Patient, day: int) -> None:
         """First attendance: assess, then list, treat or discharge."""

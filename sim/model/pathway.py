@@ -16,7 +16,7 @@ import gc
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import numpy as np
 import simpy
@@ -24,14 +24,15 @@ from mypy_extensions import mypyc_attr
 
 from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
+from sim.model.draws import Choice, CountTable
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import JourneyStats, Recorder, Row
 from sim.model.theatre import Theatre
 from sim.scenario import NEEDS, Scenario, onward_row
-from sim.streams import Choice, CountTable, Streams
+from sim.streams import Streams
 
 Transfer = Callable[[Any, int], None]
-LEAVING = {o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna")}
+LEAVING: Final = {o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna")}
 """Where a journey ends, by outcome, as the flow diagram names it."""
 
 
@@ -103,11 +104,26 @@ class Pathway:
         # Which services start an RTT clock on referral: every consultant-led one, each time,
         # under a clock per referral; under one clock per pathway, the single point of access,
         # or, where that is not consultant-led, the first consultant-led service reached.
-        self.clock_per_referral = d.clock == "referral"
+        self.clock_per_referral: bool = d.clock == "referral"
         entry_starts = self.entry is not None and self.entry.cfg.consultant_led
         for c in self.stages.values():
             c.starts_clock = c.cfg.consultant_led and (self.clock_per_referral or c is self.entry or not entry_starts)
         self.counting = False  # flows are counted after the warm-up
+        # Typed copies of the settings the event handlers read: compiled, they are machine
+        # values rather than lookups on the validated scenario.
+        self.to_gp: bool = d.unresolved == "gp"
+        self.max_onward: int = d.max_onward
+        self.onward_delay: int = d.onward_delay_days
+        self.advice_return: int = d.advice_return_days
+        self.max_referrals: int = scenario.gp.max_referrals
+        self.postop_days: int = s.postop_followup_days
+        self.daycase_share: float = s.daycase_share
+        self.rehab_stage: str = s.rehab_stage
+        self.rehab_joint: float = s.rehab_share_joint
+        self.rehab_other: float = s.rehab_share_other
+        self.draw_decision: Callable[[], float] = self.streams.decisions
+        self.draw_surgery: Callable[[], float] = self.streams.surgery
+        self.draw_gp: Callable[[], float] = self.streams.gp
         self.choices = {name: Choice(row) for name, row in scenario.choices.items()}
         self.conditions = list(scenario.demand.conditions.values())
         self.qaly_lost = 0.0
@@ -115,7 +131,7 @@ class Pathway:
         cats = scenario.surgery.priority_shares
         self.categories = Choice({k: cats[k] for k in sorted(cats)}) if cats else None
         conds = list(scenario.demand.conditions.values())
-        self.joint_share = [c.joint_replacement_share for c in conds]
+        self.joint_share: list[float] = [c.joint_replacement_share for c in conds]
         self.postop_followups = CountTable(s.postop_followups)
 
         self.gp_referrals = 0
@@ -310,11 +326,11 @@ class Pathway:
         clinic = self.stages.get(dest)
         if clinic is None:
             if dest in self.choices:  # patient choice between providers
-                self.refer(p, self.choices[dest](self.streams.decisions()), day, delay)
+                self.refer(p, self.choices[dest](self.draw_decision()), day, delay)
             else:
                 self._advice(p, day)
             return
-        if clinic.ag and p.phase == NORMAL and p.need != "surgical" and self.streams.decisions() < clinic.ag:
+        if clinic.ag and p.phase == NORMAL and p.need != "surgical" and self.draw_decision() < clinic.ag:
             self._advice_and_guidance(clinic, p, day)
             return
         if clinic.starts_clock and p.clock == NO_CLOCK and p.phase == NORMAL:
@@ -363,11 +379,11 @@ class Pathway:
             self.treated(p, day)
             self.discharge(p, day, "resolved")
         else:  # advice did not help: the patient comes back to the single point of access
-            self.later(day + self.design.advice_return_days, self._return_to_entry, p)
+            self.later(day + self.advice_return, self._return_to_entry, p)
 
     def _return_to_entry(self, p: Patient, day: int) -> None:
         p.referrals += 1
-        if p.referrals > self.design.max_onward:
+        if p.referrals > self.max_onward:
             self.discharge(p, day, "unresolved")
         elif self.entry is not None:
             self.refer(p, self.entry.name, day)
@@ -376,7 +392,7 @@ class Pathway:
 
     def triaged(self, clinic: Clinic, p: Patient, day: int) -> None:
         """A triage decision: where the single point of access sends the patient."""
-        u = p.u_triage if p.triaged == 0 else self.streams.decisions()
+        u = p.u_triage if p.triaged == 0 else self.draw_decision()
         p.triaged += 1
         dest = self.routing[p.need](u)
         self.refer(p, dest, day, 1)
@@ -391,30 +407,28 @@ class Pathway:
         p.origin = clinic.name
         p.ok = True
         if self.categories is not None:
-            p.category = int(self.categories(self.streams.surgery())[1]) - 1
+            p.category = int(self.categories(self.draw_surgery())[1]) - 1
         # One uniform picks the operation: joint replacement below the condition's share,
         # then day case or inpatient; the same patient gets the same operation in each design.
         joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
         p.joint = p.u_surgery < joint
-        p.daycase = not p.joint and (p.u_surgery - joint) < self.scenario.surgery.daycase_share * (1.0 - joint)
+        p.daycase = not p.joint and (p.u_surgery - joint) < self.daycase_share * (1.0 - joint)
 
     def operated(self, p: Patient, day: int) -> None:
         self.stop_clock(p, day)
         self.treated(p, day)
         p.phase = POSTOP
-        p.left = self.postop_followups(self.streams.surgery())
+        p.left = self.postop_followups(self.draw_surgery())
         if p.left:
-            self.stages[p.origin].book(p, day + self.scenario.surgery.postop_followup_days)
+            self.stages[p.origin].book(p, day + self.postop_days)
         else:
             self._after_postop(p, day)
 
     def _after_postop(self, p: Patient, day: int) -> None:
-        s = self.scenario.surgery
-        share = s.rehab_share_joint if p.joint else s.rehab_share_other
-        if self.streams.surgery() < share:
+        if self.draw_surgery() < (self.rehab_joint if p.joint else self.rehab_other):
             p.phase = REHAB
-            self.move(p, f"{s.rehab_stage} (rehab)")
-            self.stages[s.rehab_stage].refer(p, day, 1)
+            self.move(p, f"{self.rehab_stage} (rehab)")
+            self.stages[self.rehab_stage].refer(p, day, 1)
         else:
             self.discharge(p, day, "resolved")
 
@@ -432,26 +446,26 @@ class Pathway:
 
     def _unresolved(self, clinic: Clinic, p: Patient, day: int) -> None:
         p.referrals += 1
-        if self.design.unresolved == "gp":
+        if self.to_gp:
             if self.clock_per_referral:
                 self.stop_clock(p, day)
-            if p.referrals >= self.scenario.gp.max_referrals:
+            if p.referrals >= self.max_referrals:
                 self.discharge(p, day, "unresolved")
                 return
             self.bounce_backs += 1
             self.move(p, "GP")
-            self.later(day + self.gp_wait(self.streams.gp()), self._gp_consultation, p)
+            self.later(day + self.gp_wait(self.draw_gp()), self._gp_consultation, p)
         else:
-            if p.referrals > self.design.max_onward:
+            if p.referrals > self.max_onward:
                 self.discharge(p, day, "unresolved")
                 return
             self.onward_referrals += 1
-            dest = self.onward[clinic.name, p.need](self.streams.decisions())
-            self.refer(p, dest, day, self.design.onward_delay_days)
+            dest = self.onward[clinic.name, p.need](self.draw_decision())
+            self.refer(p, dest, day, self.onward_delay)
 
     def _gp_consultation(self, p: Patient, day: int) -> None:
         self.gp_consultations += 1
-        self.refer(p, self.gp_again[p.need](self.streams.gp()), day)
+        self.refer(p, self.gp_again[p.need](self.draw_gp()), day)
 
     # -- RTT clocks and leaving ------------------------------------------------------
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-NORMAL, POSTOP, REHAB = 0, 1, 2
-NO_CLOCK = float("-inf")
+from typing import Final
+
+# Phases of a journey: looking for the right treatment, after surgery, in rehabilitation.
+NORMAL: Final = 0
+POSTOP: Final = 1
+REHAB: Final = 2
+NO_CLOCK: Final = float("-inf")
 """``Patient.clock`` when no RTT clock runs (a backlog patient's clock can start before day 0)."""
-"""Phases of a journey: looking for the right treatment, after surgery, in rehabilitation."""
 
 
 class Patient:

@@ -7,9 +7,9 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
+from sim.model.draws import CountTable
 from sim.model.patient import Patient
 from sim.scenario import Surgery
-from sim.streams import CountTable
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
@@ -81,7 +81,7 @@ class Theatre:
     def operate(self, day: int, units: float) -> None:
         cfg, stats, waiting = self.cfg, self.stats, self.waiting
         model = self.model
-        u = model.streams.surgery
+        u = model.draw_surgery
         while waiting:
             p = waiting[0][-1]
             need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
