@@ -7,21 +7,31 @@ compiler, say) the install goes on with the interpreted model, which is slower b
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import sys
 from pathlib import Path
 
 from setuptools import setup
 
-HERE = Path(__file__).parent
-LOADER = "compiled.py"  # sim/model's own import switch stays interpreted: it decides what to load
+HERE = Path(__file__).resolve().parent
+
+
+def model_sources() -> list[str]:
+    """The modules to compile, as ``sim/model/compiled.py`` (which picks them at import) says.
+
+    Loaded by path: importing ``sim.model`` would import the model, and its libraries are
+    not in the build environment."""
+    spec = importlib.util.spec_from_file_location("compiled", HERE / "sim" / "model" / "compiled.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return [str(p.relative_to(HERE)) for p in module.model_sources()]
 
 
 def model_extensions() -> list:
     if os.environ.get("MSKSIM_PURE_PYTHON"):
         return []
-    sources = sorted(str(p.relative_to(HERE)) for p in (HERE / "sim" / "model").glob("*.py")
-                     if p.name not in ("__init__.py", LOADER))  # fmt: skip
+    sources = model_sources()
     try:
         from mypyc.build import mypycify
 

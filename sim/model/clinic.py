@@ -85,7 +85,7 @@ class Clinic:
         self.max_dna: int = cfg.max_dna
         self.dna_rebook: int = cfg.dna_rebook_days
         self.starts_clock = False  # set by the pathway: does a referral here start an RTT clock?
-        self._decisions: Callable[[], float] = model.streams.decisions
+        self._decisions: Callable[[], float] = model.draw_decision
         self._contacts: Callable[[], float] = model.streams.contacts
         # Each stage draws attendance from its own stream, so a stage sees the same
         # sequence of did-not-attends in every design (common random numbers).

@@ -40,16 +40,19 @@ def compiled_modules(folder: Path = HERE) -> dict[str, Path]:
     return out
 
 
+def model_sources(folder: Path = HERE) -> list[Path]:
+    """The sources that are compiled (``setup.py`` reads this too): every module of the
+    package but its ``__init__`` and this one, which decides what to load."""
+    return [p for p in sorted(folder.glob("*.py")) if p.stem not in ("__init__", Path(__file__).stem)]
+
+
 def stale(compiled: dict[str, Path], folder: Path = HERE) -> list[str]:
     """Modules whose source changed after they were compiled (or that were never compiled)."""
     out = []
-    for source in sorted(folder.glob("*.py")):
-        name = source.stem
-        if name in ("__init__", Path(__file__).stem):
-            continue
-        binary = compiled.get(name)
+    for source in model_sources(folder):
+        binary = compiled.get(source.stem)
         if binary is None or source.stat().st_mtime > binary.stat().st_mtime + SLACK_SECONDS:
-            out.append(name)
+            out.append(source.stem)
     return out
 
 

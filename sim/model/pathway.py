@@ -61,6 +61,10 @@ class Pathway:
         self.days = run.warmup_days + _horizon_days(scenario)
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
+        # The streams the event handlers draw from, one uniform a call (services use them too).
+        self.draw_decision: Callable[[], float] = self.streams.decisions
+        self.draw_surgery: Callable[[], float] = self.streams.surgery
+        self.draw_gp: Callable[[], float] = self.streams.gp
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
         self.clocks: dict[int, float] = {}
 
@@ -121,17 +125,13 @@ class Pathway:
         self.rehab_stage: str = s.rehab_stage
         self.rehab_joint: float = s.rehab_share_joint
         self.rehab_other: float = s.rehab_share_other
-        self.draw_decision: Callable[[], float] = self.streams.decisions
-        self.draw_surgery: Callable[[], float] = self.streams.surgery
-        self.draw_gp: Callable[[], float] = self.streams.gp
         self.choices = {name: Choice(row) for name, row in scenario.choices.items()}
         self.conditions = list(scenario.demand.conditions.values())
         self.qaly_lost = 0.0
         self.qaly_on = any(c.utility_loss or c.utility_decline_per_week for c in self.conditions)
         cats = scenario.surgery.priority_shares
         self.categories = Choice({k: cats[k] for k in sorted(cats)}) if cats else None
-        conds = list(scenario.demand.conditions.values())
-        self.joint_share: list[float] = [c.joint_replacement_share for c in conds]
+        self.joint_share: list[float] = [c.joint_replacement_share for c in self.conditions]
         self.postop_followups = CountTable(s.postop_followups)
 
         self.gp_referrals = 0

@@ -17,14 +17,15 @@ from sim.model.patient import Patient
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
+Row = dict[str, Any]
+"""One contract year's results: the design's name, the replication, the year and the figures."""
+
 WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
 WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
-Row = dict[str, Any]
-"""One contract year's results: the design's name, the replication, the year and the figures."""
 BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES))
 
 
