@@ -1,6 +1,6 @@
 """Build: compile the simulation model (``sim/model``) to C with mypyc.
 
-The compiled model runs about twice as fast and gives the same numbers. Set
+The compiled model runs 1.5 to 2 times as fast and gives the same numbers. Set
 ``MSKSIM_PURE_PYTHON=1`` when installing to skip compiling; where compiling fails (no C
 compiler, say) the install goes on with the interpreted model, which is slower but equal.
 """

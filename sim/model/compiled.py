@@ -78,7 +78,7 @@ def choose() -> str:
             return "compiled"
         warnings.warn(
             f"sim/model changed since it was compiled ({', '.join(old)}): running the model from its "
-            "Python sources, about half as fast. Install again (pip install -e .) to compile it.",
+            "Python sources, more slowly. Install again (pip install -e .) to compile it.",
             RuntimeWarning,
             stacklevel=2,
         )
