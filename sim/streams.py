@@ -13,7 +13,8 @@ from itertools import chain, count
 
 import numpy as np
 
-from sim.model.draws import BLOCK
+BLOCK = 4096
+"""Uniforms come from NumPy this many at a time: one call per block, not per number."""
 
 PURPOSES: tuple[str, ...] = (
     "arrivals",  # daily referral counts

@@ -14,9 +14,10 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
-from sim.model.draws import BLOCK, CountTable
+from sim.model.draws import CountTable
 from sim.model.patient import NO_CLOCK, NORMAL, Patient
 from sim.scenario import NEEDS, Stage
+from sim.streams import BLOCK
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway

@@ -9,10 +9,6 @@ from __future__ import annotations
 import bisect
 import math
 from itertools import accumulate
-from typing import Final
-
-BLOCK: Final = 4096
-"""Uniforms come from NumPy this many at a time: one call per block, not per number."""
 
 
 class Choice:
