@@ -32,6 +32,9 @@ NEEDS: tuple[str, ...] = ("self_management", "physio", "specialist", "surgical")
 ADVICE = "advice"
 """Pseudo-destination: advice and supported self-management, no appointment needed."""
 
+THEATRE = "theatre"
+"""The surgical list's place name: in backlogs, reduced periods, results columns and flows."""
+
 Need = Literal["self_management", "physio", "specialist", "surgical"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
