@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import NEEDS, ScenarioError
+from sim.scenario import NEEDS, THEATRE, ScenarioError
 
 REQUIRED = ("stage", "condition")
 KNOWN = {"stage", "condition", "weeks_waited", "clock_start", "priority", "design", "need"}
@@ -125,3 +125,49 @@ def generate(
                 for w, c in zip(weeks, conds, strict=True)
             ]
     return out
+
+
+# --------------------------------------------------------------------------- seeding a run
+
+
+def seed_backlog(model: Any) -> None:
+    """Put the patients already waiting on a model's lists, their clocks already running.
+
+    ``model`` is a :class:`sim.model.pathway.Pathway` before it runs. A patient's latent
+    need, when not given, is drawn from their condition's need mix weighted by how likely
+    each need is to have been sent to that stage (Bayes). A patient waiting at a service
+    this design does not have (the fragmented design has no triage) waits, with the same
+    time waited, where this design's referrals go: its single point of access, or the
+    service the GP would choose for their need.
+    """
+    b = model.scenario.backlog
+    rng = model.streams.rng["backlog"]
+    conds = model.scenario.demand.conditions
+    names = list(conds)
+    here = {*model.stages, THEATRE}
+
+    def weight(need: str, stage: str) -> float:
+        if stage not in here:
+            return 1.0  # no routing to learn from
+        if stage == THEATRE:
+            return 1.0 if need == "surgical" else 0.0
+        return model.entry.routing_weight(model, need, stage)
+
+    def posterior(condition: str, stage: str) -> np.ndarray:
+        prior = np.array([conds[condition].need.get(n, 0.0) for n in NEEDS])
+        w = prior * np.array([weight(n, stage) for n in NEEDS])
+        return w / w.sum() if w.sum() > 0 else prior
+
+    def reached(c: str, st: str) -> float:
+        mix = [conds[c].need.get(n, 0.0) for n in NEEDS]
+        return conds[c].share * float(np.dot(mix, [weight(n, st) for n in NEEDS]))
+
+    reach = {st: {c: reached(c, st) for c in names} for st in b.stages}
+    rows = list(b.patients) + generate(dict(b.stages), rng, reach)
+    for row in rows:
+        if row["design"] and row["design"] != model.design_name:
+            continue
+        need = row["need"] or NEEDS[rng.choice(len(NEEDS), p=posterior(row["condition"], row["stage"]))]
+        listed = -round(row["weeks"] * 7)
+        model.admit_waiting(row["stage"], names.index(row["condition"]), need, row["urgent"], listed, rng.random(3))
+    model.sort_waiting()

@@ -73,7 +73,8 @@ def fingerprint() -> dict[str, Any]:
                 o = run_task(s, Task(0, rep, design), uncertainty=uncertain)
                 assert o.error is None, o.error
                 traces = {k: v for k, v in o.traces.items() if k != "engine"}
-                out[f"{name}/{design}/{rep}"] = _exact({"rows": o.rows, "traces": traces})
+                columns = [list(r) for r in o.rows]  # the order of columns is part of the result
+                out[f"{name}/{design}/{rep}"] = _exact({"rows": o.rows, "columns": columns, "traces": traces})
     return out
 
 
@@ -92,9 +93,9 @@ def main(argv: list[str]) -> int:
             bad += 1
             print(f"DIFFERS: {key}")
             if a and b:
-                for part in ("rows", "traces"):
+                for part in ("rows", "columns", "traces"):
                     if a[part] != b[part]:
-                        print(f"  in {part}: {_first_difference(a[part], b[part])}")
+                        print(f"  in {part}: {_first_difference(a.get(part), b.get(part))}")
     print("identical" if not bad else f"{bad} of {len(before)} runs differ")
     return 1 if bad else 0
 

@@ -131,29 +131,23 @@ class Clinic:
 
     # -- the daily session ---------------------------------------------------------------
 
-    def run(self):
-        """SimPy process: one session per day with the day's slots."""
-        env = self.model.env
-        capacity = self.capacity
-        stats = self.stats
-        overflow_after = self.overflow_after
-        while True:
-            day = int(env.now)
-            today = self.bookings.pop(day, None)
-            if today:
-                self.due.extend(today)
-            for urgent in (False, True):
-                arriving = self.incoming[urgent].pop(day, None)
-                if arriving:
-                    self.pending -= len(arriving)
-                    (self.urgent if urgent else self.routine).extend(zip(repeat(day), arriving))
-            slots = int(capacity[day]) if day < len(capacity) else 0
-            if slots:
-                self.session(day, slots)
-            if overflow_after is not None:
-                self._overflow(day, day - overflow_after)
-            stats.list_area += len(self.urgent) + len(self.routine)
-            yield env.timeout(1)
+    def day(self, day: int) -> None:
+        """The day: bookings and arrivals fall due, the session's slots are offered, and
+        routine patients who have waited too long go to the overflow provider."""
+        today = self.bookings.pop(day, None)
+        if today:
+            self.due.extend(today)
+        for urgent in (False, True):
+            arriving = self.incoming[urgent].pop(day, None)
+            if arriving:
+                self.pending -= len(arriving)
+                (self.urgent if urgent else self.routine).extend(zip(repeat(day), arriving))
+        slots = int(self.capacity[day]) if day < len(self.capacity) else 0
+        if slots:
+            self.session(day, slots)
+        if self.overflow_after is not None:
+            self._overflow(day, day - self.overflow_after)
+        self.stats.list_area += len(self.urgent) + len(self.routine)
 
     def _overflow(self, day: int, cutoff: float) -> None:
         """Routine patients listed on or before ``cutoff`` go to the overflow provider."""
@@ -276,14 +270,14 @@ class Clinic:
         listing = self.listing[need]
         if listing and decisions() < listing:
             self.stats.listed += 1
-            model.listed(self, p, day)
+            model.theatre.listed(self, p, day)
             return
         # Treatment starts here. Under a clock per referral any consultant-led first
         # attendance stops it; under one clock per pathway only the treatment that helps.
-        if p.clock != NO_CLOCK and (self.consultant_led if model.clock_per_referral else ok):
-            model.stop_clock(p, day)
-        if ok and model.qaly_on:
-            model.treated(p, day)
+        if p.clock != NO_CLOCK and model.rtt.rule.stops_at_first(self, ok):
+            model.rtt.stop(p, day)
+        if ok:
+            model.health.treated(p, day)
         if ok or not self.assessment_only:
             self._start_course(p, day)
         else:

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from sim.model.patient import Patient
-
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
@@ -27,32 +25,6 @@ WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
 BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES))
-
-
-class JourneyStats:
-    """Journeys (first referral to end of the episode of care) that ended this year."""
-
-    def __init__(self) -> None:
-        self.reset()
-
-    def reset(self) -> None:
-        self.days: list[int] = []
-        self.outcomes = {"resolved": 0, "unresolved": 0, "dna": 0}
-        self.hospital_bound = 0
-        self.hospital_bound_diverted = 0
-        self.never_hospital = 0
-        self.rereferrals = 0
-
-    def add(self, p: Patient, day: int, outcome: str) -> None:
-        self.days.append(day - p.referred)
-        self.outcomes[outcome] += 1
-        self.rereferrals += p.referrals
-        if not p.seen_hospital:
-            self.never_hospital += 1
-        if p.gp_hospital:
-            self.hospital_bound += 1
-            if not p.seen_hospital:
-                self.hospital_bound_diverted += 1
 
 
 class Recorder:
@@ -74,8 +46,9 @@ class Recorder:
         years = model.scenario.run.years
         self.year_starts = [(_add_years(start, k) - first).days for k in range(years + 1)]
         self.month_ends = [(_d - first).days for _d in _month_starts(start, _add_years(start, years))]
+        self._weeks = set(range(0, model.days, 7))
+        self._events = {t for t in {*self.month_ends, *self.year_starts, *self._weeks} if t < model.days}
         self._snapshots: list[tuple[float, ...]] = []
-        self.stops: list[float] = []
         self._qaly_at_start = 0.0
         self._base = {
             "referrals": 0,  # new GP referrals (the same people in every design)
@@ -87,21 +60,13 @@ class Recorder:
         }
         self._attr = {"referrals": "gp_referrals"}
 
-    def run(self):
-        """SimPy process: wake each week (warm-up series), month end and year end."""
-        env = self.model.env
-        weeks = range(0, self.model.days, 7)
-        events = sorted({*self.month_ends, *self.year_starts, *weeks})
-        week_set = set(weeks)
-        for t in events:
-            if t >= self.model.days:
-                break
-            if t > env.now:
-                yield env.timeout(t - env.now)
-            if t in week_set:
+    def at(self, day: int) -> None:
+        """Start of ``day``: take the week's, month's or year's snapshot if one falls due."""
+        if day in self._events:
+            if day in self._weeks:
                 m = self.model
-                self.series.append((t, m.waiting_list(), m.created - m.discharged, len(m.clocks)))
-            self._boundary(t)
+                self.series.append((day, m.waiting_list(), m.created - m.discharged, len(m.rtt.running)))
+            self._boundary(day)
 
     def finish(self, day: int) -> None:
         """Close the boundary at the very end of the run (SimPy stops before it)."""
@@ -116,14 +81,14 @@ class Recorder:
                 self.rows.append(self._close_year())
             self._reset()
             self.year += 1
-            self.model.counting = True
+            self.model.counting = self.model.rtt.counting = True
             if t == 0 and self.model.scenario.backlog is not None:
                 self._snapshot(0)  # the position the run starts from
                 self._snapshots.pop()  # ...which belongs to no month of the contract
 
     def _snapshot(self, day: int) -> None:
         """Month end: the incomplete pathways as the NHS RTT statistics count them."""
-        clocks = self.model.clocks
+        clocks = self.model.rtt.running
         if clocks:
             ages = (day - np.fromiter(clocks.values(), dtype=float, count=len(clocks))) / WEEK
             within = float((ages < RTT_STANDARD_WEEKS).mean() * 100.0)
@@ -146,20 +111,24 @@ class Recorder:
         m.theatre.stats.reset()
         m.journeys.reset()
         self._snapshots = []
-        self.stops = []
-        self._qaly_at_start = m.qaly_lost
+        m.rtt.stops = []
+        self._qaly_at_start = m.health.total
         self._base = {k: getattr(m, self._attr.get(k, k)) for k in self._base}
 
     def _close_year(self) -> Row:
         m = self.model
         days = self.year_starts[self.year] - self.year_starts[self.year - 1]
-        row: Row = {
-            "design": m.design_name,
-            "replication": m.replication,
-            "year": self.year,
-        }
+        row: Row = {"design": m.design_name, "replication": m.replication, "year": self.year}
         for k, base in self._base.items():
             row[k] = getattr(m, self._attr.get(k, k)) - base
+        self._services(row, days)
+        self._journeys(row)
+        self._waits(row)
+        return row
+
+    def _services(self, row: Row, days: int) -> None:
+        """Activity and lists per service and for the theatre, and the totals over them."""
+        m = self.model
         first_op = followup_op = surgical_first = listed = triage = appointments = 0
         for name, c in m.stages.items():
             st = c.stats
@@ -174,12 +143,12 @@ class Recorder:
             row[f"{name}_waiting_end"] = c.waiting
             row[f"{name}_list_mean"] = st.list_area / days
             row[f"{name}_list_exits"] = st.list_exits
-            row[f"{name}_wait_mean_days"] = st.wait_days / st.list_exits if st.list_exits else 0.0
+            row[f"{name}_wait_mean_days"] = _ratio(st.wait_days, st.list_exits)
             appointments += st.first + st.followup + st.dna_first + st.dna_followup
             if c.cfg.hospital:
                 first_op += st.first
                 followup_op += st.followup
-            if c.cfg.list_for_surgery and any(c.cfg.list_for_surgery.values()):
+            if c.cfg.surgical:
                 surgical_first += st.first
                 listed += st.listed
             if c.triage:
@@ -196,9 +165,9 @@ class Recorder:
             else 0.0,
             first_op_attendances=first_op,
             followup_op_attendances=followup_op,
-            followups_per_first_op=followup_op / first_op if first_op else 0.0,
+            followups_per_first_op=_ratio(followup_op, first_op),
             listed_for_surgery=listed,
-            conversion_rate=listed / surgical_first if surgical_first else 0.0,
+            conversion_rate=_ratio(listed, surgical_first),
             surgeries_daycase=th.other_daycase,
             surgeries_inpatient=th.joint + th.other_inpatient,
             joint_replacements=th.joint,
@@ -207,10 +176,13 @@ class Recorder:
             theatre_waiting_end=len(m.theatre.waiting) + m.theatre.pending,
             theatre_list_mean=th.list_area / days,
             theatre_list_exits=th.list_exits,
-            theatre_wait_mean_days=th.wait_days / th.list_exits if th.list_exits else 0.0,
+            theatre_wait_mean_days=_ratio(th.wait_days, th.list_exits),
             appointments=appointments + operations,
         )
-        j = m.journeys
+
+    def _journeys(self, row: Row) -> None:
+        """Journeys that ended this year: how, how long, and whether they reached hospital."""
+        j = self.model.journeys
         ended = len(j.days)
         weeks = np.asarray(j.days, dtype=float) / WEEK
         row.update(
@@ -220,28 +192,38 @@ class Recorder:
             journeys_dna_discharged=j.outcomes["dna"],
             journey_weeks_mean=float(weeks.mean()) if ended else 0.0,
             journey_weeks_p92=float(np.quantile(weeks, 0.92)) if ended else 0.0,
-            rereferrals_per_journey=j.rereferrals / ended if ended else 0.0,
+            rereferrals_per_journey=_ratio(j.rereferrals, ended),
             hospital_diversion_pct=_pct(j.hospital_bound_diverted, j.hospital_bound),
             never_in_hospital_op_pct=_pct(j.never_hospital, ended),
         )
+
+    def _waits(self, row: Row) -> None:
+        """RTT: month-end incomplete pathways averaged over the year, and completed ones."""
+        m = self.model
         snaps = np.asarray(self._snapshots, dtype=float).reshape(-1, 4 + len(BREACH_WEEKS))
-        stops = np.asarray(self.stops, dtype=float) / WEEK
+        stops = np.asarray(m.rtt.stops, dtype=float) / WEEK
+        columns = range(snaps.shape[1])
+        mean = [float(snaps[:, i].mean()) for i in columns] if len(snaps) else [100.0] + [0.0] * (len(columns) - 1)
+        qaly = m.health.total - self._qaly_at_start
         row.update(
-            rtt_incomplete_18w_pct=float(snaps[:, 0].mean()) if len(snaps) else 100.0,
-            rtt_wait_p92_weeks=float(snaps[:, 1].mean()) if len(snaps) else 0.0,
-            rtt_wait_median_weeks=float(snaps[:, 2].mean()) if len(snaps) else 0.0,
-            rtt_incomplete_mean=float(snaps[:, 3].mean()) if len(snaps) else 0.0,
-            rtt_incomplete_52w_mean=float(snaps[:, 4].mean()) if len(snaps) else 0.0,
-            rtt_incomplete_65w_mean=float(snaps[:, 5].mean()) if len(snaps) else 0.0,
-            rtt_incomplete_78w_mean=float(snaps[:, 6].mean()) if len(snaps) else 0.0,
+            rtt_incomplete_18w_pct=(mean[0]),
+            rtt_wait_p92_weeks=(mean[1]),
+            rtt_wait_median_weeks=(mean[2]),
+            rtt_incomplete_mean=(mean[3]),
+            rtt_incomplete_52w_mean=(mean[4]),
+            rtt_incomplete_65w_mean=(mean[5]),
+            rtt_incomplete_78w_mean=(mean[6]),
             rtt_completed=len(stops),
             rtt_completed_weeks_mean=float(stops.mean()) if len(stops) else 0.0,
             waiting_list_end=m.waiting_list(),
-            qaly_lost_waiting=m.qaly_lost - self._qaly_at_start,
-            qaly_lost_per_1000_referrals=1000 * (m.qaly_lost - self._qaly_at_start) / max(row["referrals"], 1),
+            qaly_lost_waiting=qaly,
+            qaly_lost_per_1000_referrals=1000 * qaly / max(row["referrals"], 1),
             in_system_end=m.created - m.discharged,
         )
-        return row
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else 0.0
 
 
 def _pct(a: float, b: float) -> float:

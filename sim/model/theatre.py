@@ -7,11 +7,12 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
-from sim.model.draws import CountTable
-from sim.model.patient import Patient
-from sim.scenario import Surgery
+from sim.model.draws import Choice, CountTable
+from sim.model.patient import POSTOP, REHAB, Patient
+from sim.scenario import THEATRE, Scenario
 
 if TYPE_CHECKING:
+    from sim.model.clinic import Clinic
     from sim.model.pathway import Pathway
 
 
@@ -33,13 +34,16 @@ class TheatreStats(Counters):
 class Theatre:
     """Operates listed patients, urgent first then longest waiting, each day's list time allowing.
 
+    It also owns what surrounds the operation: which operation a listed patient has, the
+    post-operative follow-ups at the listing clinic, and rehabilitation.
+
     Capacity is in day-case slots; a joint replacement takes ``joint_replacement_slots`` and
     another inpatient operation ``inpatient_slots``. An inpatient needs a free bed for the
     length of stay; when none is free the day's list stops there.
     """
 
-    def __init__(self, cfg: Surgery, capacity: list[float], model: Pathway):
-        self.cfg = cfg
+    def __init__(self, scenario: Scenario, capacity: list[float], model: Pathway):
+        self.cfg = cfg = scenario.surgery
         self.capacity = capacity
         self.model = model
         self.waiting: list[tuple[int, int, int, int, Patient]] = []  # (category, routine?, listed, seq, patient)
@@ -49,6 +53,33 @@ class Theatre:
         self.los_joint = CountTable(cfg.los_joint_days, offset=1)
         self.los_other = CountTable(cfg.los_other_days, offset=1)
         self._seq = 0
+        cats = cfg.priority_shares
+        self.categories = Choice({k: cats[k] for k in sorted(cats)}) if cats else None
+        # Typed copies of settings read per patient (machine values when compiled).
+        self.postop_days: int = cfg.postop_followup_days
+        self.daycase_share: float = cfg.daycase_share
+        self.rehab_stage: str = cfg.rehab_stage
+        self.rehab_joint: float = cfg.rehab_share_joint
+        self.rehab_other: float = cfg.rehab_share_other
+        self.joint_share: list[float] = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
+        self.postop_followups = CountTable(cfg.postop_followups)
+
+    def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
+        self.choose_operation(clinic, p)
+        self.model.move(p, THEATRE)
+        self.add(p, day)
+
+    def choose_operation(self, clinic: Clinic, p: Patient) -> None:
+        p.origin = clinic.name
+        p.ok = True
+        if self.categories is not None:
+            p.category = int(self.categories(self.model.draw_surgery())[1]) - 1
+        # One uniform picks the operation: joint replacement below the condition's share,
+        # then day case or inpatient; the same patient gets the same operation in each design.
+        joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
+        p.joint = p.u_surgery < joint
+        p.daycase = not p.joint and (p.u_surgery - joint) < self.daycase_share * (1.0 - joint)
 
     def add(self, p: Patient, day: int) -> None:
         """List a patient for surgery; routine patients can be scheduled after the
@@ -56,27 +87,23 @@ class Theatre:
         self.stats.listed += 1
         if self.cfg.booking_lead_days and not p.urgent and p.category != 0:
             self.pending += 1
-            self.model.later(day + self.cfg.booking_lead_days, self._ready, p)
+            self.model.later(day + self.cfg.booking_lead_days, self.ready, p)
         else:
-            self._ready(p, day, pending=False)
+            self.ready(p, day, pending=False)
 
-    def _ready(self, p: Patient, day: int, pending: bool = True) -> None:
+    def ready(self, p: Patient, day: int, pending: bool = True) -> None:
         """On the list from ``day`` (a backlog patient's day is before the run started)."""
         if pending:
             self.pending -= 1
         self._seq += 1
         heappush(self.waiting, (p.category, 0 if p.urgent else 1, day, self._seq, p))
 
-    def run(self):
-        """SimPy process: one theatre day at a time."""
-        env = self.model.env
-        while True:
-            day = int(env.now)
-            units = self.capacity[day] if day < len(self.capacity) else 0.0
-            if units > 0 and self.waiting:
-                self.operate(day, units)
-            self.stats.list_area += len(self.waiting)
-            yield env.timeout(1)
+    def day(self, day: int) -> None:
+        """The day's list, if it has time and patients."""
+        units = self.capacity[day] if day < len(self.capacity) else 0.0
+        if units > 0 and self.waiting:
+            self.operate(day, units)
+        self.stats.list_area += len(self.waiting)
 
     def operate(self, day: int, units: float) -> None:
         cfg, stats, waiting = self.cfg, self.stats, self.waiting
@@ -99,15 +126,39 @@ class Theatre:
                 los = (self.los_joint if p.joint else self.los_other)(u())
                 self.beds_free -= 1
                 stats.bed_days += los
-                model.later(day + los, model.bed_freed, None)
+                model.later(day + los, self._bed_freed, None)
             if p.joint:
                 stats.joint += 1
             elif p.daycase:
                 stats.other_daycase += 1
             else:
                 stats.other_inpatient += 1
-            model.operated(p, day)
+            self._operated(p, day)
 
     def patients(self) -> list[Patient]:
         """Everyone on the surgical waiting list."""
         return [e[-1] for e in self.waiting]
+
+    def _operated(self, p: Patient, day: int) -> None:
+        model = self.model
+        model.rtt.stop(p, day)
+        model.health.treated(p, day)
+        p.phase = POSTOP
+        p.left = self.postop_followups(model.draw_surgery())
+        if p.left:
+            model.stages[p.origin].book(p, day + self.postop_days)
+        else:
+            self.after_postop(p, day)
+
+    def after_postop(self, p: Patient, day: int) -> None:
+        """Follow-ups after the operation are over: rehabilitation, or home."""
+        model = self.model
+        if model.draw_surgery() < (self.rehab_joint if p.joint else self.rehab_other):
+            p.phase = REHAB
+            model.move(p, f"{self.rehab_stage} (rehab)")
+            model.stages[self.rehab_stage].refer(p, day, 1)
+        else:
+            model.discharge(p, day, "resolved")
+
+    def _bed_freed(self, _: object, day: int) -> None:
+        self.beds_free += 1

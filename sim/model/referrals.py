@@ -1,0 +1,104 @@
+"""Who is referred, and when: GP referrals drawn for the whole run, and self-referrals.
+
+Both come from their own streams only, so every design of a replication sees exactly the
+same people on the same days (common random numbers).
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import cast
+
+import numpy as np
+
+from sim.model.draws import Choice
+from sim.scenario import NEEDS, Scenario
+from sim.streams import Streams
+
+Referral = tuple[int, str, bool, float, float, float]
+"""(condition, need, urgent, u_gp, u_triage, u_surgery)."""
+
+
+def horizon_days(scenario: Scenario) -> int:
+    """Days from the contract start to the end of its last year."""
+    start = scenario.run.start_date
+    end = start.replace(year=start.year + scenario.run.years)
+    return (end - start).days
+
+
+def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: int) -> list[list[Referral]]:
+    """All GP referrals of a run, day by day.
+
+    Drawn in whole-run blocks from the ``arrivals`` and ``patients`` streams only.
+    """
+    dem = scenario.demand
+    season = np.asarray(dem.seasonality, dtype=float)
+    season = season / season.mean()
+    start = scenario.run.start_date
+    offsets = np.arange(days) - (start - first_day).days
+    dates = [first_day + timedelta(days=int(i)) for i in range(days)]
+    month = np.array([d.month - 1 for d in dates])
+    working = np.array([d.weekday() < dem.referral_working_days for d in dates])
+    per_day = dem.referrals_per_year / (365.25 * dem.referral_working_days / 7.0)
+    lam = per_day * season[month] * (1.0 + dem.growth) ** (offsets / 365.25) * working
+    counts = streams.rng["arrivals"].poisson(lam)
+    n = int(counts.sum())
+    rng = streams.rng["patients"]
+    u = rng.random((n, 6))
+    conds = list(dem.conditions.values())
+    cond_cum = np.cumsum([c.share for c in conds])
+    cond_cum[-1] = 1.0
+    cond = np.searchsorted(cond_cum, u[:, 0], side="right")
+    cond_list = cast(list[int], cond.tolist())  # numpy's stubs take this for a scalar
+    need_idx: np.ndarray = np.empty(n, dtype=int)
+    for index, condition in enumerate(conds):
+        mask = cond == index
+        cum = np.cumsum([condition.need.get(k, 0.0) for k in NEEDS])
+        cum[-1] = 1.0
+        need_idx[mask] = np.searchsorted(cum, u[mask, 1], side="right")
+    urgent = u[:, 2] < dem.urgent_share
+    rows = list(
+        zip(
+            cond_list,
+            [NEEDS[i] for i in need_idx.tolist()],
+            urgent.tolist(),
+            u[:, 3].tolist(),
+            u[:, 4].tolist(),
+            u[:, 5].tolist(),
+            strict=True,
+        )
+    )
+    out: list[list[Referral]] = []
+    pos = 0
+    for c in counts.tolist():
+        out.append(rows[pos : pos + c])
+        pos += c
+    return out
+
+
+class SelfReferrals:
+    """People who refer themselves straight to a service (direct access), day by day."""
+
+    def __init__(self, scenario: Scenario, streams: Streams, first_day: date):
+        dem = scenario.demand
+        sr = dem.self_referral
+        self.stage = sr.stage
+        self.rng = streams.rng["self_referral"]
+        self.first_day = first_day
+        self.working_days = dem.referral_working_days
+        self.growth = dem.growth
+        self.per_day = sr.per_year / (365.25 * dem.referral_working_days / 7.0)
+        self.start = (scenario.run.start_date - first_day).days
+        self.conditions = Choice({str(i): c.share for i, c in enumerate(dem.conditions.values())})
+        self.needs = Choice(sr.need)
+
+    def today(self, day: int) -> list[Referral]:
+        """The day's self-referrals (none at weekends when GPs do not refer either)."""
+        if (self.first_day + timedelta(days=day)).weekday() >= self.working_days:
+            return []
+        lam = self.per_day * (1.0 + self.growth) ** ((day - self.start) / 365.25)
+        rng = self.rng
+        return [
+            (int(self.conditions(u[0])), self.needs(u[1]), False, u[2], u[3], u[3])
+            for u in rng.random((rng.poisson(lam), 4)).tolist()
+        ]
