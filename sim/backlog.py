@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from sim.scenario import NEEDS, THEATRE, ScenarioError
+from sim.streams import patient_keys
 
 REQUIRED = ("stage", "condition")
 KNOWN = {"stage", "condition", "weeks_waited", "clock_start", "priority", "design", "need"}
@@ -164,10 +165,20 @@ def seed_backlog(model: Any) -> None:
 
     reach = {st: {c: reached(c, st) for c in names} for st in b.stages}
     rows = list(b.patients) + generate(dict(b.stages), rng, reach)
-    for row in rows:
+    # Every row's numbers are drawn, whichever design it is for, so each design's patients
+    # get the same numbers: the need (when not given) by inverse CDF, the first routing
+    # draws and the patient's key.
+    u = rng.random((len(rows), 4)).tolist()
+    keys = patient_keys(rng, len(rows))
+    for row, (u_need, *first), key in zip(rows, u, keys, strict=True):
         if row["design"] and row["design"] != model.design_name:
             continue
-        need = row["need"] or NEEDS[rng.choice(len(NEEDS), p=posterior(row["condition"], row["stage"]))]
+        need = row["need"] or NEEDS[_pick(posterior(row["condition"], row["stage"]), u_need)]
         listed = -round(row["weeks"] * 7)
-        model.admit_waiting(row["stage"], names.index(row["condition"]), need, row["urgent"], listed, rng.random(3))
+        model.admit_waiting(row["stage"], names.index(row["condition"]), need, row["urgent"], listed, key, first)
     model.sort_waiting()
+
+
+def _pick(weights: np.ndarray, u: float) -> int:
+    """The index that ``u`` falls in, by inverse CDF over ``weights`` (which sum to 1)."""
+    return min(int(np.searchsorted(np.cumsum(weights), u, side="right")), len(weights) - 1)

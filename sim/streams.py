@@ -1,33 +1,27 @@
-"""Random number streams: one per purpose, so both designs see the same patients.
+"""Random number streams of a replication: one per purpose, so both designs see the same patients.
 
 Each purpose gets its own NumPy generator from ``SeedSequence(seed, spawn_key=(replication,
 purpose))``. The design is deliberately not part of the key: in replication *r* the fragmented
-and prime designs draw the same referrals, conditions, needs and priorities (common random
-numbers), and a replication's numbers never depend on which other replications ran, or where.
+and prime designs draw the same referrals, conditions, needs, priorities and patient keys
+(common random numbers), and a replication's numbers never depend on which other
+replications ran, or where. Decisions about a patient once referred draw from streams keyed
+to that patient (``sim.model.draws``), not from these.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from itertools import chain, count
-
 import numpy as np
-
-BLOCK = 4096
-"""Uniforms come from NumPy this many at a time: one call per block, not per number."""
 
 PURPOSES: tuple[str, ...] = (
     "arrivals",  # daily referral counts
-    "patients",  # condition, need, priority, first routing draw
-    "dna",  # did-not-attend at each booked appointment (one sub-stream per service)
-    "contacts",  # length of a course of treatment
-    "decisions",  # clinical decisions: listing for surgery, routing after the first
-    "surgery",  # operation type, day case, length of stay, rehab
-    "gp",  # GP waits and re-referrals
-    "uncertainty",  # parameter draws (outer Monte Carlo loop)
-    "backlog",  # patients already waiting: generated waits, conditions and needs
+    "patients",  # condition, need, priority, first routing draws and key of each GP referral
     "self_referral",  # direct-access referrals
+    "backlog",  # patients already waiting: generated waits, conditions, needs and keys
+    "cancellations",  # theatre lists cancelled on the day
+    "uncertainty",  # parameter draws (outer Monte Carlo loop)
 )
+KEY_BOUND = 1 << 63
+"""Patient keys are drawn uniformly below this (NumPy's largest signed integer, plus one)."""
 
 
 def generator(seed: int, replication: int, purpose: str) -> np.random.Generator:
@@ -36,32 +30,14 @@ def generator(seed: int, replication: int, purpose: str) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
-def uniforms(rng: np.random.Generator) -> Callable[[], float]:
-    """Uniform(0, 1) numbers drawn from ``rng`` in blocks, handed out one a call.
-
-    Drawing one number at a time from NumPy costs about a microsecond of call overhead;
-    the ``__next__`` of a chain of 4,096-number blocks costs a thirtieth of that, and the
-    numbers are the same, in the same order, as single draws from the block.
-    """
-    return chain.from_iterable(rng.random(BLOCK).tolist() for _ in count()).__next__
+def patient_keys(rng: np.random.Generator, n: int) -> list[int]:
+    """``n`` patient keys, as Python integers."""
+    return rng.integers(0, KEY_BOUND, size=n, dtype=np.int64).tolist()
 
 
 class Streams:
-    """All streams of one replication.
-
-    Streams that belong to a service (``for_stage``) add the stage's position in the
-    scenario to the key, so each service has its own sequence in every design.
-    """
+    """All streams of one replication, by purpose (``rng["arrivals"]``...)."""
 
     def __init__(self, seed: int, replication: int):
         self.seed, self.replication = seed, replication
         self.rng = {p: generator(seed, replication, p) for p in PURPOSES}
-        self.contacts = uniforms(self.rng["contacts"])
-        self.decisions = uniforms(self.rng["decisions"])
-        self.surgery = uniforms(self.rng["surgery"])
-        self.gp = uniforms(self.rng["gp"])
-
-    def for_stage(self, purpose: str, index: int) -> np.random.Generator:
-        """A generator for one purpose at one service (index: its position in the scenario)."""
-        key = (self.replication, PURPOSES.index(purpose), index + 1)
-        return np.random.Generator(np.random.PCG64(np.random.SeedSequence(self.seed, spawn_key=key)))

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+from scipy import stats
 
 from sim.experiment import run_replications
-from sim.model.pathway import Pathway, draw_referrals, simulate
+from sim.model.pathway import Pathway, simulate
+from sim.model.patient import Patient
+from sim.model.referrals import draw_referrals
 from sim.streams import Streams
 from tests.conftest import bundled
 
@@ -55,14 +59,79 @@ def test_common_random_numbers_same_patients() -> None:
 
 
 def test_streams_are_independent_of_each_other() -> None:
-    """Drawing more from one purpose or service does not shift another's numbers."""
+    """Drawing more from one purpose does not shift another's numbers."""
     a, b = Streams(5, 0), Streams(5, 0)
-    for _ in range(10_000):
-        a.decisions()
-    a.for_stage("dna", 0).random(10_000)
-    assert [a.contacts() for _ in range(5)] == [b.contacts() for _ in range(5)]
-    assert (a.for_stage("dna", 1).random(5) == b.for_stage("dna", 1).random(5)).all()
-    assert not (a.for_stage("dna", 1).random(5) == b.for_stage("dna", 2).random(5)).any()
+    a.rng["patients"].random(10_000)
+    assert (a.rng["arrivals"].random(5) == b.rng["arrivals"].random(5)).all()
+    assert not (a.rng["backlog"].random(5) == b.rng["self_referral"].random(5)).any()
+
+
+def test_a_patients_streams_depend_on_key_purpose_place_and_episode_only() -> None:
+    """Two patients with one key draw the same numbers for each purpose and place, whatever
+    else either drew first; a different place, episode or purpose gives other numbers."""
+    a, b = Patient(1, 0, "surgical", False, 0, 12345, 0.1, 0.2, 0.3), Patient(9, 2, "physio", True, 7, 12345, 0.5, 0.5, 0.5)
+    for _ in range(7):
+        a.route_u(), a.gp_u()
+    a.arrive(3)
+    b.arrive(3)
+    assert [a.here_u() for _ in range(5)] == [b.here_u() for _ in range(5)]
+    assert a.surgery_u() == b.surgery_u()
+    b.arrive(3)  # a second episode at the same place
+    a.arrive(4)
+    firsts = {a.here_u(), b.here_u(), Patient(2, 0, "physio", False, 0, 12346, 0, 0, 0).route_u(), a.route_u(), a.gp_u()}
+    assert len(firsts) == 5
+
+
+def test_keyed_uniforms_are_uniform_and_uncorrelated() -> None:
+    """The keyed streams pass simple checks: uniform in every decile over many keys, and no
+    correlation between successive draws, between places, or between neighbouring keys."""
+    n = 20_000
+    first, second, other_place, neighbour = [], [], [], []
+    for key in range(n):  # the worst case: consecutive keys
+        p, q = Patient(0, 0, "physio", False, 0, key, 0, 0, 0), Patient(0, 0, "physio", False, 0, key + 1, 0, 0, 0)
+        p.arrive(2)
+        q.arrive(2)
+        first.append(p.here_u())
+        second.append(p.here_u())
+        neighbour.append(q.here_u())
+        p.arrive(3)
+        other_place.append(p.here_u())
+    x = np.array(first)
+    assert stats.chisquare(np.histogram(x, bins=10, range=(0, 1))[0]).pvalue > 1e-3
+    for y in (second, other_place, neighbour):
+        assert abs(np.corrcoef(x, y)[0, 1]) < 4 / np.sqrt(n)
+
+
+def _first_orthopaedic_episodes(design: str, scenario) -> dict[int, str]:
+    """Patient key -> how their first orthopaedic episode ended: listed or not."""
+    out: dict[int, str] = {}
+
+    class Audit(Pathway):
+        def move(self, p, to):
+            if to == "theatre" and p.origin == "orthopaedics" and p.episodes.get(ortho, 0) == 1:
+                out.setdefault(p.key, "listed")
+            super().move(p, to)
+
+        def episode_ended(self, clinic, p, day):
+            if clinic.name == "orthopaedics" and p.episodes.get(ortho, 0) == 1 and p.phase == 0:
+                out.setdefault(p.key, "not listed")
+            super().episode_ended(clinic, p, day)
+
+    ortho = list(scenario.stages).index("orthopaedics")
+    Audit(scenario, design, 3).run()
+    return out
+
+
+def test_the_same_patient_gets_the_same_listing_decision_in_both_designs() -> None:
+    """Where a patient reaches the orthopaedic clinic in both designs, the surgeon's decision
+    at their first episode there is the same: it draws from the patient's own stream."""
+    s = bundled("run.years=1", "run.warmup_days=120")
+    frag = _first_orthopaedic_episodes("fragmented", s)
+    prime = _first_orthopaedic_episodes("prime", s)
+    both = set(frag) & set(prime)
+    assert len(both) > 1000
+    assert sum(frag[k] == "listed" for k in both) > 300
+    assert all(frag[k] == prime[k] for k in both)
 
 
 def test_common_random_numbers_sharpen_the_difference() -> None:

@@ -8,16 +8,14 @@ the patient is rebooked, or discharged after ``max_dna`` misses in a row.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
-from sim.model.draws import CountTable
+from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
 from sim.model.patient import NO_CLOCK, NORMAL, Patient
 from sim.scenario import NEEDS, Stage
-from sim.streams import BLOCK
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
@@ -86,13 +84,7 @@ class Clinic:
         self.max_dna: int = cfg.max_dna
         self.dna_rebook: int = cfg.dna_rebook_days
         self.starts_clock = False  # set by the pathway: does a referral here start an RTT clock?
-        self._decisions: Callable[[], float] = model.draw_decision
-        self._contacts: Callable[[], float] = model.streams.contacts
-        # Each stage draws attendance from its own stream, so a stage sees the same
-        # sequence of did-not-attends in every design (common random numbers).
-        self._dna_rng = model.streams.for_stage("dna", index)
-        self._u: list[float] = []
-        self._ui: int = BLOCK
+        self.index = index  # the service's place in the scenario: part of its patients' stream keys
 
     @property
     def waiting(self) -> int:
@@ -159,22 +151,20 @@ class Clinic:
     def session(self, day: int, slots: int) -> None:
         """Offer ``slots`` appointments: due bookings first, then the waiting list.
 
-        The hot loop of the whole model: attendance draws and follow-up bookings are
-        written out here rather than called, which halves the cost of an appointment.
+        The hot loop of the whole model: the attendance draw (the next number of the
+        patient's stream for this episode, ``Patient.here_u`` written out) and follow-up
+        bookings are inlined here rather than called, which halves the cost of an appointment.
         """
         due, bookings = self.due, self.bookings
         dna_first, dna_followup = self.dna_first, self.dna_followup
         interval = self.interval
-        u, i = self._u, self._ui
         followups = 0
         while slots and due:
             first, p = due.popleft()
             slots -= 1
-            if i == BLOCK:
-                u, i = self._dna_rng.random(BLOCK).tolist(), 0
-            missed = u[i] < (dna_first if first else dna_followup)
-            i += 1
-            if missed:
+            s = p.here
+            p.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+            if (s >> 11) * TO_UNIT < (dna_first if first else dna_followup):
                 self._missed(p, day, first)
             elif first:
                 self._first(p, day)
@@ -204,21 +194,17 @@ class Clinic:
                 slots -= 1
                 stats.list_exits += 1
                 stats.wait_days += day - entered
-                if i == BLOCK:
-                    u, i = self._dna_rng.random(BLOCK).tolist(), 0
-                missed = u[i] < dna_first
-                i += 1
-                if missed:
+                s = p.here
+                p.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+                if (s >> 11) * TO_UNIT < dna_first:
                     self._missed(p, day, True)
                 else:
                     self._first(p, day)
-        self._u, self._ui = u, i
 
     def _skip_followups(self, p: Patient, left: int) -> int:
         """Patient-initiated follow-up: each planned follow-up is, with probability
         ``pifu_share``, left to the patient, who comes back only with ``pifu_return_rate``."""
-        decisions = self._decisions
-        while left > 0 and decisions() < self.pifu and decisions() >= self.pifu_return:
+        while left > 0 and p.here_u() < self.pifu and p.here_u() >= self.pifu_return:
             self.stats.pifu_skipped += 1
             left -= 1
         return left
@@ -263,12 +249,10 @@ class Clinic:
             p.ok = True
             self._start_course(p, day)
             return
-        decisions = self._decisions
-        need = p.need
-        resolve = self.resolves[need]
-        p.ok = ok = resolve >= 1.0 or (resolve > 0.0 and decisions() < resolve)
-        listing = self.listing[need]
-        if listing and decisions() < listing:
+        # Both drawn whatever their probabilities, so the episode's later draws line up
+        # across designs whose settings here differ.
+        p.ok = ok = p.here_u() < self.resolves[p.need]
+        if p.here_u() < self.listing[p.need]:
             self.stats.listed += 1
             model.theatre.listed(self, p, day)
             return
@@ -284,7 +268,7 @@ class Clinic:
             self._end(p, day)
 
     def _start_course(self, p: Patient, day: int) -> None:
-        left = self.course(self._contacts()) - 1
+        left = self.course(p.here_u()) - 1
         if left and self.pifu and p.phase == NORMAL:
             left = self._skip_followups(p, left)
         p.left = left

@@ -96,7 +96,7 @@ class BackToGP(Unresolved):
             return
         model.bounce_backs += 1
         model.move(p, "GP")
-        model.later(day + model.gp_wait(model.draw_gp()), model.gp_consultation, p)
+        model.later(day + model.gp_wait(p.gp_u()), model.gp_consultation, p)
 
 
 class Onward(Unresolved):
@@ -107,7 +107,7 @@ class Onward(Unresolved):
             model.discharge(p, day, "unresolved")
             return
         model.onward_referrals += 1
-        dest = model.onward[clinic.name, p.need](model.draw_decision())
+        dest = model.onward[clinic.name, p.need](p.route_u())
         model.refer(p, dest, day, model.onward_delay)
 
 

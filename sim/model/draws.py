@@ -1,7 +1,9 @@
-"""Discrete draws by inverse CDF from one uniform number: a key of a probability row, or a count.
+"""Random numbers tied to patients, and discrete draws from one uniform number.
 
-Each takes its uniform from a stream the caller chose, so the same number gives the same
-draw in every design (common random numbers).
+Every clinical decision draws from a stream keyed to the patient, the purpose and the place,
+so the same patient meets the same chance at the same service in every design (common
+random numbers), whatever else happened in the run before. Discrete draws (a key of a
+probability row, a count) take one uniform by inverse CDF.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import bisect
 import math
 from itertools import accumulate
+from typing import Final
 
 
 class Choice:
@@ -62,3 +65,47 @@ class CountTable:
     def pmf(self) -> list[float]:
         """Probabilities of ``offset + 0, offset + 1, ...`` (for the traffic equations)."""
         return [b - a for a, b in zip([0.0, *self._cum[:-1]], self._cum, strict=True)]
+
+
+# --------------------------------------------------------------------------- keyed streams
+# Each patient carries a random 63-bit key, drawn where they are created. A stream of
+# uniforms is keyed to (patient, purpose, place, episode) by SplitMix64's finaliser, which
+# makes every bit of the seed depend on every bit of the key; draws within a stream then
+# come from a 64-bit linear congruential step (Knuth's MMIX constants), of which the top 53
+# bits are used. A stream is short (a patient's draws for one purpose), so the speed of
+# three integer operations a draw matters more than an LCG's weakness over long runs.
+
+MASK: Final = (1 << 64) - 1
+GOLDEN: Final = 0x9E3779B97F4A7C15
+LCG_MULTIPLIER: Final = 6364136223846793005
+LCG_INCREMENT: Final = 1442695040888963407
+TO_UNIT: Final = 1.0 / (1 << 53)
+
+# Purposes of a patient's streams (the place is 0 for those not tied to a service).
+EPISODE: Final = 0  # at a service: advice and guidance, attendance, resolve, listing, course, PIFU
+ROUTE: Final = 1  # patient choice of provider, re-triage, onward referral
+GP: Final = 2  # GP wait and re-referral
+SURGERY: Final = 3  # priority category, length of stay, post-operative follow-ups, rehabilitation
+
+
+def mix(z: int) -> int:
+    """SplitMix64's finaliser: a 64-bit integer each of whose bits depends on all of ``z``'s."""
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
+    return z ^ (z >> 31)
+
+
+def seed(key: int, purpose: int, place: int = 0, episode: int = 0) -> int:
+    """The first state of the stream keyed to (patient key, purpose, place, episode)."""
+    code = (purpose << 40) | (place << 20) | episode
+    return mix((key + (code + 1) * GOLDEN) & MASK)
+
+
+def step(state: int) -> int:
+    """The next state of a stream."""
+    return (state * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+
+
+def unit(state: int) -> float:
+    """A state as a uniform number in [0, 1)."""
+    return (state >> 11) * TO_UNIT

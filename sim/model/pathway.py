@@ -77,10 +77,6 @@ class Pathway:
         self.days = run.warmup_days + horizon_days(scenario)
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
-        # The streams the event handlers draw from, one uniform a call (services use them too).
-        self.draw_decision: Callable[[], float] = self.streams.decisions
-        self.draw_surgery: Callable[[], float] = self.streams.surgery
-        self.draw_gp: Callable[[], float] = self.streams.gp
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
         self.stages: dict[str, Clinic] = self._services()
         self.theatre = Theatre(scenario, self._theatre_capacity(), self)
@@ -129,7 +125,7 @@ class Pathway:
             whole=False, closed=self._closed(), reduced=self._reduced(THEATRE),
         )  # fmt: skip
         if s.cancellation_rate > 0:  # staff sickness, no beds...
-            lost = self.streams.for_stage("surgery", len(self.scenario.stages)).random(len(cap)) < s.cancellation_rate
+            lost = self.streams.rng["cancellations"].random(len(cap)) < s.cancellation_rate
             cap = [0.0 if cancel else c for c, cancel in zip(cap, lost.tolist(), strict=True)]
         return cap
 
@@ -167,10 +163,10 @@ class Pathway:
 
     # -- starting from a backlog -------------------------------------------------------
 
-    def admit_waiting(self, stage: str, condition: int, need: str, urgent: bool, listed: int, u: list[float]) -> None:
+    def admit_waiting(self, stage: str, condition: int, need: str, urgent: bool, listed: int, key: int, u: list[float]) -> None:
         """A patient already waiting at ``stage`` since day ``listed`` (before day 0)."""
         self.created += 1
-        p = Patient(self.created, condition, need, urgent, listed, u[0], u[1], u[2])
+        p = Patient(self.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
         gp_choice = self.gp_first[need](u[0])
         p.gp_hospital = gp_choice in self.hospital_stages
         if stage not in self.stages and stage != THEATRE:
@@ -184,6 +180,7 @@ class Pathway:
             self.theatre.ready(p, listed, pending=False)
             return
         clinic = self.stages[stage]
+        p.arrive(clinic.index)
         if self.rtt.rule.backlog_runs(clinic):  # already waiting: the clock runs
             self.rtt.start(p, float(listed))
         (clinic.urgent if p.urgent else clinic.routine).append((listed, p))
@@ -245,19 +242,19 @@ class Pathway:
         batch = self.arrivals[day]
         self.gp_referrals += len(batch)
         first_gp, hospital, entry = self.gp_first, self.hospital_stages, self.entry
-        for condition, need, urgent, u_gp, u_triage, u_surgery in batch:
+        for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
             self.created += 1
-            p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage, u_surgery)
+            p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             dest = first_gp[need](u_gp)
             p.gp_hospital = dest in hospital
             self.refer(p, entry.first_stop(dest), day)
 
     def _self_referrals(self, day: int) -> None:
         """People who refer themselves straight to a service (direct access)."""
-        for condition, need, urgent, u_gp, u_triage, u_surgery in self.direct.today(day):
+        for condition, need, urgent, key, u_gp, u_triage, u_surgery in self.direct.today(day):
             self.created += 1
             self.self_referrals += 1
-            p = Patient(self.created, condition, need, urgent, day, u_gp, u_triage, u_surgery)
+            p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             p.at = "self-referral"
             self.refer(p, self.direct.stage, day)
 
@@ -274,11 +271,14 @@ class Pathway:
         clinic = self.stages.get(dest)
         if clinic is None:
             if dest in self.choices:  # patient choice between providers
-                self.refer(p, self.choices[dest](self.draw_decision()), day, delay)
+                self.refer(p, self.choices[dest](p.route_u()), day, delay)
             else:
                 self._advice(p, day)
             return
-        if clinic.ag and p.phase == NORMAL and p.need != "surgical" and self.draw_decision() < clinic.ag:
+        p.arrive(clinic.index)
+        # drawn whatever the share, so the episode's later draws are the same in every design
+        answered = p.here_u() < clinic.ag
+        if answered and p.phase == NORMAL and p.need != "surgical":
             self._advice_and_guidance(clinic, p, day)
             return
         if clinic.starts_clock and p.clock == NO_CLOCK and p.phase == NORMAL:
@@ -330,7 +330,7 @@ class Pathway:
 
     def triaged(self, clinic: Clinic, p: Patient, day: int) -> None:
         """A triage decision: where the single point of access sends the patient."""
-        u = p.u_triage if p.triaged == 0 else self.draw_decision()
+        u = p.u_triage if p.triaged == 0 else p.route_u()
         p.triaged += 1
         dest = self.routing[p.need](u)
         self.refer(p, dest, day, 1)
@@ -352,7 +352,7 @@ class Pathway:
     def gp_consultation(self, p: Patient, day: int) -> None:
         """The GP sees the patient again and refers where they have not yet been helped."""
         self.gp_consultations += 1
-        self.refer(p, self.gp_again[p.need](self.draw_gp()), day)
+        self.refer(p, self.gp_again[p.need](p.gp_u()), day)
 
     # -- leaving -----------------------------------------------------------------------
 

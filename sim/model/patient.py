@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from sim.model.draws import EPISODE, GP, ROUTE, SURGERY, seed, step, unit
+
 # Phases of a journey: looking for the right treatment, after surgery, in rehabilitation.
 NORMAL: Final = 0
 POSTOP: Final = 1
@@ -18,6 +20,11 @@ class Patient:
     ``need`` is the latent clinical need (one of :data:`sim.scenario.NEEDS`); services see
     it only through their decisions. ``clock`` is the start day of a running RTT clock, or
     :data:`NO_CLOCK` when none runs.
+
+    ``key`` ties the patient's random numbers to them (see :mod:`sim.model.draws`): each
+    episode at a service has its own stream (``here``), keyed to the service and to how many
+    episodes the patient has had there; routing, GP and surgical decisions have one stream
+    each. A stream's state of 0 means not started.
     """
 
     __slots__ = (
@@ -27,8 +34,11 @@ class Patient:
         "condition",
         "daycase",
         "dnas",
+        "episodes",
         "gp_hospital",
+        "here",
         "joint",
+        "key",
         "left",
         "need",
         "ok",
@@ -37,6 +47,9 @@ class Patient:
         "pid",
         "referrals",
         "referred",
+        "s_gp",
+        "s_route",
+        "s_surgery",
         "seen_hospital",
         "treated",
         "triaged",
@@ -53,6 +66,7 @@ class Patient:
         need: str,
         urgent: bool,
         referred: int,
+        key: int,
         u_gp: float,
         u_triage: float,
         u_surgery: float,
@@ -63,6 +77,9 @@ class Patient:
         self.need = need
         self.urgent = urgent
         self.referred = referred
+        self.key = key
+        self.here = self.s_route = self.s_gp = self.s_surgery = 0
+        self.episodes: dict[int, int] = {}
         self.u_gp = u_gp
         self.u_triage = u_triage
         self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
@@ -80,6 +97,37 @@ class Patient:
         self.origin = ""
         self.joint = False
         self.daycase = True
+
+    def arrive(self, place: int) -> None:
+        """An episode at a service starts: its own stream, keyed to the place and the
+        number of earlier episodes there."""
+        n = self.episodes.get(place, 0)
+        self.episodes[place] = n + 1
+        self.here = seed(self.key, EPISODE, place, n)
+
+    def here_u(self) -> float:
+        """The next uniform of the current episode's stream."""
+        s = self.here
+        self.here = step(s)
+        return unit(s)
+
+    def route_u(self) -> float:
+        """The next uniform for a routing decision."""
+        s = self.s_route or seed(self.key, ROUTE)
+        self.s_route = step(s)
+        return unit(s)
+
+    def gp_u(self) -> float:
+        """The next uniform for the GP's wait or choice."""
+        s = self.s_gp or seed(self.key, GP)
+        self.s_gp = step(s)
+        return unit(s)
+
+    def surgery_u(self) -> float:
+        """The next uniform for a surgical decision."""
+        s = self.s_surgery or seed(self.key, SURGERY)
+        self.s_surgery = step(s)
+        return unit(s)
 
     def __repr__(self) -> str:
         return f"Patient({self.pid}, {self.need}, referred day {self.referred})"

@@ -13,10 +13,10 @@ import numpy as np
 
 from sim.model.draws import Choice
 from sim.scenario import NEEDS, Scenario
-from sim.streams import Streams
+from sim.streams import Streams, patient_keys
 
-Referral = tuple[int, str, bool, float, float, float]
-"""(condition, need, urgent, u_gp, u_triage, u_surgery)."""
+Referral = tuple[int, str, bool, int, float, float, float]
+"""(condition, need, urgent, patient key, u_gp, u_triage, u_surgery)."""
 
 
 def horizon_days(scenario: Scenario) -> int:
@@ -45,6 +45,7 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
     n = int(counts.sum())
     rng = streams.rng["patients"]
     u = rng.random((n, 6))
+    keys = patient_keys(rng, n)
     conds = list(dem.conditions.values())
     cond_cum = np.cumsum([c.share for c in conds])
     cond_cum[-1] = 1.0
@@ -62,6 +63,7 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
             cond_list,
             [NEEDS[i] for i in need_idx.tolist()],
             urgent.tolist(),
+            keys,
             u[:, 3].tolist(),
             u[:, 4].tolist(),
             u[:, 5].tolist(),
@@ -98,7 +100,6 @@ class SelfReferrals:
             return []
         lam = self.per_day * (1.0 + self.growth) ** ((day - self.start) / 365.25)
         rng = self.rng
-        return [
-            (int(self.conditions(u[0])), self.needs(u[1]), False, u[2], u[3], u[3])
-            for u in rng.random((rng.poisson(lam), 4)).tolist()
-        ]
+        n = int(rng.poisson(lam))
+        u, keys = rng.random((n, 5)).tolist(), patient_keys(rng, n)
+        return [(int(self.conditions(a)), self.needs(b), False, k, c, d, e) for (a, b, c, d, e), k in zip(u, keys, strict=True)]

@@ -73,8 +73,9 @@ class Theatre:
     def choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
         p.ok = True
+        u = p.surgery_u()  # drawn with or without categories, so later draws line up
         if self.categories is not None:
-            p.category = int(self.categories(self.model.draw_surgery())[1]) - 1
+            p.category = int(self.categories(u)[1]) - 1
         # One uniform picks the operation: joint replacement below the condition's share,
         # then day case or inpatient; the same patient gets the same operation in each design.
         joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
@@ -108,7 +109,6 @@ class Theatre:
     def operate(self, day: int, units: float) -> None:
         cfg, stats, waiting = self.cfg, self.stats, self.waiting
         model = self.model
-        u = model.draw_surgery
         while waiting:
             p = waiting[0][-1]
             need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
@@ -122,8 +122,9 @@ class Theatre:
             units -= need
             stats.list_exits += 1
             stats.wait_days += day - entered
+            u = p.surgery_u()  # drawn for day cases too, so later draws line up
             if inpatient:
-                los = (self.los_joint if p.joint else self.los_other)(u())
+                los = (self.los_joint if p.joint else self.los_other)(u)
                 self.beds_free -= 1
                 stats.bed_days += los
                 model.later(day + los, self._bed_freed, None)
@@ -144,7 +145,7 @@ class Theatre:
         model.rtt.stop(p, day)
         model.health.treated(p, day)
         p.phase = POSTOP
-        p.left = self.postop_followups(model.draw_surgery())
+        p.left = self.postop_followups(p.surgery_u())
         if p.left:
             model.stages[p.origin].book(p, day + self.postop_days)
         else:
@@ -153,10 +154,12 @@ class Theatre:
     def after_postop(self, p: Patient, day: int) -> None:
         """Follow-ups after the operation are over: rehabilitation, or home."""
         model = self.model
-        if model.draw_surgery() < (self.rehab_joint if p.joint else self.rehab_other):
+        if p.surgery_u() < (self.rehab_joint if p.joint else self.rehab_other):
             p.phase = REHAB
             model.move(p, f"{self.rehab_stage} (rehab)")
-            model.stages[self.rehab_stage].refer(p, day, 1)
+            rehab = model.stages[self.rehab_stage]
+            p.arrive(rehab.index)
+            rehab.refer(p, day, 1)
         else:
             model.discharge(p, day, "resolved")
 
