@@ -227,8 +227,7 @@ class Pathway:
         for fn, arg in self.calendar.pop(day, ()):
             fn(arg, day)
         self._gp_referrals(day)
-        if self.direct is not None:
-            self._self_referrals(day)
+        self._self_referrals(day)
         for clinic in self.stages.values():
             clinic.day(day)
         self.theatre.day(day)
@@ -251,12 +250,15 @@ class Pathway:
 
     def _self_referrals(self, day: int) -> None:
         """People who refer themselves straight to a service (direct access)."""
-        for condition, need, urgent, key, u_gp, u_triage, u_surgery in self.direct.today(day):
+        direct = self.direct
+        if direct is None:
+            return
+        for condition, need, urgent, key, u_gp, u_triage, u_surgery in direct.today(day):
             self.created += 1
             self.self_referrals += 1
             p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             p.at = "self-referral"
-            self.refer(p, self.direct.stage, day)
+            self.refer(p, direct.stage, day)
 
     # -- routing ---------------------------------------------------------------------
 
