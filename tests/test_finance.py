@@ -6,7 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.finance import add_finance, contract_value, delivery_cost_by_provider, prime_account, quality_met, share_surplus
+from sim.contracts import contract_value, prime_account, quality_met, share_surplus
+from sim.finance import add_finance, delivery_cost_by_provider
 from sim.scenario import PrimeContract, Scenario
 from tests.conftest import bundled
 
