@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from typing import ClassVar, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 import pandas as pd
 
@@ -38,7 +38,7 @@ PAID_TO_PROVIDER = "pay_provider_"
 COST_OF_PROVIDER = "cost_provider_"
 """Column prefix: what an integrator pays a provider for its care (``cost_provider_<name>_gbp``)."""
 
-T = TypeVar("T")
+Terms = TypeVar("Terms", PrimeContract, TariffShare)
 
 Columns = dict[str, pd.Series]
 """Result columns by name, each indexed like the rows they were settled for."""
@@ -113,8 +113,22 @@ class ActivityPayment(PaymentPolicy):
         return out
 
 
-class IntegratorPayment(PaymentPolicy):
-    """The commissioner pays one integrator, which pays the providers for the care delivered."""
+class IntegratorPayment(PaymentPolicy, Generic[Terms]):
+    """The commissioner pays one integrator, which pays the providers for the care delivered.
+
+    Its terms are ``finance.<kind>``, the section that scenario validation requires of a
+    design paid this way.
+    """
+
+    def __init__(self, terms: Terms):
+        self.terms = terms
+
+    @classmethod
+    def from_finance(cls, finance: Finance) -> IntegratorPayment[Terms]:
+        terms = getattr(finance, cls.kind)
+        if terms is None:  # scenario validation already says so, naming the design
+            raise ValueError(f"a design is paid by {cls.kind} but finance.{cls.kind} is missing")
+        return cls(terms)
 
     def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
         delivery_by_provider = delivery_costs(tariff_by_provider, providers)
@@ -129,33 +143,19 @@ class IntegratorPayment(PaymentPolicy):
         """The integrator's account for each row, in the columns of :data:`FINANCE_COLUMNS`."""
 
 
-class PrimeContractPayment(IntegratorPayment):
+class PrimeContractPayment(IntegratorPayment[PrimeContract]):
     """A capitated prime contract (``finance.prime_contract``): see :func:`sim.contracts.prime_account`."""
 
     kind = "prime_contract"
-
-    def __init__(self, terms: PrimeContract):
-        self.terms = terms
-
-    @classmethod
-    def from_finance(cls, finance: Finance) -> PrimeContractPayment:
-        return cls(_terms(finance.prime_contract, cls.kind))
 
     def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
         return prime_account(rows, delivery_cost, self.terms)
 
 
-class TariffSharePayment(IntegratorPayment):
+class TariffSharePayment(IntegratorPayment[TariffShare]):
     """Pennine-style (``finance.tariff_share``): see :func:`sim.contracts.tariff_share_account`."""
 
     kind = "tariff_share"
-
-    def __init__(self, terms: TariffShare):
-        self.terms = terms
-
-    @classmethod
-    def from_finance(cls, finance: Finance) -> TariffSharePayment:
-        return cls(_terms(finance.tariff_share, cls.kind))
 
     def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
         return tariff_share_account(rows, tariff_value, delivery_cost, self.terms)
@@ -177,9 +177,3 @@ def payment_policy(kind: str, finance: Finance) -> PaymentPolicy:
     if kind not in PAYMENT_POLICIES:
         raise ValueError(f"no payment policy for '{kind}': expected one of {', '.join(PAYMENT_POLICIES)}")
     return PAYMENT_POLICIES[kind].from_finance(finance)
-
-
-def _terms(terms: T | None, kind: str) -> T:
-    if terms is None:  # scenario validation already says so, naming the design
-        raise ValueError(f"a design is paid by {kind} but finance.{kind} is missing")
-    return terms
