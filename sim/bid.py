@@ -12,12 +12,16 @@ money, and the safe price is an order statistic of those.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy.stats import rankdata
 
-from sim.finance import contract_value, prime_account, sharing_edges
+from sim.contracts import contract_value, prime_account, sharing_edges
 from sim.metrics import interval
+from sim.payment import COST_OF_PROVIDER
 from sim.scenario import PrimeContract, Scenario
 
 _MONEY = re.compile(r"^\s*£?\s*(-?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kKmMbB]n?)?\s*$")
@@ -71,9 +75,9 @@ class BidPaths:
         if self.rows.empty:
             raise ValueError(f"no rows for design '{design}'")
         # Costs come from the rows: each replication was costed with its own drawn prices.
-        cols = [c for c in self.rows.columns if c.startswith("cost_provider_")]
+        cols = [c for c in self.rows.columns if c.startswith(COST_OF_PROVIDER)]
         self.delivery_by_provider = self.rows[cols].rename(
-            columns=lambda c: c.removeprefix("cost_provider_").removesuffix("_gbp")
+            columns=lambda c: c.removeprefix(COST_OF_PROVIDER).removesuffix("_gbp")
         )
         self.delivery = self.delivery_by_provider.sum(axis=1).to_numpy()
         self.replications = self.rows["replication"].to_numpy()
@@ -96,48 +100,29 @@ class BidPaths:
         """Each path's break-even year-1 price, to within £1: the lowest price from which no
         higher price loses money over the contract; ``inf`` if none up to
         :data:`PRICE_CAP_FACTOR` times the path's costs does."""
-        c = contract or self.contract
-        index = np.searchsorted(self.paths, self.replications)
-        n = len(self.paths)
+        terms = contract or self.contract
+        path = np.searchsorted(self.paths, self.replications)  # each row's path, by position
 
         def result(price: np.ndarray) -> np.ndarray:
-            return self.cumulative(price[index], c)
+            return self.cumulative(price[path], terms)
 
         # The result is linear in price between the kinks of the sharing rule, so its last
         # change of sign lies between the last kink where it is negative and the next one.
-        edges = sharing_edges(self.rows["year"], self.delivery, c)
-        owner = np.repeat(index, edges.shape[1])
-        keep = np.isfinite(edges.ravel())
-        owner = np.concatenate([np.arange(n), owner[keep]])
-        price = np.concatenate([np.zeros(n), edges.ravel()[keep]])
-        order = np.lexsort((price, owner))
-        owner, price = owner[order], price[order]
-        rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
-        kinks = np.full((n, rank.max() + 1), np.nan)
-        kinks[owner, rank] = price
-        for j in range(1, kinks.shape[1]):  # paths with fewer kinks repeat their last: a repeat changes nothing
-            kinks[:, j] = np.where(np.isnan(kinks[:, j]), kinks[:, j - 1], kinks[:, j])
+        kinks = self._kinks(terms, path)
         losing = np.column_stack([result(kinks[:, j]) < 0 for j in range(kinks.shape[1])])
-        rows = np.arange(n)
-        last = kinks.shape[1] - 1 - np.argmax(losing[:, ::-1], axis=1)
-        ever = losing.any(axis=1)
-        lo = np.where(ever, kinks[rows, last], 0.0)
-        hi = np.where(ever & (last < kinks.shape[1] - 1), kinks[rows, np.minimum(last + 1, kinks.shape[1] - 1)], lo)
+        lo, hi, beyond = _last_loss_bracket(kinks, losing)
         # Still losing beyond the last kink: double the bound until the result there is
         # checked to be no loss, up to a cap. Every bracket then has a loss at ``lo``, none at
         # ``hi`` and a straight line between, so bisection keeps both true.
-        beyond = ever & (last == kinks.shape[1] - 1)
-        costs = self.account(0.0, c)["prime_cost_gbp"].to_numpy() / contract_value(self.rows["year"], c, 1.0)
-        scale = np.maximum(np.maximum.reduceat(costs, np.searchsorted(index, rows)) if len(costs) else 0.0, 1.0)
+        scale = self._cost_scale(terms, path)
         hi = np.where(beyond, np.maximum(2.0 * lo, scale), hi)
         cap = PRICE_CAP_FACTOR * np.maximum(scale, lo)
         while True:
-            short = beyond & (result(hi) < 0)
-            grow = short & (hi < cap)
+            never = beyond & (result(hi) < 0)
+            grow = never & (hi < cap)
             if not grow.any():
                 break
             hi = np.where(grow, np.minimum(2.0 * hi, cap), hi)
-        never = short
         lo, hi = np.where(never, 0.0, lo), np.where(never, 0.0, hi)
         while (hi - lo).max(initial=0.0) > 1.0:
             mid = (lo + hi) / 2
@@ -145,6 +130,30 @@ class BidPaths:
             hi = np.where(ok, mid, hi)
             lo = np.where(ok, lo, mid)
         return np.where(never, np.inf, hi)
+
+    def _kinks(self, terms: PrimeContract, path: np.ndarray) -> np.ndarray:
+        """The prices where each path's result may bend: 0 and its rows' sharing edges, sorted,
+        one row a path; a path with fewer repeats its last, which changes nothing."""
+        n = len(self.paths)
+        edges = sharing_edges(self.rows["year"], self.delivery, terms)
+        finite = np.isfinite(edges.ravel())
+        owner = np.concatenate([np.arange(n), np.repeat(path, edges.shape[1])[finite]])
+        price = np.concatenate([np.zeros(n), edges.ravel()[finite]])
+        order = np.lexsort((price, owner))
+        owner, price = owner[order], price[order]
+        rank = np.arange(len(owner)) - np.searchsorted(owner, owner)
+        kinks = np.full((n, rank.max() + 1), np.nan)
+        kinks[owner, rank] = price
+        for j in range(1, kinks.shape[1]):
+            kinks[:, j] = np.where(np.isnan(kinks[:, j]), kinks[:, j - 1], kinks[:, j])
+        return kinks
+
+    def _cost_scale(self, terms: PrimeContract, path: np.ndarray) -> np.ndarray:
+        """Each path's costliest year in year-1 prices (at least £1): where the search for a
+        break-even price beyond the last kink starts, and what its cap is a multiple of."""
+        costs = self.account(0.0, terms)["prime_cost_gbp"].to_numpy() / contract_value(self.rows["year"], terms, 1.0)
+        first_rows = np.searchsorted(path, np.arange(len(self.paths)))
+        return np.maximum(np.maximum.reduceat(costs, first_rows) if len(costs) else 0.0, 1.0)
 
     def safe_price(self, max_loss_probability: float, contract: PrimeContract | None = None) -> float:
         """The lowest year-1 price from which P(cumulative loss) <= ``max_loss_probability``.
@@ -175,13 +184,25 @@ class BidPaths:
         return price
 
 
+def _last_loss_bracket(kinks: np.ndarray, losing: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each path, the last kink where it loses money and the next kink (``lo``, ``hi``;
+    both 0 where it never loses), and whether that loss is at its last kink (``beyond``)."""
+    n, width = kinks.shape
+    paths = np.arange(n)
+    last = width - 1 - np.argmax(losing[:, ::-1], axis=1)
+    ever = losing.any(axis=1)
+    lo = np.where(ever, kinks[paths, last], 0.0)
+    hi = np.where(ever & (last < width - 1), kinks[paths, np.minimum(last + 1, width - 1)], lo)
+    return lo, hi, ever & (last == width - 1)
+
+
 def bid_table(paths: BidPaths, price: float) -> pd.DataFrame:
     """``bid.csv``: one row per replication × year with every component and the running total."""
     acc = paths.account(price)
     out = pd.concat(
         [
             paths.rows[["replication", "year"]],
-            paths.delivery_by_provider.add_prefix("cost_provider_").add_suffix("_gbp"),
+            paths.delivery_by_provider.add_prefix(COST_OF_PROVIDER).add_suffix("_gbp"),
             acc,
         ],
         axis=1,
@@ -229,20 +250,42 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     return pd.DataFrame.from_records(records)
 
 
-SWINGS: tuple[tuple[str, str, float, float], ...] = (
-    # (input, how it is varied, low, high)
-    ("delivery cost (activity and unit costs)", "scale", 0.9, 1.1),
-    ("overheads_gbp", "relative", 0.8, 1.2),
-    ("escalator", "absolute", -0.01, 0.01),
-    ("vat_rate on 30% of costs", "vat", 0.0, 0.2),
-    ("quality_share earned", "quality", 0.0, 1.0),
+@dataclass(frozen=True)
+class Swing:
+    """One input of the bid swung low and high on the simulated paths.
+
+    ``vary(terms, x)`` gives the contract terms and the factor on delivery costs at ``x``.
+    """
+
+    input: str
+    low: float
+    high: float
+    vary: Callable[[PrimeContract, float], tuple[PrimeContract, float]]
+
+
+def _changed(terms: PrimeContract, **update: float) -> PrimeContract:
+    return terms.model_copy(update=update)
+
+
+def _quality_earned(terms: PrimeContract, x: float) -> tuple[PrimeContract, float]:
+    """None of the quality pot earned (x = 0), or all of it (targets every row meets)."""
+    if x == 0.0:
+        return _changed(terms, quality_share=0.0), 1.0
+    return _changed(terms, quality_rtt_target_pct=0.0, quality_diversion_target_pct=0.0, quality_followup_ratio_max=1e9), 1.0
+
+
+SWINGS: tuple[Swing, ...] = (
+    Swing("delivery cost (activity and unit costs)", 0.9, 1.1, lambda terms, x: (terms, x)),
+    Swing("overheads_gbp", 0.8, 1.2, lambda terms, x: (_changed(terms, overheads_gbp=terms.overheads_gbp * x), 1.0)),
+    Swing("escalator", -0.01, 0.01, lambda terms, x: (_changed(terms, escalator=terms.escalator + x), 1.0)),
+    Swing("vat_rate on 30% of costs", 0.0, 0.2, lambda terms, x: (_changed(terms, vat_rate=x, vat_cost_share=0.3), 1.0)),
+    Swing("quality_share earned", 0.0, 1.0, _quality_earned),
 )
+"""The contract terms and cost levels :func:`term_sensitivity` swings."""
 
 
 def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Partial rank correlation of ``y`` with each column of ``x``, the others held fixed."""
-    from scipy.stats import rankdata
-
     rx = np.column_stack([rankdata(col) for col in x.T]) if x.size else x
     ry = rankdata(y)
     out = np.full(rx.shape[1], np.nan)
@@ -302,34 +345,18 @@ def sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
 def term_sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
     """Low/high swings of cost levels and contract terms, evaluated on the simulated paths."""
     base = paths.cumulative(price).mean()
-    c = paths.contract
     records = []
-    for name, how, low, high in SWINGS:
-        values = []
-        for x in (low, high):
-            if how == "scale":
-                v = paths.cumulative(price, delivery_scale=x).mean()
-            elif how == "relative":
-                v = paths.cumulative(price, c.model_copy(update={"overheads_gbp": c.overheads_gbp * x})).mean()
-            elif how == "absolute":
-                v = paths.cumulative(price, c.model_copy(update={"escalator": c.escalator + x})).mean()
-            elif how == "vat":
-                v = paths.cumulative(price, c.model_copy(update={"vat_rate": x, "vat_cost_share": 0.3})).mean()
-            else:  # quality: none of the pot earned, or all of it
-                terms = {"quality_rtt_target_pct": 0.0, "quality_diversion_target_pct": 0.0, "quality_followup_ratio_max": 1e9}
-                if x == 0.0:
-                    terms = {"quality_share": 0.0}
-                v = paths.cumulative(price, c.model_copy(update=terms)).mean()
-            values.append(v)
+    for swing in SWINGS:
+        at_low, at_high = (paths.cumulative(price, *swing.vary(paths.contract, x)).mean() for x in (swing.low, swing.high))
         records.append(
             {
-                "input": name,
+                "input": swing.input,
                 "kind": "term (low/high)",
-                "low": low,
-                "high": high,
-                "surplus_at_low_gbp": values[0],
-                "surplus_at_high_gbp": values[1],
-                "swing_gbp": abs(values[1] - values[0]),
+                "low": swing.low,
+                "high": swing.high,
+                "surplus_at_low_gbp": at_low,
+                "surplus_at_high_gbp": at_high,
+                "swing_gbp": abs(at_high - at_low),
                 "base_gbp": base,
             }
         )

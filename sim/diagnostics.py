@@ -23,13 +23,17 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.model.capacity import effective_weekly
-from sim.scenario import Scenario
+from sim.scenario import THEATRE, Scenario
 
 WEEKS_PER_YEAR = 365.25 / 7
 FACTOR = 4.0
 RTT_WEEKS = 18.0
 STANDARD = 0.92
 MIN_REPLICATIONS = 10
+BEDS = "beds"
+"""The stage name of the surgical beds' check (in bed-days)."""
+UNITS = {THEATRE: "day-case slots", BEDS: "bed-days"}
+"""The unit a check's capacity is counted in, where it is not first appointment slots."""
 
 
 def target_capacity(
@@ -52,7 +56,7 @@ def relief_list_size(removals: float, share: float = STANDARD, weeks: float = RT
 @dataclass
 class StageCheck:
     point: int  # grid point (0 without a sweep)
-    stage: str  # a service, "theatre" (in day-case slots) or "beds" (in bed-days)
+    stage: str  # a service, THEATRE (in day-case slots) or BEDS (in bed-days)
     design: str
     demand_per_week: float  # new patients joining the list (theatre: slots they need; beds: bed-days)
     first_capacity_per_week: float  # slots left for first appointments after follow-ups
@@ -77,58 +81,64 @@ def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario])
         if str(design) not in scenario.designs:
             continue
         for name in scenario.design_stages(str(design)):
-            m = part[[c for c in part.columns if c.startswith(f"{name}_")]].mean()
-            lam = m[f"{name}_arrivals"] / WEEKS_PER_YEAR
-            follow = (m[f"{name}_followup"] + m[f"{name}_dna"] * _followup_dna_share(m, name)) / WEEKS_PER_YEAR
-            mu = max(effective_weekly(scenario, name, str(design)) - follow, 0.0)
-            out.append(_check(int(point), str(design), name, lam, mu, m[f"{name}_list_mean"],
-                              m[f"{name}_list_exits"], m[f"{name}_wait_mean_days"]))  # fmt: skip
+            means = part[[c for c in part.columns if c.startswith(f"{name}_")]].mean()
+            demand = means[f"{name}_arrivals"] / WEEKS_PER_YEAR
+            missed_followups = means[f"{name}_dna"] * _followup_dna_share(means, name)
+            followups = (means[f"{name}_followup"] + missed_followups) / WEEKS_PER_YEAR
+            first_capacity = max(effective_weekly(scenario, name, str(design)) - followups, 0.0)
+            out.append(_check(int(point), str(design), name, demand, first_capacity, _simulated(means, name)))
         out += _surgery_checks(int(point), str(design), part, scenario)
     return pd.DataFrame(out)
 
 
-def _check(point: int, design: str, stage: str, lam: float, mu: float, L: float, exits: float, wait_days: float) -> dict:
-    little = exits / 365.25 * wait_days
+def _simulated(means: pd.Series, place: str) -> tuple[float, float, float]:
+    """A simulated list's mean size, exits a year and mean wait in days."""
+    return means[f"{place}_list_mean"], means[f"{place}_list_exits"], means[f"{place}_wait_mean_days"]
+
+
+def _check(point: int, design: str, stage: str, demand: float, capacity: float, simulated: tuple[float, float, float]) -> dict:
+    """The rules of thumb for one stage with ``demand`` and ``capacity`` a week, against its
+    simulated list (mean size, exits a year, mean wait in days)."""
+    size, exits, wait_days = simulated
+    littles_size = exits / 365.25 * wait_days
     return StageCheck(
         point=point,
         stage=stage,
         design=design,
-        demand_per_week=lam,
-        first_capacity_per_week=mu,
-        load=lam / mu if mu > 0 else (math.inf if lam > 0 else 0.0),
-        target_capacity=target_capacity(lam, RTT_WEEKS),
-        target_list=target_queue_size(lam, RTT_WEEKS),
+        demand_per_week=demand,
+        first_capacity_per_week=capacity,
+        load=demand / capacity if capacity > 0 else (math.inf if demand > 0 else 0.0),
+        target_capacity=target_capacity(demand, RTT_WEEKS),
+        target_list=target_queue_size(demand, RTT_WEEKS),
         target_wait_weeks=RTT_WEEKS / FACTOR,
-        relief_list=relief_list_size(min(lam, mu)),
-        simulated_list=L,
-        littles_gap_pct=100.0 * (L - little) / L if L > 1 else 0.0,
+        relief_list=relief_list_size(min(demand, capacity)),
+        simulated_list=size,
+        littles_gap_pct=100.0 * (size - littles_size) / size if size > 1 else 0.0,
     ).__dict__
 
 
 def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scenario) -> list[dict]:
     """The theatre in day-case slots (operations weighted by the slots they take), and beds."""
-    s = scenario.surgery
-    m = part.mean(numeric_only=True)
-    ops = m["surgeries_daycase"] + m["surgeries_inpatient"]
-    joint, other_inpatient = m["joint_replacements"], m["surgeries_inpatient"] - m["joint_replacements"]
-    slots = joint * s.joint_replacement_slots + m["surgeries_daycase"] + other_inpatient * s.inpatient_slots
-    per_op = slots / ops if ops else 1.0
-    lam = m["listed_for_surgery"] / WEEKS_PER_YEAR * per_op
-    mu = effective_weekly(scenario, "theatre")
-    theatre = _check(point, design, "theatre", lam, mu, m["theatre_list_mean"], m["theatre_list_exits"],
-                     m["theatre_wait_mean_days"])  # fmt: skip
-    inpatients = m["surgeries_inpatient"]
+    surgery = scenario.surgery
+    means = part.mean(numeric_only=True)
+    operations = means["surgeries_daycase"] + means["surgeries_inpatient"]
+    joint, other_inpatient = means["joint_replacements"], means["surgeries_inpatient"] - means["joint_replacements"]
+    slots = joint * surgery.joint_replacement_slots + means["surgeries_daycase"] + other_inpatient * surgery.inpatient_slots
+    slots_per_operation = slots / operations if operations else 1.0
+    demand = means["listed_for_surgery"] / WEEKS_PER_YEAR * slots_per_operation
+    theatre = _check(point, design, THEATRE, demand, effective_weekly(scenario, THEATRE), _simulated(means, THEATRE))
+    inpatients = means["surgeries_inpatient"]
     # bed-days asked for: the stays of everyone listed who will need a bed, at the simulated mean stay
-    stay = m["bed_days"] / inpatients if inpatients else 0.0
-    listed_inpatients = m["listed_for_surgery"] * (inpatients / ops if ops else 0.0)
-    beds = _check(point, design, "beds", listed_inpatients * stay / WEEKS_PER_YEAR, s.beds * 7.0, 0.0, 0.0, 0.0)
+    stay = means["bed_days"] / inpatients if inpatients else 0.0
+    listed_inpatients = means["listed_for_surgery"] * (inpatients / operations if operations else 0.0)
+    beds = _check(point, design, BEDS, listed_inpatients * stay / WEEKS_PER_YEAR, surgery.beds * 7.0, (0.0, 0.0, 0.0))
     return [theatre, beds]
 
 
-def _followup_dna_share(m: pd.Series, name: str) -> float:
+def _followup_dna_share(means: pd.Series, name: str) -> float:
     """Share of a stage's missed appointments that were follow-ups (the rest were firsts)."""
-    f, fu = m[f"{name}_first"], m[f"{name}_followup"]
-    return fu / (f + fu) if f + fu > 0 else 0.0
+    firsts, followups = means[f"{name}_first"], means[f"{name}_followup"]
+    return followups / (firsts + followups) if firsts + followups > 0 else 0.0
 
 
 def warnings(checks: pd.DataFrame, replications: int, steady: bool = True) -> list[str]:
@@ -138,16 +148,16 @@ def warnings(checks: pd.DataFrame, replications: int, steady: bool = True) -> li
     only for a list in steady state, not for one being worked down or built up."""
     msgs = []
     several = "point" in checks.columns and checks["point"].nunique() > 1
-    for r in checks.itertuples():
-        who = f"grid point {r.point}, {r.design}" if several else r.design
-        unit = {"theatre": "day-case slots", "beds": "bed-days"}.get(r.stage, "first slots")
-        if r.load >= 1:
+    for check in checks.itertuples():
+        who = f"grid point {check.point}, {check.design}" if several else check.design
+        if check.load >= 1:
             msgs.append(
-                f"{who}: {r.stage} is over capacity (load {r.load:.2f}): its list will grow without limit and "
-                f"its averages depend on the run length; it needs about {r.target_capacity:,.0f} {unit} a week"
+                f"{who}: {check.stage} is over capacity (load {check.load:.2f}): its list will grow without limit and "
+                f"its averages depend on the run length; it needs about {check.target_capacity:,.0f} "
+                f"{UNITS.get(check.stage, 'first slots')} a week"
             )
-        elif steady and abs(r.littles_gap_pct) > 10 and r.simulated_list > 20:
-            msgs.append(f"{who}: {r.stage} list breaks Little's law by {r.littles_gap_pct:.0f}% (not in steady state?)")
+        elif steady and abs(check.littles_gap_pct) > 10 and check.simulated_list > 20:
+            msgs.append(f"{who}: {check.stage} list breaks Little's law by {check.littles_gap_pct:.0f}% (not in steady state?)")
     if replications < MIN_REPLICATIONS:
         msgs.append(
             f"only {replications} replication(s): the 95% intervals shown are rough"

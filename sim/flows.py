@@ -12,9 +12,12 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sim.model.draws import CountTable
-from sim.scenario import ADVICE, NEEDS, Scenario, Stage, onward_row
+from sim.scenario import ADVICE, NEEDS, THEATRE, Scenario, Stage, onward_row
 
 Flows = dict[str, float]
+
+THEATRE_SLOTS = f"{THEATRE}_slots"
+"""The key of the expected theatre slots (in day-case slots) per referral."""
 
 
 def _dna(d: float, m: int) -> tuple[float, float]:
@@ -50,153 +53,157 @@ def expected_activity(scenario: Scenario, design: str) -> Flows:
 
 
 class _Solver:
-    def __init__(self, s: Scenario, design: str):
-        self.s = s
-        self.d = s.designs[design]
-        self.stages = s.design_stages(design)
-        self.courses = {n: _course(st) for n, st in self.stages.items()}
-        self.rehab_courses = {n: _course(st.model_copy(update={"pifu_share": 0.0})) for n, st in self.stages.items()}
-        surg = s.surgery
-        self.postop = {
-            n: _Course(CountTable(surg.postop_followups).pmf(), st.dna_followup, st.max_dna) for n, st in self.stages.items()
-        }
-        self.acc: Flows = defaultdict(float)
+    """Unrolls one design's routing, adding each service's expected counts as it goes."""
+
+    def __init__(self, scenario: Scenario, design: str):
+        self.scenario = scenario
+        self.design = scenario.designs[design]
+        self.stages = scenario.design_stages(design)
+        self.courses = {n: _course(stage) for n, stage in self.stages.items()}
+        self.rehab_courses = {n: _course(stage.model_copy(update={"pifu_share": 0.0})) for n, stage in self.stages.items()}
+        postop_followups = CountTable(scenario.surgery.postop_followups).pmf()
+        self.postop = {n: _Course(postop_followups, stage.dna_followup, stage.max_dna) for n, stage in self.stages.items()}
+        self.expected: Flows = defaultdict(float)
+        self.joint = 0.0  # the joint replacement share of the condition being unrolled
 
     def solve(self) -> Flows:
-        for cond in self.s.demand.conditions.values():
+        demand, design = self.scenario.demand, self.design
+        for cond in demand.conditions.values():
             for need in NEEDS:
                 mass = cond.share * cond.need.get(need, 0.0)
                 if mass <= 0:
                     continue
                 self.joint = cond.joint_replacement_share
-                if self.d.entry == "gp":
-                    for dest, p in self.s.gp.referral[need].items():
-                        self._go(dest, need, mass * p, 0)
+                if design.entry == "gp":
+                    self._route(self.scenario.gp.referral[need], need, mass, 0)
                 else:
-                    self._visit(self.d.entry, need, mass, 0)
-        sr, per_year = self.s.demand.self_referral, self.s.demand.referrals_per_year
-        if sr.per_year > 0 and per_year > 0:  # direct access, per GP referral
-            for cond in self.s.demand.conditions.values():
+                    self._visit(design.entry, need, mass, 0)
+        self_referral = demand.self_referral
+        if self_referral.per_year > 0 and demand.referrals_per_year > 0:  # direct access, per GP referral
+            per_gp_referral = self_referral.per_year / demand.referrals_per_year
+            for cond in demand.conditions.values():
                 self.joint = cond.joint_replacement_share
-                for need, p in sr.need.items():
-                    self._visit(sr.stage, need, sr.per_year / per_year * cond.share * p, 0)
-        return dict(self.acc)
+                for need, p in self_referral.need.items():
+                    self._visit(self_referral.stage, need, per_gp_referral * cond.share * p, 0)
+        return dict(self.expected)
+
+    def _route(self, row: dict[str, float], need: str, mass: float, k: int) -> None:
+        """Send ``mass`` on along one row of a routing matrix."""
+        for dest, p in row.items():
+            self._go(dest, need, mass * p, k)
 
     def _go(self, dest: str, need: str, mass: float, k: int) -> None:
         if mass <= 0:
             return
-        if dest in self.s.choices:
-            for option, p in self.s.choices[dest].items():
-                self._go(option, need, mass * p, k)
-            return
-        if dest == ADVICE:
-            self.acc["advice_given"] += mass
+        if dest in self.scenario.choices:
+            self._route(self.scenario.choices[dest], need, mass, k)
+        elif dest == ADVICE:
+            self.expected["advice_given"] += mass
             if need == "self_management":
-                self.acc["ended_resolved"] += mass
+                self.expected["ended_resolved"] += mass
             else:
                 self._again(need, mass, k, advice=True)
         else:
             self._visit(dest, need, mass, k)
 
     def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False) -> None:
-        st, acc = self.stages[name], self.acc
-        acc[f"{name}_arrivals"] += mass
-        if st.advice_and_guidance_share and not rehab and need != "surgical":
-            answered = mass * st.advice_and_guidance_share
-            acc[f"{name}_advice_and_guidance"] += answered
-            mass -= answered
-            if need == "self_management" or st.resolves.get(need, 0.0) > 0:
-                acc["ended_resolved"] += answered
-            else:
-                self._again(need, answered, k, origin=name)
-        lost, misses = _dna(st.dna_first, st.max_dna)
-        acc[f"{name}_dna"] += mass * misses
-        acc["ended_dna"] += mass * lost
+        stage, expected = self.stages[name], self.expected
+        expected[f"{name}_arrivals"] += mass
+        if stage.advice_and_guidance_share and not rehab and need != "surgical":
+            mass -= self._advice_and_guidance(name, stage, need, mass, k)
+        lost, misses = _dna(stage.dna_first, stage.max_dna)
+        expected[f"{name}_dna"] += mass * misses
+        expected["ended_dna"] += mass * lost
         seen = mass * (1.0 - lost)
-        acc[f"{name}_first"] += seen
-        if st.kind == "triage":
-            for dest, p in self.d.routing[need].items():
-                self._go(dest, need, seen * p, k)
-            return
-        if rehab:  # rehabilitation courses are never patient-initiated
-            done = self._course(name, seen, self.rehab_courses)
-            acc["ended_resolved"] += done
-            return
-        listing = st.list_for_surgery.get(need, 0.0)
+        expected[f"{name}_first"] += seen
+        if stage.kind == "triage":
+            self._route(self.design.routing[need], need, seen, k)
+        elif rehab:  # rehabilitation courses are never patient-initiated
+            expected["ended_resolved"] += self._course(name, seen, self.rehab_courses)
+        else:
+            self._treat(name, stage, need, seen, k)
+
+    def _advice_and_guidance(self, name: str, stage: Stage, need: str, mass: float, k: int) -> float:
+        """Referrals a specialist answers with advice to the referrer, without seeing the patient."""
+        answered = mass * stage.advice_and_guidance_share
+        self.expected[f"{name}_advice_and_guidance"] += answered
+        if need == "self_management" or stage.resolves.get(need, 0.0) > 0:
+            self.expected["ended_resolved"] += answered
+        else:
+            self._again(need, answered, k, origin=name)
+        return answered
+
+    def _treat(self, name: str, stage: Stage, need: str, seen: float, k: int) -> None:
+        """After a first appointment: listed for surgery, or a course that resolves or not."""
+        listing = stage.list_for_surgery.get(need, 0.0)
         if listing:
-            acc[f"{name}_listed"] += seen * listing
+            self.expected[f"{name}_listed"] += seen * listing
             self._surgery(name, need, seen * listing)
         rest = seen * (1.0 - listing)
-        r = st.resolves.get(need, 0.0)
-        if r > 0:
-            acc["ended_resolved"] += self._course(name, rest * r)
-        if r < 1:
-            fail = rest * (1.0 - r)
-            done = fail if st.assessment_only_if_unresolved else self._course(name, fail)
+        resolves = stage.resolves.get(need, 0.0)
+        if resolves > 0:
+            self.expected["ended_resolved"] += self._course(name, rest * resolves)
+        if resolves < 1:
+            fail = rest * (1.0 - resolves)
+            done = fail if stage.assessment_only_if_unresolved else self._course(name, fail)
             self._again(need, done, k, origin=name)
 
     def _course(self, name: str, mass: float, courses: dict[str, _Course] | None = None) -> float:
-        c = (courses or self.courses)[name]
-        self.acc[f"{name}_followup"] += mass * c.attended
-        self.acc[f"{name}_dna"] += mass * c.misses
-        self.acc["ended_dna"] += mass * (1.0 - c.complete)
-        return mass * c.complete
+        """Follow-ups of a course at ``name``; returns the mass that completes it."""
+        course = (courses or self.courses)[name]
+        self.expected[f"{name}_followup"] += mass * course.attended
+        self.expected[f"{name}_dna"] += mass * course.misses
+        self.expected["ended_dna"] += mass * (1.0 - course.complete)
+        return mass * course.complete
 
     def _again(self, need: str, mass: float, k: int, advice: bool = False, origin: str = "") -> None:
         """Unresolved: back to the GP, or onward inside the system."""
-        d, acc = self.d, self.acc
+        design = self.design
         k += 1
-        if d.unresolved == "gp" and not advice:
-            if k >= self.s.gp.max_referrals:
-                acc["ended_unresolved"] += mass
-                return
-            acc["gp_consultations"] += mass
-            for dest, p in self.s.gp.rereferral[need].items():
-                self._go(dest, need, mass * p, k)
-            return
-        if k > d.max_onward:
-            acc["ended_unresolved"] += mass
-            return
-        if advice:
-            if d.entry == "gp":
-                acc["gp_consultations"] += mass
-                for dest, p in self.s.gp.rereferral[need].items():
-                    self._go(dest, need, mass * p, k)
+        if design.unresolved == "gp" and not advice:
+            if k >= self.scenario.gp.max_referrals:
+                self.expected["ended_unresolved"] += mass
             else:
-                self._visit(d.entry, need, mass, k)
-            return
-        for dest, p in onward_row(d.onward[need], origin).items():
-            self._go(dest, need, mass * p, k)
+                self._back_to_gp(need, mass, k)
+        elif k > design.max_onward:
+            self.expected["ended_unresolved"] += mass
+        elif not advice:
+            self._route(onward_row(design.onward[need], origin), need, mass, k)
+        elif design.entry == "gp":
+            self._back_to_gp(need, mass, k)
+        else:
+            self._visit(design.entry, need, mass, k)
+
+    def _back_to_gp(self, need: str, mass: float, k: int) -> None:
+        self.expected["gp_consultations"] += mass
+        self._route(self.scenario.gp.rereferral[need], need, mass, k)
 
     def _surgery(self, clinic: str, need: str, mass: float) -> None:
-        s, acc = self.s.surgery, self.acc
+        surgery, expected = self.scenario.surgery, self.expected
         joint = mass * (self.joint if need == "surgical" else 0.0)
         other = mass - joint
-        day, inpatient = other * s.daycase_share, other * (1.0 - s.daycase_share)
-        acc["joint_replacements"] += joint
-        acc["surgeries_daycase"] += day
-        acc["surgeries_inpatient"] += joint + inpatient
-        acc["bed_days"] += joint * s.los_joint_days + inpatient * s.los_other_days
-        acc["theatre_slots"] += joint * s.joint_replacement_slots + day + inpatient * s.inpatient_slots
+        day, inpatient = other * surgery.daycase_share, other * (1.0 - surgery.daycase_share)
+        expected["joint_replacements"] += joint
+        expected["surgeries_daycase"] += day
+        expected["surgeries_inpatient"] += joint + inpatient
+        expected["bed_days"] += joint * surgery.los_joint_days + inpatient * surgery.los_other_days
+        expected[THEATRE_SLOTS] += joint * surgery.joint_replacement_slots + day + inpatient * surgery.inpatient_slots
         # post-operative follow-up at the listing clinic, then rehabilitation for some
-        po = self.postop[clinic]
-        acc[f"{clinic}_followup"] += mass * po.attended
-        acc[f"{clinic}_dna"] += mass * po.misses
-        acc["ended_dna"] += mass * (1.0 - po.complete)
-        after = po.complete
-        rehab = joint * s.rehab_share_joint + other * s.rehab_share_other
-        acc["ended_resolved"] += (mass - rehab) * after
+        self._course(clinic, mass, self.postop)
+        after = self.postop[clinic].complete
+        rehab = joint * surgery.rehab_share_joint + other * surgery.rehab_share_other
+        expected["ended_resolved"] += (mass - rehab) * after
         if rehab:
-            self._visit(s.rehab_stage, need, rehab * after, 0, rehab=True)
+            self._visit(surgery.rehab_stage, need, rehab * after, 0, rehab=True)
 
 
-def _course(st: Stage) -> _Course:
+def _course(stage: Stage) -> _Course:
     # contacts = 1 + K follow-ups, K ~ Poisson; the table's pmf is indexed by K. Patient-
     # initiated follow-up skips each planned one with probability q, which thins the
     # Poisson: K stays Poisson with mean (contacts - 1)(1 - q).
-    q = st.pifu_share * (1.0 - st.pifu_return_rate)
-    mean = 1.0 + (st.contacts_per_episode - 1.0) * (1.0 - q)
-    return _Course(CountTable(mean, offset=1).pmf(), st.dna_followup, st.max_dna)
+    q = stage.pifu_share * (1.0 - stage.pifu_return_rate)
+    mean = 1.0 + (stage.contacts_per_episode - 1.0) * (1.0 - q)
+    return _Course(CountTable(mean, offset=1).pmf(), stage.dna_followup, stage.max_dna)
 
 
 def stage_load(scenario: Scenario, design: str, flows: Flows | None = None) -> dict[str, float]:
@@ -207,5 +214,5 @@ def stage_load(scenario: Scenario, design: str, flows: Flows | None = None) -> d
     for name in scenario.designs[design].services:
         slots = flows.get(f"{name}_first", 0.0) + flows.get(f"{name}_followup", 0.0) + flows.get(f"{name}_dna", 0.0)
         out[name] = slots * per_week
-    out["theatre"] = flows.get("theatre_slots", 0.0) * per_week
+    out[THEATRE] = flows.get(THEATRE_SLOTS, 0.0) * per_week
     return out

@@ -12,31 +12,33 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 
 BATCH = 5
+"""Observations averaged into one batch before MSER is applied (MSER-5)."""
 
 
 def mser(series: np.ndarray, batch: int = BATCH) -> int:
     """MSER-``batch`` truncation point, in observations of ``series``."""
-    k = len(series) // batch
-    if k < 4:
+    batches = len(series) // batch
+    if batches < 4:
         return 0
-    z = np.asarray(series[: k * batch], dtype=float).reshape(k, batch).mean(axis=1)
-    best, best_d = np.inf, 0
-    for d in range(k // 2):
-        rest = z[d:]
+    means = np.asarray(series[: batches * batch], dtype=float).reshape(batches, batch).mean(axis=1)
+    best, best_cut = np.inf, 0
+    for cut in range(batches // 2):  # truncating more than half would leave too little to judge
+        rest = means[cut:]
         stat = ((rest - rest.mean()) ** 2).sum() / len(rest) ** 2
         if stat < best:
-            best, best_d = stat, d
-    return best_d * batch
+            best, best_cut = stat, cut
+    return best_cut * batch
 
 
 def moving_average(y: np.ndarray, window: int) -> np.ndarray:
     """Welch's centred moving average, with shorter windows near the start."""
     out = np.empty(len(y))
     for i in range(len(y)):
-        w = min(window, i, len(y) - 1 - i)
-        out[i] = y[i - w : i + w + 1].mean()
+        half = min(window, i, len(y) - 1 - i)
+        out[i] = y[i - half : i + half + 1].mean()
     return out
 
 
@@ -58,8 +60,8 @@ def analyse(
     for (point, design), part in series.groupby(["point", "design"]):
         mean = part.set_index("day")[measure]
         days = mean.index.to_numpy()
-        g = growth.get(int(point), 0.0) if isinstance(growth, dict) else growth
-        cut = mser(mean.to_numpy() / (1.0 + g) ** ((days - warmup_days) / 365.25))
+        yearly = growth.get(int(point), 0.0) if isinstance(growth, dict) else growth
+        cut = mser(mean.to_numpy() / (1.0 + yearly) ** ((days - warmup_days) / 365.25))
         out.append(
             pd.DataFrame(
                 {
@@ -89,12 +91,8 @@ def verdicts(analysis: pd.DataFrame) -> list[str]:
 
 def plot(analysis: pd.DataFrame, path: Path, measure: str = "in_system") -> None:
     """Welch plot: the moving average per design, the warm-up end and the MSER point."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    fig = Figure(figsize=(8, 4.5), dpi=110)
+    ax = fig.subplots()
     for (point, design), part in analysis.groupby(["point", "design"]):
         label = design if analysis["point"].nunique() == 1 else f"{design} (point {point})"
         (line,) = ax.plot(part["day"], part["moving_average"], label=label)
@@ -107,5 +105,4 @@ def plot(analysis: pd.DataFrame, path: Path, measure: str = "in_system") -> None
     fig.tight_layout()
     tmp = path.with_name(f".{path.name}.tmp.png")
     fig.savefig(tmp)
-    plt.close(fig)
     tmp.replace(path)

@@ -11,8 +11,8 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.bid import PRICE_CAP_FACTOR, BidPaths, bid_summary, bid_table, parse_money, sensitivity
+from sim.contracts import prime_account, share_surplus, sharing_edges, tariff_share_account
 from sim.experiment import run_replications
-from sim.finance import prime_account, share_surplus, sharing_edges, tariff_share_account
 from sim.scenario import PrimeContract, TariffShare, load_scenario
 from tests.conftest import ROOT, bundled
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from typing import get_args
+
 import numpy as np
 import pandas as pd
 import pytest
+from pydantic import ValidationError
 
-from sim.finance import add_finance, contract_value, delivery_cost_by_provider, prime_account, quality_met, share_surplus
-from sim.scenario import PrimeContract, Scenario
+from sim.contracts import contract_value, prime_account, quality_met, share_surplus
+from sim.finance import add_finance, delivery_cost_by_provider
+from sim.payment import FINANCE_COLUMNS, PAYMENT_POLICIES, POLICIES, PROVIDER_PAYMENTS, payment_policy
+from sim.scenario import Design, Finance, PrimeContract, Provider, Scenario, ScenarioError, TariffShare
 from tests.conftest import bundled
 
 TERMS = PrimeContract(year1_value_gbp=100.0, retained_surplus_share=0.05, commissioner_surplus_split=0.5)
@@ -223,3 +229,88 @@ def test_prime_account_over_two_years(priced: Scenario) -> None:
     assert rows["commissioner_cost_gbp"].tolist() == pytest.approx([15_830_816.67, 16_078_290], abs=0.01)
     assert rows["system_cost_gbp"].tolist() == pytest.approx(rows["commissioner_cost_gbp"].tolist())  # no GP loop
     assert rows["cost_provider_acute_trust_gbp"].tolist() == pytest.approx([8_955_000] * 2)
+
+
+# ----------------------------------------------------------------------------- payment policies
+
+
+def test_each_payment_kind_of_the_schema_has_exactly_one_policy() -> None:
+    kinds = get_args(Design.model_fields["payment"].annotation)
+    assert Counter(policy.kind for policy in POLICIES) == Counter(kinds)
+    assert set(PAYMENT_POLICIES) == set(kinds)
+    assert all(PAYMENT_POLICIES[policy.kind] is policy for policy in POLICIES)
+    assert set(PROVIDER_PAYMENTS) == set(get_args(Provider.model_fields["payment"].annotation))
+
+
+def test_a_design_paid_by_an_unknown_kind_cannot_be_built() -> None:
+    with pytest.raises(ValidationError):
+        Design(services=["physio"], payment="capitation")
+    with pytest.raises(ScenarioError) as e:
+        bundled('designs.prime.payment="capitation"')
+    assert "designs.prime.payment" in str(e.value)
+    with pytest.raises(ValueError, match="no payment policy for 'capitation'"):
+        payment_policy("capitation", FINANCE)
+
+
+def test_a_policy_without_its_terms_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match=r"finance\.tariff_share is missing"):
+        payment_policy("tariff_share", FINANCE)
+    with pytest.raises(ScenarioError, match=r"finance\.tariff_share"):
+        bundled('designs.prime.payment="tariff_share"')
+
+
+# A tiny table: provider "a" paid by tariff (an integrator pays it 90% of tariff), provider
+# "b" on a block of 1,000 (an integrator pays it the tariff value). Two rows: year 1 with
+# every outcome target met, year 2 with none.
+FINANCE = Finance(
+    providers={"a": Provider(payment="tariff", prime_cost_share=0.9), "b": Provider(payment="block", block_gbp=1_000.0)}
+)
+TINY = quality_rows({"year": 1, **MET}, {"year": 2, **MISSED})
+TARIFF = {"a": pd.Series([100.0, 200.0], index=TINY.index), "b": pd.Series([50.0, 60.0], index=TINY.index)}
+
+
+def settle(kind: str, **terms: object) -> dict[str, list[float]]:
+    policy = payment_policy(kind, FINANCE.model_copy(update=terms))
+    return {col: value.tolist() for col, value in policy.settle(TINY, TARIFF, FINANCE.providers).items()}
+
+
+def test_activity_policy_by_hand() -> None:
+    """The commissioner pays "a" its tariff and "b" its block, whatever the activity."""
+    assert settle("activity") == {
+        "pay_provider_a_gbp": [100.0, 200.0],
+        "pay_provider_b_gbp": [1_000.0, 1_000.0],
+        "commissioner_cost_gbp": [1_100.0, 1_200.0],
+    }
+
+
+def test_tariff_share_policy_by_hand() -> None:
+    """90% of tariff value (150 and 260) plus 10% of that when all targets are met."""
+    paid = settle("tariff_share", tariff_share=TariffShare(tariff_share=0.9, incentive_share=0.1, overheads_gbp=10.0))
+    # the hub pays a 90% of 100 and 200, b its tariff value: 140 and 240, plus 10 overheads
+    assert paid["cost_provider_a_gbp"] == pytest.approx([90.0, 180.0])
+    assert paid["cost_provider_b_gbp"] == pytest.approx([50.0, 60.0])
+    assert paid["quality_payment_gbp"] == pytest.approx([13.5, 0.0])
+    assert paid["prime_income_gbp"] == pytest.approx([148.5, 234.0])
+    assert paid["prime_cost_gbp"] == pytest.approx([150.0, 250.0])
+    assert paid["prime_surplus_gbp"] == pytest.approx([-1.5, -16.0])
+    assert paid["commissioner_cost_gbp"] == pytest.approx([148.5, 234.0])
+    assert paid["commissioner_gain_share_gbp"] == [0.0, 0.0]
+    assert not any(col.startswith("pay_provider_") for col in paid)
+
+
+def test_prime_contract_policy_by_hand() -> None:
+    """A price of 1,000 rising 10% a year on delivery costs of 140 and 240."""
+    paid = settle("prime_contract", prime_contract=PrimeContract(year1_value_gbp=1_000.0, escalator=0.1))
+    assert paid["cost_provider_a_gbp"] == pytest.approx([90.0, 180.0])
+    # Year 1: up-front 950, management 25, quality 25 (all met). On the 95%: 950 - 140 = 810,
+    # 762.5 above 5% of 950 (47.5), half of it (381.25) to the commissioner.
+    # Year 2: value 1,100: up-front 1,045, management 27.5, no quality. On the 95%:
+    # 1,045 - 240 = 805, 752.75 above 52.25: 376.375 to the commissioner.
+    assert paid["quality_payment_gbp"] == pytest.approx([25.0, 0.0])
+    assert paid["commissioner_gain_share_gbp"] == pytest.approx([381.25, 376.375])
+    assert paid["prime_income_gbp"] == pytest.approx([1_000.0, 1_072.5])
+    assert paid["prime_cost_gbp"] == pytest.approx([140.0, 240.0])
+    assert paid["prime_surplus_gbp"] == pytest.approx([428.75 + 50.0, 428.625 + 27.5])
+    assert paid["commissioner_cost_gbp"] == pytest.approx([1_000.0 - 381.25, 1_072.5 - 376.375])
+    # only the money columns of a result row: the account's other components stay in the bid
+    assert set(paid) <= {*FINANCE_COLUMNS, "cost_provider_a_gbp", "cost_provider_b_gbp"}

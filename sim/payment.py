@@ -1,0 +1,179 @@
+"""Who pays whom: one payment policy for each way a design can be paid.
+
+A design names its kind (``designs.<name>.payment``); :func:`payment_policy` picks the
+policy for that kind from :data:`PAYMENT_POLICIES` once, with its terms from the
+scenario's ``[finance]``. Every policy settles the activity of a design's result rows the
+same way, so a new form of contract is a new class here, not new branches in the costing.
+Providers are paid under their own terms (``finance.providers.<name>.payment``), chosen the
+same way from :data:`PROVIDER_PAYMENTS`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from typing import ClassVar, Generic, TypeVar
+
+import pandas as pd
+
+from sim.contracts import prime_account, tariff_share_account
+from sim.scenario import Finance, PrimeContract, Provider, TariffShare
+
+FINANCE_COLUMNS = (
+    "tariff_value_gbp",
+    "commissioner_cost_gbp",
+    "gp_cost_gbp",
+    "system_cost_gbp",
+    "prime_income_gbp",
+    "prime_cost_gbp",
+    "prime_surplus_gbp",
+    "commissioner_gain_share_gbp",
+    "quality_payment_gbp",
+)
+"""The money columns every result row gets (empty where a design's payment has none)."""
+
+PAID_TO_PROVIDER = "pay_provider_"
+"""Column prefix: what the commissioner pays a provider directly (``pay_provider_<name>_gbp``)."""
+
+COST_OF_PROVIDER = "cost_provider_"
+"""Column prefix: what an integrator pays a provider for its care (``cost_provider_<name>_gbp``)."""
+
+Terms = TypeVar("Terms", PrimeContract, TariffShare)
+
+Columns = dict[str, pd.Series]
+"""Result columns by name, each indexed like the rows they were settled for."""
+
+
+def provider_column(prefix: str, provider: str) -> str:
+    """The column of one provider's money, e.g. ``cost_provider_acute_trust_gbp``."""
+    return f"{prefix}{provider}_gbp"
+
+
+def paid_by_tariff(tariff_value: pd.Series, terms: Provider) -> pd.Series:
+    """Payment by Results: the provider is paid the tariff value of its activity."""
+    return tariff_value
+
+
+def paid_by_block(tariff_value: pd.Series, terms: Provider) -> pd.Series:
+    """A block contract: the same sum every year, whatever the activity."""
+    return pd.Series(terms.block_gbp, index=tariff_value.index)
+
+
+PROVIDER_PAYMENTS: dict[str, Callable[[pd.Series, Provider], pd.Series]] = {
+    "tariff": paid_by_tariff,
+    "block": paid_by_block,
+}
+"""How the commissioner pays a provider directly, by ``finance.providers.<name>.payment``."""
+
+
+def delivery_costs(tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> dict[str, pd.Series]:
+    """What an integrator pays for the care delivered: each provider's share of tariff.
+
+    Sub-contracted providers are paid ``prime_cost_share`` of tariff; for the services the
+    integrator runs itself the tariff stands for its unit cost (share 1.0 unless set otherwise).
+    """
+    return {p: value * providers[p].prime_cost_share for p, value in tariff_by_provider.items()}
+
+
+class PaymentPolicy(ABC):
+    """How the commissioner pays for one design's care.
+
+    Subclasses name the ``kind`` of ``designs.<name>.payment`` they implement.
+    """
+
+    kind: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def from_finance(cls, finance: Finance) -> PaymentPolicy:
+        """The policy with its terms taken from the scenario's ``[finance]``."""
+
+    @abstractmethod
+    def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
+        """The money columns for ``rows``, given the tariff value of each provider's activity.
+
+        Returns ``commissioner_cost_gbp``, whichever other :data:`FINANCE_COLUMNS` the policy
+        defines, and one column per provider (see :func:`provider_column`).
+        """
+
+
+class ActivityPayment(PaymentPolicy):
+    """Fragmented: the commissioner pays each provider under its own terms (tariff or block)."""
+
+    kind = "activity"
+
+    @classmethod
+    def from_finance(cls, finance: Finance) -> ActivityPayment:
+        return cls()
+
+    def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
+        paid = {p: PROVIDER_PAYMENTS[providers[p].payment](value, providers[p]) for p, value in tariff_by_provider.items()}
+        out = {provider_column(PAID_TO_PROVIDER, p): value for p, value in paid.items()}
+        out["commissioner_cost_gbp"] = sum(paid.values())
+        return out
+
+
+class IntegratorPayment(PaymentPolicy, Generic[Terms]):
+    """The commissioner pays one integrator, which pays the providers for the care delivered.
+
+    Its terms are ``finance.<kind>``, the section that scenario validation requires of a
+    design paid this way.
+    """
+
+    def __init__(self, terms: Terms):
+        self.terms = terms
+
+    @classmethod
+    def from_finance(cls, finance: Finance) -> IntegratorPayment[Terms]:
+        terms = getattr(finance, cls.kind)
+        if terms is None:  # scenario validation already says so, naming the design
+            raise ValueError(f"a design is paid by {cls.kind} but finance.{cls.kind} is missing")
+        return cls(terms)
+
+    def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
+        delivery_by_provider = delivery_costs(tariff_by_provider, providers)
+        account = self.account(rows, sum(tariff_by_provider.values()), sum(delivery_by_provider.values()))
+        out = {col: account[col] for col in FINANCE_COLUMNS if col in account}
+        # what the integrator pays each provider: a bid is re-priced from these columns
+        out |= {provider_column(COST_OF_PROVIDER, p): cost for p, cost in delivery_by_provider.items()}
+        return out
+
+    @abstractmethod
+    def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
+        """The integrator's account for each row, in the columns of :data:`FINANCE_COLUMNS`."""
+
+
+class PrimeContractPayment(IntegratorPayment[PrimeContract]):
+    """A capitated prime contract (``finance.prime_contract``): see :func:`sim.contracts.prime_account`."""
+
+    kind = "prime_contract"
+
+    def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
+        return prime_account(rows, delivery_cost, self.terms)
+
+
+class TariffSharePayment(IntegratorPayment[TariffShare]):
+    """Pennine-style (``finance.tariff_share``): see :func:`sim.contracts.tariff_share_account`."""
+
+    kind = "tariff_share"
+
+    def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
+        return tariff_share_account(rows, tariff_value, delivery_cost, self.terms)
+
+
+POLICIES: tuple[type[PaymentPolicy], ...] = (ActivityPayment, PrimeContractPayment, TariffSharePayment)
+PAYMENT_POLICIES: dict[str, type[PaymentPolicy]] = {policy.kind: policy for policy in POLICIES}
+"""The policy for each kind of ``designs.<name>.payment``."""
+
+
+def payment_policy(kind: str, finance: Finance) -> PaymentPolicy:
+    """The policy for a design paid by ``kind``, with its terms.
+
+    Raises
+    ------
+    ValueError
+        If no policy pays by ``kind``, or its terms are missing from ``finance``.
+    """
+    if kind not in PAYMENT_POLICIES:
+        raise ValueError(f"no payment policy for '{kind}': expected one of {', '.join(PAYMENT_POLICIES)}")
+    return PAYMENT_POLICIES[kind].from_finance(finance)
