@@ -141,6 +141,7 @@ def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path) -> None:
 
 def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: Path, monkeypatch) -> None:
     """A replication that raises is recorded with its error; the others land."""
+
     class Flaky(tasks.Pathway):
         def run(self):
             if self.replication in (2, 4):
