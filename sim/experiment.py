@@ -1,229 +1,54 @@
-"""Replications at scale: tasks, executors, a journal that survives a crash, stopping rules.
+"""Replications at scale: batches of tasks, journalled, with a stopping rule for precision.
 
-A task is one (grid point, design, replication). Its numbers depend only on the scenario of
-its grid point, the seed and the replication number, so a table is the same whatever the
-executor (this process, local processes, a Dask cluster) and whatever order tasks finish in.
-
-With a results folder, every finished task is appended to ``journal.jsonl`` (one line, one
-write, flushed and synced) as it completes; a batch killed half way resumes from there.
+A batch runs every grid point × design × replication on an executor (see
+:mod:`sim.executors`); a table is the same whatever the executor and whatever order tasks
+finish in. With a results folder every finished task goes to the journal
+(:mod:`sim.journal`) as it completes, and a batch killed half way resumes from there.
 """
 
 from __future__ import annotations
 
-import gc
 import itertools
-import json
-import os
-import traceback
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import asdict, dataclass, field
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.finance import add_finance
-from sim.model.pathway import Pathway
+from sim.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
+from sim.journal import JOURNAL, Journal
+from sim.metrics import interval
 from sim.scenario import Scenario, with_values
-from sim.uncertainty import apply_parameters, draw_parameters, parameter_columns, parse_uncertainty
+from sim.tasks import Outcome, Task, run_task, tasks_for
+from sim.traces import SERIES_COLUMNS, Traces
+
+__all__ = [
+    "JOURNAL",
+    "SERIES_COLUMNS",
+    "BatchResult",
+    "DaskExecutor",
+    "Executor",
+    "Journal",
+    "Outcome",
+    "ProcessExecutor",
+    "Progress",
+    "SerialExecutor",
+    "Task",
+    "default_jobs",
+    "grid_points",
+    "make_executor",
+    "precise_enough",
+    "result_columns",
+    "run_batch",
+    "run_replications",
+    "run_task",
+    "tasks_for",
+]
 
 Progress = Callable[[int, int], None]
-JOURNAL = "journal.jsonl"
-
-
-@dataclass(frozen=True, order=True)
-class Task:
-    """One simulation: a grid point, a design and a replication."""
-
-    point: int
-    replication: int
-    design: str
-
-
-@dataclass
-class Outcome:
-    """What a task gave back: result rows and traces over time, or an error.
-
-    ``traces`` holds ``weekly`` (day, waiting, in system, RTT clocks from day 0),
-    ``monthly`` (month-end lists per stage after the warm-up, with ``monthly_columns``),
-    ``waits`` (weeks waited by incomplete pathways, pooled over month ends) and ``flows``
-    (moves between places, [from, to, count]).
-    """
-
-    task: Task
-    rows: list[dict[str, Any]]
-    traces: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None
-
-
-def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcome:
-    """Draw this replication's parameters (if any), simulate, and cost the result rows."""
-    try:
-        s, params = scenario, {}
-        if uncertainty and scenario.uncertainty:
-            dists = parse_uncertainty(scenario.uncertainty, scenario, scenario.name)
-            drawn = draw_parameters(dists, scenario, task.replication)
-            copies = {c for d in dists.values() for c in d.also}
-            s, params = apply_parameters(scenario, drawn), parameter_columns(drawn, copies)
-        model = Pathway(s, task.design, task.replication)
-        rows = add_finance(pd.DataFrame(model.run()), s)
-        for key, value in params.items():
-            rows[key] = value
-        rows.insert(0, "point", task.point)
-        rec = model.recorder
-        traces = {
-            "weekly": [list(x) for x in rec.series],
-            "monthly": rec.monthly,
-            "monthly_columns": rec.monthly_columns,
-            "waits": rec.wait_hist.tolist(),
-            "flows": [[a, b, n] for (a, b), n in model.flows.items()],
-            "years": s.run.years,
-        }
-        outcome = Outcome(task, rows.to_dict("records"), traces)
-        # A finished model is a web of cycles (services point back at the pathway) that only
-        # the cyclic collector frees, and runs pause it: free it now, or a worker carries
-        # every earlier model from task to task (about 150 MB a worker after 100 tasks).
-        del model, rec
-        gc.collect()
-        return outcome
-    except Exception:  # recorded with the task; the batch goes on
-        return Outcome(task, [], {}, traceback.format_exc())
-
-
-# --------------------------------------------------------------------------- executors
-
-
-class Executor:
-    """Runs tasks and yields outcomes as they finish."""
-
-    def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Release workers."""
-
-
-class SerialExecutor(Executor):
-    """In this process, one task after another."""
-
-    def run(self, scenarios, tasks, uncertainty):
-        for t in tasks:
-            yield run_task(scenarios[t.point], t, uncertainty)
-
-
-class ProcessExecutor(Executor):
-    """Local worker processes, a bounded number of tasks in flight."""
-
-    def __init__(self, jobs: int):
-        self.jobs = jobs
-        self.pool = ProcessPoolExecutor(max_workers=jobs)
-
-    def run(self, scenarios, tasks, uncertainty):
-        todo = list(tasks)
-        running = set()
-        while todo or running:
-            while todo and len(running) < 2 * self.jobs:
-                t = todo.pop(0)
-                running.add(self.pool.submit(run_task, scenarios[t.point], t, uncertainty))
-            done, running = wait(running, return_when=FIRST_COMPLETED)
-            for fut in done:
-                yield fut.result()
-
-    def close(self) -> None:
-        self.pool.shutdown(cancel_futures=True)
-
-
-class DaskExecutor(Executor):
-    """A Dask distributed cluster (``pip install msksim[cluster]``)."""
-
-    def __init__(self, address: str):
-        try:
-            from distributed import Client
-        except ImportError as e:  # pragma: no cover - depends on the optional extra
-            raise RuntimeError("--scheduler needs Dask: pip install 'msksim[cluster]'") from e
-        self.client = Client(address)
-
-    def run(self, scenarios, tasks, uncertainty):
-        from distributed import as_completed
-
-        shared = {k: self.client.scatter(v, broadcast=True) for k, v in scenarios.items()}
-        futures = [self.client.submit(run_task, shared[t.point], t, uncertainty, pure=False) for t in tasks]
-        for fut in as_completed(futures):
-            yield fut.result()
-            fut.release()
-
-    def close(self) -> None:
-        self.client.close()
-
-
-def make_executor(jobs: int = 1, scheduler: str | None = None) -> Executor:
-    if scheduler:
-        return DaskExecutor(scheduler)
-    return ProcessExecutor(jobs) if jobs > 1 else SerialExecutor()
-
-
-def default_jobs() -> int:
-    """All cores this process may use."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
-
-
-# --------------------------------------------------------------------------- the journal
-
-
-class Journal:
-    """Append-only record of finished tasks: one JSON line each, written whole and synced."""
-
-    def __init__(self, folder: Path):
-        folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / JOURNAL
-
-    def read(self) -> dict[Task, Outcome]:
-        """Finished tasks so far; a line cut short by a crash is dropped (and truncated away)."""
-        out: dict[Task, Outcome] = {}
-        if not self.path.exists():
-            return out
-        good = 0
-        with open(self.path, "rb") as fh:
-            for line in fh:
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    break
-                if not line.endswith(b"\n"):
-                    break
-                good += len(line)
-                task = Task(**rec["task"])
-                out[task] = Outcome(task, rec["rows"], rec["traces"], rec["error"])
-        if good < self.path.stat().st_size:
-            with open(self.path, "r+b") as fh:
-                fh.truncate(good)
-        return out
-
-    def append(self, outcome: Outcome) -> None:
-        rec = {"task": asdict(outcome.task), "rows": outcome.rows, "traces": outcome.traces, "error": outcome.error}
-        line = (json.dumps(rec, default=_plain) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, line)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-
-def _plain(x: Any) -> Any:
-    if isinstance(x, np.integer):
-        return int(x)
-    if isinstance(x, np.floating):
-        return float(x)
-    raise TypeError(f"cannot store {type(x)}")
-
-
-# --------------------------------------------------------------------------- batches
+"""Called with (tasks finished, tasks wanted) as a batch goes."""
 
 
 @dataclass
@@ -232,7 +57,7 @@ class BatchResult:
 
     ``series`` is the weekly mean across replications (warm-up check); ``monthly`` the
     month-end lists of every replication; ``waits`` and ``flows`` are per replication-year
-    means, per grid point and design.
+    means, per grid point and design; ``engines`` how the workers ran the model.
     """
 
     table: pd.DataFrame
@@ -244,11 +69,50 @@ class BatchResult:
     flows: pd.DataFrame = field(default_factory=pd.DataFrame)
     precision_met: bool | None = None
     """With a precision target: whether the final table meets it (None without one)."""
+    engines: list[str] = field(default_factory=list)
 
 
-def tasks_for(points: Iterable[int], designs: Iterable[str], replications: Iterable[int]) -> list[Task]:
-    """Tasks in a fixed order: replication by replication, so early results cover every point."""
-    return [Task(p, r, d) for r in replications for p in points for d in designs]
+class _Store:
+    """What a batch has so far: a compact frame per finished task, running traces, errors."""
+
+    def __init__(self, folder: Path | None):
+        self.journal = Journal(folder) if folder is not None else None
+        self.done: dict[Task, pd.DataFrame] = {}
+        self.traces = Traces()
+        self.errors: dict[Task, Outcome] = {}
+        for outcome in (self.journal.read() if self.journal else {}).values():
+            if outcome.error is None:  # a task that failed before is tried again
+                self._keep(outcome)
+
+    def _keep(self, outcome: Outcome) -> None:
+        self.done[outcome.task] = pd.DataFrame(outcome.rows)
+        self.traces.add(outcome)
+
+    def run(self, executor: Executor, scenarios: dict[int, Scenario], wanted: list[Task], uncertainty: bool,
+            progress: Progress | None) -> None:  # fmt: skip
+        """Run the wanted tasks not yet done, journalling each as it finishes."""
+        todo = [t for t in wanted if t not in self.done]
+        finished = len(wanted) - len(todo)
+        if progress:
+            progress(finished, len(wanted))
+        for outcome in executor.run(scenarios, todo, uncertainty):
+            if self.journal:
+                self.journal.append(outcome)
+            if outcome.error is None:
+                self._keep(outcome)
+            else:
+                self.errors[outcome.task] = outcome
+            finished += 1
+            if progress:
+                progress(finished, len(wanted))
+
+    def table(self, wanted: list[Task]) -> pd.DataFrame:
+        """The result rows of the wanted tasks that finished, in a fixed order."""
+        frames = [self.done[t] for t in sorted(wanted) if t in self.done]
+        if not frames:
+            return pd.DataFrame()
+        table = pd.concat(frames, ignore_index=True)
+        return table.sort_values(["point", "design", "replication", "year"], kind="stable").reset_index(drop=True)
 
 
 def run_batch(
@@ -276,146 +140,41 @@ def run_batch(
         scenarios = {0: scenarios}
     designs = list(designs)
     executor = executor or SerialExecutor()
-    journal = Journal(folder) if folder is not None else None
-    done: dict[Task, pd.DataFrame] = {}
-    traces = _Traces()
-    errors: dict[Task, Outcome] = {}
-
-    def keep(outcome: Outcome) -> None:
-        # Hold a compact frame per task and running sums of the traces, not the raw records:
-        # memory grows by a few kilobytes a replication, whatever the batch size.
-        done[outcome.task] = pd.DataFrame(outcome.rows)
-        traces.add(outcome)
-
-    for outcome in (journal.read() if journal else {}).values():
-        if outcome.error is None:
-            keep(outcome)
+    store = _Store(folder)
     target = replications if precision is None else min(first_check, replications)
     while True:
         wanted = tasks_for(scenarios, designs, range(target))
-        todo = [t for t in wanted if t not in done]
-        finished = len(wanted) - len(todo)
-        if progress:
-            progress(finished, len(wanted))
-        for outcome in executor.run(scenarios, todo, uncertainty):
-            if journal:
-                journal.append(outcome)
-            if outcome.error is None:
-                keep(outcome)
-            else:
-                errors[outcome.task] = outcome
-            finished += 1
-            if progress:
-                progress(finished, len(wanted))
-        if precision is None or target >= replications or errors:
+        store.run(executor, scenarios, wanted, uncertainty, progress)
+        if precision is None or target >= replications or store.errors:
             break
-        table = _table(done, wanted)
-        if precise_enough(table, metric, precision):
+        if precise_enough(store.table(wanted), metric, precision):
             break
         target = min(target + step, replications)
-    wanted = tasks_for(scenarios, designs, range(target))
-    keep_tasks = set(wanted)
-    table = _table(done, wanted)
-    met = None if precision is None else (not errors and not table.empty and precise_enough(table, metric, precision))
+    table = store.table(wanted)
+    met = None if precision is None else (not store.errors and not table.empty and precise_enough(table, metric, precision))
+    traces = store.traces
     return BatchResult(
         table,
         traces.weekly_frame(),
-        list(errors.values()),
+        list(store.errors.values()),
         target,
-        traces.monthly_frame(keep_tasks),
+        traces.monthly_frame(set(wanted)),
         traces.waits_frame(),
         traces.flows_frame(),
         met,
+        sorted(traces.engines),
     )
-
-
-def _table(done: dict[Task, pd.DataFrame], wanted: list[Task]) -> pd.DataFrame:
-    frames = [done[t] for t in sorted(wanted) if t in done]
-    if not frames:
-        return pd.DataFrame()
-    table = pd.concat(frames, ignore_index=True)
-    return table.sort_values(["point", "design", "replication", "year"], kind="stable").reset_index(drop=True)
-
-
-SERIES_COLUMNS = ("waiting_list", "in_system", "rtt_incomplete")
-
-
-class _Traces:
-    """Running aggregates of the traces: means across replications, sums of counts."""
-
-    def __init__(self) -> None:
-        self.sums: dict[tuple[int, str], np.ndarray] = {}
-        self.days: dict[tuple[int, str], np.ndarray] = {}
-        self.counts: dict[tuple[int, str], int] = {}
-        self.waits: dict[tuple[int, str], np.ndarray] = {}
-        self.flows: dict[tuple[int, str], dict[tuple[str, str], float]] = {}
-        self.rep_years: dict[tuple[int, str], int] = {}
-        self.monthly: dict[Task, pd.DataFrame] = {}
-
-    def add(self, outcome: Outcome) -> None:
-        tr = outcome.traces
-        if not tr:
-            return
-        key = (outcome.task.point, outcome.task.design)
-        arr = np.asarray(tr["weekly"], dtype=float)
-        if key not in self.sums:
-            self.sums[key], self.days[key], self.counts[key] = np.zeros((len(arr), 3)), arr[:, 0], 0
-            self.waits[key], self.flows[key], self.rep_years[key] = np.zeros(len(tr["waits"])), {}, 0
-        self.sums[key] += arr[:, 1:]
-        self.counts[key] += 1
-        self.waits[key] += np.asarray(tr["waits"], dtype=float)
-        self.rep_years[key] += tr["years"]
-        flows = self.flows[key]
-        for a, b, n in tr["flows"]:
-            flows[a, b] = flows.get((a, b), 0.0) + n
-        self.monthly[outcome.task] = pd.DataFrame(tr["monthly"], columns=tr["monthly_columns"])
-
-    def weekly_frame(self) -> pd.DataFrame:
-        """Mean series: one row per point × design × week, with the number of replications."""
-        frames = []
-        for key, total in sorted(self.sums.items()):
-            f = pd.DataFrame(total / self.counts[key], columns=list(SERIES_COLUMNS))
-            f.insert(0, "day", self.days[key].astype(int))
-            f.insert(0, "design", key[1])
-            f.insert(0, "point", key[0])
-            f["replications"] = self.counts[key]
-            frames.append(f)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-    def monthly_frame(self, tasks: set[Task]) -> pd.DataFrame:
-        frames = []
-        for t in sorted(self.monthly):
-            if t in tasks:
-                f = self.monthly[t].copy()
-                f.insert(0, "replication", t.replication)
-                f.insert(0, "design", t.design)
-                f.insert(0, "point", t.point)
-                frames.append(f)
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-    def waits_frame(self) -> pd.DataFrame:
-        """Incomplete pathways by whole weeks waited, per month end (mean over replications)."""
-        frames = []
-        for key, total in sorted(self.waits.items()):
-            months = 12 * self.rep_years[key]
-            frames.append(
-                pd.DataFrame({"point": key[0], "design": key[1], "weeks": np.arange(len(total)), "pathways": total / months})
-            )
-        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-    def flows_frame(self) -> pd.DataFrame:
-        """Moves between places per year (mean over replication-years)."""
-        records = [
-            {"point": key[0], "design": key[1], "from": a, "to": b, "per_year": n / self.rep_years[key]}
-            for key, flows in sorted(self.flows.items())
-            for (a, b), n in sorted(flows.items())
-        ]
-        return pd.DataFrame.from_records(records)
 
 
 def grid_points(scenario: Scenario, grid: dict[str, list[Any]]) -> dict[int, Scenario]:
     """One scenario per combination of grid values, numbered in ``itertools.product`` order
-    (just the scenario, as point 0, without a grid)."""
+    (just the scenario, as point 0, without a grid).
+
+    Raises
+    ------
+    ScenarioError
+        When a combination makes an invalid scenario (naming ``--grid`` and the key).
+    """
     if not grid:
         return {0: scenario}
     keys = list(grid)
@@ -435,8 +194,6 @@ def result_columns(scenario: Scenario, design: str) -> list[str]:
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:
     """Whether every point × design has a 95% half-width within ``precision`` × |mean|."""
-    from sim.metrics import interval
-
     per_rep = table.groupby(["point", "design", "replication"])[metric].mean()
     for _, values in per_rep.groupby(level=["point", "design"]):
         mean, low, high, n = interval(values.to_numpy())
@@ -457,6 +214,11 @@ def run_replications(
     """Simulate and cost every design × replication in memory; raise if any task fails.
 
     The simple entry point for scripts and tests: point values unless ``uncertainty``.
+
+    Raises
+    ------
+    RuntimeError
+        When a task fails, with the first failure's traceback.
     """
     executor = make_executor(jobs)
     try:

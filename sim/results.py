@@ -1,7 +1,9 @@
-"""Result folders: one per run, holding its resolved scenario, tables and manifest.
+"""Result folders: one per run, holding its resolved scenario, its inputs, tables and manifest.
 
 Every file is written to a temporary name in the same folder and moved into place, so a
 reader never sees half a file; ``manifest.json`` is written last and marks a complete run.
+A folder stands alone: the inputs a run read (its backlog CSV) are copied in and named
+relative to the folder, so it can be moved, reported on and resumed anywhere.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import json
 import os
 import sys
 import tempfile
+import tomllib
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +23,17 @@ import tomli_w
 
 from sim import __version__
 from sim.model import ENGINE
-from sim.scenario import Scenario, scenario_to_dict
+from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_to_dict
+
+SCENARIO_FILE = "scenario.toml"
+MANIFEST_FILE = "manifest.json"
+BACKLOG_COPY = "backlog.csv"
+"""The copy of the backlog file a run started from, named so in its ``scenario.toml``."""
+BATCH_FILE = "batch.json"
+"""The settings of a batch, written before its first task so that it can be resumed."""
+MAIN_TABLES = ("replications", "sweep")
+"""A finished run has one of these: a row per (grid point,) design, replication and year."""
+ID_COLUMNS = ("design", "replication", "year")
 
 
 def _umask() -> int:
@@ -61,6 +75,28 @@ def write_csv(path: Path, table: pd.DataFrame) -> None:
     write_atomic(path, table.to_csv(index=False, float_format="%.6g"))
 
 
+def as_saved(scenario: Scenario) -> Scenario:
+    """The scenario as its results folder keeps it: the backlog file by its copy's name."""
+    b = scenario.backlog
+    if b is None or not b.file:
+        return scenario
+    return scenario.model_copy(update={"backlog": b.model_copy(update={"file": BACKLOG_COPY})})
+
+
+def save_inputs(folder: Path, scenario: Scenario) -> None:
+    """Copy the run's input files into ``folder`` and write ``scenario.toml`` naming the copies.
+
+    A resumed run's scenario already names the copy in the folder; it is left as it is.
+    """
+    b = scenario.backlog
+    if b is not None and b.file:
+        source, copy = Path(b.file), folder / BACKLOG_COPY
+        # copied once, at the start: the original may be gone by the time the run finishes
+        if source.resolve() != copy.resolve() and (source.exists() or not copy.exists()):
+            write_atomic(copy, source.read_bytes())
+    write_atomic(folder / SCENARIO_FILE, tomli_w.dumps(toml_ready(scenario_to_dict(as_saved(scenario)))))
+
+
 def write_run(
     folder: Path,
     scenario: Scenario,
@@ -69,15 +105,19 @@ def write_run(
     started: datetime,
     command: list[str] | None = None,
     extra: dict[str, Any] | None = None,
+    workers: list[str] | None = None,
 ) -> Path:
-    """Write a finished run: ``scenario.toml``, each table as CSV, then ``manifest.json``."""
-    resolved = scenario_to_dict(scenario)
-    write_atomic(folder / "scenario.toml", tomli_w.dumps(toml_ready(resolved)))
+    """Write a finished run: its inputs and ``scenario.toml``, each table as CSV, then ``manifest.json``.
+
+    ``workers`` are the engines the tasks ran on (``sim.model.ENGINE`` in each worker), kept
+    in the manifest beside this process's own.
+    """
+    save_inputs(folder, scenario)
     for name, table in tables.items():
         write_csv(folder / f"{name}.csv", table)
     manifest = {
         "msksim_version": __version__,
-        "model": ENGINE,
+        "model": {"parent": ENGINE, "workers": sorted(workers or [])},
         "scenario_name": scenario.name,
         "seed": scenario.run.seed,
         "replications": scenario.run.replications,
@@ -87,10 +127,10 @@ def write_run(
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
         "files": sorted({f"{n}.csv" for n in tables} | {p.name for p in folder.iterdir() if not p.name.startswith(".")}),
-        "scenario": json.loads(scenario.model_dump_json()),
+        "scenario": json.loads(as_saved(scenario).model_dump_json()),
         **(extra or {}),
     }
-    write_atomic(folder / "manifest.json", json.dumps(manifest, indent=2))
+    write_atomic(folder / MANIFEST_FILE, json.dumps(manifest, indent=2))
     return folder
 
 
@@ -101,3 +141,110 @@ def toml_ready(value: Any) -> Any:
     if isinstance(value, list):
         return [toml_ready(v) for v in value]
     return value
+
+
+# --------------------------------------------------------------------------- reading a folder
+
+
+class ResultsError(Exception):
+    """A results folder that cannot be read as a finished run: names the file and the problem."""
+
+    def __init__(self, path: Path, problem: str):
+        self.path, self.problem = path, problem
+        super().__init__(f"{path}: {problem}")
+
+
+@dataclass(frozen=True)
+class Run:
+    """A finished run read back from its folder."""
+
+    folder: Path
+    scenario: Scenario
+    """Validated, with its backlog (if any) read from the copy in the folder."""
+    manifest: dict[str, Any]
+    tables: dict[str, pd.DataFrame]
+    """Every CSV the manifest lists but the backlog copy, by name without ``.csv``."""
+    batch: dict[str, Any]
+    """The batch settings (``batch.json``, else the manifest's ``batch``)."""
+
+    @property
+    def main(self) -> pd.DataFrame:
+        """The result rows: ``replications``, or ``sweep`` for a sweep."""
+        return next(self.tables[n] for n in MAIN_TABLES if n in self.tables)
+
+
+def read_run(folder: Path) -> Run:
+    """Read and check a results folder: manifest, scenario (with its backlog copy) and tables.
+
+    Raises
+    ------
+    ResultsError
+        Naming the file and the problem: a file missing, unreadable or not what it should be.
+    """
+    if not folder.is_dir():
+        raise ResultsError(folder, "no such results folder")
+    if not (folder / MANIFEST_FILE).exists():
+        raise ResultsError(folder, f"no {MANIFEST_FILE}; not a finished results folder")
+    manifest = _read_json(folder / MANIFEST_FILE)
+    batch = _read_json(folder / BATCH_FILE) if (folder / BATCH_FILE).exists() else manifest.get("batch", {})
+    return Run(folder, _read_scenario(folder), manifest, _read_tables(folder, manifest), batch)
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ResultsError(path, f"cannot read: {e.strerror}") from None
+    except UnicodeDecodeError:
+        raise ResultsError(path, "not JSON: not UTF-8 text") from None
+    except json.JSONDecodeError as e:
+        raise ResultsError(path, f"not valid JSON: {e.msg} at line {e.lineno}") from None
+    if not isinstance(data, dict):
+        raise ResultsError(path, "expected a JSON object")
+    return data
+
+
+def _read_scenario(folder: Path) -> Scenario:
+    path = folder / SCENARIO_FILE
+    if not path.exists():
+        raise ResultsError(path, "missing: the scenario the run used")
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as e:
+        raise ResultsError(path, f"cannot read: {e.strerror}") from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raise ResultsError(path, f"not valid TOML: {e}") from None
+    backlog = raw.get("backlog")
+    if isinstance(backlog, dict) and isinstance(backlog.get("file"), str) and not (folder / backlog["file"]).exists():
+        raise ResultsError(folder / backlog["file"], f"missing: the backlog the run started from (backlog.file in {path})")
+    try:
+        return load_scenario(path)
+    except ScenarioError as e:
+        raise ResultsError(path, f"not a valid scenario: {e.key}: {e.problem}") from None
+
+
+def _read_tables(folder: Path, manifest: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    files = manifest.get("files")
+    if not isinstance(files, list):
+        raise ResultsError(folder / MANIFEST_FILE, "files: expected the list of the folder's files")
+    names = [f.removesuffix(".csv") for f in files if isinstance(f, str) and f.endswith(".csv") and f != BACKLOG_COPY]
+    if not any(n in names for n in MAIN_TABLES):
+        raise ResultsError(folder / MANIFEST_FILE, "files: lists neither replications.csv nor sweep.csv")
+    return {name: _read_table(folder / f"{name}.csv", main=name in MAIN_TABLES) for name in names}
+
+
+def _read_table(path: Path, main: bool) -> pd.DataFrame:
+    if not path.exists():
+        raise ResultsError(path, f"missing (listed in {MANIFEST_FILE})")
+    try:
+        if not path.read_bytes().strip():  # a table with no rows and no columns, as written
+            return pd.DataFrame()
+        table = pd.read_csv(path)
+    except OSError as e:
+        raise ResultsError(path, f"cannot read: {e.strerror}") from None
+    except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
+        raise ResultsError(path, f"not a readable CSV table: {str(e).strip()}") from None
+    missing = [c for c in ID_COLUMNS if c not in table.columns]
+    if main and missing:
+        raise ResultsError(path, f"not a results table: no column {', '.join(missing)}")
+    return table

@@ -16,7 +16,9 @@ import pandas.testing as pdt
 import pytest
 from typer.testing import CliRunner
 
+import sim.executors as executors
 import sim.experiment as experiment
+import sim.tasks as tasks
 from cli import app
 from sim.experiment import JOURNAL, Journal, Outcome, ProcessExecutor, SerialExecutor, Task, run_batch
 from sim.metrics import interval
@@ -78,7 +80,7 @@ def _fake_task(values: dict[int, float]):
 
 
 def test_a_failing_replication_is_recorded_and_the_batch_goes_on(monkeypatch, tmp_path: Path) -> None:
-    monkeypatch.setattr(experiment, "run_task", _fake_task({0: 90.0, 1: None, 2: 91.0, 3: 89.0}))
+    monkeypatch.setattr(executors, "run_task", _fake_task({0: 90.0, 1: None, 2: 91.0, 3: 89.0}))
     result = run_batch(bundled(), ["prime"], 4, folder=tmp_path)
     assert [o.task.replication for o in result.errors] == [1]
     assert sorted(result.table["replication"]) == [0, 2, 3]
@@ -90,7 +92,7 @@ def test_precision_rule_stops_where_it_should(monkeypatch) -> None:
     """Synthetic metric: wide at first, then tight; the rule stops at the first check that passes."""
     rng = np.random.default_rng(3)
     values = {r: float(80 + (20 if r < 10 else 0.5) * rng.standard_normal()) for r in range(60)}
-    monkeypatch.setattr(experiment, "run_task", _fake_task(values))
+    monkeypatch.setattr(executors, "run_task", _fake_task(values))
     result = run_batch(bundled(), ["prime"], 60, precision=0.05, first_check=10, step=5)
     expected = 60  # recompute the rule by hand at each fixed check point
     for n in range(10, 61, 5):
@@ -139,15 +141,14 @@ def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path) -> None:
 
 def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: Path, monkeypatch) -> None:
     """A replication that raises is recorded with its error; the others land."""
-    import sim.experiment
 
-    class Flaky(sim.experiment.Pathway):
+    class Flaky(tasks.Pathway):
         def run(self):
             if self.replication in (2, 4):
                 raise FloatingPointError(f"replication {self.replication} went wrong")
             return super().run()
 
-    monkeypatch.setattr(sim.experiment, "Pathway", Flaky)
+    monkeypatch.setattr(tasks, "Pathway", Flaky)
     out = tmp_path / "f"
     args = ["run", str(BEDFORDSHIRE), "--reps", "6", "--years", "1", "--set", "run.warmup_days=30"]
     result = CliRunner().invoke(app, [*args, "--quiet", "--jobs", "1", "--out", str(out)])

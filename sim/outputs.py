@@ -1,0 +1,117 @@
+"""The tables each simulating command makes of its batch, and its JSON for other programs.
+
+``run`` and ``compare`` summarise designs (and their difference); ``sweep`` labels each
+grid point with its swept values; ``bid`` stress-tests a price. :func:`strict_json` is what
+``--json`` prints.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import math
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.batch import Batch, BatchError, per_point
+from sim.bid import BidPaths, bid_summary, bid_table, sensitivity
+from sim.experiment import BatchResult
+from sim.metrics import summarise
+
+
+def design_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
+    """``replications`` and ``summary``: with two designs, the second minus the first too."""
+    table = per_point(batch, result.table)
+    pair = batch.designs if len(batch.designs) == 2 else []
+    summary = summarise(table, *pair) if not table.empty else pd.DataFrame()
+    return {"replications": table, "summary": summary}
+
+
+def sweep_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
+    """``sweep`` (every row, with the swept values beside its point) and ``sweep_summary``."""
+    table = result.table
+    if table.empty:
+        return {}
+    keys = list(batch.grid)
+    combos = list(itertools.product(*(batch.grid[k] for k in keys)))
+    for j, key in enumerate(reversed(keys)):
+        table.insert(1, key, [combos[p][len(keys) - 1 - j] for p in table["point"]])
+    return {"sweep": table, "sweep_summary": sweep_summary(table, keys)}
+
+
+def sweep_summary(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Whole-horizon mean and 95% interval of every metric per grid point × design."""
+    parts = []
+    for (point, design), part in table.groupby(["point", "design"], sort=True):
+        s = summarise(part.drop(columns=["point", *keys]))
+        s = s[s["year"] == "all"].drop(columns=["scope", "year"])
+        s.insert(0, "design", design)
+        for key in reversed(keys):
+            s.insert(0, key, part[key].iloc[0])
+        s.insert(0, "point", point)
+        parts.append(s)
+    return pd.concat(parts, ignore_index=True)
+
+
+def bid_terms(batch: Batch, source: Path) -> tuple[float, float]:
+    """The year-1 price tested (``--bid``, else the scenario's) and the risk appetite.
+
+    Raises
+    ------
+    BatchError
+        When the design is not paid by a prime contract.
+    """
+    name = batch.designs[0]
+    payment = batch.scenario.designs[name].payment
+    if payment != "prime_contract":
+        raise BatchError(f"{source}: designs.{name}.payment: is {payment}, not prime_contract")
+    year1 = batch.extra["bid_year1_gbp"] or batch.scenario.finance.prime_contract.year1_value_gbp
+    return year1, batch.extra["max_loss_probability"]
+
+
+def bid_tables(batch: Batch, result: BatchResult, year1: float, risk: float) -> dict[str, pd.DataFrame]:
+    """``replications``, and with rows: ``summary``, ``bid``, ``bid_summary`` and ``sensitivity``."""
+    table = per_point(batch, result.table)
+    tables = {"replications": table}
+    if not table.empty:
+        paths = BidPaths(table, batch.scenario, batch.designs[0])
+        tables.update(
+            summary=summarise(table),
+            bid=bid_table(paths, year1),
+            bid_summary=bid_summary(paths, year1, risk),
+            sensitivity=sensitivity(paths, year1),
+        )
+    return tables
+
+
+def summary_json(summary: pd.DataFrame, folder: Path) -> str:
+    """Whole-horizon mean and interval of every metric, by scope (design or difference)."""
+    whole = summary[summary["year"] == "all"]
+    data: dict[str, dict[str, dict[str, float]]] = {}
+    for r in whole.itertuples():
+        data.setdefault(r.scope, {})[r.metric] = {"mean": r.mean, "ci_low": r.ci_low, "ci_high": r.ci_high}
+    return strict_json({"results": str(folder), "summary": data})
+
+
+def bid_json(summary: pd.DataFrame, folder: Path) -> str:
+    """Each bid measure's mean, by year (``_yearN``) or over the contract."""
+    data = {r.metric + ("" if r.year == "all" else f"_year{r.year}"): r.mean for r in summary.itertuples()}
+    return strict_json({"results": str(folder), "bid": data})
+
+
+def strict_json(data: Any) -> str:
+    """Strict JSON for other programs: a missing value (NaN, e.g. an interval from one
+    replication) is null, not the NaN token most parsers reject."""
+
+    def clean(x: Any) -> Any:
+        if isinstance(x, dict):
+            return {k: clean(v) for k, v in x.items()}
+        if isinstance(x, list | tuple):
+            return [clean(v) for v in x]
+        if isinstance(x, float | int) and not isinstance(x, bool):
+            return None if not math.isfinite(float(x)) else float(x) if isinstance(x, float) else int(x)
+        return x
+
+    return json.dumps(clean(data), indent=2, allow_nan=False, default=float)

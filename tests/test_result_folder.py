@@ -1,0 +1,110 @@
+"""A results folder stands alone: it keeps the inputs its run read, and a damaged one is named, not a traceback."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from sim.model import ENGINE
+from sim.results import BACKLOG_COPY, ResultsError, read_run
+from tests.conftest import BEDFORDSHIRE
+
+runner = CliRunner()
+QUICK = ["--years", "1", "--jobs", "1", "--quiet"]
+
+
+def _flat(output: str) -> str:
+    """The output without the line breaks the console puts into long paths."""
+    return "".join(output.split())
+
+
+@pytest.fixture(scope="module")
+def from_backlog(tmp_path_factory) -> tuple[Path, bytes]:
+    """A run from a backlog CSV that has since been deleted, its folder moved elsewhere."""
+    work = tmp_path_factory.mktemp("standalone")
+    original = work / "waiting-list.csv"
+    with open(original, "w", newline="") as fh:
+        w = csv.DictWriter(fh, fieldnames=["stage", "condition", "weeks_waited", "priority"])
+        w.writeheader()
+        rows = ({"stage": "orthopaedics", "condition": "knee", "weeks_waited": 2.5 * i, "priority": "routine"} for i in range(40))
+        w.writerows(rows)
+    content = original.read_bytes()
+    out = work / "run"
+    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), "--backlog", str(original), "--reps", "2", *QUICK, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    original.unlink()
+    moved = work / "elsewhere" / "run"
+    shutil.move(out, moved)
+    return moved, content
+
+
+def test_the_backlog_is_copied_and_named_relative_to_the_folder(from_backlog) -> None:
+    folder, content = from_backlog
+    assert (folder / BACKLOG_COPY).read_bytes() == content
+    assert tomllib.loads((folder / "scenario.toml").read_text())["backlog"]["file"] == BACKLOG_COPY
+    assert json.loads((folder / "manifest.json").read_text())["scenario"]["backlog"]["file"] == BACKLOG_COPY
+    run = read_run(folder)
+    assert len(run.scenario.backlog.patients) == 40, "the backlog is read from the copy"
+    assert sorted(run.main["replication"].unique()) == [0, 1]
+
+
+def test_the_manifest_names_the_engine_of_parent_and_workers(from_backlog) -> None:
+    folder, _ = from_backlog
+    assert json.loads((folder / "manifest.json").read_text())["model"] == {"parent": ENGINE, "workers": [ENGINE]}
+
+
+def test_report_and_resume_work_without_the_original(from_backlog, tmp_path: Path) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(from_backlog[0], folder)
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (folder / "report.html").stat().st_size > 0
+    first = pd.read_csv(folder / "replications.csv")
+    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), "--resume", str(folder), "--reps", "3", "--quiet", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    both = pd.read_csv(folder / "replications.csv")
+    assert sorted(both["replication"].unique()) == [0, 1, 2]
+    pd.testing.assert_frame_equal(both[both.replication < 2].reset_index(drop=True), first, check_dtype=False)
+
+
+def _delete(path: Path) -> None:
+    path.unlink()
+
+
+def _garble(text: str):
+    return lambda path: path.write_text(text)
+
+
+@pytest.mark.parametrize(
+    ("name", "damage", "problem"),
+    [
+        ("scenario.toml", _delete, "missing"),
+        ("scenario.toml", _garble("name = [unclosed"), "not valid TOML"),
+        ("scenario.toml", _garble('name = "x"\n'), "not a valid scenario"),
+        ("manifest.json", _delete, "not a finished results folder"),
+        ("manifest.json", _garble('{"files": ['), "not valid JSON"),
+        ("replications.csv", _delete, "missing"),
+        ("replications.csv", _garble("garbage\n1\n"), "no column design"),
+        (BACKLOG_COPY, _delete, "missing"),
+    ],
+)
+def test_a_damaged_folder_is_named_not_a_traceback(from_backlog, tmp_path: Path, name: str, damage, problem: str) -> None:
+    folder = tmp_path / "run"
+    shutil.copytree(from_backlog[0], folder)
+    damage(folder / name)
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 2, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    said = _flat(result.output)
+    assert said.startswith("error:") and name in said and _flat(problem) in said
+    assert not (folder / "report.html").exists()
+    with pytest.raises(ResultsError, match=problem):
+        read_run(folder)
