@@ -8,6 +8,7 @@ import pandas.testing as pdt
 from scipy import stats
 
 from sim.experiment import run_replications
+from sim.model.draws import GP, ROUTE, SURGERY
 from sim.model.pathway import Pathway, simulate
 from sim.model.patient import Patient
 from sim.model.referrals import draw_referrals
@@ -71,14 +72,14 @@ def test_a_patients_streams_depend_on_key_purpose_place_and_episode_only() -> No
     else either drew first; a different place, episode or purpose gives other numbers."""
     a, b = Patient(1, 0, "surgical", False, 0, 12345, 0.1, 0.2, 0.3), Patient(9, 2, "physio", True, 7, 12345, 0.5, 0.5, 0.5)
     for _ in range(7):
-        a.route_u(), a.gp_u()
+        a.u(ROUTE), a.u(GP)
     a.arrive(3)
     b.arrive(3)
     assert [a.here_u() for _ in range(5)] == [b.here_u() for _ in range(5)]
-    assert a.surgery_u() == b.surgery_u()
+    assert a.u(SURGERY) == b.u(SURGERY)
     b.arrive(3)  # a second episode at the same place
     a.arrive(4)
-    firsts = {a.here_u(), b.here_u(), Patient(2, 0, "physio", False, 0, 12346, 0, 0, 0).route_u(), a.route_u(), a.gp_u()}
+    firsts = {a.here_u(), b.here_u(), Patient(2, 0, "physio", False, 0, 12346, 0, 0, 0).u(ROUTE), a.u(ROUTE), a.u(GP)}
     assert len(firsts) == 5
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.model.draws import GP, ROUTE
 from sim.model.patient import NO_CLOCK, Patient
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class BackToGP(Unresolved):
             return
         model.bounce_backs += 1
         model.move(p, "GP")
-        model.later(day + model.gp_wait(p.gp_u()), model.gp_consultation, p)
+        model.later(day + model.gp_wait(p.u(GP)), model.gp_consultation, p)
 
 
 class Onward(Unresolved):
@@ -107,7 +108,7 @@ class Onward(Unresolved):
             model.discharge(p, day, "unresolved")
             return
         model.onward_referrals += 1
-        dest = model.onward[clinic.name, p.need](p.route_u())
+        dest = model.onward[clinic.name, p.need](p.u(ROUTE))
         model.refer(p, dest, day, model.onward_delay)
 
 

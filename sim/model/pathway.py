@@ -38,7 +38,7 @@ from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
 from sim.model.clocks import RTTClocks
 from sim.model.design import CLOCKS, ENTRY_GP, UNRESOLVED, Entry, GPEntry, SinglePointEntry
-from sim.model.draws import Choice, CountTable
+from sim.model.draws import GP, ROUTE, Choice, CountTable
 from sim.model.outcomes import HealthLost, JourneyStats
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import Recorder, Row
@@ -273,7 +273,7 @@ class Pathway:
         clinic = self.stages.get(dest)
         if clinic is None:
             if dest in self.choices:  # patient choice between providers
-                self.refer(p, self.choices[dest](p.route_u()), day, delay)
+                self.refer(p, self.choices[dest](p.u(ROUTE)), day, delay)
             else:
                 self._advice(p, day)
             return
@@ -332,7 +332,7 @@ class Pathway:
 
     def triaged(self, clinic: Clinic, p: Patient, day: int) -> None:
         """A triage decision: where the single point of access sends the patient."""
-        u = p.u_triage if p.triaged == 0 else p.route_u()
+        u = p.u_triage if p.triaged == 0 else p.u(ROUTE)
         p.triaged += 1
         dest = self.routing[p.need](u)
         self.refer(p, dest, day, 1)
@@ -354,7 +354,7 @@ class Pathway:
     def gp_consultation(self, p: Patient, day: int) -> None:
         """The GP sees the patient again and refers where they have not yet been helped."""
         self.gp_consultations += 1
-        self.refer(p, self.gp_again[p.need](p.gp_u()), day)
+        self.refer(p, self.gp_again[p.need](p.u(GP)), day)
 
     # -- leaving -----------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sim.model.draws import EPISODE, GP, ROUTE, SURGERY, seed, step, unit
+from sim.model.draws import EPISODE, seed, step, unit
 
 # Phases of a journey: looking for the right treatment, after surgery, in rehabilitation.
 NORMAL: Final = 0
@@ -24,7 +24,7 @@ class Patient:
     ``key`` ties the patient's random numbers to them (see :mod:`sim.model.draws`): each
     episode at a service has its own stream (``here``), keyed to the service and to how many
     episodes the patient has had there; routing, GP and surgical decisions have one stream
-    each. A stream's state of 0 means not started.
+    each (``u``).
     """
 
     __slots__ = (
@@ -47,10 +47,8 @@ class Patient:
         "pid",
         "referrals",
         "referred",
-        "s_gp",
-        "s_route",
-        "s_surgery",
         "seen_hospital",
+        "streams",
         "treated",
         "triaged",
         "u_gp",
@@ -78,7 +76,8 @@ class Patient:
         self.urgent = urgent
         self.referred = referred
         self.key = key
-        self.here = self.s_route = self.s_gp = self.s_surgery = 0
+        self.here = 0
+        self.streams = [0, 0, 0, 0]  # by purpose (sim.model.draws); 0: not started
         self.episodes: dict[int, int] = {}
         self.u_gp = u_gp
         self.u_triage = u_triage
@@ -111,22 +110,10 @@ class Patient:
         self.here = step(s)
         return unit(s)
 
-    def route_u(self) -> float:
-        """The next uniform for a routing decision."""
-        s = self.s_route or seed(self.key, ROUTE)
-        self.s_route = step(s)
-        return unit(s)
-
-    def gp_u(self) -> float:
-        """The next uniform for the GP's wait or choice."""
-        s = self.s_gp or seed(self.key, GP)
-        self.s_gp = step(s)
-        return unit(s)
-
-    def surgery_u(self) -> float:
-        """The next uniform for a surgical decision."""
-        s = self.s_surgery or seed(self.key, SURGERY)
-        self.s_surgery = step(s)
+    def u(self, purpose: int) -> float:
+        """The next uniform of the patient's stream for ``ROUTE``, ``GP`` or ``SURGERY``."""
+        s = self.streams[purpose] or seed(self.key, purpose)
+        self.streams[purpose] = step(s)
         return unit(s)
 
     def __repr__(self) -> str:

@@ -7,7 +7,7 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from sim.model.counters import Counters
-from sim.model.draws import Choice, CountTable
+from sim.model.draws import SURGERY, Choice, CountTable
 from sim.model.patient import POSTOP, REHAB, Patient
 from sim.scenario import THEATRE, Scenario
 
@@ -73,7 +73,7 @@ class Theatre:
     def choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
         p.ok = True
-        u = p.surgery_u()  # drawn with or without categories, so later draws line up
+        u = p.u(SURGERY)  # drawn with or without categories, so later draws line up
         if self.categories is not None:
             p.category = int(self.categories(u)[1]) - 1
         # One uniform picks the operation: joint replacement below the condition's share,
@@ -122,7 +122,7 @@ class Theatre:
             units -= need
             stats.list_exits += 1
             stats.wait_days += day - entered
-            u = p.surgery_u()  # drawn for day cases too, so later draws line up
+            u = p.u(SURGERY)  # drawn for day cases too, so later draws line up
             if inpatient:
                 los = (self.los_joint if p.joint else self.los_other)(u)
                 self.beds_free -= 1
@@ -145,7 +145,7 @@ class Theatre:
         model.rtt.stop(p, day)
         model.health.treated(p, day)
         p.phase = POSTOP
-        p.left = self.postop_followups(p.surgery_u())
+        p.left = self.postop_followups(p.u(SURGERY))
         if p.left:
             model.stages[p.origin].book(p, day + self.postop_days)
         else:
@@ -154,7 +154,7 @@ class Theatre:
     def after_postop(self, p: Patient, day: int) -> None:
         """Follow-ups after the operation are over: rehabilitation, or home."""
         model = self.model
-        if p.surgery_u() < (self.rehab_joint if p.joint else self.rehab_other):
+        if p.u(SURGERY) < (self.rehab_joint if p.joint else self.rehab_other):
             p.phase = REHAB
             model.move(p, f"{self.rehab_stage} (rehab)")
             rehab = model.stages[self.rehab_stage]
