@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.scenario import NEEDS, ScenarioError
+from sim.schema import NEEDS, ScenarioError
 
 REQUIRED = ("stage", "condition")
 KNOWN = {"stage", "condition", "weeks_waited", "clock_start", "priority", "design", "need"}

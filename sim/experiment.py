@@ -26,8 +26,8 @@ import pandas as pd
 
 from sim.finance import add_finance
 from sim.model.pathway import Pathway
-from sim.scenario import Scenario, with_values
-from sim.uncertainty import apply_parameters, draw_parameters, parameter_columns, parse_uncertainty
+from sim.scenario import Scenario, apply_parameters, with_values
+from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
 Progress = Callable[[int, int], None]
 JOURNAL = "journal.jsonl"
