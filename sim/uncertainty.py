@@ -3,6 +3,8 @@
 The outer Monte Carlo loop: each replication draws its own parameter set from its own
 stream (``SeedSequence(seed, spawn_key=(replication, "uncertainty"))``), then runs the
 simulation with it (the inner loop). Both designs of a replication get the same draw.
+Putting drawn values into a scenario validates it again, so that step
+(:func:`sim.scenario.apply_parameters`) belongs to loading, which this module comes before.
 
 Distributions are given by the moments a planner knows (mean and sd of the value itself),
 or by their natural parameters::
@@ -220,21 +222,29 @@ def parse_uncertainty(raw: dict[str, Any], scenario: Scenario, source: str) -> d
         raise ScenarioError(source, key, problem) from None
     data = scenario_to_dict(scenario)
     for key, dist in dists.items():
-        point = value_at(data, key)
-        where = f'uncertainty."{key}"'
-        if point is MISSING:
-            raise ScenarioError(source, where, f"no value at key path '{key}' in the scenario")
-        if isinstance(dist, Dirichlet):
-            if not isinstance(point, dict) or not all(isinstance(v, int | float) for v in point.values()):
-                raise ScenarioError(source, where, "dirichlet needs a table of shares (a routing row or a mix)")
-            if dist.alpha is not None and set(dist.alpha) - set(point):
-                raise ScenarioError(source, where, f"alpha names keys not in the row: {sorted(set(dist.alpha) - set(point))}")
-        elif isinstance(point, bool) or not isinstance(point, int | float):
-            raise ScenarioError(source, where, f"'{key}' is not a number")
-        for other in dist.also:
-            if type(value_at(data, other)) is not type(point) and not isinstance(value_at(data, other), int | float):
-                raise ScenarioError(source, f"{where}.also", f"'{other}' is not a value like '{key}'")
+        problem = _misfit(dist, data, key)
+        if problem:
+            raise ScenarioError(source, f'uncertainty."{key}"' + problem[0], problem[1])
     return dists
+
+
+def _misfit(dist: Distribution, data: dict[str, Any], key: str) -> tuple[str, str] | None:
+    """Why a distribution does not fit the value at its key path (and its ``also`` keys):
+    (where below the entry, problem), or None when it fits."""
+    point = value_at(data, key)
+    if point is MISSING:
+        return "", f"no value at key path '{key}' in the scenario"
+    if isinstance(dist, Dirichlet):
+        if not isinstance(point, dict) or not all(isinstance(v, int | float) for v in point.values()):
+            return "", "dirichlet needs a table of shares (a routing row or a mix)"
+        if dist.alpha is not None and set(dist.alpha) - set(point):
+            return "", f"alpha names keys not in the row: {sorted(set(dist.alpha) - set(point))}"
+    elif isinstance(point, bool) or not isinstance(point, int | float):
+        return "", f"'{key}' is not a number"
+    for other in dist.also:
+        if type(value_at(data, other)) is not type(point) and not isinstance(value_at(data, other), int | float):
+            return ".also", f"'{other}' is not a value like '{key}'"
+    return None
 
 
 Revalidate = Callable[[Scenario, dict[str, Any]], Scenario]
@@ -265,18 +275,22 @@ def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str
         try:
             revalidate(bare, values)
         except ScenarioError as e:
-            culprit = next(
-                (k for k, d in singles.items() if any(e.key == t or e.key.startswith(t + ".") for t in (k, *d.also))), None
-            )
-            if culprit is None:
-                problem = f"with every uncertain value at its {word}: {e.key}: {e.problem}"
-                raise ScenarioError(source, "uncertainty", problem) from None
-            raise ScenarioError(
-                source,
-                f'uncertainty."{culprit}"',
-                f"its {word} plausible draw, {values[culprit]:.4g}, is not a valid value: {e.problem} "
-                "(choose a distribution that stays within the key's limits, e.g. beta for a probability)",
-            ) from None
+            raise _beyond_limits(e, singles, values, word, source) from None
+
+
+def _beyond_limits(
+    e: ScenarioError, singles: dict[str, Distribution], values: dict[str, Any], word: str, source: str
+) -> ScenarioError:
+    """The error for a scenario invalid at one end of the ranges, naming the entry to blame."""
+    culprit = next((k for k, d in singles.items() if any(e.key == t or e.key.startswith(t + ".") for t in (k, *d.also))), None)
+    if culprit is None:
+        return ScenarioError(source, "uncertainty", f"with every uncertain value at its {word}: {e.key}: {e.problem}")
+    return ScenarioError(
+        source,
+        f'uncertainty."{culprit}"',
+        f"its {word} plausible draw, {values[culprit]:.4g}, is not a valid value: {e.problem} "
+        "(choose a distribution that stays within the key's limits, e.g. beta for a probability)",
+    )
 
 
 def draw_parameters(dists: dict[str, Distribution], scenario: Scenario, replication: int) -> dict[str, Any]:
