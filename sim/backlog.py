@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import csv
 import re
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from sim.scenario import NEEDS, THEATRE, ScenarioError
+from sim.schema import NEEDS, THEATRE, ScenarioError
 from sim.streams import patient_keys
 
 REQUIRED = ("stage", "condition")
@@ -38,20 +39,23 @@ def read_backlog_csv(path: Path, start: date, stages: set[str], conditions: set[
         raise ScenarioError(src, "", f"cannot read the backlog: {e.strerror}") from None
     with fh:
         reader = csv.DictReader(fh)
-        header = [h.strip() for h in reader.fieldnames or []]
-        for col in REQUIRED:
-            if col not in header:
-                raise ScenarioError(src, f"column {col}", "required column is missing")
-        if "weeks_waited" not in header and "clock_start" not in header:
-            raise ScenarioError(src, "column weeks_waited", "give weeks_waited or clock_start")
-        unknown = [h for h in header if h not in KNOWN]
-        if unknown:
-            raise ScenarioError(src, f"column {unknown[0]}", f"unknown column; known: {', '.join(sorted(KNOWN))}")
+        _check_header(src, [h.strip() for h in reader.fieldnames or []])
         out = []
         for n, raw in enumerate(reader, start=1):
             row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
             out.append(_check_row(src, n, row, start, stages, conditions, designs))
     return out
+
+
+def _check_header(src: str, header: list[str]) -> None:
+    for col in REQUIRED:
+        if col not in header:
+            raise ScenarioError(src, f"column {col}", "required column is missing")
+    if "weeks_waited" not in header and "clock_start" not in header:
+        raise ScenarioError(src, "column weeks_waited", "give weeks_waited or clock_start")
+    unknown = [h for h in header if h not in KNOWN]
+    if unknown:
+        raise ScenarioError(src, f"column {unknown[0]}", f"unknown column; known: {', '.join(sorted(KNOWN))}")
 
 
 def _check_row(src: str, n: int, row: dict[str, str], start: date, stages, conditions, designs) -> dict[str, Any]:
@@ -64,26 +68,7 @@ def _check_row(src: str, n: int, row: dict[str, str], start: date, stages, condi
     condition = row.get("condition", "")
     if condition not in conditions:
         raise bad("condition", f"'{condition}' is not a condition group; known: {', '.join(sorted(conditions))}")
-    weeks_text, clock_text = row.get("weeks_waited", ""), row.get("clock_start", "")
-    if weeks_text and clock_text:
-        raise bad("weeks_waited", "give weeks_waited or clock_start, not both")
-    if weeks_text:
-        try:
-            weeks = float(weeks_text)
-        except ValueError:
-            raise bad("weeks_waited", f"'{weeks_text}' is not a number") from None
-        if not np.isfinite(weeks) or weeks < 0:
-            raise bad("weeks_waited", f"must be a number of weeks, 0 or more (got {weeks_text})")
-    elif clock_text:
-        try:
-            started = date.fromisoformat(clock_text)
-        except ValueError:
-            raise bad("clock_start", f"'{clock_text}' is not a date (YYYY-MM-DD)") from None
-        if started > start:
-            raise bad("clock_start", f"{started} is after the run starts ({start})")
-        weeks = (start - started).days / 7
-    else:
-        raise bad("weeks_waited", "no wait given (weeks_waited or clock_start)")
+    weeks = _weeks_waited(row, start, bad)
     priority = row.get("priority", "") or "routine"
     if priority not in ("routine", "urgent"):
         raise bad("priority", f"'{priority}' must be routine or urgent")
@@ -95,6 +80,30 @@ def _check_row(src: str, n: int, row: dict[str, str], start: date, stages, condi
         raise bad("need", f"'{need}' is not a latent need; known: {', '.join(NEEDS)}")
     urgent = priority == "urgent"
     return {"stage": stage, "condition": condition, "weeks": weeks, "urgent": urgent, "design": design, "need": need}
+
+
+def _weeks_waited(row: dict[str, str], start: date, bad: Callable[[str, str], ScenarioError]) -> float:
+    """Weeks waited when the run starts, given directly or by the date the clock started."""
+    weeks_text, clock_text = row.get("weeks_waited", ""), row.get("clock_start", "")
+    if weeks_text and clock_text:
+        raise bad("weeks_waited", "give weeks_waited or clock_start, not both")
+    if weeks_text:
+        try:
+            weeks = float(weeks_text)
+        except ValueError:
+            raise bad("weeks_waited", f"'{weeks_text}' is not a number") from None
+        if not np.isfinite(weeks) or weeks < 0:
+            raise bad("weeks_waited", f"must be a number of weeks, 0 or more (got {weeks_text})")
+        return weeks
+    if clock_text:
+        try:
+            started = date.fromisoformat(clock_text)
+        except ValueError:
+            raise bad("clock_start", f"'{clock_text}' is not a date (YYYY-MM-DD)") from None
+        if started > start:
+            raise bad("clock_start", f"{started} is after the run starts ({start})")
+        return (start - started).days / 7
+    raise bad("weeks_waited", "no wait given (weeks_waited or clock_start)")
 
 
 def parse_band(text: str) -> tuple[float, float]:

@@ -18,8 +18,8 @@ import pandas as pd
 from sim.finance import add_finance
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
-from sim.scenario import Scenario
-from sim.uncertainty import apply_parameters, draw_parameters, parameter_columns, parse_uncertainty
+from sim.scenario import Scenario, apply_parameters
+from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
 
 @dataclass(frozen=True, order=True)

@@ -3,6 +3,8 @@
 The outer Monte Carlo loop: each replication draws its own parameter set from its own
 stream (``SeedSequence(seed, spawn_key=(replication, "uncertainty"))``), then runs the
 simulation with it (the inner loop). Both designs of a replication get the same draw.
+Putting drawn values into a scenario validates it again, so that step
+(:func:`sim.scenario.apply_parameters`) belongs to loading, which this module comes before.
 
 Distributions are given by the moments a planner knows (mean and sd of the value itself),
 or by their natural parameters::
@@ -21,14 +23,16 @@ or by their natural parameters::
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 import numpy as np
-from pydantic import Field, TypeAdapter, model_validator
+from pydantic import Field, TypeAdapter, ValidationError, model_validator
 from scipy import stats
 
-from sim.scenario import Scenario, ScenarioError, Strict, scenario_to_dict, with_values
+from sim.schema import Scenario, ScenarioError, Strict
 from sim.streams import generator
+from sim.values import MISSING, scenario_to_dict, value_at
 
 Positive = Annotated[float, Field(gt=0.0)]
 TAIL = 1e-4
@@ -206,8 +210,6 @@ _ADAPTER = TypeAdapter(dict[str, Distribution])
 
 def parse_uncertainty(raw: dict[str, Any], scenario: Scenario, source: str) -> dict[str, Distribution]:
     """Validate an ``[uncertainty]`` table against the scenario it varies."""
-    from pydantic import ValidationError
-
     try:
         dists = _ADAPTER.validate_python(raw)
     except ValidationError as e:
@@ -220,29 +222,42 @@ def parse_uncertainty(raw: dict[str, Any], scenario: Scenario, source: str) -> d
         raise ScenarioError(source, key, problem) from None
     data = scenario_to_dict(scenario)
     for key, dist in dists.items():
-        point = _get(data, key)
-        where = f'uncertainty."{key}"'
-        if point is _MISSING:
-            raise ScenarioError(source, where, f"no value at key path '{key}' in the scenario")
-        if isinstance(dist, Dirichlet):
-            if not isinstance(point, dict) or not all(isinstance(v, int | float) for v in point.values()):
-                raise ScenarioError(source, where, "dirichlet needs a table of shares (a routing row or a mix)")
-            if dist.alpha is not None and set(dist.alpha) - set(point):
-                raise ScenarioError(source, where, f"alpha names keys not in the row: {sorted(set(dist.alpha) - set(point))}")
-        elif isinstance(point, bool) or not isinstance(point, int | float):
-            raise ScenarioError(source, where, f"'{key}' is not a number")
-        for other in dist.also:
-            if type(_get(data, other)) is not type(point) and not isinstance(_get(data, other), int | float):
-                raise ScenarioError(source, f"{where}.also", f"'{other}' is not a value like '{key}'")
+        problem = _misfit(dist, data, key)
+        if problem:
+            raise ScenarioError(source, f'uncertainty."{key}"' + problem[0], problem[1])
     return dists
 
 
-def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str) -> None:
+def _misfit(dist: Distribution, data: dict[str, Any], key: str) -> tuple[str, str] | None:
+    """Why a distribution does not fit the value at its key path (and its ``also`` keys):
+    (where below the entry, problem), or None when it fits."""
+    point = value_at(data, key)
+    if point is MISSING:
+        return "", f"no value at key path '{key}' in the scenario"
+    if isinstance(dist, Dirichlet):
+        if not isinstance(point, dict) or not all(isinstance(v, int | float) for v in point.values()):
+            return "", "dirichlet needs a table of shares (a routing row or a mix)"
+        if dist.alpha is not None and set(dist.alpha) - set(point):
+            return "", f"alpha names keys not in the row: {sorted(set(dist.alpha) - set(point))}"
+    elif isinstance(point, bool) or not isinstance(point, int | float):
+        return "", f"'{key}' is not a number"
+    for other in dist.also:
+        if type(value_at(data, other)) is not type(point) and not isinstance(value_at(data, other), int | float):
+            return ".also", f"'{other}' is not a value like '{key}'"
+    return None
+
+
+Revalidate = Callable[[Scenario, dict[str, Any]], Scenario]
+"""The scenario with values set by key path, validated again; raises ScenarioError."""
+
+
+def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str, revalidate: Revalidate) -> None:
     """Every value a distribution draws in practice must be valid where it goes.
 
-    The scenario is validated with every uncertain value at the low end of its plausible
-    range, then at the high end, so a normal on a probability or a uniform reaching a
-    negative count is an error at load time, not a failure in every replication.
+    The scenario is validated (by ``revalidate``, which loading passes in, since loading
+    is what calls this) with every uncertain value at the low end of its plausible range,
+    then at the high end, so a normal on a probability or a uniform reaching a negative
+    count is an error at load time, not a failure in every replication.
     """
     singles = {k: d for k, d in dists.items() if not isinstance(d, Dirichlet)}
     if not singles:
@@ -254,36 +269,28 @@ def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str
         values = {}
         for key, dist in singles.items():
             value = dist.ends()[end]
-            if isinstance(_get(data, key), int):
+            if isinstance(value_at(data, key), int):
                 value = round(value)
             values |= dict.fromkeys((key, *dist.also), value)
         try:
-            with_values(bare, values, source, how=None)
+            revalidate(bare, values)
         except ScenarioError as e:
-            culprit = next(
-                (k for k, d in singles.items() if any(e.key == t or e.key.startswith(t + ".") for t in (k, *d.also))), None
-            )
-            if culprit is None:
-                problem = f"with every uncertain value at its {word}: {e.key}: {e.problem}"
-                raise ScenarioError(source, "uncertainty", problem) from None
-            raise ScenarioError(
-                source,
-                f'uncertainty."{culprit}"',
-                f"its {word} plausible draw, {values[culprit]:.4g}, is not a valid value: {e.problem} "
-                "(choose a distribution that stays within the key's limits, e.g. beta for a probability)",
-            ) from None
+            raise _beyond_limits(e, singles, values, word, source) from None
 
 
-_MISSING = object()
-
-
-def _get(data: dict[str, Any], key: str) -> Any:
-    node: Any = data
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            return _MISSING
-        node = node[part]
-    return node
+def _beyond_limits(
+    e: ScenarioError, singles: dict[str, Distribution], values: dict[str, Any], word: str, source: str
+) -> ScenarioError:
+    """The error for a scenario invalid at one end of the ranges, naming the entry to blame."""
+    culprit = next((k for k, d in singles.items() if any(e.key == t or e.key.startswith(t + ".") for t in (k, *d.also))), None)
+    if culprit is None:
+        return ScenarioError(source, "uncertainty", f"with every uncertain value at its {word}: {e.key}: {e.problem}")
+    return ScenarioError(
+        source,
+        f'uncertainty."{culprit}"',
+        f"its {word} plausible draw, {values[culprit]:.4g}, is not a valid value: {e.problem} "
+        "(choose a distribution that stays within the key's limits, e.g. beta for a probability)",
+    )
 
 
 def draw_parameters(dists: dict[str, Distribution], scenario: Scenario, replication: int) -> dict[str, Any]:
@@ -292,18 +299,13 @@ def draw_parameters(dists: dict[str, Distribution], scenario: Scenario, replicat
     data = scenario_to_dict(scenario)
     drawn = {}
     for key in sorted(dists):
-        value = dists[key].draw(rng, _get(data, key))
-        if isinstance(_get(data, key), int) and not isinstance(value, dict):
+        value = dists[key].draw(rng, value_at(data, key))
+        if isinstance(value_at(data, key), int) and not isinstance(value, dict):
             value = round(value)  # counts (beds, slots) stay whole
         drawn[key] = value
         for other in dists[key].also:
             drawn[other] = value
     return drawn
-
-
-def apply_parameters(scenario: Scenario, drawn: dict[str, Any]) -> Scenario:
-    """The scenario with drawn values in place, validated again."""
-    return with_values(scenario, drawn, f"{scenario.name} [uncertainty]", how=None)
 
 
 def parameter_columns(drawn: dict[str, Any], copies: set[str] | None = None) -> dict[str, float]:

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from cli import app
 from sim.model.pathway import Pathway
 from sim.model.recorder import BAND_EDGES, BAND_NAMES
-from sim.scenario import ScenarioError
+from sim.schema import ScenarioError
 from tests.conftest import BEDFORDSHIRE, bundled
 
 FROM_BACKLOG = ("run.years=1", "run.warmup_days=0")

@@ -7,8 +7,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+import sim.scenario
 from cli import app
-from sim.scenario import ScenarioError, load_scenario, parse_override
+from sim import schema, values
+from sim.scenario import load_scenario
+from sim.schema import ScenarioError
+from sim.values import deep_merge, leaf_keys, parse_override
 from tests.conftest import BEDFORDSHIRE, ROOT
 
 runner = CliRunner()
@@ -212,3 +216,35 @@ def test_a_value_a_child_file_sets_drops_the_range_it_inherits(tmp_path: Path) -
         '[uncertainty."demand.referrals_per_year"]\nlow = 18000\nmode = 20000\nhigh = 22000',
     )
     assert load_scenario(own).uncertainty["demand.referrals_per_year"]["mode"] == 20000
+
+
+def test_deep_merge_merges_tables_and_leaves_its_inputs_alone() -> None:
+    base = {"a": {"x": 1, "y": [1]}, "b": 2}
+    top = {"a": {"y": [2], "z": {"k": 3}}, "b": {"now": "a table"}}
+    merged = deep_merge(base, top)
+    assert merged == {"a": {"x": 1, "y": [2], "z": {"k": 3}}, "b": {"now": "a table"}}
+    merged["a"]["z"]["k"] = 4
+    assert base == {"a": {"x": 1, "y": [1]}, "b": 2} and top["a"]["z"] == {"k": 3}
+
+
+def test_leaf_keys_are_key_paths_that_read_back() -> None:
+    data = {"stages": {"physio": {"slots_per_week": 1, "need": {}}, "a.b": {"c": 2}}}
+    assert leaf_keys(data) == ["stages.physio.slots_per_week", "stages.physio.need", 'stages."a.b".c']
+    assert values.key_parts('stages."a.b".c') == ["stages", "a.b", "c"]
+
+
+# Names other modules import from sim.scenario; each must stay the object it was.
+CALLERS_IMPORT = {
+    schema: "ADVICE NEEDS THEATRE Backlog CapacityChange PrimeContract ReducedPeriod Scenario ScenarioError Stage Surgery "
+    "TariffShare onward_row",
+    values: "parse_override scenario_to_dict",
+}
+
+
+def test_the_loading_module_still_offers_what_callers_import() -> None:
+    for home, names in CALLERS_IMPORT.items():
+        for name in names.split():
+            assert getattr(sim.scenario, name) is getattr(home, name), name
+            assert name in sim.scenario.__all__
+    for name in ("load_scenario", "validate_raw", "with_values", "apply_parameters"):
+        assert callable(getattr(sim.scenario, name))

@@ -8,8 +8,19 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from sim.scenario import ScenarioError
-from sim.uncertainty import Beta, Dirichlet, Gamma, LogNormal, Normal, Triangular, Uniform, draw_parameters, parse_uncertainty
+from sim.schema import ScenarioError
+from sim.uncertainty import (
+    Beta,
+    Dirichlet,
+    Gamma,
+    LogNormal,
+    Normal,
+    Triangular,
+    Uniform,
+    check_limits,
+    draw_parameters,
+    parse_uncertainty,
+)
 from tests.conftest import bundled
 
 N = 4000
@@ -102,3 +113,35 @@ def test_bad_uncertainty_names_key_and_problem(spec: str, problem: str) -> None:
         bundled(spec)
     assert 'uncertainty."' in str(e.value)
     assert problem in str(e.value)
+
+
+def test_limits_are_checked_at_each_end_by_the_validator_given(bedfordshire) -> None:
+    dists = {
+        "demand.growth": Uniform(dist="uniform", low=-0.1, high=0.2),
+        "surgery.beds": Uniform(dist="uniform", low=10.4, high=30.6, also=["surgery.los_joint_days"]),
+        "designs.prime.routing.specialist": Dirichlet(dist="dirichlet", concentration=100),
+    }
+    seen = []
+
+    def revalidate(s, values):
+        seen.append((s.uncertainty, s.backlog, values))
+        if len(seen) == 2:
+            raise ScenarioError("inner", "surgery.los_joint_days", "too long")
+        return s
+
+    with pytest.raises(ScenarioError) as e:
+        check_limits(dists, bedfordshire, "outer.toml", revalidate)
+    lowest = {"demand.growth": -0.1, "surgery.beds": 10, "surgery.los_joint_days": 10}
+    highest = {"demand.growth": 0.2, "surgery.beds": 31, "surgery.los_joint_days": 31}
+    assert seen == [({}, None, lowest), ({}, None, highest)], "whole counts rounded, rows left alone, no backlog read"
+    assert (e.value.source, e.value.key) == ("outer.toml", 'uncertainty."surgery.beds"')
+    assert e.value.problem.startswith("its highest plausible draw, 31, is not a valid value: too long")
+
+
+def test_limits_blame_the_whole_table_when_no_entry_is_at_fault(bedfordshire) -> None:
+    def revalidate(s, values):
+        raise ScenarioError("inner", "gp.referral.physio", "rows must sum to 1")
+
+    with pytest.raises(ScenarioError) as e:
+        check_limits({"demand.growth": Uniform(dist="uniform", low=0, high=1)}, bedfordshire, "f", revalidate)
+    assert str(e.value) == "f: uncertainty: with every uncertain value at its lowest: gp.referral.physio: rows must sum to 1"

@@ -1,0 +1,278 @@
+"""Checks that span several sections of a scenario, and how validation problems are worded.
+
+Each section validates itself in :mod:`sim.schema`; what needs more than one section
+(a route to a stage that exists, a provider that is paid, a design that commissions the
+services its rows send patients to) is checked here, after the sections are valid, so a
+problem keeps the key path where it was found. Checks run in a fixed order: when several
+things are wrong, the first is reported.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, get_args
+
+from pydantic import BaseModel, ValidationError
+
+from sim.backlog import parse_band
+from sim.schema import ADVICE, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage
+
+
+class KeyProblem(ValueError):
+    """A problem at a key path of a scenario, before the file it came from is known."""
+
+    def __init__(self, key: str, problem: str):
+        super().__init__(problem)
+        self.key = key
+
+
+def cross_check(s: Scenario) -> None:
+    """Checks that need more than one section: routes, providers, rows per need."""
+    for check in _CHECKS:
+        check(s)
+
+
+def check_backlog(s: Scenario) -> None:
+    """The backlog's stages and bands against the scenario (its file is read when loading)."""
+    if s.run.warmup_days != 0:
+        problem = "must be 0 when the run starts from a backlog (the backlog is the state at the start)"
+        raise KeyProblem("run.warmup_days", problem)
+    places = waiting_places(s)
+    for stage, bands in s.backlog.stages.items():
+        if stage not in places:
+            raise KeyProblem(f"backlog.stages.{stage}", unknown(stage, places, "stage"))
+        for band in bands:
+            try:
+                parse_band(band)
+            except ValueError as e:
+                raise KeyProblem(f'backlog.stages.{stage}."{band}"', str(e)) from None
+
+
+def waiting_places(s: Scenario) -> set[str]:
+    """Where patients can wait: every stage, and the theatre."""
+    return {*s.stages, THEATRE}
+
+
+def unknown(name: str, known: set[str], what: str) -> str:
+    """'x' is not a known <what>, with the closest known name as a hint and the list."""
+    return f"'{name}' is not a known {what}{_hint(name, known)}; known: {', '.join(sorted(known))}"
+
+
+def _hint(name: str, known: Any) -> str:
+    close = difflib.get_close_matches(name, sorted(known), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+# --------------------------------------------------------------------------- the checks
+
+
+def _choices(s: Scenario) -> None:
+    stage_names = set(s.stages)
+    for cname, row in s.choices.items():
+        where = f"choices.{cname}"
+        if cname in stage_names or cname == ADVICE:
+            raise KeyProblem(where, f"'{cname}' is already the name of a stage")
+        if abs(sum(row.values()) - 1) > ROW_TOLERANCE:
+            raise KeyProblem(where, f"shares must sum to 1, got {sum(row.values()):.6g}")
+        for option in row:
+            if option not in stage_names:
+                raise KeyProblem(f"{where}.{option}", unknown(option, stage_names, "stage"))
+
+
+def _stage_targets(s: Scenario) -> None:
+    stage_names = set(s.stages)
+    for name, st in s.stages.items():
+        if st.overflow_to is not None and st.overflow_to not in stage_names:
+            raise KeyProblem(f"stages.{name}.overflow_to", unknown(st.overflow_to, stage_names, "stage"))
+    sr = s.demand.self_referral
+    if sr.per_year > 0 and sr.stage not in stage_names:
+        raise KeyProblem("demand.self_referral.stage", unknown(sr.stage, stage_names, "stage"))
+
+
+def _gp_rows(s: Scenario) -> None:
+    places = set(s.stages) | set(s.choices)
+    for which, matrix in (("gp.referral", s.gp.referral), ("gp.rereferral", s.gp.rereferral)):
+        check_matrix(which, matrix, places, allow_advice=False, known=places)
+
+
+def _stage_providers(s: Scenario) -> None:
+    for name, st in s.stages.items():
+        if st.provider not in s.finance.providers:
+            raise KeyProblem(f"stages.{name}.provider", f"provider '{st.provider}' is not in finance.providers")
+
+
+def _calendar(s: Scenario) -> None:
+    places = waiting_places(s)
+    for i, period in enumerate(s.calendar.reduced):
+        for j, name in enumerate(period.stages):
+            if name not in places:
+                raise KeyProblem(f"calendar.reduced[{i}].stages[{j}]", unknown(name, places, "stage"))
+
+
+def _providers_used(s: Scenario) -> None:
+    used = {st.provider for st in s.stages.values()} | {s.surgery.provider}
+    used |= {o["provider"] for d in s.designs.values() for o in d.stage_overrides.values() if "provider" in o}
+    for pname in s.finance.providers:
+        if pname not in used:
+            problem = f"no stage or theatre is run by provider '{pname}'{_hint(pname, used)}"
+            raise KeyProblem(f"finance.providers.{pname}", problem)
+
+
+def _surgery(s: Scenario) -> None:
+    if s.surgery.provider not in s.finance.providers:
+        raise KeyProblem("surgery.provider", f"provider '{s.surgery.provider}' is not in finance.providers")
+    if s.surgery.rehab_stage not in s.stages:
+        raise KeyProblem("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' does not exist")
+
+
+def _designs(s: Scenario) -> None:
+    for dname, d in s.designs.items():
+        _design_services(s, dname, d)
+        _design_rows(s, dname, d)
+        _design_overrides(s, dname, d)
+
+
+def _design_services(s: Scenario, dname: str, d: Design) -> None:
+    """The design's services exist, and hold every place its services send patients to."""
+    for i, svc in enumerate(d.services):
+        if svc not in s.stages:
+            raise KeyProblem(f"designs.{dname}.services[{i}]", unknown(svc, set(s.stages), "stage"))
+    services = set(d.services)
+    for sname in d.services:
+        target = s.stages[sname].overflow_to
+        if target is not None and target not in services:
+            raise KeyProblem(f"stages.{sname}.overflow_to", f"'{target}' is not a service of design '{dname}'")
+    sr = s.demand.self_referral
+    if sr.per_year > 0 and sr.stage not in services:
+        raise KeyProblem("demand.self_referral.stage", f"'{sr.stage}' is not a service of design '{dname}'")
+
+
+def _design_rows(s: Scenario, dname: str, d: Design) -> None:
+    """Where the design's patients enter and go when unresolved: rows only to what it offers."""
+    base = f"designs.{dname}"
+    services = set(d.services)
+    offered = services | {c for c, row in s.choices.items() if all(o in services for o, p in row.items() if p > 0)}
+    places = set(s.stages) | set(s.choices)
+    if d.entry == "gp":
+        check_matrix("gp.referral", s.gp.referral, offered, allow_advice=False, design=dname, known=places)
+    elif d.entry not in services:
+        raise KeyProblem(f"{base}.entry", unknown(d.entry, services, "service of this design"))
+    else:
+        if s.stages[d.entry].kind != "triage":
+            raise KeyProblem(f"{base}.entry", f"entry stage '{d.entry}' must be of kind 'triage'")
+        check_matrix(f"{base}.routing", d.routing, offered, allow_advice=True, known=places)
+    if d.unresolved == "gp":
+        check_matrix("gp.rereferral", s.gp.rereferral, offered, allow_advice=False, design=dname, known=places)
+    else:
+        check_matrix(f"{base}.onward", d.onward, offered, allow_advice=True, known=places)
+    if s.surgery.rehab_stage not in services:
+        raise KeyProblem("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' is not a service of design '{dname}'")
+
+
+def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
+    """A stage override names a service of the design and leaves a valid stage."""
+    base = f"designs.{dname}.stage_overrides"
+    services = set(d.services)
+    for sname, ovr in d.stage_overrides.items():
+        if sname not in services:
+            raise KeyProblem(f"{base}.{sname}", unknown(sname, services, "service of this design"))
+        try:
+            Stage.model_validate({**s.stages[sname].model_dump(), **ovr})
+        except ValidationError as e:
+            err = e.errors()[0]
+            loc = ".".join(str(x) for x in err["loc"])
+            raise KeyProblem(f"{base}.{sname}.{loc}", pydantic_problem(err)) from None
+
+
+def _payments(s: Scenario) -> None:
+    for dname, d in s.designs.items():
+        if d.payment != "activity" and getattr(s.finance, d.payment) is None:
+            problem = f"design '{dname}' is paid by {d.payment} but finance.{d.payment} is missing"
+            raise KeyProblem(f"finance.{d.payment}", problem)
+
+
+_CHECKS = (_choices, _stage_targets, _gp_rows, _stage_providers, _calendar, _providers_used, _surgery, _designs, _payments)
+
+
+def check_matrix(
+    where: str,
+    matrix: dict[str, dict[str, float]],
+    allowed: set[str],
+    *,
+    allow_advice: bool,
+    design: str | None = None,
+    known: set[str] | None = None,
+) -> None:
+    """Every need has a row; every destination exists (a name no stage has is a typo even at
+    probability 0) and, where it is used, is a service the design commissions."""
+    _row_per_need(where, matrix)
+    what = f"service of design '{design}'" if design else "stage"
+    usable = allowed | {ADVICE} if allow_advice else allowed
+    for need, row in matrix.items():
+        for dest, p in row.items():
+            if known is not None and dest not in known and dest != ADVICE:
+                raise KeyProblem(f"{where}.{need}.{dest}", unknown(dest, known, "stage"))
+            if p > 0 and dest not in usable:
+                raise KeyProblem(f"{where}.{need}.{dest}", unknown(dest, allowed, what))
+
+
+def _row_per_need(where: str, matrix: dict[str, dict[str, float]]) -> None:
+    for need in NEEDS:
+        if need not in matrix:
+            raise KeyProblem(f"{where}.{need}", "missing routing row for this latent need")
+
+
+# --------------------------------------------------------------------------- wording pydantic's errors
+
+
+def loc_to_key(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a key path: ``stages.physio.capacity_changes[0].from_date``."""
+    parts: list[str] = []
+    for x in loc:
+        if isinstance(x, int):
+            parts[-1:] = [f"{parts[-1]}[{x}]"] if parts else [f"[{x}]"]
+        else:
+            parts.append(str(x))
+    return ".".join(parts)
+
+
+def pydantic_problem(err: dict[str, Any]) -> str:
+    """One pydantic error as a short problem, with a 'did you mean' for an unknown key."""
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        name = str(err["loc"][-1])
+        return f"unknown key '{name}'{_hint(name, _known_fields(err['loc'][:-1]))}"
+    if kind == "missing":
+        return "required key is missing"
+    msg = err["msg"].removeprefix("Value error, ")
+    if "input" in err and kind != "value_error" and not isinstance(err["input"], dict):
+        msg += f" (got {err['input']!r})"
+    return msg
+
+
+def _known_fields(loc: tuple[Any, ...]) -> list[str]:
+    """Field names of the model at a location, for 'did you mean' hints."""
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int) or model is None:
+            continue
+        field = getattr(model, "model_fields", {}).get(part)
+        if field is None:
+            model = _dict_value_model(model)
+            continue
+        model = _model_of(field.annotation)
+    return sorted(getattr(model, "model_fields", {}) or [])
+
+
+def _dict_value_model(model: Any) -> Any:
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        m = _model_of(arg)
+        if m is not None:
+            return m
+    return None
