@@ -39,7 +39,7 @@ from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
 from sim.results import ResultsError, read_run
-from sim.scenario import ScenarioError
+from sim.schema import ScenarioError
 
 __all__ = ["app", "main", "sweep_summary"]
 

@@ -26,7 +26,9 @@ from sim.experiment import BatchResult, Progress, grid_points, result_columns, r
 from sim.journal import JOURNAL
 from sim.metrics import rtt_monthly
 from sim.results import BATCH_FILE, MAIN_TABLES, SCENARIO_FILE, run_folder, save_inputs, write_atomic, write_run
-from sim.scenario import Scenario, ScenarioError, load_scenario, parse_override
+from sim.scenario import load_scenario
+from sim.schema import Scenario, ScenarioError
+from sim.values import parse_override
 
 Say = Callable[[str], None]
 """Where a message for the user goes (a warning, or a note beside the results)."""

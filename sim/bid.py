@@ -22,7 +22,7 @@ from scipy.stats import rankdata
 from sim.contracts import contract_value, prime_account, sharing_edges
 from sim.metrics import interval
 from sim.payment import COST_OF_PROVIDER
-from sim.scenario import PrimeContract, Scenario
+from sim.schema import PrimeContract, Scenario
 
 _MONEY = re.compile(r"^\s*£?\s*(-?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kKmMbB]n?)?\s*$")
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.scenario import PrimeContract, TariffShare
+from sim.schema import PrimeContract, TariffShare
 
 Money = pd.Series | np.ndarray | float
 

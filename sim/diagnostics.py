@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.model.capacity import effective_weekly
-from sim.scenario import THEATRE, Scenario
+from sim.schema import THEATRE, Scenario
 
 WEEKS_PER_YEAR = 365.25 / 7
 FACTOR = 4.0

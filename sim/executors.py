@@ -9,7 +9,7 @@ import os
 from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
-from sim.scenario import Scenario
+from sim.schema import Scenario
 from sim.tasks import Outcome, Task, run_task
 
 

@@ -20,7 +20,8 @@ import pandas as pd
 from sim.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from sim.journal import JOURNAL, Journal
 from sim.metrics import interval
-from sim.scenario import Scenario, with_values
+from sim.scenario import with_values
+from sim.schema import Scenario
 from sim.tasks import Outcome, Task, run_task, tasks_for
 from sim.traces import SERIES_COLUMNS, Traces
 

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from sim.payment import FINANCE_COLUMNS, delivery_costs, payment_policy
-from sim.scenario import Scenario
+from sim.schema import Scenario
 
 
 def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, pd.Series]:

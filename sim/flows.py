@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sim.model.draws import CountTable
-from sim.scenario import ADVICE, NEEDS, THEATRE, Scenario, Stage, onward_row
+from sim.schema import ADVICE, NEEDS, THEATRE, Scenario, Stage, onward_row
 
 Flows = dict[str, float]
 

@@ -17,7 +17,7 @@ from typing import ClassVar, Generic, TypeVar
 import pandas as pd
 
 from sim.contracts import prime_account, tariff_share_account
-from sim.scenario import Finance, PrimeContract, Provider, TariffShare
+from sim.schema import Finance, PrimeContract, Provider, TariffShare
 
 FINANCE_COLUMNS = (
     "tariff_value_gbp",

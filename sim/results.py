@@ -23,7 +23,9 @@ import tomli_w
 
 from sim import __version__
 from sim.model import ENGINE
-from sim.scenario import Scenario, ScenarioError, load_scenario, scenario_to_dict
+from sim.scenario import load_scenario
+from sim.schema import Scenario, ScenarioError
+from sim.values import scenario_to_dict
 
 SCENARIO_FILE = "scenario.toml"
 MANIFEST_FILE = "manifest.json"

@@ -18,7 +18,8 @@ import pandas as pd
 from sim.finance import add_finance
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
-from sim.scenario import Scenario, apply_parameters
+from sim.scenario import apply_parameters
+from sim.schema import Scenario
 from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
 

@@ -8,7 +8,7 @@ from functools import lru_cache
 
 import holidays
 
-from sim.scenario import CapacityChange, ReducedPeriod
+from sim.schema import CapacityChange, ReducedPeriod
 
 
 @lru_cache(maxsize=32)

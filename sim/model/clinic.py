@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from sim.model.counters import Counters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
 from sim.model.patient import NO_CLOCK, NORMAL, Patient
-from sim.scenario import NEEDS, Stage
+from sim.schema import NEEDS, Stage
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.model.patient import Patient
-from sim.scenario import Condition
+from sim.schema import Condition
 
 WEEKS_A_YEAR = 52.18
 

@@ -44,7 +44,7 @@ from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import Recorder, Row
 from sim.model.referrals import SelfReferrals, draw_referrals, horizon_days
 from sim.model.theatre import Theatre
-from sim.scenario import NEEDS, THEATRE, Scenario, onward_row
+from sim.schema import NEEDS, THEATRE, Scenario, onward_row
 from sim.streams import Streams
 
 Transfer = Callable[[Any, int], None]

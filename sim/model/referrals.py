@@ -12,7 +12,7 @@ from typing import cast
 import numpy as np
 
 from sim.model.draws import Choice
-from sim.scenario import NEEDS, Scenario
+from sim.schema import NEEDS, Scenario
 from sim.streams import Streams, patient_keys
 
 Referral = tuple[int, str, bool, int, float, float, float]

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sim.model.counters import Counters
 from sim.model.draws import SURGERY, Choice, CountTable
 from sim.model.patient import POSTOP, REHAB, Patient
-from sim.scenario import THEATRE, Scenario
+from sim.schema import THEATRE, Scenario
 
 if TYPE_CHECKING:
     from sim.model.clinic import Clinic
