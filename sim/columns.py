@@ -38,6 +38,7 @@ UNITS: dict[str, str] = {  # unit -> what follows a label to name it (a chart ax
     "input": "",  # a drawn input, in the unit of its scenario key
 }
 
+
 class ColumnError(ValueError):
     """Result rows whose columns are not the declared ones."""
 
@@ -109,6 +110,8 @@ def _c(name: str, unit: str, label: str, description: str, better: Better = "non
     return Column(name, unit, label, description, better, **more)
 
 
+# fmt: off
+# one declaration to a line or two, read as a table
 IDENTIFIERS = tuple(
     Column(name, unit, label, description, source="identifiers")
     for name, unit, label, description in (
@@ -148,7 +151,7 @@ PER_STAGE = (
     ),
     _c("{stage}_overflow", "count", "{Stage}: moved to another provider", "Patients moved from {stage} after a long wait."),
     _c("{stage}_waiting_end", "patients", "{Stage}: waiting at year end", "Patients waiting at {stage} at year end.", "lower"),
-    _c("{stage}_list_mean", "patients", "{Stage}: mean list size", "Patients waiting at {stage}, mean over the days of the year.", "lower"),
+    _c("{stage}_list_mean", "patients", "{Stage}: mean list size", "Patients waiting at {stage}, mean over the year.", "lower"),
     _c("{stage}_list_exits", "count", "{Stage}: left the list", "Patients who left the list of {stage} to be seen."),
     _c(
         "{stage}_wait_mean_days", "days", "{Stage}: mean wait",
@@ -194,7 +197,7 @@ JOURNEYS = (
     _c("journeys_ended", "count", "Journeys ended", "Patients whose episode of care ended this year."),
     _c("journeys_resolved_pct", "pct", "Journeys resolved", "Share of ended journeys that ended resolved.", "higher"),
     _c("journeys_unresolved", "count", "Journeys unresolved", "Journeys that ended unresolved.", "lower"),
-    _c("journeys_dna_discharged", "count", "Discharged for missed appointments", "Journeys ended by missed appointments.", "lower"),
+    _c("journeys_dna_discharged", "count", "Discharged for missed appointments", "Journeys ended by missed visits.", "lower"),
     _c("journey_weeks_mean", "weeks", "Whole journey, mean", "Mean weeks from first referral to the end of care.", "lower"),
     _c("journey_weeks_p92", "weeks", "Whole journey, 92nd centile", "92nd centile of the weeks of ended journeys.", "lower"),
     _c("rereferrals_per_journey", "rate", "Referrals per journey", "GP referrals per ended journey.", "lower"),
@@ -281,7 +284,8 @@ PER_PROVIDER = {  # by the design's payment: what the money columns per provider
     ),
 }
 
-PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for scenario key {key} in this replication.", source="uncertainty")
+PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key} in the replication.", source="uncertainty")
+# fmt: on
 
 DECLARED: tuple[Column, ...] = (
     *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), PARAMETER,
@@ -295,13 +299,12 @@ _HOLE = re.compile(r"\{(\w+)\}")
 def _regex(pattern: str) -> re.Pattern[str]:
     parts = _HOLE.split(pattern)  # literal, name, literal, ...
     holes = {"key": ".+"}  # a key path has dots; a stage or provider name has none
-    return re.compile("".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{holes.get(p, '[^.]+')})" for i, p in enumerate(parts)) + r"\Z")
+    text = "".join(re.escape(p) if i % 2 == 0 else f"(?P<{p}>{holes.get(p, '[^.]+')})" for i, p in enumerate(parts))
+    return re.compile(text + r"\Z")
 
 
 # the most specific pattern first, so ``x_list_mean`` is never read as a stage ``x_list``
-_PATTERNS = sorted(
-    ((_regex(c.name), c) for c in DECLARED if c.is_pattern), key=lambda rc: -len(_HOLE.sub("", rc[1].name))
-)
+_PATTERNS = sorted(((_regex(c.name), c) for c in DECLARED if c.is_pattern), key=lambda rc: -len(_HOLE.sub("", rc[1].name)))
 
 
 def find(name: str) -> Column | None:
@@ -386,4 +389,3 @@ def check_columns(names: Sequence[str], scenario: Scenario, design: str, uncerta
 def undeclared(names: Iterable[str]) -> list[str]:
     """The names no declaration describes."""
     return [n for n in names if find(n) is None]
-
