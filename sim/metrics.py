@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -97,8 +99,6 @@ def rtt_monthly(monthly: pd.DataFrame, scenario) -> pd.DataFrame:
     """``rtt_monthly.csv``: incomplete pathways at each month end in the shape of the NHS RTT
     statistics (weeks-waited bands, median, 92nd percentile, long-wait breaches), per
     design and replication."""
-    from datetime import timedelta
-
     if monthly.empty:
         return monthly
     first = scenario.run.start_date - timedelta(days=scenario.run.warmup_days)

@@ -8,7 +8,7 @@ import pytest
 
 from sim import columns
 from sim.columns import ColumnError, check_columns, column, columns_for, find, numeric_columns
-from sim.experiment import Task, run_task
+from sim.experiment import Task, result_columns, run_task
 from sim.finance import FINANCE_COLUMNS
 from sim.metrics import HEADLINE
 from sim.scenario import THEATRE, load_scenario
@@ -89,3 +89,9 @@ def test_headline_and_numeric_columns_are_declared(bedfordshire) -> None:
     assert "design" not in numeric and numeric[:3] == ["point", "replication", "year"]
     assert column("rtt_incomplete_18w_pct").sign == 1 and column("waiting_list_end").sign == -1
     assert column("referrals").sign == 0
+
+
+@pytest.mark.parametrize("design", ["fragmented", "prime"])
+def test_numeric_columns_are_what_an_empty_run_gives(bedfordshire, design: str) -> None:
+    """What ``--metric`` may name, known without simulating."""
+    assert numeric_columns(bedfordshire, design) == result_columns(bedfordshire, design)
