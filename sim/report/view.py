@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,15 +29,13 @@ class View:
     grid: dict[str, list]
     keys: list[str]  # the grid's keys that are columns of the table
     sweep: bool
-    point: int | None = None
-    point_text: str = ""
-    table: pd.DataFrame | None = None  # the rows at the grid point shown
-    designs: list[str] | None = None
+    point: int | None
+    point_text: str
+    table: pd.DataFrame  # the rows at the grid point shown
+    designs: list[str]
 
     def at_point(self, frame: pd.DataFrame) -> pd.DataFrame:
-        if self.point is None or "point" not in frame.columns:
-            return frame
-        return frame[frame["point"] == self.point]
+        return _at_point(frame, self.point)
 
     def csv(self, name: str) -> pd.DataFrame:
         """A results table, cut to the grid point the charts show."""
@@ -44,10 +43,7 @@ class View:
 
     def point_values(self) -> dict[int, dict[str, Any]]:
         """Each grid point's values of the swept keys."""
-        if not self.keys:
-            return {}
-        rows = self.full[["point", *self.keys]].drop_duplicates("point").sort_values("point")
-        return {int(r["point"]): {k: r[k] for k in self.keys} for _, r in rows.iterrows()}
+        return _point_values(self.full, self.keys)
 
     def point_note(self) -> str:
         """Says which grid point a section shows (nothing outside a sweep)."""
@@ -69,16 +65,15 @@ def make_view(folder: Folder) -> View:
     full = folder.table("replications") if folder.has("replications") else folder.table("sweep")
     grid: dict[str, list] = folder.batch.get("grid") or {}
     keys = [k for k in grid if k in full.columns]
-    view = View(folder, folder.scenario, full, grid, keys, folder.has("sweep_summary") and "point" in full.columns)
-    view.point, view.point_text = _representative_point(view)
-    view.table = view.at_point(full)
-    table = view.table
+    sweep = folder.has("sweep_summary") and "point" in full.columns
+    point, point_text = _representative_point(full, keys, folder.scenario) if sweep and not full.empty else (None, "")
+    table = _at_point(full, point)
     order = [d for d in folder.batch.get("designs", []) if d in set(table.get("design", []))]
-    view.designs = order or (list(dict.fromkeys(table["design"])) if not table.empty else [])
-    return view
+    designs = order or (list(dict.fromkeys(table["design"])) if not table.empty else [])
+    return View(folder, folder.scenario, full, grid, keys, sweep, point, point_text, table, designs)
 
 
-def load_view(path) -> View:
+def load_view(path: Path) -> View:
     """Read a results folder and choose what its report shows."""
     return make_view(load_folder(path))
 
@@ -100,15 +95,25 @@ def _same(a: Any, b: Any) -> bool:
         return a == b
 
 
-def _representative_point(view: View) -> tuple[int | None, str]:
+def _at_point(frame: pd.DataFrame, point: int | None) -> pd.DataFrame:
+    if point is None or "point" not in frame.columns:
+        return frame
+    return frame[frame["point"] == point]
+
+
+def _point_values(full: pd.DataFrame, keys: list[str]) -> dict[int, dict[str, Any]]:
+    if not keys:
+        return {}
+    rows = full[["point", *keys]].drop_duplicates("point").sort_values("point")
+    return {int(r["point"]): {k: r[k] for k in keys} for _, r in rows.iterrows()}
+
+
+def _representative_point(full: pd.DataFrame, keys: list[str], scenario: Scenario) -> tuple[int | None, str]:
     """The scenario's own values if they are a grid point, else the middle of each key's grid."""
-    full, keys = view.full, view.keys
-    if not view.sweep or full.empty:
-        return None, ""
-    points = view.point_values()
+    points = _point_values(full, keys)
     if not points:
         return int(full["point"].min()), ""
-    dump = view.scenario.model_dump()
+    dump = scenario.model_dump()
     base = {k: _lookup(dump, k) for k in keys}
     for p, values in points.items():
         if all(_same(values[k], base[k]) for k in keys):
