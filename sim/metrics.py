@@ -2,36 +2,38 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 from scipy import stats
 
 ID_COLUMNS = ("design", "replication", "year")
 
-HEADLINE: tuple[tuple[str, str, str], ...] = (
-    # (column, label, unit)
-    ("referrals", "Referrals", "count"),
-    ("gp_consultations", "GP consultations from bounce-backs", "count"),
-    ("triage_contacts", "Triage contacts", "count"),
-    ("physio_contacts", "Physio contacts", "count"),
-    ("first_op_attendances", "Outpatient first attendances", "count"),
-    ("followup_op_attendances", "Outpatient follow-ups", "count"),
-    ("conversion_rate", "Conversion to surgery", "ratio"),
-    ("surgeries_daycase", "Operations, day case", "count"),
-    ("surgeries_inpatient", "Operations, inpatient", "count"),
-    ("joint_replacements_per_1000", "Hip/knee replacements per 1,000", "rate"),
-    ("hospital_diversion_pct", "Hospital-bound referrals diverted", "pct"),
-    ("never_in_hospital_op_pct", "Never seen in hospital outpatients", "pct"),
-    ("physio_dna_pct", "Physio did-not-attend", "pct"),
-    ("rtt_incomplete_18w_pct", "RTT within 18 weeks", "pct"),
-    ("rtt_wait_p92_weeks", "RTT wait, 92nd centile", "weeks"),
-    ("journey_weeks_mean", "Whole journey, mean", "weeks"),
-    ("journey_weeks_p92", "Whole journey, 92nd centile", "weeks"),
-    ("rtt_incomplete_52w_mean", "Waiting over 52 weeks (month-end mean)", "count"),
-    ("waiting_list_end", "Waiting list at year end", "count"),
-    ("commissioner_cost_gbp", "Commissioner spend", "gbp"),
-    ("gp_cost_gbp", "GP cost (outside MSK budget)", "gbp"),
-    ("prime_surplus_gbp", "Prime surplus after sharing", "gbp"),
+HEADLINE: tuple[str, ...] = (
+    # the result columns a summary shows first, in order; sim.columns describes each
+    "referrals",
+    "gp_consultations",
+    "triage_contacts",
+    "physio_contacts",
+    "first_op_attendances",
+    "followup_op_attendances",
+    "conversion_rate",
+    "surgeries_daycase",
+    "surgeries_inpatient",
+    "joint_replacements_per_1000",
+    "hospital_diversion_pct",
+    "never_in_hospital_op_pct",
+    "physio_dna_pct",
+    "rtt_incomplete_18w_pct",
+    "rtt_wait_p92_weeks",
+    "journey_weeks_mean",
+    "journey_weeks_p92",
+    "rtt_incomplete_52w_mean",
+    "waiting_list_end",
+    "commissioner_cost_gbp",
+    "gp_cost_gbp",
+    "prime_surplus_gbp",
 )
 
 
@@ -97,8 +99,6 @@ def rtt_monthly(monthly: pd.DataFrame, scenario) -> pd.DataFrame:
     """``rtt_monthly.csv``: incomplete pathways at each month end in the shape of the NHS RTT
     statistics (weeks-waited bands, median, 92nd percentile, long-wait breaches), per
     design and replication."""
-    from datetime import timedelta
-
     if monthly.empty:
         return monthly
     first = scenario.run.start_date - timedelta(days=scenario.run.warmup_days)

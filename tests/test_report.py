@@ -13,9 +13,16 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim import diagnostics
+from sim.columns import column
 from sim.experiment import run_replications
-from sim.report.html import Report, _months, tornado_rows
+from sim.report.bid_section import tornado, tornado_rows
+from sim.report.charts import months
+from sim.report.folder import load_folder
+from sim.report.html import SECTIONS
+from sim.report.labels import key_label, metric_label
+from sim.report.sections import flow_section, scenario_section
 from sim.report.terminal import sweep_verdicts
+from sim.report.view import load_view, make_view
 from sim.scenario import Backlog
 from tests.conftest import BEDFORDSHIRE, bundled
 
@@ -131,7 +138,7 @@ def test_tornado_lists_a_drawn_input_once_even_when_also_copies_it(bid: Path) ->
     assert len(rows) == len(terms) + 2
     assert list(rows["label"]).count("Physio price per contact (£)") == 1
     assert "Prime routing of specialist need: advice share" in list(rows["label"])
-    chart = Report(bid)._tornado(rows, 2.1e6)
+    chart = tornado(rows, 2.1e6)
     assert chart.count("<td>Physio price per contact (£)</td>") == 1
     assert "tariff_followup" not in chart and "stages." not in text(chart)
     assert "Light bar: the input at its low end" in chart, "say which end of a bar is the low quartile"
@@ -147,19 +154,49 @@ def test_kpi_colours_activity_and_shows_long_waits(compared: Path) -> None:
 
 
 def test_scenario_says_how_the_run_starts(compared: Path) -> None:
-    report = Report(compared)
-    report.scenario_section()
-    body = text(report.sections[-1][2])
+    view = load_view(compared)
+    body = text(scenario_section(view).body)
     assert "60-day warm-up" in body
-    assert body.count(report.scenario.description) == 1, "the description once"
+    assert body.count(view.scenario.description) == 1, "the description once"
     backlog = Backlog(stages={"orthopaedics": {"18-52": 40}})
-    report.scenario = report.scenario.model_copy(update={"backlog": backlog})
-    report.scenario_section()
-    body = text(report.sections[-1][2])
+    view.scenario = view.scenario.model_copy(update={"backlog": backlog})
+    body = text(scenario_section(view).body)
     assert "from a backlog: 40 patients already waiting" in body and "warm-up from" not in body
     # the snapshot on day 0 of a run from a backlog is month 0, not month 1
-    assert list(_months(pd.Index([0, 30, 61]), 0)) == [0, 1, 2]
-    assert list(_months(pd.Index([395, 426]), 365)) == [1, 2]
+    assert list(months(pd.Index([0, 30, 61]), 0)) == [0, 1, 2]
+    assert list(months(pd.Index([395, 426]), 365)) == [1, 2]
+
+
+def test_kpi_labels_come_from_the_results_schema(compared: Path) -> None:
+    kpi = sections(compared)["kpi"]
+    for name in ("rtt_incomplete_18w_pct", "waiting_list_end", "commissioner_cost_gbp"):
+        assert f"<tr><td>{column(name).label}</td>" in kpi
+    assert metric_label("rtt_incomplete_18w_pct") == "Incomplete pathways within 18 weeks (%)"
+    assert metric_label("orthopaedics_wait_mean_days") == "Orthopaedics: mean wait (days)"
+    assert metric_label("bid_year1_gbp") == "Year-1 price bid"
+
+
+def test_key_labels_for_every_kind_of_key() -> None:
+    assert key_label("param.stages.physio.slots_per_week") == "Physio slots a week"
+    assert key_label("stages.orthopaedics.list_for_surgery.surgical") == "Orthopaedics: share listed for surgery (surgical need)"
+    assert key_label("surgery.beds") == "Beds"
+    assert key_label("designs.prime.stage_overrides.physio.slots_per_week") == "Prime design: Physio slots a week"
+    assert key_label("finance.prime_contract.escalator") == "Yearly price escalator"
+    assert key_label("finance.providers.acute_trust.prime_cost_share") == "Acute trust: the prime's cost as a share of tariff"
+    assert key_label("demand.conditions.hip.utility_loss") == "Hip condition: utility loss"
+    assert key_label("demand.growth") == "Demand growth a year"
+    assert key_label("surgery.nothing_known") == "Surgery › nothing known"
+
+
+def test_a_folder_is_read_once_and_sections_without_data_are_left_out(compared: Path) -> None:
+    folder = load_folder(compared)
+    assert folder.has("replications") and not folder.has("bid_summary") and folder.warmup_png
+    view = make_view(folder)
+    assert view.point is None and view.designs == ["fragmented", "prime"]
+    made = {make.__name__: make(view) for make in SECTIONS}
+    assert made["bid_section"] is None and made["sweep_section"] is None
+    folder.tables.pop("flows")
+    assert flow_section(make_view(folder)) is None
 
 
 def test_report_is_self_contained_and_small(compared: Path) -> None:

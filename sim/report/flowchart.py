@@ -172,16 +172,59 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
     (figure, FlowNotes)
         The figure, and what it does not show in numbers, to list beside it.
     """
+    f, dropped, loop_total = _read_flows(flows)
+    nodes = _nodes(f, loop_total, scenario)
+    xs = _column_x(nodes)
+    f["forward"] = [_forward(nodes[r.src], nodes[r.dst], xs) for r in f.itertuples()]
+    for r in f[f["forward"]].itertuples():
+        nodes[r.src].outflow += r.per_year
+        nodes[r.dst].inflow += r.per_year
+    stacks = _stacks(nodes, scenario)
+    k = _size(nodes, stacks, xs)
+    _place(nodes, stacks, f)
+    fwd, start, end = _ports(f, nodes, k)
+    side = bool(loop_total) and "GP" in nodes and any(n.top > nodes["GP"].top for n in stacks.get("source", []))
+    fig, ax, per_x, per_y, top = _canvas(nodes, loop_total * k, side)
+    for n in nodes.values():
+        n.rect = (n.x - BOX_W / 2, n.top - n.height, n.x + BOX_W / 2, n.top)
+    labels = _Labels(ax, per_x, per_y, [n.rect for n in nodes.values()])
+    least = LABEL_SHARE * float(f.loc[f["src"].isin(["GP", "self-referral"]), "per_year"].sum())
+    unlabelled = _draw_bands(ax, fwd, nodes, (start, end), k, labels, least)
+    undrawn = [(r.src, r.dst, r.per_year) for r in f[~f["forward"]].itertuples()]
+    if loop_total and "GP" in nodes:
+        _loop(ax, nodes[BACK], nodes["GP"], loop_total * k, top - 0.25, per_x, per_y, side)
+        labels.place(
+            f"{loop_total:,.0f} a year go back to the GP, who refers them again (the bounce-back loop)",
+            [((nodes[BACK].x + nodes["GP"].x) / 2, top - 0.25 - loop_total * k / 2)],
+            "#8b1a1a",
+        )
+    for n in nodes.values():
+        _draw_box(ax, n, loop_total)
+    return fig, FlowNotes(unlabelled, undrawn, dropped)
+
+
+def _read_flows(flows: pd.DataFrame) -> tuple[pd.DataFrame, int, float]:
+    """Flows of at least one patient a year, those back to the GP sent to the loop's box; how many
+    were too small, and the loop's total."""
     f = flows.rename(columns={"from": "src", "to": "dst"})[["src", "dst", "per_year"]]
     dropped = int((f["per_year"] < 1).sum())
     f = f[f["per_year"] >= 1].copy()
     to_gp = f["dst"] == "GP"
     loop_total = float(f.loc[to_gp, "per_year"].sum())
     f.loc[to_gp, "dst"] = BACK  # the loop closes over the top, drawn apart
+    return f, dropped, loop_total
+
+
+def _nodes(f: pd.DataFrame, loop_total: float, scenario: Scenario | None) -> dict[str, Node]:
     names = list(dict.fromkeys([*f["src"], *f["dst"]]))
     nodes = {n: Node(n, _layer(n, scenario)) for n in names}
     if loop_total and "GP" in nodes:
         nodes["GP"].inflow = loop_total
+    return nodes
+
+
+def _column_x(nodes: dict[str, Node]) -> dict[str, float]:
+    """Where each layer's column stands, left to right."""
     used = [layer for layer in LAYERS if any(n.layer == layer for n in nodes.values())]
     xs, x = {}, 0.0
     for i, layer in enumerate(used):
@@ -191,21 +234,26 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
         # the loop box sits at the top of the theatre's column
         xs = {layer: (v if rank_of(layer) < rank_of("theatre") else v - GAP_BEFORE["theatre"]) for layer, v in xs.items()}
         xs["theatre"] = xs["back"]
+    return xs
 
-    def forward(r) -> bool:
-        a, b = nodes[r.src], nodes[r.dst]
-        return xs[b.layer] > xs[a.layer] or (a.layer == "community" and b.layer == "hospital")
 
-    f["forward"] = [forward(r) for r in f.itertuples()]
-    for r in f[f["forward"]].itertuples():
-        nodes[r.src].outflow += r.per_year
-        nodes[r.dst].inflow += r.per_year
-    through = {n: max(v.inflow, v.outflow, 1.0) for n, v in nodes.items()}
+def _forward(a: Node, b: Node, xs: dict[str, float]) -> bool:
+    """Whether a flow is drawn: it goes right, or from a community service to a hospital one."""
+    return xs[b.layer] > xs[a.layer] or (a.layer == "community" and b.layer == "hospital")
+
+
+def _stacks(nodes: dict[str, Node], scenario: Scenario | None) -> dict[str, list[Node]]:
+    """The boxes of each column, top to bottom; community and hospital services share one."""
     stacks: dict[str, list[Node]] = {}
     for n in sorted(nodes.values(), key=lambda v: _order(v.name, scenario)):
         column = "services" if n.layer in ("community", "hospital") else n.layer
         stacks.setdefault(column, []).append(n)
-    # one scale for every band: the fullest column fills HEIGHT
+    return stacks
+
+
+def _size(nodes: dict[str, Node], stacks: dict[str, list[Node]], xs: dict[str, float]) -> float:
+    """Size every box on one scale, the fullest column filling HEIGHT; returns the scale."""
+    through = {n: max(v.inflow, v.outflow, 1.0) for n, v in nodes.items()}
     fullest = max(
         sum(through[n.name] for n in col) / max(HEIGHT - NODE_GAP * (len(col) - 1) - MIN_H * len(col), 1.0)
         for col in stacks.values()
@@ -214,28 +262,52 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
     for n in nodes.values():
         n.x = xs[n.layer]
         n.height = max(through[n.name] * k, MIN_H)
+    return k
+
+
+def _stack(col: list[Node], y: float) -> None:
+    """Stack boxes down from ``y``."""
+    for n in col:
+        n.top = y
+        y -= n.height + NODE_GAP
+
+
+def _span(col: list[Node]) -> float:
+    return sum(n.height for n in col) + NODE_GAP * (len(col) - 1)
+
+
+def _place(nodes: dict[str, Node], stacks: dict[str, list[Node]], f: pd.DataFrame) -> None:
+    """Set each box's top: services from the top, small columns centred on what feeds them."""
     for col in stacks.values():
-        y = 0.0
-        for n in col:
-            n.top = y
-            y -= n.height + NODE_GAP
-    # centre the small columns on what feeds them
+        _stack(col, 0.0)
     services = stacks.get("services", [])
     mid = (services[0].top + services[-1].top - services[-1].height) / 2 if services else 0.0
-    bypass = []
-    if "triage" in stacks:  # a source that skips triage goes on top, so its band passes over the triage box
-        triage = [m.name for m in stacks["triage"]]
-        bypass = [n for n in stacks.get("source", []) if not ((f["src"] == n.name) & f["dst"].isin(triage)).any()]
-        top_of = services[0].top if services else 0.0
-        for n in bypass:
-            n.top = top_of
-            top_of -= n.height + NODE_GAP
+    bypass = _bypass(stacks, f)
+    _stack(bypass, services[0].top if services else 0.0)  # above the triage box, level with the services
     for column in ("source", "triage"):
         col = [n for n in stacks.get(column, []) if n not in bypass]
-        y = mid + (sum(n.height for n in col) + NODE_GAP * (len(col) - 1)) / 2
-        for n in col:
-            n.top = y
-            y -= n.height + NODE_GAP
+        _stack(col, mid + _span(col) / 2)
+    _place_theatre(nodes, stacks, services, f)
+    out = stacks.get("out", [])
+    if out:
+        shift = mid + _span(out) / 2 - out[0].top
+        for n in out:
+            n.top += shift
+    if BACK in nodes:
+        top = max(n.top for n in nodes.values() if n.name != BACK)
+        nodes[BACK].top = top + 0.6 + nodes[BACK].height
+
+
+def _bypass(stacks: dict[str, list[Node]], f: pd.DataFrame) -> list[Node]:
+    """Sources that skip triage: they go on top, so their bands pass over the triage box."""
+    if "triage" not in stacks:
+        return []
+    triage = [m.name for m in stacks["triage"]]
+    return [n for n in stacks.get("source", []) if not ((f["src"] == n.name) & f["dst"].isin(triage)).any()]
+
+
+def _place_theatre(nodes: dict[str, Node], stacks: dict[str, list[Node]], services: list[Node], f: pd.DataFrame) -> None:
+    """The theatre just below the surgical service that feeds it most; rehab beside it."""
     surgical = [n for n in services if n.layer == "hospital"]
     if "theatre" in nodes and surgical:
         feeder = max(surgical, key=lambda n: f[(f["src"] == n.name) & (f["dst"] == "theatre")]["per_year"].sum())
@@ -243,16 +315,12 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
     for n in stacks.get("rehab", []):
         if "theatre" in nodes:
             n.top = nodes["theatre"].top - 0.2
-    out = stacks.get("out", [])
-    if out:
-        shift = mid + (sum(n.height for n in out) + NODE_GAP * (len(out) - 1)) / 2 - out[0].top
-        for n in out:
-            n.top += shift
-    if BACK in nodes:
-        top = max(n.top for n in nodes.values() if n.name != BACK)
-        nodes[BACK].top = top + 0.6 + nodes[BACK].height
 
-    # ports: bands leave from the top of a box in the order of where they go, to limit crossings
+
+def _ports(f: pd.DataFrame, nodes: dict[str, Node], k: float):
+    """Where each band leaves and enters its boxes: in the order of where it goes, to limit crossings.
+
+    Returns the drawn flows and the top of each band at its start and at its end."""
     fwd = f[f["forward"]].copy()
     fwd["dst_y"] = [nodes[d].centre for d in fwd["dst"]]
     fwd["src_y"] = [nodes[s].centre for s in fwd["src"]]
@@ -269,11 +337,14 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
         pad = (n.height - n.inflow * k) / 2 if n.name != "GP" else (n.height - n.outflow * k) / 2
         end[(r.src, r.dst)] = n.top - pad - n.in_next
         n.in_next += r.per_year * k
+    return fwd, start, end
 
-    side = bool(loop_total) and "GP" in nodes and any(n.top > nodes["GP"].top for n in stacks.get("source", []))
-    left = min(n.x for n in nodes.values()) - BOX_W / 2 - 0.3 - (SIDE_LANE + loop_total * k if side else 0.0)
+
+def _canvas(nodes: dict[str, Node], loop_width: float, side: bool):
+    """A figure just big enough for the boxes and the loop; data units per point across and up."""
+    left = min(n.x for n in nodes.values()) - BOX_W / 2 - 0.3 - (SIDE_LANE + loop_width if side else 0.0)
     right = max(n.x for n in nodes.values()) + BOX_W / 2 + 0.3
-    top = max(n.top for n in nodes.values()) + (0.9 if loop_total else 0.3)
+    top = max(n.top for n in nodes.values()) + (0.9 if loop_width else 0.3)
     bottom = min(n.top - n.height for n in nodes.values()) - 0.3
     fig_w = 11.0
     fig_h = min(max(fig_w * (top - bottom) / (right - left) * 1.1, 4.5), 9.0)
@@ -282,14 +353,13 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
     ax.axis("off")
-    per_x = (right - left) / (fig_w * 72)  # data units per point
-    per_y = (top - bottom) / (fig_h * 72)
+    return fig, ax, (right - left) / (fig_w * 72), (top - bottom) / (fig_h * 72), top
 
-    for n in nodes.values():
-        n.rect = (n.x - BOX_W / 2, n.top - n.height, n.x + BOX_W / 2, n.top)
-    labels = _Labels(ax, per_x, per_y, [n.rect for n in nodes.values()])
+
+def _draw_bands(ax, fwd: pd.DataFrame, nodes: dict[str, Node], ends, k: float, labels: _Labels, least: float) -> list:
+    """Draw the bands, widest first, numbering those with room; returns the ones left unnumbered."""
+    start, end = ends
     unlabelled: list[tuple[str, str, float]] = []
-    least = LABEL_SHARE * float(f.loc[f["src"].isin(["GP", "self-referral"]), "per_year"].sum())
     for r in fwd.sort_values("per_year", ascending=False).itertuples():
         a, b = nodes[r.src], nodes[r.dst]
         width = r.per_year * k
@@ -300,27 +370,22 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
         spots = [_bezier(centre0, centre1, t) for t in (0.5, 0.38, 0.62, 0.27, 0.73, 0.18, 0.82)]
         if r.per_year < least or not labels.place(f"{r.per_year:,.0f}", spots, "#8b1a1a" if r.dst == BACK else "#222"):
             unlabelled.append((r.src, r.dst, r.per_year))
-    undrawn = [(r.src, r.dst, r.per_year) for r in f[~f["forward"]].itertuples()]
-    if loop_total and "GP" in nodes:
-        _loop(ax, nodes[BACK], nodes["GP"], loop_total * k, top - 0.25, per_x, per_y, side)
-        labels.place(
-            f"{loop_total:,.0f} a year go back to the GP, who refers them again (the bounce-back loop)",
-            [((nodes[BACK].x + nodes["GP"].x) / 2, top - 0.25 - loop_total * k / 2)],
-            "#8b1a1a",
-        )
-    for n in nodes.values():
-        colour = LOOP if n.name == BACK else "#444"
-        ax.add_patch(FancyBboxPatch((n.rect[0], n.rect[1]), BOX_W, n.height, boxstyle="round,pad=0,rounding_size=0.08",
-                                    fc="white", ec=colour, linewidth=1.0, zorder=3))  # fmt: skip
-        name = words(n.name)
-        if n.name == "GP":
-            new = n.outflow - loop_total
-            count = f"{n.outflow:,.0f}\nreferrals" + (f"\n({new:,.0f} new)" if loop_total else "")
-        else:
-            count = f"{max(n.inflow, n.outflow):,.0f}"
-        if len(name) > 13 and " " in name:
-            name = name.replace(" ", "\n", 1)
-        text = f"{name}\n{count}" if n.height >= 0.55 + 0.22 * name.count("\n") else name
-        ax.text(n.x, n.centre, text, ha="center", va="center", fontsize=FONT + 0.5, zorder=4,
-                color="#8b1a1a" if n.name == BACK else "#111", linespacing=1.1)  # fmt: skip
-    return fig, FlowNotes(unlabelled, undrawn, dropped)
+    return unlabelled
+
+
+def _draw_box(ax, n: Node, loop_total: float) -> None:
+    """A place's box with its name and, where there is room, its patients a year."""
+    colour = LOOP if n.name == BACK else "#444"
+    ax.add_patch(FancyBboxPatch((n.rect[0], n.rect[1]), BOX_W, n.height, boxstyle="round,pad=0,rounding_size=0.08",
+                                fc="white", ec=colour, linewidth=1.0, zorder=3))  # fmt: skip
+    name = words(n.name)
+    if n.name == "GP":
+        new = n.outflow - loop_total
+        count = f"{n.outflow:,.0f}\nreferrals" + (f"\n({new:,.0f} new)" if loop_total else "")
+    else:
+        count = f"{max(n.inflow, n.outflow):,.0f}"
+    if len(name) > 13 and " " in name:
+        name = name.replace(" ", "\n", 1)
+    text = f"{name}\n{count}" if n.height >= 0.55 + 0.22 * name.count("\n") else name
+    ax.text(n.x, n.centre, text, ha="center", va="center", fontsize=FONT + 0.5, zorder=4,
+            color="#8b1a1a" if n.name == BACK else "#111", linespacing=1.1)  # fmt: skip

@@ -2,22 +2,9 @@
 
 from __future__ import annotations
 
-from sim.metrics import HEADLINE
+from sim.columns import find, stage_name, words
 
-UNIT_SUFFIX = {"pct": " (%)", "ratio": " (%)", "weeks": " (weeks)", "gbp": " (£ a year)", "count": " a year", "rate": ""}
-
-METRICS: dict[str, str] = {
-    "rtt_incomplete_18w_pct": "Incomplete pathways within 18 weeks (%)",
-    "rtt_wait_p92_weeks": "Wait of incomplete pathways, 92nd centile (weeks)",
-    "rtt_wait_median_weeks": "Wait of incomplete pathways, median (weeks)",
-    "rtt_incomplete_52w_mean": "Waiting over 52 weeks (month-end mean)",
-    "rtt_incomplete_65w_mean": "Waiting over 65 weeks (month-end mean)",
-    "rtt_incomplete_78w_mean": "Waiting over 78 weeks (month-end mean)",
-    "waiting_list_end": "Waiting list at year end (patients)",
-    "commissioner_cost_gbp": "Commissioner spend (£ a year)",
-    "qaly_lost_waiting": "Health lost while waiting (QALYs a year)",
-    "qaly_lost_per_1000_referrals": "Health lost while waiting (QALYs per 1,000 referrals)",
-    # the bid
+BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not result columns
     "bid_year1_gbp": "Year-1 price bid",
     "cumulative_surplus_gbp": "Expected cumulative surplus of the prime",
     "margin_pct": "Expected margin on income",
@@ -30,23 +17,7 @@ METRICS: dict[str, str] = {
     "commissioner_gain_share_total_gbp": "Commissioner's share of the surplus, whole contract",
     "safe_price_year1_gbp": "Lowest year-1 price within the risk appetite",
     "max_loss_probability": "Risk appetite (highest acceptable probability of a cumulative loss)",
-    "prime_surplus_gbp": "Prime surplus after sharing",
-    "commissioner_gain_share_gbp": "Commissioner's share of the surplus",
     "loss_probability": "Probability of a loss",
-}
-_HEADLINE = {m: (label, unit) for m, label, unit in HEADLINE}
-_STAGE_METRICS = {
-    "arrivals": "new patients a year",
-    "first": "first appointments a year",
-    "followup": "follow-ups a year",
-    "dna": "missed appointments a year",
-    "listed": "listed for surgery a year",
-    "waiting_end": "waiting at year end",
-    "list_mean": "mean list size (patients)",
-    "wait_mean_days": "mean wait (days)",
-    "advice_and_guidance": "answered by advice and guidance a year",
-    "pifu_skipped": "follow-ups replaced by patient-initiated follow-up a year",
-    "overflow": "moved to another provider a year",
 }
 
 STAGE_FIELDS: dict[str, str] = {
@@ -111,27 +82,13 @@ TERMS: dict[str, str] = {  # the contract terms sim/bid.py swings low/high
 }
 
 
-def words(name: str) -> str:
-    """``community_specialist`` -> ``community specialist``; ``self_management`` -> ``self-management``."""
-    return name.replace("self_management", "self-management").replace("_", " ")
-
-
-def stage_name(name: str) -> str:
-    """A service as a heading: ``community_specialist`` -> ``Community specialist``."""
-    text = words(name)
-    return text[:1].upper() + text[1:]
-
-
 def metric_label(metric: str) -> str:
-    """A result column in words, with its unit."""
-    if metric in METRICS:
-        return METRICS[metric]
-    if metric in _HEADLINE:
-        label, unit = _HEADLINE[metric]
-        return label + UNIT_SUFFIX.get(unit, "")
-    for suffix, text in _STAGE_METRICS.items():
-        if metric.endswith("_" + suffix):
-            return f"{stage_name(metric.removesuffix('_' + suffix))}: {text}"
+    """A result column (or a figure of the bid) in words, with its unit."""
+    if metric in BID_FIGURES:
+        return BID_FIGURES[metric]
+    col = find(metric)
+    if col is not None:
+        return col.heading
     return stage_name(metric.removesuffix("_gbp")) + (" (£)" if metric.endswith("_gbp") else "")
 
 
@@ -141,28 +98,56 @@ def key_label(key: str) -> str:
     if key in OTHER_KEYS:
         return OTHER_KEYS[key]
     parts = key.split(".")
-    if parts[0] == "stages" and len(parts) >= 3:
-        stage, field = stage_name(parts[1]), parts[2]
-        if field in ("resolves", "list_for_surgery") and len(parts) == 4:
-            what = "resolved" if field == "resolves" else "listed for surgery"
-            return f"{stage}: share {what} ({words(parts[3])} need)"
-        if len(parts) == 3 and field in STAGE_FIELDS:
-            return f"{stage} {STAGE_FIELDS[field]}"
-    if parts[0] == "surgery" and len(parts) == 2 and parts[1] in SURGERY_FIELDS:
-        return SURGERY_FIELDS[parts[1]]
-    if parts[0] == "designs" and len(parts) == 5 and parts[2] in ("routing", "onward"):
+    rule = _KEY_RULES.get(parts[0])
+    text = rule(parts) if rule else None
+    return text or stage_name(" › ".join(words(p) for p in parts))
+
+
+def _stage_key(parts: list[str]) -> str | None:
+    if len(parts) < 3:
+        return None
+    stage, field = stage_name(parts[1]), parts[2]
+    if field in ("resolves", "list_for_surgery") and len(parts) == 4:
+        what = "resolved" if field == "resolves" else "listed for surgery"
+        return f"{stage}: share {what} ({words(parts[3])} need)"
+    if len(parts) == 3 and field in STAGE_FIELDS:
+        return f"{stage} {STAGE_FIELDS[field]}"
+    return None
+
+
+def _surgery_key(parts: list[str]) -> str | None:
+    return SURGERY_FIELDS.get(parts[1]) if len(parts) == 2 else None
+
+
+def _design_key(parts: list[str]) -> str | None:
+    if len(parts) != 5:
+        return None
+    if parts[2] in ("routing", "onward"):
         how = "routing" if parts[2] == "routing" else "onward referral"
         return f"{stage_name(parts[1])} {how} of {words(parts[3])} need: {words(parts[4])} share"
-    if parts[0] == "designs" and len(parts) == 5 and parts[2] == "stage_overrides":
+    if parts[2] == "stage_overrides":
         return f"{stage_name(parts[1])} design: {key_label('stages.' + '.'.join(parts[3:]))}"
-    if parts[:2] == ["finance", "prime_contract"] and len(parts) == 3 and parts[2] in CONTRACT_FIELDS:
+    return None
+
+
+def _finance_key(parts: list[str]) -> str | None:
+    if parts[1:2] == ["prime_contract"] and len(parts) == 3 and parts[2] in CONTRACT_FIELDS:
         return CONTRACT_FIELDS[parts[2]]
-    if parts[:2] == ["finance", "providers"] and len(parts) == 4 and parts[3] == "prime_cost_share":
+    if parts[1:2] == ["providers"] and len(parts) == 4 and parts[3] == "prime_cost_share":
         return f"{stage_name(parts[2])}: the prime's cost as a share of tariff"
-    if parts[:2] == ["demand", "conditions"] and len(parts) >= 4:
+    return None
+
+
+def _demand_key(parts: list[str]) -> str | None:
+    if parts[1:2] == ["conditions"] and len(parts) >= 4:
         tail = " ".join(words(p) for p in parts[3:])
         return f"{stage_name(parts[2])} condition: {tail}"
-    return stage_name(" › ".join(words(p) for p in parts))
+    return None
+
+
+_KEY_RULES = {
+    "stages": _stage_key, "surgery": _surgery_key, "designs": _design_key, "finance": _finance_key, "demand": _demand_key,
+}  # fmt: skip
 
 
 def input_label(name: str) -> str:

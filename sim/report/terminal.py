@@ -8,7 +8,9 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sim.columns import column, find
 from sim.metrics import HEADLINE
+from sim.report.labels import key_label, value_text
 from sim.scenario import Scenario
 
 
@@ -35,6 +37,19 @@ def fmt(value: float, unit: str) -> str:
     return f"{value:,.0f}"
 
 
+def unit_of(metric: str) -> str:
+    """A result column's unit; for a name no declaration describes, guessed from its ending."""
+    col = find(metric)
+    if col is not None:
+        return col.unit
+    return "pct" if metric.endswith("_pct") else "gbp" if metric.endswith("_gbp") else "count"
+
+
+def sweep_metrics(metric: str) -> list[str]:
+    """What a sweep shows per grid point: the watched metric, then the list and the spend."""
+    return [metric, *(m for m in ("waiting_list_end", "commissioner_cost_gbp") if m != metric)]
+
+
 def _cell(summary: pd.DataFrame, scope: str, metric: str, unit: str, year: str) -> str:
     hit = summary[(summary["scope"] == scope) & (summary["metric"] == metric) & (summary["year"] == year)]
     if hit.empty or pd.isna(hit["mean"].iloc[0]):
@@ -53,13 +68,14 @@ def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: st
     for s in scopes:
         table.add_column(s, justify="right", no_wrap=True)
     present = set(summary["metric"])
-    for metric, label, unit in HEADLINE:
+    for metric in HEADLINE:
         if metric not in present:
             continue
-        cells = [_cell(summary, s, metric, "pct" if unit == "pct" else unit, year) for s in scopes]
+        col = column(metric)
+        cells = [_cell(summary, s, metric, col.unit, year) for s in scopes]
         if all(c == "–" for c in cells):
             continue
-        table.add_row(label, *cells)
+        table.add_row(col.brief, *cells)
     return table
 
 
@@ -139,8 +155,7 @@ def print_sweep(
     for k in keys:
         table.add_column(k, justify="right")
     table.add_column("design")
-    shown = [(metric, "pct" if metric.endswith("_pct") else "count")]
-    shown += [(m, u) for m, u in (("waiting_list_end", "count"), ("commissioner_cost_gbp", "gbp")) if m != metric]
+    shown = [(m, unit_of(m)) for m in sweep_metrics(metric)]
     for m, _ in shown:
         table.add_column(m, justify="right")
     for (_, design), part in summary.groupby(["point", "design"], sort=True):
@@ -193,8 +208,6 @@ def sweep_verdicts(
     ``plain`` names the key and its values in words (for the HTML report)."""
     if metric != "rtt_incomplete_18w_pct" or len(keys) != 1:
         return {}
-    from sim.report.labels import key_label, value_text
-
     key = keys[0]
     name = key_label(key).lower() if plain else key
 

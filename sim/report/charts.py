@@ -1,0 +1,273 @@
+"""The report's charts, drawn with matplotlib: each function takes the numbers and returns a figure."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from sim.report.labels import stage_name, value_text, words
+from sim.report.terminal import fmt
+
+COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
+LOW_END, HIGH_END = "#9ecae1", "#2b6cb0"  # tornado: the input at its low / high end
+LOSS, GAIN, BID = "#c44e52", "#55a868", "#4c72b0"
+DAYS_PER_MONTH = 365.25 / 12
+STANDARD = 92  # the 18-week standard: 92% of incomplete pathways
+
+Lines = list[tuple[str, pd.DataFrame]]
+
+
+def png_data(fig) -> str:
+    """A figure as a ``data:`` URI (the figure is closed)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
+def months(days: pd.Index | pd.Series, warmup_days: int) -> np.ndarray:
+    """Month ends counted from the contract start: the snapshot at the start is month 0."""
+    return np.round((np.asarray(days, dtype=float) - warmup_days) / DAYS_PER_MONTH)
+
+
+def _band(ax, part: pd.DataFrame, column: str, warmup_days: int, colour: str, label: str) -> None:
+    """The median across replications at each month end, in a band from the 5th to the 95th centile."""
+    q = part.groupby("day")[column].quantile([0.05, 0.5, 0.95]).unstack()
+    x = months(q.index, warmup_days)
+    ax.fill_between(x, q[0.05], q[0.95], color=colour, alpha=0.2, linewidth=0)
+    ax.plot(x, q[0.5], color=colour, label=label)
+
+
+def _panels(count: int, cols: int, height: float):
+    rows = math.ceil(count / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(11, height * rows), squeeze=False)
+    return fig, axes
+
+
+def _spare_panels(axes, used: int) -> list:
+    spare = list(axes.flat)[used:]
+    for ax in spare:
+        ax.axis("off")
+    return spare
+
+
+def waiting_lists(monthly: pd.DataFrame, stages: list[str], designs: list[str], warmup_days: int):
+    """One panel per stage: patients waiting at each month end, by design."""
+    fig, axes = _panels(len(stages), 3, 2.8)
+    for ax, st in zip(axes.flat, stages, strict=False):
+        for i, design in enumerate(designs):
+            part = monthly[monthly["design"] == design]
+            if part[f"{st}_waiting"].isna().all():
+                continue
+            _band(ax, part, f"{st}_waiting", warmup_days, COLOURS[i], design)
+        ax.set_title(stage_name(st), fontsize=10)
+        ax.set_xlabel("Months from the contract start", fontsize=8)
+        ax.set_ylabel("Patients waiting", fontsize=8)
+        ax.set_ylim(bottom=0)
+        ax.tick_params(labelsize=8)
+    spare = _spare_panels(axes, len(stages))
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    (spare[0].legend(handles, names, loc="center", fontsize=9, frameon=False) if spare else axes.flat[0].legend(fontsize=8))
+    fig.suptitle("Waiting list at each month end, by stage: median and 90% band across replications", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def rtt_within(monthly: pd.DataFrame, designs: list[str], warmup_days: int, backlog: bool):
+    """Incomplete pathways within 18 weeks at each month end, against the standard."""
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    for i, design in enumerate(designs):
+        _band(ax, monthly[monthly["design"] == design], "rtt_within_18w_pct", warmup_days, COLOURS[i], design)
+    ax.axhline(STANDARD, color="black", linestyle="--", linewidth=1, label="92% standard")
+    ax.set_ylim(min(80, ax.get_ylim()[0]), 100.5)
+    ax.set_title("Incomplete pathways within 18 weeks at each month end (%)")
+    ax.set_xlabel("Months from the contract start" + (" (0 = the backlog as loaded)" if backlog else ""))
+    ax.set_ylabel("% within 18 weeks")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def wait_distribution(waits: pd.DataFrame, designs: list[str]):
+    """How long incomplete pathways have waited, by whole weeks, with the 18- and 52-week marks."""
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    width = 0.8 / max(len(designs), 1)
+    last = 0.0
+    for i, design in enumerate(designs):
+        part = waits[waits["design"] == design]
+        ax.bar(part["weeks"] + i * width, part["pathways"], width=width, color=COLOURS[i], label=design, align="edge")
+        seen = part[part["pathways"] >= 0.5]
+        last = max(last, float(seen["weeks"].max()) if not seen.empty else 0.0)
+    right = max(last + 2, 56.0)  # the data, but never hiding the 52-week mark
+    ax.set_xlim(-0.5, right)
+    for mark in (18, 52):
+        ax.axvline(mark, color="black", linestyle="--", linewidth=1)
+        ax.text(mark + 0.5, ax.get_ylim()[1] * 0.9, f"{mark} weeks", fontsize=8)
+    top = int(waits["weeks"].max()) if not waits.empty else 0
+    ax.set_title("How long incomplete pathways have waited (mean per month end)")
+    ax.set_xlabel("Weeks waited" + (f" ({top} = {top // 52} years or more)" if last >= top - 1 and top else ""))
+    ax.set_ylabel("Pathways")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def activity(per_year: pd.DataFrame, items: list[tuple[str, str]], years: list, designs: list[str]):
+    """One panel per kind of activity: bars per contract year and design."""
+    fig, axes = _panels(len(items), 4, 2.6)
+    width = 0.8 / len(designs)
+    x = np.arange(len(years))
+    for ax, (k, label) in zip(axes.flat, items, strict=False):
+        for i, design in enumerate(designs):
+            if design not in per_year.index.get_level_values(0):
+                continue
+            vals = per_year.loc[design, k].reindex(years)
+            ax.bar(x + i * width, vals.to_numpy(), width=width, color=COLOURS[i], label=design)
+        ax.set_xticks(x + width * (len(designs) - 1) / 2, [str(y) for y in years], fontsize=8)
+        ax.set_title(label, fontsize=9)
+        ax.set_xlabel("Contract year", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    spare = _spare_panels(axes, len(items))
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    if spare:  # in an empty panel, where it hides no bar
+        spare[0].legend(handles, names, loc="center", fontsize=9, frameon=False)
+    else:
+        fig.legend(handles, names, loc="lower center", ncol=len(names), fontsize=8, frameon=False)
+    fig.suptitle("Activity a year by point of delivery (each panel has its own scale, starting at zero)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def costs(table: pd.DataFrame, designs: list[str], providers: list[str]):
+    """Per design, the money per provider a year, stacked, and the commissioner's spend as a line."""
+    fig, axes = plt.subplots(1, len(designs), figsize=(5 * len(designs), 3.9), squeeze=False)
+    colour = {p: COLOURS[i % len(COLOURS)] for i, p in enumerate(providers)}  # the same colour in every panel
+    handles: dict[str, Any] = {}
+    for ax, design in zip(axes.flat, designs, strict=True):
+        part = table[table["design"] == design]
+        cols = [c for c in part.columns if c.startswith(("pay_provider_", "cost_provider_")) and part[c].notna().any()]
+        by_year = part.groupby("year")[cols].mean() / 1e6
+        bottom = np.zeros(len(by_year))
+        for c in cols:
+            provider = c.removeprefix("pay_provider_").removeprefix("cost_provider_").removesuffix("_gbp")
+            bars = ax.bar(by_year.index, by_year[c], bottom=bottom, color=colour.get(provider, "#999"))
+            handles.setdefault(words(provider), bars)
+            bottom += by_year[c].to_numpy()
+        ax.set_xticks(by_year.index)
+        spend = part.groupby("year")["commissioner_cost_gbp"].mean() / 1e6
+        (line,) = ax.plot(spend.index, spend.values, "k-o")
+        handles["commissioner spend"] = line
+        kind = "commissioner's payments" if cols and cols[0].startswith("pay_") else "the prime's costs"
+        ax.set_title(f"{design}: {kind} by provider", fontsize=10)
+        ax.set_xlabel("Contract year")
+        ax.set_ylabel("£ million")
+        ax.set_ylim(0, max(ax.get_ylim()[1], float(spend.max()) * 1.1))
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=min(len(handles), 5), fontsize=8, frameon=False)
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
+    return fig
+
+
+def surplus_histogram(cumulative_m: pd.Series, price: float, p_loss: float):
+    """The prime's cumulative surplus across replications (£ million), losses in red."""
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    bins = min(40, max(10, len(cumulative_m) // 5))
+    _, edges, patches = ax.hist(cumulative_m, bins=bins, color=BID, edgecolor="white")
+    for patch, left in zip(patches, edges[:-1], strict=True):
+        if left < 0:
+            patch.set_facecolor(LOSS)
+    ax.axvspan(min(edges[0], 0), 0, color=LOSS, alpha=0.08)
+    ax.axvline(0, color="black", linewidth=1)
+    ax.set_title(
+        f"Prime's cumulative surplus over the contract at a year-1 price of {fmt(price, 'gbp')}: P(loss) = {p_loss:.0%}"
+    )
+    ax.set_xlabel("Cumulative surplus (£ million); losses shaded")
+    ax.set_ylabel("Replications")
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    return fig
+
+
+def loss_curve(prices: np.ndarray, probs: list[float], price: float, safe: float, risk: float):
+    """Probability of a cumulative loss against the year-1 price, with the bid and the lowest safe price."""
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    ax.plot(prices / 1e6, probs, "k-")
+    ax.axhline(risk, color=LOSS, linestyle="--", linewidth=1, label=f"risk appetite {risk:.0%}")
+    ax.axvline(safe / 1e6, color=GAIN, linestyle="--", linewidth=1, label=f"lowest safe price {fmt(safe, 'gbp')}")
+    ax.axvline(price / 1e6, color=BID, linewidth=1, label=f"bid {fmt(price, 'gbp')}")
+    ax.set_title("Probability of a cumulative loss against the year-1 price (break-even curve)")
+    ax.set_xlabel("Year-1 price (£ million)")
+    ax.set_ylabel("P(cumulative loss)")
+    ax.legend(fontsize=8)
+    return fig
+
+
+def tornado(top: pd.DataFrame, base_gbp: float):
+    """Bars from the expected surplus to the surplus with each input at its low and high end."""
+    fig, ax = plt.subplots(figsize=(10, 0.48 * len(top) + 1.6))
+    base = base_gbp / 1e6
+    for i, r in enumerate(top.itertuples()):
+        lo, hi = r.surplus_at_low_gbp / 1e6, r.surplus_at_high_gbp / 1e6
+        ax.barh(i, lo - base, left=base, color=LOW_END, height=0.7)
+        ax.barh(i, hi - base, left=base, color=HIGH_END, height=0.7)
+        if r.drawn:  # the quartile values, at the end of the bar they belong to
+            for value, at in ((r.low, lo), (r.high, hi)):
+                side = "left" if at >= base else "right"
+                ax.text(at + (0.03 if at >= base else -0.03), i, value_text(r.key, value), va="center", ha=side, fontsize=7)
+    ax.axvline(base, color="black", linewidth=1)
+    ax.set_yticks(range(len(top)), list(top["label"]), fontsize=8)
+    span = np.nanmax(np.abs(np.r_[top["surplus_at_low_gbp"], top["surplus_at_high_gbp"]] / 1e6 - base)) if len(top) else 1
+    ax.set_xlim(base - span * 1.3, base + span * 1.3)
+    ax.set_xlabel(f"Mean cumulative surplus over the contract (£ million); the line is the expected {fmt(base_gbp, 'gbp')}")
+    ax.set_title("What moves the result (tornado)")
+    fig.legend(
+        handles=[
+            Patch(color=LOW_END, label="input at its low end (lowest quarter of draws; a term at its low setting)"),
+            Patch(color=HIGH_END, label="input at its high end (highest quarter of draws; a term at its high setting)"),
+        ],
+        fontsize=8,
+        loc="lower center",
+        ncol=1,
+        frameon=False,
+    )
+    fig.tight_layout(rect=(0, 0.5 / fig.get_figheight(), 1, 1))
+    return fig
+
+
+def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: float | None, labels: tuple[str, str]):
+    """The watched metric against the first swept key: one line per design (or per value of the other
+    keys, one panel per design), mean and 95% interval. ``low`` is the lowest interval end of a
+    percentage (None for another unit); ``labels`` the key's and the metric's names."""
+    wide = len(panels) > 1 or panels[0][0] is not None
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels) if wide else 9, 3.8), squeeze=False)
+    for ax, (title, lines) in zip(axes.flat, panels, strict=True):
+        for i, (label, sub) in enumerate(lines):
+            d = sub.groupby(key)[["mean", "ci_low", "ci_high"]].mean().sort_index()
+            ax.errorbar(
+                d.index, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]],
+                color=COLOURS[i % len(COLOURS)], marker="o", capsize=3, label=label,
+            )  # fmt: skip
+        if metric == "rtt_incomplete_18w_pct":
+            ax.axhline(STANDARD, color="black", linestyle="--", linewidth=1, label="92% standard")
+        if low is not None:
+            ax.set_ylim(max(0.0, min(low, 90.0) - 2), 100.5)
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _, k=key: value_text(k, v)))
+        if title is not None:
+            ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+    name = labels[1].split(" (")[0]
+    what = labels[0]
+    fig.suptitle(f"{name} by {what[:1].lower() + what[1:]}: mean and 95% interval across replications", fontsize=11)
+    fig.tight_layout()
+    return fig
+

@@ -1,0 +1,103 @@
+"""Diagnostics: load and capacity per stage against the NHSRwaitinglist rules of thumb, and the warm-up."""
+
+from __future__ import annotations
+
+import base64
+
+import pandas as pd
+
+from sim import diagnostics
+from sim.experiment import grid_points
+from sim.report.labels import words
+from sim.report.page import Section, esc, warnings
+from sim.report.view import View, describe
+from sim.warmup import verdicts
+
+UNITS = {"theatre": "day-case slots", "beds": "bed-days"}  # what demand and capacity count, where not first slots
+HEAD = (
+    "<tr><th>Design</th><th>Stage</th><th>Unit (demand and capacity)</th><th>Demand a week (λ)</th>"
+    "<th>Capacity a week for new work (μ)</th><th>Load λ/μ</th><th>Capacity needed for 18 weeks</th>"
+    "<th>Target list at a mean wait of {wait:.1f} wk (λT/4)</th><th>Largest list keeping 92% within 18 wk</th>"
+    "<th>Simulated list: waiting to be offered a slot</th><th>Little's law gap</th></tr>"
+)
+
+
+def diagnostics_section(view: View) -> Section | None:
+    """Warnings, the table of stage checks (per grid point in a sweep) and the warm-up."""
+    if view.full.empty:
+        return None
+    points = grid_points(view.scenario, view.grid) if view.sweep else {0: view.scenario}
+    checks = diagnostics.stage_checks(view.full, points)
+    several = view.sweep and checks["point"].nunique() > 1
+    groups = list(checks.groupby("point", sort=True)) if several else [(0, checks)]
+    body = _warnings(view, checks, groups, several)
+    wait = float(checks["target_wait_weeks"].iloc[0]) if not checks.empty else diagnostics.RTT_WEEKS / diagnostics.FACTOR
+    rows = "".join(_group_rows(view, point, part, several) for point, part in groups)
+    body += (
+        "<p>Demand and capacity per stage (means over replications and years), with the NHSRwaitinglist rules of thumb "
+        f"for the 18-week standard: target wait T = 18 weeks, so a target mean wait of T/4 = {wait:.1f} weeks, "
+        "coefficients of variation 1. They hold only below load 1. Services count first-appointment slots left after "
+        "follow-ups; the theatre counts day-case slots (a joint replacement takes several); beds count bed-days. "
+        "The simulated list counts patients waiting to be offered a slot, after any booking lead time: it is smaller "
+        "than the waiting list charted above, which also counts patients already booked.</p>"
+        f'<div class="scroll"><table class="diag">{HEAD.format(wait=wait)}{rows}</table></div>'
+    )
+    body += warmup(view)
+    return Section("diagnostics", "Diagnostics", body)
+
+
+def _where(view: View, point) -> str:
+    return describe(view.point_values().get(int(point), {}))
+
+
+def _warnings(view: View, checks: pd.DataFrame, groups: list, several: bool) -> str:
+    steady = view.scenario.backlog is None
+    msgs_all = []
+    for point, part in groups:
+        msgs = diagnostics.warnings(part, diagnostics.MIN_REPLICATIONS, steady)
+        if several and msgs:
+            msgs = [f"Grid point {point} ({_where(view, point)}): {m}" for m in msgs]
+        msgs_all += msgs
+    reps = int(view.full["replication"].nunique())
+    msgs_all += diagnostics.warnings(checks.iloc[:0], reps, steady)
+    return warnings(msgs_all) or '<div class="ok">No warnings.</div>'
+
+
+def _group_rows(view: View, point, part: pd.DataFrame, several: bool) -> str:
+    rows = f'<tr class="group"><td colspan="11">Grid point {point}: {esc(_where(view, point))}</td></tr>' if several else ""
+    for r in part.itertuples():
+        over = ' class="over"' if r.load >= 1 else ""
+        lists = (
+            "<td>–</td><td>–</td><td>–</td><td>–</td>"
+            if r.stage == "beds"
+            else f"<td>{r.target_list:,.0f}</td><td>{r.relief_list:,.0f}</td><td>{r.simulated_list:,.0f}</td>"
+            f"<td>{r.littles_gap_pct:.1f}%</td>"
+        )
+        rows += (
+            f"<tr><td>{esc(r.design)}</td><td>{esc(words(r.stage))}</td><td>{UNITS.get(r.stage, 'first slots')}</td>"
+            f"<td>{r.demand_per_week:,.0f}</td><td>{r.first_capacity_per_week:,.0f}</td><td{over}>{r.load:.2f}</td>"
+            f"<td>{r.target_capacity:,.0f}</td>{lists}</tr>"
+        )
+    return rows
+
+
+def warmup(view: View) -> str:
+    """The warm-up chart the run saved, with the MSER-5 verdicts."""
+    png = view.folder.warmup_png
+    if png is None:
+        return ""
+    data = "data:image/png;base64," + base64.b64encode(png).decode()
+    analysis = view.folder.table("warmup")
+    msgs = verdicts(analysis) if not analysis.empty and "mser_truncation_day" in analysis else []
+    if view.scenario.backlog is not None:
+        text = "The run starts from a backlog, so nothing is discarded: the chart shows the lists settling from it."
+    else:
+        text = (
+            f"Results leave out the first {view.scenario.run.warmup_days} days (the dashed line), while an empty "
+            "system fills up. The dotted lines are where the MSER-5 rule would cut."
+        )
+    return (
+        f'<h3 id="warm-up">Warm-up</h3><p>{esc(text)}</p>{warnings(msgs)}'
+        f'<figure><img class="inset" src="{data}" alt="Warm-up: patients in the system over time">'
+        "<figcaption>Patients in the system, mean across replications (Welch moving average).</figcaption></figure>"
+    )

@@ -1,0 +1,227 @@
+"""The report's sections on the scenario and the pathway: waits, the 18 weeks, flows, activity, costs.
+
+Each function takes the :class:`~sim.report.view.View` and returns its section, or None when
+the folder has nothing for it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sim.columns import column
+from sim.report import charts
+from sim.report.flowchart import flow_diagram
+from sim.report.labels import key_label, value_text, words
+from sim.report.page import Section, esc, figure
+from sim.report.terminal import fmt
+from sim.report.view import View
+
+ACTIVITY_SHOWN = (  # the activity charted, by point of delivery
+    "gp_consultations", "triage_contacts", "physio_contacts", "first_op_attendances", "followup_op_attendances",
+    "surgeries_daycase", "surgeries_inpatient",
+)  # fmt: skip
+CLOCKS = {
+    "referral": "counts a clock per referral: each referral to a consultant-led service starts one and that "
+    "service's first visit stops it, so a patient sent back to the GP and referred again starts afresh, "
+    "and services that are not consultant-led (such as community physio) carry no clock",
+    "pathway": "counts one clock per pathway, from the first referral until the treatment that helps starts, "
+    "across every service the patient passes through",
+}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'s' * (n != 1)}"
+
+
+def _design_facts(designs: list[str]) -> tuple[str, str]:
+    if len(designs) == 2:
+        a, b = designs
+        return "Designs compared", f"{a} and {b}; differences are {b} − {a}, paired by replication"
+    return "Design" + ("s" if len(designs) > 1 else ""), ", ".join(designs)
+
+
+def scenario_section(view: View) -> Section:
+    """The facts of the run: population, demand, services, designs, start, inputs, seed, sweep."""
+    s, m = view.scenario, view.folder.manifest
+    d = s.demand
+    reps = m.get("replications_run", s.run.replications)
+    uncertain = view.folder.batch.get("uncertainty") and s.uncertainty
+    facts = [
+        ("Population", f"{s.population:,}"),
+        ("MSK referrals", f"about {d.referrals_per_year:,.0f} a year, growing {d.growth:.1%} a year"),
+        ("Services", f"{len(s.stages)}: {', '.join(words(n) for n in s.stages)}"),
+        _design_facts(view.designs),
+        (
+            "Run",
+            f"{_plural(reps, 'replication')} of {_plural(s.run.years, 'contract year')} "
+            f"from {s.run.start_date.day} {s.run.start_date:%B %Y}",
+        ),
+        ("Start", start_text(view)),
+        (
+            "Inputs",
+            f"{len(s.uncertainty)} uncertain inputs drawn afresh for each replication"
+            if uncertain
+            else "fixed at the scenario's values",
+        ),
+        ("Random numbers", f"seed {s.run.seed}; every design sees the same patients (common random numbers)"),
+    ]
+    if view.sweep:
+        grid = "; ".join(f"{key_label(k)}: {', '.join(value_text(k, v) for v in vals)}" for k, vals in view.grid.items())
+        facts.append(("Sweep", f"{grid} ({len(view.point_values())} grid points)"))
+        facts.append(("Charts below", f"{view.point_text}, except the sweep and the diagnostics, which show every point"))
+    rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in facts)
+    lead = f'<p class="lead">{esc(s.description)}</p>' if s.description else ""
+    return Section("scenario", "The scenario", f'{lead}<table class="facts">{rows}</table>')
+
+
+def start_text(view: View) -> str:
+    """How the run starts: from a backlog, from empty with no warm-up, or after a warm-up."""
+    s = view.scenario
+    if s.backlog is not None:
+        b = s.backlog
+        per_design = {}
+        for design in view.designs:
+            n = sum(1 for p in b.patients if p.get("design", "") in ("", design))
+            per_design[design] = n + sum(sum(bands.values()) for bands in b.stages.values())
+        counts = set(per_design.values())
+        if len(counts) == 1:
+            who = f"{counts.pop():,} patients"
+        else:
+            who = ", ".join(f"{n:,} patients in {d}" for d, n in per_design.items())
+        source = f" (from {Path(b.file).name})" if b.file else ""
+        return (
+            f"from a backlog: {who} already waiting on day 0{source}, with no warm-up; "
+            "the monthly charts start at month 0, the backlog as loaded"
+        )
+    if s.run.warmup_days == 0:
+        return "from an empty system with no warm-up: the first months show the lists filling up"
+    return f"after a {s.run.warmup_days}-day warm-up from an empty system, which is left out of every result"
+
+
+def waiting_section(view: View) -> Section | None:
+    """The waiting list of each stage at each month end."""
+    monthly = view.csv("monthly")
+    if monthly.empty:
+        return None
+    stages = [c.removesuffix("_waiting") for c in monthly.columns if c.endswith("_waiting")]
+    shown = [st for st in stages if monthly[f"{st}_waiting"].fillna(0).max() > 0]
+    if not shown:
+        return None
+    fig = charts.waiting_lists(monthly, shown, view.designs, view.scenario.run.warmup_days)
+    start = " Month 0 is the backlog as loaded at the start." if view.scenario.backlog is not None else ""
+    body = view.point_note() + figure(fig, f"Patients waiting (referred, not yet seen) at each month end.{start}")
+    return Section("waiting-lists", "Waiting lists over time", body)
+
+
+def clock_note(view: View) -> str:
+    """How each design counts its 18-week clocks, and a warning when they differ."""
+    clocks = {d: view.scenario.designs[d].clock for d in view.designs if d in view.scenario.designs}
+    if not clocks:
+        return ""
+    parts = [f"<b>{esc(d)}</b> {CLOCKS[c]}" for d, c in clocks.items()]
+    tail = (
+        " The two are not the same measure: compare the whole-journey waits in the key results for like with like."
+        if len(set(clocks.values())) > 1
+        else ""
+    )
+    return f'<p class="note">How the 18-week clock is counted: {"; ".join(parts)}.{tail}</p>'
+
+
+def rtt_section(view: View) -> Section | None:
+    """The 18-week standard month by month, and how long the incomplete pathways have waited."""
+    monthly, waits = view.csv("monthly"), view.csv("rtt_waits")
+    if monthly.empty:
+        return None
+    s = view.scenario
+    fig = charts.rtt_within(monthly, view.designs, s.run.warmup_days, bool(s.backlog))
+    body = view.point_note() + clock_note(view)
+    body += figure(fig, "Median and 90% band across replications, against the 92% standard.")
+    if not waits.empty:
+        body += "<h3>Wait distribution</h3>" + figure(
+            charts.wait_distribution(waits, view.designs),
+            "Waits of patients still waiting, with the 18- and 52-week marks; the axis stops at the longest wait seen, "
+            "or just past 52 weeks.",
+        )
+    return Section("rtt", "The 18-week standard", body)
+
+
+def _flow_list(flows: list[tuple[str, str, float]]) -> str:
+    return "; ".join(f"{esc(words(a))} → {esc(words(b))} {v:,.0f}" for a, b, v in sorted(flows, key=lambda x: -x[2]))
+
+
+def _flow_notes(notes) -> str:
+    """What a flow picture leaves out, listed under it."""
+    body = ""
+    if notes.undrawn:
+        body += (
+            '<p class="small">Onward referrals between services, and steps back, not drawn (a year): '
+            f"{_flow_list(notes.undrawn)}.</p>"
+        )
+    if notes.unnumbered or notes.dropped:
+        small = (
+            f"Drawn without a number, too small or crowded (a year): {_flow_list(notes.unnumbered)}. "
+            if notes.unnumbered
+            else ""
+        )
+        if notes.dropped:
+            small += f"{notes.dropped} flow{'s' if notes.dropped > 1 else ''} under one patient a year left out."
+        body += f'<p class="small">{small}</p>'
+    return body
+
+
+def flow_section(view: View) -> Section | None:
+    """One patient-flow picture per design."""
+    flows = view.csv("flows")
+    if flows.empty:
+        return None
+    body = view.point_note() + (
+        "<p>Patients a year moving between places (mean over replications), left to right; each band is as wide "
+        "as its flow. In red, patients sent back to the GP, who refers them again: the bounce-back loop.</p>"
+    )
+    for design in view.designs:
+        part = flows[flows["design"] == design]
+        if part.empty:
+            continue
+        fig, notes = flow_diagram(part, design, view.scenario)
+        body += f"<h3>{esc(design)}</h3>" + figure(fig, f"Patient flow, {design} design (patients a year).")
+        body += _flow_notes(notes)
+    return Section("flows", "Patient flow between stages", body)
+
+
+def activity_section(view: View) -> Section | None:
+    """Activity a year by point of delivery: a chart and its table."""
+    t = view.table
+    if t.empty:
+        return None
+    items = [(k, column(k).brief) for k in ACTIVITY_SHOWN if k in t.columns and t[k].fillna(0).abs().sum() > 0]
+    if not items:
+        return None
+    per_year = t.groupby(["design", "year"])[[k for k, _ in items]].mean()
+    years = sorted(t["year"].unique())
+    fig = charts.activity(per_year, items, years, view.designs)
+    table_rows = "".join(
+        f"<tr><td>{esc(d)}</td><td>{y}</td>"
+        + "".join(f"<td>{fmt(per_year.loc[(d, y), k], 'count')}</td>" for k, _ in items)
+        + "</tr>"
+        for d in view.designs
+        for y in years
+        if (d, y) in per_year.index
+    )
+    head = "".join(f"<th>{esc(lbl)}</th>" for _, lbl in items)
+    body = (
+        view.point_note()
+        + figure(fig, "Mean activity per contract year across replications, by design.")
+        + f'<div class="scroll"><table><tr><th>Design</th><th>Year</th>{head}</tr>{table_rows}</table></div>'
+    )
+    return Section("activity", "Activity by point of delivery", body)
+
+
+def cost_section(view: View) -> Section | None:
+    """Money a year by provider, with the commissioner's spend."""
+    t = view.table
+    if t.empty or "commissioner_cost_gbp" not in t:
+        return None
+    fig = charts.costs(t, view.designs, sorted(view.scenario.finance.providers))
+    body = view.point_note() + figure(fig, "Mean per contract year; the line is what the commissioner spends.")
+    return Section("costs", "Cost per year by provider", body)
+
