@@ -158,18 +158,10 @@ def _execute(batch: Batch, options: BatchOptions) -> BatchResult:
         executor.close()
 
 
-def _write_report(folder: Path) -> Path:
-    # The report reads the folder's scenario.toml itself, and that names its backlog copy
-    # relative to the folder: read it from there.
-    with contextlib.chdir(folder):
-        path = build_report(folder.resolve())
-    return folder / path.name
-
-
 def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool) -> None:
     """Write everything (warnings as they come), the report if asked, then the precision verdict."""
     if finish(batch, result, tables, started, warn=_warn) and report:
-        err_console.print(f"Report written to [bold]{_write_report(batch.folder)}[/bold]")  # stdout is kept for --json
+        err_console.print(f"Report written to [bold]{build_report(batch.folder)}[/bold]")  # stdout is kept for --json
     verdict = precision_verdict(batch, result)
     if verdict is not None:
         met, message = verdict
@@ -316,7 +308,7 @@ def report_command(
     """Write report.html (self-contained: charts, tables, diagnostics) into a results folder."""
     with _user_errors():
         read_run(folder)  # a damaged folder is named and explained before the report reads it
-    out_console.print(f"Report written to [bold]{_write_report(folder)}[/bold]")
+    out_console.print(f"Report written to [bold]{build_report(folder)}[/bold]")
 
 
 @app.command()

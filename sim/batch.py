@@ -21,8 +21,9 @@ from typing import Any
 import pandas as pd
 
 from sim import diagnostics, warmup
+from sim.columns import numeric_columns
 from sim.executors import Executor, default_jobs, make_executor
-from sim.experiment import BatchResult, Progress, grid_points, result_columns, run_batch
+from sim.experiment import BatchResult, Progress, grid_points, run_batch
 from sim.journal import JOURNAL
 from sim.metrics import rtt_monthly
 from sim.results import BATCH_FILE, MAIN_TABLES, SCENARIO_FILE, run_folder, save_inputs, write_atomic, write_run
@@ -129,7 +130,7 @@ def prepare(kind: str, path: Path, designs: list[str], options: BatchOptions, *,
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
     if precision is not None:
-        known = result_columns(scenario, designs[0])
+        known = numeric_columns(scenario, designs[0], uncertainty=True)
         if metric not in known:
             close = difflib.get_close_matches(metric, known, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from sim.scenario import THEATRE, Scenario
+from sim.schema import THEATRE, Scenario
 from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
 Better = Literal["lower", "higher", "none"]

@@ -41,7 +41,6 @@ __all__ = [
     "grid_points",
     "make_executor",
     "precise_enough",
-    "result_columns",
     "run_batch",
     "run_replications",
     "run_task",
@@ -181,16 +180,6 @@ def grid_points(scenario: Scenario, grid: dict[str, list[Any]]) -> dict[int, Sce
     keys = list(grid)
     combos = itertools.product(*(grid[k] for k in keys))
     return {i: with_values(scenario, dict(zip(keys, c, strict=True)), "--grid", how=None) for i, c in enumerate(combos)}
-
-
-def result_columns(scenario: Scenario, design: str) -> list[str]:
-    """The numeric columns a task's rows will have (from a one-year run with no referrals)."""
-    empty = {"run.years": 1, "run.warmup_days": 0, "demand.referrals_per_year": 0, "demand.self_referral.per_year": 0}
-    s = with_values(scenario, empty, scenario.name, how=None)
-    outcome = run_task(s, Task(0, 0, design), uncertainty=False)
-    if outcome.error is not None:
-        raise RuntimeError(outcome.error)
-    return [k for k, v in outcome.rows[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
 
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:

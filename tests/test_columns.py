@@ -8,10 +8,10 @@ import pytest
 
 from sim import columns
 from sim.columns import ColumnError, check_columns, column, columns_for, find, numeric_columns
-from sim.experiment import Task, result_columns, run_task
+from sim.experiment import Task, run_task
 from sim.finance import FINANCE_COLUMNS
 from sim.metrics import HEADLINE
-from sim.scenario import THEATRE, load_scenario
+from sim.scenario import THEATRE, load_scenario, with_values
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = sorted(p for p in (ROOT / "scenarios").glob("*.toml") if p.stem != "template")
@@ -92,6 +92,14 @@ def test_headline_and_numeric_columns_are_declared(bedfordshire) -> None:
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+def result_columns(scenario, design: str) -> list[str]:
+    """The numeric columns of a one-year run with no referrals."""
+    empty = {"run.years": 1, "run.warmup_days": 0, "demand.referrals_per_year": 0, "demand.self_referral.per_year": 0}
+    outcome = run_task(with_values(scenario, empty, scenario.name, how=None), Task(0, 0, design), uncertainty=False)
+    assert outcome.error is None, outcome.error
+    return [k for k, v in outcome.rows[0].items() if isinstance(v, int | float) and not isinstance(v, bool)]
+
+
 def test_numeric_columns_are_what_an_empty_run_gives(bedfordshire, design: str) -> None:
     """What ``--metric`` may name, known without simulating."""
     assert numeric_columns(bedfordshire, design) == result_columns(bedfordshire, design)

@@ -16,7 +16,7 @@ from matplotlib.patches import FancyBboxPatch, PathPatch
 from matplotlib.path import Path as MplPath
 
 from sim.report.labels import words
-from sim.scenario import Scenario
+from sim.schema import Scenario
 
 BACK = "back to the GP"
 LAYERS = ("source", "triage", "community", "hospital", "back", "theatre", "rehab", "out")

@@ -6,14 +6,13 @@ in-memory :class:`Folder`.
 
 from __future__ import annotations
 
-import json
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from sim.scenario import Scenario, validate_raw
+from sim.results import read_run
+from sim.schema import Scenario
 
 TABLES = (
     "replications", "sweep", "sweep_summary", "monthly", "rtt_waits", "flows", "bid", "bid_summary", "sensitivity", "warmup",
@@ -41,12 +40,14 @@ class Folder:
 
 
 def load_folder(path: Path) -> Folder:
-    """Read ``scenario.toml``, ``manifest.json``, ``batch.json`` (if any), the CSV tables and the warm-up chart."""
-    manifest = json.loads((path / "manifest.json").read_text())
-    raw = tomllib.loads((path / "scenario.toml").read_text())
-    scenario = validate_raw(raw, str(path / "scenario.toml"))
-    batch_file = path / "batch.json"
-    batch = json.loads(batch_file.read_text()) if batch_file.exists() else manifest.get("batch", {})
-    tables = {name: pd.read_csv(path / f"{name}.csv") for name in TABLES if (path / f"{name}.csv").exists()}
+    """Read a finished results folder (checked by :func:`sim.results.read_run`) and its warm-up chart.
+
+    Raises
+    ------
+    sim.results.ResultsError
+        Naming the file and the problem, when the folder is not a complete, readable run.
+    """
+    run = read_run(path)
+    tables = {name: table for name, table in run.tables.items() if name in TABLES}
     png = path / "warmup.png"
-    return Folder(path, scenario, manifest, batch, tables, png.read_bytes() if png.exists() else None)
+    return Folder(path, run.scenario, run.manifest, run.batch, tables, png.read_bytes() if png.exists() else None)

@@ -11,7 +11,7 @@ from rich.table import Table
 from sim.columns import column, find
 from sim.metrics import HEADLINE
 from sim.report.labels import key_label, value_text
-from sim.scenario import Scenario
+from sim.schema import Scenario
 
 
 def fmt(value: float, unit: str) -> str:

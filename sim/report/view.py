@@ -16,7 +16,7 @@ import pandas as pd
 
 from sim.report.folder import Folder, load_folder
 from sim.report.labels import key_label, value_text
-from sim.scenario import Scenario
+from sim.schema import Scenario
 
 
 @dataclass
