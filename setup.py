@@ -14,10 +14,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import sys
+import sysconfig
+import tempfile
 from pathlib import Path
 
 from setuptools import setup
 from setuptools.command.build_ext import build_ext
+
+# isort: split
+# distutils as setuptools ships it (so imported after setuptools): the compilers the build uses
+from distutils.ccompiler import new_compiler
+from distutils.sysconfig import customize_compiler
 
 HERE = Path(__file__).resolve().parent
 OFF = ("", "0", "false", "no")
@@ -78,8 +85,27 @@ class OptionalBuildExt(build_ext):
             self.failure = e
 
 
+def c_compiler_problem() -> str:
+    """Why no extension can be compiled here (no C compiler, no Python headers), or ``""``:
+    found in a moment, before mypyc spends half a minute writing C for nothing."""
+    compiler = new_compiler()
+    customize_compiler(compiler)
+    with tempfile.TemporaryDirectory() as tmp:
+        probe = Path(tmp) / "probe.c"
+        probe.write_text("#include <Python.h>\nint probe(void) { return 0; }\n")
+        try:
+            compiler.compile([str(probe)], output_dir=tmp, include_dirs=[sysconfig.get_paths()["include"]])
+        except Exception as e:  # CompileError, or the compiler missing altogether
+            return f"no working C compiler with Python's headers: {str(e)[:100]}"
+    return ""
+
+
 def model_extensions() -> list:
     if not compiling():
+        return []
+    problem = c_compiler_problem()
+    if problem:
+        say(f"not compiling the model ({problem}); it will run from its Python sources, more slowly")
         return []
     sources = [str(p.relative_to(HERE)) for p in RULES.model_sources()]
     try:
