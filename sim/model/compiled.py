@@ -28,7 +28,6 @@ holds stale binaries.
 from __future__ import annotations
 
 import importlib
-import importlib.abc
 import importlib.machinery
 import importlib.util
 import os
@@ -104,8 +103,9 @@ def group_problem(names: list[str]) -> tuple[str, Path | None]:
     return "", Path(spec.origin) if spec.origin else None
 
 
-class _Sources(importlib.abc.MetaPathFinder):
-    """Finds ``sim.model.<name>`` at its ``.py`` file, passing over any compiled module."""
+class _Sources:
+    """Finds ``sim.model.<name>`` at its ``.py`` file, passing over any compiled module (a meta
+    path finder; not derived from ``importlib.abc``, which would import ``importlib.resources``)."""
 
     def find_spec(self, fullname: str, path=None, target=None):
         package, _, name = fullname.rpartition(".")
