@@ -20,9 +20,9 @@ module loads and holds each of them. The sources run instead, with the same resu
 * the group module is missing or cannot be loaded (a broken or partial build): with a warning.
 
 Compiled or not, it is all or nothing: the modules call each other, so one stale module would
-mix two versions of the model. An install that does not compile removes the compiled files an
-earlier compiling install left in the source tree (:func:`build_products`), so the tree never
-holds stale binaries.
+mix two versions of the model. Every install first removes the compiled files an earlier
+compiling install left in the source tree (:func:`build_products`), so an install that does not
+compile leaves no stale binaries.
 """
 
 from __future__ import annotations
