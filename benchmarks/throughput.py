@@ -1,4 +1,5 @@
-"""Throughput: appointments simulated per CPU second, msksim against Ciw and a bare loop.
+"""Throughput: appointments simulated per CPU second, msksim against Ciw and a bare loop,
+and the compiled model against its sources.
 
 Run by hand (prints figures, asserts nothing):
 
@@ -9,10 +10,16 @@ Run by hand (prints figures, asserts nothing):
 2. The four-stage validation network (tests/validation/network.py) in msksim, in Ciw and
    as a bare loop (daily slots taken from plain deques, random numbers drawn in blocks, no
    bookkeeping): the floor a pure-Python model cannot beat by much.
+3. Where the model is compiled (``MSKSIM_COMPILE=1 pip install -e .``): section 1 again from
+   the sources, in a subprocess with ``MSKSIM_PURE_PYTHON=1``, and how many times as fast the
+   compiled model is.
 """
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
 import sys
 import time
 from collections import deque
@@ -23,6 +30,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from sim.model import ENGINE  # noqa: E402
 from sim.model.pathway import Pathway, simulate  # noqa: E402
 from sim.scenario import load_scenario, validate_raw  # noqa: E402
 from tests.validation import network as net  # noqa: E402
@@ -38,9 +46,13 @@ def cpu(fn, repeat: int = 3):
     return best, out
 
 
-def bedfordshire() -> None:
+def bedfordshire(quiet: bool = False) -> dict[str, float]:
+    """CPU seconds for one replication of each design of the bundled scenario (best of 3)."""
     s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml")
-    print(f"1. bundled scenario: {s.run.years} years after {s.run.warmup_days} warm-up days, one replication, one core")
+    if not quiet:
+        print(f"1. bundled scenario: {s.run.years} years after {s.run.warmup_days} warm-up days, one replication, "
+              f"one core, {ENGINE}")  # fmt: skip
+    out = {}
     for design in s.designs:
 
         def one(design=design):
@@ -48,12 +60,28 @@ def bedfordshire() -> None:
             m.run()
             return m
 
-        secs, m = cpu(one)
+        out[design], m = cpu(one)
         rows = m.recorder.rows
         measured = sum(r["appointments"] for r in rows)
         # appointments in the warm-up year are simulated too: count them from the rate of the first year
         total = measured * (1 + s.run.warmup_days / (365.25 * s.run.years))
-        print(f"   {design:<11} {secs:6.2f} CPU s   ~{total / 1e6:.2f}m appointments   {total / secs:>10,.0f} a second")
+        if not quiet:
+            print(f"   {design:<11} {out[design]:6.2f} CPU s   ~{total / 1e6:.2f}m appointments   "
+                  f"{total / out[design]:>10,.0f} a second")  # fmt: skip
+    return out
+
+
+def compiled_against_sources(compiled: dict[str, float]) -> None:
+    print("\n3. the compiled model against its sources, bundled scenario, one replication, one core")
+    if ENGINE != "compiled":
+        print("   the model runs from its sources here: MSKSIM_COMPILE=1 pip install -e . to compare")
+        return
+    env = {**os.environ, "MSKSIM_PURE_PYTHON": "1"}
+    out = subprocess.run([sys.executable, __file__, "--sources-only"], env=env, capture_output=True, text=True, check=True)
+    sources = json.loads(out.stdout)
+    for design, secs in compiled.items():
+        print(f"   {design:<11} {secs:6.2f} CPU s compiled   {sources[design]:6.2f} interpreted   "
+              f"{sources[design] / secs:4.2f} x as fast compiled")  # fmt: skip
 
 
 def ciw_appointments(seed: int) -> tuple[float, int]:
@@ -136,6 +164,10 @@ def small_network() -> None:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--sources-only"]:  # section 3's subprocess: section 1's seconds, as JSON
+        print(json.dumps(bedfordshire(quiet=True)))
+        sys.exit()
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}")
-    bedfordshire()
+    seconds = bedfordshire()
     small_network()
+    compiled_against_sources(seconds)

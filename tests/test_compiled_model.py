@@ -1,7 +1,11 @@
-"""The compiled model: in use after an install, equal to its sources, and never stale."""
+"""The compiled model: in use when installed, equal to its sources, and never stale.
+
+``tests/test_build.py`` installs each form for real; these tests check the rules of
+``sim/model/compiled.py`` and, where this install compiled the model, its results."""
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import subprocess
@@ -12,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import sim.model
-from sim.model.compiled import compiled_modules, stale
+from sim.model.compiled import GROUP_MODULE, build_products, compiled_modules, model_sources, stale
 from sim.model.pathway import Pathway
 from tests.conftest import bundled
 
@@ -21,12 +25,17 @@ SHORT = ("run.years=2", "run.warmup_days=60", "stages.orthopaedics.booking=long_
          "stages.physio.pifu_share=0.3", "surgery.cancellation_rate=0.05")  # fmt: skip
 
 
-def test_the_install_compiled_the_model() -> None:
-    """``pip install`` compiles sim/model; a failed compile would quietly halve the speed."""
-    if os.environ.get("MSKSIM_PURE_PYTHON"):
-        pytest.skip("MSKSIM_PURE_PYTHON is set: the interpreted model was asked for")
-    assert sim.model.ENGINE == "compiled"
-    assert Path(sys.modules["sim.model.clinic"].__file__).suffix != ".py"
+def test_the_form_that_runs_is_the_one_installed() -> None:
+    """Compiled files in the tree run, unless the sources were asked for; none, the sources run.
+    An install asked to compile (``MSKSIM_COMPILE=1``) must have: a failed compile would
+    quietly halve the speed."""
+    module = importlib.import_module(f"sim.model.{model_sources()[0].stem}")
+    runs_compiled = Path(module.__file__).suffix != ".py"
+    assert runs_compiled == (sim.model.ENGINE == "compiled")
+    if os.environ.get("MSKSIM_PURE_PYTHON") or not build_products():
+        assert sim.model.ENGINE == "interpreted"
+    elif os.environ.get("MSKSIM_COMPILE"):
+        assert sim.model.ENGINE == "compiled"
 
 
 def rows_and_flows(design: str) -> dict:
@@ -71,3 +80,21 @@ def test_a_source_edited_after_compiling_is_stale(tmp_path: Path) -> None:
     _touch(tmp_path / "theatre.py", 1100.0)  # edited later
     _touch(tmp_path / "recorder.py", 900.0)  # a new module, never compiled
     assert stale(found, tmp_path) == ["recorder", "theatre"]
+
+
+def test_a_build_s_products_are_its_modules_and_their_library(tmp_path: Path) -> None:
+    suffix = EXTENSION_SUFFIXES[0]
+    package = tmp_path / "sim" / "model"
+    package.mkdir(parents=True)
+    ours = [_touch(package / f"clinic{suffix}", 1000.0), _touch(tmp_path / f"{GROUP_MODULE}{suffix}", 1000.0)]
+    _touch(package / "clinic.py", 1000.0)
+    _touch(tmp_path / f"other{suffix}", 1000.0)  # not ours: left alone
+    assert build_products(package, tmp_path) == sorted(ours)
+
+
+def test_a_source_newer_than_the_library_is_stale(tmp_path: Path) -> None:
+    suffix = EXTENSION_SUFFIXES[0]
+    _touch(tmp_path / "clinic.py", 1000.0)
+    found = {"clinic": _touch(tmp_path / f"clinic{suffix}", 1001.0)}
+    assert stale(found, tmp_path, group=_touch(tmp_path / "library.so", 1001.0)) == []
+    assert stale(found, tmp_path, group=_touch(tmp_path / "library.so", 900.0)) == ["clinic"]
