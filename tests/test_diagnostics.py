@@ -63,7 +63,7 @@ def test_long_waiters_go_before_routine_patients_but_after_urgent_ones() -> None
     day = 400
 
     def patient(pid: int, urgent: bool, clock: int) -> Patient:
-        p = Patient(pid, 0, "specialist", urgent, clock, 0.5, 0.5, 0.5)
+        p = Patient(pid, 0, "specialist", urgent, clock, pid, 0.5, 0.5, 0.5)
         p.clock = clock
         return p
 
