@@ -12,21 +12,24 @@ from __future__ import annotations
 
 import numpy as np
 
-PURPOSES: tuple[str, ...] = (
-    "arrivals",  # daily referral counts
-    "patients",  # condition, need, priority, first routing draws and key of each GP referral
-    "self_referral",  # direct-access referrals
-    "backlog",  # patients already waiting: generated waits, conditions, needs and keys
-    "cancellations",  # theatre lists cancelled on the day
-    "uncertainty",  # parameter draws (outer Monte Carlo loop)
-)
+PURPOSES: dict[str, int] = {
+    "arrivals": 0,  # daily referral counts
+    "patients": 1,  # condition, need, priority, first routing draws and key of each GP referral
+    "uncertainty": 7,  # parameter draws (outer Monte Carlo loop)
+    "backlog": 8,  # patients already waiting: generated waits, conditions, needs and keys
+    "self_referral": 9,  # direct-access referrals
+    "cancellations": 10,  # theatre lists cancelled on the day
+}
+"""Each purpose's number, part of its seed: fixed, so a stream's numbers never change when
+another purpose is added or retired (2 to 6 were streams shared by every patient's decisions,
+before decisions drew from streams keyed to patients)."""
 KEY_BOUND = 1 << 63
 """Patient keys are drawn uniformly below this (NumPy's largest signed integer, plus one)."""
 
 
 def generator(seed: int, replication: int, purpose: str) -> np.random.Generator:
     """The generator for one purpose in one replication."""
-    key = (replication, PURPOSES.index(purpose))
+    key = (replication, PURPOSES[purpose])
     return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=key)))
 
 
