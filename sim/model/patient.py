@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from sim.model.draws import EPISODE, seed, step, unit
+from sim.model.draws import EPISODE, LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, seed, step, unit
 
 # Phases of a journey: looking for the right treatment, after surgery, in rehabilitation.
 NORMAL: Final = 0
@@ -106,9 +106,9 @@ class Patient:
 
     def here_u(self) -> float:
         """The next uniform of the current episode's stream."""
-        s = self.here
-        self.here = step(s)
-        return unit(s)
+        s = self.here  # step() and unit() written out: this is on every decision's path
+        self.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+        return (s >> 11) * TO_UNIT
 
     def u(self, purpose: int) -> float:
         """The next uniform of the patient's stream for ``ROUTE``, ``GP`` or ``SURGERY``."""
