@@ -109,12 +109,12 @@ def _first_orthopaedic_episodes(design: str, scenario) -> dict[int, str]:
 
     class Audit(Pathway):
         def move(self, p, to):
-            if to == "theatre" and p.origin == "orthopaedics" and p.episodes.get(ortho, 0) == 1:
+            if to == "theatre" and p.origin == "orthopaedics" and (p.episodes or {}).get(ortho, 0) == 1:
                 out.setdefault(p.key, "listed")
             super().move(p, to)
 
         def episode_ended(self, clinic, p, day):
-            if clinic.name == "orthopaedics" and p.episodes.get(ortho, 0) == 1 and p.phase == 0:
+            if clinic.name == "orthopaedics" and (p.episodes or {}).get(ortho, 0) == 1 and p.phase == 0:
                 out.setdefault(p.key, "not listed")
             super().episode_ended(clinic, p, day)
 

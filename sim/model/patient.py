@@ -77,8 +77,9 @@ class Patient:
         self.referred = referred
         self.key = key
         self.here = 0
-        self.streams = [0, 0, 0, 0]  # by purpose (sim.model.draws); 0: not started
-        self.episodes: dict[int, int] = {}
+        # made at first use: most patients need neither, and every referral makes a patient
+        self.streams: list[int] | None = None  # by purpose (sim.model.draws); 0: not started
+        self.episodes: dict[int, int] | None = None
         self.u_gp = u_gp
         self.u_triage = u_triage
         self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
@@ -100,8 +101,11 @@ class Patient:
     def arrive(self, place: int) -> None:
         """An episode at a service starts: its own stream, keyed to the place and the
         number of earlier episodes there."""
-        n = self.episodes.get(place, 0)
-        self.episodes[place] = n + 1
+        episodes = self.episodes
+        if episodes is None:
+            episodes = self.episodes = {}
+        n = episodes.get(place, 0)
+        episodes[place] = n + 1
         self.here = seed(self.key, EPISODE, place, n)
 
     def here_u(self) -> float:
@@ -112,8 +116,11 @@ class Patient:
 
     def u(self, purpose: int) -> float:
         """The next uniform of the patient's stream for ``ROUTE``, ``GP`` or ``SURGERY``."""
-        s = self.streams[purpose] or seed(self.key, purpose)
-        self.streams[purpose] = step(s)
+        streams = self.streams
+        if streams is None:
+            streams = self.streams = [0, 0, 0, 0]
+        s = streams[purpose] or seed(self.key, purpose)
+        streams[purpose] = step(s)
         return unit(s)
 
     def __repr__(self) -> str:
