@@ -2,7 +2,7 @@
 
 * demand against capacity at each stage (a load of 1 or more is a list that grows without
   limit, and its averages mean nothing);
-* the NHSRwaitinglist rules of thumb for the 18-week standard (``shared/domain.md`` s4):
+* the rules of thumb for the 18-week standard from the NHSRwaitinglist R package:
   with λ demand and μ capacity per week, target wait T and factor f = 4,
 
   - load = λ / μ;

@@ -1,4 +1,4 @@
-"""The bundled Bedfordshire scenario reproduces the targets in shared/domain.md, section 5."""
+"""The bundled Bedfordshire scenario reproduces the validation targets in the README's Calibration section."""
 
 from __future__ import annotations
 
