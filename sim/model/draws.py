@@ -97,11 +97,8 @@ def mix(z: int) -> int:
 
 def seed(key: int, purpose: int, place: int = 0, episode: int = 0) -> int:
     """The first state of the stream keyed to (patient key, purpose, place, episode)."""
-    z = (key + (((purpose << 40) | (place << 20) | episode) + 1) * GOLDEN) & MASK
-    # mix() written out: a seed is made at every referral to a service
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
+    code = (purpose << 40) | (place << 20) | episode
+    return mix((key + (code + 1) * GOLDEN) & MASK)
 
 
 def step(state: int) -> int:
