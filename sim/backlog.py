@@ -4,6 +4,12 @@ A backlog is a CSV file (one row per patient) or an aggregate in the scenario (c
 stage and weeks-waited band, from which patients are generated). Either way it is read and
 checked once, with errors naming the row and column, before anything runs.
 
+A backlog file may also be a published RTT return (:mod:`sim.rtt.returns`, either format):
+the incomplete pathways of one commissioner and month, by treatment function and week band,
+become patients on the lists of the services that report under each function, their clocks
+already running; a share (or, where the return counts them, those with a decision to admit)
+wait on the surgical list instead.
+
 CSV columns: ``stage`` and ``condition`` (required); ``weeks_waited`` or ``clock_start``
 (an ISO date; one of them); ``priority`` (``routine`` or ``urgent``, default routine);
 ``design`` (blank: every design; a design without that stage puts the patient where its own
@@ -22,7 +28,9 @@ from typing import Any
 
 import numpy as np
 
-from sim.schema import NEEDS, THEATRE, ScenarioError
+from sim.rtt.bands import N_BANDS
+from sim.rtt.returns import ReturnsError, read_returns, returns_for
+from sim.schema import NEEDS, OTHER_FUNCTION, THEATRE, Scenario, ScenarioError
 from sim.streams import patient_keys
 
 REQUIRED = ("stage", "condition")
@@ -106,6 +114,91 @@ def _weeks_waited(row: dict[str, str], start: date, bad: Callable[[str, str], Sc
     raise bad("weeks_waited", "no wait given (weeks_waited or clock_start)")
 
 
+def read_return_backlog(path: Path, s: Scenario) -> list[dict[str, Any]]:
+    """The incomplete pathways of ``backlog.commissioner`` in ``backlog.month`` from an RTT
+    return, for each treatment function taken: one entry per function with its service, the
+    counts by week band, those with a decision to admit (when the return has them) and the
+    first week of the return's open band."""
+    b, src = s.backlog, str(path)
+    if not b.commissioner:
+        raise ScenarioError(src, "backlog.commissioner", "required when the backlog is an RTT return (e.g. --commissioner 06F)")
+    try:
+        table = read_returns([path], b.commissioner)
+    except ReturnsError as e:
+        raise ScenarioError(src, "backlog.file", str(e)) from None
+    months = sorted(set(table["month"]))
+    if not months:
+        raise ScenarioError(src, "backlog.commissioner", f"no rows for commissioner {b.commissioner} in the return")
+    month = b.month or (months[0] if len(months) == 1 else None)
+    if month not in months:
+        listed = ", ".join(months)
+        problem = f"'{b.month}' is not in the return; it has {listed}" if b.month else f"give one of {listed}"
+        raise ScenarioError(src, "backlog.month", problem)
+    services = _services_by_function(s)
+    functions = b.treatment_functions or sorted(f for f in services if f != OTHER_FUNCTION)
+    out = []
+    for f in functions:
+        if f not in services:
+            raise ScenarioError(src, "backlog.treatment_functions", f"no consultant-led service reports under '{f}'")
+        try:
+            counts, open_from = returns_for(table, b.commissioner, month, f, "incomplete")
+        except KeyError as e:
+            raise ScenarioError(src, "backlog.treatment_functions", str(e).strip("'\"")) from None
+        try:
+            dta: list[int] | None = returns_for(table, b.commissioner, month, f, "incomplete_dta")[0].tolist()
+        except KeyError:
+            dta = None
+        surgical = s.stages[services[f]].surgical  # a function whose service lists nobody has no surgical list
+        out.append(
+            {
+                "function": f, "stage": services[f], "incomplete": counts.tolist(), "dta": dta,
+                "open_from": open_from, "surgical": surgical,
+            }
+        )  # fmt: skip
+    return out
+
+
+def _services_by_function(s: Scenario) -> dict[str, str]:
+    """The service that holds each treatment function's list: its first clinic, else its first service."""
+    out: dict[str, str] = {}
+    for kind in ("clinic", "therapy", "triage"):
+        for name, st in s.stages.items():
+            if st.kind == kind and st.rtt_function is not None:
+                out.setdefault(st.rtt_function, name)
+    return out
+
+
+def from_return(pathways: list[dict[str, Any]], share: float, rng: np.random.Generator) -> list[dict[str, Any]]:
+    """Patients from a return's incomplete pathways: each band's count waits a whole number of
+    days inside the band (more than ``k``, at most ``k + 1`` weeks); the open band's count
+    waits up to half a year longer (assumed: the return does not say). On the surgical list
+    (for a function whose service lists for surgery): those the return counts with a
+    decision to admit, otherwise each with ``share``."""
+    out = []
+    for entry in pathways:
+        counts, dta, open_from = entry["incomplete"], entry["dta"], entry["open_from"]
+        for k in range(N_BANDS):
+            n = int(counts[k])
+            if not n:
+                continue
+            width = 26 if k == open_from else 1
+            days = 7 * k + rng.integers(1, 7 * width + 1, n)
+            if not entry["surgical"]:
+                listed = np.zeros(n, dtype=bool)
+            elif dta is not None:
+                listed = np.arange(n) < int(dta[k])
+            else:
+                listed = rng.random(n) < share
+            out += [
+                {
+                    "stage": THEATRE if surgical else entry["stage"], "condition": "", "weeks": float(d) / 7,
+                    "urgent": False, "design": "", "need": "", "function": entry["function"],
+                }
+                for d, surgical in zip(days.tolist(), listed.tolist(), strict=True)
+            ]  # fmt: skip
+    return out
+
+
 def parse_band(text: str) -> tuple[float, float]:
     """'18-52' → (18, 52) weeks."""
     m = BAND.match(text)
@@ -172,20 +265,31 @@ def seed_backlog(model: Any) -> None:
         mix = [conds[c].need.get(n, 0.0) for n in NEEDS]
         return conds[c].share * float(np.dot(mix, [weight(n, st) for n in NEEDS]))
 
-    reach = {st: {c: reached(c, st) for c in names} for st in b.stages}
-    rows = list(b.patients) + generate(dict(b.stages), rng, reach)
+    published = from_return(b.pathways, b.decision_to_admit_share, rng)
+    wanted = {*b.stages, *(r["stage"] for r in published)}
+    reach = {st: {c: reached(c, st) for c in names} for st in wanted}
+    rows = list(b.patients) + generate(dict(b.stages), rng, reach) + published
     # Every row's numbers are drawn, whichever design it is for, so each design's patients
     # get the same numbers: the need (when not given) by inverse CDF, the first routing
     # draws and the patient's key.
-    u = rng.random((len(rows), 4)).tolist()
+    u = rng.random((len(rows), 5)).tolist()
     keys = patient_keys(rng, len(rows))
-    for row, (u_need, *first), key in zip(rows, u, keys, strict=True):
+    for row, (u_condition, u_need, *first), key in zip(rows, u, keys, strict=True):
         if row["design"] and row["design"] != model.design_name:
             continue
-        need = row["need"] or NEEDS[_pick(posterior(row["condition"], row["stage"]), u_need)]
+        condition = row["condition"] or _condition(reach[row["stage"]], names, u_condition)
+        need = row["need"] or NEEDS[_pick(posterior(condition, row["stage"]), u_need)]
         listed = -round(row["weeks"] * 7)
-        model.admit_waiting(row["stage"], names.index(row["condition"]), need, row["urgent"], listed, key, first)
+        model.admit_waiting(
+            row["stage"], names.index(condition), need, row["urgent"], listed, key, first, row.get("function", "")
+        )
     model.sort_waiting()
+
+
+def _condition(weights: dict[str, float], names: list[str], u: float) -> str:
+    """A condition group in proportion to how often each reaches the place."""
+    w = np.array([weights[c] for c in names], dtype=float)
+    return names[_pick(w / w.sum() if w.sum() > 0 else np.full(len(names), 1 / len(names)), u)]
 
 
 def _pick(weights: np.ndarray, u: float) -> int:

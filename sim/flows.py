@@ -2,8 +2,9 @@
 
 Routing depends only on a patient's latent need, condition and how many times they have
 been referred, so the expected number of visits to each service solves a finite, acyclic
-system that we unroll exactly. Overflow to another provider depends on waits, not on
-routing, and is left out. With capacity below demand these are the long-run means the
+system that we unroll exactly. Overflow to another provider and removals from a list
+without treatment depend on waits, not on routing, and are left out: they only lower the
+activity. With capacity below demand and no removals these are the long-run means the
 simulation must reproduce; ``msksim validate`` uses them to show the load on each stage.
 """
 

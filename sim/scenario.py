@@ -19,8 +19,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from sim.backlog import read_backlog_csv
+from sim.backlog import read_backlog_csv, read_return_backlog
 from sim.checks import KeyProblem, check_backlog, cross_check, loc_to_key, pydantic_problem, waiting_places
+from sim.rtt.returns import is_return
 from sim.schema import (
     ADVICE,
     GP,
@@ -157,10 +158,13 @@ def _with_backlog(s: Scenario) -> Scenario:
     """Check the backlog against the scenario and read its file once."""
     check_backlog(s)
     b = s.backlog
-    rows = []
-    if b.file:
+    rows: list[dict[str, Any]] = []
+    pathways: list[dict[str, Any]] = []
+    if b.file and is_return(b.file):
+        pathways = read_return_backlog(Path(b.file), s)
+    elif b.file:
         rows = read_backlog_csv(Path(b.file), s.run.start_date, waiting_places(s), set(s.demand.conditions), set(s.designs))
-    return s.model_copy(update={"backlog": b.model_copy(update={"patients": rows})})
+    return s.model_copy(update={"backlog": b.model_copy(update={"patients": rows, "pathways": pathways})})
 
 
 def _source_for(key: str, source: str, set_keys: set[str], how: str | None) -> str:

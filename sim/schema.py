@@ -8,6 +8,7 @@ sections live in :mod:`sim.checks`; reading files lives in :mod:`sim.scenario`.
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -25,6 +26,10 @@ Need = Literal["self_management", "physio", "specialist", "surgical"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
 ROW_TOLERANCE = 1e-6
+WeeklyRate = Annotated[float, Field(ge=0.0, lt=1.0)]
+TreatmentFunction = Annotated[str, Field(pattern=r"^[0-9A-Z]{3}$")]
+OTHER_FUNCTION = "X01"
+"""The NHS treatment function "Other": where a consultant-led service without its own code reports."""
 
 
 class ScenarioError(ValueError):
@@ -40,6 +45,26 @@ class Strict(BaseModel):
     """Base for scenario sections: unknown keys are errors, objects are immutable."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+RemovalRate = WeeklyRate | list[tuple[NonNegative, WeeklyRate]]
+"""Share of those still waiting who leave a list each week without being seen: one rate, or
+``[[from_week, rate], ...]`` by weeks waited (the first from week 0)."""
+
+
+def removal_bands(rate: float | list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """A removal rate as ``[(from_week, rate), ...]`` whatever form it was given in."""
+    return [(0.0, float(rate))] if isinstance(rate, (int, float)) else [(float(w), float(r)) for w, r in rate]
+
+
+def _check_removals(rate: RemovalRate) -> RemovalRate:
+    if isinstance(rate, list):
+        weeks = [w for w, _ in rate]
+        if not weeks or weeks[0] != 0:
+            raise ValueError("a removal table starts at week 0: [[0, rate], [from_week, rate], ...]")
+        if any(b <= a for a, b in pairwise(weeks)):
+            raise ValueError(f"the weeks of a removal table must increase, got {weeks}")
+    return rate
 
 
 def _check_row(row: dict[str, float], what: str) -> dict[str, float]:
@@ -148,6 +173,9 @@ class Stage(Strict):
     kind: Literal["triage", "therapy", "clinic"] = "clinic"
     provider: str
     consultant_led: bool = False
+    treatment_function: TreatmentFunction | None = None
+    """The NHS treatment function code its RTT pathways report under (``110``, ``410``...);
+    consultant-led services only, ``X01`` (Other) when not given."""
     hospital: bool = False
     slots_per_week: NonNegative
     working_days: int = Field(5, ge=1, le=7)
@@ -176,6 +204,21 @@ class Stage(Strict):
     overflow_to: str | None = None
     """A service (e.g. the independent sector) that takes routine patients waiting too long here."""
     overflow_after_weeks: float = Field(18.0, gt=0.0)
+    removal_rate_per_week: RemovalRate = 0.0
+    """Removals without treatment: recovered, gone elsewhere or removed at validation."""
+
+    _removals = field_validator("removal_rate_per_week")(_check_removals)
+
+    @model_validator(mode="after")
+    def _function(self) -> Stage:
+        if self.treatment_function is not None and not self.consultant_led:
+            raise ValueError("treatment_function is for consultant-led services only (RTT returns cover no other)")
+        return self
+
+    @property
+    def rtt_function(self) -> str | None:
+        """The treatment function its RTT pathways report under; None when not consultant-led."""
+        return (self.treatment_function or OTHER_FUNCTION) if self.consultant_led else None
 
     @property
     def surgical(self) -> bool:
@@ -205,9 +248,13 @@ class Surgery(Strict):
     cancellation_rate: Probability = 0.0
     priority_shares: dict[Literal["P1", "P2", "P3", "P4"], Probability] = Field(default_factory=dict)
     """Surgical priority categories (P1 most urgent); lists are worked in category order."""
+    removal_rate_per_week: RemovalRate = 0.0
+    """Removals from the surgical list without an operation (as for a service)."""
     tariff_joint_replacement: NonNegative = 0.0
     tariff_other_daycase: NonNegative = 0.0
     tariff_other_inpatient: NonNegative = 0.0
+
+    _removals = field_validator("removal_rate_per_week")(_check_removals)
 
 
 class GP(Strict):
@@ -231,7 +278,6 @@ class Design(Strict):
     services: list[str] = Field(min_length=1)
     entry: str = "gp"
     unresolved: Literal["gp", "onward"] = "gp"
-    clock: Literal["referral", "pathway"] = "referral"
     payment: Literal["activity", "prime_contract", "tariff_share"] = "activity"
     routing: dict[Need, dict[str, Probability]] = Field(default_factory=dict)
     onward: dict[Need, dict[str, Probability]] = Field(default_factory=dict)
@@ -239,6 +285,16 @@ class Design(Strict):
     advice_return_days: int = Field(56, ge=1)
     max_onward: int = Field(4, ge=1, le=20)
     stage_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_clock(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "clock" in data:
+            raise ValueError(
+                "'clock' is no longer a setting: every design follows the national RTT rules "
+                "(README, 'The RTT clock'); delete the key"
+            )
+        return data
 
     @field_validator("routing", "onward")
     @classmethod
@@ -306,12 +362,24 @@ class Finance(Strict):
 
 
 class Backlog(Strict):
-    """Patients already waiting when the run starts: a CSV file, or counts by weeks-waited band."""
+    """Patients already waiting when the run starts: a CSV file of patients, a published RTT
+    return (incomplete pathways by week band), or counts by weeks-waited band."""
 
     file: str | None = None
     stages: dict[str, dict[str, Annotated[int, Field(ge=0)]]] = Field(default_factory=dict)
+    commissioner: str | None = None
+    """With an RTT return: the commissioner's code (``06F``)."""
+    month: Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] | None = None
+    """With an RTT return: the month whose incomplete pathways start the run (``2015-02``)."""
+    treatment_functions: list[TreatmentFunction] | None = None
+    """With an RTT return: the functions taken (default: those the services name, Other apart)."""
+    decision_to_admit_share: Probability = 0.2
+    """With a return that does not count them apart: the share of incomplete pathways on the
+    surgical list (decision to admit made) rather than waiting for outpatients."""
     patients: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
     """Rows read from ``file`` when the scenario is loaded (not written back)."""
+    pathways: list[dict[str, Any]] = Field(default_factory=list, exclude=True)
+    """Incomplete pathways read from an RTT return, by treatment function and week band."""
 
 
 class Scenario(Strict):

@@ -39,7 +39,9 @@ class Outcome:
     ``traces`` holds ``weekly`` (day, waiting, in system, RTT clocks from day 0),
     ``monthly`` (month-end lists per stage after the warm-up, with ``monthly_columns``),
     ``waits`` (weeks waited by incomplete pathways, pooled over month ends), ``flows``
-    (moves between places, [from, to, count]) and ``engine`` (how the worker ran the model).
+    (moves between places, [from, to, count]), ``returns`` (the run's RTT returns: rows of
+    month "YYYY-MM", contract year, treatment function, part, then the counts by week band of
+    :data:`sim.rtt.bands.BAND_LABELS`) and ``engine`` (how the worker ran the model).
     """
 
     task: Task
@@ -74,6 +76,7 @@ def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcom
             "waits": rec.wait_hist.tolist(),
             "flows": [[a, b, n] for (a, b), n in model.flows.items()],
             "years": s.run.years,
+            "returns": rec.returns,
             "engine": ENGINE,
         }
         outcome = Outcome(task, rows.to_dict("records"), traces)

@@ -19,6 +19,13 @@ def bedfordshire() -> Scenario:
     return load_scenario(BEDFORDSHIRE)
 
 
+NO_REMOVALS = (
+    *(f"stages.{n}.removal_rate_per_week=0" for n in ("physio", "podiatry", "orthopaedics", "rheumatology", "pain")),
+    "surgery.removal_rate_per_week=0",
+)
+"""Overrides that take removals off the bundled lists: the traffic equations assume no patient leaves unseen."""
+
+
 def bundled(*overrides: str) -> Scenario:
     """The bundled Bedfordshire scenario with ``--set`` style overrides."""
     return load_scenario(BEDFORDSHIRE, list(overrides))

@@ -51,7 +51,6 @@ def scenarios(draw) -> dict:
             "services": [*names, "tri"],
             "entry": "tri",
             "unresolved": "onward",
-            "clock": "pathway",
             "routing": {need: shares(draw, [*names, "advice"]) for need in NEEDS},
             "onward": {need: shares(draw, [*names, "advice"]) for need in NEEDS},
         }

@@ -8,9 +8,9 @@ import pytest
 from sim.experiment import run_replications
 from sim.flows import expected_activity
 from sim.scenario import with_values
-from tests.conftest import bundled
+from tests.conftest import NO_REMOVALS, bundled
 
-STEADY = ("run.years=1", "run.warmup_days=730", "demand.growth=0")  # long courses need two years to settle
+STEADY = ("run.years=1", "run.warmup_days=730", "demand.growth=0", *NO_REMOVALS)  # long courses need two years to settle
 REPS = 4
 
 IS_STAGE = {

@@ -8,7 +8,7 @@ from scipy import stats
 
 from sim.experiment import run_replications
 from sim.flows import expected_activity
-from tests.conftest import bundled
+from tests.conftest import NO_REMOVALS, bundled
 
 REPS = 4
 
@@ -20,7 +20,7 @@ def steady():
     Two years of warm-up: rheumatology courses run for most of a year, and onward chains in
     the prime design take months, so one year from empty leaves follow-ups a little short.
     """
-    s = bundled("run.years=2", "run.warmup_days=730", "demand.growth=0")
+    s = bundled("run.years=2", "run.warmup_days=730", "demand.growth=0", *NO_REMOVALS)
     return s, run_replications(s, ["fragmented", "prime"], REPS, jobs=2)
 
 

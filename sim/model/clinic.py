@@ -2,20 +2,25 @@
 
 Booked follow-ups (and rebooked first appointments) that are due come first; then new
 patients, urgent before routine, longest waiting first. A did-not-attend uses the slot;
-the patient is rebooked, or discharged after ``max_dna`` misses in a row.
+the patient is rebooked, or discharged after ``max_dna`` misses in a row. Some of those
+waiting leave the list without being seen (:mod:`sim.model.removals`); they stay in the
+list's queue, skipped when reached, so a removal costs no search.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from dataclasses import dataclass
 from itertools import repeat
 from typing import TYPE_CHECKING
 
+from sim.model.clocks import NONADMITTED
 from sim.model.counters import Counters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
-from sim.model.patient import NO_CLOCK, NORMAL, Patient
-from sim.schema import NEEDS, Stage
+from sim.model.patient import NO_CLOCK, NORMAL, NOT_WAITING, Patient
+from sim.model.removals import RemovalTimes
+from sim.schema import NEEDS, Stage, removal_bands
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
@@ -36,6 +41,7 @@ class StageStats(Counters):
     listed: int = 0
     overflow: int = 0
     pifu_skipped: int = 0
+    removed: int = 0
     resolved: int = 0
     unresolved: int = 0
     wait_days: int = 0
@@ -83,13 +89,17 @@ class Clinic:
         self.dna_followup: float = cfg.dna_followup
         self.max_dna: int = cfg.max_dna
         self.dna_rebook: int = cfg.dna_rebook_days
-        self.starts_clock = False  # set by the pathway: does a referral here start an RTT clock?
+        self.starts_clock: bool = cfg.consultant_led  # a referral here starts an RTT clock
+        self.function = -1  # the treatment function its clocks report under (set by the pathway)
         self.index = index  # the service's place in the scenario: part of its patients' stream keys
+        self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
+        self.removing: bool = self.removal.active
+        self.gone = 0  # removed patients still in the queues, skipped when reached
 
     @property
     def waiting(self) -> int:
         """Patients referred here and not yet seen: on the list, or still being booked."""
-        return len(self.urgent) + len(self.routine) + self.pending
+        return len(self.urgent) + len(self.routine) - self.gone + self.pending
 
     # -- entering the stage -------------------------------------------------------------
 
@@ -102,6 +112,7 @@ class Clinic:
         self.stats.arrivals += 1
         p.dnas = 0
         wait = delay if p.urgent else delay + self.lead
+        self._joins(p, day + delay, day + wait, 0.0)
         if wait:
             self.pending += 1
             incoming = self.incoming[p.urgent]
@@ -112,6 +123,36 @@ class Clinic:
                 bucket.append(p)
         else:
             (self.urgent if p.urgent else self.routine).append((day, p))
+
+    def _joins(self, p: Patient, day: int, listed: int, waited: float) -> None:
+        """The patient waits here from ``day`` (on the list from ``listed``), having waited
+        ``waited`` days already: the day they would leave unseen is fixed now."""
+        u = p.here_u()  # drawn whatever the rate, so the episode's later draws line up
+        p.listings += 1
+        p.waiting_at = self.index
+        if self.removing:
+            leaves = day + math.ceil(self.removal.after(waited, u) - waited)
+            if leaves < self.model.days:
+                self.model.later(int(leaves), self._removed, (p, p.listings, listed))
+
+    def _removed(self, due: tuple[Patient, int, int], day: int) -> None:
+        """A patient's removal falls due: they leave, if still waiting here for that referral."""
+        p, listing, listed = due
+        if p.waiting_at == self.index and p.listings == listing:
+            p.waiting_at = NOT_WAITING
+            if day <= listed:  # still being booked: they will not join the list
+                self.pending -= 1
+            else:
+                self.gone += 1
+                self.stats.list_exits += 1  # a list exit too, so the list obeys Little's law
+                self.stats.wait_days += day - listed
+            self.stats.removed += 1
+            self.model.discharge(p, day, "removed")
+
+    def waiting_since(self, p: Patient, listed: int) -> None:
+        """A patient already waiting here since day ``listed`` when the run starts."""
+        self._joins(p, 0, listed, float(-listed))
+        (self.urgent if p.urgent else self.routine).append((listed, p))
 
     def book(self, p: Patient, due: int, first: bool = False) -> None:
         """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""
@@ -132,6 +173,8 @@ class Clinic:
         for urgent in (False, True):
             arriving = self.incoming[urgent].pop(day, None)
             if arriving:
+                if self.removing:  # those removed while being booked were counted off already
+                    arriving = [p for p in arriving if p.waiting_at == self.index]
                 self.pending -= len(arriving)
                 (self.urgent if urgent else self.routine).extend(zip(repeat(day), arriving))
         slots = int(self.capacity[day]) if day < len(self.capacity) else 0
@@ -139,13 +182,17 @@ class Clinic:
             self.session(day, slots)
         if self.overflow_after is not None:
             self._overflow(day, day - self.overflow_after)
-        self.stats.list_area += len(self.urgent) + len(self.routine)
+        self.stats.list_area += len(self.urgent) + len(self.routine) - self.gone
 
     def _overflow(self, day: int, cutoff: float) -> None:
         """Routine patients listed on or before ``cutoff`` go to the overflow provider."""
         routine = self.routine
         while routine and routine[0][0] <= cutoff:
             _, p = routine.popleft()
+            if p.waiting_at != self.index:  # removed
+                self.gone -= 1
+                continue
+            p.waiting_at = NOT_WAITING
             self.model.overflow(self, p, day)
 
     def session(self, day: int, slots: int) -> None:
@@ -188,9 +235,14 @@ class Clinic:
         long_wait = self.long_wait
         if long_wait is not None and slots and self.routine:
             self._long_waiters_to_front(day - long_wait)  # before the routine list is served, after bookings
+        index = self.index
         for queue in (self.urgent, self.routine):
             while slots and queue:
                 entered, p = queue.popleft()
+                if p.waiting_at != index:  # removed from the list earlier
+                    self.gone -= 1
+                    continue
+                p.waiting_at = NOT_WAITING
                 slots -= 1
                 stats.list_exits += 1
                 stats.wait_days += day - entered
@@ -256,10 +308,11 @@ class Clinic:
             self.stats.listed += 1
             model.theatre.listed(self, p, day)
             return
-        # Treatment starts here. Under a clock per referral any consultant-led first
-        # attendance stops it; under one clock per pathway only the treatment that helps.
-        if p.clock != NO_CLOCK and model.rtt.rule.stops_at_first(self, ok):
-            model.rtt.stop(p, day)
+        # Treatment starts here (a course), or the patient is discharged: first definitive
+        # treatment, whether or not it will help. An assessment that finds nothing to do
+        # here leaves the clock to the design: onward referral, or discharge to the GP.
+        if p.clock != NO_CLOCK and (ok or not self.assessment_only):
+            model.rtt.stop(p, day, NONADMITTED)
         if ok:
             model.health.treated(p, day)
         if ok or not self.assessment_only:
@@ -287,6 +340,7 @@ class Clinic:
     def patients(self) -> list[Patient]:
         """Everyone waiting or booked here (for conservation checks)."""
         booked = [p for bucket in self.bookings.values() for _, p in bucket]
-        incoming = [p for buckets in self.incoming for bucket in buckets.values() for p in bucket]
-        listed = [p for _, p in self.urgent] + [p for _, p in self.routine]
+        here = self.index
+        incoming = [p for buckets in self.incoming for bucket in buckets.values() for p in bucket if p.waiting_at == here]
+        listed = [p for _, p in self.urgent if p.waiting_at == here] + [p for _, p in self.routine if p.waiting_at == here]
         return listed + [p for _, p in self.due] + booked + incoming

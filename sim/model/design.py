@@ -1,24 +1,24 @@
-"""What makes a design: where referrals enter, what happens to the unresolved, how clocks run.
+"""What makes a design: where referrals enter, and what happens to the unresolved.
 
-A design of the scenario (``[designs.NAME]``) is three independent choices, each a small
+A design of the scenario (``[designs.NAME]``) is two independent choices, each a small
 policy object chosen once when the model is built, so the event handlers never test a
 design's name or a switch:
 
 * **entry** (``entry``): the GP refers straight to a service (:class:`GPEntry`), or every
   referral goes to a single point of access (:class:`SinglePointEntry`);
 * **the unresolved** (``unresolved``): a service that cannot help sends the patient back to
-  the GP (:class:`BackToGP`), or refers them onward inside the system (:class:`Onward`);
-* **the RTT clock** (``clock``): each referral to a consultant-led service starts a clock
-  (:class:`ClockPerReferral`), or one clock runs over the whole pathway
-  (:class:`ClockPerPathway`).
+  the GP (:class:`BackToGP`), or refers them onward inside the system (:class:`Onward`).
+
+The RTT clock is not a choice: every design follows the national rules (:mod:`sim.model.clocks`).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sim.model.clocks import NONADMITTED
 from sim.model.draws import GP, ROUTE
-from sim.model.patient import NO_CLOCK, Patient
+from sim.model.patient import Patient
 
 if TYPE_CHECKING:
     from sim.model.clinic import Clinic
@@ -91,7 +91,7 @@ class BackToGP(Unresolved):
     """Discharged to the GP, who (after a wait and a consultation) refers again."""
 
     def handle(self, model: Pathway, clinic: Clinic, p: Patient, day: int) -> None:
-        model.rtt.rule.bounced(model, p, day)
+        model.rtt.stop(p, day, NONADMITTED)  # discharged to the GP: the pathway is complete
         if p.referrals >= model.max_referrals:
             model.discharge(p, day, "unresolved")
             return
@@ -112,68 +112,8 @@ class Onward(Unresolved):
         model.refer(p, dest, day, model.onward_delay)
 
 
-# --------------------------------------------------------------------------- the RTT clock
-
-
-class ClockRule:
-    """Which services start an RTT clock, and which events stop it."""
-
-    per_referral: bool = False
-
-    def starts_at(self, clinic: Clinic, entry: Clinic | None) -> bool:
-        """Does a referral to ``clinic`` start a clock (when none runs)?"""
-        raise NotImplementedError
-
-    def stops_at_first(self, clinic: Clinic, ok: bool) -> bool:
-        """Does a first attendance that does not list for surgery stop a running clock?"""
-        raise NotImplementedError
-
-    def backlog_runs(self, clinic: Clinic) -> bool:
-        """Does a patient already waiting at ``clinic`` when the run starts have a clock?"""
-        raise NotImplementedError
-
-    def bounced(self, model: Pathway, p: Patient, day: int) -> None:
-        """The patient goes back to the GP."""
-
-
-class ClockPerReferral(ClockRule):
-    """Each referral to a consultant-led service starts a clock; the first attendance
-    there, or a discharge back to the GP, stops it."""
-
-    per_referral = True
-
-    def starts_at(self, clinic: Clinic, entry: Clinic | None) -> bool:
-        return clinic.cfg.consultant_led
-
-    def stops_at_first(self, clinic: Clinic, ok: bool) -> bool:
-        return clinic.consultant_led
-
-    def backlog_runs(self, clinic: Clinic) -> bool:
-        return clinic.cfg.consultant_led
-
-    def bounced(self, model: Pathway, p: Patient, day: int) -> None:
-        if p.clock != NO_CLOCK:
-            model.rtt.stop(p, day)
-
-
-class ClockPerPathway(ClockRule):
-    """One clock from the single point of access (or, where that is not consultant-led,
-    the first consultant-led service reached) to the treatment that meets the need."""
-
-    def starts_at(self, clinic: Clinic, entry: Clinic | None) -> bool:
-        entry_starts = entry is not None and entry.cfg.consultant_led
-        return clinic.cfg.consultant_led and (clinic is entry or not entry_starts)
-
-    def stops_at_first(self, clinic: Clinic, ok: bool) -> bool:
-        return ok
-
-    def backlog_runs(self, clinic: Clinic) -> bool:
-        return True
-
-
 # --------------------------------------------------------------------------- a design
 
 
 ENTRY_GP = "gp"
 UNRESOLVED = {"gp": BackToGP, "onward": Onward}
-CLOCKS = {"referral": ClockPerReferral, "pathway": ClockPerPathway}

@@ -16,7 +16,7 @@ class JourneyStats:
 
     def reset(self) -> None:
         self.days: list[int] = []
-        self.outcomes = {"resolved": 0, "unresolved": 0, "dna": 0}
+        self.outcomes = {"resolved": 0, "unresolved": 0, "dna": 0, "removed": 0}
         self.hospital_bound = 0
         self.hospital_bound_diverted = 0
         self.never_hospital = 0

@@ -2,11 +2,13 @@
 
 The two bundled designs share every service and differ by policy (``sim.model.design``):
 
-* **fragmented** (GP entry, unresolved back to the GP, a clock per referral): the GP refers
-  to one provider; a provider that cannot help discharges the patient back to the GP, who,
-  after a wait and a consultation, refers again.
-* **prime** (a single point of access, onward referral, one clock per pathway): every
-  referral is triaged and routed; a service that cannot help refers onward inside the system.
+* **fragmented** (GP entry, unresolved back to the GP): the GP refers to one provider; a
+  provider that cannot help discharges the patient back to the GP, who, after a wait and a
+  consultation, refers again.
+* **prime** (a single point of access, onward referral): every referral is triaged and
+  routed; a service that cannot help refers onward inside the system.
+
+Both run the RTT clock by the national rules (:mod:`sim.model.clocks`).
 
 The day
 -------
@@ -36,8 +38,8 @@ from mypy_extensions import mypyc_attr
 from sim.backlog import seed_backlog
 from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
-from sim.model.clocks import RTTClocks
-from sim.model.design import CLOCKS, ENTRY_GP, UNRESOLVED, Entry, GPEntry, SinglePointEntry
+from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
+from sim.model.design import ENTRY_GP, UNRESOLVED, Entry, GPEntry, SinglePointEntry
 from sim.model.draws import GP, ROUTE, Choice, CountTable
 from sim.model.outcomes import HealthLost, JourneyStats
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
@@ -48,7 +50,9 @@ from sim.schema import NEEDS, THEATRE, Scenario, onward_row
 from sim.streams import Streams
 
 Transfer = Callable[[Any, int], None]
-LEAVING: Final = {o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna")}
+LEAVING: Final = {
+    o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna", "removed")
+}
 """Where a journey ends, by outcome, as the flow diagram names it."""
 
 
@@ -83,9 +87,11 @@ class Pathway:
         self.entry_clinic: Clinic | None = None if d.entry == ENTRY_GP else self.stages[d.entry]
         self.entry: Entry = GPEntry() if self.entry_clinic is None else SinglePointEntry(d.entry)
         self.unresolved = UNRESOLVED[d.unresolved]()
-        self.rtt = RTTClocks(CLOCKS[d.clock]())
+        functions = sorted({f for c in self.stages.values() if (f := c.cfg.rtt_function) is not None})
+        self.rtt = RTTClocks(functions)
         for c in self.stages.values():
-            c.starts_clock = self.rtt.rule.starts_at(c, self.entry_clinic)
+            if c.cfg.rtt_function is not None:
+                c.function = functions.index(c.cfg.rtt_function)
         self._routing()
         self._settings()
         self.created = self.discharged = 0
@@ -163,8 +169,14 @@ class Pathway:
 
     # -- starting from a backlog -------------------------------------------------------
 
-    def admit_waiting(self, stage: str, condition: int, need: str, urgent: bool, listed: int, key: int, u: list[float]) -> None:
-        """A patient already waiting at ``stage`` since day ``listed`` (before day 0)."""
+    def admit_waiting(
+        self, stage: str, condition: int, need: str, urgent: bool, listed: int, key: int, u: list[float], function: str = ""
+    ) -> None:
+        """A patient already waiting at ``stage`` since day ``listed`` (before day 0).
+
+        A patient on the surgical list was listed at the surgical clinic of treatment
+        function ``function`` (the first surgical clinic when none is given or none has it).
+        """
         self.created += 1
         p = Patient(self.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
         gp_choice = self.gp_first[need](u[0])
@@ -174,16 +186,17 @@ class Pathway:
             stage = self.choices[stage](u[1]) if stage in self.choices else stage
         p.at = stage
         if stage == THEATRE:
-            self.rtt.start(p, float(listed))
-            surgical = [c for c in self.stages.values() if c.cfg.surgical]
-            self.theatre.choose_operation(surgical[0] if surgical else next(iter(self.stages.values())), p)
-            self.theatre.ready(p, listed, pending=False)
+            surgical = [c for c in self.stages.values() if c.cfg.surgical] or list(self.stages.values())
+            origin = next((c for c in surgical if c.cfg.rtt_function == function), surgical[0])
+            self.rtt.start(p, float(listed), max(origin.function, 0))
+            self.theatre.choose_operation(origin, p)
+            self.theatre.waiting_since(p, listed)
             return
         clinic = self.stages[stage]
         p.arrive(clinic.index)
-        if self.rtt.rule.backlog_runs(clinic):  # already waiting: the clock runs
-            self.rtt.start(p, float(listed))
-        (clinic.urgent if p.urgent else clinic.routine).append((listed, p))
+        if clinic.starts_clock:  # already waiting: the clock runs
+            self.rtt.start(p, float(listed), clinic.function)
+        clinic.waiting_since(p, listed)
 
     def sort_waiting(self) -> None:
         """Lists in order of time waited, longest first."""
@@ -283,8 +296,11 @@ class Pathway:
         if answered and p.phase == NORMAL and p.need != "surgical":
             self._advice_and_guidance(clinic, p, day)
             return
-        if clinic.starts_clock and p.clock == NO_CLOCK and p.phase == NORMAL:
-            self.rtt.start(p, float(day + delay))
+        if clinic.starts_clock and p.phase == NORMAL:
+            if p.clock == NO_CLOCK:
+                self.rtt.start(p, float(day + delay), clinic.function)
+            else:  # referred on with the clock running: the pathway is now this service's
+                self.rtt.moved(p, day, clinic.function)
         clinic.refer(p, day, delay)
 
     def _advice_and_guidance(self, clinic: Clinic, p: Patient, day: int) -> None:
@@ -317,6 +333,7 @@ class Pathway:
         p.at = to
 
     def _advice(self, p: Patient, day: int) -> None:
+        self.rtt.stop(p, day, NONADMITTED)  # advised and discharged: the pathway is complete
         self.advice_given += 1
         if p.need == "self_management":
             self._resolved_without_care(p, day)
@@ -360,7 +377,7 @@ class Pathway:
 
     def discharge(self, p: Patient, day: int, outcome: str) -> None:
         """The journey ends: record it once."""
-        self.rtt.stop(p, day)
+        self.rtt.stop(p, day, REMOVALS if outcome == "removed" else NONADMITTED)
         # if never treated (unresolved or lost), they waited until now
         self.health.treated(p, day)
         to = LEAVING[outcome]
@@ -378,13 +395,14 @@ class Pathway:
         for clinic in self.stages.values():
             out += clinic.patients()
         out += self.theatre.patients()
+        gone = set(LEAVING.values())  # removed in pre-operative assessment, awaited in vain
         for entries in self.calendar.values():
-            out += [arg for _, arg in entries if isinstance(arg, Patient)]
+            out += [arg for _, arg in entries if isinstance(arg, Patient) and arg.at not in gone]
         return out
 
     def waiting_list(self) -> int:
         """Patients waiting for a first appointment anywhere, plus the surgical list."""
-        return sum(c.waiting for c in self.stages.values()) + len(self.theatre.waiting) + self.theatre.pending
+        return sum(c.waiting for c in self.stages.values()) + self.theatre.size
 
 
 def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[Row]:

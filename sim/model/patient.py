@@ -12,6 +12,8 @@ POSTOP: Final = 1
 REHAB: Final = 2
 NO_CLOCK: Final = float("-inf")
 """``Patient.clock`` when no RTT clock runs (a backlog patient's clock can start before day 0)."""
+NOT_WAITING: Final = -1
+"""``Patient.waiting_at`` when not on a list (seen, booked, elsewhere or removed)."""
 
 
 class Patient:
@@ -35,11 +37,13 @@ class Patient:
         "daycase",
         "dnas",
         "episodes",
+        "function",
         "gp_hospital",
         "here",
         "joint",
         "key",
         "left",
+        "listings",
         "need",
         "ok",
         "origin",
@@ -55,6 +59,7 @@ class Patient:
         "u_surgery",
         "u_triage",
         "urgent",
+        "waiting_at",
     )
 
     def __init__(
@@ -85,6 +90,9 @@ class Patient:
         self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
         self.gp_hospital = False
         self.clock = NO_CLOCK
+        self.function = -1  # the treatment function of the running clock (sim.model.clocks)
+        self.waiting_at = NOT_WAITING  # the place whose list the patient waits on, if any
+        self.listings = 0  # lists joined so far: tells a removal due from an earlier wait
         self.seen_hospital = False
         self.treated = False  # the treatment that meets the need has started (health while waiting)
         self.referrals = 0

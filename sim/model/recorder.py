@@ -1,4 +1,5 @@
-"""What a run records: counters per contract year, month-end RTT snapshots, finished journeys.
+"""What a run records: counters per contract year, month-end RTT snapshots and returns,
+finished journeys.
 
 Nothing is kept per patient beyond the year in which their journey ends: a year's counters
 become one row and are reset, so memory follows what is in the system, not what has passed.
@@ -12,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.rtt.bands import N_BANDS, percentile, within_pct
+
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
@@ -21,7 +24,7 @@ Row = dict[str, Any]
 WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
-WAIT_BINS = 105  # whole weeks 0..103, and 104 or more
+WAIT_BINS = N_BANDS  # whole weeks 0..103, and 104 or more
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
 BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES))
@@ -40,6 +43,7 @@ class Recorder:
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
         ]  # fmt: skip
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
+        self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by week band
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
         start = model.scenario.run.start_date
@@ -75,34 +79,59 @@ class Recorder:
 
     def _boundary(self, t: int) -> None:
         if t in self.month_ends and self.year > 0:
-            self._snapshot(t)
+            self._month_end(t)
         if t in self.year_starts:
             if self.year > 0:
                 self.rows.append(self._close_year())
+            else:
+                start = self._start(t)
             self._reset()
             self.year += 1
             self.model.counting = self.model.rtt.counting = True
             if t == 0 and self.model.scenario.backlog is not None:
-                self._snapshot(0)  # the position the run starts from
+                self._snapshot(0, start)  # the position the run starts from
                 self._snapshots.pop()  # ...which belongs to no month of the contract
 
-    def _snapshot(self, day: int) -> None:
-        """Month end: the incomplete pathways as the NHS RTT statistics count them."""
-        clocks = self.model.rtt.running
-        if clocks:
-            ages = (day - np.fromiter(clocks.values(), dtype=float, count=len(clocks))) / WEEK
-            within = float((ages < RTT_STANDARD_WEEKS).mean() * 100.0)
-            p92 = float(np.quantile(ages, 0.92))
-            median = float(np.median(ages))
-            over = [int((ages >= w).sum()) for w in BREACH_WEEKS]
-            bands = np.histogram(ages, bins=BAND_EDGES)[0].tolist()
-            self.wait_hist += np.bincount(np.minimum(ages.astype(int), WAIT_BINS - 1), minlength=WAIT_BINS)
+    def _start(self, t: int) -> np.ndarray:
+        """The contract starts: the returns start from the lists as they stand (year 0).
+        Returns the incomplete pathways of all functions by week band."""
+        rtt, month = self.model.rtt, self._month(t)
+        total = np.zeros(N_BANDS, dtype=np.int64)
+        for code, counts in zip(rtt.functions, rtt.incomplete(t), strict=True):
+            self.returns.append([month, 0, code, "incomplete", *counts])
+            total += counts
+        rtt.restart()
+        return total
+
+    def _month(self, t: int) -> str:
+        """The month that ends before day ``t``, as YYYY-MM."""
+        return (self.model.first_day + timedelta(days=t - 1)).strftime("%Y-%m")
+
+    def _month_end(self, t: int) -> None:
+        """The month's RTT return, by treatment function, and the snapshot of all functions."""
+        month, total = self._month(t), np.zeros(N_BANDS, dtype=np.int64)
+        for code, part, counts in self.model.rtt.month(t):
+            self.returns.append([month, self.year, code, part, *counts])
+            if part == "incomplete":
+                total += counts
+        self._snapshot(t, total)
+
+    def _snapshot(self, day: int, weeks: np.ndarray) -> None:
+        """Month end: the incomplete pathways by week band, as the NHS RTT statistics count
+        them (``weeks``: all treatment functions together)."""
+        n = int(weeks.sum())
+        if n:
+            within = within_pct(weeks, RTT_STANDARD_WEEKS)
+            p92, median = percentile(weeks, 0.92), percentile(weeks, 0.5)
+            over = [int(weeks[w:].sum()) for w in BREACH_WEEKS]
+            bands = [int(weeks[int(a) : int(min(b, WAIT_BINS))].sum()) for a, b in pairwise(BAND_EDGES)]
+            self.wait_hist += weeks
         else:
             within, p92, median, over, bands = 100.0, 0.0, 0.0, [0] * len(BREACH_WEEKS), [0] * (len(BAND_EDGES) - 1)
-        self._snapshots.append((within, p92, median, len(clocks), *over))
+        self._snapshots.append((within, p92, median, n, *over))
         m = self.model
-        lists = [c.waiting for c in m.stages.values()] + [len(m.theatre.waiting) + m.theatre.pending]
-        self.monthly.append([day, self.year, within, p92, median, len(clocks), *over, *bands, *lists])
+        lists = [c.waiting for c in m.stages.values()] + [m.theatre.size]
+        self.monthly.append([day, self.year, within, p92, median, n, *over, *bands, *lists])
 
     def _reset(self) -> None:
         m = self.model
@@ -140,6 +169,7 @@ class Recorder:
             row[f"{name}_advice_and_guidance"] = st.advice_and_guidance
             row[f"{name}_pifu_skipped"] = st.pifu_skipped
             row[f"{name}_overflow"] = st.overflow
+            row[f"{name}_removed"] = st.removed
             row[f"{name}_waiting_end"] = c.waiting
             row[f"{name}_list_mean"] = st.list_area / days
             row[f"{name}_list_exits"] = st.list_exits
@@ -173,7 +203,8 @@ class Recorder:
             joint_replacements=th.joint,
             joint_replacements_per_1000=th.joint * 1000.0 / m.scenario.population,
             bed_days=th.bed_days,
-            theatre_waiting_end=len(m.theatre.waiting) + m.theatre.pending,
+            theatre_removed=th.removed,
+            theatre_waiting_end=m.theatre.size,
             theatre_list_mean=th.list_area / days,
             theatre_list_exits=th.list_exits,
             theatre_wait_mean_days=_ratio(th.wait_days, th.list_exits),
@@ -190,6 +221,7 @@ class Recorder:
             journeys_resolved_pct=_pct(j.outcomes["resolved"], ended),
             journeys_unresolved=j.outcomes["unresolved"],
             journeys_dna_discharged=j.outcomes["dna"],
+            journeys_removed=j.outcomes["removed"],
             journey_weeks_mean=float(weeks.mean()) if ended else 0.0,
             journey_weeks_p92=float(np.quantile(weeks, 0.92)) if ended else 0.0,
             rereferrals_per_journey=_ratio(j.rereferrals, ended),

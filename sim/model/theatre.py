@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
+from sim.model.clocks import ADMITTED
 from sim.model.counters import Counters
 from sim.model.draws import SURGERY, Choice, CountTable
-from sim.model.patient import POSTOP, REHAB, Patient
-from sim.schema import THEATRE, Scenario
+from sim.model.patient import NOT_WAITING, POSTOP, REHAB, Patient
+from sim.model.removals import RemovalTimes
+from sim.schema import THEATRE, Scenario, removal_bands
+
+ON_LIST = -2
+"""``Patient.waiting_at`` while on the surgical list."""
 
 if TYPE_CHECKING:
     from sim.model.clinic import Clinic
@@ -27,6 +33,7 @@ class TheatreStats(Counters):
     listed: int = 0
     no_bed: int = 0
     other_daycase: int = 0
+    removed: int = 0
     other_inpatient: int = 0
     wait_days: int = 0
 
@@ -39,7 +46,8 @@ class Theatre:
 
     Capacity is in day-case slots; a joint replacement takes ``joint_replacement_slots`` and
     another inpatient operation ``inpatient_slots``. An inpatient needs a free bed for the
-    length of stay; when none is free the day's list stops there.
+    length of stay; when none is free the day's list stops there. Patients removed from the
+    list without an operation stay in its heap, skipped when reached (``gone``).
     """
 
     def __init__(self, scenario: Scenario, capacity: list[float], model: Pathway):
@@ -49,6 +57,8 @@ class Theatre:
         self.waiting: list[tuple[int, int, int, int, Patient]] = []  # (category, routine?, listed, seq, patient)
         self.beds_free = cfg.beds
         self.pending = 0
+        self.gone = 0
+        self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
         self.stats = TheatreStats()
         self.los_joint = CountTable(cfg.los_joint_days, offset=1)
         self.los_other = CountTable(cfg.los_other_days, offset=1)
@@ -64,11 +74,40 @@ class Theatre:
         self.joint_share: list[float] = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
         self.postop_followups = CountTable(cfg.postop_followups)
 
+    @property
+    def size(self) -> int:
+        """Patients on the list, or in pre-operative assessment before joining it."""
+        return len(self.waiting) - self.gone + self.pending
+
     def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
         """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
         self.choose_operation(clinic, p)
         self.model.move(p, THEATRE)
         self.add(p, day)
+
+    def _joins(self, p: Patient, day: int, listed: int, waited: float) -> None:
+        """Listed on ``day`` (on the list from ``listed``), having waited ``waited`` days: the
+        day the patient would leave without an operation is fixed now."""
+        u = p.u(SURGERY)  # drawn whatever the rate, so later draws line up
+        p.listings += 1
+        p.waiting_at = ON_LIST
+        if self.removal.active:
+            leaves = day + math.ceil(self.removal.after(waited, u) - waited)
+            if leaves < self.model.days:
+                self.model.later(int(leaves), self._removed, (p, p.listings, listed))
+
+    def _removed(self, due: tuple[Patient, int, int], day: int) -> None:
+        p, listing, listed = due
+        if p.waiting_at == ON_LIST and p.listings == listing:
+            p.waiting_at = NOT_WAITING
+            if day <= listed:  # in pre-operative assessment: will not join the list
+                self.pending -= 1
+            else:
+                self.gone += 1
+                self.stats.list_exits += 1  # a list exit too, so the list obeys Little's law
+                self.stats.wait_days += day - listed
+            self.stats.removed += 1
+            self.model.discharge(p, day, "removed")
 
     def choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
@@ -87,14 +126,23 @@ class Theatre:
         ``booking_lead_days`` of pre-operative assessment."""
         self.stats.listed += 1
         if self.cfg.booking_lead_days and not p.urgent and p.category != 0:
+            self._joins(p, day, day + self.cfg.booking_lead_days, 0.0)
             self.pending += 1
             self.model.later(day + self.cfg.booking_lead_days, self.ready, p)
         else:
+            self._joins(p, day, day, 0.0)
             self.ready(p, day, pending=False)
+
+    def waiting_since(self, p: Patient, listed: int) -> None:
+        """A patient already on the list since day ``listed`` when the run starts."""
+        self._joins(p, 0, listed, float(-listed))
+        self.ready(p, listed, pending=False)
 
     def ready(self, p: Patient, day: int, pending: bool = True) -> None:
         """On the list from ``day`` (a backlog patient's day is before the run started)."""
         if pending:
+            if p.waiting_at != ON_LIST:  # removed in pre-operative assessment, counted off then
+                return
             self.pending -= 1
         self._seq += 1
         heappush(self.waiting, (p.category, 0 if p.urgent else 1, day, self._seq, p))
@@ -104,13 +152,17 @@ class Theatre:
         units = self.capacity[day] if day < len(self.capacity) else 0.0
         if units > 0 and self.waiting:
             self.operate(day, units)
-        self.stats.list_area += len(self.waiting)
+        self.stats.list_area += len(self.waiting) - self.gone
 
     def operate(self, day: int, units: float) -> None:
         cfg, stats, waiting = self.cfg, self.stats, self.waiting
         model = self.model
         while waiting:
             p = waiting[0][-1]
+            if p.waiting_at != ON_LIST:  # removed from the list earlier
+                heappop(waiting)
+                self.gone -= 1
+                continue
             need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
             if need > units + 1e-9:
                 break
@@ -119,6 +171,7 @@ class Theatre:
                 stats.no_bed += 1
                 break
             entered = heappop(waiting)[2]
+            p.waiting_at = NOT_WAITING
             units -= need
             stats.list_exits += 1
             stats.wait_days += day - entered
@@ -138,11 +191,11 @@ class Theatre:
 
     def patients(self) -> list[Patient]:
         """Everyone on the surgical waiting list."""
-        return [e[-1] for e in self.waiting]
+        return [e[-1] for e in self.waiting if e[-1].waiting_at == ON_LIST]
 
     def _operated(self, p: Patient, day: int) -> None:
         model = self.model
-        model.rtt.stop(p, day)
+        model.rtt.stop(p, day, ADMITTED)
         model.health.treated(p, day)
         p.phase = POSTOP
         p.left = self.postop_followups(p.u(SURGERY))

@@ -73,7 +73,6 @@ def msksim_scenario() -> dict[str, Any]:
                 "services": ["triage", "physio", "orthopaedics"],
                 "entry": "triage",
                 "unresolved": "onward",
-                "clock": "pathway",
                 "routing": {n: {"advice": TO_ADVICE, "physio": TO_PHYSIO, "orthopaedics": TO_CLINIC} for n in ALL_NEEDS},
                 "onward": {n: {"advice": 1.0} for n in ALL_NEEDS},
             }
