@@ -20,13 +20,18 @@ OPTIONAL = {
 }
 """Top-level packages that may be imported inside a function: optional dependencies only."""
 
+RETURNS = {"sim.rtt", "sim.rtt.bands", "sim.rtt.returns"}
+"""Published RTT returns: read with no scenario, so any layer may use them."""
+
 LAYERS = {
+    "sim.rtt.bands": set(),
+    "sim.rtt.returns": {"sim.rtt.bands"},
     "sim.schema": set(),
     "sim.values": {"sim.schema"},
-    "sim.backlog": {"sim.schema", "sim.values", "sim.streams"},
+    "sim.backlog": {"sim.schema", "sim.values", "sim.streams", *RETURNS},
     "sim.uncertainty": {"sim.schema", "sim.values", "sim.streams"},
     "sim.checks": {"sim.schema", "sim.values", "sim.backlog"},
-    "sim.scenario": {"sim.schema", "sim.values", "sim.backlog", "sim.uncertainty", "sim.checks"},
+    "sim.scenario": {"sim.schema", "sim.values", "sim.backlog", "sim.uncertainty", "sim.checks", "sim.rtt.returns"},
 }
 """The project modules each scenario module may import: only those in layers before it."""
 
