@@ -37,7 +37,7 @@ from sim.flows import expected_activity, stage_load
 from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
 from sim.report.html import build_report
-from sim.report.terminal import fmt, print_bid, print_summary, print_sweep
+from sim.report.terminal import fmt, print_bid, print_returns, print_summary, print_sweep
 from sim.results import ResultsError, read_run
 from sim.schema import ScenarioError
 
@@ -76,7 +76,17 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 ReportOpt = Annotated[bool, typer.Option("--report", help="Also write report.html into the results folder.")]
 BacklogOpt = Annotated[
     Path | None,
-    typer.Option("--backlog", help="Start from the patients already waiting (CSV); the run then needs no warm-up."),
+    typer.Option(
+        "--backlog",
+        help="Start from the patients already waiting: a CSV of patients, or a published RTT return "
+        "(with --commissioner and --month); the run then needs no warm-up.",
+    ),
+]
+CommissionerOpt = Annotated[
+    str | None, typer.Option("--commissioner", help="With an RTT return as --backlog: the commissioner's code, e.g. 06F.")
+]
+MonthOpt = Annotated[
+    str | None, typer.Option("--month", help="With an RTT return as --backlog: the month to start from, YYYY-MM.")
 ]
 DesignOpt = Annotated[str, typer.Option("--design", help="Which design to run.")]
 
@@ -87,6 +97,8 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "out": (OutOpt, None),
     "sets": (SetOpt, None),
     "backlog": (BacklogOpt, None),
+    "commissioner": (CommissionerOpt, None),
+    "month": (MonthOpt, None),
     "jobs": (JobsOpt, None),
     "scheduler": (SchedulerOpt, None),
     "no_uncertainty": (NoUncertaintyOpt, False),
@@ -229,6 +241,7 @@ def _simulate(kind: str, scenario: Path, designs: list[str], options: BatchOptio
                 title = f"{name}: {batch.designs[0]} design, {reps} replications × {years} years"
                 columns = list(batch.designs)
             print_summary(summary, columns, title, out_console)
+            print_returns(summary, list(batch.designs), out_console)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 
@@ -330,19 +343,23 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         flows = expected_activity(s, name)
         weekly = stage_load(s, name, flows)
         title = (
-            f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}, clock per {design.clock}; "
+            f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}; "
             "capacity after bank holidays, reduced periods and cancellations"
         )
         table = Table(title=title, header_style="bold")
-        for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load"):
-            table.add_column(col, justify="right" if col != "Stage" else "left")
+        for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load", "RTT function"):
+            table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left")
+        stages = s.design_stages(name)
         for st_name, demand in weekly.items():
             cap = effective_weekly(s, st_name, None if st_name == "theatre" else name)
             rho = demand / cap if cap else float("inf")
             style = "bold red" if rho >= 1 else ("yellow" if rho >= 0.9 else "")
+            cfg = stages.get(st_name)
+            function = "as listed" if cfg is None else cfg.rtt_function or "none"
             table.add_row(
-                st_name, fmt(cap, "count"), fmt(demand, "count"), f"[{style}]{rho:.2f}[/{style}]" if style else f"{rho:.2f}"
-            )
+                st_name, fmt(cap, "count"), fmt(demand, "count"),
+                f"[{style}]{rho:.2f}[/{style}]" if style else f"{rho:.2f}", function,
+            )  # fmt: skip
         out_console.print(table)
         n = d.referrals_per_year
         ops = (flows.get("surgeries_daycase", 0) + flows.get("surgeries_inpatient", 0)) * n

@@ -71,8 +71,10 @@ class OptionalBuildExt(build_ext):
         except Exception as e:  # no compiler, missing headers: setuptools raises several kinds
             self.failure = self.failure or e
         if self.failure:
-            say(f"could not compile the model ({type(self.failure).__name__}: {str(self.failure)[:100]}...); "
-                "it will run from its Python sources, more slowly")
+            say(
+                f"could not compile the model ({type(self.failure).__name__}: {str(self.failure)[:100]}...); "
+                "it will run from its Python sources, more slowly"
+            )
             self.extensions = []  # nothing to install or copy into the tree
             remove_build_products()  # a partial build would leave modules without their library
 

@@ -27,6 +27,7 @@ from sim.experiment import BatchResult, Progress, grid_points, run_batch
 from sim.journal import JOURNAL
 from sim.metrics import rtt_monthly
 from sim.results import BATCH_FILE, MAIN_TABLES, SCENARIO_FILE, run_folder, save_inputs, write_atomic, write_run
+from sim.rtt.table import with_statistics
 from sim.scenario import load_scenario
 from sim.schema import Scenario, ScenarioError
 from sim.values import parse_override
@@ -49,6 +50,8 @@ class BatchOptions:
     out: Path | None = None
     sets: list[str] = field(default_factory=list)
     backlog: Path | None = None
+    commissioner: str | None = None
+    month: str | None = None
     jobs: int | None = None
     scheduler: str | None = None
     no_uncertainty: bool = False
@@ -61,6 +64,9 @@ class BatchOptions:
         sets = list(self.sets)
         if self.backlog is not None:
             sets += [f"backlog.file={json.dumps(str(self.backlog.resolve()))}", "run.warmup_days=0"]
+        for key, value in (("commissioner", self.commissioner), ("month", self.month)):
+            if value is not None:
+                sets.append(f"backlog.{key}={json.dumps(value)}")
         return sets
 
 
@@ -242,6 +248,9 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
     if not result.series.empty:
         extra["warmup_mser_truncation_day"] = _warmup(batch, result, tables, warn)
     tables.update(_trace_tables(batch, result))
+    lacking = returns_lacking(result)
+    if lacking:
+        warn(lacking)
     if result.errors:
         tables["errors"] = pd.DataFrame(
             [
@@ -279,7 +288,28 @@ def _trace_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
         frame = getattr(result, name)
         if not frame.empty:
             tables[saved_as] = per_point(batch, frame)
+    if not result.returns.empty:
+        tables["rtt_returns"] = per_point(batch, with_statistics(result.returns))
     return tables
+
+
+def returns_lacking(result: BatchResult) -> str | None:
+    """What to say when some finished replications made no RTT returns (None when all did, or none).
+
+    That happens when a batch is resumed from a journal written before the model made them:
+    ``rtt_returns.csv`` and the ``rtt_`` rows of the summary then cover fewer replications.
+    """
+    if result.returns.empty or result.table.empty:
+        return None
+    keys = ["point", "design", "replication"]
+    made = len(result.returns[keys].drop_duplicates())
+    finished = len(result.table[keys].drop_duplicates())
+    if made >= finished:
+        return None
+    return (
+        f"RTT returns for {made} of {finished} replications only (the others were journalled before the model "
+        "made returns): rtt_returns.csv and the rtt_ rows of summary.csv cover those"
+    )
 
 
 def precision_verdict(batch: Batch, result: BatchResult) -> tuple[bool, str] | None:

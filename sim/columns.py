@@ -150,15 +150,19 @@ PER_STAGE = (
         "Follow-ups at {stage} not booked because the patient was put on patient-initiated follow-up.",
     ),
     _c("{stage}_overflow", "count", "{Stage}: moved to another provider", "Patients moved from {stage} after a long wait."),
+    _c(
+        "{stage}_removed", "count", "{Stage}: removed without being seen",
+        "Patients who left the list of {stage} unseen (recovered, went elsewhere, removed at validation).",
+    ),
     _c("{stage}_waiting_end", "patients", "{Stage}: waiting at year end", "Patients waiting at {stage} at year end.", "lower"),
     _c("{stage}_list_mean", "patients", "{Stage}: mean list size", "Patients waiting at {stage}, mean over the year.", "lower"),
-    _c("{stage}_list_exits", "count", "{Stage}: left the list", "Patients who left the list of {stage} to be seen."),
+    _c("{stage}_list_exits", "count", "{Stage}: left the list", "Patients who left the list of {stage}: seen, or removed."),
     _c(
         "{stage}_wait_mean_days", "days", "{Stage}: mean wait",
-        "Mean days waited on the list of {stage} by those who left it this year.", "lower",
+        "Mean days waited on the list of {stage} by those who left it this year (seen, or removed).", "lower",
     ),
 )
-_PLACE = ("{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_wait_mean_days")
+_PLACE = ("{stage}_removed", "{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_wait_mean_days")
 
 SYSTEM = (
     _c("triage_contacts", "count", "Triage contacts", "First appointments at triage services.", short="Triage"),
@@ -198,6 +202,7 @@ JOURNEYS = (
     _c("journeys_resolved_pct", "pct", "Journeys resolved", "Share of ended journeys that ended resolved.", "higher"),
     _c("journeys_unresolved", "count", "Journeys unresolved", "Journeys that ended unresolved.", "lower"),
     _c("journeys_dna_discharged", "count", "Discharged for missed appointments", "Journeys ended by missed visits.", "lower"),
+    _c("journeys_removed", "count", "Removed from a list", "Journeys ended by removal from a waiting list, unseen."),
     _c("journey_weeks_mean", "weeks", "Whole journey, mean", "Mean weeks from first referral to the end of care.", "lower"),
     _c("journey_weeks_p92", "weeks", "Whole journey, 92nd centile", "92nd centile of the weeks of ended journeys.", "lower"),
     _c("rereferrals_per_journey", "rate", "Referrals per journey", "GP referrals per ended journey.", "lower"),
@@ -235,7 +240,7 @@ RTT = (
         )
         for w in (52, 65, 78)
     ),
-    _c("rtt_completed", "count", "RTT pathways completed", "RTT clocks stopped this year."),
+    _c("rtt_completed", "count", "RTT pathways completed", "RTT clocks stopped by treatment or discharge this year."),
     _c("rtt_completed_weeks_mean", "weeks", "Completed RTT wait, mean", "Mean weeks of the clocks stopped.", "lower"),
     _c("waiting_list_end", "patients", "Waiting list at year end", "Patients waiting at any stage at year end.", "lower"),
     _c(

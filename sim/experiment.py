@@ -57,7 +57,8 @@ class BatchResult:
 
     ``series`` is the weekly mean across replications (warm-up check); ``monthly`` the
     month-end lists of every replication; ``waits`` and ``flows`` are per replication-year
-    means, per grid point and design; ``engines`` how the workers ran the model.
+    means, per grid point and design; ``engines`` how the workers ran the model; ``returns``
+    the RTT returns of every replication that made them (see :mod:`sim.rtt.table`).
     """
 
     table: pd.DataFrame
@@ -70,6 +71,7 @@ class BatchResult:
     precision_met: bool | None = None
     """With a precision target: whether the final table meets it (None without one)."""
     engines: list[str] = field(default_factory=list)
+    returns: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 class _Store:
@@ -163,6 +165,7 @@ def run_batch(
         traces.flows_frame(),
         met,
         sorted(traces.engines),
+        traces.returns_frame(set(wanted)),
     )
 
 

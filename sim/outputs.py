@@ -19,14 +19,28 @@ from sim.batch import Batch, BatchError, per_point
 from sim.bid import BidPaths, bid_summary, bid_table, sensitivity
 from sim.experiment import BatchResult
 from sim.metrics import summarise
+from sim.rtt.summary import summarise_returns
 
 
 def design_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
-    """``replications`` and ``summary``: with two designs, the second minus the first too."""
+    """``replications`` and ``summary``: with two designs, the second minus the first too.
+
+    The summary's rows of the result columns come first, then those of the RTT returns
+    (:func:`with_returns`).
+    """
     table = per_point(batch, result.table)
     pair = batch.designs if len(batch.designs) == 2 else []
-    summary = summarise(table, *pair) if not table.empty else pd.DataFrame()
+    summary = with_returns(summarise(table, *pair), batch, result, *pair) if not table.empty else pd.DataFrame()
     return {"replications": table, "summary": summary}
+
+
+def with_returns(summary: pd.DataFrame, batch: Batch, result: BatchResult, *pair: str) -> pd.DataFrame:
+    """A summary with the rows of the RTT returns appended (``rtt_<function>_<part>_<statistic>``),
+    when the batch made returns."""
+    if result.returns.empty:
+        return summary
+    rows = summarise_returns(per_point(batch, result.returns), *pair)
+    return pd.concat([summary, rows], ignore_index=True) if not rows.empty else summary
 
 
 def sweep_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
@@ -78,7 +92,7 @@ def bid_tables(batch: Batch, result: BatchResult, year1: float, risk: float) -> 
     if not table.empty:
         paths = BidPaths(table, batch.scenario, batch.designs[0])
         tables.update(
-            summary=summarise(table),
+            summary=with_returns(summarise(table), batch, result),
             bid=bid_table(paths, year1),
             bid_summary=bid_summary(paths, year1, risk),
             sensitivity=sensitivity(paths, year1),

@@ -36,6 +36,8 @@ BATCH_FILE = "batch.json"
 MAIN_TABLES = ("replications", "sweep")
 """A finished run has one of these: a row per (grid point,) design, replication and year."""
 ID_COLUMNS = ("design", "replication", "year")
+TEXT_COLUMNS: dict[str, type] = {"treatment_function": str}
+"""Columns read back as text in any table: a treatment function's code such as "110" is not a number."""
 
 
 def _umask() -> int:
@@ -241,7 +243,7 @@ def _read_table(path: Path, main: bool) -> pd.DataFrame:
     try:
         if not path.read_bytes().strip():  # a table with no rows and no columns, as written
             return pd.DataFrame()
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, dtype=TEXT_COLUMNS)
     except OSError as e:
         raise ResultsError(path, f"cannot read: {e.strerror}") from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:

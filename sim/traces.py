@@ -1,7 +1,8 @@
 """Running aggregates of the traces a batch's tasks return.
 
 Kept as sums and counts per grid point × design, not as raw records, so memory grows by a
-few kilobytes a replication whatever the batch size.
+few kilobytes a replication whatever the batch size. The month-end lists and the RTT returns
+are kept per task (the returns packed, see :class:`sim.rtt.table.Packed`).
 """
 
 from __future__ import annotations
@@ -9,13 +10,15 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.rtt.table import Codebook, Packed
 from sim.tasks import Outcome, Task
 
 SERIES_COLUMNS = ("waiting_list", "in_system", "rtt_incomplete")
 
 
 class Traces:
-    """Means across replications of the weekly series, wait histograms and flows; month-end lists per task."""
+    """Means across replications of the weekly series, wait histograms and flows; month-end lists
+    and RTT returns per task."""
 
     def __init__(self) -> None:
         self.sums: dict[tuple[int, str], np.ndarray] = {}
@@ -25,6 +28,8 @@ class Traces:
         self.flows: dict[tuple[int, str], dict[tuple[str, str], float]] = {}
         self.rep_years: dict[tuple[int, str], int] = {}
         self.monthly: dict[Task, pd.DataFrame] = {}
+        self.returns: dict[Task, Packed] = {}
+        self.codebook = Codebook()
         self.engines: set[str] = set()
         """How the workers ran the model (``sim.model.ENGINE`` of each)."""
 
@@ -48,6 +53,8 @@ class Traces:
         for a, b, n in tr["flows"]:
             flows[a, b] = flows.get((a, b), 0.0) + n
         self.monthly[outcome.task] = pd.DataFrame(tr["monthly"], columns=tr["monthly_columns"])
+        if tr.get("returns") is not None:  # journals written before the model made returns lack them
+            self.returns[outcome.task] = self.codebook.pack(tr["returns"])
 
     def weekly_frame(self) -> pd.DataFrame:
         """Mean series: one row per point × design × week, with the number of replications."""
@@ -72,6 +79,19 @@ class Traces:
                 f.insert(0, "point", t.point)
                 frames.append(f)
         return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+    def returns_frame(self, tasks: set[Task]) -> pd.DataFrame:
+        """RTT returns of the given tasks: one row per task × month × treatment function × part,
+        with the counts by week band (empty when no task has returns)."""
+        kept = [t for t in sorted(self.returns) if t in tasks]
+        if not kept:
+            return pd.DataFrame()
+        packs = [self.returns[t] for t in kept]
+        frame = self.codebook.unpack(packs)
+        sizes = [len(p.keys) for p in packs]
+        for name in ("replication", "design", "point"):
+            frame.insert(0, name, np.repeat([getattr(t, name) for t in kept], sizes))
+        return frame
 
     def waits_frame(self) -> pd.DataFrame:
         """Incomplete pathways by whole weeks waited, per month end (mean over replications)."""

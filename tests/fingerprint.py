@@ -34,7 +34,7 @@ SWITCHES = (
     "demand.self_referral.per_year=3000",
     "surgery.cancellation_rate=0.05",
     "surgery.booking_lead_days=14",
-    'surgery.priority_shares={P1=0.05, P2=0.25, P3=0.4, P4=0.3}',
+    "surgery.priority_shares={P1=0.05, P2=0.25, P3=0.4, P4=0.3}",
     "demand.conditions.hip.utility_loss=0.1",
     "demand.conditions.hip.utility_decline_per_week=0.001",
 )

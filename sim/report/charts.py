@@ -187,9 +187,7 @@ def surplus_histogram(cumulative_m: pd.Series, price: float, p_loss: float):
             patch.set_facecolor(LOSS)
     ax.axvspan(min(edges[0], 0), 0, color=LOSS, alpha=0.08)
     ax.axvline(0, color="black", linewidth=1)
-    ax.set_title(
-        f"Prime's cumulative surplus over the contract at a year-1 price of {fmt(price, 'gbp')}: P(loss) = {p_loss:.0%}"
-    )
+    ax.set_title(f"Prime's cumulative surplus over the contract at a year-1 price of {fmt(price, 'gbp')}: P(loss) = {p_loss:.0%}")
     ax.set_xlabel("Cumulative surplus (£ million); losses shaded")
     ax.set_ylabel("Replications")
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
@@ -271,3 +269,36 @@ def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: fl
     fig.tight_layout()
     return fig
 
+
+def return_bands(panels: list[tuple[str, pd.DataFrame]], designs: list[str], standard_weeks: int):
+    """One panel per treatment function: bars per week band of the mean number of incomplete pathways
+    at month end, designs side by side, with the standard's week marked.
+
+    Each panel's frame has a row per design and a column per band shown (``0-1`` … and the last
+    one perhaps grouped, such as ``52+``), in order.
+    """
+    fig, axes = _panels(len(panels), 2 if len(panels) > 1 else 1, 3.2)
+    width = 0.8 / max(len(designs), 1)
+    for ax, (title, frame) in zip(axes.flat, panels, strict=False):
+        bands = list(frame.columns)
+        x = np.arange(len(bands))
+        for i, design in enumerate(designs):
+            if design in frame.index:
+                ax.bar(x + i * width, frame.loc[design].to_numpy(), width=width, color=COLOURS[i], label=design, align="edge")
+        if standard_weeks < len(bands):  # the line between the bands under and over the standard
+            ax.axvline(standard_weeks - 0.1, color="black", linestyle="--", linewidth=1)
+            ax.text(standard_weeks + 0.3, ax.get_ylim()[1] * 0.9, f"{standard_weeks} weeks", fontsize=8)
+        step = max(1, len(bands) // 10)
+        ticks = [k for k in range(len(bands)) if k % step == 0 or k == len(bands) - 1]
+        ax.set_xticks([k + 0.4 for k in ticks], [bands[k].split("-")[0] if "-" in bands[k] else bands[k] for k in ticks])
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Weeks waited (band's lower edge)", fontsize=8)
+        ax.set_ylabel("Pathways", fontsize=8)
+        ax.tick_params(labelsize=8)
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+    spare = _spare_panels(axes, len(panels))
+    handles, names = axes.flat[0].get_legend_handles_labels()
+    (spare[0].legend(handles, names, loc="center", fontsize=9, frameon=False) if spare else axes.flat[0].legend(fontsize=8))
+    fig.suptitle("Incomplete pathways at month end by weeks waited (mean per month end across replications)", fontsize=11)
+    fig.tight_layout()
+    return fig

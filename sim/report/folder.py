@@ -15,7 +15,8 @@ from sim.results import read_run
 from sim.schema import Scenario
 
 TABLES = (
-    "replications", "sweep", "sweep_summary", "monthly", "rtt_waits", "flows", "bid", "bid_summary", "sensitivity", "warmup",
+    "replications", "sweep", "sweep_summary", "monthly", "rtt_waits", "rtt_returns", "flows", "bid", "bid_summary",
+    "sensitivity", "warmup",
 )  # fmt: skip
 """The CSV files a report may use, by name without ``.csv``."""
 

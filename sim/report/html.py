@@ -14,6 +14,7 @@ from sim.report.bid_section import bid_section
 from sim.report.checks import diagnostics_section
 from sim.report.kpi import kpi_section
 from sim.report.page import Section, render
+from sim.report.returns_section import returns_section
 from sim.report.sections import (
     activity_section,
     cost_section,
@@ -31,6 +32,7 @@ SECTIONS: tuple[Callable[[View], Section | None], ...] = (
     kpi_section,
     waiting_section,
     rtt_section,
+    returns_section,
     flow_section,
     activity_section,
     cost_section,

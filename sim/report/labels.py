@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sim.columns import find, stage_name, words
+from sim.rtt.summary import parse_metric
 
 BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not result columns
     "bid_year1_gbp": "Year-1 price bid",
@@ -18,6 +19,28 @@ BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not 
     "safe_price_year1_gbp": "Lowest year-1 price within the risk appetite",
     "max_loss_probability": "Risk appetite (highest acceptable probability of a cumulative loss)",
     "loss_probability": "Probability of a loss",
+}
+
+TREATMENT_FUNCTIONS: dict[str, tuple[str, str]] = {  # code: (name, short name) as RTT returns name them
+    "110": ("Trauma & orthopaedics", "T&O"),
+    "410": ("Rheumatology", "Rheumatology"),
+    "X01": ("Other", "Other"),
+    "999": ("All", "All"),
+}
+RETURN_PARTS: dict[str, str] = {
+    "incomplete": "incomplete",
+    "admitted": "admitted",
+    "nonadmitted": "non-admitted",
+    "clock_starts": "clock starts",
+    "removals": "removals",
+    "transfers_in": "transfers in",
+    "transfers_out": "transfers out",
+}
+RETURN_STATISTICS: dict[str, str] = {
+    "per_month": "per month",
+    "within_18w_pct": "within 18 weeks (%)",
+    "median_weeks": "median wait (weeks)",
+    "p95_weeks": "95th percentile wait (weeks)",
 }
 
 STAGE_FIELDS: dict[str, str] = {
@@ -82,10 +105,22 @@ TERMS: dict[str, str] = {  # the contract terms sim/bid.py swings low/high
 }
 
 
+def function_label(code: str, short: bool = True) -> str:
+    """A treatment function by name and code: ``T&O (110)``; an unknown code as ``TF 123``."""
+    names = TREATMENT_FUNCTIONS.get(str(code))
+    if names is None:
+        return f"TF {code}"
+    return f"{names[1] if short else names[0]} ({code})"
+
+
 def metric_label(metric: str) -> str:
-    """A result column (or a figure of the bid) in words, with its unit."""
+    """A result column (or a figure of the bid, or of the RTT returns) in words, with its unit."""
     if metric in BID_FIGURES:
         return BID_FIGURES[metric]
+    returns = parse_metric(metric)
+    if returns is not None:
+        tf, part, stat = returns
+        return f"{function_label(tf)}, {RETURN_PARTS[part]}: {RETURN_STATISTICS[stat]}"
     col = find(metric)
     if col is not None:
         return col.heading

@@ -20,13 +20,13 @@ ACTIVITY_SHOWN = (  # the activity charted, by point of delivery
     "gp_consultations", "triage_contacts", "physio_contacts", "first_op_attendances", "followup_op_attendances",
     "surgeries_daycase", "surgeries_inpatient",
 )  # fmt: skip
-CLOCKS = {
-    "referral": "counts a clock per referral: each referral to a consultant-led service starts one and that "
-    "service's first visit stops it, so a patient sent back to the GP and referred again starts afresh, "
-    "and services that are not consultant-led (such as community physio) carry no clock",
-    "pathway": "counts one clock per pathway, from the first referral until the treatment that helps starts, "
-    "across every service the patient passes through",
-}
+CLOCK_RULE = (
+    "Every design counts RTT clocks by the national rules: a referral to a consultant-led or interface "
+    "service starts a clock; it runs through onward referrals and the surgical list, and stops at the first "
+    "treatment (an operation, a course of care in outpatients or therapy), at a decision not to treat or a "
+    "discharge; a removal from a list is counted apart; a new referral starts a new clock. The whole journey, "
+    "from the first GP referral to the end of care across every service, is measured on its own in the key results."
+)
 
 
 def _plural(n: int, word: str) -> str:
@@ -114,17 +114,8 @@ def waiting_section(view: View) -> Section | None:
 
 
 def clock_note(view: View) -> str:
-    """How each design counts its 18-week clocks, and a warning when they differ."""
-    clocks = {d: view.scenario.designs[d].clock for d in view.designs if d in view.scenario.designs}
-    if not clocks:
-        return ""
-    parts = [f"<b>{esc(d)}</b> {CLOCKS[c]}" for d, c in clocks.items()]
-    tail = (
-        " The two are not the same measure: compare the whole-journey waits in the key results for like with like."
-        if len(set(clocks.values())) > 1
-        else ""
-    )
-    return f'<p class="note">How the 18-week clock is counted: {"; ".join(parts)}.{tail}</p>'
+    """How the 18-week clocks are counted (the same rule in every design)."""
+    return f'<p class="note">{esc(CLOCK_RULE)}</p>' if view.designs else ""
 
 
 def rtt_section(view: View) -> Section | None:
@@ -159,9 +150,7 @@ def _flow_notes(notes) -> str:
         )
     if notes.unnumbered or notes.dropped:
         small = (
-            f"Drawn without a number, too small or crowded (a year): {_flow_list(notes.unnumbered)}. "
-            if notes.unnumbered
-            else ""
+            f"Drawn without a number, too small or crowded (a year): {_flow_list(notes.unnumbered)}. " if notes.unnumbered else ""
         )
         if notes.dropped:
             small += f"{notes.dropped} flow{'s' if notes.dropped > 1 else ''} under one patient a year left out."
@@ -224,4 +213,3 @@ def cost_section(view: View) -> Section | None:
     fig = charts.costs(t, view.designs, sorted(view.scenario.finance.providers))
     body = view.point_note() + figure(fig, "Mean per contract year; the line is what the commissioner spends.")
     return Section("costs", "Cost per year by provider", body)
-

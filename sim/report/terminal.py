@@ -10,8 +10,13 @@ from rich.table import Table
 
 from sim.columns import column, find
 from sim.metrics import HEADLINE
-from sim.report.labels import key_label, value_text
+from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
+from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
 from sim.schema import Scenario
+
+RETURN_UNITS = {"per_month": "count", "within_18w_pct": "pct", "median_weeks": "weeks", "p95_weeks": "weeks"}
+RETURN_HEADINGS = ("Per month", "Within 18 wk (%)", "Median (wk)", "95th pct (wk)")
+"""The columns of a table of the returns, one per statistic of :data:`sim.rtt.summary.STATISTICS`."""
 
 
 def fmt(value: float, unit: str) -> str:
@@ -39,6 +44,9 @@ def fmt(value: float, unit: str) -> str:
 
 def unit_of(metric: str) -> str:
     """A result column's unit; for a name no declaration describes, guessed from its ending."""
+    returns = parse_metric(metric)
+    if returns is not None:
+        return RETURN_UNITS[returns.statistic]
     col = find(metric)
     if col is not None:
         return col.unit
@@ -81,6 +89,75 @@ def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: st
 
 def print_summary(summary: pd.DataFrame, scopes: list[str], title: str, console: Console | None = None) -> None:
     (console or Console()).print(summary_table(summary, scopes, title))
+
+
+def number(value: float, unit: str, like: float | None = None) -> str:
+    """A number of the returns, bare (the heading gives the unit): one decimal, counts of 100 or
+    more whole. ``like`` is the value whose size sets the decimals (an interval's ends follow its mean)."""
+    if value is None or pd.isna(value):
+        return "–"
+    size = abs(value if like is None or pd.isna(like) else like)
+    return f"{value:,.0f}" if unit == "count" and size >= 100 else f"{value:,.1f}"
+
+
+def with_interval(r: pd.Series | None, unit: str) -> str:
+    """``81.2 (79.8–82.6)``: the mean and its 95% interval; the mean alone without an interval."""
+    if r is None or pd.isna(r["mean"]):
+        return "–"
+    mean = r["mean"]
+    if pd.isna(r["ci_low"]):
+        return number(mean, unit)
+    return f"{number(mean, unit)} ({number(r['ci_low'], unit, mean)}–{number(r['ci_high'], unit, mean)})"
+
+
+def returns_cells(summary: pd.DataFrame, scopes: list[str]) -> list[tuple[str, str, str, list[str]]]:
+    """Per scope × treatment function × waited part (incomplete, admitted, non-admitted): the
+    cells of its statistics over the whole horizon, mean (95% interval); none without returns."""
+    rows = returns_rows(summary)
+    if rows.empty:
+        return []
+    found = {(r.scope, r.treatment_function, r.part, r.statistic): r for _, r in rows.iterrows()}
+    out = []
+    for scope in scopes:
+        for tf in order_functions(rows.loc[rows["scope"] == scope, "treatment_function"]):
+            for part in SHAPED:
+                cells = [with_interval(found.get((scope, tf, part, st)), RETURN_UNITS[st]) for st in STATISTICS]
+                out.append((scope, tf, part, cells))
+    return out
+
+
+def returns_table(summary: pd.DataFrame, scopes: list[str]) -> Table | None:
+    """The RTT returns in one table: per design and treatment function, the incomplete, admitted
+    and non-admitted pathways (None when the summary has no returns)."""
+    lines = returns_cells(summary, scopes)
+    if not lines:
+        return None
+    table = Table(
+        title="RTT returns (NHS shape), mean per month over the horizon",
+        caption="Mean across replications (95% confidence interval). Incomplete: pathways waiting at month end; "
+        "admitted, non-admitted: completed in the month. Waits pooled over the months.",
+        header_style="bold",
+    )
+    # a terminal narrower than the table wraps a cell between its mean and its interval (under
+    # about 100 columns, inside them too): folded, never cut off, so no number is lost
+    for heading in ("Design", "Treatment function", "Part"):
+        table.add_column(heading, overflow="fold")
+    for heading in RETURN_HEADINGS:
+        table.add_column(heading, justify="right", overflow="fold")
+    for i, (scope, tf, part, cells) in enumerate(lines):
+        new_scope = i == 0 or lines[i - 1][0] != scope
+        new_function = new_scope or lines[i - 1][1] != tf
+        last = i == len(lines) - 1 or lines[i + 1][0] != scope
+        label = function_label(tf) if new_function else ""
+        table.add_row(scope if new_scope else "", label, RETURN_PARTS[part], *cells, end_section=last)
+    return table
+
+
+def print_returns(summary: pd.DataFrame, scopes: list[str], console: Console | None = None) -> None:
+    """Print :func:`returns_table` (nothing when the summary has no returns)."""
+    table = returns_table(summary, scopes)
+    if table is not None:
+        (console or Console()).print(table)
 
 
 def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: float, console: Console | None = None) -> None:
@@ -184,9 +261,10 @@ def print_sweep(
 def clock_covers(scenario: Scenario, design: str, key: str) -> bool | None:
     """Whether the 18-week (RTT) measure of ``design`` covers the stage a swept ``key`` changes.
 
-    A design that counts one clock per referral only runs clocks at consultant-led services
-    (fragmented physio has none); a clock per pathway covers every stage. ``None`` when the
-    key is not a stage's (the theatre, demand, money...), which every clock covers."""
+    Clocks start at consultant-led and interface services; a service that is neither (such
+    as physio) is covered only when patients reach it with a clock running, which is so when
+    the design's single point of access starts one. ``None`` when the key is not a stage's
+    (the theatre, demand, money...), which every clock covers."""
     parts = key.split(".")
     if parts[0] != "stages" or len(parts) < 3 or design not in scenario.designs:
         return None
@@ -194,7 +272,8 @@ def clock_covers(scenario: Scenario, design: str, key: str) -> bool | None:
     stage = scenario.design_stages(design).get(parts[1])
     if stage is None:
         return False
-    return d.clock == "pathway" or stage.consultant_led
+    entry = scenario.design_stages(design).get(d.entry)
+    return stage.consultant_led or (entry is not None and entry.consultant_led)
 
 
 def sweep_verdicts(
