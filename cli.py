@@ -37,8 +37,10 @@ from sim.flows import expected_activity, stage_load
 from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
 from sim.report.html import build_report
-from sim.report.terminal import fmt, print_bid, print_returns, print_summary, print_sweep
+from sim.report.terminal import fmt, print_beside, print_bid, print_returns, print_summary, print_sweep
 from sim.results import ResultsError, read_run
+from sim.rtt.compare import beside_run
+from sim.rtt.returns import ReturnsError, read_returns
 from sim.schema import ScenarioError
 
 __all__ = ["app", "main", "sweep_summary"]
@@ -322,6 +324,34 @@ def report_command(
     with _user_errors():
         read_run(folder)  # a damaged folder is named and explained before the report reads it
     out_console.print(f"Report written to [bold]{build_report(folder)}[/bold]")
+
+
+@app.command(name="published")
+def published_command(
+    folder: Annotated[Path, typer.Argument(help="A results folder written by run or compare.", show_default=False)],
+    rtt: Annotated[list[Path], typer.Option("--rtt", help="Published RTT return files (either format); repeat.")],
+    commissioner: Annotated[str, typer.Option("--commissioner", help="The commissioner's code, e.g. 06F.")],
+    design: Annotated[list[str] | None, typer.Option("--design", help="Designs to show (default: all).")] = None,
+) -> None:
+    """Set a run's RTT returns beside the published ones, month for month (the same calendar months)."""
+    with _user_errors():
+        run = read_run(folder)
+        if "rtt_returns" not in run.tables:
+            raise ResultsError(folder, "no rtt_returns.csv (written by runs since the RTT returns were added)")
+        try:
+            published = read_returns(rtt, commissioner)
+        except ReturnsError as e:
+            _fail(str(e))
+    if published.empty:
+        _fail(f"no rows for commissioner {commissioner} in {', '.join(map(str, rtt))}")
+    returns = run.tables["rtt_returns"]
+    for name in design or list(dict.fromkeys(returns["design"])):
+        table, months = beside_run(returns, published, name)
+        if table.empty:
+            _warn(f"design '{name}': no months of the run match the published ones")
+            continue
+        pairs = ", ".join(f"{p} ← {s}" if p != s else p for p, s in months.items())
+        print_beside(table, f"{name}: simulated (mean, range over replications) beside {commissioner} (months {pairs})")
 
 
 @app.command()

@@ -41,7 +41,7 @@ class Outcome:
     ``waits`` (weeks waited by incomplete pathways, pooled over month ends), ``flows``
     (moves between places, [from, to, count]), ``returns`` (the run's RTT returns: rows of
     month "YYYY-MM", contract year, treatment function, part, then the counts by week band of
-    :data:`sim.rtt.bands.BAND_LABELS`) and ``engine`` (how the worker ran the model).
+    :data:`sim.rtt.bands.BAND_LABELS`, without the zeros after the last) and ``engine`` (how the worker ran the model).
     """
 
     task: Task

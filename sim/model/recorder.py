@@ -43,7 +43,7 @@ class Recorder:
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
         ]  # fmt: skip
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
-        self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by week band
+        self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by week band (trailing zeros dropped)
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
         start = model.scenario.run.start_date
@@ -98,7 +98,7 @@ class Recorder:
         rtt, month = self.model.rtt, self._month(t)
         total = np.zeros(N_BANDS, dtype=np.int64)
         for code, counts in zip(rtt.functions, rtt.incomplete(t), strict=True):
-            self.returns.append([month, 0, code, "incomplete", *counts])
+            self.returns.append([month, 0, code, "incomplete", *_trimmed(counts)])
             total += counts
         rtt.restart()
         return total
@@ -111,7 +111,7 @@ class Recorder:
         """The month's RTT return, by treatment function, and the snapshot of all functions."""
         month, total = self._month(t), np.zeros(N_BANDS, dtype=np.int64)
         for code, part, counts in self.model.rtt.month(t):
-            self.returns.append([month, self.year, code, part, *counts])
+            self.returns.append([month, self.year, code, part, *_trimmed(counts)])
             if part == "incomplete":
                 total += counts
         self._snapshot(t, total)
@@ -252,6 +252,14 @@ class Recorder:
             qaly_lost_per_1000_referrals=1000 * qaly / max(row["referrals"], 1),
             in_system_end=m.created - m.discharged,
         )
+
+
+def _trimmed(counts: list[int]) -> list[int]:
+    """Counts by week band without the zeros after the last wait counted (most waits are short)."""
+    n = len(counts)
+    while n and not counts[n - 1]:
+        n -= 1
+    return counts[:n]
 
 
 def _ratio(a: float, b: float) -> float:

@@ -160,6 +160,30 @@ def print_returns(summary: pd.DataFrame, scopes: list[str], console: Console | N
         (console or Console()).print(table)
 
 
+def print_beside(table: pd.DataFrame, title: str, console: Console | None = None) -> None:
+    """Simulated RTT returns beside published ones (:func:`sim.rtt.compare.beside`): per
+    treatment function and part, the published mean (range over months) and the simulated
+    mean (range over replications) of the count a month, within 18 weeks, median and 95th centile."""
+    out = Table(title=title, header_style="bold")
+    for col in ("Function", "Part", "Per month", "Within 18 weeks (%)", "Median (weeks)", "95th centile (weeks)"):
+        out.add_column(col, justify="left" if col in ("Function", "Part") else "right")
+
+    def cell(r: pd.Series, who: str, stat: str, digits: int) -> str:
+        mean, low, high = r[f"{who}_{stat}"], r[f"{who}_{stat}_low"], r[f"{who}_{stat}_high"]
+        if pd.isna(mean):
+            return "–"
+        return f"{mean:,.{digits}f} [dim]({low:,.{digits}f}–{high:,.{digits}f})[/dim]"
+
+    for _, r in table.iterrows():
+        for who in ("published", "simulated"):
+            out.add_row(
+                str(r["treatment_function"]) if who == "published" else "", f"{r['part']}, {who}",
+                cell(r, who, "per_month", 0), cell(r, who, "within_18w_pct", 1),
+                cell(r, who, "median_weeks", 1), cell(r, who, "p95_weeks", 1),
+            )  # fmt: skip
+    (console or Console()).print(out)
+
+
 def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: float, console: Console | None = None) -> None:
     """The bid stress test in one screen: the headline risks, then year by year, then what moves it."""
     console = console or Console()

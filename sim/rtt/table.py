@@ -66,18 +66,23 @@ class Codebook:
         return found
 
     def pack(self, rows: Sequence[Sequence[Any]]) -> Packed:
-        """One run's rows, compactly.
+        """One run's rows, compactly. A row may stop before the last band: the counts it
+        leaves out are zero (the model drops trailing zeros, which keeps journals small).
 
         Raises
         ------
         ValueError
-            When a row is not four keys and a count per band.
+            When a row is not four keys and at most a count per band.
         """
-        bad = next((i for i, r in enumerate(rows) if len(r) != len(KEYS) + N_BANDS), None)
+        bad = next((i for i, r in enumerate(rows) if not len(KEYS) <= len(r) <= len(KEYS) + N_BANDS), None)
         if bad is not None:
-            raise ValueError(f"RTT returns row {bad}: {len(rows[bad])} values, expected {len(KEYS)} keys and {N_BANDS} bands")
+            raise ValueError(
+                f"RTT returns row {bad}: {len(rows[bad])} values, expected {len(KEYS)} keys and up to {N_BANDS} bands"
+            )
         keys = np.array([(self.code(r[0]), int(r[1]), self.code(r[2]), self.code(r[3])) for r in rows], dtype=np.int32)
-        counts = np.array([r[len(KEYS) :] for r in rows], dtype=np.int64).reshape(len(rows), N_BANDS)
+        counts = np.zeros((len(rows), N_BANDS), dtype=np.int64)
+        for i, r in enumerate(rows):
+            counts[i, : len(r) - len(KEYS)] = r[len(KEYS) :]
         used = np.flatnonzero(counts.any(axis=0))
         width = int(used[-1]) + 1 if used.size else 0
         counts = counts[:, :width]
