@@ -43,7 +43,7 @@ class Recorder:
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
         ]  # fmt: skip
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
-        self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by week band (trailing zeros dropped)
+        self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by band (no trailing 0s)
         self.year = 0  # 0 is the warm-up, discarded
         first = model.first_day
         start = model.scenario.run.start_date
