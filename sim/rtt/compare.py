@@ -19,7 +19,7 @@ def _stats(counts: np.ndarray) -> list[float]:
 def monthly_statistics(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per row of a returns frame (published or simulated), its count and the NHS statistics,
     read from the week bands (a published open band ``52 plus`` sits in band 52)."""
-    counts = frame[list(BAND_LABELS)].fillna(0).to_numpy(dtype=float)
+    counts = frame[list(BAND_LABELS)].fillna(0).to_numpy(dtype=float, copy=True)
     if "52+" in frame.columns:  # a published return: its open band, where the older files stop
         open_rows = frame[BAND_LABELS[52]].isna().to_numpy()
         counts[open_rows, 52] = frame.loc[open_rows, "52+"].to_numpy(dtype=float)
