@@ -3,8 +3,9 @@
 Booked follow-ups (and rebooked first appointments) that are due come first; then new
 patients, urgent before routine, longest waiting first. A did-not-attend uses the slot;
 the patient is rebooked, or discharged after ``max_dna`` misses in a row. Some of those
-waiting leave the list without being seen (:mod:`sim.model.removals`); they stay in the
-list's queue, skipped when reached, so a removal costs no search.
+waiting leave the list without being seen (:mod:`sim.model.removals`): the day each would
+leave is drawn when they join, and found when their turn comes or at the month end,
+whichever is first, so a removal costs no event and no search.
 """
 
 from __future__ import annotations
@@ -18,8 +19,8 @@ from typing import TYPE_CHECKING
 from sim.model.clocks import NONADMITTED
 from sim.model.counters import Counters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
-from sim.model.patient import NO_CLOCK, NORMAL, NOT_WAITING, Patient
-from sim.model.removals import RemovalTimes
+from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
+from sim.model.removals import BOOKING, RemovalTimes
 from sim.schema import NEEDS, Stage, removal_bands
 
 if TYPE_CHECKING:
@@ -112,7 +113,7 @@ class Clinic:
         self.stats.arrivals += 1
         p.dnas = 0
         wait = delay if p.urgent else delay + self.lead
-        self._joins(p, day + delay, day + wait, 0.0)
+        self._joins(p, day + delay, 0.0)
         if wait:
             self.pending += 1
             incoming = self.incoming[p.urgent]
@@ -124,34 +125,48 @@ class Clinic:
         else:
             (self.urgent if p.urgent else self.routine).append((day, p))
 
-    def _joins(self, p: Patient, day: int, listed: int, waited: float) -> None:
-        """The patient waits here from ``day`` (on the list from ``listed``), having waited
-        ``waited`` days already: the day they would leave unseen is fixed now."""
+    def _joins(self, p: Patient, day: int, waited: float) -> None:
+        """The patient waits here from ``day``, having waited ``waited`` days already: the day
+        they would leave unseen, if still waiting then, is fixed now."""
         u = p.here_u()  # drawn whatever the rate, so the episode's later draws line up
-        p.listings += 1
         p.waiting_at = self.index
-        if self.removing:
-            leaves = day + math.ceil(self.removal.after(waited, u) - waited)
-            if leaves < self.model.days:
-                self.model.later(int(leaves), self._removed, (p, p.listings, listed))
+        p.leaves = day + math.ceil(self.removal.after(waited, u) - waited) if self.removing else NEVER
 
-    def _removed(self, due: tuple[Patient, int, int], day: int) -> None:
-        """A patient's removal falls due: they leave, if still waiting here for that referral."""
-        p, listing, listed = due
-        if p.waiting_at == self.index and p.listings == listing:
-            p.waiting_at = NOT_WAITING
-            if day <= listed:  # still being booked: they will not join the list
-                self.pending -= 1
-            else:
-                self.gone += 1
-                self.stats.list_exits += 1  # a list exit too, so the list obeys Little's law
-                self.stats.wait_days += day - listed
-            self.stats.removed += 1
-            self.model.discharge(p, day, "removed")
+    def _leave(self, p: Patient, left: float, today: int, entered: int) -> None:
+        """A patient left unseen on day ``left``, found so on ``today``: on the list since
+        ``entered``, or still being booked (``entered`` is :data:`BOOKING`)."""
+        day = int(left)
+        p.waiting_at = NOT_WAITING
+        st = self.stats
+        st.removed += 1
+        if entered != BOOKING:
+            st.list_exits += 1  # a list exit too, so the list obeys Little's law
+            st.wait_days += day - entered
+            st.list_area -= today - day  # counted as waiting on the days since they left
+        self.model.discharge(p, day, "removed")
+
+    def remove_due(self, today: int) -> None:
+        """A month ends: those who left unseen before ``today`` leave the list now, so the month's
+        counts and the month-end list are right. (Between month ends a removal is found when
+        the patient's turn comes, and dated back.)"""
+        if not self.removing:
+            return
+        index = self.index
+        for queue in (self.urgent, self.routine):
+            for entered, p in queue:
+                if p.waiting_at == index and p.leaves < today:
+                    self._leave(p, p.leaves, today, entered)
+                    self.gone += 1
+        for buckets in self.incoming:
+            for bucket in buckets.values():
+                for p in bucket:
+                    if p.waiting_at == index and p.leaves < today:
+                        self._leave(p, p.leaves, today, BOOKING)
+                        self.pending -= 1
 
     def waiting_since(self, p: Patient, listed: int) -> None:
         """A patient already waiting here since day ``listed`` when the run starts."""
-        self._joins(p, 0, listed, float(-listed))
+        self._joins(p, 0, float(-listed))
         (self.urgent if p.urgent else self.routine).append((listed, p))
 
     def book(self, p: Patient, due: int, first: bool = False) -> None:
@@ -173,8 +188,8 @@ class Clinic:
         for urgent in (False, True):
             arriving = self.incoming[urgent].pop(day, None)
             if arriving:
-                if self.removing:  # those removed while being booked were counted off already
-                    arriving = [p for p in arriving if p.waiting_at == self.index]
+                if self.removing:
+                    arriving = self._still_waiting(arriving, day)
                 self.pending -= len(arriving)
                 (self.urgent if urgent else self.routine).extend(zip(repeat(day), arriving))
         slots = int(self.capacity[day]) if day < len(self.capacity) else 0
@@ -184,13 +199,27 @@ class Clinic:
             self._overflow(day, day - self.overflow_after)
         self.stats.list_area += len(self.urgent) + len(self.routine) - self.gone
 
+    def _still_waiting(self, arriving: list[Patient], day: int) -> list[Patient]:
+        """A day's arrivals on the list, but for those removed while being booked: counted
+        off at a month end already, or leaving by today (counted off here)."""
+        index = self.index
+        kept = [p for p in arriving if p.waiting_at == index]
+        for p in kept:
+            if p.leaves <= day:
+                self._leave(p, p.leaves, day, BOOKING)
+                self.pending -= 1
+        return [p for p in kept if p.waiting_at == index]
+
     def _overflow(self, day: int, cutoff: float) -> None:
         """Routine patients listed on or before ``cutoff`` go to the overflow provider."""
         routine = self.routine
         while routine and routine[0][0] <= cutoff:
-            _, p = routine.popleft()
-            if p.waiting_at != self.index:  # removed
+            entered, p = routine.popleft()
+            if p.waiting_at != self.index:  # removed at a month end
                 self.gone -= 1
+                continue
+            if p.leaves <= day:
+                self._leave(p, p.leaves, day, entered)
                 continue
             p.waiting_at = NOT_WAITING
             self.model.overflow(self, p, day)
@@ -239,8 +268,11 @@ class Clinic:
         for queue in (self.urgent, self.routine):
             while slots and queue:
                 entered, p = queue.popleft()
-                if p.waiting_at != index:  # removed from the list earlier
+                if p.waiting_at != index:  # removed at a month end
                     self.gone -= 1
+                    continue
+                if p.leaves <= day:  # left the list unseen before their turn came
+                    self._leave(p, p.leaves, day, entered)
                     continue
                 p.waiting_at = NOT_WAITING
                 slots -= 1

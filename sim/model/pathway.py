@@ -400,6 +400,12 @@ class Pathway:
             out += [arg for _, arg in entries if isinstance(arg, Patient) and arg.at not in gone]
         return out
 
+    def removals_due(self, day: int) -> None:
+        """A month ends: those who left a list unseen before ``day`` are counted off everywhere."""
+        for clinic in self.stages.values():
+            clinic.remove_due(day)
+        self.theatre.remove_due(day)
+
     def waiting_list(self) -> int:
         """Patients waiting for a first appointment anywhere, plus the surgical list."""
         return sum(c.waiting for c in self.stages.values()) + self.theatre.size

@@ -12,6 +12,8 @@ POSTOP: Final = 1
 REHAB: Final = 2
 NO_CLOCK: Final = float("-inf")
 """``Patient.clock`` when no RTT clock runs (a backlog patient's clock can start before day 0)."""
+NEVER: Final = float("inf")
+"""``Patient.leaves`` when no removal would come."""
 NOT_WAITING: Final = -1
 """``Patient.waiting_at`` when not on a list (seen, booked, elsewhere or removed)."""
 
@@ -42,8 +44,8 @@ class Patient:
         "here",
         "joint",
         "key",
+        "leaves",
         "left",
-        "listings",
         "need",
         "ok",
         "origin",
@@ -92,7 +94,7 @@ class Patient:
         self.clock = NO_CLOCK
         self.function = -1  # the treatment function of the running clock (sim.model.clocks)
         self.waiting_at = NOT_WAITING  # the place whose list the patient waits on, if any
-        self.listings = 0  # lists joined so far: tells a removal due from an earlier wait
+        self.leaves = NEVER  # the day the patient would leave the list they wait on, unseen
         self.seen_hospital = False
         self.treated = False  # the treatment that meets the need has started (health while waiting)
         self.referrals = 0

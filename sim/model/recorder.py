@@ -78,6 +78,8 @@ class Recorder:
             self._boundary(day)
 
     def _boundary(self, t: int) -> None:
+        if t in self.month_ends or t in self.year_starts:
+            self.model.removals_due(t)  # before the month's counts and lists are read
         if t in self.month_ends and self.year > 0:
             self._month_end(t)
         if t in self.year_starts:

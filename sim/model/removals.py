@@ -11,8 +11,11 @@ waited before the run starts).
 from __future__ import annotations
 
 import math
+from typing import Final
 
-DAYS_A_WEEK = 7.0
+DAYS_A_WEEK: Final = 7.0
+BOOKING: Final = -(1 << 40)
+"""The list-entry day of a patient who left while still being booked (or assessed), never on the list."""
 
 
 class RemovalTimes:
@@ -29,28 +32,28 @@ class RemovalTimes:
         self.starts: list[float] = [w * DAYS_A_WEEK for w, _ in bands]
         self.hazards: list[float] = [-math.log1p(-r) / DAYS_A_WEEK for _, r in bands]  # per day
         self.active: bool = any(h > 0 for h in self.hazards)
+        # the cumulative hazard where each band starts and ends (the last runs on for ever)
+        self.at_start: list[float] = [0.0]
+        for k in range(len(bands) - 1):
+            self.at_start.append(self.at_start[k] + self.hazards[k] * (self.starts[k + 1] - self.starts[k]))
+        last = math.inf if self.hazards[-1] > 0 else self.at_start[-1]
+        self.at_end: list[float] = [*self.at_start[1:], last]
 
     def cumulative(self, t: float) -> float:
         """The cumulative hazard after ``t`` days waited."""
-        total = 0.0
-        starts, hazards = self.starts, self.hazards
-        for k in range(len(starts)):
-            end = starts[k + 1] if k + 1 < len(starts) else math.inf
-            if t <= starts[k]:
-                break
-            total += hazards[k] * (min(t, end) - starts[k])
-        return total
+        k = len(self.starts) - 1
+        while k > 0 and t < self.starts[k]:
+            k -= 1
+        return self.at_start[k] + self.hazards[k] * (t - self.starts[k]) if t > 0 else 0.0
 
     def after(self, waited: float, u: float) -> float:
         """Days waited when the patient leaves, given ``waited`` days so far and a uniform ``u``;
         infinity when they never would."""
-        target = self.cumulative(waited) - math.log1p(-u)
-        total = 0.0
-        starts, hazards = self.starts, self.hazards
-        for k in range(len(starts)):
-            end = starts[k + 1] if k + 1 < len(starts) else math.inf
-            span = hazards[k] * (end - starts[k])
-            if hazards[k] > 0 and total + span >= target:
-                return starts[k] + (target - total) / hazards[k]
-            total += span
+        target = (self.cumulative(waited) if waited > 0 else 0.0) - math.log1p(-u)
+        k = 0
+        hazards = self.hazards
+        for end in self.at_end:  # the band where the cumulative hazard reaches the target
+            if end >= target and hazards[k] > 0:
+                return self.starts[k] + (target - self.at_start[k]) / hazards[k]
+            k += 1
         return math.inf

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from sim.model.clocks import ADMITTED
 from sim.model.counters import Counters
 from sim.model.draws import SURGERY, Choice, CountTable
-from sim.model.patient import NOT_WAITING, POSTOP, REHAB, Patient
-from sim.model.removals import RemovalTimes
+from sim.model.patient import NEVER, NOT_WAITING, POSTOP, REHAB, Patient
+from sim.model.removals import BOOKING, RemovalTimes
 from sim.schema import THEATRE, Scenario, removal_bands
 
 ON_LIST = -2
@@ -46,8 +46,9 @@ class Theatre:
 
     Capacity is in day-case slots; a joint replacement takes ``joint_replacement_slots`` and
     another inpatient operation ``inpatient_slots``. An inpatient needs a free bed for the
-    length of stay; when none is free the day's list stops there. Patients removed from the
-    list without an operation stay in its heap, skipped when reached (``gone``).
+    length of stay; when none is free the day's list stops there. Patients who leave the list
+    without an operation are found when their turn comes or at a month end; those found at a
+    month end stay in its heap, skipped when reached (``gone``).
     """
 
     def __init__(self, scenario: Scenario, capacity: list[float], model: Pathway):
@@ -57,6 +58,7 @@ class Theatre:
         self.waiting: list[tuple[int, int, int, int, Patient]] = []  # (category, routine?, listed, seq, patient)
         self.beds_free = cfg.beds
         self.pending = 0
+        self.assessing: dict[int, Patient] = {}  # in pre-operative assessment, by patient number
         self.gone = 0
         self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
         self.stats = TheatreStats()
@@ -85,29 +87,39 @@ class Theatre:
         self.model.move(p, THEATRE)
         self.add(p, day)
 
-    def _joins(self, p: Patient, day: int, listed: int, waited: float) -> None:
-        """Listed on ``day`` (on the list from ``listed``), having waited ``waited`` days: the
-        day the patient would leave without an operation is fixed now."""
+    def _joins(self, p: Patient, day: int, waited: float) -> None:
+        """Listed on ``day``, having waited ``waited`` days: the day the patient would leave
+        without an operation, if still waiting then, is fixed now."""
         u = p.u(SURGERY)  # drawn whatever the rate, so later draws line up
-        p.listings += 1
         p.waiting_at = ON_LIST
-        if self.removal.active:
-            leaves = day + math.ceil(self.removal.after(waited, u) - waited)
-            if leaves < self.model.days:
-                self.model.later(int(leaves), self._removed, (p, p.listings, listed))
+        p.leaves = day + math.ceil(self.removal.after(waited, u) - waited) if self.removal.active else NEVER
 
-    def _removed(self, due: tuple[Patient, int, int], day: int) -> None:
-        p, listing, listed = due
-        if p.waiting_at == ON_LIST and p.listings == listing:
-            p.waiting_at = NOT_WAITING
-            if day <= listed:  # in pre-operative assessment: will not join the list
-                self.pending -= 1
-            else:
+    def _leave(self, p: Patient, left: float, today: int, entered: int) -> None:
+        """A patient left the list unseen on day ``left``, found so on ``today``: on the list
+        since ``entered``, or still in pre-operative assessment (``entered`` is :data:`BOOKING`)."""
+        day = int(left)
+        p.waiting_at = NOT_WAITING
+        st = self.stats
+        st.removed += 1
+        if entered != BOOKING:
+            st.list_exits += 1  # a list exit too, so the list obeys Little's law
+            st.wait_days += day - entered
+            st.list_area -= today - day
+        self.model.discharge(p, day, "removed")
+
+    def remove_due(self, today: int) -> None:
+        """A month ends: those who left unseen before ``today`` leave now (as for a clinic)."""
+        if not self.removal.active:
+            return
+        for e in self.waiting:
+            p = e[-1]
+            if p.waiting_at == ON_LIST and p.leaves < today:
+                self._leave(p, p.leaves, today, e[2])
                 self.gone += 1
-                self.stats.list_exits += 1  # a list exit too, so the list obeys Little's law
-                self.stats.wait_days += day - listed
-            self.stats.removed += 1
-            self.model.discharge(p, day, "removed")
+        for p in [p for p in self.assessing.values() if p.leaves < today]:
+            del self.assessing[p.pid]
+            self._leave(p, p.leaves, today, BOOKING)
+            self.pending -= 1
 
     def choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
@@ -126,24 +138,29 @@ class Theatre:
         ``booking_lead_days`` of pre-operative assessment."""
         self.stats.listed += 1
         if self.cfg.booking_lead_days and not p.urgent and p.category != 0:
-            self._joins(p, day, day + self.cfg.booking_lead_days, 0.0)
+            self._joins(p, day, 0.0)
             self.pending += 1
+            self.assessing[p.pid] = p
             self.model.later(day + self.cfg.booking_lead_days, self.ready, p)
         else:
-            self._joins(p, day, day, 0.0)
+            self._joins(p, day, 0.0)
             self.ready(p, day, pending=False)
 
     def waiting_since(self, p: Patient, listed: int) -> None:
         """A patient already on the list since day ``listed`` when the run starts."""
-        self._joins(p, 0, listed, float(-listed))
+        self._joins(p, 0, float(-listed))
         self.ready(p, listed, pending=False)
 
     def ready(self, p: Patient, day: int, pending: bool = True) -> None:
         """On the list from ``day`` (a backlog patient's day is before the run started)."""
         if pending:
-            if p.waiting_at != ON_LIST:  # removed in pre-operative assessment, counted off then
+            if p.waiting_at != ON_LIST:  # removed in pre-operative assessment at a month end
                 return
+            del self.assessing[p.pid]
             self.pending -= 1
+            if p.leaves <= day:
+                self._leave(p, p.leaves, day, BOOKING)
+                return
         self._seq += 1
         heappush(self.waiting, (p.category, 0 if p.urgent else 1, day, self._seq, p))
 
@@ -159,9 +176,12 @@ class Theatre:
         model = self.model
         while waiting:
             p = waiting[0][-1]
-            if p.waiting_at != ON_LIST:  # removed from the list earlier
+            if p.waiting_at != ON_LIST:  # removed at a month end
                 heappop(waiting)
                 self.gone -= 1
+                continue
+            if p.leaves <= day:  # left the list before their turn came
+                self._leave(p, p.leaves, day, heappop(waiting)[2])
                 continue
             need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
             if need > units + 1e-9:
