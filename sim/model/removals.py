@@ -50,10 +50,8 @@ class RemovalTimes:
         """Days waited when the patient leaves, given ``waited`` days so far and a uniform ``u``;
         infinity when they never would."""
         target = (self.cumulative(waited) if waited > 0 else 0.0) - math.log1p(-u)
-        k = 0
         hazards = self.hazards
-        for end in self.at_end:  # the band where the cumulative hazard reaches the target
+        for k, end in enumerate(self.at_end):  # the band where the cumulative hazard reaches the target
             if end >= target and hazards[k] > 0:
                 return self.starts[k] + (target - self.at_start[k]) / hazards[k]
-            k += 1
         return math.inf
