@@ -22,13 +22,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MSKSIM_PURE_PYTHON", "1")  # before the model is imported: it decides then
 
+from benchmarks.throughput import cpu  # noqa: E402
 from sim.model import ENGINE  # noqa: E402
 from sim.model import pathway as pathway_module  # noqa: E402
 from sim.model.clocks import REMOVALS, RTTClocks  # noqa: E402
@@ -59,15 +59,6 @@ class WithoutReturns(RTTClocks):
     def month(self, day: int) -> list[tuple[str, str, list[int]]]:
         # the recorder's month-end snapshot of all functions still needs the incomplete pathways
         return [(code, "incomplete", counts) for code, counts in zip(self.functions, self.incomplete(day), strict=True)]
-
-
-def cpu(fn, repeat: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        t = time.process_time()
-        out = fn()
-        best = min(best, time.process_time() - t)
-    return best, out
 
 
 def main() -> None:

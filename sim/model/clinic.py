@@ -17,7 +17,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sim.model.clocks import NONADMITTED
-from sim.model.counters import Counters
+from sim.model.counters import ListCounters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
 from sim.model.removals import BOOKING, RemovalTimes
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class StageStats(Counters):
+class StageStats(ListCounters):
     """Counters of one stage for the current contract year."""
 
     advice_and_guidance: int = 0
@@ -37,15 +37,11 @@ class StageStats(Counters):
     dna_followup: int = 0
     first: int = 0
     followup: int = 0
-    list_area: int = 0
-    list_exits: int = 0
     listed: int = 0
     overflow: int = 0
     pifu_skipped: int = 0
-    removed: int = 0
     resolved: int = 0
     unresolved: int = 0
-    wait_days: int = 0
 
 
 class Clinic:
@@ -137,12 +133,7 @@ class Clinic:
         ``entered``, or still being booked (``entered`` is :data:`BOOKING`)."""
         day = int(left)
         p.waiting_at = NOT_WAITING
-        st = self.stats
-        st.removed += 1
-        if entered != BOOKING:
-            st.list_exits += 1  # a list exit too, so the list obeys Little's law
-            st.wait_days += day - entered
-            st.list_area -= today - day  # counted as waiting on the days since they left
+        self.stats.left_unseen(day, today, entered, BOOKING)
         self.model.discharge(p, day, "removed")
 
     def remove_due(self, today: int) -> None:

@@ -8,7 +8,7 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from sim.model.clocks import ADMITTED
-from sim.model.counters import Counters
+from sim.model.counters import ListCounters
 from sim.model.draws import SURGERY, Choice, CountTable
 from sim.model.patient import NEVER, NOT_WAITING, POSTOP, REHAB, Patient
 from sim.model.removals import BOOKING, RemovalTimes
@@ -23,19 +23,15 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class TheatreStats(Counters):
+class TheatreStats(ListCounters):
     """Counters of the theatre for the current contract year."""
 
     bed_days: int = 0
     joint: int = 0
-    list_area: int = 0
-    list_exits: int = 0
     listed: int = 0
     no_bed: int = 0
     other_daycase: int = 0
-    removed: int = 0
     other_inpatient: int = 0
-    wait_days: int = 0
 
 
 class Theatre:
@@ -99,12 +95,7 @@ class Theatre:
         since ``entered``, or still in pre-operative assessment (``entered`` is :data:`BOOKING`)."""
         day = int(left)
         p.waiting_at = NOT_WAITING
-        st = self.stats
-        st.removed += 1
-        if entered != BOOKING:
-            st.list_exits += 1  # a list exit too, so the list obeys Little's law
-            st.wait_days += day - entered
-            st.list_area -= today - day
+        self.stats.left_unseen(day, today, entered, BOOKING)
         self.model.discharge(p, day, "removed")
 
     def remove_due(self, today: int) -> None:
