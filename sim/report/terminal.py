@@ -323,7 +323,7 @@ def sweep_verdicts(
         if covered is False:
             stage = key.split(".")[1].replace("_", " ")
             out[str(design)] = (
-                f"{stage} carries no 18-week clock in this design (not consultant-led, and a clock per referral), "
+                f"{stage} carries no 18-week clock in this design (not consultant-led, and no clock reaches it), "
                 f"so the 18-week measure does not cover it: this sweep cannot show whether {stage} meets 92%"
             )
             continue
@@ -331,8 +331,8 @@ def sweep_verdicts(
         if covered is None and scenario is None and key.startswith("stages."):
             stage = key.split(".")[1].replace("_", " ")
             caveat = (
-                f"; this holds only if {stage} carries an 18-week clock in this design (with a clock per referral, "
-                "only consultant-led services do)"
+                f"; this holds only if {stage} carries an 18-week clock in this design (consultant-led services "
+                "do, and others reached with a clock running)"
             )
         part = part.sort_values(key)
         low = part["ci_low"].where(part["ci_low"].notna(), part["mean"])
