@@ -86,7 +86,6 @@ class Clinic:
         self.dna_followup: float = cfg.dna_followup
         self.max_dna: int = cfg.max_dna
         self.dna_rebook: int = cfg.dna_rebook_days
-        self.starts_clock: bool = cfg.consultant_led  # a referral here starts an RTT clock
         self.function = -1  # the treatment function its clocks report under (set by the pathway)
         self.index = index  # the service's place in the scenario: part of its patients' stream keys
         self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))

@@ -84,8 +84,7 @@ class Pathway:
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
         self.stages: dict[str, Clinic] = self._services()
         self.theatre = Theatre(scenario, self._theatre_capacity(), self)
-        self.entry_clinic: Clinic | None = None if d.entry == ENTRY_GP else self.stages[d.entry]
-        self.entry: Entry = GPEntry() if self.entry_clinic is None else SinglePointEntry(d.entry)
+        self.entry: Entry = GPEntry() if d.entry == ENTRY_GP else SinglePointEntry(d.entry)
         self.unresolved = UNRESOLVED[d.unresolved]()
         functions = sorted({f for c in self.stages.values() if (f := c.cfg.rtt_function) is not None})
         self.rtt = RTTClocks(functions)
@@ -194,7 +193,7 @@ class Pathway:
             return
         clinic = self.stages[stage]
         p.arrive(clinic.index)
-        if clinic.starts_clock:  # already waiting: the clock runs
+        if clinic.consultant_led:  # already waiting: the clock runs
             self.rtt.start(p, float(listed), clinic.function)
         clinic.waiting_since(p, listed)
 
@@ -296,7 +295,7 @@ class Pathway:
         if answered and p.phase == NORMAL and p.need != "surgical":
             self._advice_and_guidance(clinic, p, day)
             return
-        if clinic.starts_clock and p.phase == NORMAL:
+        if clinic.consultant_led and p.phase == NORMAL:  # a consultant-led or interface service
             if p.clock == NO_CLOCK:
                 self.rtt.start(p, float(day + delay), clinic.function)
             else:  # referred on with the clock running: the pathway is now this service's

@@ -5,29 +5,24 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.rtt.bands import BAND_LABELS, percentile, within_pct
+from sim.rtt.bands import BAND_LABELS
+from sim.rtt.table import STATISTICS, with_statistics
 
 PARTS = ("incomplete", "admitted", "nonadmitted")
 """The parts the NHS publishes by weeks waited."""
 STATS = ("per_month", "within_18w_pct", "median_weeks", "p95_weeks")
 
 
-def _stats(counts: np.ndarray) -> list[float]:
-    return [float(counts.sum()), within_pct(counts), percentile(counts, 0.5), percentile(counts, 0.95)]
-
-
 def monthly_statistics(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Per row of a returns frame (published or simulated), its count and the NHS statistics,
     read from the week bands (a published open band ``52 plus`` sits in band 52)."""
-    counts = frame[list(BAND_LABELS)].fillna(0).to_numpy(dtype=float, copy=True)
+    counts = frame[list(BAND_LABELS)].fillna(0)
     if "52+" in frame.columns:  # a published return: its open band, where the older files stop
-        open_rows = frame[BAND_LABELS[52]].isna().to_numpy()
-        counts[open_rows, 52] = frame.loc[open_rows, "52+"].to_numpy(dtype=float)
-    values = np.array([_stats(c) for c in counts]).reshape(len(frame), len(STATS))
-    out = frame[keys].reset_index(drop=True).copy()
-    for i, name in enumerate(STATS):
-        out[name] = values[:, i]
-    return out
+        open_rows = frame[BAND_LABELS[52]].isna()
+        counts.loc[open_rows, BAND_LABELS[52]] = frame.loc[open_rows, "52+"]
+    rows = pd.concat([frame[keys], counts.astype(np.int64)], axis=1).reset_index(drop=True)
+    out = with_statistics(rows)[[*keys, *STATISTICS]]
+    return out.rename(columns={"total": "per_month"})
 
 
 def beside(simulated: pd.DataFrame, published: pd.DataFrame, functions: list[str]) -> pd.DataFrame:
