@@ -15,7 +15,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from sim.backlog import parse_band
-from sim.schema import ADVICE, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage
+from sim.schema import ADVICE, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage, Surgery
 
 
 class KeyProblem(ValueError):
@@ -170,14 +170,17 @@ def _design_rows(s: Scenario, dname: str, d: Design) -> None:
 
 
 def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
-    """A stage override names a service of the design and leaves a valid stage."""
+    """A stage override names a service of the design (or the theatre) and leaves a valid stage."""
     base = f"designs.{dname}.stage_overrides"
     services = set(d.services)
     for sname, ovr in d.stage_overrides.items():
-        if sname not in services:
-            raise KeyProblem(f"{base}.{sname}", unknown(sname, services, "service of this design"))
+        if sname not in services and sname != THEATRE:
+            raise KeyProblem(f"{base}.{sname}", unknown(sname, services | {THEATRE}, "service of this design"))
         try:
-            Stage.model_validate({**s.stages[sname].model_dump(), **ovr})
+            if sname == THEATRE:
+                Surgery.model_validate({**s.surgery.model_dump(), **ovr})
+            else:
+                Stage.model_validate({**s.stages[sname].model_dump(), **ovr})
         except ValidationError as e:
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err["loc"])

@@ -119,14 +119,14 @@ def _check(point: int, design: str, stage: str, demand: float, capacity: float, 
 
 def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scenario) -> list[dict]:
     """The theatre in day-case slots (operations weighted by the slots they take), and beds."""
-    surgery = scenario.surgery
+    surgery = scenario.design_surgery(design)
     means = part.mean(numeric_only=True)
     operations = means["surgeries_daycase"] + means["surgeries_inpatient"]
     joint, other_inpatient = means["joint_replacements"], means["surgeries_inpatient"] - means["joint_replacements"]
     slots = joint * surgery.joint_replacement_slots + means["surgeries_daycase"] + other_inpatient * surgery.inpatient_slots
     slots_per_operation = slots / operations if operations else 1.0
     demand = means["listed_for_surgery"] / WEEKS_PER_YEAR * slots_per_operation
-    theatre = _check(point, design, THEATRE, demand, effective_weekly(scenario, THEATRE), _simulated(means, THEATRE))
+    theatre = _check(point, design, THEATRE, demand, effective_weekly(scenario, THEATRE, design), _simulated(means, THEATRE))
     inpatients = means["surgeries_inpatient"]
     # bed-days asked for: the stays of everyone listed who will need a bed, at the simulated mean stay
     stay = means["bed_days"] / inpatients if inpatients else 0.0

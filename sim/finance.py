@@ -22,7 +22,7 @@ def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str
         first = stage.tariff_first + stage.diagnostics_per_first
         value = rows[f"{name}_first"] * first + rows[f"{name}_followup"] * stage.tariff_followup
         out[stage.provider] = out.get(stage.provider, 0.0) + value
-    surgery = scenario.surgery
+    surgery = scenario.design_surgery(design)
     other_inpatient = rows["surgeries_inpatient"] - rows["joint_replacements"]
     operations = (
         rows["joint_replacements"] * surgery.tariff_joint_replacement

@@ -62,7 +62,8 @@ class _Solver:
         self.stages = scenario.design_stages(design)
         self.courses = {n: _course(stage) for n, stage in self.stages.items()}
         self.rehab_courses = {n: _course(stage.model_copy(update={"pifu_share": 0.0})) for n, stage in self.stages.items()}
-        postop_followups = CountTable(scenario.surgery.postop_followups).pmf()
+        self.surgery = scenario.design_surgery(design)
+        postop_followups = CountTable(self.surgery.postop_followups).pmf()
         self.postop = {n: _Course(postop_followups, stage.dna_followup, stage.max_dna) for n, stage in self.stages.items()}
         self.expected: Flows = defaultdict(float)
         self.joint = 0.0  # the joint replacement share of the condition being unrolled
@@ -180,7 +181,7 @@ class _Solver:
         self._route(self.scenario.gp.rereferral[need], need, mass, k)
 
     def _surgery(self, clinic: str, need: str, mass: float) -> None:
-        surgery, expected = self.scenario.surgery, self.expected
+        surgery, expected = self.surgery, self.expected
         joint = mass * (self.joint if need == "surgical" else 0.0)
         other = mass - joint
         day, inpatient = other * surgery.daycase_share, other * (1.0 - surgery.daycase_share)

@@ -411,6 +411,11 @@ class Scenario(Strict):
             out[name] = base.model_copy(update=extra) if extra else base
         return out
 
+    def design_surgery(self, design: str | None) -> Surgery:
+        """The theatre as a design commissions it (``stage_overrides.theatre``)."""
+        extra = self.designs[design].stage_overrides.get(THEATRE) if design is not None else None
+        return Surgery.model_validate({**self.surgery.model_dump(), **extra}) if extra else self.surgery
+
 
 def onward_row(row: dict[str, float], origin: str) -> dict[str, float]:
     """An onward-referral row as seen from ``origin``: a service does not refer to itself.

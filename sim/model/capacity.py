@@ -93,7 +93,7 @@ def effective_weekly(scenario, stage: str, design: str | None = None) -> float:
     closed = bank_holidays(first, first + timedelta(days=days), cal.bank_holidays)
     reduced = [r for r in cal.reduced if not r.stages or stage in r.stages]
     if stage == "theatre":
-        s = scenario.surgery
+        s = scenario.design_surgery(design)
         cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, first, days, whole=False,
                              closed=closed, reduced=reduced)  # fmt: skip
         return sum(cap) * 7 / days * (1.0 - s.cancellation_rate)

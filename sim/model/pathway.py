@@ -124,7 +124,7 @@ class Pathway:
 
     def _theatre_capacity(self) -> list[float]:
         """Theatre list time day by day, less whole lists cancelled on the day."""
-        s = self.scenario.surgery
+        s = self.scenario.design_surgery(self.design_name)
         cap = daily_capacity(
             s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days,
             whole=False, closed=self._closed(), reduced=self._reduced(THEATRE),

@@ -48,7 +48,7 @@ class Theatre:
     """
 
     def __init__(self, scenario: Scenario, capacity: list[float], model: Pathway):
-        self.cfg = cfg = scenario.surgery
+        self.cfg = cfg = scenario.design_surgery(model.design_name)
         self.capacity = capacity
         self.model = model
         self.waiting: list[tuple[int, int, int, int, Patient]] = []  # (category, routine?, listed, seq, patient)
