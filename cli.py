@@ -32,10 +32,13 @@ from sim.batch import (
     prepare,
 )
 from sim.bid import parse_money
+from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
+from sim.calibrate.output import write as write_calibration
 from sim.experiment import BatchResult
 from sim.flows import expected_activity, stage_load
 from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
+from sim.report.calibration import print_calibration
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_beside, print_bid, print_returns, print_summary, print_sweep
 from sim.results import ResultsError, read_run
@@ -354,6 +357,62 @@ def published_command(
         print_beside(table, f"{name}: simulated (mean, range over replications) beside {commissioner} (months {pairs})")
 
 
+@app.command(name="calibrate")
+def calibrate_command(
+    scenario: ScenarioArg,
+    rtt: Annotated[
+        list[Path], typer.Option("--rtt", help="Published RTT return files (either format), one per month and part; repeat.")
+    ],
+    commissioner: Annotated[str, typer.Option("--commissioner", help="The commissioner's code, e.g. 06F.")],
+    treatment_function: Annotated[
+        list[str] | None,
+        typer.Option("--treatment-function", help="Functions to fit (default: those the design's clinics report under)."),
+    ] = None,
+    design: Annotated[str | None, typer.Option("--design", help="The design to fit (default: the scenario's last).")] = None,
+    holdout: Annotated[int, typer.Option("--holdout", help="Months held out at the end for the back-test.", min=0)] = 0,
+    fit_referrals: Annotated[
+        bool, typer.Option("--fit-referrals", help="Also fit demand.referrals_per_year (it moves every service).")
+    ] = False,
+    reps: Annotated[int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1)] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of the search at most.", min=1)] = 4,
+    out: OutOpt = None,
+    set_: SetOpt = None,
+    jobs: JobsOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fit an area's capacity, booking lead and removals to its published RTT returns, and back-test."""
+    with _user_errors():
+        s = load(scenario, set_)
+        try:
+            table = read_published(rtt, commissioner, treatment_function)
+            st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals)
+        except ReturnsError as e:
+            _fail(str(e))
+        except CalibrationError as e:
+            _fail(str(e))
+    folder = out or Path("results") / f"{s.name}-calibration-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    err_console.print(
+        f"Fitting design '{st.design}' of {s.name} to {commissioner}, functions {', '.join(st.functions)}: "
+        f"{len(st.knobs)} unknowns, months {', '.join(st.fit_months)}"
+        + (f", holding out {', '.join(st.holdout_months)}" if st.holdout_months else ""),
+        highlight=False,
+    )
+    executor = open_executor(jobs, None)
+    try:
+        if quiet:
+            cal = calibrate(st, executor, reps, rounds)
+        else:
+            columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=err_console, transient=True) as bar:
+                task = bar.add_task("calibrating (simulations)", total=(1 + (rounds + 1) * 2 * len(st.knobs)) * reps)
+                cal = calibrate(st, executor, reps, rounds, progress=lambda n: bar.advance(task, n))
+    finally:
+        executor.close()
+    print_calibration(cal, out_console)
+    for path in write_calibration(cal, folder, scenario, rtt):
+        err_console.print(f"Written {path}", highlight=False)
+
+
 @app.command()
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
@@ -381,7 +440,7 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
             table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left")
         stages = s.design_stages(name)
         for st_name, demand in weekly.items():
-            cap = effective_weekly(s, st_name, None if st_name == "theatre" else name)
+            cap = effective_weekly(s, st_name, name)
             rho = demand / cap if cap else float("inf")
             style = "bold red" if rho >= 1 else ("yellow" if rho >= 0.9 else "")
             cfg = stages.get(st_name)

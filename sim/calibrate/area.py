@@ -1,0 +1,329 @@
+"""Calibrating one area: its published returns read and checked, the unknowns chosen, the
+arithmetic first guesses, the fit, and the back-test on held-out months."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.calibrate.backtest import backtest
+from sim.calibrate.fit import Evaluation, Fitter, Knob, mean_statistics, published_statistics
+from sim.calibrate.stockflow import LONG_WAIT_WEEKS, MonthFlow, Rates, month_flow, rates
+from sim.executors import Executor
+from sim.flows import stage_load
+from sim.model.capacity import effective_weekly
+from sim.rtt.compare import PARTS, matching_months
+from sim.rtt.returns import read_returns, returns_for
+from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, removal_bands
+
+REMOVAL_SCALE = "removal_scale"
+"""The knob that scales the removal rates the arithmetic gave (not a scenario key)."""
+
+MAX_LEAD_DAYS = 42
+"""The longest booking lead the fit tries (unless the scenario's is longer): beyond six weeks
+a lead stands in for a queue, which capacity should make."""
+
+MAX_REMOVAL_RATE = 0.5
+"""A weekly removal rate the fit does not go past (half the list a week)."""
+
+
+class CalibrationError(ValueError):
+    """Returns or options that cannot be calibrated to, with where and why."""
+
+    def __init__(self, where: str, problem: str):
+        self.where, self.problem = where, problem
+        super().__init__(f"{where}: {problem}")
+
+
+def month_after(month: str) -> str:
+    y, m = int(month[:4]), int(month[5:7])
+    return f"{y + m // 12}-{m % 12 + 1:02d}"
+
+
+def read_published(paths: list[Path], commissioner: str, functions: list[str] | None) -> pd.DataFrame:
+    """One commissioner's returns for consecutive months, each with every part of every
+    function wanted; anything missing is an error naming it."""
+    files = ", ".join(str(p) for p in paths)
+    table = read_returns(paths, commissioner)
+    if table.empty:
+        raise CalibrationError("--commissioner", f"no rows for commissioner '{commissioner}' in {files}")
+    for f in functions or []:
+        if f not in set(table["treatment_function"]):
+            raise CalibrationError("--treatment-function", f"no rows for treatment function '{f}' of {commissioner} in {files}")
+    if functions:
+        table = table[table["treatment_function"].isin(functions)]
+    months = sorted(set(table["month"]))
+    expected, m = [], months[0]
+    while m <= months[-1]:
+        expected.append(m)
+        m = month_after(m)
+    gap = [m for m in expected if m not in months]
+    if gap:
+        raise CalibrationError("--rtt", f"month {gap[0]} is missing between {months[0]} and {months[-1]}: give its returns")
+    have = set(zip(table["month"], table["treatment_function"], table["part"], strict=True))
+    for f in functions or sorted(set(table["treatment_function"])):
+        if not any(h[1] == f for h in have):
+            raise CalibrationError("--treatment-function", f"no rows for treatment function '{f}' of {commissioner} in {files}")
+        for month in months:
+            for part in PARTS:
+                if (month, f, part) not in have:
+                    raise CalibrationError("--rtt", f"no {part} return for {month}, function {f}, commissioner {commissioner}")
+    return table
+
+
+def clinics_by_function(s: Scenario, design: str) -> dict[str, list[str]]:
+    """The design's consultant-led clinics reporting under each treatment function (Other apart)."""
+    out: dict[str, list[str]] = {}
+    for name, st in s.design_stages(design).items():
+        if st.kind == "clinic" and st.rtt_function not in (None, OTHER_FUNCTION):
+            out.setdefault(st.rtt_function, []).append(name)
+    return out
+
+
+def contract_months(s: Scenario) -> list[str]:
+    """The months whose ends fall in the run's contract years."""
+    start = s.run.start_date
+    end = date(start.year + s.run.years, start.month, start.day)
+    out, m = [], f"{start.year}-{start.month:02d}"
+    while date(int(m[:4]), int(m[5:7]), 1) < end:
+        out.append(m)
+        m = month_after(m)
+    return out
+
+
+def years_to_cover(s: Scenario, months: list[str]) -> int:
+    """Contract years the run needs to reach the last of ``months`` (at least one)."""
+    start = s.run.start_date
+    last = months[-1]
+    span = (int(last[:4]) - start.year) * 12 + int(last[5:7]) - start.month + 1
+    return max(1, math.ceil(span / 12))
+
+
+@dataclass
+class Arithmetic:
+    """The stock-and-flow reading of one function's returns."""
+
+    function: str
+    flows: list[MonthFlow]
+    rates: Rates
+    removal_table: list[tuple[float, float]]
+    notes: list[str]
+
+
+def arithmetic(table: pd.DataFrame, commissioner: str, function: str, months: list[str]) -> Arithmetic:
+    """Stops, clock starts and removals of ``function`` over ``months`` (the first month only
+    starts the list), and the removal table they give."""
+
+    def counts(month: str, part: str):
+        return returns_for(table, commissioner, month, function, part)[0].astype(float)
+
+    flows = [
+        month_flow(b, counts(a, "incomplete"), counts(b, "incomplete"), counts(b, "admitted"), counts(b, "nonadmitted"))
+        for a, b in pairwise(months)
+    ]
+    notes: list[str] = []
+    if not flows:
+        nan = float("nan")
+        return Arithmetic(function, [], Rates(nan, nan, nan, nan, nan, nan), [], ["one month gives no flows"])
+    r = rates(flows)
+    table_rates = []
+    for label, value in (("under", r.removal_short), ("over", r.removal_long)):
+        if not value > 0:
+            notes.append(
+                f"removals of those waiting {label} {LONG_WAIT_WEEKS} weeks come out at {value:.4f} a week: more "
+                "stops than the list can supply (clocks starting and stopping inside a month, transfers in); 0 used"
+            )
+            value = 0.0
+        table_rates.append(min(value, MAX_REMOVAL_RATE))
+    return Arithmetic(function, flows, r, [(0.0, table_rates[0]), (float(LONG_WAIT_WEEKS), table_rates[1])], notes)
+
+
+@dataclass
+class Setup:
+    """What is fitted and against what."""
+
+    scenario: Scenario
+    design: str
+    commissioner: str
+    functions: list[str]
+    published: pd.DataFrame
+    statistics: pd.DataFrame
+    months: dict[str, str]
+    fit_months: list[str]
+    holdout_months: list[str]
+    arithmetic: dict[str, Arithmetic]
+    knobs: list[Knob]
+    fixed: dict[str, Any]
+    counted: tuple[str, ...]
+    """The parts whose counts are targets (all with the referral volume fitted)."""
+    base_removals: dict[str, list[tuple[float, float]]]
+    """Per list (clinic name or ``theatre``): the removal table the scale multiplies."""
+    notes: list[str]
+
+
+def setup(
+    scenario: Scenario,
+    design: str | None,
+    table: pd.DataFrame,
+    commissioner: str,
+    functions: list[str] | None,
+    holdout: int,
+    fit_referrals: bool = False,
+) -> Setup:
+    """Choose the design, functions and unknowns, and read the arithmetic first guesses."""
+    names = list(scenario.designs)
+    design = design or names[-1]
+    if design not in scenario.designs:
+        raise CalibrationError("--design", f"'{design}' is not a design of {scenario.name}; it has {', '.join(names)}")
+    clinics = clinics_by_function(scenario, design)
+    published_functions = sorted(set(table["treatment_function"]))
+    wanted = functions or [f for f in sorted(clinics) if f in published_functions]
+    if not wanted:
+        raise CalibrationError(
+            "--treatment-function",
+            f"design '{design}' has no consultant-led clinic reporting under a function of the returns "
+            f"({', '.join(published_functions)})",
+        )
+    for f in wanted:
+        if f not in clinics:
+            raise CalibrationError("--treatment-function", f"no consultant-led clinic of design '{design}' reports under '{f}'")
+    table = table[table["treatment_function"].isin(wanted)]
+    months_all = sorted(set(table["month"]))
+    if holdout < 0 or holdout >= len(months_all):
+        raise CalibrationError("--holdout", f"{holdout} months held out leaves none to fit ({len(months_all)} months given)")
+    fit_months = months_all[: len(months_all) - holdout]
+    years = years_to_cover(scenario, months_all) if months_all[0] >= contract_months(scenario)[0] else 1
+    fixed: dict[str, Any] = {"run.years": years}
+    notes: list[str] = []
+    covered = contract_months(scenario.model_copy(update={"run": scenario.run.model_copy(update={"years": years})}))
+    months = matching_months(months_all, covered)
+    for m in months_all:
+        if m not in months:
+            raise CalibrationError("--rtt", f"month {m} has no calendar month in the run's contract years")
+        if months[m] != m:
+            notes.append(f"published {m} is set beside simulated {months[m]} (the run starts {scenario.run.start_date})")
+    stages = scenario.design_stages(design)
+    surgery = scenario.design_surgery(design)
+    arith = {f: arithmetic(table, commissioner, f, fit_months) for f in wanted}
+    knobs, base_removals = [], {}
+    load = stage_load(scenario, design)
+    over = f"designs.{design}.stage_overrides"
+    listing = []
+    months_text = _months_text(fit_months)
+    for f in wanted:
+        for c in clinics[f]:
+            st = stages[c]
+            slots = at_load_one(scenario, design, c, load)
+            knobs.append(Knob(f"{over}.{c}.slots_per_week", slots, slots / 3, slots * 3, True, 0.15,
+                              f"{f} incomplete pathways and waits, {months_text} ({commissioner})"))  # fmt: skip
+            lead_high = max(MAX_LEAD_DAYS, st.booking_lead_days)
+            knobs.append(Knob(f"{over}.{c}.booking_lead_days", st.booking_lead_days, 0, lead_high, False, 7,
+                              f"{f} waits of non-admitted pathways, {months_text} ({commissioner})", integer=True))  # fmt: skip
+            table_f = arith[f].removal_table
+            if not table_f or not any(r > 0 for _, r in table_f):
+                table_f = removal_bands(st.removal_rate_per_week)
+                notes.append(f"{f}: the returns give no removal rate; the scenario's own rates for {c} are scaled")
+            base_removals[c] = table_f
+            if st.surgical and f not in listing:
+                listing.append(f)
+    if listing:
+        slots = at_load_one(scenario, design, THEATRE, load)
+        knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / 3, slots * 3, True, 0.1,
+                          f"{', '.join(listing)} admitted and incomplete pathways and their waits, {months_text} "
+                          f"({commissioner})"))  # fmt: skip
+        base_removals[THEATRE] = arith[listing[0]].removal_table or removal_bands(surgery.removal_rate_per_week)
+        if not any(r > 0 for _, r in base_removals[THEATRE]):
+            base_removals[THEATRE] = removal_bands(surgery.removal_rate_per_week)
+    top = max((r for t in base_removals.values() for _, r in t), default=0.0)
+    if top > 0:
+        knobs.append(Knob(REMOVAL_SCALE, 1.0, 0.05, MAX_REMOVAL_RATE / top, True, 0.5,
+                          "incomplete pathways and their waits, starting from the returns' removals"))  # fmt: skip
+    if fit_referrals:
+        n = scenario.demand.referrals_per_year
+        knobs.append(Knob("demand.referrals_per_year", n, n / 3, n * 3, True, 0.15,
+                          f"clock stops and starts of {', '.join(wanted)}, {months_text} ({commissioner})"))  # fmt: skip
+    stats = published_statistics(table)
+    for f in wanted:
+        if f not in listing:
+            stats = stats[~((stats["treatment_function"] == f) & (stats["part"] == "admitted"))]
+            notes.append(f"{f}: {', '.join(clinics[f])} list nobody for surgery, so admitted pathways are not fitted")
+    counted = PARTS if fit_referrals else ("incomplete",)
+    return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
+                 months_all[len(fit_months):], arith, knobs, fixed, counted, base_removals, notes)  # fmt: skip
+
+
+def at_load_one(s: Scenario, design: str, place: str, load: dict[str, float]) -> float:
+    """The slots a week (as the scenario counts them, before holidays and cancellations) that
+    meet the expected demand exactly: where the search starts, since a long published list
+    says the service works at its capacity."""
+    nominal = s.design_surgery(design).slots_per_week if place == THEATRE else s.design_stages(design)[place].slots_per_week
+    effective = effective_weekly(s, place, design)
+    return float(f"{load[place] * nominal / effective:.4g}") if effective > 0 else nominal
+
+
+def _months_text(months: list[str]) -> str:
+    return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+
+
+def expander(st: Setup) -> Callable[[dict[str, float]], dict[str, Any]]:
+    """Knob values as scenario values: the removal scale becomes each list's removal table."""
+    over = f"designs.{st.design}.stage_overrides"
+
+    def expand(values: dict[str, float]) -> dict[str, Any]:
+        out = {k: v for k, v in values.items() if k != REMOVAL_SCALE}
+        scale = values.get(REMOVAL_SCALE)
+        if scale is not None:
+            for place, table in st.base_removals.items():
+                rows = [[w, round(min(r * scale, MAX_REMOVAL_RATE), 5)] for w, r in table]
+                out[f"{over}.{place}.removal_rate_per_week"] = rows
+        return out
+
+    return expand
+
+
+@dataclass
+class Calibration:
+    """A finished calibration: the setup, the best candidate and the back-test."""
+
+    setup: Setup
+    start: Evaluation
+    best: Evaluation
+    scenario_values: dict[str, Any]
+    evaluations: int
+    replications: int
+    backtest: pd.DataFrame
+
+
+def calibrate(
+    st: Setup,
+    executor: Executor,
+    replications: int = 2,
+    rounds: int = 4,
+    progress: Callable[[int], None] | None = None,
+) -> Calibration:
+    """Fit the unknowns to the calibration months and test on the held-out ones."""
+    fitter = Fitter(
+        st.scenario, st.design, st.knobs, st.statistics, st.months, executor, replications,
+        fixed=st.fixed, progress=progress, fit_months=st.fit_months, expand=expander(st), counted=st.counted,
+    )  # fmt: skip
+    start = fitter.evaluate([{k.key: k.clip(k.start) for k in st.knobs}])[0]
+    best = fitter.search(rounds=rounds, start=start)
+    simulated = mean_statistics(best.statistics)
+    bt = backtest(st.statistics, simulated, st.fit_months, st.holdout_months) if st.holdout_months else pd.DataFrame()
+    return Calibration(st, start, best, fitter.scenario_values(best.values), fitter.evaluations, replications, bt)
+
+
+def tasks_per_round(st: Setup, replications: int) -> int:
+    """Simulations in one round of the search (for a progress bar's total)."""
+    return 2 * len(st.knobs) * replications
+
+
+def functions_text(functions: Iterable[str]) -> str:
+    return ", ".join(functions)

@@ -1,0 +1,116 @@
+"""What a calibration writes: ``calibrated.toml`` (a scenario extending the one fitted, each
+fitted value commented with what it was fitted to) and its tables."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from sim.calibrate.area import REMOVAL_SCALE, Calibration
+from sim.calibrate.fit import TOLERANCES, mean_statistics
+from sim.results import write_atomic, write_csv
+
+FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv")
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML, exactly as simulated (floats in full, never in E-notation)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text if "e" not in text else f"{value:.12f}".rstrip("0")
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: list[Path]) -> str:
+    """The calibrated scenario: ``extends`` the one given and sets only what was fitted."""
+    st = cal.setup
+    s = st.scenario
+    why = {k.key: k.why for k in st.knobs}
+    start = {k.key: k.start for k in st.knobs}
+    removal_why = why.get(REMOVAL_SCALE, "")
+    tables: dict[str, list[str]] = {}
+    for key, value in cal.scenario_values.items():
+        table, leaf = key.rsplit(".", 1)
+        if key in why:
+            note = f"fitted to {why[key]}; was {toml_value(start[key])}"
+        else:
+            note = f"fitted to {removal_why} (x{cal.best.values.get(REMOVAL_SCALE, 1.0):.3g} the returns' removals)"
+        tables.setdefault(table, []).append(f"{leaf} = {toml_value(value)}  # {note}")
+    funcs = ", ".join(st.functions)
+    months = f"{st.fit_months[0]} to {st.fit_months[-1]}" if len(st.fit_months) > 1 else st.fit_months[0]
+    tol = (
+        f"counts {TOLERANCES['per_month']:.0%}, within 18 weeks {TOLERANCES['within_18w_pct']:g} points, "
+        f"median {TOLERANCES['median_weeks']:g} weeks"
+    )
+    lines = [
+        f"# {s.name}, design '{st.design}', calibrated to commissioner {st.commissioner}'s published RTT returns",
+        f"# for {months} (treatment functions {funcs}) by `msksim calibrate` on {datetime.now(UTC):%Y-%m-%d}.",
+        "# Every value below was fitted; everything else comes from the scenario this extends.",
+        f"# Loss {cal.best.loss:.3g}, from {cal.start.loss:.3g} before the fit (1 = every target at its",
+        f"# tolerance: {tol}); {cal.evaluations} candidates of {cal.replications} replications, seed {s.run.seed}.",
+        f'extends = "{Path(os.path.relpath(scenario_path.resolve(), folder.resolve())).as_posix()}"',
+        f'name = "{s.name}_calibrated"',
+    ]
+    source = _incomplete_file(rtt, st.fit_months[-1])
+    if source is not None:
+        rel = Path(os.path.relpath(source.resolve(), folder.resolve())).as_posix()
+        lines += [
+            "",
+            f"# To start from the published list of {st.fit_months[-1]} rather than from a warm-up, add",
+            "# these (and run.start_date, the first day of the month after):",
+            "# [run]",
+            "# warmup_days = 0",
+            "# [backlog]",
+            f'# file = "{rel}"',
+            f'# commissioner = "{st.commissioner}"',
+            f'# month = "{st.fit_months[-1]}"',
+        ]
+    for table, rows in tables.items():
+        lines += ["", f"[{table}]", *rows]
+    return "\n".join(lines) + "\n"
+
+
+def _incomplete_file(rtt: list[Path], month: str) -> Path | None:
+    for p in rtt:
+        if p.name.endswith(f"{month}-incomplete.csv"):
+            return p
+    return None
+
+
+def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
+    """The fit month by month, the arithmetic, the unknowns and the back-test."""
+    st = cal.setup
+    keys = ["month", "treatment_function", "part"]
+    sim = mean_statistics(cal.best.statistics)
+    fit = st.statistics.merge(sim, on=keys, how="left", suffixes=("_published", "_simulated"))
+    fit.insert(0, "used", fit["month"].map(lambda m: "fit" if m in st.fit_months else "held out"))
+    flows = pd.DataFrame([{"treatment_function": f, **flow.__dict__} for f, a in st.arithmetic.items() for flow in a.flows])
+    unknowns = pd.DataFrame(
+        [{"key": k.key, "start": k.start, "fitted": cal.best.values[k.key], "fitted_to": k.why} for k in st.knobs]
+    )
+    return {"fit": fit, "stock_and_flow": flows, "unknowns": unknowns, "backtest": cal.backtest}
+
+
+def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path]) -> list[Path]:
+    """Everything, each file whole or not at all; the scenario last."""
+    written = []
+    for name, table in tables(cal).items():
+        if table.empty:
+            continue
+        path = folder / f"{name}.csv"
+        write_csv(path, table)
+        written.append(path)
+    path = folder / "calibrated.toml"
+    write_atomic(path, calibrated_toml(cal, scenario_path, folder, rtt))
+    written.append(path)
+    return written

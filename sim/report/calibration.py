@@ -1,0 +1,76 @@
+"""A calibration in the terminal: the arithmetic, the unknowns fitted, published against
+simulated month by month and part by part, and the back-test."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from rich.console import Console
+from rich.table import Table
+
+from sim.calibrate.area import REMOVAL_SCALE, Calibration
+from sim.calibrate.fit import TOLERANCES
+from sim.calibrate.output import tables
+
+
+def _n(x: float, digits: int = 1) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
+
+
+def print_calibration(cal: Calibration, console: Console) -> None:
+    st = cal.setup
+    t = Table(title=f"Stock and flow of {st.commissioner}'s returns (per week, {', '.join(st.fit_months)})", header_style="bold")
+    for col in ("function", "admitted", "non-admitted", "clock starts", "removals <12 wk", "removals 12+ wk", "removals / exits"):
+        t.add_column(col, justify="left" if col == "function" else "right")
+    for f, a in st.arithmetic.items():
+        r = a.rates
+        t.add_row(f, _n(r.admitted_per_week), _n(r.nonadmitted_per_week), _n(r.clock_starts_per_week),
+                  f"{r.removal_short:.2%}", f"{r.removal_long:.2%}", f"{r.removals_share:.0%}")  # fmt: skip
+    console.print(t)
+    for note in [n for a in st.arithmetic.values() for n in a.notes] + st.notes:
+        console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
+
+    u = Table(title=f"Unknowns of design '{st.design}' (loss {cal.start.loss:.3g} → {cal.best.loss:.3g})", header_style="bold")
+    for col in ("key", "start", "fitted", "fitted to"):
+        u.add_column(col, justify="right" if col in ("start", "fitted") else "left")
+    for k in st.knobs:
+        key = "removal rates × (from the returns)" if k.key == REMOVAL_SCALE else k.key
+        u.add_row(key, f"{k.start:,.4g}", f"{cal.best.values[k.key]:,.4g}", k.why)
+    console.print(u)
+
+    fit = tables(cal)["fit"]
+    f = Table(
+        title=(
+            f"Published ({st.commissioner}) against simulated (mean of {cal.replications} replications); targets: counts "
+            f"±{TOLERANCES['per_month']:.0%}, within 18 weeks ±{TOLERANCES['within_18w_pct']:g} points, median "
+            f"±{TOLERANCES['median_weeks']:g} weeks"
+        ),
+        header_style="bold",
+    )
+    for col in ("month", "function", "part", "", "pathways", "within 18 wk", "median wk", "95th pct wk"):
+        f.add_column(col, justify="left" if col in ("month", "function", "part", "") else "right")
+    for _, r in fit.sort_values(["treatment_function", "part", "month"]).iterrows():
+        f.add_row(
+            r["month"], r["treatment_function"], r["part"], r["used"],
+            f"{_n(r['per_month_published'], 0)} / {_n(r['per_month_simulated'], 0)}",
+            f"{_n(r['within_18w_pct_published'])} / {_n(r['within_18w_pct_simulated'])}",
+            f"{_n(r['median_weeks_published'])} / {_n(r['median_weeks_simulated'])}",
+            f"{_n(r['p95_weeks_published'])} / {_n(r['p95_weeks_simulated'])}",
+        )  # fmt: skip
+    console.print(f)
+    if not cal.backtest.empty:
+        print_backtest(cal.backtest, console)
+
+
+def print_backtest(bt: pd.DataFrame, console: Console) -> None:
+    t = Table(title="Back-test on the held-out months: error of the model and of the last month carried forward",
+              header_style="bold")  # fmt: skip
+    for col in ("month", "function", "measure", "published", "model", "naive", "model error", "naive error"):
+        t.add_column(col, justify="left" if col in ("month", "function", "measure") else "right")
+    labels = {"list_size_pct": "incomplete pathways (error %)", "within_18w_points": "within 18 weeks (points)",
+              "median_weeks": "median wait (weeks)"}  # fmt: skip
+    for _, r in bt.iterrows():
+        t.add_row(r["month"], r["treatment_function"], labels[r["measure"]], _n(r["published"]), _n(r["model"]),
+                  _n(r["naive"]), f"{r['model_error']:+.1f}", f"{r['naive_error']:+.1f}")  # fmt: skip
+    console.print(t)
