@@ -162,7 +162,7 @@ class Setup:
     knobs: list[Knob]
     fixed: dict[str, Any]
     counted: tuple[str, ...]
-    """The parts whose counts are targets (all with the referral volume fitted)."""
+    """The parts whose counts are targets."""
     base_removals: dict[str, list[tuple[float, float]]]
     """Per list (clinic name or ``theatre``): the removal table the scale multiplies."""
     notes: list[str]
@@ -254,7 +254,7 @@ def setup(
         if f not in listing:
             stats = stats[~((stats["treatment_function"] == f) & (stats["part"] == "admitted"))]
             notes.append(f"{f}: {', '.join(clinics[f])} list nobody for surgery, so admitted pathways are not fitted")
-    counted = PARTS if fit_referrals else ("incomplete",)
+    counted = PARTS  # a theatre cut below demand halves the admitted count: completed counts are targets too
     return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
                  months_all[len(fit_months):], arith, knobs, fixed, counted, base_removals, notes)  # fmt: skip
 

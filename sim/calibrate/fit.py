@@ -6,9 +6,9 @@ step up and a step down, the steps halved when none helps) moves downhill on a s
 without noise. The loss is the published targets' own tolerances: for each month, function
 and part, the simulated count's relative error over 15%, the share within 18 weeks' error
 over 5 points and the median's over 2 weeks, squared and averaged; so a loss at or below 1
-on every term meets every target. Completed pathways are as many as demand sends, which
-capacity, booking and removals do not change, so their counts are targets only when the
-referral volume is fitted too; the incomplete count (the list) always is.
+on every term meets every target. Every part's count is a target: completed pathways are as
+many as demand sends while a service keeps up, but a capacity cut below demand cuts them too,
+and a fit that watched waits alone would make waits by starving the lists.
 """
 
 from __future__ import annotations
