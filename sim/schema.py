@@ -181,6 +181,9 @@ class Stage(Strict):
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
+    booking_lead_spread_days: float = Field(0.0, ge=0.0, le=365.0)
+    """Mean of a further delay, exponentially distributed, before a routine patient can be
+    offered a first slot: later dates chosen, appointments moved, letters lost (0: none)."""
     booking: Literal["in_turn", "long_waiters_first"] = "in_turn"
     long_wait_weeks: float = Field(40.0, gt=0.0)
     dna_first: Probability = 0.0

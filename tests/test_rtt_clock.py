@@ -312,3 +312,24 @@ def test_a_return_needs_its_commissioner_and_a_month_it_has() -> None:
         bundled(f"backlog.file={json.dumps(str(path))}", "run.warmup_days=0")
     with pytest.raises(ScenarioError, match="'2015-01' is not in the return; it has 2015-02"):
         from_return(path, "06F", "2015-01", "2015-03-01")
+
+
+@pytest.mark.parametrize("spread", [0.0, 14.0])
+def test_a_booking_spread_delays_first_slots_exponentially(spread: float) -> None:
+    """400 routine referrals on day 0 to a clinic with room for all: with a spread of mean 14
+    days, those seen within a week are 1 - exp(-7/14) = 39% of them (within two weeks 63%);
+    with none, all are seen at once."""
+    m = model("gp", ortho={"booking_lead_days": 0, "booking_lead_spread_days": spread})
+    for _ in range(400):
+        m.refer(patient(m, "specialist"), "ortho", 0)
+    run_days(m, 0, 200)
+    bands = np.array(m.rtt.counts[m.rtt.functions.index("110")][NONADMITTED], dtype=float)
+    for r in m.recorder.returns:
+        if r[2] == "110" and r[3] == PARTS[NONADMITTED]:
+            bands[: len(r) - 4] += r[4:]
+    assert bands.sum() == 400
+    if spread:
+        assert bands[0] / 400 == pytest.approx(1 - np.exp(-0.5), abs=0.07)
+        assert bands[:2].sum() / 400 == pytest.approx(1 - np.exp(-1.0), abs=0.07)
+    else:
+        assert bands[0] == 400

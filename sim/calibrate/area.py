@@ -30,6 +30,9 @@ MAX_LEAD_DAYS = 42
 """The longest booking lead the fit tries (unless the scenario's is longer): beyond six weeks
 a lead stands in for a queue, which capacity should make."""
 
+MAX_SPREAD_DAYS = 120
+"""The longest mean further booking delay the fit tries."""
+
 MAX_REMOVAL_RATE = 0.5
 """A weekly removal rate the fit does not go past (half the list a week)."""
 
@@ -226,6 +229,8 @@ def setup(
             lead_high = max(MAX_LEAD_DAYS, st.booking_lead_days)
             knobs.append(Knob(f"{over}.{c}.booking_lead_days", st.booking_lead_days, 0, lead_high, False, 7,
                               f"{f} waits of non-admitted pathways, {months_text} ({commissioner})", integer=True))  # fmt: skip
+            knobs.append(Knob(f"{over}.{c}.booking_lead_spread_days", st.booking_lead_spread_days, 0, MAX_SPREAD_DAYS,
+                              False, 14, f"{f} spread of waits, {months_text} ({commissioner})"))  # fmt: skip
             table_f = arith[f].removal_table
             if not table_f or not any(r > 0 for _, r in table_f):
                 table_f = removal_bands(st.removal_rate_per_week)

@@ -74,6 +74,7 @@ class Clinic:
         self.pifu_return: float = cfg.pifu_return_rate
         self.overflow_after: float | None = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
         self.lead: int = cfg.booking_lead_days
+        self.spread: float = cfg.booking_lead_spread_days
         self.long_wait: float | None = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
         # Typed attributes for what the hot path reads on every appointment: compiled, they
@@ -102,13 +103,16 @@ class Clinic:
     def refer(self, p: Patient, day: int, delay: int = 0) -> None:
         """Accept a referral made on ``day`` that arrives ``delay`` days later.
 
-        Routine patients then wait ``booking_lead_days`` (letters, vetting, notice) before
-        they can be offered a slot; urgent ones join the list as soon as they arrive.
+        Routine patients then wait ``booking_lead_days`` (letters, vetting, notice), and
+        a further exponential delay of mean ``booking_lead_spread_days`` when one is set,
+        before they can be offered a slot; urgent ones join the list as soon as they arrive.
         """
         self.stats.arrivals += 1
         p.dnas = 0
         wait = delay if p.urgent else delay + self.lead
         self._joins(p, day + delay, 0.0)
+        if self.spread > 0.0 and not p.urgent:  # drawn after the removal day's uniform, and only when set
+            wait += int(-self.spread * math.log(1.0 - p.here_u()))
         if wait:
             self.pending += 1
             incoming = self.incoming[p.urgent]
