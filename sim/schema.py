@@ -237,6 +237,9 @@ class Surgery(Strict):
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
+    booking_lead_spread_days: float = Field(0.0, ge=0.0, le=365.0)
+    """Mean of a further delay, exponentially distributed, before a routine patient can be
+    given a date: fitness to be optimised, dates declined, operations moved (0: none)."""
     joint_replacement_slots: float = Field(2.5, gt=0.0)
     inpatient_slots: float = Field(1.5, gt=0.0)
     daycase_share: Probability = 0.8

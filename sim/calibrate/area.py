@@ -30,7 +30,7 @@ MAX_LEAD_DAYS = 42
 """The longest booking lead the fit tries (unless the scenario's is longer): beyond six weeks
 a lead stands in for a queue, which capacity should make."""
 
-MAX_SPREAD_DAYS = 120
+MAX_SPREAD_DAYS = 180
 """The longest mean further booking delay the fit tries."""
 
 MAX_REMOVAL_RATE = 0.5
@@ -243,6 +243,9 @@ def setup(
         knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / 3, slots * 3, True, 0.1,
                           f"{', '.join(listing)} admitted and incomplete pathways and their waits, {months_text} "
                           f"({commissioner})"))  # fmt: skip
+        knobs.append(Knob(f"{over}.{THEATRE}.booking_lead_spread_days", surgery.booking_lead_spread_days, 0,
+                          MAX_SPREAD_DAYS, False, 14,
+                          f"{', '.join(listing)} spread of admitted waits, {months_text} ({commissioner})"))  # fmt: skip
         base_removals[THEATRE] = arith[listing[0]].removal_table or removal_bands(surgery.removal_rate_per_week)
         if not any(r > 0 for _, r in base_removals[THEATRE]):
             base_removals[THEATRE] = removal_bands(surgery.removal_rate_per_week)

@@ -57,6 +57,7 @@ class Theatre:
         self.assessing: dict[int, Patient] = {}  # in pre-operative assessment, by patient number
         self.gone = 0
         self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
+        self.spread: float = cfg.booking_lead_spread_days
         self.stats = TheatreStats()
         self.los_joint = CountTable(cfg.los_joint_days, offset=1)
         self.los_other = CountTable(cfg.los_other_days, offset=1)
@@ -126,15 +127,20 @@ class Theatre:
 
     def add(self, p: Patient, day: int) -> None:
         """List a patient for surgery; routine patients can be scheduled after the
-        ``booking_lead_days`` of pre-operative assessment."""
+        ``booking_lead_days`` of pre-operative assessment, and a further exponential delay of
+        mean ``booking_lead_spread_days`` when one is set."""
         self.stats.listed += 1
-        if self.cfg.booking_lead_days and not p.urgent and p.category != 0:
-            self._joins(p, day, 0.0)
+        self._joins(p, day, 0.0)
+        lead = 0
+        if not p.urgent and p.category != 0:
+            lead = self.cfg.booking_lead_days
+            if self.spread > 0.0:  # drawn after the removal day's uniform, and only when set
+                lead += int(-self.spread * math.log(1.0 - p.u(SURGERY)))
+        if lead:
             self.pending += 1
             self.assessing[p.pid] = p
-            self.model.later(day + self.cfg.booking_lead_days, self.ready, p)
+            self.model.later(day + lead, self.ready, p)
         else:
-            self._joins(p, day, 0.0)
             self.ready(p, day, pending=False)
 
     def waiting_since(self, p: Patient, listed: int) -> None:

@@ -75,6 +75,7 @@ SURGERY_FIELDS: dict[str, str] = {
     "joint_replacement_slots": "Theatre slots per joint replacement",
     "inpatient_slots": "Theatre slots per other inpatient operation",
     "booking_lead_days": "Theatre booking lead time (days)",
+    "booking_lead_spread_days": "Theatre booking delay beyond the lead, mean (days)",
     "postop_followups": "Follow-ups after an operation",
 }
 OTHER_KEYS: dict[str, str] = {
