@@ -136,7 +136,15 @@ class _Solver:
         return answered
 
     def _treat(self, name: str, stage: Stage, need: str, seen: float, k: int) -> None:
-        """After a first appointment: listed for surgery, or a course that resolves or not."""
+        """After a first appointment (and the follow-up where some are decided): listed for
+        surgery, or a course that resolves or not."""
+        if stage.decision_at_followup_share:
+            workup = seen * stage.decision_at_followup_share
+            lost, misses = _dna(stage.dna_followup, stage.max_dna)
+            self.expected[f"{name}_followup"] += workup * (1.0 - lost)
+            self.expected[f"{name}_dna"] += workup * misses
+            self.expected["ended_dna"] += workup * lost
+            seen -= workup * lost
         listing = stage.list_for_surgery.get(need, 0.0)
         if listing:
             self.expected[f"{name}_listed"] += seen * listing

@@ -195,6 +195,10 @@ class Stage(Strict):
     resolves: dict[Need, Probability] = Field(default_factory=dict)
     assessment_only_if_unresolved: bool = True
     list_for_surgery: dict[Need, Probability] = Field(default_factory=dict)
+    decision_at_followup_share: Probability = 0.0
+    """Share of first attendances (not triage, not rehabilitation) whose decision waits for a
+    follow-up ``followup_interval_days`` later (tests, results, a trial of time): the RTT
+    clock runs on to it, and listing or treatment start there."""
     tariff_first: NonNegative = 0.0
     tariff_followup: NonNegative = 0.0
     diagnostics_per_first: NonNegative = 0.0

@@ -351,3 +351,22 @@ def test_a_theatre_booking_spread_delays_operations_exponentially() -> None:
             bands[: len(r) - 4] += r[4:]
     assert bands.sum() == 400
     assert bands[0] / 400 == pytest.approx(1 - np.exp(-0.5), abs=0.07)
+
+
+def test_a_decision_put_off_to_a_follow_up_carries_the_clock_to_it() -> None:
+    """Seen on day 0 and booked for results 42 days later: the clock stops there, as
+    non-admitted, in the band 5-6 weeks; the first attendance is one, the decision a follow-up."""
+    m = model("gp", ortho={"booking_lead_days": 0, "decision_at_followup_share": 1.0, "followup_interval_days": 42,
+                           "contacts_per_episode": 1.0})  # fmt: skip
+    p = patient(m, "specialist")
+    m.refer(p, "ortho", 0)
+    run_days(m, 0, 41)
+    assert p.clock == 0 and count(m, "110", NONADMITTED) == 0
+    run_days(m, 41, 60)
+    assert p.clock == NO_CLOCK and count(m, "110", NONADMITTED) == 1
+    bands = np.array(m.rtt.counts[m.rtt.functions.index("110")][NONADMITTED], dtype=float)
+    for r in m.recorder.returns:
+        if r[2] == "110" and r[3] == PARTS[NONADMITTED]:
+            bands[: len(r) - 4] += r[4:]
+    assert bands[5] == 1, "42 days: more than 5 weeks, at most 6"
+    assert m.stages["ortho"].stats.first == 1 and m.stages["ortho"].stats.followup == 1

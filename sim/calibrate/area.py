@@ -24,11 +24,35 @@ from sim.rtt.returns import read_returns, returns_for
 from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, removal_bands
 
 REMOVAL_SCALE = "removal_scale"
-"""The knob that scales the removal rates the arithmetic gave (not a scenario key)."""
+"""The knobs that scale the removal rates the arithmetic gave (not scenario keys): one for the
+outpatient lists, one for the surgical list."""
 
-MAX_LEAD_DAYS = 42
-"""The longest booking lead the fit tries (unless the scenario's is longer): beyond six weeks
-a lead stands in for a queue, which capacity should make."""
+CLINICS = "clinics"
+
+
+def removal_group(place: str) -> str:
+    return THEATRE if place == THEATRE else CLINICS
+
+
+def removal_knob(group: str) -> str:
+    return f"{REMOVAL_SCALE}.{group}"
+
+
+MAX_LOAD = 1.05
+"""The fit keeps each capacity at or above the expected demand over this: a list that holds
+steady from month to month, as the published ones do, says capacity about meets demand; a
+capacity cut further would make waits by turning patients away, and halve the completed
+pathways."""
+
+MEDIAN_DELAY = "median_delay_days"
+"""The knob of a clinic's median delay before a first slot could be offered: the booking lead
+plus ln 2 times the spread (not a scenario key; the lead is derived from it)."""
+
+MAX_MEDIAN_DELAY_DAYS = 70
+"""The longest median delay the fit tries (unless the scenario's is longer): beyond ten weeks
+a delay stands in for a queue, which capacity should make."""
+
+LN2 = math.log(2.0)
 
 MAX_SPREAD_DAYS = 180
 """The longest mean further booking delay the fit tries."""
@@ -166,6 +190,9 @@ class Setup:
     fixed: dict[str, Any]
     counted: tuple[str, ...]
     """The parts whose counts are targets."""
+    derived: dict[str, str]
+    """Scenario keys set from a knob of another name (a lead from the median delay, a
+    removal table from a factor): the knob each comes from."""
     base_removals: dict[str, list[tuple[float, float]]]
     """Per list (clinic name or ``theatre``): the removal table the scale multiplies."""
     notes: list[str]
@@ -216,6 +243,7 @@ def setup(
     surgery = scenario.design_surgery(design)
     arith = {f: arithmetic(table, commissioner, f, fit_months) for f in wanted}
     knobs, base_removals = [], {}
+    derived: dict[str, str] = {}
     load = stage_load(scenario, design)
     over = f"designs.{design}.stage_overrides"
     listing = []
@@ -224,13 +252,19 @@ def setup(
         for c in clinics[f]:
             st = stages[c]
             slots = at_load_one(scenario, design, c, load)
-            knobs.append(Knob(f"{over}.{c}.slots_per_week", slots, slots / 3, slots * 3, True, 0.15,
+            knobs.append(Knob(f"{over}.{c}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.15,
                               f"{f} incomplete pathways and waits, {months_text} ({commissioner})"))  # fmt: skip
-            lead_high = max(MAX_LEAD_DAYS, st.booking_lead_days)
-            knobs.append(Knob(f"{over}.{c}.booking_lead_days", st.booking_lead_days, 0, lead_high, False, 7,
-                              f"{f} waits of non-admitted pathways, {months_text} ({commissioner})", integer=True))  # fmt: skip
+            # The median delay and the spread rather than the lead and the spread: a spread
+            # moved at a fixed median changes the tail alone, a move the search can make.
+            median = st.booking_lead_days + LN2 * st.booking_lead_spread_days
+            knobs.append(Knob(f"{over}.{c}.{MEDIAN_DELAY}", median, 0, max(MAX_MEDIAN_DELAY_DAYS, median), False, 7,
+                              f"{f} median waits, {months_text} ({commissioner})"))  # fmt: skip
             knobs.append(Knob(f"{over}.{c}.booking_lead_spread_days", st.booking_lead_spread_days, 0, MAX_SPREAD_DAYS,
                               False, 14, f"{f} spread of waits, {months_text} ({commissioner})"))  # fmt: skip
+            derived[f"{over}.{c}.booking_lead_days"] = f"{over}.{c}.{MEDIAN_DELAY}"
+            knobs.append(Knob(f"{over}.{c}.decision_at_followup_share", st.decision_at_followup_share, 0, 0.9,
+                              False, 0.2, f"{f} pathways still open after a first attendance, {months_text} "
+                              f"({commissioner})"))  # fmt: skip
             table_f = arith[f].removal_table
             if not table_f or not any(r > 0 for _, r in table_f):
                 table_f = removal_bands(st.removal_rate_per_week)
@@ -240,7 +274,7 @@ def setup(
                 listing.append(f)
     if listing:
         slots = at_load_one(scenario, design, THEATRE, load)
-        knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / 3, slots * 3, True, 0.1,
+        knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.1,
                           f"{', '.join(listing)} admitted and incomplete pathways and their waits, {months_text} "
                           f"({commissioner})"))  # fmt: skip
         knobs.append(Knob(f"{over}.{THEATRE}.booking_lead_spread_days", surgery.booking_lead_spread_days, 0,
@@ -249,10 +283,13 @@ def setup(
         base_removals[THEATRE] = arith[listing[0]].removal_table or removal_bands(surgery.removal_rate_per_week)
         if not any(r > 0 for _, r in base_removals[THEATRE]):
             base_removals[THEATRE] = removal_bands(surgery.removal_rate_per_week)
-    top = max((r for t in base_removals.values() for _, r in t), default=0.0)
-    if top > 0:
-        knobs.append(Knob(REMOVAL_SCALE, 1.0, 0.05, MAX_REMOVAL_RATE / top, True, 0.5,
-                          "incomplete pathways and their waits, starting from the returns' removals"))  # fmt: skip
+    for place in base_removals:
+        derived[f"{over}.{place}.removal_rate_per_week"] = removal_knob(removal_group(place))
+    for group, what in ((CLINICS, "outpatient lists"), (THEATRE, "the surgical list")):
+        top = max((r for place, t in base_removals.items() if removal_group(place) == group for _, r in t), default=0.0)
+        if top > 0:
+            knobs.append(Knob(removal_knob(group), 1.0, 0.05, MAX_REMOVAL_RATE / top, True, 0.5,
+                              f"incomplete pathways and their waits on {what}, from the returns' removals"))  # fmt: skip
     if fit_referrals:
         n = scenario.demand.referrals_per_year
         knobs.append(Knob("demand.referrals_per_year", n, n / 3, n * 3, True, 0.15,
@@ -264,7 +301,7 @@ def setup(
             notes.append(f"{f}: {', '.join(clinics[f])} list nobody for surgery, so admitted pathways are not fitted")
     counted = PARTS  # a theatre cut below demand halves the admitted count: completed counts are targets too
     return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
-                 months_all[len(fit_months):], arith, knobs, fixed, counted, base_removals, notes)  # fmt: skip
+                 months_all[len(fit_months):], arith, knobs, fixed, counted, derived, base_removals, notes)  # fmt: skip
 
 
 def at_load_one(s: Scenario, design: str, place: str, load: dict[str, float]) -> float:
@@ -285,10 +322,15 @@ def expander(st: Setup) -> Callable[[dict[str, float]], dict[str, Any]]:
     over = f"designs.{st.design}.stage_overrides"
 
     def expand(values: dict[str, float]) -> dict[str, Any]:
-        out = {k: v for k, v in values.items() if k != REMOVAL_SCALE}
-        scale = values.get(REMOVAL_SCALE)
-        if scale is not None:
-            for place, table in st.base_removals.items():
+        out = {k: v for k, v in values.items() if not k.startswith(REMOVAL_SCALE) and not k.endswith(MEDIAN_DELAY)}
+        for key, value in values.items():
+            if key.endswith(MEDIAN_DELAY):
+                stage = key[: -len(MEDIAN_DELAY) - 1]
+                spread = values.get(f"{stage}.booking_lead_spread_days", 0.0)
+                out[f"{stage}.booking_lead_days"] = max(0, round(value - LN2 * spread))
+        for place, table in st.base_removals.items():
+            scale = values.get(removal_knob(removal_group(place)))
+            if scale is not None:
                 rows = [[w, round(min(r * scale, MAX_REMOVAL_RATE), 5)] for w, r in table]
                 out[f"{over}.{place}.removal_rate_per_week"] = rows
         return out

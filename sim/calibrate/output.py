@@ -10,7 +10,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.calibrate.area import REMOVAL_SCALE, Calibration
+from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.results import write_atomic, write_csv
 
@@ -37,14 +37,17 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
     s = st.scenario
     why = {k.key: k.why for k in st.knobs}
     start = {k.key: k.start for k in st.knobs}
-    removal_why = why.get(REMOVAL_SCALE, "")
     tables: dict[str, list[str]] = {}
     for key, value in cal.scenario_values.items():
         table, leaf = key.rsplit(".", 1)
         if key in why:
             note = f"fitted to {why[key]}; was {toml_value(start[key])}"
+        elif key.endswith("removal_rate_per_week"):
+            knob = st.derived[key]
+            note = f"fitted to {why[knob]} (x{cal.best.values[knob]:.3g} the returns' removals)"
         else:
-            note = f"fitted to {removal_why} (x{cal.best.values.get(REMOVAL_SCALE, 1.0):.3g} the returns' removals)"
+            knob = st.derived[key]
+            note = f"from a median delay of {cal.best.values[knob]:.4g} days fitted to {why[knob]}, less ln 2 x the spread"
         tables.setdefault(table, []).append(f"{leaf} = {toml_value(value)}  # {note}")
     funcs = ", ".join(st.functions)
     months = f"{st.fit_months[0]} to {st.fit_months[-1]}" if len(st.fit_months) > 1 else st.fit_months[0]

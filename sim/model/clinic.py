@@ -26,6 +26,9 @@ from sim.schema import NEEDS, Stage, removal_bands
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
+WORKUP = -1
+"""``Patient.left`` of a patient booked for the follow-up where the decision is made."""
+
 
 @dataclass
 class StageStats(ListCounters):
@@ -75,6 +78,7 @@ class Clinic:
         self.overflow_after: float | None = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
         self.lead: int = cfg.booking_lead_days
         self.spread: float = cfg.booking_lead_spread_days
+        self.workup: float = cfg.decision_at_followup_share
         self.long_wait: float | None = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
         # Typed attributes for what the hot path reads on every appointment: compiled, they
@@ -241,6 +245,9 @@ class Clinic:
             else:
                 followups += 1
                 p.dnas = 0
+                if p.left == WORKUP:  # the decision a first attendance put off
+                    self._decide(p, day)
+                    continue
                 left = p.left - 1
                 if left > 0 and self.pifu and p.phase == NORMAL:
                     left = self._skip_followups(p, left)
@@ -327,6 +334,15 @@ class Clinic:
             p.ok = True
             self._start_course(p, day)
             return
+        if self.workup > 0.0 and p.here_u() < self.workup:  # drawn only when set
+            p.left = WORKUP
+            self.book(p, day + self.interval)
+            return
+        self._decide(p, day)
+
+    def _decide(self, p: Patient, day: int) -> None:
+        """The decision after assessment: list, treat or discharge."""
+        model = self.model
         # Both drawn whatever their probabilities, so the episode's later draws line up
         # across designs whose settings here differ.
         p.ok = ok = p.here_u() < self.resolves[p.need]

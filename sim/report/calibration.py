@@ -35,7 +35,7 @@ def print_calibration(cal: Calibration, console: Console) -> None:
     for col in ("key", "start", "fitted", "fitted to"):
         u.add_column(col, justify="right" if col in ("start", "fitted") else "left")
     for k in st.knobs:
-        key = "removal rates × (from the returns)" if k.key == REMOVAL_SCALE else k.key
+        key = f"removal rates × (from the returns), {k.key.split('.')[-1]}" if k.key.startswith(REMOVAL_SCALE) else k.key
         u.add_row(key, f"{k.start:,.4g}", f"{cal.best.values[k.key]:,.4g}", k.why)
     console.print(u)
 

@@ -52,6 +52,7 @@ STAGE_FIELDS: dict[str, str] = {
     "dna_followup": "did-not-attend rate, follow-ups",
     "booking_lead_days": "booking lead time (days)",
     "booking_lead_spread_days": "booking delay beyond the lead, mean (days)",
+    "decision_at_followup_share": "share decided at a follow-up",
     "working_days": "working days a week",
     "followup_interval_days": "days between follow-ups",
     "advice_and_guidance_share": "share answered by advice and guidance",
