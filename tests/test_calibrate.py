@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
-from sim.calibrate.area import CalibrationError, read_published, setup
+from cli import app
+from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
 from sim.calibrate.backtest import backtest
 from sim.calibrate.fit import Fitter, Knob, loss_terms
+from sim.calibrate.output import write
 from sim.calibrate.stockflow import month_flow, rates
 from sim.executors import SerialExecutor
 from sim.model.capacity import effective_weekly
@@ -184,3 +187,24 @@ def test_a_design_commissions_its_own_theatre():
     assert s.design_surgery("prime").slots_per_week == 80 and s.design_surgery("fragmented").slots_per_week == 160
     with pytest.raises(ScenarioError, match=r"stage_overrides\.theatre\.slots: unknown key"):
         load_scenario(ROOT / "scenarios" / "bedfordshire.toml", ["designs.prime.stage_overrides.theatre.slots=80"])
+
+
+def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: Path):
+    """A short calibration (a tenth of Bedfordshire, T&O, one round) writes calibrated.toml:
+    `msksim validate` accepts it, and it holds exactly the values of the best candidate."""
+    s = load_scenario(ROOT / "scenarios" / "bedfordshire_2010.toml", ["demand.referrals_per_year=4000"])
+    pct = sorted(RTT.glob("rtt-commissioner-pct-*.csv"))
+    st = setup(s, "fragmented", read_published(pct, "5P2", ["110"]), "5P2", ["110"], 1)
+    cal = calibrate(st, SerialExecutor(), replications=1, rounds=1)
+    written = write(cal, tmp_path, ROOT / "scenarios" / "bedfordshire_2010.toml", pct)
+    assert {p.name for p in written} >= {"calibrated.toml", "fit.csv", "unknowns.csv", "backtest.csv"}
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "calibrated.toml")])
+    assert result.exit_code == 0, result.output
+    fitted = load_scenario(tmp_path / "calibrated.toml")
+    for key, value in cal.scenario_values.items():
+        place, field = key.split(".")[3:5]
+        cfg = fitted.design_surgery("fragmented") if place == "theatre" else fitted.design_stages("fragmented")[place]
+        got = getattr(cfg, field)
+        if field == "removal_rate_per_week":
+            got = [list(row) for row in got]
+        assert got == value, key

@@ -57,6 +57,11 @@ LN2 = math.log(2.0)
 MAX_SPREAD_DAYS = 180
 """The longest mean further booking delay the fit tries."""
 
+REMOVAL_FREEDOM = 2.0
+"""The fit keeps removal rates within this factor of what the returns' arithmetic gives: the
+returns do not publish removals, so nothing else would hold the fit from shortening waits by
+removing patients instead of treating them."""
+
 MAX_REMOVAL_RATE = 0.5
 """A weekly removal rate the fit does not go past (half the list a week)."""
 
@@ -288,7 +293,8 @@ def setup(
     for group, what in ((CLINICS, "outpatient lists"), (THEATRE, "the surgical list")):
         top = max((r for place, t in base_removals.items() if removal_group(place) == group for _, r in t), default=0.0)
         if top > 0:
-            knobs.append(Knob(removal_knob(group), 1.0, 0.05, MAX_REMOVAL_RATE / top, True, 0.5,
+            high = min(REMOVAL_FREEDOM, MAX_REMOVAL_RATE / top)
+            knobs.append(Knob(removal_knob(group), 1.0, 1 / REMOVAL_FREEDOM, high, True, 0.35,
                               f"incomplete pathways and their waits on {what}, from the returns' removals"))  # fmt: skip
     if fit_referrals:
         n = scenario.demand.referrals_per_year

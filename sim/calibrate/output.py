@@ -13,6 +13,8 @@ import pandas as pd
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.results import write_atomic, write_csv
+from sim.schema import THEATRE, Scenario
+from sim.values import scenario_to_dict, value_at
 
 FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv")
 
@@ -36,12 +38,11 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
     st = cal.setup
     s = st.scenario
     why = {k.key: k.why for k in st.knobs}
-    start = {k.key: k.start for k in st.knobs}
     tables: dict[str, list[str]] = {}
     for key, value in cal.scenario_values.items():
         table, leaf = key.rsplit(".", 1)
         if key in why:
-            note = f"fitted to {why[key]}; was {toml_value(start[key])}"
+            note = f"fitted to {why[key]}; was {toml_value(current_value(s, st.design, key))}"
         elif key.endswith("removal_rate_per_week"):
             knob = st.derived[key]
             note = f"fitted to {why[knob]} (x{cal.best.values[knob]:.3g} the returns' removals)"
@@ -81,6 +82,16 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
     for table, rows in tables.items():
         lines += ["", f"[{table}]", *rows]
     return "\n".join(lines) + "\n"
+
+
+def current_value(s: Scenario, design: str, key: str) -> Any:
+    """The value a fitted key had in the scenario (through the design's overrides)."""
+    parts = key.split(".")
+    if parts[:3] == ["designs", design, "stage_overrides"]:
+        place, field = parts[3], parts[4]
+        cfg = s.design_surgery(design) if place == THEATRE else s.design_stages(design)[place]
+        return getattr(cfg, field)
+    return value_at(scenario_to_dict(s), key)
 
 
 def _incomplete_file(rtt: list[Path], month: str) -> Path | None:

@@ -1,0 +1,75 @@
+"""The bundled scenarios' waits against the published RTT returns they were calibrated to.
+
+Bedfordshire's prime design against Bedfordshire CCG (06F), December 2014 to February 2015,
+and its fragmented era (``bedfordshire_2010.toml``) against Bedfordshire PCT (5P2), December
+2009 to February 2010: trauma and orthopaedics (110), the mean of the three months, within
+the targets (share within 18 weeks 5 points, median 2 weeks, counts 15%). The targets the
+bundled scenarios do not meet are in the README's Calibration section, with why; they are
+not asserted here.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.calibrate.area import read_published
+from sim.calibrate.fit import Fitter, mean_statistics, published_statistics
+from sim.executors import make_executor
+from sim.scenario import load_scenario
+from tests.conftest import ROOT
+
+RTT = ROOT / "data" / "rtt"
+REPS = 4
+CASES = {
+    "prime": ("bedfordshire.toml", "prime", "06F", "ccg"),
+    "fragmented": ("bedfordshire_2010.toml", "fragmented", "5P2", "pct"),
+}
+
+
+@pytest.fixture(scope="module")
+def beside() -> dict[str, object]:
+    out = {}
+    executor = make_executor(2)
+    try:
+        for name, (file, design, commissioner, era) in CASES.items():
+            s = load_scenario(ROOT / "scenarios" / file)
+            table = read_published(sorted(RTT.glob(f"rtt-commissioner-{era}-*.csv")), commissioner, ["110"])
+            published = published_statistics(table)
+            months = {m: m for m in sorted(set(published["month"]))}
+            fitter = Fitter(s, design, [], published, months, executor, REPS, fixed={"run.years": 1})
+            simulated = mean_statistics(fitter.simulate([{}])[0])
+            keys = ["part"]
+            out[name] = (
+                published.groupby(keys)[["per_month", "within_18w_pct", "median_weeks"]].mean(),
+                simulated.groupby(keys)[["per_month", "within_18w_pct", "median_weeks"]].mean(),
+            )
+    finally:
+        executor.close()
+    return out
+
+
+TARGETS = [  # (case, part, statistic): the targets the calibrated scenarios meet with room to spare
+    ("prime", "admitted", "within_18w_pct"),
+    ("prime", "admitted", "median_weeks"),
+    ("prime", "incomplete", "median_weeks"),
+    ("prime", "nonadmitted", "within_18w_pct"),
+    ("prime", "nonadmitted", "median_weeks"),
+    ("fragmented", "admitted", "within_18w_pct"),
+    ("fragmented", "admitted", "median_weeks"),
+    ("fragmented", "incomplete", "within_18w_pct"),
+    ("fragmented", "incomplete", "median_weeks"),
+    ("fragmented", "nonadmitted", "per_month"),
+    ("fragmented", "nonadmitted", "median_weeks"),
+]
+
+
+@pytest.mark.parametrize(("case", "part", "statistic"), TARGETS)
+def test_calibrated_waits_meet_the_target(beside, case: str, part: str, statistic: str) -> None:
+    published, simulated = beside[case]
+    pub, sim = published.loc[part, statistic], simulated.loc[part, statistic]
+    if statistic == "per_month":
+        assert abs(sim / pub - 1) <= 0.15, f"{case} {part}: {sim:.0f} a month against {pub:.0f} published"
+    elif statistic == "within_18w_pct":
+        assert abs(sim - pub) <= 5, f"{case} {part}: {sim:.1f}% within 18 weeks against {pub:.1f}%"
+    else:
+        assert abs(sim - pub) <= 2, f"{case} {part}: median {sim:.1f} weeks against {pub:.1f}"
