@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from sim.model.capacity import effective_weekly
-from sim.schema import THEATRE, Scenario
+from sim.schema import THEATRE, RemovalRate, Scenario, removal_bands
 
 WEEKS_PER_YEAR = 365.25 / 7
 FACTOR = 4.0
@@ -67,6 +67,7 @@ class StageCheck:
     relief_list: float
     simulated_list: float  # on the list to be offered a slot (after any booking lead time)
     littles_gap_pct: float
+    removals: bool = False  # some leave the list unseen (a list over capacity settles where they balance the excess)
 
 
 def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario]) -> pd.DataFrame:
@@ -86,7 +87,9 @@ def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario])
             missed_followups = means[f"{name}_dna"] * _followup_dna_share(means, name)
             followups = (means[f"{name}_followup"] + missed_followups) / WEEKS_PER_YEAR
             first_capacity = max(effective_weekly(scenario, name, str(design)) - followups, 0.0)
-            out.append(_check(int(point), str(design), name, demand, first_capacity, _simulated(means, name)))
+            check = _check(int(point), str(design), name, demand, first_capacity, _simulated(means, name))
+            check["removals"] = _removes(scenario.design_stages(str(design))[name].removal_rate_per_week)
+            out.append(check)
         out += _surgery_checks(int(point), str(design), part, scenario)
     return pd.DataFrame(out)
 
@@ -127,12 +130,17 @@ def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scena
     slots_per_operation = slots / operations if operations else 1.0
     demand = means["listed_for_surgery"] / WEEKS_PER_YEAR * slots_per_operation
     theatre = _check(point, design, THEATRE, demand, effective_weekly(scenario, THEATRE, design), _simulated(means, THEATRE))
+    theatre["removals"] = _removes(surgery.removal_rate_per_week)
     inpatients = means["surgeries_inpatient"]
     # bed-days asked for: the stays of everyone listed who will need a bed, at the simulated mean stay
     stay = means["bed_days"] / inpatients if inpatients else 0.0
     listed_inpatients = means["listed_for_surgery"] * (inpatients / operations if operations else 0.0)
     beds = _check(point, design, BEDS, listed_inpatients * stay / WEEKS_PER_YEAR, surgery.beds * 7.0, (0.0, 0.0, 0.0))
     return [theatre, beds]
+
+
+def _removes(rate: RemovalRate) -> bool:
+    return any(r > 0 for _, r in removal_bands(rate))
 
 
 def _followup_dna_share(means: pd.Series, name: str) -> float:
@@ -151,10 +159,14 @@ def warnings(checks: pd.DataFrame, replications: int, steady: bool = True) -> li
     for check in checks.itertuples():
         who = f"grid point {check.point}, {check.design}" if several else check.design
         if check.load >= 1:
+            fate = (
+                "its list is held only by those who leave it unseen, so its waits are set by the removal rates"
+                if check.removals
+                else "its list will grow without limit and its averages depend on the run length"
+            )
             msgs.append(
-                f"{who}: {check.stage} is over capacity (load {check.load:.2f}): its list will grow without limit and "
-                f"its averages depend on the run length; it needs about {check.target_capacity:,.0f} "
-                f"{UNITS.get(check.stage, 'first slots')} a week"
+                f"{who}: {check.stage} is over capacity (load {check.load:.2f}): {fate}; meeting demand needs about "
+                f"{check.target_capacity:,.0f} {UNITS.get(check.stage, 'first slots')} a week"
             )
         elif steady and abs(check.littles_gap_pct) > 10 and check.simulated_list > 20:
             msgs.append(f"{who}: {check.stage} list breaks Little's law by {check.littles_gap_pct:.0f}% (not in steady state?)")

@@ -29,7 +29,10 @@ def test_an_overloaded_theatre_is_flagged() -> None:
     checks = diagnostics.stage_checks(t, s)
     theatre = checks[checks.stage == "theatre"].iloc[0]
     assert theatre.load > 1.5  # about 4,300 listed a year against 60 slots a week
-    assert any("theatre is over capacity" in m for m in diagnostics.warnings(checks, 2))
+    msgs = diagnostics.warnings(checks, 2)
+    assert any("theatre is over capacity" in m and "held only by those who leave it unseen" in m for m in msgs)
+    checks["removals"] = False  # a list nobody leaves unseen grows for ever
+    assert any("theatre is over capacity" in m and "grow without limit" in m for m in diagnostics.warnings(checks, 2))
     fine = bundled(*SHORT)
     ok = diagnostics.stage_checks(run_replications(fine, ["fragmented"], 2, uncertainty=False), fine)
     assert 0.5 < ok[ok.stage == "theatre"].load.iloc[0] < 1

@@ -93,6 +93,15 @@ def patient(m: Pathway, need: str) -> Patient:
     return Patient(m.created, 0, need, False, 0, 12345 + m.created, 0.5, 0.5, 0.5)
 
 
+def bands_so_far(m: Pathway, function: str, part: int) -> np.ndarray:
+    """A part's counts by week band so far: months already returned, and this month."""
+    bands = np.array(m.rtt.counts[m.rtt.functions.index(function)][part], dtype=float)
+    for r in m.recorder.returns:
+        if r[2] == function and r[3] == PARTS[part]:
+            bands[: len(r) - 4] += r[4:]
+    return bands
+
+
 def count(m: Pathway, function: str, part: int) -> int:
     """Events of a part so far: those of months already returned, and of this month."""
     returned = sum(sum(r[4:]) for r in m.recorder.returns if r[2] == function and r[3] == PARTS[part])
@@ -323,10 +332,7 @@ def test_a_booking_spread_delays_first_slots_exponentially(spread: float) -> Non
     for _ in range(400):
         m.refer(patient(m, "specialist"), "ortho", 0)
     run_days(m, 0, 200)
-    bands = np.array(m.rtt.counts[m.rtt.functions.index("110")][NONADMITTED], dtype=float)
-    for r in m.recorder.returns:
-        if r[2] == "110" and r[3] == PARTS[NONADMITTED]:
-            bands[: len(r) - 4] += r[4:]
+    bands = bands_so_far(m, "110", NONADMITTED)
     assert bands.sum() == 400
     if spread:
         assert bands[0] / 400 == pytest.approx(1 - np.exp(-0.5), abs=0.07)
@@ -345,10 +351,7 @@ def test_a_theatre_booking_spread_delays_operations_exponentially() -> None:
     for _ in range(400):
         m.refer(patient(m, "surgical"), "ortho", 0)
     run_days(m, 0, 200)
-    bands = np.array(m.rtt.counts[m.rtt.functions.index("110")][ADMITTED], dtype=float)
-    for r in m.recorder.returns:
-        if r[2] == "110" and r[3] == PARTS[ADMITTED]:
-            bands[: len(r) - 4] += r[4:]
+    bands = bands_so_far(m, "110", ADMITTED)
     assert bands.sum() == 400
     assert bands[0] / 400 == pytest.approx(1 - np.exp(-0.5), abs=0.07)
 
@@ -364,9 +367,6 @@ def test_a_decision_put_off_to_a_follow_up_carries_the_clock_to_it() -> None:
     assert p.clock == 0 and count(m, "110", NONADMITTED) == 0
     run_days(m, 41, 60)
     assert p.clock == NO_CLOCK and count(m, "110", NONADMITTED) == 1
-    bands = np.array(m.rtt.counts[m.rtt.functions.index("110")][NONADMITTED], dtype=float)
-    for r in m.recorder.returns:
-        if r[2] == "110" and r[3] == PARTS[NONADMITTED]:
-            bands[: len(r) - 4] += r[4:]
+    bands = bands_so_far(m, "110", NONADMITTED)
     assert bands[5] == 1, "42 days: more than 5 weeks, at most 6"
     assert m.stages["ortho"].stats.first == 1 and m.stages["ortho"].stats.followup == 1
