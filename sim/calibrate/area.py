@@ -4,7 +4,7 @@ arithmetic first guesses, the fit, and the back-test on held-out months."""
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from itertools import pairwise
@@ -28,14 +28,6 @@ REMOVAL_SCALE = "removal_scale"
 outpatient lists, one for the surgical list."""
 
 CLINICS = "clinics"
-
-
-def removal_group(place: str) -> str:
-    return THEATRE if place == THEATRE else CLINICS
-
-
-def removal_knob(group: str) -> str:
-    return f"{REMOVAL_SCALE}.{group}"
 
 
 MAX_LOAD = 1.05
@@ -64,6 +56,15 @@ removing patients instead of treating them."""
 
 MAX_REMOVAL_RATE = 0.5
 """A weekly removal rate the fit does not go past (half the list a week)."""
+
+
+def removal_group(place: str) -> str:
+    """Which removal factor a list's rates follow: the surgical list's or the clinics'."""
+    return THEATRE if place == THEATRE else CLINICS
+
+
+def removal_knob(group: str) -> str:
+    return f"{REMOVAL_SCALE}.{group}"
 
 
 class CalibrationError(ValueError):
@@ -374,12 +375,3 @@ def calibrate(
     simulated = mean_statistics(best.statistics)
     bt = backtest(st.statistics, simulated, st.fit_months, st.holdout_months) if st.holdout_months else pd.DataFrame()
     return Calibration(st, start, best, fitter.scenario_values(best.values), fitter.evaluations, replications, bt)
-
-
-def tasks_per_round(st: Setup, replications: int) -> int:
-    """Simulations in one round of the search (for a progress bar's total)."""
-    return 2 * len(st.knobs) * replications
-
-
-def functions_text(functions: Iterable[str]) -> str:
-    return ", ".join(functions)
