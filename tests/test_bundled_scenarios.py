@@ -220,8 +220,8 @@ def test_oldham_extends_bedfordshire_scaled_by_population(oldham: Scenario, bedf
     for design in oldham.designs:
         here, there = stage_load(oldham, design), stage_load(bedfordshire_scenario, design)
         for stage in here:
-            load = here[stage] / effective_weekly(oldham, stage)
-            assert load == pytest.approx(there[stage] / effective_weekly(bedfordshire_scenario, stage), abs=0.03), stage
+            load = here[stage] / effective_weekly(oldham, stage, design)
+            assert load == pytest.approx(there[stage] / effective_weekly(bedfordshire_scenario, stage, design), abs=0.03), stage
 
 
 def test_oldham_simulated_referrals_scale_with_population(

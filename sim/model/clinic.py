@@ -27,7 +27,9 @@ if TYPE_CHECKING:
     from sim.model.pathway import Pathway
 
 WORKUP = -1
-"""``Patient.left`` of a patient booked for the follow-up where the decision is made."""
+"""``Patient.left`` of a patient booked for the follow-up where the decision is made..."""
+WORKUP_LISTED = -2
+"""... and of one whom that decision will list for surgery (decided by the draws at the first visit)."""
 
 
 @dataclass
@@ -115,8 +117,9 @@ class Clinic:
         p.dnas = 0
         wait = delay if p.urgent else delay + self.lead
         self._joins(p, day + delay, 0.0)
-        if self.spread > 0.0 and not p.urgent:  # drawn after the removal day's uniform, and only when set
-            wait += int(-self.spread * math.log(1.0 - p.here_u()))
+        u = p.here_u()  # drawn whatever the spread, so the episode's later draws line up across designs
+        if self.spread > 0.0 and not p.urgent:
+            wait += int(-self.spread * math.log(1.0 - u))
         if wait:
             self.pending += 1
             incoming = self.incoming[p.urgent]
@@ -245,8 +248,8 @@ class Clinic:
             else:
                 followups += 1
                 p.dnas = 0
-                if p.left == WORKUP:  # the decision a first attendance put off
-                    self._decide(p, day)
+                if p.left < 0:  # the decision a first attendance put off
+                    self._decide(p, day, p.left == WORKUP_LISTED)
                     continue
                 left = p.left - 1
                 if left > 0 and self.pifu and p.phase == NORMAL:
@@ -334,19 +337,22 @@ class Clinic:
             p.ok = True
             self._start_course(p, day)
             return
-        if self.workup > 0.0 and p.here_u() < self.workup:  # drawn only when set
-            p.left = WORKUP
+        # All three drawn here whatever their probabilities, so the episode's later draws, and
+        # the decision itself, line up across designs whose settings here differ.
+        later = p.here_u() < self.workup
+        p.ok = p.here_u() < self.resolves[p.need]
+        listed = p.here_u() < self.listing[p.need]
+        if later:
+            p.left = WORKUP_LISTED if listed else WORKUP
             self.book(p, day + self.interval)
             return
-        self._decide(p, day)
+        self._decide(p, day, listed)
 
-    def _decide(self, p: Patient, day: int) -> None:
+    def _decide(self, p: Patient, day: int, listed: bool) -> None:
         """The decision after assessment: list, treat or discharge."""
         model = self.model
-        # Both drawn whatever their probabilities, so the episode's later draws line up
-        # across designs whose settings here differ.
-        p.ok = ok = p.here_u() < self.resolves[p.need]
-        if p.here_u() < self.listing[p.need]:
+        ok = p.ok
+        if listed:
             self.stats.listed += 1
             model.theatre.listed(self, p, day)
             return

@@ -131,11 +131,12 @@ class Theatre:
         mean ``booking_lead_spread_days`` when one is set."""
         self.stats.listed += 1
         self._joins(p, day, 0.0)
+        u = p.u(SURGERY)  # drawn whatever the spread, so later draws line up across designs
         lead = 0
         if not p.urgent and p.category != 0:
             lead = self.cfg.booking_lead_days
-            if self.spread > 0.0:  # drawn after the removal day's uniform, and only when set
-                lead += int(-self.spread * math.log(1.0 - p.u(SURGERY)))
+            if self.spread > 0.0:
+                lead += int(-self.spread * math.log(1.0 - u))
         if lead:
             self.pending += 1
             self.assessing[p.pid] = p
