@@ -62,6 +62,7 @@ def test_long_waiter_rule_lowers_the_52_week_tail() -> None:
         "stages.orthopaedics.slots_per_week=400",
         "stages.community_specialist.slots_per_week=300",
         *NO_REMOVALS,  # removals would empty the tail the rule works on
+        "designs.prime.stage_overrides={}",  # the capacities above, not the prime's fitted ones
     )
     tails = {}
     for rule in ("in_turn", "long_waiters_first"):
