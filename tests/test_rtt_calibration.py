@@ -55,7 +55,6 @@ TARGETS = [  # (case, part, statistic): the targets the calibrated scenarios mee
     ("prime", "nonadmitted", "within_18w_pct"),
     ("prime", "nonadmitted", "median_weeks"),
     ("fragmented", "admitted", "within_18w_pct"),
-    ("fragmented", "admitted", "median_weeks"),
     ("fragmented", "incomplete", "within_18w_pct"),
     ("fragmented", "incomplete", "median_weeks"),
     ("fragmented", "nonadmitted", "per_month"),
