@@ -33,38 +33,57 @@ class Choice:
         return self.keys[bisect.bisect_right(self._cum, u)]
 
 
+DIRECT_LIMIT: Final = 500.0
+"""Up to this mean the table starts at 0 with ``exp(-mean)`` (about 1e-217, far from underflow)."""
+TAIL_SDS: Final = 12.0
+"""Counts further than this many standard deviations from the mean have probability below 1e-30."""
+
+
 class CountTable:
     """``offset + Poisson(mean - offset)`` drawn by inverse CDF from one uniform number.
 
     Used for contacts per course, follow-ups and lengths of stay: discrete, with the
-    given mean, and cheap to draw inside the event loop.
+    given mean, and cheap to draw inside the event loop. The table covers the counts
+    within ``TAIL_SDS`` standard deviations of the mean (at least the first 30), so it is
+    exact for any finite mean: a large mean starts its table near the mean, in log space,
+    where ``exp(-mean)`` alone would underflow to zero.
     """
 
-    __slots__ = ("_cum", "mean", "offset")
+    __slots__ = ("_cum", "_low", "mean", "offset")
 
     mean: float
     offset: int
+    _low: int
     _cum: list[float]
 
     def __init__(self, mean: float, offset: int = 0):
+        if not math.isfinite(mean):
+            raise ValueError(f"a count's mean must be finite, got {mean}")
         self.mean, self.offset = mean, offset
         lam = max(mean - offset, 0.0)
+        if lam <= DIRECT_LIMIT:
+            low, p = 0, math.exp(-lam)
+        else:
+            low = max(0, math.floor(lam - TAIL_SDS * math.sqrt(lam)))
+            p = math.exp(low * math.log(lam) - lam - math.lgamma(low + 1))
+        high = max(low + 30, math.ceil(lam + TAIL_SDS * math.sqrt(lam)) + 30)
         cum: list[float] = []
-        p, total, k = math.exp(-lam), 0.0, 0
-        while total < 1.0 - 1e-12 and k < 1000:
+        total, k = 0.0, low
+        while k <= high and total < 1.0 - 1e-12:
             total += p
             cum.append(total)
             k += 1
             p *= lam / k
         cum[-1] = 1.0
+        self._low = low
         self._cum = cum
 
     def __call__(self, u: float) -> int:
-        return self.offset + bisect.bisect_right(self._cum, u)
+        return self.offset + self._low + bisect.bisect_right(self._cum, u)
 
     def pmf(self) -> list[float]:
         """Probabilities of ``offset + 0, offset + 1, ...`` (for the traffic equations)."""
-        return [b - a for a, b in zip([0.0, *self._cum[:-1]], self._cum, strict=True)]
+        return [0.0] * self._low + [b - a for a, b in zip([0.0, *self._cum[:-1]], self._cum, strict=True)]
 
 
 # --------------------------------------------------------------------------- keyed streams
