@@ -249,8 +249,13 @@ def pydantic_problem(err: dict[str, Any]) -> str:
         return "required key is missing"
     msg = err["msg"].removeprefix("Value error, ")
     if "input" in err and kind != "value_error" and not isinstance(err["input"], dict):
-        msg += f" (got {err['input']!r})"
+        msg += f" (got {_short(repr(err['input']))})"
     return msg
+
+
+def _short(text: str, limit: int = 80) -> str:
+    """A value as an error message quotes it: its start and length when long."""
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
 
 
 def _known_fields(loc: tuple[Any, ...]) -> list[str]:

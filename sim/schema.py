@@ -25,6 +25,15 @@ THEATRE = "theatre"
 Need = Literal["self_management", "physio", "specialist", "surgical"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNegative = Annotated[float, Field(ge=0.0)]
+Money = Annotated[float, Field(ge=0.0, le=1e12)]
+"""Pounds: at most a trillion (the whole NHS budget is under £200 billion)."""
+Slots = Annotated[float, Field(ge=0.0, le=1e6)]
+"""Slots a week: at most a million (England's whole MSK pathway offers far fewer)."""
+Days = Annotated[float, Field(ge=1.0, le=365.0)]
+"""A mean number of days a count is drawn for (a wait, a stay): at least one, at most a year."""
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,79}$"
+"""A scenario's name: it names the results folder, so letters, digits, ``-`` and ``_`` only."""
+MAX_DESCRIPTION = 10_000
 ROW_TOLERANCE = 1e-6
 WeeklyRate = Annotated[float, Field(ge=0.0, lt=1.0)]
 TreatmentFunction = Annotated[str, Field(pattern=r"^[0-9A-Z]{3}$")]
@@ -44,7 +53,7 @@ class ScenarioError(ValueError):
 class Strict(BaseModel):
     """Base for scenario sections: unknown keys are errors, objects are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 RemovalRate = WeeklyRate | list[tuple[NonNegative, WeeklyRate]]
@@ -106,7 +115,7 @@ class Condition(Strict):
 class SelfReferral(Strict):
     """Direct access (e.g. physio self-referral): extra referrals that bypass the GP and triage."""
 
-    per_year: NonNegative = 0.0
+    per_year: Annotated[float, Field(ge=0.0, le=10_000_000)] = 0.0
     stage: str = "physio"
     need: dict[Need, Probability] = Field(default_factory=lambda: {"self_management": 0.35, "physio": 0.6, "specialist": 0.05})
 
@@ -119,7 +128,7 @@ class SelfReferral(Strict):
 class Demand(Strict):
     """Referrals: volume, growth, seasonality, priority and case mix."""
 
-    referrals_per_year: NonNegative
+    referrals_per_year: Annotated[float, Field(ge=0.0, le=10_000_000)]
     growth: float = Field(0.0, ge=-0.5, le=1.0)
     seasonality: list[Annotated[float, Field(gt=0.0)]] = Field(default_factory=lambda: [1.0] * 12, min_length=12, max_length=12)
     urgent_share: Probability = 0.0
@@ -137,7 +146,7 @@ class CapacityChange(Strict):
     """A new weekly capacity from a date onward."""
 
     from_date: date
-    slots_per_week: NonNegative
+    slots_per_week: Slots
 
 
 class ReducedPeriod(Strict):
@@ -177,7 +186,7 @@ class Stage(Strict):
     """The NHS treatment function code its RTT pathways report under (``110``, ``410``...);
     consultant-led services only, ``X01`` (Other) when not given."""
     hospital: bool = False
-    slots_per_week: NonNegative
+    slots_per_week: Slots
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
@@ -199,9 +208,9 @@ class Stage(Strict):
     """Share of first attendances (not triage, not rehabilitation) whose decision waits for a
     follow-up ``followup_interval_days`` later (tests, results, a trial of time): the RTT
     clock runs on to it, and listing or treatment start there."""
-    tariff_first: NonNegative = 0.0
-    tariff_followup: NonNegative = 0.0
-    diagnostics_per_first: NonNegative = 0.0
+    tariff_first: Money = 0.0
+    tariff_followup: Money = 0.0
+    diagnostics_per_first: Money = 0.0
     advice_and_guidance_share: Probability = 0.0
     """Share of referrals without surgical need answered by advice to the GP, no appointment."""
     pifu_share: Probability = 0.0
@@ -237,7 +246,7 @@ class Surgery(Strict):
     """Theatre lists and beds, shared by the surgical clinics of a design."""
 
     provider: str
-    slots_per_week: NonNegative
+    slots_per_week: Slots
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
@@ -248,9 +257,9 @@ class Surgery(Strict):
     inpatient_slots: float = Field(1.5, gt=0.0)
     daycase_share: Probability = 0.8
     beds: int = Field(ge=0)
-    los_joint_days: float = Field(5.5, ge=1.0)
-    los_other_days: float = Field(2.0, ge=1.0)
-    postop_followups: float = Field(1.0, ge=0.0)
+    los_joint_days: Days = 5.5
+    los_other_days: Days = 2.0
+    postop_followups: float = Field(1.0, ge=0.0, le=50.0)
     postop_followup_days: int = Field(42, ge=1)
     rehab_stage: str = "physio"
     rehab_share_joint: Probability = 0.9
@@ -260,9 +269,9 @@ class Surgery(Strict):
     """Surgical priority categories (P1 most urgent); lists are worked in category order."""
     removal_rate_per_week: RemovalRate = 0.0
     """Removals from the surgical list without an operation (as for a service)."""
-    tariff_joint_replacement: NonNegative = 0.0
-    tariff_other_daycase: NonNegative = 0.0
-    tariff_other_inpatient: NonNegative = 0.0
+    tariff_joint_replacement: Money = 0.0
+    tariff_other_daycase: Money = 0.0
+    tariff_other_inpatient: Money = 0.0
 
     _removals = field_validator("removal_rate_per_week")(_check_removals)
 
@@ -272,9 +281,9 @@ class GP(Strict):
 
     referral: dict[Need, dict[str, Probability]]
     rereferral: dict[Need, dict[str, Probability]]
-    wait_days: float = Field(14.0, ge=1.0)
+    wait_days: Days = 14.0
     max_referrals: int = Field(5, ge=1, le=20)
-    consultation_cost: NonNegative = 45.0
+    consultation_cost: Money = 45.0
 
     @field_validator("referral", "rereferral")
     @classmethod
@@ -316,22 +325,22 @@ class Provider(Strict):
     """How a provider is paid: by the commissioner (fragmented) and by a prime contractor."""
 
     payment: Literal["tariff", "block"] = "tariff"
-    block_gbp: NonNegative = 0.0
+    block_gbp: Money = 0.0
     prime_cost_share: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
 
 
 class PrimeContract(Strict):
     """A capitated prime contract (Bedfordshire terms by default)."""
 
-    year1_value_gbp: NonNegative
+    year1_value_gbp: Money
     escalator: float = Field(0.013, ge=-0.2, le=0.5)
     upfront_share: Probability = 0.95
     management_share: Probability = 0.025
     quality_share: Probability = 0.025
     retained_surplus_share: Probability = 0.05
     commissioner_surplus_split: Probability = 0.5
-    overheads_gbp: NonNegative = 0.0
-    mobilisation_gbp: NonNegative = 0.0
+    overheads_gbp: Money = 0.0
+    mobilisation_gbp: Money = 0.0
     vat_rate: Probability = 0.0
     vat_cost_share: Probability = 0.0
     deficit_corridor_share: Probability = 1.0
@@ -357,7 +366,7 @@ class TariffShare(Strict):
 
     tariff_share: Annotated[float, Field(ge=0.0, le=2.0)] = 0.9
     incentive_share: Probability = 0.015
-    overheads_gbp: NonNegative = 0.0
+    overheads_gbp: Money = 0.0
     quality_rtt_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 92.0
     quality_diversion_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 40.0
     quality_followup_ratio_max: NonNegative = 2.0
@@ -395,9 +404,10 @@ class Backlog(Strict):
 class Scenario(Strict):
     """A whole scenario: population, demand, services, designs, money and run settings."""
 
-    name: str
-    description: str = ""
-    population: int = Field(ge=1)
+    name: Annotated[str, Field(pattern=NAME_PATTERN)]
+    """Letters, digits, ``-`` and ``_`` (it names the results folder)."""
+    description: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+    population: int = Field(ge=1, le=100_000_000)
     run: RunSettings = Field(default_factory=RunSettings)
     calendar: Calendar = Field(default_factory=Calendar)
     demand: Demand
