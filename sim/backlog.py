@@ -20,6 +20,7 @@ otherwise drawn from what the condition's mix and the routing to that stage impl
 from __future__ import annotations
 
 import csv
+import io
 import re
 from collections.abc import Callable
 from datetime import date
@@ -28,6 +29,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.files import MAX_DATA_BYTES, FileProblem, read_text
 from sim.rtt.bands import N_BANDS
 from sim.rtt.returns import ReturnsError, read_returns, returns_for
 from sim.schema import NEEDS, OTHER_FUNCTION, THEATRE, Scenario, ScenarioError
@@ -35,6 +37,9 @@ from sim.streams import patient_keys
 
 REQUIRED = ("stage", "condition")
 KNOWN = {"stage", "condition", "weeks_waited", "clock_start", "priority", "design", "need"}
+MAX_WAIT_WEEKS = 5200
+"""The longest wait a backlog may give: 100 years (a wait over 10 years is warned of)."""
+PLAUSIBLE_WAIT_WEEKS = 520
 BAND = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\s*$")
 
 
@@ -42,16 +47,22 @@ def read_backlog_csv(path: Path, start: date, stages: set[str], conditions: set[
     """Read and check a backlog file; every problem names the row (1 = first data row) and column."""
     src = str(path)
     try:
-        fh = open(path, newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed by the with below
-    except OSError as e:
-        raise ScenarioError(src, "", f"cannot read the backlog: {e.strerror}") from None
-    with fh:
-        reader = csv.DictReader(fh)
+        text = read_text(path, MAX_DATA_BYTES)
+    except FileProblem as e:
+        raise ScenarioError(src, "", f"cannot read the backlog: {e.problem}") from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    out = []
+    n = 0
+    try:
         _check_header(src, [h.strip() for h in reader.fieldnames or []])
-        out = []
         for n, raw in enumerate(reader, start=1):
-            row = {k.strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+            if None in raw:
+                extra = f"{len(raw[None])} more field(s) than the header's {len(reader.fieldnames or [])}"
+                raise ScenarioError(src, f"row {n}", extra)
+            row = {k.strip(): (v or "").strip() for k, v in raw.items()}
             out.append(_check_row(src, n, row, start, stages, conditions, designs))
+    except csv.Error as e:
+        raise ScenarioError(src, f"row {n + 1}", f"not readable as CSV: {e}") from None
     return out
 
 
@@ -102,6 +113,8 @@ def _weeks_waited(row: dict[str, str], start: date, bad: Callable[[str, str], Sc
             raise bad("weeks_waited", f"'{weeks_text}' is not a number") from None
         if not np.isfinite(weeks) or weeks < 0:
             raise bad("weeks_waited", f"must be a number of weeks, 0 or more (got {weeks_text})")
+        if weeks > MAX_WAIT_WEEKS:
+            raise bad("weeks_waited", f"{weeks_text} weeks is more than 100 years ({MAX_WAIT_WEEKS:,} weeks)")
         return weeks
     if clock_text:
         try:
@@ -110,7 +123,10 @@ def _weeks_waited(row: dict[str, str], start: date, bad: Callable[[str, str], Sc
             raise bad("clock_start", f"'{clock_text}' is not a date (YYYY-MM-DD)") from None
         if started > start:
             raise bad("clock_start", f"{started} is after the run starts ({start})")
-        return (start - started).days / 7
+        weeks = (start - started).days / 7
+        if weeks > MAX_WAIT_WEEKS:
+            raise bad("clock_start", f"{started} is more than 100 years before the run starts ({start})")
+        return weeks
     raise bad("weeks_waited", "no wait given (weeks_waited or clock_start)")
 
 
@@ -204,6 +220,8 @@ def parse_band(text: str) -> tuple[float, float]:
     m = BAND.match(text)
     if not m or float(m.group(1)) >= float(m.group(2)):
         raise ValueError(f"'{text}' is not a weeks-waited band such as '18-52'")
+    if float(m.group(2)) > MAX_WAIT_WEEKS:
+        raise ValueError(f"'{text}' reaches past {MAX_WAIT_WEEKS:,} weeks (100 years): no one has waited so long")
     return float(m.group(1)), float(m.group(2))
 
 

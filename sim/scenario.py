@@ -5,7 +5,7 @@ frozen pydantic objects (:mod:`sim.schema`) before any model is built. Every pro
 reported as a :class:`ScenarioError` naming the file, the key path and what is wrong.
 
 The modules beneath this one are layered, each importing only those before it:
-:mod:`sim.schema` (the models), :mod:`sim.values` (key paths, overrides, merging),
+:mod:`sim.files` (reading input files safely), :mod:`sim.schema` (the models), :mod:`sim.values` (key paths, overrides, merging),
 :mod:`sim.uncertainty` and :mod:`sim.backlog` (distributions, backlog rows),
 :mod:`sim.checks` (checks across sections). The names most callers need are
 re-exported here.
@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from sim.backlog import read_backlog_csv, read_return_backlog
 from sim.checks import KeyProblem, check_backlog, cross_check, loc_to_key, pydantic_problem, waiting_places
+from sim.files import MAX_SCENARIO_BYTES, FileProblem, read_text
 from sim.rtt.returns import is_return
 from sim.schema import (
     ADVICE,
@@ -49,6 +50,12 @@ from sim.schema import (
 )
 from sim.uncertainty import check_limits, parse_uncertainty
 from sim.values import assign, assigned, deep_merge, fix_uncertain, key_parts, leaf_keys, parse_override, scenario_to_dict
+
+MAX_EXTENDS = 20
+"""The longest chain of files extending one another (the bundled ones use two)."""
+
+MAX_DEPTH = 12
+"""How deeply a scenario's tables and arrays may nest (the schema's deepest is 5)."""
 
 __all__ = [
     "ADVICE",
@@ -109,6 +116,8 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         key, value = parse_override(item)
         assign(raw, key, value)
         set_keys.add(key)
+    if set_keys and _depth(raw) > MAX_DEPTH:
+        raise ScenarioError(f"{path} (--set)", "", f"a key nested more than {MAX_DEPTH} deep: no scenario key is")
     if any(k.startswith("backlog") for k in set_keys):
         _resolve_backlog_file(raw, Path.cwd())
     return validate_raw(raw, str(path), set_keys)
@@ -187,6 +196,8 @@ def _resolve_backlog_file(raw: dict[str, Any], base: Path) -> None:
 def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
     """A file's tables merged over those of the file it ``extends``, and so on up the chain."""
     resolved = path.resolve()
+    if len(seen) >= MAX_EXTENDS:
+        raise ScenarioError(str(path), "extends", f"a chain of more than {MAX_EXTENDS} files extending each other")
     if resolved in seen:
         chain = " -> ".join(str(p) for p in (*seen, resolved))
         raise ScenarioError(str(path), "extends", f"circular extends: {chain}")
@@ -217,12 +228,33 @@ def _inherited_uncertainty(base: dict[str, Any], data: dict[str, Any]) -> dict[s
 
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ScenarioError(str(path), "", "file not found") from None
-    except OSError as e:
-        raise ScenarioError(str(path), "", f"cannot read: {e.strerror}") from None
+        text = read_text(path, MAX_SCENARIO_BYTES)
+    except FileProblem as e:
+        raise ScenarioError(str(path), "", e.problem) from None
     try:
-        return tomllib.loads(text)
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(str(path), "", f"not valid TOML: {e}") from None
+    except RecursionError:
+        data = None
+    if data is None or _depth(data) > MAX_DEPTH:
+        raise ScenarioError(str(path), "", f"not a scenario: tables or arrays nested more than {MAX_DEPTH} deep") from None
+    return data
+
+
+def _depth(value: Any) -> int:
+    """How deeply tables and arrays nest (counted without recursion: the value may be deep)."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        v, d = todo.pop()
+        if isinstance(v, dict):
+            todo.extend((x, d + 1) for x in v.values())
+        elif isinstance(v, list):
+            todo.extend((x, d + 1) for x in v)
+        else:
+            deepest = max(deepest, d)
+            continue
+        deepest = max(deepest, d + 1)
+        if deepest > MAX_DEPTH:
+            break
+    return deepest

@@ -24,14 +24,23 @@ RETURNS = {"sim.rtt", "sim.rtt.bands", "sim.rtt.returns"}
 """Published RTT returns: read with no scenario, so any layer may use them."""
 
 LAYERS = {
+    "sim.files": set(),
     "sim.rtt.bands": set(),
-    "sim.rtt.returns": {"sim.rtt.bands"},
+    "sim.rtt.returns": {"sim.rtt.bands", "sim.files"},
     "sim.schema": set(),
     "sim.values": {"sim.schema"},
-    "sim.backlog": {"sim.schema", "sim.values", "sim.streams", *RETURNS},
+    "sim.backlog": {"sim.schema", "sim.values", "sim.streams", "sim.files", *RETURNS},
     "sim.uncertainty": {"sim.schema", "sim.values", "sim.streams"},
     "sim.checks": {"sim.schema", "sim.values", "sim.backlog"},
-    "sim.scenario": {"sim.schema", "sim.values", "sim.backlog", "sim.uncertainty", "sim.checks", "sim.rtt.returns"},
+    "sim.scenario": {
+        "sim.files",
+        "sim.schema",
+        "sim.values",
+        "sim.backlog",
+        "sim.uncertainty",
+        "sim.checks",
+        "sim.rtt.returns",
+    },
 }
 """The project modules each scenario module may import: only those in layers before it."""
 

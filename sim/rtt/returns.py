@@ -41,6 +41,7 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
+from sim.files import MAX_DATA_BYTES, FileProblem, check_input, read_bytes
 from sim.rtt.bands import BAND_LABELS, N_BANDS, OPEN_BAND, STANDARD_WEEKS
 
 PARTS: Final = ("incomplete", "admitted", "nonadmitted", "clock_starts", "incomplete_dta")
@@ -223,9 +224,10 @@ def read_returns(
 def is_return(path: str | Path) -> bool:
     """Whether a CSV file's header is an RTT return's (either format), read from its first line."""
     try:
+        check_input(Path(path), MAX_DATA_BYTES)
         with open(path, encoding="utf-8-sig", errors="replace") as fh:
             first = fh.readline(65_536)
-    except OSError:
+    except (OSError, FileProblem):
         return False
     header = [h.strip() for h in next(csv.reader([first]), [])]
     return PART_TYPE in header or TF_CODE in header
@@ -284,9 +286,9 @@ def returns_for(df: pd.DataFrame, commissioner: str, month: str, treatment_funct
 def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and the data rows (numbered from 1, blank lines skipped) of a CSV file."""
     try:
-        raw = path.read_bytes()
-    except OSError as e:
-        raise ReturnsError(path, f"cannot be read: {e.strerror or e}") from e
+        raw = read_bytes(path, MAX_DATA_BYTES)
+    except FileProblem as e:
+        raise ReturnsError(path, f"cannot be read: {e.problem}") from None
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
