@@ -18,10 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
+from sim import plausibility
 from sim.batch import (
     Batch,
     BatchError,
     BatchOptions,
+    check_out,
     execute,
     failures,
     finish,
@@ -41,7 +43,7 @@ from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_
 from sim.report.calibration import print_calibration
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_beside, print_bid, print_returns, print_summary, print_sweep
-from sim.results import ResultsError, read_run
+from sim.results import ResultsError, read_run, run_folder
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
 from sim.schema import ScenarioError
@@ -78,6 +80,10 @@ PrecisionOpt = Annotated[
 MetricOpt = Annotated[str, typer.Option("--metric", help="The metric --precision watches.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+ForceOpt = Annotated[
+    bool,
+    typer.Option("--force", help="Write into an --out folder that holds other files or a finished batch, replacing it."),
+]
 ReportOpt = Annotated[bool, typer.Option("--report", help="Also write report.html into the results folder.")]
 BacklogOpt = Annotated[
     Path | None,
@@ -110,6 +116,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "resume": (ResumeOpt, None),
     "quiet": (QuietOpt, False),
     "report": (ReportOpt, False),
+    "force": (ForceOpt, False),
 }
 """The options of every simulating command: name in :class:`BatchOptions` → (Typer annotation, default)."""
 
@@ -326,7 +333,11 @@ def report_command(
     """Write report.html (self-contained: charts, tables, diagnostics) into a results folder."""
     with _user_errors():
         read_run(folder)  # a damaged folder is named and explained before the report reads it
-    out_console.print(f"Report written to [bold]{build_report(folder)}[/bold]")
+    try:
+        written = build_report(folder)
+    except (KeyError, ValueError, TypeError, IndexError) as e:  # a table edited into a shape the checks let by
+        _fail(f"{folder}: cannot build the report from its tables ({type(e).__name__}: {e}); were they edited?")
+    out_console.print(f"Report written to [bold]{written}[/bold]")
 
 
 @app.command(name="published")
@@ -376,6 +387,7 @@ def calibrate_command(
     reps: Annotated[int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1)] = 2,
     rounds: Annotated[int, typer.Option("--rounds", help="Rounds of the search at most.", min=1)] = 4,
     out: OutOpt = None,
+    force: ForceOpt = False,
     set_: SetOpt = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
@@ -390,7 +402,8 @@ def calibrate_command(
             _fail(str(e))
         except CalibrationError as e:
             _fail(str(e))
-    folder = out or Path("results") / f"{s.name}-calibration-{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+        folder = run_folder(f"{s.name}-calibration", out)
+        check_out(folder, out is not None, force)
     err_console.print(
         f"Fitting design '{st.design}' of {s.name} to {commissioner}, functions {', '.join(st.functions)}: "
         f"{len(st.knobs)} unknowns, months {', '.join(st.fit_months)}"
@@ -418,6 +431,8 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
     with _user_errors():
         s = load(scenario, set_)
+    for message in plausibility.warnings(s):
+        _warn(message)
     d = s.demand
     out_console.print(f"[bold green]ok[/bold green] {scenario}: [bold]{s.name}[/bold] — {s.description}", highlight=False)
     out_console.print(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import os
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,13 +21,24 @@ from typing import Any
 
 import pandas as pd
 
-from sim import diagnostics, warmup
+from sim import diagnostics, limits, plausibility, warmup
 from sim.columns import numeric_columns
 from sim.executors import Executor, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, run_batch
-from sim.journal import JOURNAL
+from sim.files import FileProblem, read_text
+from sim.journal import JOURNAL, JournalError, locked
 from sim.metrics import rtt_monthly
-from sim.results import BATCH_FILE, MAIN_TABLES, SCENARIO_FILE, run_folder, save_inputs, write_atomic, write_run
+from sim.results import (
+    BATCH_FILE,
+    MAIN_TABLES,
+    MANIFEST_FILE,
+    SCENARIO_FILE,
+    run_folder,
+    save_inputs,
+    write_atomic,
+    write_run,
+    wrong_setting,
+)
 from sim.rtt.table import with_statistics
 from sim.scenario import load_scenario
 from sim.schema import Scenario, ScenarioError
@@ -58,15 +70,16 @@ class BatchOptions:
     resume: Path | None = None
     quiet: bool = False
     report: bool = False
+    force: bool = False
 
     def overrides(self) -> list[str]:
         """``--set`` values, then ``--backlog FILE`` as a backlog with no warm-up (the backlog is the start)."""
         sets = list(self.sets)
         if self.backlog is not None:
-            sets += [f"backlog.file={json.dumps(str(self.backlog.resolve()))}", "run.warmup_days=0"]
+            sets += [f"backlog.file={json.dumps(str(self.backlog.resolve()), ensure_ascii=False)}", "run.warmup_days=0"]
         for key, value in (("commissioner", self.commissioner), ("month", self.month)):
             if value is not None:
-                sets.append(f"backlog.{key}={json.dumps(value)}")
+                sets.append(f"backlog.{key}={json.dumps(value, ensure_ascii=False)}")
         return sets
 
 
@@ -84,6 +97,8 @@ class Batch:
     grid: dict[str, list[Any]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
     resumed: bool = False
+    force: bool = False
+    """``--force``: replace what the folder holds."""
 
     @functools.cached_property
     def points(self) -> dict[int, Scenario]:
@@ -142,25 +157,89 @@ def prepare(kind: str, path: Path, designs: list[str], options: BatchOptions, *,
             hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise BatchError(f"--metric {metric}: not a column of replications.csv{hint}")
     folder = run_folder(scenario, options.out)
-    batch = Batch(kind, scenario, designs, folder, not options.no_uncertainty, precision, metric, grid or {}, extra or {})
+    batch = Batch(kind, scenario, designs, folder, not options.no_uncertainty, precision, metric, grid or {}, extra or {},
+                  force=options.force)  # fmt: skip
     _ = batch.points  # every grid point validated now, before anything is written
-    if (folder / JOURNAL).exists():
-        raise BatchError(f"{folder} already holds a batch: continue it with --resume {folder}, or choose another --out")
+    check_out(folder, options.out is not None, options.force)
+    for message in plausibility.warnings(scenario):
+        warn(message)
+    check_memory(batch, options, warn)
     return batch
+
+
+RESULTS_MARKS = (JOURNAL, BATCH_FILE, MANIFEST_FILE, "calibrated.toml")
+"""Files that make a folder an msksim results folder."""
+
+
+def check_out(folder: Path, given: bool, force: bool) -> None:
+    """Refuse a results folder that is a file, holds a batch, or holds files that are not msksim's
+    (unless ``force``), or that cannot be written. Nothing is written here.
+
+    Raises
+    ------
+    BatchError
+        Naming the folder (as ``--out`` when given) and the problem.
+    """
+    name = f"--out {folder}" if given else str(folder)
+    if os.path.lexists(folder) and not folder.is_dir():
+        raise BatchError(f"{name}: is a file (or a broken link), not a folder")
+    if folder.is_dir():
+        journal = folder / JOURNAL
+        if journal.is_symlink():
+            raise BatchError(f"{name}: {JOURNAL} is a symbolic link; a batch writes only inside its own folder")
+        if os.path.lexists(journal) and not force:
+            raise BatchError(
+                f"{name}: already holds a batch: continue it with --resume {folder}, choose another --out, "
+                "or --force to replace it"
+            )
+        ours = any(os.path.lexists(folder / mark) for mark in RESULTS_MARKS)
+        if not ours and any(folder.iterdir()) and not force:
+            raise BatchError(
+                f"{name}: a folder of other files, not an msksim results folder: choose an empty or new folder, "
+                "or --force to write there (files of the same names are replaced)"
+            )
+    existing = next((p for p in (folder, *folder.absolute().parents) if p.exists()), None)
+    if existing is not None and not (existing.is_dir() and os.access(existing, os.W_OK | os.X_OK)):
+        raise BatchError(f"{name}: cannot write there ({existing} is not a folder you may write to)")
+
+
+def check_memory(batch: Batch, options: BatchOptions, warn: Say) -> None:
+    """Refuse a batch that cannot fit in this machine's memory; warn of one that fills half of it."""
+    local = options.scheduler is None
+    tasks = len(batch.points) * len(batch.designs) * batch.scenario.run.replications
+    need = max(
+        (limits.estimate(s, batch.designs, tasks, options.jobs or default_jobs(), local) for s in batch.points.values()),
+        key=lambda e: e.total,
+    )
+    have = limits.machine_memory()
+    if need.total > have:
+        raise BatchError(
+            f"this batch needs {need.describe()}, more than this machine's memory ({have / limits.MB:,.0f} MB): "
+            "fewer --reps, --years or --jobs, less demand, or more capacity where demand outruns it"
+        )
+    if need.total > have / 2:
+        warn(f"this batch needs {need.describe()}, over half of this machine's memory ({have / limits.MB:,.0f} MB)")
 
 
 def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say) -> Batch:
     saved = folder / BATCH_FILE
     if not saved.exists():
         raise BatchError(f"--resume {folder}: no {BATCH_FILE} there; not a batch folder")
+    if (folder / JOURNAL).is_symlink():
+        raise BatchError(f"--resume {folder}: {JOURNAL} is a symbolic link; a batch writes only inside its own folder")
     try:
-        settings = json.loads(saved.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        settings = json.loads(read_text(saved))
+    except FileProblem as e:
+        raise BatchError(f"--resume {folder}: {BATCH_FILE}: {e.problem}") from None
+    except json.JSONDecodeError as e:
         raise BatchError(f"--resume {folder}: {BATCH_FILE}: cannot read the batch settings: {e}") from None
     names = ("designs", "uncertainty", "precision", "metric", "grid", "extra")
     lacking = [n for n in ("kind", *names) if not isinstance(settings, dict) or n not in settings]
     if lacking:
         raise BatchError(f"--resume {folder}: {BATCH_FILE}: {lacking[0]}: missing; not the settings of a batch")
+    wrong = wrong_setting(settings)
+    if wrong:
+        raise BatchError(f"--resume {folder}: {BATCH_FILE}: {wrong}; not the settings of a batch")
     if settings["kind"] != kind:
         raise BatchError(f"--resume {folder}: that folder holds a '{settings['kind']}' batch, not '{kind}'")
     given = (("--set", options.sets), ("--seed", options.seed), ("--years", options.years), ("--out", options.out))
@@ -169,7 +248,12 @@ def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say) -> Batch:
         warn(f"--resume continues the batch as it was started: {', '.join(ignored)} ignored")
     # --reps may raise (or lower) the target: finished replications are kept either way
     scenario = load(folder / SCENARIO_FILE, None, options.reps)
-    return Batch(kind, scenario, folder=folder, resumed=True, **{n: settings[n] for n in names})
+    unknown = [d for d in settings["designs"] if d not in scenario.designs]
+    if unknown:
+        raise BatchError(f"--resume {folder}: {BATCH_FILE}: designs: '{unknown[0]}' is not a design of its scenario")
+    batch = Batch(kind, scenario, folder=folder, resumed=True, **{n: settings[n] for n in names})
+    check_memory(batch, options, warn)
+    return batch
 
 
 def parse_grid(items: list[str] | None, grid_file: Path | None) -> dict[str, list[Any]]:
@@ -195,9 +279,11 @@ def parse_grid(items: list[str] | None, grid_file: Path | None) -> dict[str, lis
 
 def _grid_file(path: Path) -> dict[str, list[Any]]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, tomllib.TOMLDecodeError) as e:
-        raise BatchError(f"{path}: cannot read the sweep file: {e}") from None
+        data = tomllib.loads(read_text(path))
+    except FileProblem as e:
+        raise BatchError(f"{path}: cannot read the sweep file: {e.problem}") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as e:
+        raise BatchError(f"{path}: cannot read the sweep file: not valid TOML: {e}") from None
     table = data.get("grid")
     if not isinstance(table, dict) or not table:
         raise BatchError(f"{path}: grid: expected a [grid] table of KEY = [values]")
@@ -222,8 +308,30 @@ def open_executor(jobs: int | None, scheduler: str | None) -> Executor:
 
 
 def execute(batch: Batch, executor: Executor, progress: Progress | None = None) -> BatchResult:
-    """Write the scenario, its inputs and the batch settings (unless resuming), then run the batch."""
+    """Write the scenario, its inputs and the batch settings (unless resuming), then run the batch.
+
+    The folder's lock is held throughout: a second process on the same folder is refused.
+
+    Raises
+    ------
+    BatchError
+        When the folder cannot be made or written, or another process is running its batch.
+    """
+    try:
+        with locked(batch.folder):
+            return _locked_execute(batch, executor, progress)
+    except JournalError as e:
+        raise BatchError(str(e)) from None
+    except OSError as e:
+        raise BatchError(f"{batch.folder}: cannot write the results: {e.strerror or e}") from None
+
+
+def _locked_execute(batch: Batch, executor: Executor, progress: Progress | None) -> BatchResult:
     if not batch.resumed:
+        if os.path.lexists(batch.folder / JOURNAL) and not batch.force:  # started since it was checked
+            raise BatchError(f"{batch.folder} already holds a batch: continue it with --resume {batch.folder}")
+        for name in (JOURNAL, MANIFEST_FILE):
+            (batch.folder / name).unlink(missing_ok=True)  # --force: the batch there is replaced
         save_inputs(batch.folder, batch.scenario)
         write_atomic(batch.folder / BATCH_FILE, json.dumps(batch.settings(), indent=2, default=str))
     return run_batch(
@@ -248,6 +356,9 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
     if not result.series.empty:
         extra["warmup_mser_truncation_day"] = _warmup(batch, result, tables, warn)
     tables.update(_trace_tables(batch, result))
+    if result.damaged:
+        lines = ", ".join(map(str, result.damaged))
+        warn(f"{batch.folder / JOURNAL}: line(s) {lines} damaged, not a finished task: skipped, and their tasks run again")
     lacking = returns_lacking(result)
     if lacking:
         warn(lacking)

@@ -72,6 +72,8 @@ class BatchResult:
     """With a precision target: whether the final table meets it (None without one)."""
     engines: list[str] = field(default_factory=list)
     returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    damaged: list[int] = field(default_factory=list)
+    """Lines of the journal that held no finished task when the batch was resumed (skipped, run again)."""
 
 
 class _Store:
@@ -85,6 +87,7 @@ class _Store:
         for outcome in (self.journal.read() if self.journal else {}).values():
             if outcome.error is None:  # a task that failed before is tried again
                 self._keep(outcome)
+        self.damaged = list(self.journal.damaged) if self.journal else []
 
     def _keep(self, outcome: Outcome) -> None:
         self.done[outcome.task] = pd.DataFrame(outcome.rows)
@@ -166,6 +169,7 @@ def run_batch(
         met,
         sorted(traces.engines),
         traces.returns_frame(set(wanted)),
+        store.damaged,
     )
 
 

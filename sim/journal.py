@@ -1,13 +1,18 @@
 """The journal of a batch: every finished task appended to ``journal.jsonl`` as it completes.
 
 One line a task, written whole in one call, flushed and synced: a batch killed half way
-resumes from the lines that landed, and a line cut short by the kill is dropped.
+resumes from the lines that landed, and a line cut short by the kill is dropped. A damaged
+line elsewhere is skipped and reported, never taken to end the journal; the lines after it
+are kept. One process at a time runs a batch: :func:`locked` holds an advisory lock.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -19,45 +24,90 @@ from sim.tasks import Outcome, Task
 JOURNAL = "journal.jsonl"
 
 
+class JournalError(Exception):
+    """A journal that cannot be used: a link out of the folder, or a batch another process is running."""
+
+
 class Journal:
-    """Append-only record of finished tasks: one JSON line each, written whole and synced."""
+    """Append-only record of finished tasks: one JSON line each, written whole and synced.
+
+    ``damaged`` lists the lines (numbered from 1) of the last :meth:`read` that held no
+    finished task: they are skipped, and their tasks run again.
+    """
 
     def __init__(self, folder: Path):
         folder.mkdir(parents=True, exist_ok=True)
         self.path = folder / JOURNAL
+        self.damaged: list[int] = []
+        if self.path.is_symlink():
+            raise JournalError(f"{self.path}: is a symbolic link; a batch writes its journal only inside its own folder")
 
     def read(self) -> dict[Task, Outcome]:
-        """Finished tasks so far; a line cut short by a crash is dropped (and truncated away)."""
+        """Finished tasks so far. A damaged line is skipped (and counted in ``damaged``); a last
+        line cut short by a crash is truncated away, so the next line starts clean."""
         out: dict[Task, Outcome] = {}
+        self.damaged = []
         if not self.path.exists():
             return out
-        good = 0
+        end = 0
         with open(self.path, "rb") as fh:
-            for line in fh:
-                try:
-                    rec = json.loads(line)
-                except json.JSONDecodeError:
-                    break
+            for number, line in enumerate(fh, start=1):
                 if not line.endswith(b"\n"):
-                    break
-                good += len(line)
-                task = Task(**rec["task"])
-                out[task] = Outcome(task, rec["rows"], rec["traces"], rec["error"])
-        if good < self.path.stat().st_size:
+                    break  # the last line, cut short
+                end += len(line)
+                outcome = _outcome(line)
+                if outcome is None:
+                    self.damaged.append(number)
+                else:
+                    out[outcome.task] = outcome
+        if end < self.path.stat().st_size:
             with open(self.path, "r+b") as fh:
-                fh.truncate(good)
+                fh.truncate(end)
         return out
 
     def append(self, outcome: Outcome) -> None:
         """Add one finished task (its rows, traces or error) in a single synced write."""
         rec = {"task": asdict(outcome.task), "rows": outcome.rows, "traces": outcome.traces, "error": outcome.error}
         line = (json.dumps(rec, default=_plain) + "\n").encode()
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+@contextlib.contextmanager
+def locked(folder: Path) -> Iterator[None]:
+    """Hold the batch folder's advisory lock: a second process running the same batch is refused.
+
+    Raises
+    ------
+    JournalError
+        When another process holds the lock.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)  # the folder itself: no lock file is left behind
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise JournalError(f"{folder}: another msksim process is running this batch; wait for it to finish") from None
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock
+
+
+def _outcome(line: bytes) -> Outcome | None:
+    """The finished task a journal line holds, or None for a damaged line."""
+    try:
+        rec = json.loads(line)
+        task = Task(**rec["task"])
+        if not (isinstance(task.point, int) and isinstance(task.replication, int) and isinstance(task.design, str)):
+            return None
+        return Outcome(task, rec["rows"], rec["traces"], rec["error"])
+    except (ValueError, KeyError, TypeError):
+        return None
 
 
 def _plain(x: Any) -> Any:

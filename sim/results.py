@@ -8,8 +8,10 @@ relative to the folder, so it can be moved, reported on and resumed anywhere.
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import secrets
 import sys
 import tempfile
 import tomllib
@@ -22,6 +24,7 @@ import pandas as pd
 import tomli_w
 
 from sim import __version__
+from sim.files import MAX_DATA_BYTES, FileProblem, read_bytes, read_text
 from sim.model import ENGINE
 from sim.scenario import load_scenario
 from sim.schema import Scenario, ScenarioError
@@ -36,6 +39,19 @@ BATCH_FILE = "batch.json"
 MAIN_TABLES = ("replications", "sweep")
 """A finished run has one of these: a row per (grid point,) design, replication and year."""
 ID_COLUMNS = ("design", "replication", "year")
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "replications": ID_COLUMNS,
+    "sweep": ("point", *ID_COLUMNS),
+    "monthly": ("design", "replication", "day", "year"),
+    "rtt_monthly": ("design", "replication", "month_end", "year"),
+    "rtt_returns": ("design", "replication", "month", "year", "treatment_function", "part"),
+    "rtt_waits": ("design", "weeks", "pathways"),
+    "flows": ("design", "from", "to", "per_year"),
+    "summary": ("scope", "year", "metric", "mean", "ci_low", "ci_high", "n"),
+    "warmup": ("design", "day", "in_system_mean", "moving_average", "mser_truncation_day", "warmup_day"),
+}
+"""The columns a report reads from each table, checked when a folder is read back."""
+WHOLE_NUMBER_COLUMNS = ("point", "replication", "year", "day")
 TEXT_COLUMNS: dict[str, type] = {"treatment_function": str}
 """Columns read back as text in any table: a treatment function's code such as "110" is not a number."""
 
@@ -50,12 +66,20 @@ FILE_MODE = 0o666 & ~_umask()
 """What ``open`` would give a new file; ``mkstemp`` alone would leave results private (0600)."""
 
 
-def run_folder(scenario: Scenario, out: Path | None, root: Path = Path("results")) -> Path:
-    """``--out`` if given, else ``results/<scenario>-<UTC timestamp>``."""
+def run_folder(scenario: Scenario | str, out: Path | None, root: Path = Path("results")) -> Path:
+    """``--out`` if given, else ``results/<scenario>-<UTC time to the microsecond>-<random>``.
+
+    The random part keeps apart runs started in the same microsecond (on several machines
+    sharing a folder); a name already taken is never reused.
+    """
     if out is not None:
         return out
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return root / f"{scenario.name}-{stamp}"
+    name = scenario if isinstance(scenario, str) else scenario.name
+    while True:
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+        folder = root / f"{name}-{stamp}-{secrets.token_hex(3)}"
+        if not os.path.lexists(folder):
+            return folder
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
@@ -190,17 +214,39 @@ def read_run(folder: Path) -> Run:
     if not (folder / MANIFEST_FILE).exists():
         raise ResultsError(folder, f"no {MANIFEST_FILE}; not a finished results folder")
     manifest = _read_json(folder / MANIFEST_FILE)
-    batch = _read_json(folder / BATCH_FILE) if (folder / BATCH_FILE).exists() else manifest.get("batch", {})
+    batch_path = folder / BATCH_FILE
+    batch = _read_json(batch_path) if batch_path.exists() else manifest.get("batch", {})
+    if not isinstance(batch, dict):
+        raise ResultsError(folder / MANIFEST_FILE, "batch: expected the batch settings (an object)")
+    wrong = wrong_setting(batch) if batch else None
+    if wrong:
+        raise ResultsError(batch_path if batch_path.exists() else folder / MANIFEST_FILE, f"{wrong}; not the settings of a batch")
     return Run(folder, _read_scenario(folder), manifest, _read_tables(folder, manifest), batch)
+
+
+def wrong_setting(settings: dict[str, Any]) -> str | None:
+    """What is wrong with a batch's saved settings (None when nothing is, or when a key is absent)."""
+    expected: dict[str, tuple[type, ...]] = {
+        "kind": (str,), "designs": (list,), "uncertainty": (bool,), "precision": (int, float, type(None)),
+        "metric": (str,), "grid": (dict,), "extra": (dict,),
+    }  # fmt: skip
+    for name, types in expected.items():
+        if name in settings and (
+            not isinstance(settings[name], types) or (name == "precision" and isinstance(settings[name], bool))
+        ):
+            return f"{name}: {settings[name]!r} is not {' or '.join(t.__name__ for t in types)}"
+    if "designs" in settings and not (settings["designs"] and all(isinstance(d, str) for d in settings["designs"])):
+        return "designs: expected a list of design names"
+    if "grid" in settings and not all(isinstance(v, list) and v for v in settings["grid"].values()):
+        return "grid: expected lists of values"
+    return None
 
 
 def _read_json(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ResultsError(path, f"cannot read: {e.strerror}") from None
-    except UnicodeDecodeError:
-        raise ResultsError(path, "not JSON: not UTF-8 text") from None
+        data = json.loads(read_text(path))
+    except FileProblem as e:
+        raise ResultsError(path, e.problem) from None
     except json.JSONDecodeError as e:
         raise ResultsError(path, f"not valid JSON: {e.msg} at line {e.lineno}") from None
     if not isinstance(data, dict):
@@ -213,10 +259,10 @@ def _read_scenario(folder: Path) -> Scenario:
     if not path.exists():
         raise ResultsError(path, "missing: the scenario the run used")
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as e:
-        raise ResultsError(path, f"cannot read: {e.strerror}") from None
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raw = tomllib.loads(read_text(path))
+    except FileProblem as e:
+        raise ResultsError(path, e.problem) from None
+    except (tomllib.TOMLDecodeError, RecursionError) as e:
         raise ResultsError(path, f"not valid TOML: {e}") from None
     backlog = raw.get("backlog")
     if isinstance(backlog, dict) and isinstance(backlog.get("file"), str) and not (folder / backlog["file"]).exists():
@@ -234,21 +280,25 @@ def _read_tables(folder: Path, manifest: dict[str, Any]) -> dict[str, pd.DataFra
     names = [f.removesuffix(".csv") for f in files if isinstance(f, str) and f.endswith(".csv") and f != BACKLOG_COPY]
     if not any(n in names for n in MAIN_TABLES):
         raise ResultsError(folder / MANIFEST_FILE, "files: lists neither replications.csv nor sweep.csv")
-    return {name: _read_table(folder / f"{name}.csv", main=name in MAIN_TABLES) for name in names}
+    return {name: _read_table(folder / f"{name}.csv", name) for name in names}
 
 
-def _read_table(path: Path, main: bool) -> pd.DataFrame:
+def _read_table(path: Path, name: str) -> pd.DataFrame:
     if not path.exists():
         raise ResultsError(path, f"missing (listed in {MANIFEST_FILE})")
     try:
-        if not path.read_bytes().strip():  # a table with no rows and no columns, as written
+        raw = read_bytes(path, MAX_DATA_BYTES)
+        if not raw.strip():  # a table with no rows and no columns, as written
             return pd.DataFrame()
-        table = pd.read_csv(path, dtype=TEXT_COLUMNS)
-    except OSError as e:
-        raise ResultsError(path, f"cannot read: {e.strerror}") from None
+        table = pd.read_csv(io.BytesIO(raw), dtype=TEXT_COLUMNS)
+    except FileProblem as e:
+        raise ResultsError(path, e.problem) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ResultsError(path, f"not a readable CSV table: {str(e).strip()}") from None
-    missing = [c for c in ID_COLUMNS if c not in table.columns]
-    if main and missing:
-        raise ResultsError(path, f"not a results table: no column {', '.join(missing)}")
+    missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in table.columns]
+    if missing:
+        raise ResultsError(path, f"not msksim's {name} table: no column {', '.join(missing)}")
+    for column in WHOLE_NUMBER_COLUMNS if name in REQUIRED_COLUMNS and name != "summary" else ():  # summary's year may be "all"
+        if column in table.columns and len(table) and not pd.api.types.is_integer_dtype(table[column]):
+            raise ResultsError(path, f"column {column}: expected whole numbers, got {table[column].iloc[0]!r} and the like")
     return table

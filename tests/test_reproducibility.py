@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
@@ -13,7 +17,7 @@ from sim.model.pathway import Pathway, simulate
 from sim.model.patient import Patient
 from sim.model.referrals import draw_referrals
 from sim.streams import Streams
-from tests.conftest import bundled
+from tests.conftest import ROOT, bundled
 
 SHORT = ("run.years=1", "run.warmup_days=90")
 UNFITTED = ("designs.prime.stage_overrides={}",)
@@ -38,6 +42,20 @@ def test_processes_do_not_change_results() -> None:
     one = run_replications(s, ["fragmented", "prime"], 3, jobs=1)
     two = run_replications(s, ["fragmented", "prime"], 3, jobs=2)
     pdt.assert_frame_equal(one, two)
+
+
+def test_the_hash_seed_does_not_change_results() -> None:
+    """Set and dict order never leak into the numbers: two interpreters with different hash seeds."""
+    code = (
+        "from tests.conftest import ROOT, bundled; from sim.experiment import run_replications; "
+        f"print(run_replications(bundled(*{SHORT!r}), ['fragmented', 'prime'], 1).to_csv(index=False))"
+    )
+    tables = [
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(ROOT)}).stdout
+        for seed in ("1", "2")
+    ]  # fmt: skip
+    assert tables[0] and tables[0] == tables[1]
 
 
 def test_replication_does_not_depend_on_others() -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import tomllib
 from pathlib import Path
@@ -79,6 +80,11 @@ def _delete(path: Path) -> None:
     path.unlink()
 
 
+def _pipe(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
 def _garble(text: str):
     return lambda path: path.write_text(text)
 
@@ -94,6 +100,13 @@ def _garble(text: str):
         ("replications.csv", _delete, "missing"),
         ("replications.csv", _garble("garbage\n1\n"), "no column design"),
         (BACKLOG_COPY, _delete, "missing"),
+        ("scenario.toml", _pipe, "not a regular file"),
+        ("scenario.toml", lambda path: path.write_bytes(b"\xff\xfe name"), "not UTF-8"),
+        ("batch.json", _garble('{"kind": "run", "designs": 3}'), "designs: 3 is not list"),
+        ("batch.json", _garble('{"kind": "run", "grid": {"x": 1}}'), "grid: expected lists"),
+        ("replications.csv", _garble("design,replication,year\nprime,x,1\n"), "column replication: expected whole numbers"),
+        ("monthly.csv", _garble("a,b\n1,2\n"), "no column design"),
+        ("rtt_returns.csv", _garble("design,replication\nprime,0\n"), "no column month"),
     ],
 )
 def test_a_damaged_folder_is_named_not_a_traceback(from_backlog, tmp_path: Path, name: str, damage, problem: str) -> None:
