@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import tomli_w
 
@@ -100,7 +101,34 @@ def write_atomic(path: Path, data: str | bytes) -> None:
 
 
 def write_csv(path: Path, table: pd.DataFrame) -> None:
-    write_atomic(path, table.to_csv(index=False, float_format="%.6g"))
+    """A table as CSV that any spreadsheet reads as plain numbers (see :func:`csv_text`)."""
+    write_atomic(path, csv_text(table))
+
+
+def csv_text(table: pd.DataFrame) -> str:
+    """CSV with every number written in full and never in E-notation: floats as the shortest
+    decimal that reads back as the same number, money (``_gbp`` columns, or rows whose
+    ``metric`` is in pounds) to the penny."""
+    out = table.copy()
+    floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
+    for c in floats:
+        if is_money(str(c)):
+            out[c] = out[c].round(2)
+    if "metric" in out.columns and floats:
+        pounds = out["metric"].astype(str).map(is_money)
+        if pounds.any():
+            out.loc[pounds, floats] = out.loc[pounds, floats].round(2)
+    return out.to_csv(index=False, float_format=plain_number)
+
+
+def is_money(name: str) -> bool:
+    """Whether a column or metric is in pounds (its name says ``gbp``)."""
+    return "gbp" in name
+
+
+def plain_number(x: float) -> str:
+    """A float as plain decimal digits, as few as read back exactly (``2.62792e+07`` → ``26279200``)."""
+    return np.format_float_positional(x, trim="-")
 
 
 def as_saved(scenario: Scenario) -> Scenario:

@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
 import tomllib
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
 from sim.model import ENGINE
-from sim.results import BACKLOG_COPY, ResultsError, read_run
+from sim.results import BACKLOG_COPY, ResultsError, csv_text, read_run
 from tests.conftest import BEDFORDSHIRE
 
 runner = CliRunner()
@@ -121,3 +123,22 @@ def test_a_damaged_folder_is_named_not_a_traceback(from_backlog, tmp_path: Path,
     assert not (folder / "report.html").exists()
     with pytest.raises(ResultsError, match=problem):
         read_run(folder)
+
+
+def test_tables_are_written_as_plain_numbers_money_to_the_penny() -> None:
+    """``%.6g`` wrote 2.62792e+07: pounds lost, and E-notation in Excel."""
+    table = pd.DataFrame(
+        {
+            "metric": ["prime_surplus_gbp", "conversion_rate"],
+            "mean": [26_279_201.374_9, 1.234_567_890_123e-7],
+            "ci_low": [float("nan"), 2.5e20],
+            "cost_delivery_gbp": [1 / 3, 2.0],
+            "n": [3, 4],
+        }
+    )
+    text = csv_text(table)
+    assert "e+" not in text.lower() and "e-" not in text.lower()
+    back = pd.read_csv(io.StringIO(text))
+    assert back.loc[0, "mean"] == 26_279_201.37 and back.loc[0, "cost_delivery_gbp"] == 0.33
+    assert back.loc[1, "mean"] == 1.234_567_890_123e-7, "other figures keep every digit"
+    assert back.loc[1, "ci_low"] == 2.5e20 and np.isnan(back.loc[0, "ci_low"])
