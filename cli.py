@@ -38,6 +38,7 @@ from sim.calibrate.area import CalibrationError, calibrate, read_published, setu
 from sim.calibrate.output import write as write_calibration
 from sim.experiment import BatchResult
 from sim.flows import expected_activity, stage_load
+from sim.metrics import paths_for_upper_bound
 from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
 from sim.report.calibration import print_calibration
@@ -100,6 +101,9 @@ MonthOpt = Annotated[
     str | None, typer.Option("--month", help="With an RTT return as --backlog: the month to start from, YYYY-MM.")
 ]
 DesignOpt = Annotated[str, typer.Option("--design", help="Which design to run.")]
+
+BID_SANITY = 3.0
+"""A --bid further than this factor from the scenario's own year-1 value is queried."""
 
 SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "reps": (RepsOpt, None),
@@ -311,13 +315,24 @@ def bid(
     extra = {"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability}
     batch = prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
     price_year1, risk = bid_terms(batch, scenario)
+    written = batch.scenario.finance.prime_contract.year1_value_gbp
+    if year1 is not None and written > 0 and not 1 / BID_SANITY <= year1 / written <= BID_SANITY:
+        _warn(
+            f"--bid {price}: {fmt(year1, 'gbp')} is {year1 / written:.2g} times the scenario's year-1 value "
+            f"({fmt(written, 'gbp')}, finance.prime_contract.year1_value_gbp): is that the price you meant?"
+        )
     result = _execute(batch, options)
     tables = bid_tables(batch, result, price_year1, risk)
     _finish(batch, result, tables, started, options.report)
     if "bid_summary" in tables:
-        safe = tables["bid_summary"].set_index("metric").loc["safe_price_year1_gbp", "mean"]
-        if not math.isfinite(safe):
+        row = tables["bid_summary"].set_index("metric").loc["safe_price_year1_gbp"]
+        if not math.isfinite(row["mean"]):
             _warn(f"no year-1 price keeps the probability of a cumulative loss at or under {risk:.0%} on these paths")
+        elif not math.isfinite(row["ci_high"]):
+            _warn(
+                f"the safe price rests on {int(row['n'])} paths: at least {paths_for_upper_bound(1 - risk)} are needed "
+                f"to bound it from above at 95% for a {risk:.0%} loss probability; raise --reps"
+            )
         if as_json:
             typer.echo(bid_json(tables["bid_summary"], batch.folder))
         else:

@@ -20,11 +20,13 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from sim.contracts import contract_value, prime_account, sharing_edges
-from sim.metrics import interval
+from sim.metrics import interval, quantile_interval, share_interval
 from sim.payment import COST_OF_PROVIDER
 from sim.schema import PrimeContract, Scenario
 
 _MONEY = re.compile(r"^\s*£?\s*(-?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kKmMbB]n?)?\s*$")
+_THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?$")
+"""Where a number has commas, they must separate thousands: ``26,5m`` is not 265m."""
 _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
 PRICE_CAP_FACTOR = 1024.0
 """The break-even search gives up at this multiple of a path's costs (its costliest year,
@@ -46,7 +48,10 @@ def parse_money(text: str | float) -> float:
         m = _MONEY.match(text)
         if not m:
             raise ValueError(f"not an amount of money: {text!r} (try 26.5m, 800k or 26500000)")
-        value = float(m.group(1).replace(",", "").replace("_", ""))
+        digits = m.group(1)
+        if "," in digits and not _THOUSANDS.match(digits):
+            raise ValueError(f"{text!r}: a comma may only separate thousands (1,250,000); for a decimal write a point (26.5m)")
+        value = float(digits.replace(",", "").replace("_", ""))
         value = value * _SCALE[m.group(2).lower()] if m.group(2) else value
     if not np.isfinite(value) or value <= 0:
         raise ValueError(f"a price must be a positive amount of money, got {text!r}")
@@ -222,7 +227,7 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     records: list[dict] = []
 
     def add(metric: str, values: np.ndarray, unit: str, year: str = "all") -> None:
-        mean, low, high, n = interval(values)
+        mean, low, high, n = share_interval(values) if unit == "probability" and len(values) > 1 else interval(values)
         records.append({"metric": metric, "year": year, "unit": unit, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
 
     add("bid_year1_gbp", np.array([price]), "gbp")
@@ -245,7 +250,10 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
         safe = paths.safe_price(max_loss_probability)
     except ValueError:  # no price keeps the loss probability under the target: say so, keep the rest
         safe = float("nan")
-    add("safe_price_year1_gbp", np.array([safe]), "gbp")
+    # the safe price is an order statistic of the paths' break-even prices: bounded by others
+    low, high = quantile_interval(paths.break_even(), 1 - max_loss_probability) if np.isfinite(safe) else (np.nan, np.nan)
+    records.append({"metric": "safe_price_year1_gbp", "year": "all", "unit": "gbp", "mean": safe,
+                    "ci_low": low, "ci_high": high, "n": len(paths.paths)})  # fmt: skip
     add("max_loss_probability", np.array([max_loss_probability]), "probability")
     return pd.DataFrame.from_records(records)
 

@@ -56,6 +56,42 @@ def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, flo
     return mean, mean - half, mean + half, n
 
 
+def share_interval(flags: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
+    """A share of paths (a probability) with Wilson's score interval: (share, low, high, n).
+
+    Unlike a t-interval, it stays within [0, 1] and is not of zero width when no path (or
+    every path) has the property.
+    """
+    v = np.asarray(flags, dtype=float)
+    v = v[~np.isnan(v)]
+    n = len(v)
+    if n == 0:
+        return np.nan, np.nan, np.nan, 0
+    k = int(v.sum())
+    ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
+    return k / n, float(ci.low), float(ci.high), n
+
+
+def quantile_interval(values: np.ndarray, q: float, level: float = 0.95) -> tuple[float, float]:
+    """Distribution-free bounds on the ``q`` quantile from order statistics: (low, high), each
+    NaN when too few values to give it at this level."""
+    v = np.sort(np.asarray(values, dtype=float))
+    n = len(v)
+    if n == 0:
+        return np.nan, np.nan
+    tail = (1 - level) / 2
+    low = int(stats.binom.ppf(tail, n, q))  # order statistic v[low - 1] (1-based low) lies below the quantile
+    high = int(stats.binom.ppf(1 - tail, n, q)) + 1
+    below = v[low - 1] if low >= 1 and stats.binom.cdf(low - 1, n, q) <= tail else np.nan
+    above = v[high - 1] if high <= n and stats.binom.cdf(high - 1, n, q) >= 1 - tail else np.nan
+    return float(below), float(above)
+
+
+def paths_for_upper_bound(q: float, level: float = 0.95) -> int:
+    """The fewest values from which the ``q`` quantile has an upper bound at ``level`` (two-sided)."""
+    return int(np.ceil(np.log((1 - level) / 2) / np.log(q)))
+
+
 def per_replication(table: pd.DataFrame) -> pd.DataFrame:
     """Whole-horizon values per design × replication: the mean over contract years."""
     cols = metric_columns(table)

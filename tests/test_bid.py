@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 from typer.testing import CliRunner
 
 from cli import app
@@ -14,7 +15,7 @@ from sim.bid import PRICE_CAP_FACTOR, BidPaths, bid_summary, bid_table, parse_mo
 from sim.contracts import prime_account, share_surplus, sharing_edges, tariff_share_account
 from sim.experiment import run_replications
 from sim.scenario import PrimeContract, TariffShare, load_scenario
-from tests.conftest import ROOT, bundled
+from tests.conftest import BEDFORDSHIRE, ROOT, bundled
 
 UNITINGCARE = ROOT / "scenarios" / "unitingcare_style.toml"
 SHORT = ("run.years=2", "run.warmup_days=180")
@@ -38,6 +39,21 @@ def test_parse_money(text: str, value: float) -> None:
 def test_parse_money_rejects(text: str) -> None:
     with pytest.raises(ValueError, match="not an amount"):
         parse_money(text)
+
+
+@pytest.mark.parametrize("text", ["26,5m", "1,25m", "12,34,567", "£1,2500"])
+def test_parse_money_refuses_a_decimal_comma(text: str) -> None:
+    """``26,5m`` was read as £265m."""
+    with pytest.raises(ValueError, match="comma may only separate thousands"):
+        parse_money(text)
+
+
+def test_a_bid_far_from_the_scenarios_price_is_queried(tmp_path) -> None:
+    out = tmp_path / "bid"
+    args = ["bid", str(BEDFORDSHIRE), "--bid", "265m", "--reps", "2", "--years", "1", "--set", "run.warmup_days=30"]
+    result = CliRunner().invoke(app, [*args, "--no-uncertainty", "--quiet", "--jobs", "1", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "is that the price you meant?" in " ".join(result.output.split())
 
 
 @pytest.mark.parametrize("text", ["-5m", "-1", "£-250k", "0", "0.0m", "£0", 0, -3.5, float("nan"), float("inf")])
@@ -297,6 +313,33 @@ def test_bid_outputs(paths: BidPaths) -> None:
     swings = sensitivity(paths, price)
     assert list(swings["swing_gbp"]) == sorted(swings["swing_gbp"], reverse=True)
     assert swings.iloc[0]["input"].startswith("delivery cost")
+
+
+def test_loss_probabilities_have_wilson_intervals_within_zero_and_one() -> None:
+    """A t-interval on 0/1 outcomes gave -0.17 to 0.42; Wilson's stays in [0, 1]."""
+    rng = np.random.default_rng(5)
+    cost = rng.normal(10e6, 1.5e6, size=(12, 2, 2))
+    paths = synthetic_paths(cost, BASE.finance.prime_contract)
+    summary = bid_summary(paths, 42e6, 0.1).set_index(["metric", "year"])
+    for metric in ("loss_probability_year1", "loss_probability_any_year", "loss_probability_cumulative"):
+        row = summary.loc[(metric, "all")]
+        k, n = round(row["mean"] * row["n"]), int(row["n"])
+        expected = stats.binomtest(k, n).proportion_ci(method="wilson")
+        assert 0.0 <= row["ci_low"] <= row["mean"] <= row["ci_high"] <= 1.0
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx((expected.low, expected.high))
+
+
+@pytest.mark.parametrize(("n", "bounded"), [(20, False), (60, True)])
+def test_the_safe_price_has_order_statistic_bounds_and_says_how_many_paths(n: int, bounded: bool) -> None:
+    rng = np.random.default_rng(n)
+    paths = synthetic_paths(rng.normal(10e6, 1.5e6, size=(n, 2, 2)), BASE.finance.prime_contract)
+    row = bid_summary(paths, 42e6, 0.1).set_index("metric").loc["safe_price_year1_gbp"]
+    assert row["n"] == n
+    assert row["ci_low"] <= row["mean"]
+    if bounded:
+        assert row["mean"] <= row["ci_high"]
+    else:  # 20 paths cannot bound a 90% quantile from above at 95%
+        assert np.isnan(row["ci_high"])
 
 
 def test_unitingcare_style_bid_loses_money_in_year_one() -> None:

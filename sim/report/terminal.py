@@ -203,17 +203,28 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
     head.add_column("", justify="right")
     head.add_row("Expected cumulative surplus (95% CI)", money_ci("cumulative_surplus_gbp"))
     head.add_row("Expected margin on income", fmt(get("margin_pct")["mean"], "pct"))
-    head.add_row("Probability of a loss in year 1", fmt(100 * get("loss_probability_year1")["mean"], "pct"))
-    head.add_row("Probability of a loss in any year", fmt(100 * get("loss_probability_any_year")["mean"], "pct"))
-    head.add_row("Probability of a cumulative loss", fmt(100 * get("loss_probability_cumulative")["mean"], "pct"))
+
+    def share_ci(metric: str, year: str = "all") -> str:
+        r = get(metric, year)
+        if pd.isna(r["ci_low"]):
+            return fmt(100 * r["mean"], "pct")
+        return f"{fmt(100 * r['mean'], 'pct')} [dim]({fmt(100 * r['ci_low'], 'pct')} to {fmt(100 * r['ci_high'], 'pct')})[/dim]"
+
+    head.add_row("Probability of a loss in year 1 (95% Wilson CI)", share_ci("loss_probability_year1"))
+    head.add_row("Probability of a loss in any year", share_ci("loss_probability_any_year"))
+    head.add_row("Probability of a cumulative loss", share_ci("loss_probability_cumulative"))
     head.add_row("Cumulative surplus, 5th percentile", fmt(get("cumulative_surplus_p5_gbp")["mean"], "gbp"))
     head.add_row("5% value at risk (loss at the 5th percentile)", fmt(get("value_at_risk_5pct_gbp")["mean"], "gbp"))
     head.add_row("Commissioner spend (whole contract)", money_ci("commissioner_cost_total_gbp"))
     head.add_row("Commissioner gain-share income", money_ci("commissioner_gain_share_total_gbp"))
     risk = get("max_loss_probability")["mean"]
+    safe = get("safe_price_year1_gbp")
+    bounds = "no 95% bounds on so few paths" if pd.isna(safe["ci_high"]) else (
+        f"{fmt(safe['ci_low'], 'gbp')} to {fmt(safe['ci_high'], 'gbp')}"
+    )  # fmt: skip
     head.add_row(
-        f"Lowest year-1 price with P(cumulative loss) ≤ {risk:.0%}",
-        f"[bold]{fmt(get('safe_price_year1_gbp')['mean'], 'gbp')}[/bold]",
+        f"Lowest year-1 price with P(cumulative loss) ≤ {risk:.0%} (order-statistic 95% bounds, {int(safe['n'])} paths)",
+        f"[bold]{fmt(safe['mean'], 'gbp')}[/bold] [dim]({bounds})[/dim]",
     )
     console.print(head)
 
@@ -225,7 +236,7 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
         per_year.add_row(
             y,
             money_ci("prime_surplus_gbp", y),
-            fmt(100 * get("loss_probability", y)["mean"], "pct"),
+            share_ci("loss_probability", y),
             fmt(get("commissioner_cost_gbp", y)["mean"], "gbp"),
             fmt(get("commissioner_gain_share_gbp", y)["mean"], "gbp"),
         )
