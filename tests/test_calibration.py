@@ -65,7 +65,7 @@ def test_physio_dna(year_one, design: str) -> None:
 
 
 def test_hand_calculation(year_one) -> None:
-    """The deterministic hand calculation in domain.md, within 15%."""
+    """The deterministic hand calculation (README, Calibration), within 15%."""
     assert mean(year_one, "fragmented", "orthopaedics_first") == pytest.approx(14_400, rel=0.15)
     ops = mean(year_one, "fragmented", "surgeries_daycase") + mean(year_one, "fragmented", "surgeries_inpatient")
     assert ops == pytest.approx(4_320, rel=0.15)
