@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import plausibility
+from sim import __version__, plausibility
 from sim.batch import (
     Batch,
     BatchError,
@@ -36,15 +36,17 @@ from sim.batch import (
 from sim.bid import parse_money
 from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
 from sim.calibrate.output import write as write_calibration
+from sim.executors import Executor
 from sim.experiment import BatchResult
 from sim.flows import expected_activity, stage_load
+from sim.journal import Journal
 from sim.metrics import paths_for_upper_bound
 from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
 from sim.report.calibration import print_calibration
 from sim.report.html import build_report
 from sim.report.terminal import fmt, print_beside, print_bid, print_returns, print_summary, print_sweep
-from sim.results import ResultsError, read_run, run_folder
+from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
 from sim.schema import ScenarioError
@@ -56,29 +58,82 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: "[uncertainty]" is shown, not read as markup
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"msksim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool, typer.Option("--version", help="Print the version and exit.", callback=_version, is_eager=True)
+    ] = False,
+) -> None:
+    """msksim: simulate the NHS musculoskeletal pathway, fragmented providers against a prime contractor."""
+
+
 out_console = Console()
 err_console = Console(stderr=True)
 
-ScenarioArg = Annotated[Path, typer.Argument(help="Scenario TOML file, e.g. scenarios/bedfordshire.toml.", show_default=False)]
-RepsOpt = Annotated[int | None, typer.Option("--reps", help="Replications per design (default: the scenario's).", min=1)]
-SeedOpt = Annotated[int | None, typer.Option("--seed", help="Master random seed (default: the scenario's).", min=0)]
-YearsOpt = Annotated[int | None, typer.Option("--years", help="Contract years to simulate after the warm-up.", min=1)]
-OutOpt = Annotated[Path | None, typer.Option("--out", help="Results folder (default: results/<scenario>-<time>).")]
-SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override any scenario value: KEY=VALUE (repeatable).")]
-JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Local processes (default: all cores).", min=1)]
+ScenarioArg = Annotated[
+    Path, typer.Argument(help="Scenario TOML file, e.g. scenarios/bedfordshire.toml.", show_default=False, metavar="SCENARIO")
+]
+BatchScenarioArg = Annotated[
+    Path | None,
+    typer.Argument(
+        help="Scenario TOML file, e.g. scenarios/bedfordshire.toml (not needed with --resume).",
+        show_default=False,
+        metavar="[SCENARIO]",
+    ),
+]
+RepsOpt = Annotated[
+    int | None, typer.Option("--reps", help="Replications per design (default: the scenario's).", min=1, metavar="N")
+]
+SeedOpt = Annotated[
+    int | None, typer.Option("--seed", help="Master random seed (default: the scenario's).", min=0, metavar="SEED")
+]
+YearsOpt = Annotated[
+    int | None, typer.Option("--years", help="Contract years to simulate after the warm-up.", min=1, metavar="YEARS")
+]
+OutOpt = Annotated[Path | None, typer.Option("--out", help="Results folder (default: results/<scenario>-<time>).", metavar="DIR")]
+SetOpt = Annotated[
+    list[str] | None, typer.Option("--set", help="Override any scenario value: KEY=VALUE (repeatable).", metavar="KEY=VALUE")
+]
+JobsOpt = Annotated[int | None, typer.Option("--jobs", help="Local processes (default: all cores).", min=1, metavar="N")]
 SchedulerOpt = Annotated[
-    str | None, typer.Option("--scheduler", help="Run on a Dask cluster: the scheduler's address, tcp://HOST:PORT.")
+    str | None,
+    typer.Option(
+        "--scheduler", help="Run on a Dask cluster: the scheduler's address, tcp://HOST:PORT.", metavar="tcp://HOST:PORT"
+    ),
 ]
 NoUncertaintyOpt = Annotated[bool, typer.Option("--no-uncertainty", help="Run at the point values, ignoring [uncertainty].")]
 ResumeOpt = Annotated[
-    Path | None, typer.Option("--resume", help="Continue a batch that stopped, from its results folder.", show_default=False)
+    Path | None,
+    typer.Option("--resume", help="Continue a batch that stopped, from its results folder.", show_default=False, metavar="DIR"),
 ]
 PrecisionOpt = Annotated[
     float | None,
-    typer.Option("--precision", help="Add replications until the 95% CI half-width is within this share of the mean.", min=0),
+    typer.Option(
+        "--precision",
+        help="Add replications until the 95% CI half-width is within this share of the mean.",
+        min=0,
+        metavar="SHARE",
+    ),
 ]
-MetricOpt = Annotated[str, typer.Option("--metric", help="The metric --precision watches.")]
+MetricOpt = Annotated[
+    str, typer.Option("--metric", help="The column of replications.csv that --precision watches.", metavar="COLUMN")
+]
+PRECISION_METRIC = "commissioner_cost_gbp"
+"""What --precision watches by default: the spend varies from path to path, where the share
+within 18 weeks sits near 100% in a run with spare capacity and would be "met" at once."""
+SweepMetricOpt = Annotated[
+    str, typer.Option("--metric", help="The column the sweep's summary and verdict read.", metavar="COLUMN")
+]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the summary as JSON instead of a table.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
 ForceOpt = Annotated[
@@ -95,12 +150,14 @@ BacklogOpt = Annotated[
     ),
 ]
 CommissionerOpt = Annotated[
-    str | None, typer.Option("--commissioner", help="With an RTT return as --backlog: the commissioner's code, e.g. 06F.")
+    str | None,
+    typer.Option("--commissioner", help="With an RTT return as --backlog: the commissioner's code, e.g. 06F.", metavar="CODE"),
 ]
 MonthOpt = Annotated[
-    str | None, typer.Option("--month", help="With an RTT return as --backlog: the month to start from, YYYY-MM.")
+    str | None,
+    typer.Option("--month", help="With an RTT return as --backlog: the month to start from, YYYY-MM.", metavar="YYYY-MM"),
 ]
-DesignOpt = Annotated[str, typer.Option("--design", help="Which design to run.")]
+DesignOpt = Annotated[str, typer.Option("--design", help="Which design to run.", metavar="NAME")]
 
 BID_SANITY = 3.0
 """A --bid further than this factor from the scenario's own year-1 value is queried."""
@@ -169,21 +226,32 @@ def batch_command(command: Callable[..., None]) -> Callable[..., None]:
 def _execute(batch: Batch, options: BatchOptions) -> BatchResult:
     executor = open_executor(options.jobs, options.scheduler)
     try:
-        if options.quiet:
-            return execute(batch, executor)
-        columns = (
-            TextColumn("[bold]{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            TextColumn("ETA"),
-            TimeRemainingColumn(),
+        return _run(batch, options, executor)
+    except KeyboardInterrupt:
+        done = len(Journal(batch.folder).read()) if batch.folder.is_dir() else 0
+        _fail(
+            f"interrupted: {done} finished replication(s) are kept in {batch.folder}; "
+            f"continue with: msksim {batch.kind} --resume {batch.folder}",
+            code=130,
         )
-        with Progress(*columns, console=err_console, transient=True) as bar:
-            task = bar.add_task(f"{batch.scenario.name}: {', '.join(batch.designs)}", total=None)
-            return execute(batch, executor, lambda done, total: bar.update(task, completed=done, total=total))
     finally:
         executor.close()
+
+
+def _run(batch: Batch, options: BatchOptions, executor: Executor) -> BatchResult:
+    if options.quiet:
+        return execute(batch, executor)
+    columns = (
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task(f"{batch.scenario.name}: {', '.join(batch.designs)}", total=None)
+        return execute(batch, executor, lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool) -> None:
@@ -205,13 +273,13 @@ def _report_errors(result: BatchResult) -> None:
         _fail(message, code=1)
 
 
-@app.command()
+@app.command(epilog="Example: msksim run scenarios/bedfordshire.toml --design prime --reps 20 --jobs 2")
 @batch_command
 def run(
-    scenario: ScenarioArg,
+    scenario: BatchScenarioArg = None,
     design: DesignOpt = "prime",
     precision: PrecisionOpt = None,
-    metric: MetricOpt = "rtt_incomplete_18w_pct",
+    metric: MetricOpt = PRECISION_METRIC,
     as_json: JsonOpt = False,
     *,
     options: BatchOptions,
@@ -220,14 +288,16 @@ def run(
     _simulate("run", scenario, [design], options, precision=precision, metric=metric, as_json=as_json)
 
 
-@app.command()
+@app.command(
+    epilog="Example: msksim compare scenarios/bedfordshire.toml --reps 20 --set stages.physio.slots_per_week=2800 --report"
+)
 @batch_command
 def compare(
-    scenario: ScenarioArg,
-    baseline: Annotated[str, typer.Option("--baseline", help="The design compared against.")] = "fragmented",
-    other: Annotated[str, typer.Option("--design", help="The design compared.")] = "prime",
+    scenario: BatchScenarioArg = None,
+    baseline: Annotated[str, typer.Option("--baseline", help="The design compared against.", metavar="NAME")] = "fragmented",
+    other: Annotated[str, typer.Option("--design", help="The design compared.", metavar="NAME")] = "prime",
     precision: PrecisionOpt = None,
-    metric: MetricOpt = "rtt_incomplete_18w_pct",
+    metric: MetricOpt = PRECISION_METRIC,
     as_json: JsonOpt = False,
     *,
     options: BatchOptions,
@@ -236,7 +306,7 @@ def compare(
     _simulate("compare", scenario, [baseline, other], options, precision=precision, metric=metric, as_json=as_json)
 
 
-def _simulate(kind: str, scenario: Path, designs: list[str], options: BatchOptions, *, precision: float | None,
+def _simulate(kind: str, scenario: Path | None, designs: list[str], options: BatchOptions, *, precision: float | None,
               metric: str, as_json: bool) -> None:  # fmt: skip
     """``run`` and ``compare``: simulate, write, and show one design, or two with their difference."""
     started = datetime.now(UTC)
@@ -262,18 +332,21 @@ def _simulate(kind: str, scenario: Path, designs: list[str], options: BatchOptio
     _report_errors(result)
 
 
-@app.command()
+@app.command(epilog="Example: msksim sweep scenarios/bedfordshire.toml --grid stages.physio.slots_per_week=2200,2600,3000")
 @batch_command
 def sweep(
-    scenario: ScenarioArg,
+    scenario: BatchScenarioArg = None,
     grid_items: Annotated[
-        list[str] | None, typer.Option("--grid", help="KEY=V1,V2,... : values to sweep (repeatable; every combination runs).")
+        list[str] | None,
+        typer.Option("--grid", help="KEY=V1,V2,... : values to sweep (repeatable; every combination runs).", metavar="KEY=V1,V2"),
     ] = None,
     grid_file: Annotated[
-        Path | None, typer.Option("--grid-file", help="A TOML file with a [grid] table of KEY = [values].")
+        Path | None, typer.Option("--grid-file", help="A TOML file with a [grid] table of KEY = [values].", metavar="FILE")
     ] = None,
-    designs: Annotated[str, typer.Option("--designs", help="Designs to run, comma-separated.")] = "fragmented,prime",
-    metric: MetricOpt = "rtt_incomplete_18w_pct",
+    designs: Annotated[
+        str, typer.Option("--designs", help="Designs to run, comma-separated.", metavar="NAME,NAME")
+    ] = "fragmented,prime",
+    metric: SweepMetricOpt = "rtt_incomplete_18w_pct",
     *,
     options: BatchOptions,
 ) -> None:
@@ -291,16 +364,17 @@ def sweep(
     _report_errors(result)
 
 
-@app.command()
+@app.command(epilog="Example: msksim bid scenarios/bedfordshire.toml --bid 24.5m --reps 50")
 @batch_command
 def bid(
-    scenario: ScenarioArg,
+    scenario: BatchScenarioArg = None,
     price: Annotated[
-        str | None, typer.Option("--bid", help="Year-1 contract price: 26.5m, 800k or 26500000 (default: the scenario's).")
+        str | None,
+        typer.Option("--bid", help="Year-1 contract price: 26.5m, 800k or 26500000 (default: the scenario's).", metavar="PRICE"),
     ] = None,
-    design: Annotated[str, typer.Option("--design", help="The prime-contract design.")] = "prime",
+    design: Annotated[str, typer.Option("--design", help="The prime-contract design.", metavar="NAME")] = "prime",
     max_loss_probability: Annotated[
-        float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0)
+        float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P")
     ] = 0.10,
     as_json: JsonOpt = False,
     *,
@@ -314,7 +388,7 @@ def bid(
         raise BatchError(f"--bid: {e}") from None
     extra = {"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability}
     batch = prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
-    price_year1, risk = bid_terms(batch, scenario)
+    price_year1, risk = bid_terms(batch, scenario or batch.folder / SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value_gbp
     if year1 is not None and written > 0 and not 1 / BID_SANITY <= year1 / written <= BID_SANITY:
         _warn(
@@ -341,7 +415,7 @@ def bid(
     _report_errors(result)
 
 
-@app.command(name="report")
+@app.command(name="report", epilog="Example: msksim report results/bedfordshire-20260101T120000.000000Z-1a2b3c")
 def report_command(
     folder: Annotated[Path, typer.Argument(help="A results folder written by run, compare, sweep or bid.", show_default=False)],
 ) -> None:
@@ -355,12 +429,12 @@ def report_command(
     out_console.print(f"Report written to [bold]{written}[/bold]")
 
 
-@app.command(name="published")
+@app.command(name="published", epilog="Example: msksim published results/RUN --rtt data/rtt/FILE.csv --commissioner 06F")
 def published_command(
     folder: Annotated[Path, typer.Argument(help="A results folder written by run or compare.", show_default=False)],
-    rtt: Annotated[list[Path], typer.Option("--rtt", help="Published RTT return files (either format); repeat.")],
-    commissioner: Annotated[str, typer.Option("--commissioner", help="The commissioner's code, e.g. 06F.")],
-    design: Annotated[list[str] | None, typer.Option("--design", help="Designs to show (default: all).")] = None,
+    rtt: Annotated[list[Path], typer.Option("--rtt", help="Published RTT return files (either format); repeat.", metavar="FILE")],
+    commissioner: Annotated[str, typer.Option("--commissioner", help="The commissioner's code, e.g. 06F.", metavar="CODE")],
+    design: Annotated[list[str] | None, typer.Option("--design", help="Designs to show (default: all).", metavar="NAME")] = None,
 ) -> None:
     """Set a run's RTT returns beside the published ones, month for month (the same calendar months)."""
     with _user_errors():
@@ -383,24 +457,36 @@ def published_command(
         print_beside(table, f"{name}: simulated (mean, range over replications) beside {commissioner} (months {pairs})")
 
 
-@app.command(name="calibrate")
+@app.command(
+    name="calibrate",
+    epilog="Example: msksim calibrate scenarios/bedfordshire.toml --rtt data/rtt/FILE.csv --commissioner 06F --holdout 1",
+)
 def calibrate_command(
     scenario: ScenarioArg,
     rtt: Annotated[
-        list[Path], typer.Option("--rtt", help="Published RTT return files (either format), one per month and part; repeat.")
+        list[Path],
+        typer.Option("--rtt", help="Published RTT return files (either format), one per month and part; repeat.", metavar="FILE"),
     ],
-    commissioner: Annotated[str, typer.Option("--commissioner", help="The commissioner's code, e.g. 06F.")],
+    commissioner: Annotated[str, typer.Option("--commissioner", help="The commissioner's code, e.g. 06F.", metavar="CODE")],
     treatment_function: Annotated[
         list[str] | None,
-        typer.Option("--treatment-function", help="Functions to fit (default: those the design's clinics report under)."),
+        typer.Option(
+            "--treatment-function", help="Functions to fit (default: those the design's clinics report under).", metavar="CODE"
+        ),
     ] = None,
-    design: Annotated[str | None, typer.Option("--design", help="The design to fit (default: the scenario's last).")] = None,
-    holdout: Annotated[int, typer.Option("--holdout", help="Months held out at the end for the back-test.", min=0)] = 0,
+    design: Annotated[
+        str | None, typer.Option("--design", help="The design to fit (default: the scenario's last).", metavar="NAME")
+    ] = None,
+    holdout: Annotated[
+        int, typer.Option("--holdout", help="Months held out at the end for the back-test.", min=0, metavar="MONTHS")
+    ] = 0,
     fit_referrals: Annotated[
         bool, typer.Option("--fit-referrals", help="Also fit demand.referrals_per_year (it moves every service).")
     ] = False,
-    reps: Annotated[int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1)] = 2,
-    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of the search at most.", min=1)] = 4,
+    reps: Annotated[
+        int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1, metavar="N")
+    ] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of the search at most.", min=1, metavar="N")] = 4,
     out: OutOpt = None,
     force: ForceOpt = False,
     set_: SetOpt = None,
@@ -441,7 +527,7 @@ def calibrate_command(
         err_console.print(f"Written {path}", highlight=False)
 
 
-@app.command()
+@app.command(epilog="Example: msksim validate scenarios/bedfordshire.toml --set demand.referrals_per_year=40000")
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
     with _user_errors():

@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
+import math
 import os
 import tomllib
 from collections.abc import Callable
@@ -24,7 +25,7 @@ import pandas as pd
 from sim import diagnostics, limits, plausibility, warmup
 from sim.columns import numeric_columns
 from sim.executors import Executor, default_jobs, make_executor
-from sim.experiment import BatchResult, Progress, grid_points, run_batch
+from sim.experiment import BatchResult, Progress, grid_points, relative_half_width, run_batch
 from sim.files import FileProblem, read_text
 from sim.journal import JOURNAL, JournalError, locked
 from sim.metrics import rtt_monthly
@@ -134,7 +135,7 @@ def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int 
     return load_scenario(path, overrides)
 
 
-def prepare(kind: str, path: Path, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
+def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
             metric: str = "rtt_incomplete_18w_pct", grid: dict[str, list[Any]] | None = None,
             extra: dict[str, Any] | None = None) -> Batch:  # fmt: skip
     """Validate all input, and either settle a new batch or reopen one to resume.
@@ -145,7 +146,9 @@ def prepare(kind: str, path: Path, designs: list[str], options: BatchOptions, *,
         On any bad input; nothing has been written then.
     """
     if options.resume is not None:
-        return _reopen(kind, options.resume, options, warn)
+        return _reopen(kind, options.resume, options, warn, path)
+    if path is None:
+        raise BatchError(f"{kind}: give a scenario file (e.g. scenarios/bedfordshire.toml), or --resume DIR")
     scenario = load(path, options.overrides(), options.reps, options.seed, options.years)
     for d in designs:
         if d not in scenario.designs:
@@ -221,7 +224,7 @@ def check_memory(batch: Batch, options: BatchOptions, warn: Say) -> None:
         warn(f"this batch needs {need.describe()}, over half of this machine's memory ({have / limits.MB:,.0f} MB)")
 
 
-def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say) -> Batch:
+def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say, path: Path | None = None) -> Batch:
     saved = folder / BATCH_FILE
     if not saved.exists():
         raise BatchError(f"--resume {folder}: no {BATCH_FILE} there; not a batch folder")
@@ -244,6 +247,8 @@ def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say) -> Batch:
         raise BatchError(f"--resume {folder}: that folder holds a '{settings['kind']}' batch, not '{kind}'")
     given = (("--set", options.sets), ("--seed", options.seed), ("--years", options.years), ("--out", options.out))
     ignored = [name for name, value in given if value]
+    if path is not None and path.resolve() != (folder / SCENARIO_FILE).resolve():
+        ignored.insert(0, f"the scenario {path} (the folder's own {SCENARIO_FILE} is used)")
     if ignored:
         warn(f"--resume continues the batch as it was started: {', '.join(ignored)} ignored")
     # --reps may raise (or lower) the target: finished replications are kept either way
@@ -428,11 +433,13 @@ def precision_verdict(batch: Batch, result: BatchResult) -> tuple[bool, str] | N
     if batch.precision is None:
         return None
     goal = f"95% interval of {batch.metric} within ±{batch.precision:.3g} × its mean"
+    reached = relative_half_width(result.table, batch.metric) if not result.table.empty else math.inf
+    got = f"±{reached:.3g} × its mean" if math.isfinite(reached) else "no interval (too few replications, or a zero mean)"
     if result.precision_met:
-        return True, f"Precision: {goal}, met with {result.replications} replications."
+        return True, f"Precision: {goal}, met with {result.replications} replications (reached {got})."
     return False, (
         f"precision: {goal} NOT met after {result.replications} replications "
-        f"(cap {batch.scenario.run.replications}); raise --reps or relax --precision"
+        f"(cap {batch.scenario.run.replications}): it reached {got}; raise --reps or relax --precision"
     )
 
 

@@ -9,6 +9,7 @@ finish in. With a results folder every finished task goes to the journal
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,6 +42,7 @@ __all__ = [
     "grid_points",
     "make_executor",
     "precise_enough",
+    "relative_half_width",
     "run_batch",
     "run_replications",
     "run_task",
@@ -191,12 +193,20 @@ def grid_points(scenario: Scenario, grid: dict[str, list[Any]]) -> dict[int, Sce
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:
     """Whether every point × design has a 95% half-width within ``precision`` × |mean|."""
+    return relative_half_width(table, metric) <= precision
+
+
+def relative_half_width(table: pd.DataFrame, metric: str) -> float:
+    """The widest 95% half-width of ``metric`` as a share of its |mean|, over points × designs
+    (inf when an interval cannot be formed: fewer than two replications, or a zero mean)."""
     per_rep = table.groupby(["point", "design", "replication"])[metric].mean()
+    widest = 0.0
     for _, values in per_rep.groupby(level=["point", "design"]):
         mean, low, high, n = interval(values.to_numpy())
-        if n < 2 or not np.isfinite(low) or (high - low) / 2 > precision * abs(mean):
-            return False
-    return True
+        if n < 2 or not np.isfinite(low) or mean == 0:
+            return math.inf
+        widest = max(widest, (high - low) / 2 / abs(mean))
+    return widest
 
 
 def run_replications(

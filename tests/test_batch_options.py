@@ -30,8 +30,11 @@ def test_precision_not_reached_is_said_and_recorded(tmp_path: Path) -> None:
         "run", str(BEDFORDSHIRE), "--design", "prime", "--reps", "2", "--precision", "0.000001", "--out", str(out), *QUICK
     )
     assert code == 0, output
-    assert "NOT met after 2 replications" in " ".join(output.split())
-    assert json.loads((out / "manifest.json").read_text())["precision_met"] is False
+    said = " ".join(output.split())
+    assert "NOT met after 2 replications" in said and "it reached ±" in said, "the half-width reached is given"
+    assert "commissioner_cost_gbp" in said, "by default it watches the spend, which varies, not a share pinned at 100%"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["precision_met"] is False and manifest["batch"]["metric"] == "commissioner_cost_gbp"
 
 
 def test_unknown_metric_fails_before_anything_runs(tmp_path: Path) -> None:
@@ -80,3 +83,20 @@ def test_result_files_follow_the_umask_and_resume_can_extend(tmp_path: Path) -> 
     assert sorted(both["replication"].unique()) == [0, 1]
     pd.testing.assert_frame_equal(both[both.replication == 0].reset_index(drop=True), first, check_dtype=False)
     assert json.loads((out / "manifest.json").read_text())["replications"] == 2
+
+
+def test_help_shows_bracketed_words_examples_and_plain_metavars() -> None:
+    """Rich markup used to swallow "[uncertainty]"; list options read <list[str]>."""
+    for command in ("run", "compare", "sweep", "bid", "calibrate", "validate", "report", "published"):
+        result = runner.invoke(app, [command, "--help"], terminal_width=200)
+        assert result.exit_code == 0
+        assert "Example: msksim " + command in result.output
+        assert "list[str]" not in result.output and "<bool>" not in result.output
+    text = runner.invoke(app, ["run", "--help"], terminal_width=200).output
+    assert "ignoring [uncertainty]" in text and "--set KEY=VALUE" in text
+    assert "--precision watches" not in runner.invoke(app, ["sweep", "--help"], terminal_width=200).output
+
+
+def test_version() -> None:
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.startswith("msksim ")

@@ -131,6 +131,39 @@ def test_resume_after_a_kill_gives_the_same_table(tmp_path: Path) -> None:
     pdt.assert_frame_equal(pd.read_csv(killed / "replications.csv"), pd.read_csv(whole / "replications.csv"))
 
 
+def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_path: Path) -> None:
+    out = tmp_path / "stopped"
+    args = ["run", str(BEDFORDSHIRE), "--reps", "8", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
+    cmd = [sys.executable, "-c", "from cli import app; app()", *args, "--out", str(out)]
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.time() + 120
+    while time.time() < deadline and not ((out / JOURNAL).exists() and (out / JOURNAL).read_bytes().count(b"\n") >= 2):
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    said = "".join(err.decode().split())  # Rich may wrap anywhere
+    assert proc.returncode == 130, err.decode()
+    assert "finishedreplication(s)arekeptin" in said and f"continuewith:msksimrun--resume{out}" in said, err.decode()
+    resumed = CliRunner().invoke(app, ["run", "--resume", str(out), "--quiet"])  # no scenario needed
+    assert resumed.exit_code == 0, resumed.output
+    assert sorted(pd.read_csv(out / "replications.csv")["replication"].unique()) == list(range(8))
+
+
+def test_a_scenario_given_with_resume_is_named_as_ignored(tmp_path: Path) -> None:
+    out = tmp_path / "b"
+    args = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--jobs", "1", "--quiet", "--no-uncertainty"]
+    assert CliRunner().invoke(app, ["run", str(BEDFORDSHIRE), *args, "--out", str(out)]).exit_code == 0
+    other = ROOT / "scenarios" / "oldham.toml"
+    resumed = CliRunner().invoke(app, ["run", str(other), "--resume", str(out), "--quiet"])
+    assert resumed.exit_code == 0, resumed.output
+    assert "oldham.toml" in resumed.output and "ignored" in resumed.output
+
+
+def test_a_command_without_a_scenario_or_resume_is_an_error() -> None:
+    result = CliRunner().invoke(app, ["run", "--quiet"])
+    assert result.exit_code == 2 and "give a scenario file" in result.output
+
+
 def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path) -> None:
     out = tmp_path / "b"
     args = ["run", str(BEDFORDSHIRE), "--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--quiet", "--out", str(out)]
