@@ -15,6 +15,7 @@ from typing import Annotated, Any, NoReturn
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -49,7 +50,9 @@ from sim.report.terminal import fmt, print_beside, print_bid, print_returns, pri
 from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
-from sim.schema import ScenarioError
+from sim.schema import Scenario, ScenarioError
+from sim.uncertainty import parse_uncertainty
+from sim.values import scenario_to_dict, value_at
 
 __all__ = ["app", "main", "sweep_summary"]
 
@@ -183,12 +186,12 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
 
 
 def _fail(message: str, code: int = 2) -> NoReturn:
-    err_console.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    err_console.print(f"[bold red]error:[/bold red] {escape(message)}", highlight=False)
     raise typer.Exit(code=code)
 
 
 def _warn(message: str) -> None:
-    err_console.print(f"[bold yellow]warning:[/bold yellow] {message}", highlight=False)
+    err_console.print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False)
 
 
 @contextlib.contextmanager
@@ -495,7 +498,7 @@ def calibrate_command(
 ) -> None:
     """Fit an area's capacity, booking lead and removals to its published RTT returns, and back-test."""
     with _user_errors():
-        s = load(scenario, set_)
+        s = load(scenario, set_, warn=_warn)
         try:
             table = read_published(rtt, commissioner, treatment_function)
             st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals)
@@ -531,7 +534,7 @@ def calibrate_command(
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
     with _user_errors():
-        s = load(scenario, set_)
+        s = load(scenario, set_, warn=_warn)
     for message in plausibility.warnings(s):
         _warn(message)
     d = s.demand
@@ -573,6 +576,29 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
             f"{fmt(flows.get('joint_replacements', 0) * n, 'count')} joint replacements, {fmt(ops, 'count')} operations",
             highlight=False,
         )
+    if s.uncertainty:
+        out_console.print(uncertainty_table(s))
+
+
+def uncertainty_table(s: Scenario) -> Table:
+    """Each uncertain input: its distribution, the value the scenario sets and the range drawn."""
+    dists = parse_uncertainty(s.uncertainty, s, s.name)
+    data = scenario_to_dict(s)
+    table = Table(title="Uncertain inputs, drawn afresh for each replication (--no-uncertainty: the values set)",
+                  header_style="bold")  # fmt: skip
+    for col in ("Key", "Distribution", "Value set", "Range drawn (99.98%)"):
+        table.add_column(col, justify="left" if col in ("Key", "Distribution") else "right")
+    for key, dist in dists.items():
+        point = value_at(data, key)
+        params = {k: v for k, v in dist.model_dump().items() if k not in ("dist", "also", "relative") and v is not None}
+        shown = ", ".join(f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}" for k, v in params.items())
+        described = f"{dist.dist}({shown})" + (" × value set" if dist.relative else "")
+        if isinstance(point, dict):
+            table.add_row(key, described, "a row of shares", "each share drawn, the row summing to 1")
+            continue
+        low, high = dist.ends(point)
+        table.add_row(key, described, f"{point:,.6g}", f"{low:,.6g} to {high:,.6g}")
+    return table
 
 
 def main() -> None:  # pragma: no cover - console script entry

@@ -120,7 +120,7 @@ class Batch:
 
 
 def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int | None = None,
-         years: int | None = None) -> Scenario:  # fmt: skip
+         years: int | None = None, warn: Say | None = None) -> Scenario:  # fmt: skip
     """A scenario with ``--set`` values and the ``--reps``, ``--seed``, ``--years`` shortcuts applied.
 
     Raises
@@ -132,7 +132,11 @@ def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int 
     for key, value in (("run.replications", reps), ("run.seed", seed), ("run.years", years)):
         if value is not None:
             overrides.append(f"{key}={value}")
-    return load_scenario(path, overrides)
+    notes: list[str] = []
+    scenario = load_scenario(path, overrides, notes)
+    for note in notes if warn is not None else ():
+        warn(note)
+    return scenario
 
 
 def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
@@ -149,7 +153,8 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         return _reopen(kind, options.resume, options, warn, path)
     if path is None:
         raise BatchError(f"{kind}: give a scenario file (e.g. scenarios/bedfordshire.toml), or --resume DIR")
-    scenario = load(path, options.overrides(), options.reps, options.seed, options.years)
+    scenario = load(path, options.overrides(), options.reps, options.seed, options.years,
+                    None if options.no_uncertainty else warn)  # fmt: skip
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")

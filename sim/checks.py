@@ -219,6 +219,32 @@ def check_matrix(
                 raise KeyProblem(f"{where}.{need}.{dest}", unknown(dest, allowed, what))
 
 
+def check_raw_destinations(raw: dict[str, Any]) -> None:
+    """Routing rows name known places, checked on the raw data before the rows' sums are.
+
+    A misspelt destination (``orthopedics``) would otherwise surface only as a row that does
+    not sum to 1, since a child scenario's row merges share by share with its base's.
+    """
+    stages, choices = raw.get("stages"), raw.get("choices", {})
+    if not isinstance(stages, dict) or not isinstance(choices, dict):
+        return  # the schema will say what is wrong
+    known = set(stages) | set(choices)
+    matrices: list[tuple[str, Any, bool]] = []
+    gp = raw.get("gp")
+    if isinstance(gp, dict):
+        matrices += [(f"gp.{k}", gp.get(k), False) for k in ("referral", "rereferral")]
+    designs = raw.get("designs")
+    if isinstance(designs, dict):
+        for name, d in designs.items():
+            if isinstance(d, dict):
+                matrices += [(f"designs.{name}.{k}", d.get(k), True) for k in ("routing", "onward")]
+    for where, matrix, advice in matrices:
+        for need, row in matrix.items() if isinstance(matrix, dict) else ():
+            for dest in row if isinstance(row, dict) else ():
+                if dest not in known and not (advice and dest == ADVICE):
+                    raise KeyProblem(f"{where}.{need}.{dest}", unknown(dest, known, "stage"))
+
+
 def _row_per_need(where: str, matrix: dict[str, dict[str, float]]) -> None:
     for need in NEEDS:
         if need not in matrix:

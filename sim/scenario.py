@@ -20,7 +20,15 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.backlog import read_backlog_csv, read_return_backlog
-from sim.checks import KeyProblem, check_backlog, cross_check, loc_to_key, pydantic_problem, waiting_places
+from sim.checks import (
+    KeyProblem,
+    check_backlog,
+    check_raw_destinations,
+    cross_check,
+    loc_to_key,
+    pydantic_problem,
+    waiting_places,
+)
 from sim.files import MAX_SCENARIO_BYTES, FileProblem, read_text
 from sim.rtt.returns import is_return
 from sim.schema import (
@@ -93,7 +101,7 @@ __all__ = [
 ]
 
 
-def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scenario:
+def load_scenario(path: str | Path, overrides: list[str] | None = None, notes: list[str] | None = None) -> Scenario:
     """Read, merge (``extends``), override (``--set``) and validate a scenario file.
 
     Parameters
@@ -102,6 +110,9 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         The TOML file.
     overrides
         ``KEY=VALUE`` strings; ``VALUE`` is read as TOML, or as a plain string when it is not.
+    notes
+        If given, a sentence is added for each override that replaces a value the scenario
+        draws from ``[uncertainty]``: the value set is used in every replication, undrawn.
 
     Raises
     ------
@@ -118,6 +129,13 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None) -> Scena
         set_keys.add(key)
     if set_keys and _depth(raw) > MAX_DEPTH:
         raise ScenarioError(f"{path} (--set)", "", f"a key nested more than {MAX_DEPTH} deep: no scenario key is")
+    if notes is not None and isinstance(raw.get("uncertainty"), dict):
+        table = {k: v for k, v in raw["uncertainty"].items() if isinstance(k, str)}
+        for key in sorted(set(table) - set(fix_uncertain(table, set_keys))):
+            notes.append(
+                f'--set replaces uncertain input "{key}": the value set is used in every replication, '
+                f"not drawn from its [uncertainty] distribution"
+            )
     if any(k.startswith("backlog") for k in set_keys):
         _resolve_backlog_file(raw, Path.cwd())
     return validate_raw(raw, str(path), set_keys)
@@ -134,6 +152,7 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
     if set_keys and isinstance(raw.get("uncertainty"), dict):
         raw = {**raw, "uncertainty": fix_uncertain(raw["uncertainty"], set_keys)}
     try:
+        check_raw_destinations(raw)
         scenario = Scenario.model_validate(raw)
         cross_check(scenario)  # here, not in a validator, so the error keeps its key path
         if scenario.backlog is not None:

@@ -79,7 +79,8 @@ def _check_removals(rate: RemovalRate) -> RemovalRate:
 def _check_row(row: dict[str, float], what: str) -> dict[str, float]:
     total = sum(row.values())
     if abs(total - 1.0) > ROW_TOLERANCE:
-        raise ValueError(f"{what} must sum to 1, got {total:.6g}")
+        shares = " + ".join(f"{k} {v:g}" for k, v in row.items())
+        raise ValueError(f"{what} must sum to 1, got {total:.6g} ({shares})")
     return row
 
 

@@ -15,6 +15,12 @@ or by their natural parameters::
     mode = 0.04
     high = 0.08
 
+    [uncertainty."demand.referrals_per_year"]          # ±10% of the value set, whatever it is
+    dist = "uniform"
+    relative = true
+    low = 0.9
+    high = 1.1
+
     [uncertainty."designs.prime.routing.specialist"]   # a row that must still sum to 1
     dist = "dirichlet"
     concentration = 200                               # alpha = 200 x the row's point values
@@ -43,11 +49,35 @@ replications a draw beyond one end turns up with a chance of about 1 in 10."""
 class _Dist(Strict):
     also: list[str] = Field(default_factory=list)
     """Other key paths that take the same drawn value (e.g. a follow-up price with a first)."""
+    relative: bool = False
+    """Parameters as multiples of the value the scenario sets (``low = 0.9, high = 1.1``: ±10%),
+    so the range moves with the value: a copy of a scenario that changes the value keeps a
+    distribution around its own value, not the original's."""
 
-    def ends(self) -> tuple[float, float]:
+    @model_validator(mode="after")
+    def _relative_numbers(self) -> _Dist:
+        if self.relative and isinstance(self, (Beta, Dirichlet)):
+            raise ValueError(f"relative is for numbers given by a range or moments, not {self.dist}")  # type: ignore[attr-defined]
+        return self
+
+    def sample(self, rng: np.random.Generator, point: Any) -> Any:
+        """One draw for a key whose value in the scenario is ``point``."""
+        value = self.draw(rng, point)
+        return value * point if self.relative else value
+
+    def ends(self, point: Any = None) -> tuple[float, float]:
         """The lowest and highest values drawn in practice (bounds, or the TAIL quantiles)."""
+        lo, hi = self._ends()
+        if self.relative:
+            lo, hi = sorted((lo * point, hi * point))
+        return lo, hi
+
+    def _ends(self) -> tuple[float, float]:
         lo, hi = self._frozen().ppf([TAIL, 1.0 - TAIL])
         return float(lo), float(hi)
+
+    def draw(self, rng: np.random.Generator, point: Any) -> Any:
+        raise NotImplementedError
 
     def _frozen(self) -> Any:
         raise NotImplementedError
@@ -144,7 +174,7 @@ class Uniform(_Dist):
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.uniform(self.low, self.high))
 
-    def ends(self) -> tuple[float, float]:
+    def _ends(self) -> tuple[float, float]:
         return self.low, self.high
 
 
@@ -163,7 +193,7 @@ class Triangular(_Dist):
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.triangular(self.low, self.mode, self.high))
 
-    def ends(self) -> tuple[float, float]:
+    def _ends(self) -> tuple[float, float]:
         return self.low, self.high
 
 
@@ -268,7 +298,7 @@ def check_limits(dists: dict[str, Distribution], scenario: Scenario, source: str
     for end, word in ((0, "lowest"), (1, "highest")):
         values = {}
         for key, dist in singles.items():
-            value = dist.ends()[end]
+            value = dist.ends(value_at(data, key))[end]
             if isinstance(value_at(data, key), int):
                 value = round(value)
             values |= dict.fromkeys((key, *dist.also), value)
@@ -299,7 +329,7 @@ def draw_parameters(dists: dict[str, Distribution], scenario: Scenario, replicat
     data = scenario_to_dict(scenario)
     drawn = {}
     for key in sorted(dists):
-        value = dists[key].draw(rng, value_at(data, key))
+        value = dists[key].sample(rng, value_at(data, key))
         if isinstance(value_at(data, key), int) and not isinstance(value, dict):
             value = round(value)  # counts (beds, slots) stay whole
         drawn[key] = value

@@ -8,6 +8,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from sim.scenario import load_scenario
 from sim.schema import ScenarioError
 from sim.uncertainty import (
     Beta,
@@ -21,7 +22,7 @@ from sim.uncertainty import (
     draw_parameters,
     parse_uncertainty,
 )
-from tests.conftest import bundled
+from tests.conftest import BEDFORDSHIRE, ROOT, bundled
 
 N = 4000
 
@@ -145,3 +146,56 @@ def test_limits_blame_the_whole_table_when_no_entry_is_at_fault(bedfordshire) ->
     with pytest.raises(ScenarioError) as e:
         check_limits({"demand.growth": Uniform(dist="uniform", low=0, high=1)}, bedfordshire, "f", revalidate)
     assert str(e.value) == "f: uncertainty: with every uncertain value at its lowest: gp.referral.physio: rows must sum to 1"
+
+
+TEMPLATE = ROOT / "scenarios" / "template.toml"
+
+
+def test_a_copy_of_the_template_draws_around_its_own_referrals(tmp_path) -> None:
+    """A copy with 15,000 referrals simulated about 47,000 a year: the absolute 40k-50k
+    triangular replaced the value. Relative entries move with the value."""
+    text = TEMPLATE.read_text(encoding="utf-8")
+    text = text.replace("referrals_per_year = 45_000", "referrals_per_year = 15_000", 1)
+    text = text.replace("population = 440_000", "population = 150_000", 1)
+    (tmp_path / "small.toml").write_text(text, encoding="utf-8")
+    s = load_scenario(tmp_path / "small.toml")
+    dists = parse_uncertainty(s.uncertainty, s, "small")
+    drawn = [draw_parameters(dists, s, r)["demand.referrals_per_year"] for r in range(200)]
+    assert min(drawn) >= 15_000 * 0.889 and max(drawn) <= 15_000 * 1.111
+    assert np.mean(drawn) == pytest.approx(15_000, rel=0.02)
+    assert dists["demand.referrals_per_year"].ends(15_000) == pytest.approx((13_335, 16_665))
+
+
+@pytest.mark.parametrize("dist", ["beta", "dirichlet"])
+def test_relative_is_refused_where_it_means_nothing(dist: str) -> None:
+    spec = {"beta": "mean = 0.1, sd = 0.03", "dirichlet": "concentration = 10"}[dist]
+    key = {"beta": "stages.orthopaedics.list_for_surgery.specialist", "dirichlet": "designs.prime.routing.specialist"}[dist]
+    with pytest.raises(ScenarioError, match="relative is for numbers"):
+        bundled(f'uncertainty."{key}"={{ dist = "{dist}", relative = true, {spec} }}')
+
+
+def test_relative_limits_are_checked_on_the_values_drawn() -> None:
+    with pytest.raises(ScenarioError, match="lowest plausible draw"):
+        bundled('uncertainty."stages.physio.dna_first"={ dist = "uniform", relative = true, low = -1, high = 1.5 }')
+
+
+def test_set_names_the_distribution_it_replaces() -> None:
+    notes: list[str] = []
+    s = load_scenario(BEDFORDSHIRE, ["demand.growth=0.06"], notes)
+    assert "demand.growth" not in s.uncertainty
+    assert notes and "demand.growth" in notes[0] and "[uncertainty]" in notes[0]
+    quiet: list[str] = []
+    load_scenario(BEDFORDSHIRE, ["surgery.beds=30"], quiet)
+    assert quiet == []
+
+
+def test_a_misspelt_destination_is_named_not_reported_as_a_bad_sum() -> None:
+    with pytest.raises(ScenarioError) as e:
+        bundled("gp.referral.surgical={ physio = 0.10, orthopedics = 0.90 }")
+    assert "gp.referral.surgical.orthopedics" in str(e.value) and "did you mean 'orthopaedics'" in str(e.value)
+
+
+def test_a_bad_sum_shows_the_shares_it_added() -> None:
+    with pytest.raises(ScenarioError) as e:
+        bundled("gp.referral.surgical={ physio = 0.10, orthopaedics = 0.95 }")
+    assert "must sum to 1" in str(e.value) and "orthopaedics 0.95" in str(e.value)
