@@ -34,7 +34,7 @@ from sim.batch import (
     precision_verdict,
     prepare,
 )
-from sim.bid import parse_money
+from sim.bid import BidPaths, parse_money, unranked_inputs
 from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
 from sim.calibrate.output import write as write_calibration
 from sim.executors import Executor
@@ -402,6 +402,9 @@ def bid(
     tables = bid_tables(batch, result, price_year1, risk)
     _finish(batch, result, tables, started, options.report)
     if "bid_summary" in tables:
+        unranked = unranked_inputs(BidPaths(tables["replications"], batch.scenario, batch.designs[0]))
+        if unranked:
+            _warn(unranked)
         row = tables["bid_summary"].set_index("metric").loc["safe_price_year1_gbp"]
         if not math.isfinite(row["mean"]):
             _warn(f"no year-1 price keeps the probability of a cumulative loss at or under {risk:.0%} on these paths")

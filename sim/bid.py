@@ -306,6 +306,21 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
+def unranked_inputs(paths: BidPaths) -> str | None:
+    """Why the drawn inputs are missing from the sensitivity ranking (None when they are not)."""
+    params = [c for c in paths.rows.columns if c.startswith("param.")]
+    if not params:
+        return None
+    first = paths.rows.groupby("replication")[params].first()
+    varying = [c for c in params if first[c].nunique() > 1]
+    if not varying or len(first) >= len(varying) + 3:
+        return None
+    return (
+        f"the {len(varying)} drawn inputs are not ranked in sensitivity.csv: a partial rank correlation needs at least "
+        f"{len(varying) + 3} replications (inputs + 3), and there are {len(first)}; raise --reps"
+    )
+
+
 def drawn_sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
     """Rank the drawn inputs (``param.*`` columns) by partial rank correlation with the
     cumulative surplus, with the mean surplus in their lowest and highest quartiles."""

@@ -396,7 +396,10 @@ def test_bid_command(tmp_path) -> None:
     args = ["bid", str(ROOT / "scenarios" / "bedfordshire.toml"), "--bid", "24m", "--reps", "2", "--years", "1"]
     result = CliRunner().invoke(app, [*args, "--set", "run.warmup_days=90", "--out", str(out), "--quiet"])
     assert result.exit_code == 0, result.output
-    assert "Lowest year-1 price" in result.output
+    said = " ".join(result.output.split())
+    assert "Lowest year-1 price" in said
+    assert "drawn inputs are not ranked" in said
+    assert "there are 2; raise --reps" in said, "2 replications cannot rank the drawn inputs, and that is said"
     for name in ("bid.csv", "bid_summary.csv", "sensitivity.csv", "replications.csv", "manifest.json", "scenario.toml"):
         assert (out / name).exists(), name
     assert pd.read_csv(out / "bid_summary.csv").query("metric == 'bid_year1_gbp'")["mean"].iloc[0] == 24e6
