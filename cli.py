@@ -555,7 +555,8 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         weekly = stage_load(s, name, flows)
         title = (
             f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}; "
-            "capacity after bank holidays, reduced periods and cancellations"
+            "capacity after bank holidays, reduced periods and cancellations; load = appointments asked for "
+            "(first and follow-up) / slots offered, as the report's diagnostics compute it"
         )
         table = Table(title=title, header_style="bold")
         for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load", "RTT function"):

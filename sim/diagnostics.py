@@ -5,9 +5,11 @@
 * the rules of thumb for the 18-week standard from the NHSRwaitinglist R package:
   with λ demand and μ capacity per week, target wait T and factor f = 4,
 
-  - load = λ / μ;
+  - load = all appointments asked for (first and follow-up) / all slots offered, the
+    definition ``msksim validate`` uses on expected demand;
   - target mean wait T / f and target list size λ T / f (Little's law);
-  - capacity needed ≈ λ + (cv_d² + cv_c²) / 2 · f / T (Kingman);
+  - capacity needed ≈ λ + (cv_d² + cv_c²) / 2 · f / T (Kingman) for first appointments, plus
+    the follow-ups, given in the units of the scenario key that sets it;
   - with removals at a constant R a week, a list of 18 R / (-ln(1 - p)) keeps a share p
     within 18 weeks;
 * the theatre (operations weighted by the slots they take) and the beds they need;
@@ -59,9 +61,14 @@ class StageCheck:
     stage: str  # a service, THEATRE (in day-case slots) or BEDS (in bed-days)
     design: str
     demand_per_week: float  # new patients joining the list (theatre: slots they need; beds: bed-days)
+    followups_per_week: float  # follow-up appointments asked for (attended or missed; 0 for theatre and beds)
+    capacity_per_week: float  # all slots offered, after holidays and cancellations (beds: bed-days)
     first_capacity_per_week: float  # slots left for first appointments after follow-ups
-    load: float
-    target_capacity: float
+    load: float  # (demand + follow-ups) / capacity
+    target_capacity: float  # slots a week (as capacity_per_week) that keep first waits at the 18-week rule of thumb
+    key: str  # the scenario key that sets this capacity
+    key_value: float  # its value now
+    key_needed: float  # the value it needs for target_capacity (in its own units)
     target_list: float
     target_wait_weeks: float
     relief_list: float
@@ -86,8 +93,9 @@ def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario])
             demand = means[f"{name}_arrivals"] / WEEKS_PER_YEAR
             missed_followups = means[f"{name}_dna"] * _followup_dna_share(means, name)
             followups = (means[f"{name}_followup"] + missed_followups) / WEEKS_PER_YEAR
-            first_capacity = max(effective_weekly(scenario, name, str(design)) - followups, 0.0)
-            check = _check(int(point), str(design), name, demand, first_capacity, _simulated(means, name))
+            capacity = effective_weekly(scenario, name, str(design))
+            key, value = _capacity_key(scenario, str(design), name)
+            check = _check(int(point), str(design), name, demand, followups, capacity, _simulated(means, name), key, value)
             check["removals"] = _removes(scenario.design_stages(str(design))[name].removal_rate_per_week)
             out.append(check)
         out += _surgery_checks(int(point), str(design), part, scenario)
@@ -99,22 +107,43 @@ def _simulated(means: pd.Series, place: str) -> tuple[float, float, float]:
     return means[f"{place}_list_mean"], means[f"{place}_list_exits"], means[f"{place}_wait_mean_days"]
 
 
-def _check(point: int, design: str, stage: str, demand: float, capacity: float, simulated: tuple[float, float, float]) -> dict:
-    """The rules of thumb for one stage with ``demand`` and ``capacity`` a week, against its
-    simulated list (mean size, exits a year, mean wait in days)."""
+def _capacity_key(scenario: Scenario, design: str, stage: str) -> tuple[str, float]:
+    """The key that sets a stage's weekly capacity in this design, and its value."""
+    overrides = scenario.designs[design].stage_overrides.get(stage, {})
+    if stage == THEATRE:
+        where = f"designs.{design}.stage_overrides.theatre" if "slots_per_week" in overrides else "surgery"
+        return f"{where}.slots_per_week", scenario.design_surgery(design).slots_per_week
+    where = f"designs.{design}.stage_overrides.{stage}" if "slots_per_week" in overrides else f"stages.{stage}"
+    return f"{where}.slots_per_week", scenario.design_stages(design)[stage].slots_per_week
+
+
+def _check(point: int, design: str, stage: str, demand: float, followups: float, capacity: float,
+           simulated: tuple[float, float, float], key: str, key_value: float) -> dict:  # fmt: skip
+    """The rules of thumb for one stage with ``demand`` new patients and ``followups`` a week
+    against ``capacity`` slots a week, set by ``key`` at ``key_value``; and its simulated list
+    (mean size, exits a year, mean wait in days)."""
     size, exits, wait_days = simulated
     littles_size = exits / 365.25 * wait_days
+    asked = demand + followups
+    needed = target_capacity(demand, RTT_WEEKS) + followups
+    first = max(capacity - followups, 0.0)
     return StageCheck(
         point=point,
         stage=stage,
         design=design,
         demand_per_week=demand,
-        first_capacity_per_week=capacity,
-        load=demand / capacity if capacity > 0 else (math.inf if demand > 0 else 0.0),
-        target_capacity=target_capacity(demand, RTT_WEEKS),
+        followups_per_week=followups,
+        capacity_per_week=capacity,
+        first_capacity_per_week=first,
+        load=asked / capacity if capacity > 0 else (math.inf if asked > 0 else 0.0),
+        target_capacity=needed,
+        key=key,
+        key_value=key_value,
+        # the key counts slots before holidays and cancellations: scale as capacity scales
+        key_needed=needed * key_value / capacity if capacity > 0 and key_value > 0 else needed,
         target_list=target_queue_size(demand, RTT_WEEKS),
         target_wait_weeks=RTT_WEEKS / FACTOR,
-        relief_list=relief_list_size(min(demand, capacity)),
+        relief_list=relief_list_size(min(demand, first)),
         simulated_list=size,
         littles_gap_pct=100.0 * (size - littles_size) / size if size > 1 else 0.0,
     ).__dict__
@@ -129,13 +158,21 @@ def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scena
     slots = joint * surgery.joint_replacement_slots + means["surgeries_daycase"] + other_inpatient * surgery.inpatient_slots
     slots_per_operation = slots / operations if operations else 1.0
     demand = means["listed_for_surgery"] / WEEKS_PER_YEAR * slots_per_operation
-    theatre = _check(point, design, THEATRE, demand, effective_weekly(scenario, THEATRE, design), _simulated(means, THEATRE))
+    key, value = _capacity_key(scenario, design, THEATRE)
+    capacity = effective_weekly(scenario, THEATRE, design)
+    theatre = _check(point, design, THEATRE, demand, 0.0, capacity, _simulated(means, THEATRE), key, value)
     theatre["removals"] = _removes(surgery.removal_rate_per_week)
     inpatients = means["surgeries_inpatient"]
     # bed-days asked for: the stays of everyone listed who will need a bed, at the simulated mean stay
     stay = means["bed_days"] / inpatients if inpatients else 0.0
     listed_inpatients = means["listed_for_surgery"] * (inpatients / operations if operations else 0.0)
-    beds = _check(point, design, BEDS, listed_inpatients * stay / WEEKS_PER_YEAR, surgery.beds * 7.0, (0.0, 0.0, 0.0))
+    where = (
+        f"designs.{design}.stage_overrides.theatre"
+        if "beds" in scenario.designs[design].stage_overrides.get(THEATRE, {})
+        else "surgery"
+    )
+    beds = _check(point, design, BEDS, listed_inpatients * stay / WEEKS_PER_YEAR, 0.0, surgery.beds * 7.0, (0.0, 0.0, 0.0),
+                  f"{where}.beds", surgery.beds)  # fmt: skip
     return [theatre, beds]
 
 
@@ -165,8 +202,8 @@ def warnings(checks: pd.DataFrame, replications: int, steady: bool = True) -> li
                 else "its list will grow without limit and its averages depend on the run length"
             )
             msgs.append(
-                f"{who}: {check.stage} is over capacity (load {check.load:.2f}): {fate}; meeting demand needs about "
-                f"{check.target_capacity:,.0f} {UNITS.get(check.stage, 'first slots')} a week"
+                f"{who}: {check.stage} is over capacity (load {check.load:.2f}): {fate}; meeting demand within the "
+                f"18-week rule of thumb needs {check.key} of about {check.key_needed:,.0f} (now {check.key_value:,.0f})"
             )
         elif steady and abs(check.littles_gap_pct) > 10 and check.simulated_list > 20:
             msgs.append(f"{who}: {check.stage} list breaks Little's law by {check.littles_gap_pct:.0f}% (not in steady state?)")

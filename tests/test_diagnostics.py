@@ -15,6 +15,8 @@ from typer.testing import CliRunner
 from cli import app
 from sim import diagnostics
 from sim.experiment import run_replications
+from sim.flows import stage_load
+from sim.model.capacity import effective_weekly
 from sim.model.pathway import Pathway
 from sim.model.patient import Patient
 from tests.conftest import BEDFORDSHIRE, bundled, scenario_from, single_stage
@@ -31,12 +33,24 @@ def test_an_overloaded_theatre_is_flagged() -> None:
     assert theatre.load > 1.5  # about 4,300 listed a year against 60 slots a week
     msgs = diagnostics.warnings(checks, 2)
     assert any("theatre is over capacity" in m and "held only by those who leave it unseen" in m for m in msgs)
+    assert any("needs surgery.slots_per_week of about" in m and "(now 60)" in m for m in msgs), "advice in the key's units"
     checks["removals"] = False  # a list nobody leaves unseen grows for ever
     assert any("theatre is over capacity" in m and "grow without limit" in m for m in diagnostics.warnings(checks, 2))
     fine = bundled(*SHORT)
     ok = diagnostics.stage_checks(run_replications(fine, ["fragmented"], 2, uncertainty=False), fine)
     assert 0.5 < ok[ok.stage == "theatre"].load.iloc[0] < 1
     assert 0 < ok[ok.stage == "beds"].load.iloc[0] < 1
+
+
+def test_the_simulated_load_is_the_load_validate_shows() -> None:
+    """One definition: every appointment asked for over every slot offered. In steady state
+    (a long warm-up: a rheumatology course runs most of a year) the simulated load agrees with
+    validate's, from the traffic equations."""
+    s = bundled("run.years=1", "run.warmup_days=730", "demand.growth=0")
+    checks = diagnostics.stage_checks(run_replications(s, ["fragmented"], 2, uncertainty=False), s)
+    for stage, demand in stage_load(s, "fragmented").items():
+        simulated = checks[checks.stage == stage].load.iloc[0]
+        assert simulated == pytest.approx(demand / effective_weekly(s, stage, "fragmented"), rel=0.06), stage
 
 
 def test_backlog_at_a_service_the_design_lacks_waits_where_its_referrals_go(tmp_path: Path) -> None:

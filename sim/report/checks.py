@@ -13,10 +13,11 @@ from sim.report.page import Section, esc, warnings
 from sim.report.view import View, describe
 from sim.warmup import verdicts
 
-UNITS = {"theatre": "day-case slots", "beds": "bed-days"}  # what demand and capacity count, where not first slots
+UNITS = {"theatre": "day-case slots", "beds": "bed-days"}  # what demand and capacity count, where not appointments
 HEAD = (
-    "<tr><th>Design</th><th>Stage</th><th>Unit (demand and capacity)</th><th>Demand a week (λ)</th>"
-    "<th>Capacity a week for new work (μ)</th><th>Load λ/μ</th><th>Capacity needed for 18 weeks</th>"
+    "<tr><th>Design</th><th>Stage</th><th>Unit (demand and capacity)</th><th>New patients a week (λ)</th>"
+    "<th>Follow-ups a week</th><th>Slots offered a week (μ)</th><th>Load (λ + follow-ups) / μ</th>"
+    "<th>To meet the 18-week rule of thumb, set</th>"
     "<th>Target list at a mean wait of {wait:.1f} wk (λT/4)</th><th>Largest list keeping 92% within 18 wk</th>"
     "<th>Simulated list: waiting to be offered a slot</th><th>Little's law gap</th></tr>"
 )
@@ -36,8 +37,11 @@ def diagnostics_section(view: View) -> Section | None:
     body += (
         "<p>Demand and capacity per stage (means over replications and years), with the NHSRwaitinglist rules of thumb "
         f"for the 18-week standard: target wait T = 18 weeks, so a target mean wait of T/4 = {wait:.1f} weeks, "
-        "coefficients of variation 1. They hold only below load 1. Services count first-appointment slots left after "
-        "follow-ups; the theatre counts day-case slots (a joint replacement takes several); beds count bed-days. "
+        "coefficients of variation 1. They hold only below load 1. Load is every appointment asked for, first and "
+        "follow-up, over every slot offered (after bank holidays, reduced periods and cancellations), as "
+        "<code>msksim validate</code> computes it from expected demand; here it is from the simulated activity. "
+        "The capacity needed is given as the scenario key to set, in its own units (slots before holidays). "
+        "The theatre counts day-case slots (a joint replacement takes several); beds count bed-days. "
         "The simulated list counts patients waiting to be offered a slot, after any booking lead time: it is smaller "
         "than the waiting list charted above, which also counts patients already booked.</p>"
         f'<div class="scroll"><table class="diag">{HEAD.format(wait=wait)}{rows}</table></div>'
@@ -64,7 +68,7 @@ def _warnings(view: View, checks: pd.DataFrame, groups: list, several: bool) -> 
 
 
 def _group_rows(view: View, point, part: pd.DataFrame, several: bool) -> str:
-    rows = f'<tr class="group"><td colspan="11">Grid point {point}: {esc(_where(view, point))}</td></tr>' if several else ""
+    rows = f'<tr class="group"><td colspan="12">Grid point {point}: {esc(_where(view, point))}</td></tr>' if several else ""
     for r in part.itertuples():
         over = ' class="over"' if r.load >= 1 else ""
         lists = (
@@ -74,11 +78,17 @@ def _group_rows(view: View, point, part: pd.DataFrame, several: bool) -> str:
             f"<td>{r.littles_gap_pct:.1f}%</td>"
         )
         rows += (
-            f"<tr><td>{esc(r.design)}</td><td>{esc(words(r.stage))}</td><td>{UNITS.get(r.stage, 'first slots')}</td>"
-            f"<td>{r.demand_per_week:,.0f}</td><td>{r.first_capacity_per_week:,.0f}</td><td{over}>{r.load:.2f}</td>"
-            f"<td>{r.target_capacity:,.0f}</td>{lists}</tr>"
+            f"<tr><td>{esc(r.design)}</td><td>{esc(words(r.stage))}</td><td>{UNITS.get(r.stage, 'appointments')}</td>"
+            f"<td>{r.demand_per_week:,.0f}</td><td>{r.followups_per_week:,.0f}</td><td>{r.capacity_per_week:,.0f}</td>"
+            f"<td{over}>{r.load:.2f}</td><td><code>{breakable(r.key)}</code> ≈ {r.key_needed:,.0f} (now {r.key_value:,.0f})</td>"
+            f"{lists}</tr>"
         )
     return rows
+
+
+def breakable(key: str) -> str:
+    """A dotted key path, escaped, that may wrap after any dot (a long key would widen the table)."""
+    return esc(key).replace(".", ".<wbr>")
 
 
 def warmup(view: View) -> str:
