@@ -25,7 +25,7 @@ import pandas as pd
 from sim import diagnostics, limits, plausibility, warmup
 from sim.columns import numeric_columns
 from sim.executors import Executor, default_jobs, make_executor
-from sim.experiment import BatchResult, Progress, grid_points, relative_half_width, run_batch
+from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
 from sim.files import FileProblem, read_text
 from sim.journal import JOURNAL, JournalError, locked
 from sim.metrics import rtt_monthly
@@ -384,7 +384,8 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
     if main is None or main.empty:
         return False
     checks = diagnostics.stage_checks(main, batch.points)
-    for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None):
+    names = {i: ", ".join(f"{k} = {v}" for k, v in values.items()) for i, values in grid_values(batch.grid).items()}
+    for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None, names=names):
         warn(msg)
     return True
 

@@ -186,15 +186,17 @@ def _followup_dna_share(means: pd.Series, name: str) -> float:
     return followups / (firsts + followups) if firsts + followups > 0 else 0.0
 
 
-def warnings(checks: pd.DataFrame, replications: int, steady: bool = True) -> list[str]:
+def warnings(checks: pd.DataFrame, replications: int, steady: bool = True, names: dict[int, str] | None = None) -> list[str]:
     """Plain-English warnings: impossible stages, Little's law gaps, too few replications.
 
     ``steady=False`` (a run that starts from a backlog) skips Little's law, which holds
-    only for a list in steady state, not for one being worked down or built up."""
+    only for a list in steady state, not for one being worked down or built up. ``names``
+    gives each grid point in words (its swept values), for a sweep's warnings."""
     msgs = []
     several = "point" in checks.columns and checks["point"].nunique() > 1
     for check in checks.itertuples():
-        who = f"grid point {check.point}, {check.design}" if several else check.design
+        point = (names or {}).get(int(check.point), f"grid point {check.point}")
+        who = f"{point}, {check.design}" if several else check.design
         if check.load >= 1:
             fate = (
                 "its list is held only by those who leave it unseen, so its waits are set by the removal rates"

@@ -40,6 +40,7 @@ __all__ = [
     "Task",
     "default_jobs",
     "grid_points",
+    "grid_values",
     "make_executor",
     "precise_enough",
     "relative_half_width",
@@ -186,9 +187,14 @@ def grid_points(scenario: Scenario, grid: dict[str, list[Any]]) -> dict[int, Sce
     """
     if not grid:
         return {0: scenario}
+    return {i: with_values(scenario, values, "--grid", how=None) for i, values in grid_values(grid).items()}
+
+
+def grid_values(grid: dict[str, list[Any]]) -> dict[int, dict[str, Any]]:
+    """Each grid point's values of the swept keys, numbered as :func:`grid_points` numbers them."""
     keys = list(grid)
     combos = itertools.product(*(grid[k] for k in keys))
-    return {i: with_values(scenario, dict(zip(keys, c, strict=True)), "--grid", how=None) for i, c in enumerate(combos)}
+    return {i: dict(zip(keys, c, strict=True)) for i, c in enumerate(combos)} if grid else {}
 
 
 def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:

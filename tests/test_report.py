@@ -277,6 +277,46 @@ def test_sweep_verdict_uses_the_lower_end_and_knows_uncovered_stages(bedfordshir
     assert "does not cover" in verdicts["fragmented"] and "meeting" not in verdicts["fragmented"]
 
 
+def _verdict_rows(key: str, rows: list[tuple], other: str | None = None) -> pd.DataFrame:
+    return pd.DataFrame(
+        [
+            {"design": "prime", key: v, **({other: o} if other else {}), "metric": "rtt_incomplete_18w_pct",
+             "mean": m, "ci_low": lo, "ci_high": 100.0}
+            for v, o, m, lo in rows
+        ]
+    )  # fmt: skip
+
+
+def test_a_sweep_met_at_its_lowest_value_says_the_threshold_may_lie_lower(bedfordshire) -> None:
+    key = "stages.orthopaedics.slots_per_week"
+    summary = _verdict_rows(key, [(500, None, 99.0, 98.0), (600, None, 99.5, 99.0)])
+    verdict = sweep_verdicts(summary, [key], "rtt_incomplete_18w_pct", bedfordshire)["prime"]
+    assert ": 500" in verdict and "the lowest value tried" in verdict and "may lie lower" in verdict
+    later = _verdict_rows(key, [(400, None, 80.0, 75.0), (500, None, 99.0, 98.0)])
+    assert "lowest value tried" not in sweep_verdicts(later, [key], "rtt_incomplete_18w_pct", bedfordshire)["prime"]
+
+
+def test_a_two_key_sweep_gets_a_verdict_for_each_value_of_the_other(bedfordshire) -> None:
+    key, other = "stages.orthopaedics.slots_per_week", "demand.growth"
+    rows = [(500, 0.02, 95.0, 93.0), (600, 0.02, 99.0, 98.0), (500, 0.06, 85.0, 80.0), (600, 0.06, 95.0, 93.0)]
+    verdict = sweep_verdicts(_verdict_rows(key, rows, other), [key, other], "rtt_incomplete_18w_pct", bedfordshire)["prime"]
+    lines = verdict.split("\n")
+    assert len(lines) == 2
+    assert "demand.growth = 0.02" in lines[0] and ": 500" in lines[0]
+    assert "demand.growth = 0.06" in lines[1] and ": 600" in lines[1]
+
+
+def test_sweep_warnings_name_the_grid_point_by_its_values() -> None:
+    checks = pd.DataFrame([
+        {"point": p, "stage": "theatre", "design": "prime", "load": 1.2, "removals": True, "key": "surgery.slots_per_week",
+         "key_needed": 120.0, "key_value": 100.0, "littles_gap_pct": 0.0, "simulated_list": 0.0}
+        for p in (0, 1)
+    ])  # fmt: skip
+    msgs = diagnostics.warnings(checks, 10, names={0: "surgery.slots_per_week = 100", 1: "surgery.slots_per_week = 90"})
+    assert msgs[0].startswith("surgery.slots_per_week = 100, prime: theatre is over capacity")
+    assert "grid point" not in " ".join(msgs)
+
+
 def test_over_capacity_stage_is_flagged(tmp_path) -> None:
     """A stage above load 1 gives a warning, in the diagnostics and on the terminal."""
     s = bundled("run.years=1", "run.warmup_days=60", "stages.physio.slots_per_week=1500")

@@ -34,9 +34,17 @@ def sweep_section(view: View) -> Section | None:
     body = figure(fig, f"Each point is one grid point, never pooled with another{clipped}.")
     verdicts = sweep_verdicts(summary, keys, metric, view.scenario, plain=True)
     if verdicts:
-        body += "<ul>" + "".join(f"<li><b>{esc(d)}</b>: {esc(v)}</li>" for d, v in verdicts.items()) + "</ul>"
+        body += "<ul>" + "".join(_verdict_item(d, v) for d, v in verdicts.items()) + "</ul>"
     body += sweep_table(summary, keys, metric)
     return Section("sweep", "The sweep", body)
+
+
+def _verdict_item(design: str, verdict: str) -> str:
+    """One design's verdict; a sweep of several keys gives a line per value of the others."""
+    lines = [line.strip() for line in verdict.split("\n")]
+    if len(lines) == 1:
+        return f"<li><b>{esc(design)}</b>: {esc(verdict)}</li>"
+    return f"<li><b>{esc(design)}</b>:<ul>" + "".join(f"<li>{esc(line)}</li>" for line in lines) + "</ul></li>"
 
 
 def _panels(view: View, part: pd.DataFrame, keys: list[str], metric: str) -> list[tuple[str | None, charts.Lines]]:
