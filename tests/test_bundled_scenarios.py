@@ -27,7 +27,7 @@ from sim.model.capacity import effective_weekly
 from sim.model.pathway import Pathway
 from sim.model.patient import Patient
 from sim.scenario import Scenario, load_scenario, scenario_to_dict
-from sim.uncertainty import Distribution
+from sim.uncertainty import Distribution, parse_uncertainty
 from tests.conftest import BEDFORDSHIRE, ROOT
 
 SCENARIOS = ROOT / "scenarios"
@@ -150,6 +150,8 @@ def test_uncertain_inputs_are_centred_on_the_point_values(path: Path) -> None:
     data = scenario_to_dict(s)
     for key, dist in s.uncertainty.items():
         point = _get(data, key)
+        if dist.get("relative"):  # multiples of the point value
+            dist = {k: v * point if k in ("low", "mode", "high", "mean", "sd") else v for k, v in dist.items()}
         if "low" in dist:
             assert dist["low"] <= point <= dist["high"], f"{path.name}: {key} = {point} outside the range drawn"
         if "mode" in dist:
@@ -197,11 +199,23 @@ def test_template_names_every_allowed_value_of_a_choice() -> None:
 
 def test_template_is_the_calibrated_bedfordshire_scenario(bedfordshire_scenario: Scenario) -> None:
     """Its header says so: a planner starting from it starts from the calibrated values."""
-    template = scenario_to_dict(load_scenario(TEMPLATE))
+    loaded = load_scenario(TEMPLATE)
+    template = scenario_to_dict(loaded)
     bedfordshire = scenario_to_dict(bedfordshire_scenario)
     for data in (template, bedfordshire):
         del data["name"], data["description"]
         data["finance"].pop("tariff_share")  # shown in the template, used by no design there
+    # the template writes some ranges relative to the value (so a copy for another area moves
+    # with it): they must draw what Bedfordshire's absolute ranges draw
+    ours, theirs = (parse_uncertainty(x.uncertainty, x, "") for x in (loaded, bedfordshire_scenario))
+    assert set(ours) == set(theirs)
+    for key, dist in ours.items():
+        point = _get(template, key)
+        assert dist.dist == theirs[key].dist and dist.also == theirs[key].also, key
+        if not isinstance(point, dict):
+            assert dist.ends(point) == pytest.approx(theirs[key].ends(point), rel=2e-3), key
+    for data in (template, bedfordshire):
+        del data["uncertainty"]
     assert template == bedfordshire
 
 

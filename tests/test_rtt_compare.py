@@ -58,7 +58,7 @@ def test_published_command_sets_a_run_beside_its_returns(tmp_path: Path) -> None
     assert shown.exit_code == 0, shown.output
     assert "incomplete, published" in shown.output and "2,249" in shown.output  # 06F T&O, mean of three months
     missing = runner.invoke(app, ["published", str(out), "--rtt", str(tmp_path / "none.csv"), "--commissioner", "06F"])
-    assert missing.exit_code == 2 and "none.csv" in missing.output
+    assert missing.exit_code == 2 and "none.csv" in "".join(missing.output.split())  # Rich may wrap a long path
 
 
 def test_published_rows_read_from_the_repository_data() -> None:
