@@ -42,10 +42,15 @@ def metric_columns(table: pd.DataFrame) -> list[str]:
     return [c for c in table.columns if c not in ID_COLUMNS and pd.api.types.is_numeric_dtype(table[c])]
 
 
+def _present(values: np.ndarray) -> np.ndarray:
+    """The values as floats, missing ones (NaN) left out."""
+    v = np.asarray(values, dtype=float)
+    return v[~np.isnan(v)]
+
+
 def interval(values: np.ndarray, level: float = 0.95) -> tuple[float, float, float, int]:
     """Mean and a t-based confidence interval: (mean, low, high, n)."""
-    v = np.asarray(values, dtype=float)
-    v = v[~np.isnan(v)]
+    v = _present(values)
     n = len(v)
     if n == 0:
         return np.nan, np.nan, np.nan, 0
@@ -62,12 +67,10 @@ def share_interval(flags: np.ndarray, level: float = 0.95) -> tuple[float, float
     Unlike a t-interval, it stays within [0, 1] and is not of zero width when no path (or
     every path) has the property.
     """
-    v = np.asarray(flags, dtype=float)
-    v = v[~np.isnan(v)]
-    n = len(v)
-    if n == 0:
+    v = _present(flags)
+    if len(v) == 0:
         return np.nan, np.nan, np.nan, 0
-    k = int(v.sum())
+    n, k = len(v), int(v.sum())
     ci = stats.binomtest(k, n).proportion_ci(confidence_level=level, method="wilson")
     return k / n, float(ci.low), float(ci.high), n
 
