@@ -143,6 +143,7 @@ ForceOpt = Annotated[
     bool,
     typer.Option("--force", help="Write into an --out folder that holds other files or a finished batch, replacing it."),
 ]
+XlsxOpt = Annotated[bool, typer.Option("--xlsx", help="Also write results.xlsx: every table a sheet, the data dictionary first.")]
 ReportOpt = Annotated[bool, typer.Option("--report", help="Also write report.html into the results folder.")]
 BacklogOpt = Annotated[
     Path | None,
@@ -181,6 +182,7 @@ SHARED_OPTIONS: dict[str, tuple[Any, Any]] = {
     "quiet": (QuietOpt, False),
     "report": (ReportOpt, False),
     "force": (ForceOpt, False),
+    "xlsx": (XlsxOpt, False),
 }
 """The options of every simulating command: name in :class:`BatchOptions` → (Typer annotation, default)."""
 

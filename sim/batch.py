@@ -24,6 +24,7 @@ import pandas as pd
 
 from sim import diagnostics, limits, plausibility, warmup
 from sim.columns import numeric_columns
+from sim.dictionary import dictionary
 from sim.executors import Executor, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
 from sim.files import FileProblem, read_text
@@ -34,10 +35,12 @@ from sim.results import (
     MAIN_TABLES,
     MANIFEST_FILE,
     SCENARIO_FILE,
+    XLSX_FILE,
     run_folder,
     save_inputs,
     write_atomic,
     write_run,
+    write_xlsx,
     wrong_setting,
 )
 from sim.rtt.table import with_statistics
@@ -72,6 +75,7 @@ class BatchOptions:
     quiet: bool = False
     report: bool = False
     force: bool = False
+    xlsx: bool = False
 
     def overrides(self) -> list[str]:
         """``--set`` values, then ``--backlog FILE`` as a backlog with no warm-up (the backlog is the start)."""
@@ -100,6 +104,8 @@ class Batch:
     resumed: bool = False
     force: bool = False
     """``--force``: replace what the folder holds."""
+    xlsx: bool = False
+    """``--xlsx``: also write every table into one workbook."""
 
     @functools.cached_property
     def points(self) -> dict[int, Scenario]:
@@ -166,7 +172,7 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
             raise BatchError(f"--metric {metric}: not a column of replications.csv{hint}")
     folder = run_folder(scenario, options.out)
     batch = Batch(kind, scenario, designs, folder, not options.no_uncertainty, precision, metric, grid or {}, extra or {},
-                  force=options.force)  # fmt: skip
+                  force=options.force, xlsx=options.xlsx)  # fmt: skip
     _ = batch.points  # every grid point validated now, before anything is written
     check_out(folder, options.out is not None, options.force)
     for message in plausibility.warnings(scenario):
@@ -379,7 +385,10 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
                 for o in result.errors
             ]
         )
+    tables["data_dictionary"] = dictionary(tables)
     write_run(batch.folder, batch.scenario, tables, started=started, extra=extra, workers=result.engines)
+    if batch.xlsx:
+        write_xlsx(batch.folder / XLSX_FILE, tables)
     main = next((tables[n] for n in MAIN_TABLES if n in tables), None)
     if main is None or main.empty:
         return False

@@ -35,6 +35,8 @@ SCENARIO_FILE = "scenario.toml"
 MANIFEST_FILE = "manifest.json"
 BACKLOG_COPY = "backlog.csv"
 """The copy of the backlog file a run started from, named so in its ``scenario.toml``."""
+XLSX_FILE = "results.xlsx"
+"""With --xlsx: every table of the run in one workbook."""
 BATCH_FILE = "batch.json"
 """The settings of a batch, written before its first task so that it can be resumed."""
 MAIN_TABLES = ("replications", "sweep")
@@ -109,6 +111,32 @@ def csv_text(table: pd.DataFrame) -> str:
     """CSV with every number written in full and never in E-notation: floats as the shortest
     decimal that reads back as the same number, money (``_gbp`` columns, or rows whose
     ``metric`` is in pounds) to the penny."""
+    return _pounds_to_pennies(table).to_csv(index=False, float_format=plain_number)
+
+
+def write_xlsx(path: Path, tables: dict[str, pd.DataFrame]) -> None:
+    """Every table in one workbook, a sheet each, the data dictionary first; written whole or not at all.
+
+    Numbers go in as numbers (money rounded to the penny, as in the CSVs), so a spreadsheet
+    shows them plainly; a table too long for a sheet is refused by name.
+    """
+    order = sorted(tables, key=lambda n: (n != "data_dictionary", n))
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="xlsxwriter") as book:
+        for name in order:
+            table = tables[name]
+            if len(table) >= EXCEL_ROWS:
+                raise ResultsError(path, f"{name} has {len(table):,} rows, more than a sheet holds ({EXCEL_ROWS - 1:,})")
+            _pounds_to_pennies(table).to_excel(book, sheet_name=name[:31], index=False)
+    write_atomic(path, buffer.getvalue())
+
+
+EXCEL_ROWS = 1_048_576
+"""Rows in an Excel sheet, the header included."""
+
+
+def _pounds_to_pennies(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with amounts in pounds rounded to the penny (columns, or rows whose metric is in pounds)."""
     out = table.copy()
     floats = [c for c in out.columns if pd.api.types.is_float_dtype(out[c])]
     for c in floats:
@@ -118,7 +146,7 @@ def csv_text(table: pd.DataFrame) -> str:
         pounds = out["metric"].astype(str).map(is_money)
         if pounds.any():
             out.loc[pounds, floats] = out.loc[pounds, floats].round(2)
-    return out.to_csv(index=False, float_format=plain_number)
+    return out
 
 
 def is_money(name: str) -> bool:
