@@ -19,6 +19,7 @@ from sim.report.bid_section import tornado, tornado_rows
 from sim.report.charts import months
 from sim.report.folder import load_folder
 from sim.report.html import SECTIONS
+from sim.report.kpi import _cell
 from sim.report.labels import key_label, metric_label
 from sim.report.sections import flow_section, scenario_section
 from sim.report.terminal import sweep_verdicts
@@ -116,6 +117,14 @@ def test_diagnostics_show_theatre_for_a_compare(compared: Path) -> None:
     assert "fragmented theatre day-case slots" in diag and "prime theatre day-case slots" in diag
 
 
+def test_the_tornado_table_gives_each_terms_ends_as_values(bid: Path) -> None:
+    """It showed the words "low" and "high" for every contract term."""
+    table = text(sections(bid)["bid"])
+    assert "×0.9" in table and "×1.1" in table and "-1 point" in table and "+1 point" in table
+    assert "0% earned" in table and "100% earned" in table
+    assert "<td>low</td>" not in sections(bid)["bid"]
+
+
 def test_tornado_lists_a_drawn_input_once_even_when_also_copies_it(bid: Path) -> None:
     terms = pd.read_csv(bid / "sensitivity.csv")  # three replications rank no drawn input: add some
     drawn = {"kind": "drawn input (quartiles)", "prcc": -0.4, "low": 38.2, "high": 46.3, "base_gbp": float("nan")}
@@ -165,6 +174,17 @@ def test_scenario_says_how_the_run_starts(compared: Path) -> None:
     # the snapshot on day 0 of a run from a backlog is month 0, not month 1
     assert list(months(pd.Index([0, 30, 61]), 0)) == [0, 1, 2]
     assert list(months(pd.Index([395, 426]), 365)) == [1, 2]
+
+
+def test_an_interval_of_a_count_is_cut_at_zero_and_says_so() -> None:
+    """At 2 replications a t-interval on a small count reached below 0."""
+    r = pd.Series({"mean": 3.0, "ci_low": -4.0, "ci_high": 10.0})
+    cell = _cell(r, "prime", "count", -1)
+    assert "-4" not in cell and "0<abbr" in cell and "cut at 0" in cell
+    difference = _cell(r, "prime - fragmented", "count", -1)
+    assert "-4" in difference and "abbr" not in difference, "a difference may be negative"
+    money = _cell(pd.Series({"mean": 3.0, "ci_low": -4.0, "ci_high": 10.0}), "prime", "gbp", 1)
+    assert "abbr" not in money, "money can be negative"
 
 
 def test_kpi_labels_come_from_the_results_schema(compared: Path) -> None:

@@ -7,7 +7,7 @@ import pandas as pd
 
 from sim.bid import BidPaths
 from sim.report import charts
-from sim.report.labels import input_label, merged_label, metric_label, value_text
+from sim.report.labels import input_label, merged_label, metric_label, term_end, value_text
 from sim.report.page import Section, esc, figure
 from sim.report.terminal import fmt
 from sim.report.view import View
@@ -75,7 +75,7 @@ def tornado(rows: pd.DataFrame, base_gbp: float) -> str:
         + (
             f"<td>{esc(value_text(r.key, r.low))}</td><td>{esc(value_text(r.key, r.high))}</td>"
             if r.drawn
-            else "<td>low</td><td>high</td>"
+            else f"<td>{esc(term_end(r.key, r.low))}</td><td>{esc(term_end(r.key, r.high))}</td>"
         )
         + f"<td>{fmt(r.surplus_at_low_gbp, 'gbp')}</td><td>{fmt(r.surplus_at_high_gbp, 'gbp')}</td>"
         f"<td>{fmt(r.swing_gbp, 'gbp')}</td></tr>"

@@ -53,13 +53,21 @@ def kpi_summary(view: View) -> pd.DataFrame:
     return summarise(part, two[0], two[1])
 
 
+NEVER_NEGATIVE = {"count", "patients", "weeks", "days", "pct", "ratio"}
+"""Units of measures that cannot fall below 0 (money can: a surplus, a difference)."""
+
+
 def _cell(r: pd.Series | None, scope: str, unit: str, better: int) -> str:
     if r is None or pd.isna(r["mean"]):
         return "<td>–</td>"
     cls = ""
     if " - " in scope and better and pd.notna(r["ci_low"]) and (r["ci_low"] > 0 or r["ci_high"] < 0):
         cls = "better" if np.sign(r["mean"]) == better else "worse"
-    ci = f'<br><span class="ci">{_fmt(r["ci_low"], unit)} to {_fmt(r["ci_high"], unit)}</span>' if pd.notna(r["ci_low"]) else ""
+    low, cut = r["ci_low"], False
+    if " - " not in scope and unit in NEVER_NEGATIVE and pd.notna(low) and low < 0 <= r["mean"]:
+        low, cut = 0.0, True  # a count's interval reaching below 0 (few replications) says nothing below it
+    mark = '<abbr title="the interval reached below 0, which this measure cannot; cut at 0">*</abbr>' if cut else ""
+    ci = f'<br><span class="ci">{_fmt(low, unit)}{mark} to {_fmt(r["ci_high"], unit)}</span>' if pd.notna(low) else ""
     return f'<td class="{cls}">{_fmt(r["mean"], unit)}{ci}</td>'
 
 
@@ -90,8 +98,8 @@ def kpi_section(view: View) -> Section | None:
         else ""
     )
     body = (
-        view.point_note()
-        + f"<p>Mean per contract year with its 95% confidence interval across replications.{diff}</p>"
-        + f"<table><tr><th>Measure</th>{head}</tr>{rows}</table>"
+        view.point_note() + f"<p>Mean per contract year with its 95% confidence interval across replications.{diff} "
+        "An interval marked * reached below 0 for a measure that cannot, as t-intervals on few replications do: "
+        "it is cut at 0.</p>" + f"<table><tr><th>Measure</th>{head}</tr>{rows}</table>"
     )
     return Section("kpi", "Key results side by side", body)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sim.columns import find, stage_name, words
 from sim.rtt.summary import parse_metric
 
@@ -106,6 +108,21 @@ TERMS: dict[str, str] = {  # the contract terms sim/bid.py swings low/high
     "vat_rate on 30% of costs": "VAT on 30% of costs (0% to 20%)",
     "quality_share earned": "Quality pot earned (none to all)",
 }
+
+
+TERM_ENDS: dict[str, Callable[[float], str]] = {  # a swung term's low or high end as the reader thinks of it
+    "delivery cost (activity and unit costs)": lambda x: f"×{x:g}",
+    "overheads_gbp": lambda x: f"×{x:g}",
+    "escalator": lambda x: f"{100 * x:+g} point",
+    "vat_rate on 30% of costs": lambda x: f"{x:.0%}",
+    "quality_share earned": lambda x: f"{x:.0%} earned",
+}
+
+
+def term_end(name: str, value: float) -> str:
+    """The value a contract term or cost level was swung to, in words (``×0.9``, ``+1 point``)."""
+    shown = TERM_ENDS.get(name)
+    return shown(float(value)) if shown else f"{float(value):g}"
 
 
 def function_label(code: str, short: bool = True) -> str:
