@@ -176,6 +176,22 @@ def test_scenario_says_how_the_run_starts(compared: Path) -> None:
     assert list(months(pd.Index([395, 426]), 365)) == [1, 2]
 
 
+@pytest.mark.parametrize("name", ["compared", "bid", "swept"])
+def test_the_report_opens_with_the_question_the_answer_and_the_caveats(name: str, request) -> None:
+    folder: Path = request.getfixturevalue(name)
+    assert next(iter(sections(folder))) == "summary"
+    said = text(sections(folder)["summary"])
+    assert "The question:" in said and "Caveats" in said
+    for outcome in ("Waits.", "Activity.", "Cost."):
+        assert outcome in said, outcome
+    if name == "compared":
+        assert "Prime against fragmented:" in said
+    if name == "bid":
+        assert "chance of a cumulative loss" in said and "lowest year-1 price" in said
+    if name == "swept":
+        assert "Sweep, " in said and "92% within 18 weeks" in said
+
+
 def test_an_interval_of_a_count_is_cut_at_zero_and_says_so() -> None:
     """At 2 replications a t-interval on a small count reached below 0."""
     r = pd.Series({"mean": 3.0, "ci_low": -4.0, "ci_high": 10.0})
@@ -260,6 +276,8 @@ def test_report_renders_in_chromium(name: str, request, tmp_path: Path) -> None:
         view.on("request", lambda r: requests.append(r.url))
         view.goto((folder / "report.html").as_uri())
         view.screenshot(path=str(shot), full_page=True)
+        first = view.evaluate("document.querySelector('section').id")
+        summary_bottom = view.evaluate("document.getElementById('summary').getBoundingClientRect().bottom")
         # printed on A4 (about 718 px wide inside the margins) no table may stick out
         view.emulate_media(media="print")
         view.set_viewport_size({"width": 718, "height": 900})
@@ -269,6 +287,8 @@ def test_report_renders_in_chromium(name: str, request, tmp_path: Path) -> None:
         )
         browser.close()
     assert errors == []
+    assert first == "summary", "the page opens with the summary"
+    assert summary_bottom <= 1.5 * 900, f"the summary should fit about one screen; it ends at {summary_bottom:.0f} px"
     assert [u for u in requests if not u.startswith(("file://", "data:"))] == []
     assert wide == [], f"tables wider than an A4 page in {wide}"
     from PIL import Image, ImageStat

@@ -23,11 +23,13 @@ from sim.report.sections import (
     scenario_section,
     waiting_section,
 )
+from sim.report.summary import summary_section
 from sim.report.sweep import sweep_section
 from sim.report.view import View, load_view
 from sim.results import write_atomic
 
 SECTIONS: tuple[Callable[[View], Section | None], ...] = (
+    summary_section,
     scenario_section,
     kpi_section,
     waiting_section,

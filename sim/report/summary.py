@@ -1,0 +1,174 @@
+"""The report's first screen, for a board: the question, the answer in a sentence per outcome
+(waits, activity, cost; for a bid the safe price and the chance of a loss; for a sweep the
+verdict), and the caveats. The details follow in the sections below it."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from sim import diagnostics
+from sim.experiment import grid_points
+from sim.report.kpi import kpi_summary
+from sim.report.labels import key_label
+from sim.report.page import Section, esc
+from sim.report.terminal import fmt, sweep_verdicts
+from sim.report.view import View
+
+FEW_REPLICATIONS = diagnostics.MIN_REPLICATIONS
+
+
+def summary_section(view: View) -> Section | None:
+    """One screen: question, answers, caveats."""
+    if view.full.empty:
+        return None
+    whole = kpi_summary(view)
+    whole = whole[whole["year"].astype(str) == "all"].set_index(["scope", "metric"])
+    answers = [_waits(view, whole), _activity(view, whole), _cost(view, whole)]
+    answers += _bid(view) + _sweep(view)
+    items = "".join(f"<li><b>{esc(head)}.</b> {esc(text)}</li>" for head, text in answers if text)
+    caveats = "".join(f"<li>{esc(c)}</li>" for c in _caveats(view))
+    body = (
+        f'<p class="lead"><b>The question:</b> {esc(_question(view))}</p>'
+        f"<h3>The answer{esc(f' (at {view.point_text}; the sweep verdict covers every point)') if view.sweep else ''}</h3>"
+        f"<ul>{items}</ul>"
+        f"<h3>Caveats</h3><ul>{caveats}</ul>"
+        '<p class="note">Figures are means per contract year over the replications, with 95% intervals; '
+        "the sections below give the detail, and the diagnostics the checks.</p>"
+    )
+    return Section("summary", "Summary", body)
+
+
+def _question(view: View) -> str:
+    s = view.scenario
+    years = f"{s.run.years} contract year{'s' if s.run.years != 1 else ''}"
+    people = f"{s.population:,} people"
+    if view.folder.has("bid_summary"):
+        price = _bid_figure(view, "bid_year1_gbp")
+        return f"Is a year-1 price of {fmt(price, 'gbp')} for the {view.designs[0]} contract safe, over {years} for {people}?"
+    if view.sweep:
+        keys = " and ".join(key_label(k).lower() for k in view.grid)
+        return f"How do waits, activity and cost change with {keys}, and what meets 92% within 18 weeks?"
+    if len(view.designs) == 2:
+        base, other = view.designs
+        return f"What would the {other} design change against the {base} design, over {years} for {people}?"
+    return f"What does the {view.designs[0]} design give over {years} for {people}?"
+
+
+def _value(whole: pd.DataFrame, scope: str, metric: str) -> pd.Series | None:
+    return whole.loc[(scope, metric)] if (scope, metric) in whole.index else None
+
+
+def _with_ci(r: pd.Series | None, unit: str) -> str:
+    if r is None or pd.isna(r["mean"]):
+        return "–"
+    if pd.isna(r["ci_low"]):
+        return fmt(r["mean"], unit)
+    return f"{fmt(r['mean'], unit)} ({fmt(r['ci_low'], unit)} to {fmt(r['ci_high'], unit)})"
+
+
+def _difference(view: View, whole: pd.DataFrame, metric: str, unit: str, better: str, what: str = "") -> str:
+    """A sentence on the paired difference: its size, and whether the interval excludes zero.
+
+    A percentage's difference is in points; ``what`` names a count (``fewer first attendances``)."""
+    if len(view.designs) != 2:
+        return ""
+    base, other = view.designs
+    r = _value(whole, f"{other} - {base}", metric)
+    if r is None or pd.isna(r["mean"]):
+        return ""
+    clear = pd.notna(r["ci_low"]) and (r["ci_low"] > 0 or r["ci_high"] < 0)
+    way = ("higher" if r["mean"] > 0 else "lower") if clear else "no clear difference"
+    if what and clear:
+        way = f"{'more' if r['mean'] > 0 else 'fewer'} {what}"
+    amount = f"{abs(r['mean']):.1f} percentage points" if unit == "pct" else fmt(abs(r["mean"]), unit)
+    size = f"{amount} {way}" if clear else way
+    judged = f" ({better})" if clear and better else ""
+    return f" {other.capitalize()} against {base}: {size}{judged}."
+
+
+def _waits(view: View, whole: pd.DataFrame) -> tuple[str, str]:
+    parts = [
+        f"{d}: {_with_ci(_value(whole, d, 'rtt_incomplete_18w_pct'), 'pct')} of incomplete pathways within 18 weeks, "
+        f"92nd percentile wait {_with_ci(_value(whole, d, 'rtt_wait_p92_weeks'), 'weeks')}"
+        for d in view.designs
+    ]
+    r = _value(whole, f"{view.designs[-1]} - {view.designs[0]}", "rtt_incomplete_18w_pct") if len(view.designs) == 2 else None
+    better = "better" if r is not None and r["mean"] > 0 else "worse"
+    return "Waits", "; ".join(parts) + "." + _difference(view, whole, "rtt_incomplete_18w_pct", "pct", better)
+
+
+def _activity(view: View, whole: pd.DataFrame) -> tuple[str, str]:
+    parts = []
+    for d in view.designs:
+        first = _value(whole, d, "first_op_attendances")
+        ops = [_value(whole, d, m) for m in ("surgeries_daycase", "surgeries_inpatient")]
+        operations = sum(float(o["mean"]) for o in ops if o is not None)
+        parts.append(
+            f"{d}: {fmt(first['mean'], 'count') if first is not None else '–'} first outpatient attendances "
+            f"and {fmt(operations, 'count')} operations a year"
+        )
+    what = "first outpatient attendances a year"
+    return "Activity", "; ".join(parts) + "." + _difference(view, whole, "first_op_attendances", "count", "", what)
+
+
+def _cost(view: View, whole: pd.DataFrame) -> tuple[str, str]:
+    parts = [
+        f"{d}: {_with_ci(_value(whole, d, 'commissioner_cost_gbp'), 'gbp')} a year to the commissioner" for d in view.designs
+    ]
+    r = _value(whole, f"{view.designs[-1]} - {view.designs[0]}", "commissioner_cost_gbp") if len(view.designs) == 2 else None
+    better = "cheaper" if r is not None and r["mean"] < 0 else "dearer"
+    return "Cost", "; ".join(parts) + "." + _difference(view, whole, "commissioner_cost_gbp", "gbp", better)
+
+
+def _bid_figure(view: View, metric: str, column: str = "mean") -> float:
+    bs = view.folder.table("bid_summary")
+    return float(bs.loc[(bs["metric"] == metric) & (bs["year"].astype(str) == "all"), column].iloc[0])
+
+
+def _bid(view: View) -> list[tuple[str, str]]:
+    if not view.folder.has("bid_summary"):
+        return []
+    risk = _bid_figure(view, "max_loss_probability")
+    loss = _bid_figure(view, "loss_probability_cumulative")
+    low, high = (_bid_figure(view, "loss_probability_cumulative", c) for c in ("ci_low", "ci_high"))
+    safe = _bid_figure(view, "safe_price_year1_gbp")
+    interval = "" if pd.isna(low) else f" (95% interval {low:.0%} to {high:.0%})"
+    safe_text = (
+        f"the lowest year-1 price keeping that chance at or under {risk:.0%} is {fmt(safe, 'gbp')}"
+        if pd.notna(safe)
+        else f"no price keeps that chance at or under {risk:.0%} on these paths"
+    )
+    return [("The bid", f"the chance of a cumulative loss at this price is {loss:.0%}{interval}; {safe_text}.")]
+
+
+def _sweep(view: View) -> list[tuple[str, str]]:
+    if not view.sweep or not view.folder.has("sweep_summary"):
+        return []
+    summary = view.folder.table("sweep_summary")
+    metric = view.folder.batch.get("metric", "rtt_incomplete_18w_pct")
+    verdicts = sweep_verdicts(summary, list(view.grid), metric, view.scenario, plain=True)
+    return [(f"Sweep, {d}", " ".join(v.split())) for d, v in verdicts.items()]
+
+
+def _caveats(view: View) -> list[str]:
+    reps = int(view.full["replication"].nunique())
+    out = []
+    if reps < FEW_REPLICATIONS:
+        out.append(
+            f"Only {reps} replication{'s' if reps != 1 else ''}: the intervals are rough; use at least {FEW_REPLICATIONS}."
+        )
+    points = grid_points(view.scenario, view.grid) if view.sweep else {0: view.scenario}
+    checks = diagnostics.stage_checks(view.full, points)
+    over = sorted({f"{r.stage} ({r.design})" for r in checks.itertuples() if r.load >= 1})
+    if over:
+        out.append(
+            f"Over capacity: {', '.join(over)}. Such a list grows without limit or is held only by removals; "
+            "see the diagnostics for the capacity that would meet demand."
+        )
+    if view.scenario.backlog is None:
+        out.append("The run starts from empty lists after a warm-up, not from today's list (see Starting from today).")
+    out.append(
+        "A model: patients' needs and the services' decisions are drawn from the scenario's rates; the bundled "
+        "scenarios are calibrated to the published figures the README lists, with the misses it names."
+    )
+    return out
