@@ -114,6 +114,8 @@ def test_sweep_diagnostics_flag_the_overloaded_point_and_show_theatre(swept: Pat
 
 def test_diagnostics_show_theatre_for_a_compare(compared: Path) -> None:
     diag = text(sections(compared)["diagnostics"])
+    assert "Appendix: checks on the model" in diag and "In plain words" in diag, "jargon is explained, at the end"
+    assert list(sections(compared))[-1] == "diagnostics"
     assert "fragmented theatre day-case slots" in diag and "prime theatre day-case slots" in diag
 
 

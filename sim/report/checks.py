@@ -23,6 +23,16 @@ HEAD = (
 )
 
 
+PLAIN_WORDS = (
+    "<p>For the analyst: whether each service can keep up, and whether the simulated numbers can be trusted. "
+    "In plain words: <b>load</b> is the appointments asked for over the slots offered, so above 1 a list can only "
+    "grow (or be held by people giving up); the <b>rules of thumb</b> are the NHS's planning formulas for the "
+    "capacity and list size that keep waits within 18 weeks; <b>Little's law</b> says a list's average size equals "
+    "the people joining it a week times their average wait, so a large gap means the list had not settled; the "
+    "<b>warm-up</b> chart shows the time the model needed to fill up from empty before its figures were counted.</p>"
+)
+
+
 def diagnostics_section(view: View) -> Section | None:
     """Warnings, the table of stage checks (per grid point in a sweep) and the warm-up."""
     if view.full.empty:
@@ -47,7 +57,7 @@ def diagnostics_section(view: View) -> Section | None:
         f'<div class="scroll"><table class="diag">{HEAD.format(wait=wait)}{rows}</table></div>'
     )
     body += warmup(view)
-    return Section("diagnostics", "Diagnostics", body)
+    return Section("diagnostics", "Appendix: checks on the model (diagnostics)", PLAIN_WORDS + body)
 
 
 def _where(view: View, point) -> str:
