@@ -7,6 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -15,6 +16,7 @@ from cli import app
 from sim import diagnostics
 from sim.columns import column
 from sim.experiment import run_replications
+from sim.report import charts
 from sim.report.bid_section import tornado, tornado_rows
 from sim.report.charts import months
 from sim.report.folder import load_folder
@@ -192,6 +194,18 @@ def test_the_report_opens_with_the_question_the_answer_and_the_caveats(name: str
         assert "chance of a cumulative loss" in said and "lowest year-1 price" in said
     if name == "swept":
         assert "Sweep, " in said and "92% within 18 weeks" in said
+
+
+def test_sweep_lines_that_coincide_are_all_visible() -> None:
+    """Two designs both at 100% drew one line over the other."""
+    key = "surgery.beds"
+    same = pd.DataFrame({key: [30, 40, 50], "mean": [100.0] * 3, "ci_low": [100.0] * 3, "ci_high": [100.0] * 3})
+    fig = charts.sweep([(None, [("fragmented", same), ("prime", same)])], key, "rtt_incomplete_18w_pct", 99.0, ("Beds", "%"))
+    lines = [c.lines[0] for c in fig.axes[0].containers if c.get_label() in ("fragmented", "prime")]
+    assert len(lines) == 2
+    assert not np.array_equal(lines[0].get_xdata(), lines[1].get_xdata()), "set a little apart"
+    assert lines[0].get_marker() != lines[1].get_marker() and lines[0].get_linestyle() != lines[1].get_linestyle()
+    assert np.allclose(np.mean([lines[0].get_xdata(), lines[1].get_xdata()], axis=0), [30, 40, 50]), "centred on the values"
 
 
 def test_an_interval_of_a_count_is_cut_at_zero_and_says_so() -> None:

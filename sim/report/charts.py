@@ -240,6 +240,12 @@ def tornado(top: pd.DataFrame, base_gbp: float):
     return fig
 
 
+DODGE = 0.04
+"""How far apart, as a share of the step between swept values, lines of one panel are drawn."""
+MARKERS = ("o", "s", "^", "D", "v")
+DASHES = ("-", "--", ":", "-.")
+
+
 def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: float | None, labels: tuple[str, str]):
     """The watched metric against the first swept key: one line per design (or per value of the other
     keys, one panel per design), mean and 95% interval. ``low`` is the lowest interval end of a
@@ -247,11 +253,18 @@ def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: fl
     wide = len(panels) > 1 or panels[0][0] is not None
     fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels) if wide else 9, 3.8), squeeze=False)
     for ax, (title, lines) in zip(axes.flat, panels, strict=True):
+        numeric = all(pd.api.types.is_numeric_dtype(sub[key]) for _, sub in lines)
+        values = sorted({float(v) for _, sub in lines for v in sub[key]}) if numeric else []
+        step = min(np.diff(values)) if len(values) > 1 else 1.0
         for i, (label, sub) in enumerate(lines):
             d = sub.groupby(key)[["mean", "ci_low", "ci_high"]].mean().sort_index()
+            # lines that coincide (two designs both at 100%) would hide one another: set each a little
+            # aside, with its own marker and dash, so every series shows
+            x = d.index.to_numpy(dtype=float) + (i - (len(lines) - 1) / 2) * DODGE * step if numeric else d.index
             ax.errorbar(
-                d.index, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]],
-                color=COLOURS[i % len(COLOURS)], marker="o", capsize=3, label=label,
+                x, d["mean"], yerr=[d["mean"] - d["ci_low"], d["ci_high"] - d["mean"]],
+                color=COLOURS[i % len(COLOURS)], marker=MARKERS[i % len(MARKERS)], linestyle=DASHES[i % len(DASHES)],
+                capsize=3, label=label,
             )  # fmt: skip
         if metric == "rtt_incomplete_18w_pct":
             ax.axhline(STANDARD, color="black", linestyle="--", linewidth=1, label="92% standard")
