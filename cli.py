@@ -351,7 +351,7 @@ def sweep(
     designs: Annotated[
         str, typer.Option("--designs", help="Designs to run, comma-separated.", metavar="NAME,NAME")
     ] = "fragmented,prime",
-    metric: SweepMetricOpt = "rtt_incomplete_18w_pct",
+    metric: SweepMetricOpt = "rtt_incomplete_within_18w_pct",
     *,
     options: BatchOptions,
 ) -> None:

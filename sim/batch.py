@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim import diagnostics, limits, plausibility, warmup
-from sim.columns import numeric_columns
+from sim.columns import RENAMED, current_name, numeric_columns
 from sim.dictionary import dictionary
 from sim.executors import Executor, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
@@ -146,7 +146,7 @@ def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int 
 
 
 def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
-            metric: str = "rtt_incomplete_18w_pct", grid: dict[str, list[Any]] | None = None,
+            metric: str = "rtt_incomplete_within_18w_pct", grid: dict[str, list[Any]] | None = None,
             extra: dict[str, Any] | None = None) -> Batch:  # fmt: skip
     """Validate all input, and either settle a new batch or reopen one to resume.
 
@@ -164,6 +164,9 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
+    if metric in RENAMED:
+        warn(f"--metric {metric}: renamed {RENAMED[metric]}; that column is used")
+        metric = RENAMED[metric]
     if precision is not None:
         known = numeric_columns(scenario, designs[0], uncertainty=True)
         if metric not in known:
@@ -267,6 +270,7 @@ def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say, path: Pat
     unknown = [d for d in settings["designs"] if d not in scenario.designs]
     if unknown:
         raise BatchError(f"--resume {folder}: {BATCH_FILE}: designs: '{unknown[0]}' is not a design of its scenario")
+    settings["metric"] = current_name(settings["metric"])  # a batch started before a rename
     batch = Batch(kind, scenario, folder=folder, resumed=True, **{n: settings[n] for n in names})
     check_memory(batch, options, warn)
     return batch

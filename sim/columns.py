@@ -20,6 +20,21 @@ from typing import Literal
 from sim.schema import THEATRE, Scenario
 from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
+RENAMED: dict[str, str] = {
+    "rtt_incomplete_18w_pct": "rtt_incomplete_within_18w_pct",  # read as a share of breaches
+    "rtt_within_18w_pct": "rtt_incomplete_within_18w_pct",  # the same quantity, at each month end
+    "rtt_p92_weeks": "rtt_wait_p92_weeks",
+    "rtt_median_weeks": "rtt_wait_median_weeks",
+}
+"""Columns renamed since first written: folders, journals and options that use the old names are read
+under the new ones."""
+
+
+def current_name(name: str) -> str:
+    """A column's name today, given its name now or before a rename."""
+    return RENAMED.get(name, name)
+
+
 Better = Literal["lower", "higher", "none"]
 Source = Literal["identifiers", "recorder", "finance", "uncertainty"]
 
@@ -219,7 +234,7 @@ JOURNEYS = (
 _WAITS = "Incomplete pathways waiting over {w} weeks, mean over the month ends of the year."
 RTT = (
     _c(
-        "rtt_incomplete_18w_pct", "pct", "Incomplete pathways within 18 weeks",
+        "rtt_incomplete_within_18w_pct", "pct", "Incomplete pathways within 18 weeks",
         "Share of incomplete RTT pathways waiting under 18 weeks, mean over the month ends.", "higher",
         short="RTT within 18 weeks",
     ),

@@ -17,7 +17,7 @@ Money = pd.Series | np.ndarray | float
 def quality_met(rows: pd.DataFrame, terms: PrimeContract | TariffShare) -> np.ndarray:
     """Share of the three outcome targets met in each row: RTT, diversion, follow-up ratio."""
     met = (
-        (rows["rtt_incomplete_18w_pct"] >= terms.quality_rtt_target_pct).astype(float)
+        (rows["rtt_incomplete_within_18w_pct"] >= terms.quality_rtt_target_pct).astype(float)
         + (rows["hospital_diversion_pct"] >= terms.quality_diversion_target_pct).astype(float)
         + (rows["followups_per_first_op"] <= terms.quality_followup_ratio_max).astype(float)
     )

@@ -52,9 +52,13 @@ _COMMON: list[tuple[str, str, str]] = [
     ("ci_high", "input", "Upper end of the 95% interval, as ci_low."),
     ("n", "count", "Replications (paths) the figure rests on."),
     ("error", "text", "The traceback of the replication that failed."),
-    ("rtt_within_18w_pct", "pct", "Incomplete RTT pathways waiting 18 weeks or less (as rtt_incomplete_18w_pct)."),
-    ("rtt_p92_weeks", "weeks", "92nd percentile of weeks waited by incomplete RTT pathways."),
-    ("rtt_median_weeks", "weeks", "Median weeks waited by incomplete RTT pathways."),
+    (
+        "rtt_incomplete_within_18w_pct",
+        "pct",
+        "Incomplete RTT pathways waiting 18 weeks or less at the month end (replications.csv: mean over the month ends).",
+    ),
+    ("rtt_wait_p92_weeks", "weeks", "92nd percentile of weeks waited by incomplete RTT pathways."),
+    ("rtt_wait_median_weeks", "weeks", "Median weeks waited by incomplete RTT pathways."),
     ("rtt_incomplete", "patients", "Incomplete RTT pathways (patients waiting with a clock running)."),
     (r"rtt_over_(\d+)w", "patients", "Incomplete RTT pathways waiting more than that many weeks."),
     (

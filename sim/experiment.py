@@ -133,7 +133,7 @@ def run_batch(
     uncertainty: bool = True,
     progress: Progress | None = None,
     precision: float | None = None,
-    metric: str = "rtt_incomplete_18w_pct",
+    metric: str = "rtt_incomplete_within_18w_pct",
     first_check: int = 10,
     step: int = 5,
 ) -> BatchResult:

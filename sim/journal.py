@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from sim.columns import current_name
 from sim.tasks import Outcome, Task
 
 JOURNAL = "journal.jsonl"
@@ -105,7 +106,11 @@ def _outcome(line: bytes) -> Outcome | None:
         task = Task(**rec["task"])
         if not (isinstance(task.point, int) and isinstance(task.replication, int) and isinstance(task.design, str)):
             return None
-        return Outcome(task, rec["rows"], rec["traces"], rec["error"])
+        rows = [{current_name(k): v for k, v in row.items()} for row in rec["rows"]]
+        traces = rec["traces"]
+        if isinstance(traces, dict) and isinstance(traces.get("monthly_columns"), list):
+            traces = {**traces, "monthly_columns": [current_name(c) for c in traces["monthly_columns"]]}
+        return Outcome(task, rows, traces, rec["error"])
     except (ValueError, KeyError, TypeError):
         return None
 

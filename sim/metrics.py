@@ -25,7 +25,7 @@ HEADLINE: tuple[str, ...] = (
     "hospital_diversion_pct",
     "never_in_hospital_op_pct",
     "physio_dna_pct",
-    "rtt_incomplete_18w_pct",
+    "rtt_incomplete_within_18w_pct",
     "rtt_wait_p92_weeks",
     "journey_weeks_mean",
     "journey_weeks_p92",

@@ -25,6 +25,7 @@ import pandas as pd
 import tomli_w
 
 from sim import __version__
+from sim.columns import RENAMED, current_name
 from sim.files import MAX_DATA_BYTES, FileProblem, read_bytes, read_text
 from sim.model import ENGINE
 from sim.scenario import load_scenario
@@ -277,6 +278,8 @@ def read_run(folder: Path) -> Run:
     wrong = wrong_setting(batch) if batch else None
     if wrong:
         raise ResultsError(batch_path if batch_path.exists() else folder / MANIFEST_FILE, f"{wrong}; not the settings of a batch")
+    if isinstance(batch.get("metric"), str):
+        batch = {**batch, "metric": current_name(batch["metric"])}
     return Run(folder, _read_scenario(folder), manifest, _read_tables(folder, manifest), batch)
 
 
@@ -351,6 +354,9 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
         raise ResultsError(path, e.problem) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ResultsError(path, f"not a readable CSV table: {str(e).strip()}") from None
+    table = table.rename(columns=RENAMED)
+    if "metric" in table.columns:
+        table["metric"] = table["metric"].replace(RENAMED)
     missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in table.columns]
     if missing:
         raise ResultsError(path, f"not msksim's {name} table: no column {', '.join(missing)}")

@@ -73,7 +73,7 @@ def _fake_task(values: dict[int, float]):
         if values.get(task.replication) is None:
             return Outcome(task, [], {}, "Traceback: a drawn parameter was invalid")
         row = {"point": task.point, "design": task.design, "replication": task.replication, "year": 1}
-        row["rtt_incomplete_18w_pct"] = values[task.replication]
+        row["rtt_incomplete_within_18w_pct"] = values[task.replication]
         return Outcome(task, [row], {})
 
     return run
@@ -208,4 +208,4 @@ def test_sweep_writes_one_row_per_point_design_replication_year(tmp_path: Path) 
     same_growth = table[table["demand.growth"] == 0.02]
     assert same_growth.groupby(["design", "replication", "year"])["referrals"].nunique().max() == 1
     summary = pd.read_csv(out / "sweep_summary.csv")
-    assert len(summary[summary["metric"] == "rtt_incomplete_18w_pct"]) == 4 * 2
+    assert len(summary[summary["metric"] == "rtt_incomplete_within_18w_pct"]) == 4 * 2

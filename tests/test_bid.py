@@ -134,7 +134,7 @@ def synthetic_paths(cost: np.ndarray, contract: PrimeContract, met: np.ndarray |
             "cost_provider_hospital_gbp": cost[:, :, 0].ravel(),
             "cost_provider_community_gbp": cost[:, :, 1].ravel(),
             # each target is met once ``met`` reaches it: RTT first, then diversion, then follow-ups
-            "rtt_incomplete_18w_pct": np.where(met.ravel() >= 1, 95.0, 80.0),
+            "rtt_incomplete_within_18w_pct": np.where(met.ravel() >= 1, 95.0, 80.0),
             "hospital_diversion_pct": np.where(met.ravel() >= 2, 50.0, 20.0),
             "followups_per_first_op": np.where(met.ravel() >= 3, 1.5, 3.0),
         }
@@ -358,9 +358,9 @@ def test_pennine_style_account_by_hand() -> None:
     terms = TariffShare(tariff_share=0.9, incentive_share=0.015, overheads_gbp=200_000)
     rows = pd.DataFrame.from_records(
         [
-            {"rtt_incomplete_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
-            {"rtt_incomplete_18w_pct": 91.9, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
-            {"rtt_incomplete_18w_pct": 80.0, "hospital_diversion_pct": 20.0, "followups_per_first_op": 3.0},
+            {"rtt_incomplete_within_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
+            {"rtt_incomplete_within_18w_pct": 91.9, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
+            {"rtt_incomplete_within_18w_pct": 80.0, "hospital_diversion_pct": 20.0, "followups_per_first_op": 3.0},
         ]
     )
     acc = tariff_share_account(rows, np.full(3, 10_000_000.0), np.full(3, 8_500_000.0), terms)
@@ -380,7 +380,7 @@ def test_pennine_style_payment() -> None:
     )
     t = run_replications(s, ["prime"], 2, jobs=1)
     met = (
-        (t["rtt_incomplete_18w_pct"] >= 92.0).astype(int)
+        (t["rtt_incomplete_within_18w_pct"] >= 92.0).astype(int)
         + (t["hospital_diversion_pct"] >= 40.0).astype(int)
         + (t["followups_per_first_op"] <= 2.0).astype(int)
     )

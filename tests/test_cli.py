@@ -18,7 +18,7 @@ SHORT = ["--reps", "2", "--years", "1", "--set", "run.warmup_days=60", "--jobs",
 CONTRACT_COLUMNS = [
     "design", "replication", "year", "referrals", "gp_consultations", "triage_contacts", "physio_contacts",
     "first_op_attendances", "followup_op_attendances", "surgeries_daycase", "surgeries_inpatient", "conversion_rate",
-    "hospital_diversion_pct", "rtt_incomplete_18w_pct", "rtt_wait_p92_weeks", "journey_weeks_mean", "journey_weeks_p92",
+    "hospital_diversion_pct", "rtt_incomplete_within_18w_pct", "rtt_wait_p92_weeks", "journey_weeks_mean", "journey_weeks_p92",
     "waiting_list_end", "commissioner_cost_gbp", "prime_surplus_gbp",
 ]  # fmt: skip
 

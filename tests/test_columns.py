@@ -87,7 +87,7 @@ def test_headline_and_numeric_columns_are_declared(bedfordshire) -> None:
         assert find(name) is not None and not find(name).is_pattern
     numeric = numeric_columns(bedfordshire, "prime")
     assert "design" not in numeric and numeric[:3] == ["point", "replication", "year"]
-    assert column("rtt_incomplete_18w_pct").sign == 1 and column("waiting_list_end").sign == -1
+    assert column("rtt_incomplete_within_18w_pct").sign == 1 and column("waiting_list_end").sign == -1
     assert column("referrals").sign == 0
 
 

@@ -45,8 +45,8 @@ def test_escalator() -> None:
 
 # ----------------------------------------------------------------------------- outcome targets
 
-MET = {"rtt_incomplete_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5}
-MISSED = {"rtt_incomplete_18w_pct": 80.0, "hospital_diversion_pct": 10.0, "followups_per_first_op": 3.0}
+MET = {"rtt_incomplete_within_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5}
+MISSED = {"rtt_incomplete_within_18w_pct": 80.0, "hospital_diversion_pct": 10.0, "followups_per_first_op": 3.0}
 
 
 def quality_rows(*rows: dict[str, float]) -> pd.DataFrame:
@@ -54,7 +54,7 @@ def quality_rows(*rows: dict[str, float]) -> pd.DataFrame:
 
 
 def outcomes(rtt: float, diversion: float, followups: float) -> dict[str, float]:
-    return {"rtt_incomplete_18w_pct": rtt, "hospital_diversion_pct": diversion, "followups_per_first_op": followups}
+    return {"rtt_incomplete_within_18w_pct": rtt, "hospital_diversion_pct": diversion, "followups_per_first_op": followups}
 
 
 def test_share_of_outcome_targets_met() -> None:

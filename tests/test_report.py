@@ -200,7 +200,9 @@ def test_sweep_lines_that_coincide_are_all_visible() -> None:
     """Two designs both at 100% drew one line over the other."""
     key = "surgery.beds"
     same = pd.DataFrame({key: [30, 40, 50], "mean": [100.0] * 3, "ci_low": [100.0] * 3, "ci_high": [100.0] * 3})
-    fig = charts.sweep([(None, [("fragmented", same), ("prime", same)])], key, "rtt_incomplete_18w_pct", 99.0, ("Beds", "%"))
+    fig = charts.sweep(
+        [(None, [("fragmented", same), ("prime", same)])], key, "rtt_incomplete_within_18w_pct", 99.0, ("Beds", "%")
+    )
     lines = [c.lines[0] for c in fig.axes[0].containers if c.get_label() in ("fragmented", "prime")]
     assert len(lines) == 2
     assert not np.array_equal(lines[0].get_xdata(), lines[1].get_xdata()), "set a little apart"
@@ -221,9 +223,9 @@ def test_an_interval_of_a_count_is_cut_at_zero_and_says_so() -> None:
 
 def test_kpi_labels_come_from_the_results_schema(compared: Path) -> None:
     kpi = sections(compared)["kpi"]
-    for name in ("rtt_incomplete_18w_pct", "waiting_list_end", "commissioner_cost_gbp"):
+    for name in ("rtt_incomplete_within_18w_pct", "waiting_list_end", "commissioner_cost_gbp"):
         assert f"<tr><td>{column(name).label}</td>" in kpi
-    assert metric_label("rtt_incomplete_18w_pct") == "Incomplete pathways within 18 weeks (%)"
+    assert metric_label("rtt_incomplete_within_18w_pct") == "Incomplete pathways within 18 weeks (%)"
     assert metric_label("orthopaedics_wait_mean_days") == "Orthopaedics: mean wait (days)"
     assert metric_label("bid_year1_gbp") == "Year-1 price bid"
 
@@ -324,11 +326,11 @@ def test_sweep_verdict_uses_the_lower_end_and_knows_uncovered_stages(bedfordshir
     ]
     summary = pd.DataFrame(
         [
-            {"design": d, key: v, "metric": "rtt_incomplete_18w_pct", "mean": m, "ci_low": lo, "ci_high": hi}
+            {"design": d, key: v, "metric": "rtt_incomplete_within_18w_pct", "mean": m, "ci_low": lo, "ci_high": hi}
             for d, v, m, lo, hi in rows
         ]
     )
-    verdicts = sweep_verdicts(summary, [key], "rtt_incomplete_18w_pct", bedfordshire)
+    verdicts = sweep_verdicts(summary, [key], "rtt_incomplete_within_18w_pct", bedfordshire)
     assert ": 2300" in verdicts["prime"] and "lower end" in verdicts["prime"]
     assert "does not cover" in verdicts["fragmented"] and "meeting" not in verdicts["fragmented"]
 
@@ -336,7 +338,7 @@ def test_sweep_verdict_uses_the_lower_end_and_knows_uncovered_stages(bedfordshir
 def _verdict_rows(key: str, rows: list[tuple], other: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(
         [
-            {"design": "prime", key: v, **({other: o} if other else {}), "metric": "rtt_incomplete_18w_pct",
+            {"design": "prime", key: v, **({other: o} if other else {}), "metric": "rtt_incomplete_within_18w_pct",
              "mean": m, "ci_low": lo, "ci_high": 100.0}
             for v, o, m, lo in rows
         ]
@@ -346,16 +348,18 @@ def _verdict_rows(key: str, rows: list[tuple], other: str | None = None) -> pd.D
 def test_a_sweep_met_at_its_lowest_value_says_the_threshold_may_lie_lower(bedfordshire) -> None:
     key = "stages.orthopaedics.slots_per_week"
     summary = _verdict_rows(key, [(500, None, 99.0, 98.0), (600, None, 99.5, 99.0)])
-    verdict = sweep_verdicts(summary, [key], "rtt_incomplete_18w_pct", bedfordshire)["prime"]
+    verdict = sweep_verdicts(summary, [key], "rtt_incomplete_within_18w_pct", bedfordshire)["prime"]
     assert ": 500" in verdict and "the lowest value tried" in verdict and "may lie lower" in verdict
     later = _verdict_rows(key, [(400, None, 80.0, 75.0), (500, None, 99.0, 98.0)])
-    assert "lowest value tried" not in sweep_verdicts(later, [key], "rtt_incomplete_18w_pct", bedfordshire)["prime"]
+    assert "lowest value tried" not in sweep_verdicts(later, [key], "rtt_incomplete_within_18w_pct", bedfordshire)["prime"]
 
 
 def test_a_two_key_sweep_gets_a_verdict_for_each_value_of_the_other(bedfordshire) -> None:
     key, other = "stages.orthopaedics.slots_per_week", "demand.growth"
     rows = [(500, 0.02, 95.0, 93.0), (600, 0.02, 99.0, 98.0), (500, 0.06, 85.0, 80.0), (600, 0.06, 95.0, 93.0)]
-    verdict = sweep_verdicts(_verdict_rows(key, rows, other), [key, other], "rtt_incomplete_18w_pct", bedfordshire)["prime"]
+    verdict = sweep_verdicts(_verdict_rows(key, rows, other), [key, other], "rtt_incomplete_within_18w_pct", bedfordshire)[
+        "prime"
+    ]
     lines = verdict.split("\n")
     assert len(lines) == 2
     assert "demand.growth = 0.02" in lines[0] and ": 500" in lines[0]

@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from sim.journal import JOURNAL
 from sim.model import ENGINE
 from sim.results import BACKLOG_COPY, ResultsError, csv_text, read_run
 from tests.conftest import BEDFORDSHIRE
@@ -142,3 +143,59 @@ def test_tables_are_written_as_plain_numbers_money_to_the_penny() -> None:
     assert back.loc[0, "mean"] == 26_279_201.37 and back.loc[0, "cost_delivery_gbp"] == 0.33
     assert back.loc[1, "mean"] == 1.234_567_890_123e-7, "other figures keep every digit"
     assert back.loc[1, "ci_low"] == 2.5e20 and np.isnan(back.loc[0, "ci_low"])
+
+
+def _rename_header(path: Path, names: dict[str, str]) -> None:
+    head, rest = path.read_text().split("\n", 1)
+    path.write_text(",".join(names.get(c, c) for c in head.split(",")) + "\n" + rest)
+
+
+def _as_written_before_the_rename(folder: Path) -> None:
+    """Put back the old column names in a folder's tables and journal."""
+    _rename_header(folder / "replications.csv", {"rtt_incomplete_within_18w_pct": "rtt_incomplete_18w_pct"})
+    monthly = {"rtt_incomplete_within_18w_pct": "rtt_within_18w_pct", "rtt_wait_p92_weeks": "rtt_p92_weeks",
+               "rtt_wait_median_weeks": "rtt_median_weeks"}  # fmt: skip
+    _rename_header(folder / "rtt_monthly.csv", monthly)
+    summary = folder / "summary.csv"
+    summary.write_text(summary.read_text().replace("rtt_incomplete_within_18w_pct", "rtt_incomplete_18w_pct"))
+    journal = folder / JOURNAL
+    text = journal.read_text().replace("rtt_incomplete_within_18w_pct", "rtt_incomplete_18w_pct")
+    journal.write_text(text.replace('"rtt_incomplete_18w_pct", "rtt_wait_p92_weeks"', '"rtt_within_18w_pct", "rtt_p92_weeks"'))
+    assert '"rtt_within_18w_pct"' in journal.read_text()
+
+
+def test_one_name_for_the_share_within_18_weeks_in_every_table(from_backlog) -> None:
+    folder, _ = from_backlog
+    assert "rtt_incomplete_within_18w_pct" in pd.read_csv(folder / "replications.csv").columns
+    assert "rtt_incomplete_within_18w_pct" in pd.read_csv(folder / "rtt_monthly.csv").columns
+    every = " ".join(p.read_text() for p in folder.iterdir() if p.suffix in (".csv", ".json"))
+    for old in ("rtt_incomplete_18w_pct", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_median_weeks"):
+        assert old not in every, old
+
+
+def test_a_folder_written_before_the_rename_reports_and_resumes(from_backlog, tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    shutil.copytree(from_backlog[0], folder)
+    _as_written_before_the_rename(folder)
+    assert "rtt_incomplete_18w_pct" in (folder / "replications.csv").read_text()
+    assert "rtt_within_18w_pct" in (folder / "rtt_monthly.csv").read_text()
+    run = read_run(folder)
+    assert "rtt_incomplete_within_18w_pct" in run.main.columns
+    assert "rtt_incomplete_within_18w_pct" in run.tables["rtt_monthly"].columns
+    assert "rtt_incomplete_within_18w_pct" in set(run.tables["summary"]["metric"])
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    result = runner.invoke(app, ["run", "--resume", str(folder), "--reps", "3", "--quiet", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(folder / "replications.csv")
+    assert "rtt_incomplete_18w_pct" not in table.columns
+    assert table["rtt_incomplete_within_18w_pct"].notna().all() and sorted(table["replication"].unique()) == [0, 1, 2]
+    assert "rtt_within_18w_pct" not in pd.read_csv(folder / "rtt_monthly.csv").columns
+
+
+def test_an_old_metric_name_is_read_as_the_new_with_a_word(tmp_path: Path) -> None:
+    args = ["run", str(BEDFORDSHIRE), "--reps", "2", *QUICK, "--precision", "0.5", "--metric", "rtt_incomplete_18w_pct"]
+    result = runner.invoke(app, [*args, "--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert "--metricrtt_incomplete_18w_pct:renamedrtt_incomplete_within_18w_pct" in _flat(result.output)
+    assert json.loads((tmp_path / "r" / "batch.json").read_text())["metric"] == "rtt_incomplete_within_18w_pct"

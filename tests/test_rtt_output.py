@@ -175,11 +175,11 @@ def test_a_function_read_back_as_a_number_and_a_grid_of_points() -> None:
 
 def test_metric_names_labels_and_units() -> None:
     assert parse_metric("rtt_X01_clock_starts_per_month") == ("X01", "clock_starts", "per_month")
-    assert parse_metric("rtt_incomplete_18w_pct") is None and parse_metric("rtt_110_transfers_in_per_month") is None
+    assert parse_metric("rtt_incomplete_within_18w_pct") is None and parse_metric("rtt_110_transfers_in_per_month") is None
     assert metric_label("rtt_110_incomplete_within_18w_pct") == "T&O (110), incomplete: within 18 weeks (%)"
     assert metric_label("rtt_410_nonadmitted_p95_weeks") == "Rheumatology (410), non-admitted: 95th percentile wait (weeks)"
     assert metric_label("rtt_120_admitted_per_month") == "TF 120, admitted: per month"
-    assert metric_label("rtt_incomplete_18w_pct") == "Incomplete pathways within 18 weeks (%)", "result columns unchanged"
+    assert metric_label("rtt_incomplete_within_18w_pct") == "Incomplete pathways within 18 weeks (%)", "result columns unchanged"
     assert [unit_of(f"rtt_110_incomplete_{s}") for s in ("per_month", "within_18w_pct", "median_weeks")] == [
         "count",
         "pct",
@@ -227,7 +227,7 @@ def test_a_batch_resumed_from_a_journal_without_returns(monkeypatch, tmp_path: P
     result = run_batch(bundled(), ["a"], 2, executor=SerialExecutor(), folder=tmp_path)
     assert set(result.returns["replication"]) == {1}
     assert "RTT returns for 1 of 2 replications" in returns_lacking(result)
-    batch = Batch("run", bundled(), ["a"], tmp_path, False, None, "rtt_incomplete_18w_pct")
+    batch = Batch("run", bundled(), ["a"], tmp_path, False, None, "rtt_incomplete_within_18w_pct")
     summary = design_tables(batch, result)["summary"]
     assert value(summary, "a", "all", "rtt_110_incomplete_per_month")["n"] == 1
     assert value(summary, "a", "all", "referrals")["n"] == 2
@@ -248,7 +248,7 @@ def written(tmp_path_factory) -> Path:
     finally:
         mp.undo()
     result.series = pd.DataFrame()  # no warm-up to judge in made-up traces
-    batch = Batch("compare", scenario, ["a", "b"], folder, False, None, "rtt_incomplete_18w_pct")
+    batch = Batch("compare", scenario, ["a", "b"], folder, False, None, "rtt_incomplete_within_18w_pct")
     tables = design_tables(batch, result)
     warnings: list[str] = []
     assert finish(batch, result, tables, datetime.now(UTC), warn=warnings.append)

@@ -39,7 +39,7 @@ class Recorder:
         self.series: list[tuple[int, int, int, int]] = []  # weekly (day, waiting, in system, clocks), warm-up included
         self.monthly: list[list[float]] = []  # month ends after warm-up: day, year, RTT %, p92, clocks, lists...
         self.monthly_columns = [
-            "day", "year", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_median_weeks", "rtt_incomplete",
+            "day", "year", "rtt_incomplete_within_18w_pct", "rtt_wait_p92_weeks", "rtt_wait_median_weeks", "rtt_incomplete",
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
         ]  # fmt: skip
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
@@ -240,7 +240,7 @@ class Recorder:
         mean = [float(snaps[:, i].mean()) for i in columns] if len(snaps) else [100.0] + [0.0] * (len(columns) - 1)
         qaly = m.health.total - self._qaly_at_start
         row.update(
-            rtt_incomplete_18w_pct=(mean[0]),
+            rtt_incomplete_within_18w_pct=(mean[0]),
             rtt_wait_p92_weeks=(mean[1]),
             rtt_wait_median_weeks=(mean[2]),
             rtt_incomplete_mean=(mean[3]),

@@ -88,7 +88,7 @@ def rtt_within(monthly: pd.DataFrame, designs: list[str], warmup_days: int, back
     """Incomplete pathways within 18 weeks at each month end, against the standard."""
     fig, ax = plt.subplots(figsize=(9, 3.6))
     for i, design in enumerate(designs):
-        _band(ax, monthly[monthly["design"] == design], "rtt_within_18w_pct", warmup_days, COLOURS[i], design)
+        _band(ax, monthly[monthly["design"] == design], "rtt_incomplete_within_18w_pct", warmup_days, COLOURS[i], design)
     ax.axhline(STANDARD, color="black", linestyle="--", linewidth=1, label="92% standard")
     ax.set_ylim(min(80, ax.get_ylim()[0]), 100.5)
     ax.set_title("Incomplete pathways within 18 weeks at each month end (%)")
@@ -266,7 +266,7 @@ def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: fl
                 color=COLOURS[i % len(COLOURS)], marker=MARKERS[i % len(MARKERS)], linestyle=DASHES[i % len(DASHES)],
                 capsize=3, label=label,
             )  # fmt: skip
-        if metric == "rtt_incomplete_18w_pct":
+        if metric == "rtt_incomplete_within_18w_pct":
             ax.axhline(STANDARD, color="black", linestyle="--", linewidth=1, label="92% standard")
         if low is not None:
             ax.set_ylim(max(0.0, min(low, 90.0) - 2), 100.5)

@@ -88,13 +88,17 @@ def _difference(view: View, whole: pd.DataFrame, metric: str, unit: str, better:
 
 def _waits(view: View, whole: pd.DataFrame) -> tuple[str, str]:
     parts = [
-        f"{d}: {_with_ci(_value(whole, d, 'rtt_incomplete_18w_pct'), 'pct')} of incomplete pathways within 18 weeks, "
+        f"{d}: {_with_ci(_value(whole, d, 'rtt_incomplete_within_18w_pct'), 'pct')} of incomplete pathways within 18 weeks, "
         f"92nd percentile wait {_with_ci(_value(whole, d, 'rtt_wait_p92_weeks'), 'weeks')}"
         for d in view.designs
     ]
-    r = _value(whole, f"{view.designs[-1]} - {view.designs[0]}", "rtt_incomplete_18w_pct") if len(view.designs) == 2 else None
+    r = (
+        _value(whole, f"{view.designs[-1]} - {view.designs[0]}", "rtt_incomplete_within_18w_pct")
+        if len(view.designs) == 2
+        else None
+    )
     better = "better" if r is not None and r["mean"] > 0 else "worse"
-    return "Waits", "; ".join(parts) + "." + _difference(view, whole, "rtt_incomplete_18w_pct", "pct", better)
+    return "Waits", "; ".join(parts) + "." + _difference(view, whole, "rtt_incomplete_within_18w_pct", "pct", better)
 
 
 def _activity(view: View, whole: pd.DataFrame) -> tuple[str, str]:
@@ -145,7 +149,7 @@ def _sweep(view: View) -> list[tuple[str, str]]:
     if not view.sweep or not view.folder.has("sweep_summary"):
         return []
     summary = view.folder.table("sweep_summary")
-    metric = view.folder.batch.get("metric", "rtt_incomplete_18w_pct")
+    metric = view.folder.batch.get("metric", "rtt_incomplete_within_18w_pct")
     verdicts = sweep_verdicts(summary, list(view.grid), metric, view.scenario, plain=True)
     return [(f"Sweep, {d}", " ".join(v.split())) for d, v in verdicts.items()]
 

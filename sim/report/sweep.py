@@ -19,7 +19,7 @@ def sweep_section(view: View) -> Section | None:
         return None
     summary = view.folder.table("sweep_summary")
     batch = view.folder.batch
-    metric = batch.get("metric") or view.folder.manifest.get("batch", {}).get("metric", "rtt_incomplete_18w_pct")
+    metric = batch.get("metric") or view.folder.manifest.get("batch", {}).get("metric", "rtt_incomplete_within_18w_pct")
     keys = [k for k in view.keys if k in summary.columns] or [c for c in summary.columns if c not in SUMMARY_FIELDS]
     part = summary[summary["metric"] == metric].copy()
     if part.empty or not keys:
@@ -66,7 +66,7 @@ def _panels(view: View, part: pd.DataFrame, keys: list[str], metric: str) -> lis
 
 def design_label(view: View, design: str, key: str, metric: str) -> str:
     """A design's name, saying so where its 18-week measure does not cover the swept stage."""
-    if metric == "rtt_incomplete_18w_pct" and clock_covers(view.scenario, design, key) is False:
+    if metric == "rtt_incomplete_within_18w_pct" and clock_covers(view.scenario, design, key) is False:
         return f"{design} (no 18-week clock at {words(key.split('.')[1])})"
     return design
 

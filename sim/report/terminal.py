@@ -283,7 +283,7 @@ def print_sweep(
                 if pd.notna(r["ci_low"])
                 else fmt(r["mean"], unit)
             )
-            if m == "rtt_incomplete_18w_pct":  # green only when the whole interval meets the standard
+            if m == "rtt_incomplete_within_18w_pct":  # green only when the whole interval meets the standard
                 low = r["ci_low"] if pd.notna(r["ci_low"]) else r["mean"]
                 text = f"[green]{text}[/green]" if low >= 92 else f"[red]{text}[/red]" if r["mean"] < 92 else text
             cells.append(text)
@@ -322,7 +322,7 @@ def sweep_verdicts(
     design's clock does not cover the swept stage, says so instead. When the smallest value
     tried already meets it, says the threshold may lie lower. ``plain`` names the key and its
     values in words (for the HTML report)."""
-    if metric != "rtt_incomplete_18w_pct" or not keys:
+    if metric != "rtt_incomplete_within_18w_pct" or not keys:
         return {}
     if len(keys) > 1:
         return _verdicts_by_others(summary, keys, metric, scenario, plain)
