@@ -67,6 +67,11 @@ _COMMON: list[tuple[str, str, str]] = [
         "Incomplete RTT pathways waiting more than the first and up to the second number of weeks.",
     ),
     (r"rtt_weeks_(\d+)_plus", "patients", "Incomplete RTT pathways waiting more than that many weeks."),
+    (
+        r"(\w+)_waiting_mean",
+        "patients",
+        "Patients on that list, mean over the month's days (counted at the start of each day, the month end included).",
+    ),
     (r"(\w+)_waiting", "patients", "Patients on that list at the month end (waiting to be seen, booked or not)."),
 ]
 _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {

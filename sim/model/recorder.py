@@ -41,6 +41,7 @@ class Recorder:
         self.monthly_columns = [
             "day", "year", "rtt_incomplete_within_18w_pct", "rtt_wait_p92_weeks", "rtt_wait_median_weeks", "rtt_incomplete",
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
+            *(f"{n}_waiting_mean" for n in [*model.stages, "theatre"]),
         ]  # fmt: skip
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by band (no trailing 0s)
@@ -53,6 +54,10 @@ class Recorder:
         self._weeks = set(range(0, model.days, 7))
         self._events = {t for t in {*self.month_ends, *self.year_starts, *self._weeks} if t < model.days}
         self._snapshots: list[tuple[float, ...]] = []
+        # Lists summed over the month's days (at the start of each): a list that is empty but for a
+        # few days after a bank holiday is seen as it is, not by whether the month ends in those days.
+        self._list_sums = np.zeros(len(model.stages) + 1)
+        self._list_days = 0
         self._qaly_at_start = 0.0
         self._base = {
             "referrals": 0,  # new GP referrals (the same people in every design)
@@ -71,6 +76,16 @@ class Recorder:
                 m = self.model
                 self.series.append((day, m.waiting_list(), m.created - m.discharged, len(m.rtt.running)))
             self._boundary(day)
+            if day in self.month_ends or day == self.year_starts[0]:
+                return  # its lists closed the month just ended, or the warm-up
+        if self.year > 0:
+            self._list_sums += self._lists()
+            self._list_days += 1
+
+    def _lists(self) -> list[int]:
+        """Patients on each service's list and the theatre's, now."""
+        m = self.model
+        return [c.waiting for c in m.stages.values()] + [m.theatre.size]
 
     def finish(self, day: int) -> None:
         """Close the boundary at the very end of the run (SimPy stops before it)."""
@@ -131,9 +146,11 @@ class Recorder:
         else:
             within, p92, median, over, bands = 100.0, 0.0, 0.0, [0] * len(BREACH_WEEKS), [0] * (len(BAND_EDGES) - 1)
         self._snapshots.append((within, p92, median, n, *over))
-        m = self.model
-        lists = [c.waiting for c in m.stages.values()] + [m.theatre.size]
-        self.monthly.append([day, self.year, within, p92, median, n, *over, *bands, *lists])
+        lists = self._lists()
+        self._list_sums += lists
+        means = (self._list_sums / (self._list_days + 1)).tolist()
+        self._list_sums[:], self._list_days = 0.0, 0
+        self.monthly.append([day, self.year, within, p92, median, n, *over, *bands, *lists, *means])
 
     def _reset(self) -> None:
         m = self.model

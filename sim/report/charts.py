@@ -62,15 +62,20 @@ def _spare_panels(axes, used: int) -> list:
     return spare
 
 
-def waiting_lists(monthly: pd.DataFrame, stages: list[str], designs: list[str], warmup_days: int):
-    """One panel per stage: patients waiting at each month end, by design."""
+def waiting_lists(monthly: pd.DataFrame, stages: list[str], designs: list[str], warmup_days: int, mean: bool = True):
+    """One panel per stage: patients waiting over each month (``mean``) or at its end, by design.
+
+    The month's mean is the fair picture of a short list: triage's is empty most mornings and
+    a few hundred for a week after a bank holiday, so its month-end count jumps with the calendar.
+    """
     fig, axes = _panels(len(stages), 3, 2.8)
+    suffix = "_waiting_mean" if mean else "_waiting"
     for ax, st in zip(axes.flat, stages, strict=False):
         for i, design in enumerate(designs):
             part = monthly[monthly["design"] == design]
-            if part[f"{st}_waiting"].isna().all():
+            if part[f"{st}{suffix}"].isna().all():
                 continue
-            _band(ax, part, f"{st}_waiting", warmup_days, COLOURS[i], design)
+            _band(ax, part, f"{st}{suffix}", warmup_days, COLOURS[i], design)
         ax.set_title(stage_name(st), fontsize=10)
         ax.set_xlabel("Months from the contract start", fontsize=8)
         ax.set_ylabel("Patients waiting", fontsize=8)
@@ -79,7 +84,8 @@ def waiting_lists(monthly: pd.DataFrame, stages: list[str], designs: list[str], 
     spare = _spare_panels(axes, len(stages))
     handles, names = axes.flat[0].get_legend_handles_labels()
     (spare[0].legend(handles, names, loc="center", fontsize=9, frameon=False) if spare else axes.flat[0].legend(fontsize=8))
-    fig.suptitle("Waiting list at each month end, by stage: median and 90% band across replications", fontsize=11)
+    when = "mean over each month" if mean else "at each month end"
+    fig.suptitle(f"Waiting list, {when}, by stage: median and 90% band across replications", fontsize=11)
     fig.tight_layout()
     return fig
 

@@ -107,9 +107,15 @@ def waiting_section(view: View) -> Section | None:
     shown = [st for st in stages if monthly[f"{st}_waiting"].fillna(0).max() > 0]
     if not shown:
         return None
-    fig = charts.waiting_lists(monthly, shown, view.designs, view.scenario.run.warmup_days)
+    mean = all(f"{st}_waiting_mean" in monthly.columns for st in shown)  # folders written before it lack it
+    fig = charts.waiting_lists(monthly, shown, view.designs, view.scenario.run.warmup_days, mean)
     start = " Month 0 is the backlog as loaded at the start." if view.scenario.backlog is not None else ""
-    body = view.point_note() + figure(fig, f"Patients waiting (referred, not yet seen) at each month end.{start}")
+    when = (
+        "on average over each month's days (monthly.csv also gives each list at the month end, as the NHS counts it)"
+        if mean
+        else "at each month end"
+    )
+    body = view.point_note() + figure(fig, f"Patients waiting (referred, not yet seen), {when}.{start}")
     return Section("waiting-lists", "Waiting lists over time", body)
 
 
