@@ -50,6 +50,9 @@ from sim.report.terminal import fmt, print_beside, print_bid, print_returns, pri
 from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
+from sim.scale import loads as scale_loads
+from sim.scale import scale as scale_scenario
+from sim.scale import write as write_scaled
 from sim.schema import Scenario, ScenarioError
 from sim.uncertainty import parse_uncertainty
 from sim.values import scenario_to_dict, value_at
@@ -533,6 +536,56 @@ def calibrate_command(
     print_calibration(cal, out_console)
     for path in write_calibration(cal, folder, scenario, rtt):
         err_console.print(f"Written {path}", highlight=False)
+
+
+@app.command(epilog="Example: msksim scale scenarios/template.toml --population 150000 --out scenarios/my_area.toml")
+def scale(
+    scenario: ScenarioArg,
+    population: Annotated[int, typer.Option("--population", help="People in the area to scale to.", metavar="PEOPLE")],
+    out: Annotated[
+        Path | None,
+        typer.Option("--out", help="Scenario file to write (default: NAME_PEOPLE.toml beside SCENARIO).", metavar="FILE"),
+    ] = None,
+    name: Annotated[str | None, typer.Option("--name", help="Its scenario name (default: NAME_PEOPLE).", metavar="NAME")] = None,
+    force: ForceOpt = False,
+) -> None:
+    """Scale a scenario to another population: referrals, slots, beds and the sums paid together.
+
+    Writes a scenario that extends SCENARIO and sets only what was scaled, each value with what
+    it was; prices per unit, shares, rates and delays stay as they are, so every load does too.
+    """
+    with _user_errors():
+        s = load(scenario, None, warn=_warn)
+        scaling = scale_scenario(s, population, name)
+        target = out if out is not None else scenario.parent / f"{scaling.name}.toml"
+        scaled = write_scaled(scaling, scenario, target, force)
+    table = Table(title=f"Scaled x{scaling.factor:.6g}: population {s.population:,} to {population:,}", header_style="bold")
+    table.add_column("Key", overflow="fold")
+    for col in ("Was", "Now"):
+        table.add_column(col, justify="right")
+    for v in scaling.values:
+        table.add_row(v.key, _plain(v.was), _plain(v.now))
+    out_console.print(table)
+    if scaling.uncertainty:
+        how = [
+            f"{k} ({'relative, unchanged' if e.get('relative') else f'x{scaling.factor:.6g}'})"
+            for k, e in scaling.uncertainty.items()
+        ]
+        out_console.print(f"Distributions of scaled values: {'; '.join(how)}.", highlight=False)
+    for note in scaling.notes:
+        _warn(note)
+    before, after = scale_loads(s), scale_loads(scaled)
+    change = max((abs(after[k] - before[k]) for k in before if math.isfinite(before[k])), default=0.0)
+    out_console.print(
+        f"Every service's load (appointments asked for / slots offered) is as before, to within {change:.3f}. "
+        f"Not scaled: prices per unit, shares, rates and days. Written {target}; check it with: msksim validate {target}",
+        highlight=False,
+    )
+
+
+def _plain(x: float) -> str:
+    """A number with thousands separated and at most two decimals, never in E-notation."""
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 @app.command(epilog="Example: msksim validate scenarios/bedfordshire.toml --set demand.referrals_per_year=40000")

@@ -10,6 +10,7 @@ import copy
 import json
 import math
 import tomllib
+from datetime import date
 from typing import Any
 
 from sim.schema import Scenario, ScenarioError
@@ -141,3 +142,26 @@ def assigned(scenario: Scenario, values: dict[str, Any]) -> dict[str, Any]:
     for key, value in values.items():
         assign(data, key, value)
     return data
+
+
+def toml_key(part: str) -> str:
+    """One part of a TOML key, quoted when it is not a bare key."""
+    return part if part and part.replace("_", "").replace("-", "").isalnum() and part.isascii() else json.dumps(part)
+
+
+def toml_value(value: Any) -> str:
+    """A value as TOML, exactly as simulated (floats in full, never in E-notation)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        text = repr(value)
+        return text if "e" not in text else f"{value:.12f}".rstrip("0")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(v)}" for k, v in value.items()) + " }"
+    return json.dumps(str(value), ensure_ascii=False)

@@ -14,23 +14,9 @@ from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.results import write_atomic, write_csv
 from sim.schema import THEATRE, Scenario
-from sim.values import scenario_to_dict, value_at
+from sim.values import scenario_to_dict, toml_value, value_at
 
 FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv")
-
-
-def toml_value(value: Any) -> str:
-    """A value as TOML, exactly as simulated (floats in full, never in E-notation)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        text = repr(value)
-        return text if "e" not in text else f"{value:.12f}".rstrip("0")
-    if isinstance(value, list):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: list[Path]) -> str:

@@ -1,0 +1,237 @@
+"""Scaling a scenario to another population: demand, capacity and the sums paid move together.
+
+A smaller area has fewer referrals, fewer clinic slots and theatre sessions, fewer beds and
+smaller contracts; its prices per unit, shares, rates and delays are those of the larger one.
+:func:`scale` finds every value of the first kind in a resolved scenario and multiplies it
+by ``population / scenario.population``, so each service's load (appointments asked for over
+slots offered) stays as it was. :func:`scaled_toml` writes the result as a scenario that
+``extends`` the original and sets only the scaled values, each with what it was.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sim.schema import NAME_PATTERN, Scenario, ScenarioError
+from sim.values import key_parts, scenario_to_dict, toml_key, toml_value
+
+Path_ = tuple[str | int, ...]
+
+SCALED_PARAMETERS = ("low", "mode", "high", "mean", "sd")
+"""Parameters of an absolute distribution given in the units of its value (beta's and
+dirichlet's are shares, which no scaled value is)."""
+
+
+@dataclass(frozen=True)
+class Scaled:
+    """One value scaled: where, what it was and what it is now."""
+
+    path: Path_
+    was: float
+    now: float
+    exact: float
+    """The product before rounding (a whole number of beds or patients is rounded)."""
+
+    @property
+    def key(self) -> str:
+        return _dotted(self.path)
+
+
+@dataclass(frozen=True)
+class Scaling:
+    """A scenario scaled to another population."""
+
+    scenario: Scenario
+    population: int
+    values: list[Scaled]
+    uncertainty: dict[str, dict[str, Any]]
+    """The distributions of scaled values, scaled (absolute) or as they were (relative)."""
+    name: str
+    notes: list[str]
+    """What was not scaled and why (a backlog file, say)."""
+
+    @property
+    def factor(self) -> float:
+        return self.population / self.scenario.population
+
+
+def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
+    """Every value that grows with the population: (its path in the resolved scenario, whole number)."""
+    yield ("demand", "referrals_per_year"), False
+    yield ("demand", "self_referral", "per_year"), False
+    places: list[tuple[Path_, dict[str, Any]]] = [(("stages", n), st) for n, st in d["stages"].items()]
+    places.append((("surgery",), d["surgery"]))
+    for design, cfg in d["designs"].items():
+        places += [(("designs", design, "stage_overrides", p), o) for p, o in cfg["stage_overrides"].items()]
+    for where, cfg in places:
+        if "slots_per_week" in cfg:
+            yield (*where, "slots_per_week"), False
+        for i, _ in enumerate(cfg.get("capacity_changes") or []):
+            yield (*where, "capacity_changes", i, "slots_per_week"), False
+        if "beds" in cfg:
+            yield (*where, "beds"), True
+    for provider in d["finance"]["providers"]:
+        yield ("finance", "providers", provider, "block_gbp"), False
+    if d["finance"].get("prime_contract"):
+        for k in ("year1_value_gbp", "overheads_gbp", "mobilisation_gbp"):
+            yield ("finance", "prime_contract", k), False
+    if d["finance"].get("tariff_share"):
+        yield ("finance", "tariff_share", "overheads_gbp"), False
+    backlog = d.get("backlog") or {}
+    for stage, bands in (backlog.get("stages") or {}).items():
+        for band in bands:
+            yield ("backlog", "stages", stage, band), True
+
+
+def _get(d: Any, path: Path_) -> Any:
+    for p in path:
+        d = d[p]
+    return d
+
+
+def _dotted(path: Path_) -> str:
+    return ".".join(toml_key(str(p)) for p in path)
+
+
+def scale(scenario: Scenario, population: int, name: str | None = None) -> Scaling:
+    """The values of ``scenario`` that grow with its population, scaled to ``population``.
+
+    Raises
+    ------
+    ScenarioError
+        For a population or name out of bounds, or a distribution that ties a scaled value
+        to one that is not scaled.
+    """
+    if not 1 <= population <= 100_000_000:
+        raise ScenarioError("--population", "", f"{population}: expected 1 to 100,000,000 people")
+    new_name = name or f"{scenario.name}_{population}"
+    if not re.fullmatch(NAME_PATTERN, new_name):
+        raise ScenarioError(
+            "--name", "", f"{new_name!r}: letters, digits, '-' and '_', at most 80, starting with a letter or digit"
+        )
+    d = scenario_to_dict(scenario)
+    f = population / scenario.population
+    values = []
+    for path, whole in _extensive(d):
+        was = _get(d, path)
+        if not was:  # nothing to scale: left out of the file, which stays short
+            continue
+        exact = was * population / scenario.population  # multiplied first: 1,150 x 150,000 / 250,000 is 690 exactly
+        values.append(Scaled(path, was, round(exact) if whole else float(exact), float(exact)))
+    scaled_keys = {v.key for v in values}
+    uncertainty = {}
+    for key, entry in scenario.uncertainty.items():
+        parts = key_parts(key) or key.split(".")
+        dotted = _dotted(tuple(parts))
+        targets = [dotted, *(_dotted(tuple(key_parts(a) or a.split("."))) for a in entry.get("also", []))]
+        hits = [t in scaled_keys for t in targets]
+        if not any(hits):
+            continue
+        if not all(hits):
+            raise ScenarioError(
+                "uncertainty", key, "its distribution gives one draw to values that scale with the population "
+                "and values that do not; give them distributions of their own before scaling"
+            )  # fmt: skip
+        if entry.get("relative"):
+            uncertainty[key] = dict(entry)  # multiples of the value: they move with it
+        else:
+            uncertainty[key] = {
+                k: (v * f if k in SCALED_PARAMETERS and isinstance(v, int | float) else v) for k, v in entry.items()
+            }
+    notes = []
+    backlog = d.get("backlog") or {}
+    if backlog.get("file"):
+        notes.append(
+            f"backlog.file: the {len(scenario.backlog.patients) or len(scenario.backlog.pathways)} patients "
+            "or pathways it lists are not scaled; the scaled area starts from the same list"
+        )
+    rounded = [v for v in values if v.now != v.exact]
+    if rounded:
+        notes.append("rounded to whole numbers: " + ", ".join(f"{v.key} {v.exact:.6g} to {v.now}" for v in rounded))
+    return Scaling(scenario, population, values, uncertainty, new_name, notes)
+
+
+def scaled_toml(scaling: Scaling, original: Path, out: Path) -> str:
+    """The scaled scenario as TOML: ``extends`` the original and sets only what was scaled."""
+    s, f = scaling.scenario, scaling.factor
+    lines = [
+        f"# {s.name} scaled from a population of {s.population:,} to {scaling.population:,} by `msksim scale`",
+        f"# on {datetime.now(UTC):%Y-%m-%d}: referrals, slots, beds and the sums paid (block, contract value,",
+        f"# overheads) are x{f:.6g}; prices per unit, shares, rates and days are those of the original.",
+        f'extends = "{Path(os.path.relpath(original.resolve(), out.parent.resolve())).as_posix()}"',
+        f'name = "{scaling.name}"',
+        f"population = {scaling.population}",
+    ]
+    lines += [f"# {n}" for n in scaling.notes]
+    tables: dict[str, list[str]] = {}
+    for v in scaling.values:
+        if "capacity_changes" in v.path:  # a list replaces the original's whole: written whole, once
+            where = v.path[: v.path.index("capacity_changes")]
+            if v.path[len(where) + 1] != 0:
+                continue
+            changes = _get(scenario_to_dict(s), (*where, "capacity_changes"))
+            mine = {
+                w.path[len(where) + 1]: w.now for w in scaling.values if w.path[: len(where) + 1] == (*where, "capacity_changes")
+            }
+            scaled = [{**c, "slots_per_week": mine[i]} for i, c in enumerate(changes)]
+            was = ", ".join(toml_value(c["slots_per_week"]) for c in changes)
+            tables.setdefault(_dotted(where), []).append(f"capacity_changes = {toml_value(scaled)}  # slots were {was}")
+            continue
+        rounded = f" (x{f:.6g} = {v.exact:.6g}, rounded)" if v.now != v.exact else ""
+        tables.setdefault(_dotted(v.path[:-1]), []).append(
+            f"{toml_key(str(v.path[-1]))} = {toml_value(v.now)}  # was {toml_value(v.was)}{rounded}"
+        )
+    for table, rows in tables.items():
+        lines += ["", f"[{table}]", *rows]
+    for key, entry in scaling.uncertainty.items():
+        how = "relative: unchanged" if entry.get("relative") else f"x{f:.6g}"
+        lines += ["", f"[uncertainty.{toml_key(key)}]  # {how}"]
+        lines += [f"{k} = {toml_value(v)}" for k, v in entry.items()]
+    return "\n".join(lines) + "\n"
+
+
+def write(scaling: Scaling, original: Path, out: Path, force: bool = False) -> Scenario:
+    """Write the scaled scenario to ``out``, whole or not at all, once it loads and validates.
+
+    Raises
+    ------
+    ScenarioError
+        When ``out`` exists (without ``force``) or is a folder.
+    """
+    from sim.results import write_atomic
+    from sim.scenario import load_scenario
+
+    if out.is_dir():
+        raise ScenarioError(str(out), "--out", "is a folder; give the scenario file to write, e.g. small.toml")
+    if (out.exists() or out.is_symlink()) and not force:
+        raise ScenarioError(str(out), "--out", "exists; give another name, or --force to replace it")
+    if out.resolve() == original.resolve():
+        raise ScenarioError(str(out), "--out", "is the scenario being scaled; give another name")
+    text = scaled_toml(scaling, original, out)
+    trial = out.parent / f".{out.name}.check.toml"  # beside the output, so that ``extends`` resolves as it will
+    try:
+        write_atomic(trial, text)
+        scaled = load_scenario(trial)
+    finally:
+        trial.unlink(missing_ok=True)
+    write_atomic(out, text)
+    return scaled
+
+
+def loads(s: Scenario) -> dict[tuple[str, str], float]:
+    """Each design's load on each service and the theatre: appointments asked for / slots offered."""
+    from sim.flows import expected_activity, stage_load
+    from sim.model.capacity import effective_weekly
+
+    out = {}
+    for design in s.designs:
+        for stage, demand in stage_load(s, design, expected_activity(s, design)).items():
+            cap = effective_weekly(s, stage, design)
+            out[design, stage] = demand / cap if cap else float("inf")
+    return out

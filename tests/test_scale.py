@@ -1,0 +1,139 @@
+"""``msksim scale``: a scenario for another population, its demand, capacity and sums paid
+scaled together, everything else as it was."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from cli import app
+from sim.scale import loads, scale
+from sim.scenario import load_scenario
+from sim.uncertainty import draw_parameters, parse_uncertainty
+from sim.values import leaf_keys, scenario_to_dict, value_at
+from tests.conftest import BEDFORDSHIRE, ROOT
+
+runner = CliRunner()
+TEMPLATE = ROOT / "scenarios" / "template.toml"
+PEOPLE = 150_000
+
+
+def _flat(output: str) -> str:
+    return " ".join(output.split())
+
+
+@pytest.fixture(scope="module")
+def scaled(tmp_path_factory) -> tuple[Path, Path]:
+    """Bedfordshire, copied, scaled to 150,000 people through the command line."""
+    work = tmp_path_factory.mktemp("scale")
+    original = work / "bedfordshire.toml"
+    shutil.copy(BEDFORDSHIRE, original)
+    out = work / "areas" / "small.toml"
+    result = runner.invoke(app, ["scale", str(original), "--population", str(PEOPLE), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return original, out
+
+
+def test_what_grows_with_the_population_is_scaled_and_nothing_else(scaled) -> None:
+    original, out = scaled
+    before, after = load_scenario(original), load_scenario(out)
+    f = PEOPLE / before.population
+    assert after.population == PEOPLE and after.name == "bedfordshire_150000"
+    a, b = scenario_to_dict(before), scenario_to_dict(after)
+    expected = {v.key: v for v in scale(before, PEOPLE).values}
+    assert {
+        "demand.referrals_per_year", "stages.physio.slots_per_week", "surgery.slots_per_week", "surgery.beds",
+        "finance.providers.community_physio.block_gbp", "finance.prime_contract.year1_value_gbp",
+        "designs.prime.stage_overrides.orthopaedics.slots_per_week",
+    } <= set(expected)  # fmt: skip
+    for key in leaf_keys({k: v for k, v in a.items() if k not in ("name", "population", "uncertainty")}):
+        was, now = value_at(a, key), value_at(b, key)
+        if key in expected:
+            if key == "surgery.beds":
+                assert now == round(was * f)
+            else:
+                assert now == pytest.approx(was * f, rel=1e-12), key
+        else:
+            assert now == was, key
+
+
+def test_every_load_is_unchanged(scaled) -> None:
+    original, out = scaled
+    before, after = loads(load_scenario(original)), loads(load_scenario(out))
+    assert before.keys() == after.keys() and len(before) >= 10
+    for k in before:
+        assert after[k] == pytest.approx(before[k], rel=1e-3), k  # whole slots a day: not exactly linear
+
+
+def test_an_absolute_range_is_scaled_and_draws_the_same_patients_scaled(scaled) -> None:
+    """Bedfordshire's referrals are drawn from 40,000-50,000: the scaled file draws from the same
+    range scaled, and with the same random numbers gives each replication the scaled draw."""
+    original, out = scaled
+    before, after = load_scenario(original), load_scenario(out)
+    f = PEOPLE / before.population
+    assert after.uncertainty["demand.referrals_per_year"]["low"] == pytest.approx(40_000 * f)
+    assert set(after.uncertainty) == set(before.uncertainty), "every other distribution is inherited"
+    for rep in range(3):
+        a = draw_parameters(parse_uncertainty(before.uncertainty, before, "a"), before, rep)
+        b = draw_parameters(parse_uncertainty(after.uncertainty, after, "b"), after, rep)
+        assert b["demand.referrals_per_year"] == pytest.approx(a["demand.referrals_per_year"] * f, rel=1e-12)
+        assert b["demand.growth"] == a["demand.growth"]
+
+
+def test_the_file_says_what_each_value_was(scaled) -> None:
+    _, out = scaled
+    text = out.read_text()
+    assert 'extends = "../bedfordshire.toml"' in text
+    assert "slots_per_week = 937.5  # was 2750.0" in text
+    assert "beds = 11  # was 32 (x0.340909 = 10.9091, rounded)" in text
+
+
+def test_a_copy_of_the_template_scaled_validates_with_its_loads(tmp_path: Path) -> None:
+    copy = tmp_path / "my_area.toml"
+    shutil.copy(TEMPLATE, copy)
+    result = runner.invoke(app, ["scale", str(copy), "--population", "150000"])
+    assert result.exit_code == 0, result.output
+    out = tmp_path / "template_150000.toml"
+    assert "as before, to within 0.000" in _flat(result.output)
+    assert "surgery.beds 10.9091 to 11" in _flat(result.output)
+    result = runner.invoke(app, ["validate", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Population 150,000; 15,341 referrals a year" in _flat(result.output)
+    # the template's range is relative: kept as it is, it draws around the scaled value
+    assert load_scenario(out).uncertainty["demand.referrals_per_year"]["relative"] is True
+
+
+@pytest.mark.parametrize(
+    ("args", "problem"),
+    [
+        (["--population", "0"], "--population: 0: expected 1 to 100,000,000 people"),
+        (["--population", "1000", "--name", "no spaces"], "--name: 'no spaces': letters, digits"),
+        (["--population", "1000", "--out", "{dir}"], "is a folder"),
+        (["--population", "1000", "--out", "{dir}/taken.toml"], "exists; give another name, or --force"),
+        (["--population", "1000", "--out", "{dir}/bedfordshire.toml", "--force"], "is the scenario being scaled"),
+    ],
+)
+def test_bad_requests_are_named_and_nothing_is_written(tmp_path: Path, args: list[str], problem: str) -> None:
+    original = tmp_path / "bedfordshire.toml"
+    shutil.copy(BEDFORDSHIRE, original)
+    (tmp_path / "taken.toml").write_text("# mine\n")
+    files = {p: p.read_bytes() for p in tmp_path.iterdir()}
+    result = runner.invoke(app, ["scale", str(original), *(a.format(dir=tmp_path) for a in args)])
+    assert result.exit_code == 2, result.output
+    assert problem in _flat(result.output)
+    assert {p: p.read_bytes() for p in tmp_path.iterdir()} == files
+
+
+def test_one_draw_for_a_scaled_and_an_unscaled_value_is_refused(tmp_path: Path) -> None:
+    child = tmp_path / "tied.toml"
+    child.write_text(
+        f'extends = "{BEDFORDSHIRE}"\n[uncertainty."stages.physio.slots_per_week"]\n'
+        'dist = "uniform"\nrelative = true\nlow = 0.9\nhigh = 1.1\nalso = ["stages.physio.tariff_first"]\n'
+    )
+    result = runner.invoke(app, ["scale", str(child), "--population", "1000", "--out", str(tmp_path / "x.toml")])
+    assert result.exit_code == 2, result.output
+    assert "values that scale with the population and values that do not" in _flat(result.output)
+    assert not (tmp_path / "x.toml").exists()
