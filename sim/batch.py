@@ -400,6 +400,8 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
     names = {i: ", ".join(f"{k} = {v}" for k, v in values.items()) for i, values in grid_values(batch.grid).items()}
     for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None, names=names):
         warn(msg)
+    for msg in diagnostics.overload_warnings(diagnostics.overloaded_paths(main), names):
+        warn(msg)
     return True
 
 

@@ -36,7 +36,7 @@ def current_name(name: str) -> str:
 
 
 Better = Literal["lower", "higher", "none"]
-Source = Literal["identifiers", "recorder", "finance", "uncertainty"]
+Source = Literal["identifiers", "recorder", "finance", "flows", "uncertainty"]
 
 UNITS: dict[str, str] = {  # unit -> what follows a label to name it (a chart axis, a heading)
     "id": "",
@@ -304,11 +304,17 @@ PER_PROVIDER = {  # by the design's payment: what the money columns per provider
     ),
 }
 
+EXPECTED_LOAD = _c(
+    "{stage}_expected_load", "rate", "{Stage}: expected load",
+    "Appointments the replication's inputs ask of {stage} in the year (traffic equations, with its drawn inputs "
+    "and demand growth) over the slots offered: at 1 or more its list grows without limit.", "lower", source="flows",
+)
 PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key} in the replication.", source="uncertainty")
 # fmt: on
 
 DECLARED: tuple[Column, ...] = (
-    *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), PARAMETER,
+    *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), EXPECTED_LOAD,
+    PARAMETER,
 )  # fmt: skip
 """Every declaration, in the order of a run's columns."""
 
@@ -375,6 +381,7 @@ def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> l
         *RTT,
         *FINANCE,
         *(PER_PROVIDER[paid].resolve(provider=p) for p in providers(scenario, design)),
+        *(EXPECTED_LOAD.resolve(stage=s) for s in [*stages, THEATRE]),
         *(column(name) for name in (parameter_names(scenario) if uncertainty else [])),
     ]
 

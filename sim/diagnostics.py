@@ -20,10 +20,12 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Any
 
 import pandas as pd
 
+from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
 from sim.schema import THEATRE, RemovalRate, Scenario, removal_bands
 
@@ -90,9 +92,7 @@ def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario])
             continue
         for name in scenario.design_stages(str(design)):
             means = part[[c for c in part.columns if c.startswith(f"{name}_")]].mean()
-            demand = means[f"{name}_arrivals"] / WEEKS_PER_YEAR
-            missed_followups = means[f"{name}_dna"] * _followup_dna_share(means, name)
-            followups = (means[f"{name}_followup"] + missed_followups) / WEEKS_PER_YEAR
+            demand, followups = _asked(means, name)
             capacity = effective_weekly(scenario, name, str(design))
             key, value = _capacity_key(scenario, str(design), name)
             check = _check(int(point), str(design), name, demand, followups, capacity, _simulated(means, name), key, value)
@@ -180,10 +180,127 @@ def _removes(rate: RemovalRate) -> bool:
     return any(r > 0 for _, r in removal_bands(rate))
 
 
-def _followup_dna_share(means: pd.Series, name: str) -> float:
-    """Share of a stage's missed appointments that were follow-ups (the rest were firsts)."""
-    firsts, followups = means[f"{name}_first"], means[f"{name}_followup"]
-    return followups / (firsts + followups) if firsts + followups > 0 else 0.0
+def expected_loads(scenario: Scenario, design: str) -> dict[str, list[float]]:
+    """Each stage's and the theatre's expected load in each contract year: the appointments the
+    traffic equations ask of it (year 1's, grown as referrals grow) over its slots that year."""
+    weekly = stage_load(scenario, design)
+    g, years = scenario.demand.growth, scenario.run.years
+    # referrals grow as (1 + g) ** (days / 365.25) from the contract start: a year's mean factor
+    grown = [((1 + g) ** y - (1 + g) ** (y - 1)) / math.log1p(g) if g else 1.0 for y in range(1, years + 1)]
+    out = {}
+    for stage, asked in weekly.items():
+        caps = [effective_weekly(scenario, stage, design, year) for year in range(1, years + 1)]
+        out[stage] = [asked * f / c if c > 0 else (math.inf if asked > 0 else 0.0) for f, c in zip(grown, caps, strict=True)]
+    return out
+
+
+def _asked(rows: Any, name: str) -> tuple[Any, Any]:
+    """New patients and follow-up appointments asked for a week at a stage (attended or missed),
+    from result rows: of a mean (a Series) or of each row (a DataFrame)."""
+    firsts, followups = rows[f"{name}_first"], rows[f"{name}_followup"]
+    seen = firsts + followups
+    # a missed appointment was a follow-up in the share that attended ones were
+    if isinstance(seen, pd.Series):
+        share = (followups / seen.where(seen > 0)).fillna(0.0)
+    else:
+        share = followups / seen if seen > 0 else 0.0
+    return rows[f"{name}_arrivals"] / WEEKS_PER_YEAR, (followups + rows[f"{name}_dna"] * share) / WEEKS_PER_YEAR
+
+
+DRIVER_CORRELATION = 0.6
+"""A drawn input is named beside an overload only when its rank correlation with the peak load
+across replications is at least this. With 10 replications chance alone takes one input that far
+about one time in 15, and the most correlated of many inputs more often: the warning names the
+input that goes most with the load, not a proven cause."""
+
+
+@dataclass(frozen=True)
+class Overload:
+    """A service over capacity in some replications only: the mean load hides it, the spread shows it."""
+
+    point: int
+    design: str
+    stage: str
+    over: int
+    """Replications in which the load reaches 1 in some contract year."""
+    replications: int
+    year: int
+    """The first contract year in which one of them does."""
+    peaks: tuple[float, float]
+    """The lowest and highest of those replications' highest yearly loads."""
+    driver: str | None = None
+    """The drawn input whose values go most closely with the load (rank correlation), if any."""
+    driver_over: tuple[float, float] = (math.nan, math.nan)
+    driver_rest: tuple[float, float] = (math.nan, math.nan)
+    correlation: float = math.nan
+    """The driver's rank correlation with the replications' peak loads (in size)."""
+
+
+def overloaded_paths(table: pd.DataFrame) -> list[Overload]:
+    """The services and theatres whose expected load (``{stage}_expected_load``: the traffic
+    equations on each replication's inputs) reaches 1 in some contract year of some
+    replications, though not on average, each with the drawn input that goes most with it."""
+    by = ["point", "design"] if "point" in table.columns else [pd.Series(0, index=table.index, name="point"), "design"]
+    drawn = [c for c in table.columns if c.startswith("param.") and pd.api.types.is_numeric_dtype(table[c])]
+    loads = [c for c in table.columns if c.endswith("_expected_load")]
+    out = []
+    for (point, design), part in table.groupby(by):
+        for column in loads:
+            yearly = part[["replication", "year", column]].dropna()
+            if yearly.empty or yearly[column].mean() >= 1:
+                continue  # not in this design, or over capacity on average: the diagnostics say so
+            peak = yearly.groupby("replication")[column].max()
+            over = peak[peak >= 1].index
+            if len(over) == 0:
+                continue
+            year = int(yearly[yearly["replication"].isin(over) & (yearly[column] >= 1)]["year"].min())
+            found = Overload(int(point), str(design), column.removesuffix("_expected_load"), len(over), len(peak), year,
+                             (float(peak[over].min()), float(peak[over].max())))  # fmt: skip
+            # another design's routing cannot move this one's load, however well it happens to correlate
+            mine = [c for c in drawn if not c.startswith("param.designs.") or c.startswith(f"param.designs.{design}.")]
+            out.append(_with_driver(found, part, peak, over, mine))
+    return out
+
+
+def _with_driver(found: Overload, part: pd.DataFrame, peak: pd.Series, over: pd.Index, drawn: list[str]) -> Overload:
+    if len(peak) < 4 or not drawn:
+        return found
+    inputs = part.groupby("replication")[drawn].first().loc[peak.index]
+    inputs = inputs.loc[:, inputs.nunique() > 1]
+    if inputs.empty:
+        return found
+    rho = inputs.rank().corrwith(peak.rank()).abs().dropna()
+    if rho.empty or rho.max() < DRIVER_CORRELATION:
+        return found
+    key = str(rho.idxmax())
+    mine, rest = inputs.loc[over, key], inputs.loc[peak.index.difference(over), key]
+    return replace(found, driver=key.removeprefix("param."), driver_over=(float(mine.min()), float(mine.max())),
+                   driver_rest=(float(rest.min()), float(rest.max())), correlation=float(rho.max()))  # fmt: skip
+
+
+def overload_warnings(overloads: list[Overload], names: dict[int, str] | None = None) -> list[str]:
+    """Plain-English warnings for services over capacity in some replications only."""
+    msgs = []
+    several = len({o.point for o in overloads}) > 1
+    for o in overloads:
+        who = f"{(names or {}).get(o.point, f'grid point {o.point}')}, {o.design}" if several else o.design
+        why = ""
+        if o.driver is not None:
+            why = (
+                f"; they drew {o.driver} of {_span(o.driver_over)} against {_span(o.driver_rest)} in the others "
+                f"(the drawn input that goes most with the load: rank correlation {o.correlation:.2f})"
+            )
+        msgs.append(
+            f"{who}: {o.stage} is over capacity in {o.over} of {o.replications} replications, from year {o.year} "
+            f"(load up to {_span(o.peaks)}){why}. Its list grows without limit in those, so its band across "
+            "replications widens: the spread is in the inputs, not in the simulation."
+        )
+    return msgs
+
+
+def _span(ends: tuple[float, float]) -> str:
+    low, high = (f"{x:,.3g}" if abs(x) < 1000 else f"{x:,.0f}" for x in ends)
+    return low if low == high else f"{low}-{high}"
 
 
 def warnings(checks: pd.DataFrame, replications: int, steady: bool = True, names: dict[int, str] | None = None) -> list[str]:

@@ -18,6 +18,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.diagnostics import expected_loads
+from sim.results import write_atomic
+from sim.scenario import load_scenario
 from sim.schema import NAME_PATTERN, Scenario, ScenarioError
 from sim.values import key_parts, scenario_to_dict, toml_key, toml_value
 
@@ -204,9 +207,6 @@ def write(scaling: Scaling, original: Path, out: Path, force: bool = False) -> S
     ScenarioError
         When ``out`` exists (without ``force``) or is a folder.
     """
-    from sim.results import write_atomic
-    from sim.scenario import load_scenario
-
     if out.is_dir():
         raise ScenarioError(str(out), "--out", "is a folder; give the scenario file to write, e.g. small.toml")
     if (out.exists() or out.is_symlink()) and not force:
@@ -225,13 +225,5 @@ def write(scaling: Scaling, original: Path, out: Path, force: bool = False) -> S
 
 
 def loads(s: Scenario) -> dict[tuple[str, str], float]:
-    """Each design's load on each service and the theatre: appointments asked for / slots offered."""
-    from sim.flows import expected_activity, stage_load
-    from sim.model.capacity import effective_weekly
-
-    out = {}
-    for design in s.designs:
-        for stage, demand in stage_load(s, design, expected_activity(s, design)).items():
-            cap = effective_weekly(s, stage, design)
-            out[design, stage] = demand / cap if cap else float("inf")
-    return out
+    """Each design's expected load on each service and the theatre in the first contract year."""
+    return {(design, stage): by_year[0] for design in s.designs for stage, by_year in expected_loads(s, design).items()}

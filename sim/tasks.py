@@ -15,6 +15,7 @@ from typing import Any
 
 import pandas as pd
 
+from sim.diagnostics import expected_loads
 from sim.finance import add_finance
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
@@ -65,6 +66,11 @@ def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcom
             s, params = apply_parameters(scenario, drawn), parameter_columns(drawn, copies)
         model = Pathway(s, task.design, task.replication)
         rows = add_finance(pd.DataFrame(model.run()), s)
+        loads = {
+            f"{stage}_expected_load": [by_year[y - 1] for y in rows["year"]]
+            for stage, by_year in expected_loads(s, task.design).items()
+        }
+        rows = pd.concat([rows, pd.DataFrame(loads, index=rows.index)], axis=1)
         for key, value in params.items():
             rows[key] = value
         rows.insert(0, "point", task.point)

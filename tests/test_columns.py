@@ -43,7 +43,7 @@ def test_a_run_has_exactly_the_declared_columns_in_order(runs, path: Path, desig
         assert col.name == name and not col.is_pattern
         assert col.label and col.description and col.unit in columns.UNITS
         assert col.better in ("lower", "higher", "none")
-        assert col.source in ("identifiers", "recorder", "finance", "uncertainty")
+        assert col.source in ("identifiers", "recorder", "finance", "flows", "uncertainty")
 
 
 def test_drawn_inputs_and_money_columns_come_from_their_part_of_the_model(runs) -> None:

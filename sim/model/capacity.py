@@ -20,11 +20,15 @@ def bank_holidays(first: date, last: date, region: str) -> frozenset[date]:
     return frozenset(d for d in days if first <= d <= last)
 
 
-def _in_period(today: date, period: ReducedPeriod) -> bool:
-    md = today.strftime("%m-%d")
-    if period.start <= period.end:
-        return period.start <= md <= period.end
-    return md >= period.start or md <= period.end  # wraps over the new year
+def _month_day(text: str) -> tuple[int, int]:
+    month, day = text.split("-")
+    return int(month), int(day)
+
+
+def _in_period(md: tuple[int, int], start: tuple[int, int], end: tuple[int, int]) -> bool:
+    if start <= end:
+        return start <= md <= end
+    return md >= start or md <= end  # wraps over the new year
 
 
 def daily_capacity(
@@ -58,6 +62,7 @@ def daily_capacity(
         Periods of each year when capacity is multiplied by a factor.
     """
     ordered = sorted(changes, key=lambda c: c.from_date)
+    periods = [(_month_day(p.start), _month_day(p.end), p.factor) for p in reduced or ()]
     out: list[float] = []
     carry = 0.0
     for d in range(days):
@@ -70,9 +75,9 @@ def daily_capacity(
             if ch.from_date <= today:
                 weekly = ch.slots_per_week
         share = weekly / working_days
-        for period in reduced or ():
-            if _in_period(today, period):
-                share *= period.factor
+        for start, end, factor in periods:
+            if _in_period((today.month, today.day), start, end):
+                share *= factor
         if whole:
             carry += share
             n = int(carry + 1e-9)
@@ -83,13 +88,21 @@ def daily_capacity(
     return out
 
 
-def effective_weekly(scenario, stage: str, design: str | None = None) -> float:
-    """Mean slots a week over the first contract year, after holidays, reduced periods and
-    (for the theatre) expected cancellations: the capacity that meets demand.
+def add_years(d: date, k: int) -> date:
+    """The same day ``k`` years on (28 February for 29 February in a common year)."""
+    try:
+        return d.replace(year=d.year + k)
+    except ValueError:
+        return d.replace(year=d.year + k, day=28)
+
+
+def effective_weekly(scenario, stage: str, design: str | None = None, year: int = 1) -> float:
+    """Mean slots a week over a contract year (the first by default), after holidays, reduced
+    periods and (for the theatre) expected cancellations: the capacity that meets demand.
 
     With ``design``, the stage as that design commissions it (its ``stage_overrides``)."""
     run, cal = scenario.run, scenario.calendar
-    first, days = run.start_date, 365
+    first, days = add_years(run.start_date, year - 1), 365
     closed = bank_holidays(first, first + timedelta(days=days), cal.bank_holidays)
     reduced = [r for r in cal.reduced if not r.stages or stage in r.stages]
     if stage == "theatre":

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from sim.model.capacity import add_years
 from sim.rtt.bands import N_BANDS, percentile, within_pct
 
 if TYPE_CHECKING:
@@ -49,8 +50,8 @@ class Recorder:
         first = model.first_day
         start = model.scenario.run.start_date
         years = model.scenario.run.years
-        self.year_starts = [(_add_years(start, k) - first).days for k in range(years + 1)]
-        self.month_ends = [(_d - first).days for _d in _month_starts(start, _add_years(start, years))]
+        self.year_starts = [(add_years(start, k) - first).days for k in range(years + 1)]
+        self.month_ends = [(_d - first).days for _d in _month_starts(start, add_years(start, years))]
         self._weeks = set(range(0, model.days, 7))
         self._events = {t for t in {*self.month_ends, *self.year_starts, *self._weeks} if t < model.days}
         self._snapshots: list[tuple[float, ...]] = []
@@ -287,13 +288,6 @@ def _ratio(a: float, b: float) -> float:
 
 def _pct(a: float, b: float) -> float:
     return 100.0 * a / b if b else 0.0
-
-
-def _add_years(d: date, k: int) -> date:
-    try:
-        return d.replace(year=d.year + k)
-    except ValueError:  # 29 February
-        return d.replace(year=d.year + k, day=28)
 
 
 def _month_starts(start: date, end: date) -> list[date]:

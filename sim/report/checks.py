@@ -74,6 +74,8 @@ def _warnings(view: View, checks: pd.DataFrame, groups: list, several: bool) -> 
         msgs_all += msgs
     reps = int(view.full["replication"].nunique())
     msgs_all += diagnostics.warnings(checks.iloc[:0], reps, steady)
+    names = {int(p): f"Grid point {p} ({_where(view, p)})" for p, _ in groups} if several else None
+    msgs_all += diagnostics.overload_warnings(diagnostics.overloaded_paths(view.full), names)
     return warnings(msgs_all) or '<div class="ok">No warnings.</div>'
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from sim import diagnostics
 from sim.columns import column
 from sim.report import charts
 from sim.report.flowchart import flow_diagram
@@ -116,6 +117,8 @@ def waiting_section(view: View) -> Section | None:
         else "at each month end"
     )
     body = view.point_note() + figure(fig, f"Patients waiting (referred, not yet seen), {when}.{start}")
+    spread = diagnostics.overload_warnings(diagnostics.overloaded_paths(view.table))
+    body += "".join(f'<p class="note">{esc(m)}</p>' for m in spread)
     return Section("waiting-lists", "Waiting lists over time", body)
 
 

@@ -169,6 +169,13 @@ def _caveats(view: View) -> list[str]:
             f"Over capacity: {', '.join(over)}. Such a list grows without limit or is held only by removals; "
             "see the diagnostics for the capacity that would meet demand."
         )
+    spread = diagnostics.overloaded_paths(view.table)
+    if spread:
+        some = ", ".join(f"{o.stage} ({o.design}) in {o.over} of {o.replications}" for o in spread)
+        out.append(
+            f"Over capacity in some replications only: {some}, from the inputs they drew; their lists grow without "
+            "limit there (see the waiting lists)."
+        )
     if view.scenario.backlog is None:
         out.append("The run starts from empty lists after a warm-up, not from today's list (see Starting from today).")
     out.append(
