@@ -384,17 +384,30 @@ def bid(
     max_loss_probability: Annotated[
         float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P")
     ] = 0.10,
+    reserve: Annotated[
+        str | None,
+        typer.Option(
+            "--reserve",
+            help="Cash the prime holds (reserve or parent guarantee): when it runs out, month by month.",
+            metavar="AMOUNT",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
     *,
     options: BatchOptions,
 ) -> None:
-    """Stress-test a capitated bid: loss probabilities, value at risk and the lowest safe price."""
+    """Stress-test a capitated bid: loss probabilities, value at risk, the lowest safe price, and
+    monthly cash (bid_monthly.csv): when a reserve runs out, and the buffer that covers 90% of paths."""
     started = datetime.now(UTC)
     try:
         year1 = parse_money(price) if price is not None else None
     except ValueError as e:
         raise BatchError(f"--bid: {e}") from None
-    extra = {"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability}
+    try:
+        held = parse_money(reserve, zero=True) if reserve is not None else 0.0
+    except ValueError as e:
+        raise BatchError(f"--reserve: {e}") from None
+    extra = {"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability, "reserve_gbp": held}
     batch = prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
     price_year1, risk = bid_terms(batch, scenario or batch.folder / SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value_gbp
@@ -404,7 +417,7 @@ def bid(
             f"({fmt(written, 'gbp')}, finance.prime_contract.year1_value_gbp): is that the price you meant?"
         )
     result = _execute(batch, options)
-    tables = bid_tables(batch, result, price_year1, risk)
+    tables = bid_tables(batch, result, price_year1, risk, warn=_warn)
     _finish(batch, result, tables, started, options.report)
     if "bid_summary" in tables:
         unranked = unranked_inputs(BidPaths(tables["replications"], batch.scenario, batch.designs[0]))

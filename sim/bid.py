@@ -33,14 +33,14 @@ PRICE_CAP_FACTOR = 1024.0
 in year-1 prices): terms that lose money at such a price never break even in practice."""
 
 
-def parse_money(text: str | float) -> float:
+def parse_money(text: str | float, zero: bool = False) -> float:
     """Read a price as people write it: ``26.5m``, ``800k``, ``£1,250,000``, ``1.2bn``.
 
     Raises
     ------
     ValueError
-        If the text is not an amount of money, or the amount is not a positive number: a
-        contract price of zero or less means nothing.
+        If the text is not an amount of money, or the amount is not a positive number (zero
+        allowed with ``zero``, for a reserve): a contract price of zero or less means nothing.
     """
     if isinstance(text, int | float):
         value = float(text)
@@ -53,8 +53,9 @@ def parse_money(text: str | float) -> float:
             raise ValueError(f"{text!r}: a comma may only separate thousands (1,250,000); for a decimal write a point (26.5m)")
         value = float(digits.replace(",", "").replace("_", ""))
         value = value * _SCALE[m.group(2).lower()] if m.group(2) else value
-    if not np.isfinite(value) or value <= 0:
-        raise ValueError(f"a price must be a positive amount of money, got {text!r}")
+    if not np.isfinite(value) or value < 0 or (value == 0 and not zero):
+        need = "an amount of money must be zero or more" if zero else "a price must be a positive amount of money"
+        raise ValueError(f"{need}, got {text!r}")
     return value
 
 

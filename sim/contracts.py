@@ -84,9 +84,10 @@ def prime_account(
 
     The surplus that is shared with the commissioner (and the deficit the corridor limits) is
     the surplus *on the up-front payment*: the 95% less the care it buys, unrecoverable VAT on
-    that care included. Overheads and mobilisation are left out on purpose. Domain.md s2 says
-    the prime keeps the first 5% "of any surplus on the 95%" and that "an extra 2.5% pays for
-    management": the prime's own overheads are what the management fee is for, and
+    that care included. Overheads and mobilisation are left out on purpose. The Bedfordshire
+    terms (Jowett and White, "New models of care: services and contract mechanisms", 2016) have
+    the prime keep the first 5% of any surplus on the 95% and pay an extra 2.5% for
+    management: the prime's own overheads are what the management fee is for, and
     mobilisation is its own set-up investment. Deducting either before sharing would make the
     commissioner pay for management twice (the fee, then a smaller gain share) and would
     blunt the prime's incentive to keep its own costs down. Both still count in full against

@@ -23,7 +23,8 @@ TABLES: dict[str, str] = {
     "sweep": "As replications, one block per grid point (the swept keys' values in their own columns).",
     "summary": "Tidy: one row per scope × year × metric, mean and 95% interval across replications.",
     "sweep_summary": "As summary, per grid point.",
-    "monthly": "Month-end snapshot of each replication: the RTT waiting list by weeks waited, and each list's size.",
+    "monthly": "Month-end snapshot of each replication: the RTT waiting list by weeks waited, each list's size, "
+    "and the month's activity.",
     "rtt_monthly": "The RTT waiting list at each calendar month end, per replication.",
     "rtt_returns": "The RTT returns in the NHS's shape: per month, treatment function and part, counts by week band.",
     "rtt_waits": "Weeks waited by incomplete pathways, pooled over the month ends of all replications.",
@@ -31,6 +32,7 @@ TABLES: dict[str, str] = {
     "warmup": "The weekly number in the system from day 0, smoothed, with MSER-5's truncation point.",
     "bid": "The prime's account per replication × contract year at the price tested.",
     "bid_summary": "The figures a bidder asks for, with 95% intervals where they apply.",
+    "bid_monthly": "The prime's cash per replication × month of the contract: income as paid, costs as incurred.",
     "sensitivity": "What moves the cumulative surplus: drawn inputs ranked, and terms and costs swung.",
     "errors": "Replications that raised, with the traceback.",
     "data_dictionary": "This table: every column of every table in the folder.",
@@ -74,7 +76,29 @@ _COMMON: list[tuple[str, str, str]] = [
     ),
     (r"(\w+)_waiting", "patients", "Patients on that list at the month end (waiting to be seen, booked or not)."),
 ]
+_IN_THE_MONTH = " in the month (since the last month end)."
 _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {
+    "monthly": [
+        (r"(\w+)_first", "count", "First appointments attended at that service" + _IN_THE_MONTH),
+        (r"(\w+)_followup", "count", "Follow-up appointments attended at that service" + _IN_THE_MONTH),
+        ("surgeries_daycase", "count", "Day-case operations" + _IN_THE_MONTH),
+        ("surgeries_inpatient", "count", "Inpatient operations, joint replacements included," + _IN_THE_MONTH),
+        ("joint_replacements", "count", "Joint replacements" + _IN_THE_MONTH),
+    ],
+    "bid_monthly": [
+        ("month", "id", "Month of the contract, from 1."),
+        ("income_upfront_gbp", "gbp", "The month's instalment of the year's up-front payment (monthly in advance)."),
+        ("income_management_gbp", "gbp", "The month's instalment of the management fee."),
+        ("income_quality_gbp", "gbp", "The quality payment, in the last month of the contract year."),
+        ("cost_delivery_gbp", "gbp", "The care delivered in the month: each provider's year spread by its activity."),
+        ("cost_vat_gbp", "gbp", "Unrecoverable VAT on the month's care."),
+        ("cost_overheads_gbp", "gbp", "The month's share of the prime's overheads."),
+        ("cost_mobilisation_gbp", "gbp", "Mobilisation, spent in the first month."),
+        ("commissioner_gain_share_gbp", "gbp", "Surplus paid to the commissioner (negative: deficit it bears), at year end."),
+        ("cash_flow_gbp", "gbp", "Income less costs and gain share in the month."),
+        ("cumulative_cash_gbp", "gbp", "Cash flow summed from the contract start."),
+        ("reserve_left_gbp", "gbp", "The reserve (--reserve) plus the cumulative cash: negative, it has run out."),
+    ],
     "rtt_returns": [
         ("treatment_function", "text", "The NHS treatment function code the pathways report under (110, 410, X01...)."),
         ("part", "text", "incomplete, admitted, nonadmitted, clock_starts, removals, transfers_in or transfers_out."),

@@ -15,8 +15,9 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch import Batch, BatchError, per_point
+from sim.batch import Batch, BatchError, Say, per_point
 from sim.bid import BidPaths, bid_summary, bid_table, sensitivity
+from sim.cash import CashError, cash_summary, monthly_cash
 from sim.experiment import BatchResult
 from sim.metrics import summarise
 from sim.rtt.summary import summarise_returns
@@ -85,18 +86,23 @@ def bid_terms(batch: Batch, source: Path) -> tuple[float, float]:
     return year1, batch.extra["max_loss_probability"]
 
 
-def bid_tables(batch: Batch, result: BatchResult, year1: float, risk: float) -> dict[str, pd.DataFrame]:
-    """``replications``, and with rows: ``summary``, ``bid``, ``bid_summary`` and ``sensitivity``."""
+def bid_tables(batch: Batch, result: BatchResult, year1: float, risk: float, warn: Say = print) -> dict[str, pd.DataFrame]:
+    """``replications``, and with rows: ``summary``, ``bid``, ``bid_summary``, ``bid_monthly`` and ``sensitivity``."""
     table = per_point(batch, result.table)
     tables = {"replications": table}
     if not table.empty:
         paths = BidPaths(table, batch.scenario, batch.designs[0])
-        tables.update(
-            summary=with_returns(summarise(table), batch, result),
-            bid=bid_table(paths, year1),
-            bid_summary=bid_summary(paths, year1, risk),
-            sensitivity=sensitivity(paths, year1),
-        )
+        summary = bid_summary(paths, year1, risk)
+        tables.update(summary=with_returns(summarise(table), batch, result), bid=bid_table(paths, year1))
+        reserve = float(batch.extra.get("reserve_gbp") or 0.0)
+        try:
+            cash = monthly_cash(paths, per_point(batch, result.monthly), batch.scenario, year1, reserve)
+        except CashError as e:  # a batch resumed from a journal an earlier msksim wrote
+            warn(f"bid_monthly.csv not written: {e}")
+        else:
+            tables["bid_monthly"] = cash
+            summary = pd.concat([summary, pd.DataFrame(cash_summary(cash, reserve))], ignore_index=True)
+        tables.update(bid_summary=summary, sensitivity=sensitivity(paths, year1))
     return tables
 
 

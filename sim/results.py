@@ -52,6 +52,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "rtt_waits": ("design", "weeks", "pathways"),
     "flows": ("design", "from", "to", "per_year"),
     "summary": ("scope", "year", "metric", "mean", "ci_low", "ci_high", "n"),
+    "bid_monthly": ("replication", "year", "month", "cumulative_cash_gbp"),
     "warmup": ("design", "day", "in_system_mean", "moving_average", "mser_truncation_day", "warmup_day"),
 }
 """The columns a report reads from each table, checked when a folder is read back."""

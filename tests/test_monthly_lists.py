@@ -3,34 +3,37 @@ list as it is rather than by where the month end falls."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
+import sim.model
 from sim.model import recorder
 from sim.model.pathway import Pathway
 from sim.report import charts
-from tests.conftest import bundled
+from tests.conftest import ROOT, bundled
 
 
-@pytest.fixture(scope="module")
-def prime_year() -> tuple[pd.DataFrame, dict[int, list[int]]]:
-    """A year of the bundled prime design, with every day's lists as counted independently."""
+def counted_year() -> dict:
+    """A year of the bundled prime design: its month-end rows, and every day's lists as counted
+    independently (by wrapping the recorder's methods, which only the interpreted model allows)."""
     daily: dict[int, list[int]] = {}
-    at = recorder.Recorder.at
+    at, finish = recorder.Recorder.at, recorder.Recorder.finish
 
     def counting(self: recorder.Recorder, day: int) -> None:
-        m = self.model
         at(self, day)  # the month end's count is taken after its removals, so count after it
-        daily[day] = [c.waiting for c in m.stages.values()] + [m.theatre.size]
+        daily[day] = [c.waiting for c in self.model.stages.values()] + [self.model.theatre.size]
 
     def finishing(self: recorder.Recorder, day: int) -> None:  # the last day, which SimPy does not reach
         finish(self, day)
-        m = self.model
-        daily[day] = [c.waiting for c in m.stages.values()] + [m.theatre.size]
+        daily[day] = [c.waiting for c in self.model.stages.values()] + [self.model.theatre.size]
 
-    finish = recorder.Recorder.finish
     recorder.Recorder.at, recorder.Recorder.finish = counting, finishing
     try:
         model = Pathway(bundled("run.years=1"), "prime", 0)
@@ -38,7 +41,21 @@ def prime_year() -> tuple[pd.DataFrame, dict[int, list[int]]]:
     finally:
         recorder.Recorder.at, recorder.Recorder.finish = at, finish
     rec = model.recorder
-    return pd.DataFrame(rec.monthly, columns=rec.monthly_columns), daily
+    return json.loads(json.dumps({"columns": rec.monthly_columns, "monthly": rec.monthly, "daily": daily}))
+
+
+@pytest.fixture(scope="module")
+def prime_year() -> tuple[pd.DataFrame, dict[int, list[int]]]:
+    if sim.model.ENGINE == "compiled":  # a compiled class's methods cannot be wrapped: count in the sources
+        script = "import json; from tests.test_monthly_lists import counted_year; print(json.dumps(counted_year()))"
+        env = {**os.environ, "MSKSIM_PURE_PYTHON": "1"}
+        out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+        data = json.loads(out.stdout)
+    else:
+        data = counted_year()
+    daily = {int(day): counts for day, counts in data["daily"].items()}
+    assert len(daily) > 300, "every day was counted"
+    return pd.DataFrame(data["monthly"], columns=data["columns"]), daily
 
 
 def test_the_month_mean_is_the_mean_of_the_days(prime_year) -> None:

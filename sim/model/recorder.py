@@ -26,6 +26,8 @@ WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
 WAIT_BINS = N_BANDS  # whole weeks 0..103, and 104 or more
+OPERATIONS = ("surgeries_daycase", "surgeries_inpatient", "joint_replacements")
+"""The month's operations, named as in a year's row (inpatient includes joint replacements)."""
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
 BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_plus" for a, b in pairwise(BAND_EDGES))
@@ -43,6 +45,7 @@ class Recorder:
             "day", "year", "rtt_incomplete_within_18w_pct", "rtt_wait_p92_weeks", "rtt_wait_median_weeks", "rtt_incomplete",
             *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
             *(f"{n}_waiting_mean" for n in [*model.stages, "theatre"]),
+            *(f"{n}_{kind}" for n in model.stages for kind in ("first", "followup")), *OPERATIONS,
         ]  # fmt: skip
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by band (no trailing 0s)
@@ -59,6 +62,10 @@ class Recorder:
         # few days after a bank holiday is seen as it is, not by whether the month ends in those days.
         self._list_sums = np.zeros(len(model.stages) + 1)
         self._list_days = 0
+        # Activity counters run by contract year; a month's activity is their change since the
+        # last month end, plus what a year that closed within the month had done by then.
+        self._activity_then = np.zeros(2 * len(model.stages) + len(OPERATIONS))
+        self._activity_carry = np.zeros_like(self._activity_then)
         self._qaly_at_start = 0.0
         self._base = {
             "referrals": 0,  # new GP referrals (the same people in every design)
@@ -151,10 +158,23 @@ class Recorder:
         self._list_sums += lists
         means = (self._list_sums / (self._list_days + 1)).tolist()
         self._list_sums[:], self._list_days = 0.0, 0
-        self.monthly.append([day, self.year, within, p92, median, n, *over, *bands, *lists, *means])
+        now = self._activity()
+        done = (self._activity_carry + now - self._activity_then).tolist()
+        self._activity_then, self._activity_carry = now, np.zeros_like(now)
+        self.monthly.append([day, self.year, within, p92, median, n, *over, *bands, *lists, *means, *done])
+
+    def _activity(self) -> np.ndarray:
+        """The year's activity so far: attended firsts and follow-ups per service, operations by kind."""
+        m = self.model
+        th = m.theatre.stats
+        counts = [x for c in m.stages.values() for x in (c.stats.first, c.stats.followup)]
+        return np.array([*counts, th.other_daycase, th.joint + th.other_inpatient, th.joint], dtype=float)
 
     def _reset(self) -> None:
         m = self.model
+        if self.year > 0:  # the year closing did this since the last month end: the running month's
+            self._activity_carry += self._activity() - self._activity_then
+        self._activity_then = np.zeros_like(self._activity_then)
         for c in m.stages.values():
             c.stats.reset()
         m.theatre.stats.reset()

@@ -34,6 +34,16 @@ def bid_section(view: View) -> Section | None:
     probs = [(paths.cumulative(g) < 0).mean() for g in prices]
     fig = charts.loss_curve(prices, probs, price, figure_of("safe_price_year1_gbp"), figure_of("max_loss_probability"))
     body += "<h3>Loss against price</h3>" + figure(fig, "Loss probability against price, evaluated on the same simulated paths.")
+    if view.folder.has("bid_monthly"):
+        reserve = figure_of("reserve_gbp")
+        body += "<h3>Cash month by month</h3>" + figure(
+            charts.cash_fan(view.folder.table("bid_monthly"), reserve),
+            "The prime's cash: the up-front payment and management fee arrive in monthly instalments, care is paid "
+            "for in the month it is delivered, and the quality payment and the surplus or deficit settlement with the "
+            "commissioner fall in each contract year's last month (bid_monthly.csv). Below zero the prime is "
+            "spending its own reserve"
+            + (f"; below the dashed line the reserve of {fmt(reserve, 'gbp')} is used up." if reserve > 0 else "."),
+        )
     if not sens.empty:
         body += "<h3>What moves the result</h3>" + tornado(tornado_rows(sens), paths.cumulative(price).mean())
     body += "<h3>The figures</h3>" + bid_tables(bs)
@@ -114,7 +124,7 @@ def bid_tables(bs: pd.DataFrame) -> str:
 
 
 def _probability(metric: str) -> bool:
-    return metric.startswith(("loss_probability", "max_loss"))
+    return metric.startswith(("loss_probability", "max_loss", "reserve_exhausted_probability"))
 
 
 def _bid_ci(metric: str, low: float, high: float, below: bool = False) -> str:

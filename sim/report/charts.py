@@ -183,6 +183,26 @@ def costs(table: pd.DataFrame, designs: list[str], providers: list[str]):
     return fig
 
 
+def cash_fan(cash: pd.DataFrame, reserve: float):
+    """The prime's running cash balance month by month (£ million): median and the 50% and 90%
+    bands across replications, with the line where the reserve is used up."""
+    by_month = cash.groupby("month")["cumulative_cash_gbp"]
+    q = by_month.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack() / 1e6
+    fig, ax = plt.subplots(figsize=(9, 3.6))
+    ax.fill_between(q.index, q[0.05], q[0.95], color=BID, alpha=0.15, linewidth=0, label="90% of replications")
+    ax.fill_between(q.index, q[0.25], q[0.75], color=BID, alpha=0.3, linewidth=0, label="50% of replications")
+    ax.plot(q.index, q[0.5], color=BID, label="median")
+    ax.axhline(0, color="black", linewidth=1)
+    if reserve > 0:
+        ax.axhline(-reserve / 1e6, color=LOSS, linestyle="--", linewidth=1, label=f"reserve of {fmt(reserve, 'gbp')} used up")
+    ax.set_title("Prime's running cash balance from the contract start")
+    ax.set_xlabel("Month of the contract")
+    ax.set_ylabel("£ million")
+    ax.legend(fontsize=8, loc="best")
+    fig.tight_layout()
+    return fig
+
+
 def surplus_histogram(cumulative_m: pd.Series, price: float, p_loss: float):
     """The prime's cumulative surplus across replications (£ million), losses in red."""
     fig, ax = plt.subplots(figsize=(9, 3.6))

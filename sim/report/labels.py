@@ -21,6 +21,13 @@ BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not 
     "safe_price_year1_gbp": "Lowest year-1 price within the risk appetite",
     "max_loss_probability": "Risk appetite (highest acceptable probability of a cumulative loss)",
     "loss_probability": "Probability of a loss",
+    "reserve_gbp": "Reserve (or parent guarantee) the prime holds",
+    "cash_low_point_gbp": "Lowest running cash balance (0 if it never goes below)",
+    "reserve_exhausted_probability_6m": "Probability the reserve runs out within 6 months",
+    "reserve_exhausted_probability_12m": "Probability the reserve runs out within 12 months",
+    "reserve_exhausted_probability_24m": "Probability the reserve runs out within 24 months",
+    "reserve_exhausted_probability_contract": "Probability the reserve runs out during the contract",
+    "cash_buffer_90pct_gbp": "Cash buffer (reserve plus guarantee) for a 90% chance of never running out",
 }
 
 TREATMENT_FUNCTIONS: dict[str, tuple[str, str]] = {  # code: (name, short name) as RTT returns name them

@@ -142,7 +142,19 @@ def _bid(view: View) -> list[tuple[str, str]]:
         if pd.notna(safe)
         else f"no price keeps that chance at or under {risk:.0%} on these paths"
     )
-    return [("The bid", f"the chance of a cumulative loss at this price is {loss:.0%}{interval}; {safe_text}.")]
+    out = [("The bid", f"the chance of a cumulative loss at this price is {loss:.0%}{interval}; {safe_text}.")]
+    if view.folder.has("bid_monthly"):
+        reserve = _bid_figure(view, "reserve_gbp")
+        held = f"the reserve of {fmt(reserve, 'gbp')}" if reserve > 0 else "its cash (no reserve given)"
+        year = _bid_figure(view, "reserve_exhausted_probability_12m")
+        ever = _bid_figure(view, "reserve_exhausted_probability_contract")
+        buffer = _bid_figure(view, "cash_buffer_90pct_gbp")
+        out.append((
+            "Cash",
+            f"the chance the prime runs through {held} within 12 months is {year:.0%}, and during the contract "
+            f"{ever:.0%}; a buffer of {fmt(buffer, 'gbp')} (reserve plus guarantee) covers 90% of the paths.",
+        ))  # fmt: skip
+    return out
 
 
 def _sweep(view: View) -> list[tuple[str, str]]:

@@ -8,6 +8,8 @@ import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
+from sim.cash import COVER as CASH_COVER
+from sim.cash import HORIZONS as CASH_HORIZONS
 from sim.columns import column, find
 from sim.metrics import HEADLINE
 from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
@@ -226,6 +228,18 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
         f"Lowest year-1 price with P(cumulative loss) ≤ {risk:.0%} (order-statistic 95% bounds, {int(safe['n'])} paths)",
         f"[bold]{fmt(safe['mean'], 'gbp')}[/bold] [dim]({bounds})[/dim]",
     )
+    if (summary["metric"] == "cash_low_point_gbp").any():
+        reserve = get("reserve_gbp")["mean"]
+        held = f"Reserve of {fmt(reserve, 'gbp')}" if reserve > 0 else "Cash (no --reserve given)"
+        head.add_row("Cash: lowest running balance, mean (95% CI)", money_ci("cash_low_point_gbp"))
+        for months in CASH_HORIZONS:
+            head.add_row(f"{held} runs out within {months} months", share_ci(f"reserve_exhausted_probability_{months}m"))
+        head.add_row(f"{held} runs out during the contract", share_ci("reserve_exhausted_probability_contract"))
+        buffer = get(f"cash_buffer_{int(CASH_COVER * 100)}pct_gbp")
+        head.add_row(
+            f"Cash buffer (reserve plus guarantee) for a {CASH_COVER:.0%} chance of never running out",
+            f"[bold]{fmt(buffer['mean'], 'gbp')}[/bold]",
+        )
     console.print(head)
 
     years = sorted({y for y in summary["year"] if y != "all"}, key=int)
