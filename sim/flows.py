@@ -67,6 +67,9 @@ class _Solver:
         self.postop = {n: _Course(postop_followups, stage.dna_followup, stage.max_dna) for n, stage in self.stages.items()}
         self.expected: Flows = defaultdict(float)
         self.joint = 0.0  # the joint replacement share of the condition being unrolled
+        # Everything a visit adds is proportional to the mass sent: each (service, need, step,
+        # rehab, joint share) is unrolled once, for a unit of mass, and scaled after.
+        self.unit: dict[tuple[str, str, int, bool, float], Flows] = {}
 
     def solve(self) -> Flows:
         demand, design = self.scenario.demand, self.design
@@ -109,6 +112,17 @@ class _Solver:
             self._visit(dest, need, mass, k)
 
     def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False) -> None:
+        key = (name, need, k, rehab, self.joint)
+        unit = self.unit.get(key)
+        if unit is None:
+            outer, self.expected = self.expected, defaultdict(float)
+            self._unrolled(name, need, 1.0, k, rehab)
+            unit, self.expected = dict(self.expected), outer
+            self.unit[key] = unit
+        for what, per_unit in unit.items():
+            self.expected[what] += per_unit * mass
+
+    def _unrolled(self, name: str, need: str, mass: float, k: int, rehab: bool) -> None:
         stage, expected = self.stages[name], self.expected
         expected[f"{name}_arrivals"] += mass
         if stage.advice_and_guidance_share and not rehab and need != "surgical":

@@ -131,11 +131,18 @@ def test_resume_after_a_kill_gives_the_same_table(tmp_path: Path) -> None:
     pdt.assert_frame_equal(pd.read_csv(killed / "replications.csv"), pd.read_csv(whole / "replications.csv"))
 
 
+def _as_from_a_terminal() -> None:
+    """Ctrl-C as a shell's child gets it: a test runner's worker may pass on SIGINT ignored or
+    blocked, which a child keeps across exec, and then the interrupt never arrives."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_path: Path) -> None:
     out = tmp_path / "stopped"
     args = ["run", str(BEDFORDSHIRE), "--reps", "8", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
     cmd = [sys.executable, "-c", "from cli import app; app()", *args, "--out", str(out)]
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_as_from_a_terminal)
     deadline = time.time() + 120
     while time.time() < deadline and not ((out / JOURNAL).exists() and (out / JOURNAL).read_bytes().count(b"\n") >= 2):
         time.sleep(0.05)

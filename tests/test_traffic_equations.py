@@ -7,8 +7,9 @@ import pytest
 from scipy import stats
 
 from sim.experiment import run_replications
-from sim.flows import expected_activity
-from tests.conftest import NO_REMOVALS, bundled
+from sim.flows import _Solver, expected_activity
+from sim.scenario import load_scenario
+from tests.conftest import NO_REMOVALS, ROOT, bundled
 
 REPS = 4
 
@@ -66,3 +67,20 @@ def test_traffic_equations_notice_a_routing_change(bedfordshire) -> None:
     assert changed["orthopaedics_first"] > base["orthopaedics_first"] + 0.12
     assert changed["gp_consultations"] > base["gp_consultations"] + 0.12
     assert changed["physio_first"] < base["physio_first"]
+
+
+class _Unrolled(_Solver):
+    """The solver without its memo: every visit unrolled afresh."""
+
+    def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False) -> None:
+        self._unrolled(name, need, mass, k, rehab)
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
+def test_the_memo_gives_what_unrolling_every_visit_gives(path) -> None:
+    s = load_scenario(path)
+    for design in s.designs:
+        memo, plain = expected_activity(s, design), _Unrolled(s, design).solve()
+        assert memo.keys() == plain.keys()
+        for key, value in plain.items():
+            assert memo[key] == pytest.approx(value, rel=1e-12, abs=1e-15), (design, key)
