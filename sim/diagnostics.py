@@ -278,24 +278,26 @@ def _with_driver(found: Overload, part: pd.DataFrame, peak: pd.Series, over: pd.
                    driver_rest=(float(rest.min()), float(rest.max())), correlation=float(rho.max()))  # fmt: skip
 
 
+OVERLOAD_NOTE = (
+    "In those replications the drawn inputs ask more of the service than it offers, so its list grows without "
+    "limit and its band across replications widens: the spread is in the inputs, not in the simulation "
+    "(<stage>_expected_load in replications.csv; the input named goes most with the load, by rank correlation)."
+)
+
+
 def overload_warnings(overloads: list[Overload], names: dict[int, str] | None = None) -> list[str]:
-    """Plain-English warnings for services over capacity in some replications only."""
+    """Plain-English warnings for services over capacity in some replications only: one line
+    each, then what they mean, once."""
     msgs = []
     several = len({o.point for o in overloads}) > 1
     for o in overloads:
         who = f"{(names or {}).get(o.point, f'grid point {o.point}')}, {o.design}" if several else o.design
-        why = ""
-        if o.driver is not None:
-            why = (
-                f"; they drew {o.driver} of {_span(o.driver_over)} against {_span(o.driver_rest)} in the others "
-                f"(the drawn input that goes most with the load: rank correlation {o.correlation:.2f})"
-            )
+        why = f"; {o.driver} {_span(o.driver_over)} there, {_span(o.driver_rest)} elsewhere" if o.driver else ""
         msgs.append(
-            f"{who}: {o.stage} is over capacity in {o.over} of {o.replications} replications, from year {o.year} "
-            f"(load up to {_span(o.peaks)}){why}. Its list grows without limit in those, so its band across "
-            "replications widens: the spread is in the inputs, not in the simulation."
+            f"{who}: {o.stage} over capacity in {o.over} of {o.replications} replications from year {o.year} "
+            f"(load up to {_span(o.peaks)}){why}"
         )
-    return msgs
+    return [*msgs, OVERLOAD_NOTE] if msgs else []
 
 
 def _span(ends: tuple[float, float]) -> str:

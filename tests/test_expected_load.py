@@ -62,9 +62,10 @@ def test_replications_over_capacity_are_found_with_the_input_behind_them() -> No
     assert found.peaks == (min(max(loads[r]) for r in over), max(max(loads[r]) for r in over))
     assert found.driver == "x"
     assert found.driver_over == (min(x[r] for r in over), max(x[r] for r in over))
-    (text,) = overload_warnings([found])
-    assert f"physio is over capacity in {len(over)} of 10 replications, from year {found.year}" in text
-    assert "they drew x of" in text
+    text, note = overload_warnings([found])
+    assert f"fragmented: physio over capacity in {len(over)} of 10 replications from year {found.year}" in text
+    assert f"; x {min(x[r] for r in over):,.3g}-{max(x[r] for r in over):,.3g} there" in text
+    assert "grows without limit" in note
 
 
 def test_none_over_or_all_over_on_average_is_left_to_the_other_checks() -> None:
