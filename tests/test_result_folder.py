@@ -16,6 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from sim.batch import BatchOptions, prepare
 from sim.journal import JOURNAL
 from sim.model import ENGINE
 from sim.results import BACKLOG_COPY, ResultsError, csv_text, read_run
@@ -194,8 +195,8 @@ def test_a_folder_written_before_the_rename_reports_and_resumes(from_backlog, tm
 
 
 def test_an_old_metric_name_is_read_as_the_new_with_a_word(tmp_path: Path) -> None:
-    args = ["run", str(BEDFORDSHIRE), "--reps", "2", *QUICK, "--precision", "0.5", "--metric", "rtt_incomplete_18w_pct"]
-    result = runner.invoke(app, [*args, "--out", str(tmp_path / "r")])
-    assert result.exit_code == 0, result.output
-    assert "--metricrtt_incomplete_18w_pct:renamedrtt_incomplete_within_18w_pct" in _flat(result.output)
-    assert json.loads((tmp_path / "r" / "batch.json").read_text())["metric"] == "rtt_incomplete_within_18w_pct"
+    said: list[str] = []
+    options = BatchOptions(reps=2, years=1, out=tmp_path / "r")
+    batch = prepare("run", BEDFORDSHIRE, ["prime"], options, warn=said.append, precision=0.5, metric="rtt_incomplete_18w_pct")
+    assert batch.metric == "rtt_incomplete_within_18w_pct" == batch.settings()["metric"]
+    assert "--metric rtt_incomplete_18w_pct: renamed rtt_incomplete_within_18w_pct" in " ".join(said)
