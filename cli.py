@@ -34,7 +34,7 @@ from sim.batch import (
     precision_verdict,
     prepare,
 )
-from sim.bid import BidPaths, parse_money, unranked_inputs
+from sim.bid import BidPaths, parse_money, parse_price, unranked_inputs
 from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
 from sim.calibrate.output import write as write_calibration
 from sim.executors import Executor
@@ -46,7 +46,7 @@ from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
 from sim.report.calibration import print_calibration
 from sim.report.html import build_report
-from sim.report.terminal import fmt, print_beside, print_bid, print_returns, print_summary, print_sweep
+from sim.report.terminal import fmt, plain, print_beside, print_bid, print_returns, print_summary, print_sweep
 from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
@@ -378,7 +378,12 @@ def bid(
     scenario: BatchScenarioArg = None,
     price: Annotated[
         str | None,
-        typer.Option("--bid", help="Year-1 contract price: 26.5m, 800k or 26500000 (default: the scenario's).", metavar="PRICE"),
+        typer.Option(
+            "--bid",
+            help="Year-1 contract price: 26.5m, 800k or 26500000, or per head of the population covered: 590/head "
+            "(default: the scenario's).",
+            metavar="PRICE",
+        ),
     ] = None,
     design: Annotated[str, typer.Option("--design", help="The prime-contract design.", metavar="NAME")] = "prime",
     max_loss_probability: Annotated[
@@ -400,22 +405,30 @@ def bid(
     monthly cash (bid_monthly.csv): when a reserve runs out, and the buffer that covers 90% of paths."""
     started = datetime.now(UTC)
     try:
-        year1 = parse_money(price) if price is not None else None
+        amount, per_head = parse_price(price) if price is not None else (None, False)
     except ValueError as e:
         raise BatchError(f"--bid: {e}") from None
     try:
         held = parse_money(reserve, zero=True) if reserve is not None else 0.0
     except ValueError as e:
         raise BatchError(f"--reserve: {e}") from None
-    extra = {"bid_year1_gbp": year1, "max_loss_probability": max_loss_probability, "reserve_gbp": held}
+    extra = {
+        "bid_year1_gbp": None if per_head else amount,
+        "bid_per_head_gbp": amount if per_head else None,
+        "max_loss_probability": max_loss_probability,
+        "reserve_gbp": held,
+    }
     batch = prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
     price_year1, risk = bid_terms(batch, scenario or batch.folder / SCENARIO_FILE)
-    written = batch.scenario.finance.prime_contract.year1_value_gbp
-    if year1 is not None and written > 0 and not 1 / BID_SANITY <= year1 / written <= BID_SANITY:
+    written = batch.scenario.finance.prime_contract.year1_value(batch.scenario.population)
+    if amount is not None and written > 0 and not 1 / BID_SANITY <= price_year1 / written <= BID_SANITY:
         _warn(
-            f"--bid {price}: {fmt(year1, 'gbp')} is {year1 / written:.2g} times the scenario's year-1 value "
-            f"({fmt(written, 'gbp')}, finance.prime_contract.year1_value_gbp): is that the price you meant?"
+            f"--bid {price}: {fmt(price_year1, 'gbp')} is {price_year1 / written:.2g} times the scenario's year-1 "
+            f"value ({fmt(written, 'gbp')}): is that the price you meant?"
         )
+    if per_head:
+        covered = f"a year-1 price of {fmt(price_year1, 'gbp')} for the population covered"
+        err_console.print(f"--bid {escape(str(price))}: {covered}", highlight=False)
     result = _execute(batch, options)
     tables = bid_tables(batch, result, price_year1, risk, warn=_warn)
     _finish(batch, result, tables, started, options.report)
@@ -577,7 +590,7 @@ def scale(
     for col in ("Was", "Now"):
         table.add_column(col, justify="right")
     for v in scaling.values:
-        table.add_row(v.key, _plain(v.was), _plain(v.now))
+        table.add_row(v.key, plain(v.was, 15), plain(v.now, 15))
     out_console.print(table)
     if scaling.uncertainty:
         how = [
@@ -594,11 +607,6 @@ def scale(
         f"Not scaled: prices per unit, shares, rates and days. Written {target}; check it with: msksim validate {target}",
         highlight=False,
     )
-
-
-def _plain(x: float) -> str:
-    """A number with thousands separated and at most two decimals, never in E-notation."""
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
 
 
 @app.command(epilog="Example: msksim validate scenarios/bedfordshire.toml --set demand.referrals_per_year=40000")
@@ -663,13 +671,13 @@ def uncertainty_table(s: Scenario) -> Table:
     for key, dist in dists.items():
         point = value_at(data, key)
         params = {k: v for k, v in dist.model_dump().items() if k not in ("dist", "also", "relative") and v is not None}
-        shown = ", ".join(f"{k} {v:g}" if isinstance(v, float | int) else f"{k} {v}" for k, v in params.items())
+        shown = ", ".join(f"{k} {plain(v, 15)}" if isinstance(v, float | int) else f"{k} {v}" for k, v in params.items())
         described = f"{dist.dist}({shown})" + (" × value set" if dist.relative else "")
         if isinstance(point, dict):
             table.add_row(key, described, "a row of shares", "each share drawn, the row summing to 1")
             continue
         low, high = dist.ends(point)
-        table.add_row(key, described, f"{point:,.6g}", f"{low:,.6g} to {high:,.6g}")
+        table.add_row(key, described, plain(point, 15), f"{plain(low)} to {plain(high)}")
     return table
 
 

@@ -17,11 +17,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
+from scipy.stats import rankdata, spearmanr
 
+from sim.columns import column
 from sim.contracts import contract_value, prime_account, sharing_edges
 from sim.metrics import interval, quantile_interval, share_interval
-from sim.payment import COST_OF_PROVIDER
+from sim.payment import COST_OF_PROVIDER, PAID_TO_PROVIDER
+from sim.prices import cost_index, discount_factor
 from sim.schema import PrimeContract, Scenario
 
 _MONEY = re.compile(r"^\s*£?\s*(-?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kKmMbB]n?)?\s*$")
@@ -31,6 +33,19 @@ _SCALE = {"k": 1e3, "m": 1e6, "b": 1e9, "bn": 1e9}
 PRICE_CAP_FACTOR = 1024.0
 """The break-even search gives up at this multiple of a path's costs (its costliest year,
 in year-1 prices): terms that lose money at such a price never break even in practice."""
+
+
+_PER_HEAD = re.compile(r"\s*(/\s*head|per\s+head)\s*$", re.IGNORECASE)
+
+
+def parse_price(text: str | float) -> tuple[float, bool]:
+    """A year-1 price as a sum (``26.5m``) or a capitation rate (``590/head``, ``£590 per head``).
+
+    Returns the amount and whether it is per head.
+    """
+    if isinstance(text, str) and _PER_HEAD.search(text):
+        return parse_money(_PER_HEAD.sub("", text)), True
+    return parse_money(text), False
 
 
 def parse_money(text: str | float, zero: bool = False) -> float:
@@ -47,7 +62,7 @@ def parse_money(text: str | float, zero: bool = False) -> float:
     else:
         m = _MONEY.match(text)
         if not m:
-            raise ValueError(f"not an amount of money: {text!r} (try 26.5m, 800k or 26500000)")
+            raise ValueError(f"not an amount of money: {text!r} (try 26.5m, 800k, 26500000 or, for a price, 590/head)")
         digits = m.group(1)
         if "," in digits and not _THOUSANDS.match(digits):
             raise ValueError(f"{text!r}: a comma may only separate thousands (1,250,000); for a decimal write a point (26.5m)")
@@ -77,6 +92,8 @@ class BidPaths:
         if contract is None:
             raise ValueError("the scenario has no finance.prime_contract")
         self.contract: PrimeContract = contract
+        self.price = contract.year1_value(scenario.population)
+        """The year-1 price the scenario sets (a sum, or per head times the population)."""
         self.rows = table[table["design"] == design].sort_values(["replication", "year"]).reset_index(drop=True)
         if self.rows.empty:
             raise ValueError(f"no rows for design '{design}'")
@@ -86,14 +103,23 @@ class BidPaths:
             columns=lambda c: c.removeprefix(COST_OF_PROVIDER).removesuffix("_gbp")
         )
         self.delivery = self.delivery_by_provider.sum(axis=1).to_numpy()
+        # care outside the contract's scope, which the commissioner pays for directly at any price
+        direct = [c for c in self.rows.columns if c.startswith(PAID_TO_PROVIDER)]
+        self.direct = self.rows[direct].sum(axis=1).to_numpy() if direct else np.zeros(len(self.rows))
         self.replications = self.rows["replication"].to_numpy()
         self.paths = np.unique(self.replications)
+        self.cost_index = cost_index(scenario.finance, self.rows["year"])
+        self.population = float(scenario.population)
+        self.discount_rate = scenario.finance.discount_rate
+        self.discount = discount_factor(scenario.finance, self.rows["year"])
 
     def account(
         self, price: float | np.ndarray, contract: PrimeContract | None = None, delivery_scale: float = 1.0
     ) -> pd.DataFrame:
         """Income, costs and shares per row at a year-1 price (one price, or one per row)."""
-        return prime_account(self.rows, self.delivery * delivery_scale, contract or self.contract, price)
+        acc = prime_account(self.rows, self.delivery * delivery_scale, contract or self.contract, price, self.cost_index)
+        acc["commissioner_cost_gbp"] += self.direct
+        return acc
 
     def cumulative(
         self, price: float | np.ndarray, contract: PrimeContract | None = None, delivery_scale: float = 1.0
@@ -231,13 +257,18 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
         mean, low, high, n = share_interval(values) if unit == "probability" and len(values) > 1 else interval(values)
         records.append({"metric": metric, "year": year, "unit": unit, "mean": mean, "ci_low": low, "ci_high": high, "n": n})
 
+    population = paths.contract.population(paths.population)
     add("bid_year1_gbp", np.array([price]), "gbp")
+    add("bid_per_head_gbp", np.array([price / population]), "gbp")
     for year, part in table.groupby("year"):
         add("prime_surplus_gbp", part["prime_surplus_gbp"].to_numpy(), "gbp", str(year))
         add("commissioner_cost_gbp", part["commissioner_cost_gbp"].to_numpy(), "gbp", str(year))
         add("commissioner_gain_share_gbp", part["commissioner_gain_share_gbp"].to_numpy(), "gbp", str(year))
         add("loss_probability", (part["prime_surplus_gbp"].to_numpy() < 0).astype(float), "probability", str(year))
     add("cumulative_surplus_gbp", cumulative, "gbp")
+    present = table[["prime_surplus_gbp", "commissioner_cost_gbp"]].mul(paths.discount, axis=0)  # year-1 pounds
+    discounted = present.groupby(table["replication"]).sum()
+    add("cumulative_surplus_npv_gbp", discounted["prime_surplus_gbp"].to_numpy(), "gbp")
     add("margin_pct", 100.0 * cumulative / income, "pct")
     add("loss_probability_year1", (y1.to_numpy() < 0).astype(float), "probability")
     add("loss_probability_any_year", any_year.astype(float), "probability")
@@ -246,7 +277,9 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     add("cumulative_surplus_p5_gbp", np.array([p5]), "gbp")
     add("value_at_risk_5pct_gbp", np.array([max(0.0, -p5)]), "gbp")  # the loss at the 5th percentile, if any
     add("commissioner_cost_total_gbp", per_path["commissioner_cost_gbp"].sum().to_numpy(), "gbp")
+    add("commissioner_cost_total_npv_gbp", discounted["commissioner_cost_gbp"].to_numpy(), "gbp")
     add("commissioner_gain_share_total_gbp", per_path["commissioner_gain_share_gbp"].sum().to_numpy(), "gbp")
+    add("discount_rate", np.array([paths.discount_rate]), "rate")
     try:
         safe = paths.safe_price(max_loss_probability)
     except ValueError:  # no price keeps the loss probability under the target: say so, keep the rest
@@ -255,6 +288,8 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     low, high = quantile_interval(paths.break_even(), 1 - max_loss_probability) if np.isfinite(safe) else (np.nan, np.nan)
     records.append({"metric": "safe_price_year1_gbp", "year": "all", "unit": "gbp", "mean": safe,
                     "ci_low": low, "ci_high": high, "n": len(paths.paths)})  # fmt: skip
+    records.append({"metric": "safe_price_per_head_gbp", "year": "all", "unit": "gbp", "mean": safe / population,
+                    "ci_low": low / population, "ci_high": high / population, "n": len(paths.paths)})  # fmt: skip
     add("max_loss_probability", np.array([max_loss_probability]), "probability")
     return pd.DataFrame.from_records(records)
 
@@ -280,7 +315,9 @@ def _quality_earned(terms: PrimeContract, x: float) -> tuple[PrimeContract, floa
     """None of the quality pot earned (x = 0), or all of it (targets every row meets)."""
     if x == 0.0:
         return _changed(terms, quality_share=0.0), 1.0
-    return _changed(terms, quality_rtt_target_pct=0.0, quality_diversion_target_pct=0.0, quality_followup_ratio_max=1e9), 1.0
+    # a target anyone meets: the measure's worst value is past any reachable one
+    met = [t.model_copy(update={"target": -1e12 * column(t.measure).sign, "floor": None}) for t in terms.quality_targets]
+    return terms.model_copy(update={"quality_targets": met}), 1.0
 
 
 SWINGS: tuple[Swing, ...] = (
@@ -307,42 +344,62 @@ def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return out
 
 
-def unranked_inputs(paths: BidPaths) -> str | None:
-    """Why the drawn inputs are missing from the sensitivity ranking (None when they are not)."""
+PARTIAL = "drawn input (quartiles)"
+"""The kind of a drawn input ranked by partial rank correlation."""
+MARGINAL = "drawn input (quartiles; plain rank correlation)"
+"""The kind of a drawn input ranked by plain rank correlation: too few replications for partial."""
+
+
+def _drawn(paths: BidPaths) -> pd.DataFrame:
+    """Each path's drawn inputs that vary between paths (``param.`` columns), one row a path."""
     params = [c for c in paths.rows.columns if c.startswith("param.")]
     if not params:
-        return None
+        return pd.DataFrame(index=paths.paths)
     first = paths.rows.groupby("replication")[params].first()
-    varying = [c for c in params if first[c].nunique() > 1]
-    if not varying or len(first) >= len(varying) + 3:
+    return first[[c for c in params if first[c].nunique() > 1]]
+
+
+def unranked_inputs(paths: BidPaths) -> str | None:
+    """Why the drawn inputs are not ranked, or ranked by plain rank correlation rather than
+    partial (None when they are ranked by partial rank correlation)."""
+    drawn = _drawn(paths)
+    k, n = drawn.shape[1], len(drawn)
+    if not k or n >= k + 3:
         return None
+    if n < 3:
+        return (
+            f"the {k} drawn inputs are not ranked in sensitivity.csv: a rank correlation needs at least 3 replications, "
+            f"and there are {n}; raise --reps"
+        )
     return (
-        f"the {len(varying)} drawn inputs are not ranked in sensitivity.csv: a partial rank correlation needs at least "
-        f"{len(varying) + 3} replications (inputs + 3), and there are {len(first)}; raise --reps"
+        f"the {k} drawn inputs are ranked in sensitivity.csv by plain rank correlation, each on its own: holding the "
+        f"others fixed (partial rank correlation) needs at least {k + 3} replications (inputs + 3), and there are {n}; "
+        "raise --reps"
     )
 
 
 def drawn_sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
     """Rank the drawn inputs (``param.*`` columns) by partial rank correlation with the
-    cumulative surplus, with the mean surplus in their lowest and highest quartiles."""
-    params = [c for c in paths.rows.columns if c.startswith("param.")]
-    first = paths.rows.groupby("replication")[params].first() if params else pd.DataFrame()
-    varying = [c for c in params if first[c].nunique() > 1]
-    if not varying or len(first) < len(varying) + 3:
+    cumulative surplus, or by plain rank correlation when there are too few replications to
+    hold the others fixed, with the mean surplus in their lowest and highest quartiles."""
+    drawn = _drawn(paths)
+    k, n = drawn.shape[1], len(drawn)
+    if not k or n < 3:
         return pd.DataFrame(
             columns=["input", "kind", "prcc", "low", "high", "surplus_at_low_gbp", "surplus_at_high_gbp", "swing_gbp"]
         )
     y = paths.cumulative(price)
-    x = first.loc[paths.paths, varying].to_numpy(dtype=float)
-    rho = prcc(x, y)
+    x = drawn.loc[paths.paths].to_numpy(dtype=float)
+    partial = n >= k + 3
+    rho = prcc(x, y) if partial else np.array([spearmanr(col, y).statistic if np.ptp(y) > 0 else np.nan for col in x.T])
     records = []
-    for j, name in enumerate(varying):
+    for j, name in enumerate(drawn.columns):
         lo_cut, hi_cut = np.quantile(x[:, j], [0.25, 0.75])
         low, high = y[x[:, j] <= lo_cut].mean(), y[x[:, j] >= hi_cut].mean()
         records.append(
             {
                 "input": name.removeprefix("param."),
-                "kind": "drawn input (quartiles)",
+                "kind": PARTIAL if partial else MARGINAL,
                 "prcc": rho[j],
                 "low": lo_cut,
                 "high": hi_cut,

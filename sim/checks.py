@@ -15,7 +15,8 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from sim.backlog import parse_band
-from sim.schema import ADVICE, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage, Surgery
+from sim.columns import columns_for, find
+from sim.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage, Surgery
 
 
 class KeyProblem(ValueError):
@@ -194,7 +195,69 @@ def _payments(s: Scenario) -> None:
             raise KeyProblem(f"finance.{d.payment}", problem)
 
 
-_CHECKS = (_choices, _stage_targets, _gp_rows, _stage_providers, _calendar, _providers_used, _surgery, _designs, _payments)
+def _quality_targets(s: Scenario) -> None:
+    for dname, d in s.designs.items():
+        terms = getattr(s.finance, d.payment, None) if d.payment != "activity" else None
+        if terms is None:
+            continue
+        names = set(columns_for(s, dname, uncertainty=False))
+        for i, t in enumerate(terms.quality_targets):
+            where = f"finance.{d.payment}.quality_targets[{i}]"
+            col = find(t.measure)
+            if col is None or col.source != "recorder" or t.measure not in names:
+                measured = {n for n in names if (c := find(n)) is not None and c.source == "recorder" and c.sign}
+                problem = (
+                    f"'{t.measure}' is not a measure of design '{dname}'{_hint(t.measure, measured)}; a measure is one "
+                    f"of its {len(measured)} result columns for which higher or lower is better, e.g. "
+                    + ", ".join(m.measure for m in DEFAULT_QUALITY_TARGETS)
+                )
+                raise KeyProblem(f"{where}.measure", problem)
+            if not col.sign:
+                raise KeyProblem(f"{where}.measure", f"'{t.measure}' has no better direction, so it cannot be a target")
+            if t.floor is not None and (t.target - t.floor) * col.sign < 0:
+                better = "higher" if col.sign > 0 else "lower"
+                problem = f"floor {t.floor:g} is better than target {t.target:g} ({better} is better for {t.measure})"
+                raise KeyProblem(f"{where}.floor", problem)
+
+
+def _contract_scope(s: Scenario) -> None:
+    for dname, d in s.designs.items():
+        terms = s.contract_terms(dname)
+        if terms is None:
+            continue
+        elements = s.design_elements(dname)
+        named = {"scope": terms.scope or []}
+        if d.payment == "tariff_share":
+            named["tariff_share_by_service"] = list(s.finance.tariff_share.tariff_share_by_service)
+        for key, names in named.items():
+            for name in names:
+                if name not in elements:
+                    what = f"service of design '{dname}' (or '{THEATRE}')"
+                    raise KeyProblem(f"finance.{d.payment}.{key}", unknown(name, set(elements), what))
+        inside = s.in_scope(dname)
+        for provider in set(elements.values()):
+            mine = {e for e, p in elements.items() if p == provider}
+            if s.finance.providers[provider].payment == "block" and len({inside[e] for e in mine}) > 1:
+                problem = (
+                    f"provider '{provider}' is paid by block, so its services ({', '.join(sorted(mine))}) must be all "
+                    "inside the contract's scope or all outside it: a block sum cannot be split by service"
+                )
+                raise KeyProblem(f"finance.{d.payment}.scope", problem)
+
+
+_CHECKS = (
+    _choices,
+    _stage_targets,
+    _gp_rows,
+    _stage_providers,
+    _calendar,
+    _providers_used,
+    _surgery,
+    _designs,
+    _payments,
+    _quality_targets,
+    _contract_scope,
+)
 
 
 def check_matrix(

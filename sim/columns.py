@@ -352,10 +352,24 @@ def column(name: str) -> Column:
     return col
 
 
-def providers(scenario: Scenario, design: str) -> list[str]:
-    """The providers a design's money columns name, in their order: its services', then the theatre's."""
-    stages = scenario.design_stages(design).values()
-    return list(dict.fromkeys([*(st.provider for st in stages), scenario.surgery.provider]))
+def providers(scenario: Scenario, design: str, in_scope: bool | None = None) -> list[str]:
+    """The providers a design's money columns name, in their order: its services', then the
+    theatre's; with ``in_scope``, only those of the elements its integrator is (or is not) paid for."""
+    scope = scenario.in_scope(design)
+    elements = scenario.design_elements(design)
+    return list(dict.fromkeys(p for e, p in elements.items() if in_scope is None or scope[e] == in_scope))
+
+
+def provider_columns(scenario: Scenario, design: str) -> list[Column]:
+    """A design's money columns per provider: what the commissioner pays each directly, or what
+    its integrator pays each for the care in the contract, then what the commissioner pays
+    directly for care outside it."""
+    if scenario.designs[design].payment == "activity":
+        return [PER_PROVIDER["activity"].resolve(provider=p) for p in providers(scenario, design)]
+    return [
+        *(PER_PROVIDER["integrated"].resolve(provider=p) for p in providers(scenario, design, in_scope=True)),
+        *(PER_PROVIDER["activity"].resolve(provider=p) for p in providers(scenario, design, in_scope=False)),
+    ]
 
 
 def parameter_names(scenario: Scenario) -> list[str]:
@@ -371,7 +385,6 @@ def parameter_names(scenario: Scenario) -> list[str]:
 def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> list[Column]:
     """The concrete columns of a run of ``design``, in order (no simulation is run)."""
     stages = list(scenario.design_stages(design))
-    paid = "activity" if scenario.designs[design].payment == "activity" else "integrated"
     return [
         *IDENTIFIERS,
         *ACTIVITY,
@@ -380,7 +393,7 @@ def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> l
         *JOURNEYS,
         *RTT,
         *FINANCE,
-        *(PER_PROVIDER[paid].resolve(provider=p) for p in providers(scenario, design)),
+        *provider_columns(scenario, design),
         *(EXPECTED_LOAD.resolve(stage=s) for s in [*stages, THEATRE]),
         *(column(name) for name in (parameter_names(scenario) if uncertainty else [])),
     ]

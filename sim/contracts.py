@@ -6,27 +6,51 @@ and year, so a bid can re-price the same simulated paths at any price.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
-from sim.schema import PrimeContract, TariffShare
+from sim.columns import column
+from sim.schema import PrimeContract, QualityTarget, TariffShare, share_in_year
 
 Money = pd.Series | np.ndarray | float
 
 
+def target_credit(values: Money, target: QualityTarget, sign: int) -> np.ndarray:
+    """The share of one target's part of the pot earned at each value of its measure.
+
+    ``sign`` is +1 where higher is better, -1 where lower is: full credit at the target or
+    better, none at the floor or worse, a straight line between; pass or fail with no floor.
+    A year with no value of the measure (no patients to measure it on) earns nothing.
+    """
+    x = np.asarray(values, dtype=float) * sign
+    goal = target.target * sign
+    if target.floor is None or target.floor == target.target:
+        credit = (x >= goal).astype(float)
+    else:
+        credit = np.clip((x - target.floor * sign) / (goal - target.floor * sign), 0.0, 1.0)
+    return np.where(np.isnan(x), 0.0, credit)
+
+
 def quality_met(rows: pd.DataFrame, terms: PrimeContract | TariffShare) -> np.ndarray:
-    """Share of the three outcome targets met in each row: RTT, diversion, follow-up ratio."""
-    met = (
-        (rows["rtt_incomplete_within_18w_pct"] >= terms.quality_rtt_target_pct).astype(float)
-        + (rows["hospital_diversion_pct"] >= terms.quality_diversion_target_pct).astype(float)
-        + (rows["followups_per_first_op"] <= terms.quality_followup_ratio_max).astype(float)
-    )
-    return met.to_numpy() / 3.0
+    """Share of the quality pot earned in each row: the weighted credit of its targets."""
+    targets = terms.quality_targets
+    if not targets:
+        return np.zeros(len(rows))
+    total = sum(t.weight for t in targets)
+    earned = sum(t.weight * target_credit(rows[t.measure], t, column(t.measure).sign) for t in targets)
+    return np.asarray(earned, dtype=float) / total
 
 
-def contract_value(year: Money, contract: PrimeContract, year1_value: Money | None = None) -> np.ndarray:
-    """Annual contract value in each contract year (year 1 value, then the escalator)."""
-    v1 = contract.year1_value_gbp if year1_value is None else np.asarray(year1_value, dtype=float)
+def yearly(share: float | list[float], year: Money) -> np.ndarray:
+    """A share of the contract value for each row's contract year."""
+    return np.array([share_in_year(share, int(y)) for y in np.atleast_1d(np.asarray(year))], dtype=float)
+
+
+def contract_value(year: Money, contract: PrimeContract, year1_value: Money) -> np.ndarray:
+    """Annual contract value in each contract year (the year-1 price, then the escalator)."""
+    v1 = np.asarray(year1_value, dtype=float)
     return v1 * (1.0 + contract.escalator) ** (np.asarray(year, dtype=float) - 1.0)
 
 
@@ -44,7 +68,7 @@ def sharing_edges(year: Money, delivery_cost: Money, contract: PrimeContract) ->
     is what lets a bid search bracket each path's break-even price exactly.
     """
     cost = np.asarray(delivery_cost, dtype=float) + vat_cost(delivery_cost, contract)
-    upfront_per_pound = contract_value(year, contract, 1.0) * contract.upfront_share
+    upfront_per_pound = contract_value(year, contract, 1.0) * yearly(contract.upfront_share, year)
     with np.errstate(divide="ignore", invalid="ignore"):
         edges = np.column_stack(
             [
@@ -78,7 +102,8 @@ def prime_account(
     rows: pd.DataFrame,
     delivery_cost: Money,
     contract: PrimeContract,
-    year1_value: Money | None = None,
+    year1_value: Money,
+    cost_index: Money = 1.0,
 ) -> pd.DataFrame:
     """The prime contractor's profit and loss, component by component, for each row.
 
@@ -102,17 +127,21 @@ def prime_account(
     contract
         The contract terms.
     year1_value
-        The year-1 price to evaluate, a number or one per row; defaults to the contract's.
-        Lets a bid be re-priced on the same simulated paths.
+        The year-1 price to evaluate, a number or one per row (the contract's is
+        :meth:`~sim.schema.PrimeContract.year1_value`). Lets a bid be re-priced on the same
+        simulated paths.
+    cost_index
+        Each row's costs relative to year 1 (:func:`sim.prices.cost_index`): the prime's
+        overheads are year-1 prices.
     """
     year = rows["year"].to_numpy()
     delivery = np.asarray(delivery_cost, dtype=float)
     value = contract_value(year, contract, year1_value)
-    upfront = value * contract.upfront_share
+    upfront = value * yearly(contract.upfront_share, year)
     management = value * contract.management_share
-    quality = value * contract.quality_share * quality_met(rows, contract)
+    quality = value * yearly(contract.quality_share, year) * quality_met(rows, contract)
     vat = vat_cost(delivery, contract)
-    overheads = np.full(len(rows), contract.overheads_gbp)
+    overheads = contract.overheads_gbp * np.broadcast_to(np.asarray(cost_index, dtype=float), (len(rows),))
     mobilisation = np.where(year == 1, contract.mobilisation_gbp, 0.0)
     before = upfront - delivery - vat  # the surplus on the 95%: overheads and mobilisation are not shared
     prime_share, gain_share = share_surplus(before, upfront, contract)
@@ -138,13 +167,28 @@ def prime_account(
     return pd.DataFrame(out, index=rows.index)
 
 
-def tariff_share_account(rows: pd.DataFrame, tariff_value: Money, delivery_cost: Money, terms: TariffShare) -> pd.DataFrame:
-    """Pennine-style: the commissioner pays a share of tariff plus an outcome incentive."""
-    tariff = np.asarray(tariff_value, dtype=float) * terms.tariff_share
-    incentive = tariff * terms.incentive_share * quality_met(rows, terms)
+def tariff_share_account(
+    rows: pd.DataFrame,
+    tariff_by_element: Mapping[str, Money],
+    delivery_cost: Money,
+    terms: TariffShare,
+    cost_index: Money = 1.0,
+) -> pd.DataFrame:
+    """Pennine-style: the commissioner pays a share of tariff plus an outcome incentive.
+
+    ``tariff_by_element`` is the tariff value of each element (a service, or ``theatre``) the
+    hub is paid for; each is paid at its share (``tariff_share_by_service``, else
+    ``tariff_share``). The hub's overheads are year-1 prices, moved by ``cost_index``.
+    """
+    shares = terms.tariff_share_by_service
+    tariff = sum(
+        (np.asarray(value, dtype=float) * shares.get(name, terms.tariff_share) for name, value in tariff_by_element.items()),
+        np.zeros(len(rows)),
+    )
+    incentive = tariff * yearly(terms.incentive_share, rows["year"]) * quality_met(rows, terms)
     delivery = np.asarray(delivery_cost, dtype=float)
     income = tariff + incentive
-    cost = delivery + terms.overheads_gbp
+    cost = delivery + terms.overheads_gbp * np.asarray(cost_index, dtype=float)
     out = {
         "prime_income_gbp": income,
         "prime_cost_gbp": cost,

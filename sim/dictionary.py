@@ -144,7 +144,12 @@ _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {
     "sensitivity": [
         ("input", "text", "A drawn input (its key), a contract term or a cost level."),
         ("kind", "text", "How it was varied: a drawn input by quartiles, or a term or cost swung low and high."),
-        ("prcc", "ratio", "Partial rank correlation with the cumulative surplus (drawn inputs only)."),
+        (
+            "prcc",
+            "ratio",
+            "Partial rank correlation with the cumulative surplus (drawn inputs only); a plain rank correlation "
+            "where kind says so (too few replications to hold the other inputs fixed).",
+        ),
         ("low", "input", "The low value (a drawn input's lower quartile; a term's low swing)."),
         ("high", "input", "The high value, as low."),
         ("surplus_at_low_gbp", "gbp", "Mean cumulative surplus at the low value."),

@@ -11,17 +11,20 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.payment import FINANCE_COLUMNS, delivery_costs, payment_policy
-from sim.schema import Scenario
+from sim.payment import FINANCE_COLUMNS, Element, Elements, by_provider, delivery_costs, payment_policy
+from sim.prices import cost_index, price_index
+from sim.schema import THEATRE, Scenario
 
 
-def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, pd.Series]:
-    """Activity valued at full tariff (diagnostics included), per provider, for each row."""
-    out: dict[str, pd.Series] = {}
+def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str) -> Elements:
+    """Activity valued at full tariff (diagnostics included), service by service and the
+    theatre, for each row, at the prices of the row's contract year (:func:`sim.prices.price_index`)."""
+    out: Elements = {}
+    finance = scenario.finance
     for name, stage in scenario.design_stages(design).items():
         first = stage.tariff_first + stage.diagnostics_per_first
         value = rows[f"{name}_first"] * first + rows[f"{name}_followup"] * stage.tariff_followup
-        out[stage.provider] = out.get(stage.provider, 0.0) + value
+        out[name] = Element(stage.provider, value * price_index(finance, stage.provider, rows["year"]))
     surgery = scenario.design_surgery(design)
     other_inpatient = rows["surgeries_inpatient"] - rows["joint_replacements"]
     operations = (
@@ -29,8 +32,13 @@ def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str
         + rows["surgeries_daycase"] * surgery.tariff_other_daycase
         + other_inpatient * surgery.tariff_other_inpatient
     )
-    out[surgery.provider] = out.get(surgery.provider, 0.0) + operations
+    out[THEATRE] = Element(surgery.provider, operations * price_index(finance, surgery.provider, rows["year"]))
     return out
+
+
+def tariff_value_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, pd.Series]:
+    """Activity valued at full tariff, per provider, for each row (see :func:`tariff_value_by_element`)."""
+    return by_provider(tariff_value_by_element(rows, scenario, design))
 
 
 def delivery_cost_by_provider(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, pd.Series]:
@@ -46,12 +54,12 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         rows[col] = np.nan
     for design, idx in rows.groupby("design").groups.items():
         part = rows.loc[idx]
-        by_provider = tariff_value_by_provider(part, scenario, str(design))
-        rows.loc[idx, "tariff_value_gbp"] = sum(by_provider.values())
-        gp = part["gp_consultations"] * scenario.gp.consultation_cost
+        elements = tariff_value_by_element(part, scenario, str(design))
+        rows.loc[idx, "tariff_value_gbp"] = sum(e.value for e in elements.values())
+        gp = part["gp_consultations"] * scenario.gp.consultation_cost * cost_index(scenario.finance, part["year"])
         rows.loc[idx, "gp_cost_gbp"] = gp
-        policy = payment_policy(scenario.designs[str(design)].payment, scenario.finance)
-        settled = policy.settle(part, by_provider, scenario.finance.providers)
+        policy = payment_policy(scenario.designs[str(design)].payment, scenario.finance, scenario.population)
+        settled = policy.settle(part, elements, scenario.finance.providers)
         for col, value in settled.items():
             rows.loc[idx, col] = value.to_numpy()
         rows.loc[idx, "system_cost_gbp"] = settled["commissioner_cost_gbp"] + gp

@@ -82,7 +82,13 @@ def bid_terms(batch: Batch, source: Path) -> tuple[float, float]:
     payment = batch.scenario.designs[name].payment
     if payment != "prime_contract":
         raise BatchError(f"{source}: designs.{name}.payment: is {payment}, not prime_contract")
-    year1 = batch.extra["bid_year1_gbp"] or batch.scenario.finance.prime_contract.year1_value_gbp
+    contract = batch.scenario.finance.prime_contract
+    population = batch.scenario.population
+    per_head = batch.extra.get("bid_per_head_gbp")
+    if per_head:
+        year1 = per_head * contract.population(population)
+    else:
+        year1 = batch.extra["bid_year1_gbp"] or contract.year1_value(population)
     return year1, batch.extra["max_loss_probability"]
 
 

@@ -12,11 +12,14 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import ClassVar, Generic, TypeVar
 
+import numpy as np
 import pandas as pd
 
 from sim.contracts import prime_account, tariff_share_account
+from sim.prices import cost_index, price_index
 from sim.schema import Finance, PrimeContract, Provider, TariffShare
 
 FINANCE_COLUMNS = (
@@ -44,22 +47,45 @@ Columns = dict[str, pd.Series]
 """Result columns by name, each indexed like the rows they were settled for."""
 
 
+@dataclass(frozen=True)
+class Element:
+    """One service's activity, or the theatre's, valued at tariff: who provides it, and the
+    value in each result row."""
+
+    provider: str
+    value: pd.Series
+
+
+Elements = dict[str, Element]
+"""A design's elements by name (its services and ``theatre``)."""
+
+
+def by_provider(elements: Elements) -> dict[str, pd.Series]:
+    """The elements' values summed per provider, in the order the providers first appear."""
+    out: dict[str, pd.Series] = {}
+    for element in elements.values():
+        out[element.provider] = out[element.provider] + element.value if element.provider in out else element.value
+    return out
+
+
 def provider_column(prefix: str, provider: str) -> str:
     """The column of one provider's money, e.g. ``cost_provider_acute_trust_gbp``."""
     return f"{prefix}{provider}_gbp"
 
 
-def paid_by_tariff(tariff_value: pd.Series, terms: Provider) -> pd.Series:
-    """Payment by Results: the provider is paid the tariff value of its activity."""
+def paid_by_tariff(tariff_value: pd.Series, terms: Provider, index: np.ndarray) -> pd.Series:
+    """Payment by Results: the provider is paid the tariff value of its activity (at that
+    year's prices already)."""
     return tariff_value
 
 
-def paid_by_block(tariff_value: pd.Series, terms: Provider) -> pd.Series:
-    """A block contract: the same sum every year, whatever the activity."""
-    return pd.Series(terms.block_gbp, index=tariff_value.index)
+def paid_by_block(tariff_value: pd.Series, terms: Provider, index: np.ndarray) -> pd.Series:
+    """A block contract: the same sum every year whatever the activity, moved by the
+    provider's price ``index`` for the year."""
+    return pd.Series(terms.block_gbp * index, index=tariff_value.index)
 
 
-PROVIDER_PAYMENTS: dict[str, Callable[[pd.Series, Provider], pd.Series]] = {
+PROVIDER_PAYMENTS: dict[str, Callable[[pd.Series, Provider, np.ndarray], pd.Series]] = {
     "tariff": paid_by_tariff,
     "block": paid_by_block,
 }
@@ -85,12 +111,13 @@ class PaymentPolicy(ABC):
 
     @classmethod
     @abstractmethod
-    def from_finance(cls, finance: Finance) -> PaymentPolicy:
-        """The policy with its terms taken from the scenario's ``[finance]``."""
+    def from_finance(cls, finance: Finance, population: float | None = None) -> PaymentPolicy:
+        """The policy with its terms taken from the scenario's ``[finance]`` (and its
+        population, for a price per head)."""
 
     @abstractmethod
-    def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
-        """The money columns for ``rows``, given the tariff value of each provider's activity.
+    def settle(self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider]) -> Columns:
+        """The money columns for ``rows``, given the tariff value of each element's activity.
 
         Returns ``commissioner_cost_gbp``, whichever other :data:`FINANCE_COLUMNS` the policy
         defines, and one column per provider (see :func:`provider_column`).
@@ -102,12 +129,19 @@ class ActivityPayment(PaymentPolicy):
 
     kind = "activity"
 
-    @classmethod
-    def from_finance(cls, finance: Finance) -> ActivityPayment:
-        return cls()
+    def __init__(self, finance: Finance):
+        self.finance = finance
 
-    def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
-        paid = {p: PROVIDER_PAYMENTS[providers[p].payment](value, providers[p]) for p, value in tariff_by_provider.items()}
+    @classmethod
+    def from_finance(cls, finance: Finance, population: float | None = None) -> ActivityPayment:
+        return cls(finance)
+
+    def settle(self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider]) -> Columns:
+        tariff_by_provider = by_provider(elements)
+        paid = {
+            p: PROVIDER_PAYMENTS[providers[p].payment](value, providers[p], price_index(self.finance, p, rows["year"]))
+            for p, value in tariff_by_provider.items()
+        }
         out = {provider_column(PAID_TO_PROVIDER, p): value for p, value in paid.items()}
         out["commissioner_cost_gbp"] = sum(paid.values())
         return out
@@ -120,27 +154,35 @@ class IntegratorPayment(PaymentPolicy, Generic[Terms]):
     design paid this way.
     """
 
-    def __init__(self, terms: Terms):
-        self.terms = terms
+    def __init__(self, terms: Terms, finance: Finance, population: float | None = None):
+        self.terms, self.finance, self.population = terms, finance, population
 
     @classmethod
-    def from_finance(cls, finance: Finance) -> IntegratorPayment[Terms]:
+    def from_finance(cls, finance: Finance, population: float | None = None) -> IntegratorPayment[Terms]:
         terms = getattr(finance, cls.kind)
         if terms is None:  # scenario validation already says so, naming the design
             raise ValueError(f"a design is paid by {cls.kind} but finance.{cls.kind} is missing")
-        return cls(terms)
+        return cls(terms, finance, population)
 
-    def settle(self, rows: pd.DataFrame, tariff_by_provider: dict[str, pd.Series], providers: dict[str, Provider]) -> Columns:
-        delivery_by_provider = delivery_costs(tariff_by_provider, providers)
-        account = self.account(rows, sum(tariff_by_provider.values()), sum(delivery_by_provider.values()))
+    def settle(self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider]) -> Columns:
+        scope = self.terms.scope
+        inside = {name: e for name, e in elements.items() if scope is None or name in scope}
+        outside = {name: e for name, e in elements.items() if name not in inside}
+        delivery_by_provider = delivery_costs(by_provider(inside), providers)
+        account = self.account(rows, inside, sum(delivery_by_provider.values()))
         out = {col: account[col] for col in FINANCE_COLUMNS if col in account}
         # what the integrator pays each provider: a bid is re-priced from these columns
         out |= {provider_column(COST_OF_PROVIDER, p): cost for p, cost in delivery_by_provider.items()}
+        if outside:  # outside the contract's scope the commissioner pays the providers as before
+            direct = ActivityPayment(self.finance).settle(rows, outside, providers)
+            out["commissioner_cost_gbp"] = out["commissioner_cost_gbp"] + direct.pop("commissioner_cost_gbp")
+            out |= direct
         return out
 
     @abstractmethod
-    def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
-        """The integrator's account for each row, in the columns of :data:`FINANCE_COLUMNS`."""
+    def account(self, rows: pd.DataFrame, elements: Elements, delivery_cost: pd.Series) -> pd.DataFrame:
+        """The integrator's account for each row, in the columns of :data:`FINANCE_COLUMNS`,
+        given the elements it is paid for and what their care costs it."""
 
 
 class PrimeContractPayment(IntegratorPayment[PrimeContract]):
@@ -148,8 +190,11 @@ class PrimeContractPayment(IntegratorPayment[PrimeContract]):
 
     kind = "prime_contract"
 
-    def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
-        return prime_account(rows, delivery_cost, self.terms)
+    def account(self, rows: pd.DataFrame, elements: Elements, delivery_cost: pd.Series) -> pd.DataFrame:
+        if self.terms.year1_value_gbp is None and self.population is None:
+            raise ValueError("a price per head needs the scenario's population")
+        price = self.terms.year1_value(self.population or 0.0)
+        return prime_account(rows, delivery_cost, self.terms, price, cost_index(self.finance, rows["year"]))
 
 
 class TariffSharePayment(IntegratorPayment[TariffShare]):
@@ -157,8 +202,9 @@ class TariffSharePayment(IntegratorPayment[TariffShare]):
 
     kind = "tariff_share"
 
-    def account(self, rows: pd.DataFrame, tariff_value: pd.Series, delivery_cost: pd.Series) -> pd.DataFrame:
-        return tariff_share_account(rows, tariff_value, delivery_cost, self.terms)
+    def account(self, rows: pd.DataFrame, elements: Elements, delivery_cost: pd.Series) -> pd.DataFrame:
+        tariff = {name: e.value for name, e in elements.items()}
+        return tariff_share_account(rows, tariff, delivery_cost, self.terms, cost_index(self.finance, rows["year"]))
 
 
 POLICIES: tuple[type[PaymentPolicy], ...] = (ActivityPayment, PrimeContractPayment, TariffSharePayment)
@@ -166,8 +212,9 @@ PAYMENT_POLICIES: dict[str, type[PaymentPolicy]] = {policy.kind: policy for poli
 """The policy for each kind of ``designs.<name>.payment``."""
 
 
-def payment_policy(kind: str, finance: Finance) -> PaymentPolicy:
-    """The policy for a design paid by ``kind``, with its terms.
+def payment_policy(kind: str, finance: Finance, population: float | None = None) -> PaymentPolicy:
+    """The policy for a design paid by ``kind``, with its terms (and the scenario's
+    ``population``, which a price per head needs).
 
     Raises
     ------
@@ -176,4 +223,4 @@ def payment_policy(kind: str, finance: Finance) -> PaymentPolicy:
     """
     if kind not in PAYMENT_POLICIES:
         raise ValueError(f"no payment policy for '{kind}': expected one of {', '.join(PAYMENT_POLICIES)}")
-    return PAYMENT_POLICIES[kind].from_finance(finance)
+    return PAYMENT_POLICIES[kind].from_finance(finance, population)

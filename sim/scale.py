@@ -81,9 +81,12 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
             yield (*where, "beds"), True
     for provider in d["finance"]["providers"]:
         yield ("finance", "providers", provider, "block_gbp"), False
-    if d["finance"].get("prime_contract"):
-        for k in ("year1_value_gbp", "overheads_gbp", "mobilisation_gbp"):
-            yield ("finance", "prime_contract", k), False
+    contract = d["finance"].get("prime_contract")
+    if contract:
+        # a price per head grows with the population by itself; a population set for it must be scaled
+        for k in ("year1_value_gbp", "capitated_population", "overheads_gbp", "mobilisation_gbp"):
+            if contract.get(k) is not None:
+                yield ("finance", "prime_contract", k), False
     if d["finance"].get("tariff_share"):
         yield ("finance", "tariff_share", "overheads_gbp"), False
     backlog = d.get("backlog") or {}

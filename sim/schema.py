@@ -322,22 +322,133 @@ class Design(Strict):
         return {need: _check_row(row, f"row '{need}'") for need, row in v.items()}
 
 
+YearlyShare = Probability | Annotated[list[Probability], Field(min_length=1, max_length=50)]
+"""A share of the contract value: one for every year, or one per contract year (the last
+holds for any year after the list ends)."""
+
+
+def share_in_year(share: float | list[float], year: int) -> float:
+    """A :data:`YearlyShare` in one contract year (1 is the first)."""
+    if isinstance(share, list):
+        return float(share[min(year, len(share)) - 1])
+    return float(share)
+
+
 class Provider(Strict):
-    """How a provider is paid: by the commissioner (fragmented) and by a prime contractor."""
+    """How a provider is paid: by the commissioner (fragmented) and by a prime contractor.
+
+    ``prices_follow`` says how its prices (tariffs, its block sum, what a prime pays it) move
+    after year 1: with the national tariff (``finance.inflation.tariff``) or with its own
+    costs (``finance.inflation.pay`` and ``non_pay``), as for services run at cost.
+    """
 
     payment: Literal["tariff", "block"] = "tariff"
     block_gbp: Money = 0.0
     prime_cost_share: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
+    prices_follow: Literal["tariff", "costs"] = "tariff"
+
+
+Rate = Annotated[float, Field(ge=-0.5, le=1.0)]
+YearlyRate = Rate | Annotated[list[Rate], Field(min_length=1, max_length=50)]
+"""A change a year: one rate for every year, or a list whose first entry is the change from
+contract year 1 to year 2, the next from year 2 to 3, and so on (the last holds after)."""
+
+
+def rate_index(rate: float | list[float], year: int) -> float:
+    """Prices in contract ``year`` relative to year 1, given a :data:`YearlyRate`."""
+    index = 1.0
+    for step in range(1, year):
+        index *= 1.0 + share_in_year(rate, step)
+    return index
+
+
+class Inflation(Strict):
+    """How prices move after the contract's first year (the scenario's prices are year 1's).
+
+    Pay and non-pay inflation move the costs of what is run at cost (providers whose
+    ``prices_follow = "costs"``, the prime's overheads, GP consultations); ``tariff`` is the
+    net change in national tariff prices (cost uplift less the efficiency factor), which moves
+    tariff-paid activity and block sums. The contract's ``escalator`` is set against them.
+    """
+
+    pay: YearlyRate = 0.0
+    non_pay: YearlyRate = 0.0
+    pay_share: Probability = 0.7
+    """Share of a service's own costs that are pay (staff)."""
+    tariff: YearlyRate = 0.0
+
+    def cost_index(self, year: int) -> float:
+        """Costs in ``year`` relative to year 1: pay and non-pay, weighted."""
+        index = 1.0
+        for step in range(1, year):
+            pay, other = share_in_year(self.pay, step), share_in_year(self.non_pay, step)
+            index *= 1.0 + self.pay_share * pay + (1.0 - self.pay_share) * other
+        return index
+
+    def tariff_index(self, year: int) -> float:
+        """National tariff prices in ``year`` relative to year 1."""
+        return rate_index(self.tariff, year)
+
+
+class QualityTarget(Strict):
+    """One outcome the quality pot pays for, as incentive schemes are written.
+
+    ``measure`` is a result column with a better direction (``rtt_incomplete_within_18w_pct``,
+    ``hospital_diversion_pct``, ``followups_per_first_op``, ``qaly_lost_per_1000_referrals``,
+    ``journeys_resolved_pct``...). A year earns the target's part of the pot in full at
+    ``target`` or better, none at ``floor`` or worse, and a straight-line share between; with
+    no floor the target is pass or fail. ``weight`` is its part of the pot against the others.
+    """
+
+    measure: str
+    target: float = Field(allow_inf_nan=False)
+    floor: float | None = Field(None, allow_inf_nan=False)
+    weight: Annotated[float, Field(gt=0.0, le=1e6)] = 1.0
+
+
+DEFAULT_QUALITY_TARGETS: tuple[QualityTarget, ...] = (
+    QualityTarget(measure="rtt_incomplete_within_18w_pct", target=92.0),
+    QualityTarget(measure="hospital_diversion_pct", target=40.0),
+    QualityTarget(measure="followups_per_first_op", target=2.0),
+)
+"""Pass or fail, equal parts: 92% of incomplete pathways within 18 weeks (the NHS standard), 40%
+of hospital-bound referrals kept out of hospital, no more than 2 follow-ups per first attendance."""
+
+_OLD_QUALITY_KEYS = {
+    "quality_rtt_target_pct": "rtt_incomplete_within_18w_pct",
+    "quality_diversion_target_pct": "hospital_diversion_pct",
+    "quality_followup_ratio_max": "followups_per_first_op",
+}
+
+
+def _no_old_quality_keys(data: Any) -> Any:
+    if isinstance(data, dict):
+        old = [k for k in _OLD_QUALITY_KEYS if k in data]
+        if old:
+            example = ", ".join(f'{{ measure = "{_OLD_QUALITY_KEYS[k]}", target = {data[k]} }}' for k in old)
+            raise ValueError(
+                f"{', '.join(old)} are no longer settings: outcome targets are a list, with partial credit if a "
+                f"floor is given; write quality_targets = [{example}]"
+            )
+    return data
 
 
 class PrimeContract(Strict):
-    """A capitated prime contract (Bedfordshire terms by default)."""
+    """A capitated prime contract (Bedfordshire terms by default).
 
-    year1_value_gbp: Money
+    The year-1 price is either a sum (``year1_value_gbp``) or a rate per head of the
+    population covered (``per_head_gbp`` x ``capitated_population``, by default the
+    scenario's population; give a weighted population for a needs-weighted capitation).
+    """
+
+    year1_value_gbp: Money | None = None
+    per_head_gbp: Annotated[float, Field(gt=0.0, le=1e6)] | None = None
+    capitated_population: Annotated[float, Field(gt=0.0, le=1e9)] | None = None
     escalator: float = Field(0.013, ge=-0.2, le=0.5)
-    upfront_share: Probability = 0.95
+    upfront_share: YearlyShare = 0.95
     management_share: Probability = 0.025
-    quality_share: Probability = 0.025
+    quality_share: YearlyShare = 0.025
+    quality_targets: list[QualityTarget] = Field(default_factory=lambda: list(DEFAULT_QUALITY_TARGETS), max_length=50)
     retained_surplus_share: Probability = 0.05
     commissioner_surplus_split: Probability = 0.5
     overheads_gbp: Money = 0.0
@@ -346,37 +457,70 @@ class PrimeContract(Strict):
     vat_cost_share: Probability = 0.0
     deficit_corridor_share: Probability = 1.0
     commissioner_deficit_share: Probability = 0.0
-    quality_rtt_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 92.0
-    quality_diversion_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 40.0
-    quality_followup_ratio_max: NonNegative = 2.0
+    scope: list[str] | None = None
+    """The services (and ``theatre``) the contract pays for; the commissioner pays the rest to
+    their providers directly, under the providers' own terms. Default: all of the design's."""
+
+    _old = model_validator(mode="before")(_no_old_quality_keys)
 
     @model_validator(mode="after")
-    def _shares(self) -> PrimeContract:
-        total = self.upfront_share + self.management_share + self.quality_share
-        if total > 1.0 + ROW_TOLERANCE:
-            raise ValueError(f"upfront + management + quality shares exceed 1 ({total:.4g})")
+    def _terms(self) -> PrimeContract:
+        if (self.year1_value_gbp is None) == (self.per_head_gbp is None):
+            raise ValueError("give the year-1 price one way: year1_value_gbp (a sum) or per_head_gbp (a capitation rate)")
+        if self.capitated_population is not None and self.per_head_gbp is None:
+            raise ValueError("capitated_population is for a price per head (per_head_gbp)")
+        years = max(len(s) if isinstance(s, list) else 1 for s in (self.upfront_share, self.quality_share))
+        for year in range(1, years + 1):
+            total = share_in_year(self.upfront_share, year) + self.management_share + share_in_year(self.quality_share, year)
+            if total > 1.0 + ROW_TOLERANCE:
+                raise ValueError(f"upfront + management + quality shares exceed 1 in contract year {year} ({total:.4g})")
         return self
+
+    def year1_value(self, population: float) -> float:
+        """The year-1 price, for a scenario of ``population`` when it is set per head."""
+        if self.year1_value_gbp is not None:
+            return self.year1_value_gbp
+        assert self.per_head_gbp is not None  # one of the two, checked above
+        return self.per_head_gbp * self.population(population)
+
+    def population(self, population: float) -> float:
+        """The population the capitation is paid for: the one set, or the scenario's."""
+        return self.capitated_population if self.capitated_population is not None else population
 
 
 class TariffShare(Strict):
     """Pennine-style payment: activity at a share of tariff plus an outcome incentive.
 
     The commissioner keeps the budget; the hub earns ``tariff_share`` of national tariff on
-    the activity and up to ``incentive_share`` of that value for outcomes met.
+    the activity (``tariff_share_by_service`` for the services, or ``theatre``, paid at another
+    share) and up to ``incentive_share`` of that value for outcomes met.
     """
 
     tariff_share: Annotated[float, Field(ge=0.0, le=2.0)] = 0.9
-    incentive_share: Probability = 0.015
+    tariff_share_by_service: dict[str, Annotated[float, Field(ge=0.0, le=2.0)]] = Field(default_factory=dict)
+    scope: list[str] | None = None
+    """As for :class:`PrimeContract`: the services (and ``theatre``) the hub is paid for."""
+    incentive_share: YearlyShare = 0.015
+    quality_targets: list[QualityTarget] = Field(default_factory=lambda: list(DEFAULT_QUALITY_TARGETS), max_length=50)
     overheads_gbp: Money = 0.0
-    quality_rtt_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 92.0
-    quality_diversion_target_pct: Annotated[float, Field(ge=0.0, le=100.0)] = 40.0
-    quality_followup_ratio_max: NonNegative = 2.0
+
+    _old = model_validator(mode="before")(_no_old_quality_keys)
+
+
+GREEN_BOOK_RATE = 0.035
+"""HM Treasury Green Book social time preference rate: the default discount rate."""
 
 
 class Finance(Strict):
-    """Who is paid what."""
+    """Who is paid what, how prices move, and how later years are discounted.
+
+    ``discount_rate`` turns each contract year's money into a net present value: year 1 is
+    not discounted, year ``y`` by ``(1 + rate) ** (y - 1)``.
+    """
 
     providers: dict[str, Provider]
+    inflation: Inflation = Field(default_factory=Inflation)
+    discount_rate: Annotated[float, Field(ge=0.0, le=0.5)] = GREEN_BOOK_RATE
     prime_contract: PrimeContract | None = None
     tariff_share: TariffShare | None = None
 
@@ -431,6 +575,23 @@ class Scenario(Strict):
             extra = d.stage_overrides.get(name)
             out[name] = base.model_copy(update=extra) if extra else base
         return out
+
+    def design_elements(self, design: str) -> dict[str, str]:
+        """What a design pays for, service by service and the theatre, with who provides each."""
+        out = {name: stage.provider for name, stage in self.design_stages(design).items()}
+        out[THEATRE] = self.design_surgery(design).provider
+        return out
+
+    def contract_terms(self, design: str) -> PrimeContract | TariffShare | None:
+        """The integrator's terms a design is paid under; None for a design paid by activity."""
+        payment = self.designs[design].payment
+        return None if payment == "activity" else getattr(self.finance, payment)
+
+    def in_scope(self, design: str) -> dict[str, bool]:
+        """For each of a design's elements, whether its integrator is paid for it (all are, with none)."""
+        terms = self.contract_terms(design)
+        scope = None if terms is None else terms.scope
+        return {e: terms is not None and (scope is None or e in scope) for e in self.design_elements(design)}
 
     def design_surgery(self, design: str | None) -> Surgery:
         """The theatre as a design commissions it (``stage_overrides.theatre``)."""

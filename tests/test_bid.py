@@ -358,12 +358,12 @@ def test_pennine_style_account_by_hand() -> None:
     terms = TariffShare(tariff_share=0.9, incentive_share=0.015, overheads_gbp=200_000)
     rows = pd.DataFrame.from_records(
         [
-            {"rtt_incomplete_within_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
-            {"rtt_incomplete_within_18w_pct": 91.9, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
-            {"rtt_incomplete_within_18w_pct": 80.0, "hospital_diversion_pct": 20.0, "followups_per_first_op": 3.0},
+            {"year": 1, "rtt_incomplete_within_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
+            {"year": 1, "rtt_incomplete_within_18w_pct": 91.9, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5},
+            {"year": 1, "rtt_incomplete_within_18w_pct": 80.0, "hospital_diversion_pct": 20.0, "followups_per_first_op": 3.0},
         ]
     )
-    acc = tariff_share_account(rows, np.full(3, 10_000_000.0), np.full(3, 8_500_000.0), terms)
+    acc = tariff_share_account(rows, {"hub": np.full(3, 10_000_000.0)}, np.full(3, 8_500_000.0), terms)
     # activity 10,000,000 at 90% = 9,000,000; the incentive is 1.5% of it (135,000) when all
     # three targets are met, 2/3 of that (90,000) when RTT is missed, nothing when none is met
     assert acc["quality_payment_gbp"].tolist() == pytest.approx([135_000, 90_000, 0])

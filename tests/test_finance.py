@@ -12,7 +12,7 @@ from pydantic import ValidationError
 
 from sim.contracts import contract_value, prime_account, quality_met, share_surplus
 from sim.finance import add_finance, delivery_cost_by_provider
-from sim.payment import FINANCE_COLUMNS, PAYMENT_POLICIES, POLICIES, PROVIDER_PAYMENTS, payment_policy
+from sim.payment import FINANCE_COLUMNS, PAYMENT_POLICIES, POLICIES, PROVIDER_PAYMENTS, Element, payment_policy
 from sim.scenario import Design, Finance, PrimeContract, Provider, Scenario, ScenarioError, TariffShare
 from tests.conftest import bundled
 
@@ -37,7 +37,7 @@ def test_surplus_sharing(surplus: float, prime: float, commissioner: float) -> N
 
 
 def test_escalator() -> None:
-    v = contract_value(np.array([1, 2, 5]), PrimeContract(year1_value_gbp=26.5e6, escalator=0.013))
+    v = contract_value(np.array([1, 2, 5]), PrimeContract(year1_value_gbp=26.5e6, escalator=0.013), 26.5e6)
     assert v[0] == pytest.approx(26.5e6)
     assert v[1] == pytest.approx(26.5e6 * 1.013)
     assert v[2] == pytest.approx(26.5e6 * 1.013**4)
@@ -79,7 +79,7 @@ V = 10_000_000.0  # year-1 price: up-front 9.5m, management 250k, quality pot 25
 def one_year(delivery: float, targets: dict[str, float] = MISSED, **terms: float) -> pd.Series:
     contract = PrimeContract(year1_value_gbp=V, **terms)
     rows = quality_rows({"year": 1, **targets})
-    return prime_account(rows, np.array([delivery]), contract).iloc[0]
+    return prime_account(rows, np.array([delivery]), contract, V).iloc[0]
 
 
 CORRIDOR = {"deficit_corridor_share": 0.05, "commissioner_deficit_share": 0.5}
@@ -160,6 +160,13 @@ def test_overheads_and_mobilisation_are_not_shared() -> None:
 # ----------------------------------------------------------------------------- from activity to account
 
 
+PASS_OR_FAIL = (
+    'finance.prime_contract.quality_targets=[{ measure = "rtt_incomplete_within_18w_pct", target = 92.0 }, '
+    '{ measure = "hospital_diversion_pct", target = 40.0 }, { measure = "followups_per_first_op", target = 2.0 }]'
+)
+"""The three default outcome targets, pass or fail (the bundled scenario gives them floors)."""
+
+
 @pytest.fixture(scope="module")
 def priced() -> Scenario:
     """Bedfordshire's prices, with the prime paying the acute trust 90% of tariff and running
@@ -173,6 +180,8 @@ def priced() -> Scenario:
         "finance.prime_contract.mobilisation_gbp=500000",
         "finance.prime_contract.vat_rate=0.2",
         "finance.prime_contract.vat_cost_share=0.3",
+        PASS_OR_FAIL,
+        "finance.inflation={ pay = 0.0, non_pay = 0.0, tariff = 0.0 }",  # year-2 prices as year 1's
     )
 
 
@@ -266,7 +275,11 @@ FINANCE = Finance(
     providers={"a": Provider(payment="tariff", prime_cost_share=0.9), "b": Provider(payment="block", block_gbp=1_000.0)}
 )
 TINY = quality_rows({"year": 1, **MET}, {"year": 2, **MISSED})
-TARIFF = {"a": pd.Series([100.0, 200.0], index=TINY.index), "b": pd.Series([50.0, 60.0], index=TINY.index)}
+TARIFF = {
+    "clinic": Element("a", pd.Series([100.0, 200.0], index=TINY.index)),
+    "physio": Element("b", pd.Series([50.0, 60.0], index=TINY.index)),
+}
+"""Two services, one from each provider."""
 
 
 def settle(kind: str, **terms: object) -> dict[str, list[float]]:

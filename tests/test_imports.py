@@ -4,9 +4,9 @@ scenario modules are layered (schema, values, uncertainty and backlog, checks, l
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from tests.conftest import ROOT
@@ -31,7 +31,8 @@ LAYERS = {
     "sim.values": {"sim.schema"},
     "sim.backlog": {"sim.schema", "sim.values", "sim.streams", "sim.files", *RETURNS},
     "sim.uncertainty": {"sim.schema", "sim.values", "sim.streams"},
-    "sim.checks": {"sim.schema", "sim.values", "sim.backlog"},
+    "sim.columns": {"sim.schema", "sim.uncertainty"},
+    "sim.checks": {"sim.schema", "sim.values", "sim.backlog", "sim.columns"},
     "sim.scenario": {
         "sim.files",
         "sim.schema",
@@ -42,7 +43,9 @@ LAYERS = {
         "sim.rtt.returns",
     },
 }
-"""The project modules each scenario module may import: only those in layers before it."""
+"""The project modules each scenario module may import: only those in layers before it. The
+results schema (``sim.columns``) sits beside the checks: it names what a run measures, which a
+contract's outcome targets are checked against."""
 
 ABOVE_SCENARIOS = ("sim.model", "sim.experiment", "sim.finance", "sim.bid", "sim.report", "sim.results", "cli")
 """Modules built on scenarios, which no scenario module may reach, even through another."""
@@ -94,17 +97,82 @@ def reachable(start: str) -> set[str]:
     return seen
 
 
-def _import_alone(module: str) -> tuple[str, int, str]:
-    done = subprocess.run([sys.executable, "-c", f"import {module}"], cwd=ROOT, capture_output=True, text=True, timeout=300)
-    return module, done.returncode, done.stderr
+IMPORT_EACH_ALONE = """
+import importlib, json, os, sys, traceback
+modules = json.loads(sys.argv[1])
+ours = lambda name: name.split(".")[0] in {m.split(".")[0] for m in modules}
+# Learn, in a child, which other modules the project's load; load them here, once: each child
+# below then starts with them and with no project module, so it tests the project's own imports.
+read, write = os.pipe()
+if os.fork() == 0:
+    for module in modules:
+        try:
+            __import__(module)
+        except BaseException:
+            pass
+    os.write(write, json.dumps([m for m in sys.modules if not ours(m)]).encode())
+    os._exit(0)
+os.close(write)
+with os.fdopen(read, "rb") as pipe:
+    others = json.loads(pipe.read().decode())
+os.wait()
+for name in others:
+    try:
+        importlib.import_module(name)
+    except BaseException:
+        pass
+results = {}
+for module in modules:
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        try:
+            __import__(module)
+            message, code = "", 0
+        except BaseException:
+            message, code = traceback.format_exc(), 1
+        os.write(write, message.encode())
+        os._exit(code)
+    os.close(write)
+    with os.fdopen(read, "rb") as pipe:
+        message = pipe.read().decode()
+    _, status = os.waitpid(pid, 0)
+    results[module] = [os.waitstatus_to_exitcode(status), message]
+print(json.dumps(results))
+"""
+"""Import each module in a child forked from one interpreter that holds the libraries the
+project uses but no project module: the project's import order is tested as a fresh
+interpreter would run it, without paying for numpy and pandas once per module."""
 
 
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
-    with ThreadPoolExecutor(max_workers=2) as pool:  # the machine's two cores
-        results = list(pool.map(_import_alone, sorted(MODULES)))
-    failed = [f"{m}:\n{err.strip()[-800:]}" for m, rc, err in results if rc != 0]
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH_ALONE, json.dumps(sorted(MODULES))],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    failed = [f"{m}:\n{err.strip()[-800:]}" for m, (rc, err) in results.items() if rc != 0]
     assert len(results) == len(MODULES) > 20
     assert not failed, "these modules fail to import alone:\n\n" + "\n\n".join(failed)
+
+
+def test_the_import_check_catches_a_cycle(tmp_path: Path) -> None:
+    """Two modules that import a name from each other at the top fail when imported alone."""
+    package = tmp_path / "cyc"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "a.py").write_text("from cyc.b import B\nA = 1\n")
+    (package / "b.py").write_text("from cyc.a import A\nB = 2\n")
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORT_EACH_ALONE, json.dumps(["cyc.a", "cyc.b", "json"])],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    results = json.loads(done.stdout.strip().splitlines()[-1])
+    assert results["cyc.a"][0] != 0 and "ImportError" in results["cyc.a"][1]
+    assert results["cyc.b"][0] != 0
+    assert results["json"] == [0, ""]
 
 
 def test_no_imports_inside_functions() -> None:

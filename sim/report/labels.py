@@ -9,7 +9,12 @@ from sim.rtt.summary import parse_metric
 
 BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not result columns
     "bid_year1_gbp": "Year-1 price bid",
+    "bid_per_head_gbp": "Year-1 price bid per head of the population covered",
     "cumulative_surplus_gbp": "Expected cumulative surplus of the prime",
+    "cumulative_surplus_npv_gbp": "Expected cumulative surplus, net present value (year-1 pounds)",
+    "commissioner_cost_total_npv_gbp": "Commissioner spend, whole contract, net present value",
+    "discount_rate": "Discount rate a year (net present values)",
+    "safe_price_per_head_gbp": "Lowest price per head within the risk appetite",
     "margin_pct": "Expected margin on income",
     "loss_probability_year1": "Probability of a loss in year 1",
     "loss_probability_any_year": "Probability of a loss in any year",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from rich.console import Console
 from rich.table import Table
@@ -42,6 +43,19 @@ def fmt(value: float, unit: str) -> str:
     if unit == "rate":
         return f"{value:,.2f}"
     return f"{value:,.0f}"
+
+
+def plain(value: float, digits: int = 6) -> str:
+    """A number to ``digits`` significant figures, never in E-notation: 1,500,000 and 0.005."""
+    text = np.format_float_positional(float(value), precision=digits, fractional=False, trim="-")
+    sign, text = ("-", text[1:]) if text.startswith("-") else ("", text)
+    whole, _, part = text.partition(".")
+    return f"{sign}{int(whole):,}" + (f".{part}" if part else "")
+
+
+def pence(value: float) -> str:
+    """A small sum to the penny (a price per head): £38.51."""
+    return "–" if value is None or math.isnan(value) else f"{'-' if value < 0 else ''}£{abs(value):,.2f}"
 
 
 def unit_of(metric: str) -> str:
@@ -200,10 +214,14 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
         return f"{fmt(r['mean'], 'gbp')} [dim]({fmt(r['ci_low'], 'gbp')} to {fmt(r['ci_high'], 'gbp')})[/dim]"
 
     n = int(get("cumulative_surplus_gbp")["n"])
-    head = Table(title=f"{scenario.name}: bid of {fmt(price, 'gbp')} in year 1, {n} replications", header_style="bold")
+    per_head = get("bid_per_head_gbp")["mean"]
+    title = f"{scenario.name}: bid of {fmt(price, 'gbp')} in year 1 ({pence(per_head)} a head), {n} replications"
+    head = Table(title=title, header_style="bold")
     head.add_column("Over the whole contract", style="bold")
     head.add_column("", justify="right")
     head.add_row("Expected cumulative surplus (95% CI)", money_ci("cumulative_surplus_gbp"))
+    rate = get("discount_rate")["mean"]
+    head.add_row(f"Net present value at {rate:.1%} a year (95% CI)", money_ci("cumulative_surplus_npv_gbp"))
     head.add_row("Expected margin on income", fmt(get("margin_pct")["mean"], "pct"))
 
     def share_ci(metric: str, year: str = "all") -> str:
@@ -218,6 +236,7 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
     head.add_row("Cumulative surplus, 5th percentile", fmt(get("cumulative_surplus_p5_gbp")["mean"], "gbp"))
     head.add_row("5% value at risk (loss at the 5th percentile)", fmt(get("value_at_risk_5pct_gbp")["mean"], "gbp"))
     head.add_row("Commissioner spend (whole contract)", money_ci("commissioner_cost_total_gbp"))
+    head.add_row(f"Commissioner spend, net present value at {rate:.1%}", money_ci("commissioner_cost_total_npv_gbp"))
     head.add_row("Commissioner gain-share income", money_ci("commissioner_gain_share_total_gbp"))
     risk = get("max_loss_probability")["mean"]
     safe = get("safe_price_year1_gbp")
@@ -228,6 +247,7 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
         f"Lowest year-1 price with P(cumulative loss) ≤ {risk:.0%} (order-statistic 95% bounds, {int(safe['n'])} paths)",
         f"[bold]{fmt(safe['mean'], 'gbp')}[/bold] [dim]({bounds})[/dim]",
     )
+    head.add_row("  the same, per head of the population covered", pence(get("safe_price_per_head_gbp")["mean"]))
     if (summary["metric"] == "cash_low_point_gbp").any():
         reserve = get("reserve_gbp")["mean"]
         held = f"Reserve of {fmt(reserve, 'gbp')}" if reserve > 0 else "Cash (no --reserve given)"
@@ -262,8 +282,8 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
     for r in swings.itertuples():
         tornado.add_row(
             r.input,
-            f"{r.low:g}",
-            f"{r.high:g}",
+            plain(r.low),
+            plain(r.high),
             fmt(r.surplus_at_low_gbp, "gbp"),
             fmt(r.surplus_at_high_gbp, "gbp"),
             fmt(r.swing_gbp, "gbp"),
