@@ -2,10 +2,12 @@
 
 A design names its kind (``designs.<name>.payment``); :func:`payment_policy` picks the
 policy for that kind from :data:`PAYMENT_POLICIES` once, with its terms from the
-scenario's ``[finance]``. Every policy settles the activity of a design's result rows the
-same way, so a new form of contract is a new class here, not new branches in the costing.
-Providers are paid under their own terms (``finance.providers.<name>.payment``), chosen the
-same way from :data:`PROVIDER_PAYMENTS`.
+scenario's ``[finance]``. Every policy settles the activity of a design's result rows, valued
+service by service (:class:`Element`), the same way, so a new form of contract is a new class
+here, not new branches in the costing. Providers are paid under their own terms
+(``finance.providers.<name>.payment``), chosen the same way from :data:`PROVIDER_PAYMENTS`;
+an integrator's contract may cover only some services (its ``scope``), and the commissioner
+pays for the rest as it would without one.
 """
 
 from __future__ import annotations

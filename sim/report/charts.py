@@ -164,16 +164,24 @@ def costs(table: pd.DataFrame, designs: list[str], providers: list[str]):
         cols = [c for c in part.columns if c.startswith(("pay_provider_", "cost_provider_")) and part[c].notna().any()]
         by_year = part.groupby("year")[cols].mean() / 1e6
         bottom = np.zeros(len(by_year))
+        integrated = any(c.startswith("cost_provider_") for c in cols)
         for c in cols:
             provider = c.removeprefix("pay_provider_").removeprefix("cost_provider_").removesuffix("_gbp")
-            bars = ax.bar(by_year.index, by_year[c], bottom=bottom, color=colour.get(provider, "#999"))
-            handles.setdefault(words(provider), bars)
+            direct = integrated and c.startswith("pay_provider_")  # outside the contract: paid by the commissioner
+            bars = ax.bar(by_year.index, by_year[c], bottom=bottom, color=colour.get(provider, "#999"),
+                          hatch="//" if direct else None, edgecolor="white" if direct else None)  # fmt: skip
+            handles.setdefault(words(provider) + (" (paid directly)" if direct else ""), bars)
             bottom += by_year[c].to_numpy()
         ax.set_xticks(by_year.index)
         spend = part.groupby("year")["commissioner_cost_gbp"].mean() / 1e6
         (line,) = ax.plot(spend.index, spend.values, "k-o")
         handles["commissioner spend"] = line
-        kind = "commissioner's payments" if cols and cols[0].startswith("pay_") else "the prime's costs"
+        if not integrated:
+            kind = "commissioner's payments"
+        elif any(c.startswith("pay_provider_") for c in cols):
+            kind = "the integrator's costs and direct payments"
+        else:
+            kind = "the prime's costs"
         ax.set_title(f"{design}: {kind} by provider", fontsize=10)
         ax.set_xlabel("Contract year")
         ax.set_ylabel("£ million")

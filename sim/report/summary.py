@@ -44,7 +44,11 @@ def _question(view: View) -> str:
     people = f"{s.population:,} people"
     if view.folder.has("bid_summary"):
         price = _bid_figure(view, "bid_year1_gbp")
-        return f"Is a year-1 price of {fmt(price, 'gbp')} for the {view.designs[0]} contract safe, over {years} for {people}?"
+        per_head = _per_head(view, "bid_per_head_gbp")
+        return (
+            f"Is a year-1 price of {fmt(price, 'gbp')}{per_head} for the {view.designs[0]} contract safe, over {years} "
+            f"for {people}?"
+        )
     if view.sweep:
         keys = " and ".join(key_label(k).lower() for k in view.grid)
         return f"How do waits, activity and cost change with {keys}, and what meets 92% within 18 weeks?"
@@ -125,8 +129,15 @@ def _cost(view: View, whole: pd.DataFrame) -> tuple[str, str]:
 
 
 def _bid_figure(view: View, metric: str, column: str = "mean") -> float:
+    """A whole-contract figure of the bid; NaN if the folder's bid was written before it existed."""
     bs = view.folder.table("bid_summary")
-    return float(bs.loc[(bs["metric"] == metric) & (bs["year"].astype(str) == "all"), column].iloc[0])
+    hit = bs.loc[(bs["metric"] == metric) & (bs["year"].astype(str) == "all"), column]
+    return float(hit.iloc[0]) if len(hit) else float("nan")
+
+
+def _per_head(view: View, metric: str) -> str:
+    value = _bid_figure(view, metric)
+    return "" if pd.isna(value) else f" (£{value:,.2f} a head)"
 
 
 def _bid(view: View) -> list[tuple[str, str]]:
@@ -139,10 +150,19 @@ def _bid(view: View) -> list[tuple[str, str]]:
     interval = "" if pd.isna(low) else f" (95% interval {low:.0%} to {high:.0%})"
     safe_text = (
         f"the lowest year-1 price keeping that chance at or under {risk:.0%} is {fmt(safe, 'gbp')}"
+        f"{_per_head(view, 'safe_price_per_head_gbp')}"
         if pd.notna(safe)
         else f"no price keeps that chance at or under {risk:.0%} on these paths"
     )
     out = [("The bid", f"the chance of a cumulative loss at this price is {loss:.0%}{interval}; {safe_text}.")]
+    npv, rate = _bid_figure(view, "cumulative_surplus_npv_gbp"), _bid_figure(view, "discount_rate")
+    if pd.notna(npv):
+        whole = _bid_figure(view, "cumulative_surplus_gbp")
+        out.append((
+            "Present value",
+            f"the prime's expected surplus over the contract is {fmt(whole, 'gbp')}, or {fmt(npv, 'gbp')} discounted "
+            f"to year 1 at {rate:.1%} a year.",
+        ))  # fmt: skip
     if view.folder.has("bid_monthly"):
         reserve = _bid_figure(view, "reserve_gbp")
         held = f"the reserve of {fmt(reserve, 'gbp')}" if reserve > 0 else "its cash (no reserve given)"
