@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.backlog import parse_band
 from sim.columns import columns_for, find
-from sim.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage, Surgery
+from sim.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage
 
 
 class KeyProblem(ValueError):
@@ -179,7 +179,9 @@ def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
             raise KeyProblem(f"{base}.{sname}", unknown(sname, services | {THEATRE}, "service of this design"))
         try:
             if sname == THEATRE:
-                Surgery.model_validate({**s.surgery.model_dump(), **ovr})
+                s.design_surgery(dname)  # validates the theatre as overridden
+            elif "staff" in ovr:
+                s.design_stages(dname)  # validates a restaffed service, its slots derived again
             else:
                 Stage.model_validate({**s.stages[sname].model_dump(), **ovr})
         except ValidationError as e:
@@ -237,7 +239,22 @@ def _contract_scope(s: Scenario) -> None:
         inside = s.in_scope(dname)
         for provider in set(elements.values()):
             mine = {e for e, p in elements.items() if p == provider}
-            if s.finance.providers[provider].payment == "block" and len({inside[e] for e in mine}) > 1:
+            terms = s.finance.providers[provider]
+            uncosted = sorted(e for e in mine if not s.design_services(dname)[e].costed)
+            if terms.integrator_pays == "costs" and uncosted:
+                problem = (
+                    f"is 'costs', but no costs are given for {', '.join(uncosted)} in design '{dname}' (staff with "
+                    "cost_per_wte_gbp, cost_per_slot_gbp, cost_per_contact_gbp or cost_per_operation_gbp): its care "
+                    "would cost the integrator nothing"
+                )
+                raise KeyProblem(f"finance.providers.{provider}.integrator_pays", problem)
+            if terms.integrator_pays == "costs" and len({inside[e] for e in mine}) > 1:
+                problem = (
+                    f"provider '{provider}' is paid its costs, so its services ({', '.join(sorted(mine))}) must be all "
+                    "inside the contract's scope or all outside it: its fixed costs cannot be split by service"
+                )
+                raise KeyProblem(f"finance.{d.payment}.scope", problem)
+            if terms.payment == "block" and len({inside[e] for e in mine}) > 1:
                 problem = (
                     f"provider '{provider}' is paid by block, so its services ({', '.join(sorted(mine))}) must be all "
                     "inside the contract's scope or all outside it: a block sum cannot be split by service"

@@ -290,6 +290,11 @@ FINANCE = tuple(
             {"title": "Commissioner's share of the surplus"},
         ),
         ("quality_payment_gbp", "Quality payment", "Paid for outcome targets met (an integrated design only).", "none", {}),
+        (
+            "capacity_cost_gbp", "Providers' costs",
+            "What the costed providers' capacity and care cost them: staff, slots offered, contacts and operations, "
+            "overheads (empty when the scenario gives no costs).", "lower", {},
+        ),
     )
 )
 
@@ -304,6 +309,20 @@ PER_PROVIDER = {  # by the design's payment: what the money columns per provider
     ),
 }
 
+PROVIDER_COSTS = (
+    _c(
+        "provider_cost_{provider}_gbp", "gbp", "{Provider}: costs",
+        "What {provider}'s services cost it: staff, slots offered (used or not), contacts and operations, overheads.",
+        source="finance",
+    ),
+    _c(
+        "provider_stranded_{provider}_gbp", "gbp", "{Provider}: fixed cost not covered",
+        "The part of {provider}'s fixed costs its income leaves uncovered once its variable costs are paid.",
+        "lower", source="finance",
+    ),
+)
+"""For each provider whose costs the scenario gives."""
+
 EXPECTED_LOAD = _c(
     "{stage}_expected_load", "rate", "{Stage}: expected load",
     "Appointments the replication's inputs ask of {stage} in the year (traffic equations, with its drawn inputs "
@@ -313,7 +332,8 @@ PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key
 # fmt: on
 
 DECLARED: tuple[Column, ...] = (
-    *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), EXPECTED_LOAD,
+    *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), *PROVIDER_COSTS,
+    EXPECTED_LOAD,
     PARAMETER,
 )  # fmt: skip
 """Every declaration, in the order of a run's columns."""
@@ -394,6 +414,7 @@ def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> l
         *RTT,
         *FINANCE,
         *provider_columns(scenario, design),
+        *(c.resolve(provider=p) for p in scenario.costed_providers(design) for c in PROVIDER_COSTS),
         *(EXPECTED_LOAD.resolve(stage=s) for s in [*stages, THEATRE]),
         *(column(name) for name in (parameter_names(scenario) if uncertainty else [])),
     ]

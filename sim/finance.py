@@ -11,8 +11,19 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.payment import FINANCE_COLUMNS, Element, Elements, by_provider, delivery_costs, payment_policy
+from sim.payment import (
+    COST_OF_PROVIDER,
+    FINANCE_COLUMNS,
+    PAID_TO_PROVIDER,
+    Element,
+    Elements,
+    by_provider,
+    delivery_costs,
+    payment_policy,
+    provider_column,
+)
 from sim.prices import cost_index, price_index
+from sim.provider_costs import provider_costs, stranded
 from sim.schema import THEATRE, Scenario
 
 
@@ -59,8 +70,19 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         gp = part["gp_consultations"] * scenario.gp.consultation_cost * cost_index(scenario.finance, part["year"])
         rows.loc[idx, "gp_cost_gbp"] = gp
         policy = payment_policy(scenario.designs[str(design)].payment, scenario.finance, scenario.population)
-        settled = policy.settle(part, elements, scenario.finance.providers)
+        costs = provider_costs(part, scenario, str(design))
+        settled = policy.settle(part, elements, scenario.finance.providers, costs)
         for col, value in settled.items():
             rows.loc[idx, col] = value.to_numpy()
         rows.loc[idx, "system_cost_gbp"] = settled["commissioner_cost_gbp"] + gp
+        if costs:
+            rows.loc[idx, "capacity_cost_gbp"] = sum(c.total for c in costs.values())
+        for p, cost in costs.items():
+            paid = [
+                settled[c].to_numpy()
+                for c in (provider_column(PAID_TO_PROVIDER, p), provider_column(COST_OF_PROVIDER, p))
+                if c in settled
+            ]
+            rows.loc[idx, f"provider_cost_{p}_gbp"] = cost.total
+            rows.loc[idx, f"provider_stranded_{p}_gbp"] = stranded(cost, sum(paid, np.zeros(len(part))))
     return rows

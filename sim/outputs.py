@@ -51,8 +51,8 @@ def sweep_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
         return {}
     keys = list(batch.grid)
     combos = list(itertools.product(*(batch.grid[k] for k in keys)))
-    for j, key in enumerate(reversed(keys)):
-        table.insert(1, key, [combos[p][len(keys) - 1 - j] for p in table["point"]])
+    swept = pd.DataFrame({key: [combos[p][j] for p in table["point"]] for j, key in enumerate(keys)}, index=table.index)
+    table = pd.concat([table.iloc[:, :1], swept, table.iloc[:, 1:]], axis=1)  # the swept values beside the point
     return {"sweep": table, "sweep_summary": sweep_summary(table, keys)}
 
 

@@ -22,6 +22,7 @@ import pandas as pd
 
 from sim.contracts import prime_account, tariff_share_account
 from sim.prices import cost_index, price_index
+from sim.provider_costs import ProviderCost
 from sim.schema import Finance, PrimeContract, Provider, TariffShare
 
 FINANCE_COLUMNS = (
@@ -34,6 +35,7 @@ FINANCE_COLUMNS = (
     "prime_surplus_gbp",
     "commissioner_gain_share_gbp",
     "quality_payment_gbp",
+    "capacity_cost_gbp",
 )
 """The money columns every result row gets (empty where a design's payment has none)."""
 
@@ -60,6 +62,9 @@ class Element:
 
 Elements = dict[str, Element]
 """A design's elements by name (its services and ``theatre``)."""
+
+Costs = dict[str, ProviderCost]
+"""The costs of the providers whose costs are given, by provider (:mod:`sim.provider_costs`)."""
 
 
 def by_provider(elements: Elements) -> dict[str, pd.Series]:
@@ -118,8 +123,11 @@ class PaymentPolicy(ABC):
         population, for a price per head)."""
 
     @abstractmethod
-    def settle(self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider]) -> Columns:
-        """The money columns for ``rows``, given the tariff value of each element's activity.
+    def settle(
+        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None
+    ) -> Columns:
+        """The money columns for ``rows``, given the tariff value of each element's activity
+        (and the costs of the providers whose costs are given).
 
         Returns ``commissioner_cost_gbp``, whichever other :data:`FINANCE_COLUMNS` the policy
         defines, and one column per provider (see :func:`provider_column`).
@@ -138,7 +146,9 @@ class ActivityPayment(PaymentPolicy):
     def from_finance(cls, finance: Finance, population: float | None = None) -> ActivityPayment:
         return cls(finance)
 
-    def settle(self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider]) -> Columns:
+    def settle(
+        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None
+    ) -> Columns:
         tariff_by_provider = by_provider(elements)
         paid = {
             p: PROVIDER_PAYMENTS[providers[p].payment](value, providers[p], price_index(self.finance, p, rows["year"]))
@@ -166,11 +176,16 @@ class IntegratorPayment(PaymentPolicy, Generic[Terms]):
             raise ValueError(f"a design is paid by {cls.kind} but finance.{cls.kind} is missing")
         return cls(terms, finance, population)
 
-    def settle(self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider]) -> Columns:
+    def settle(
+        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None
+    ) -> Columns:
         scope = self.terms.scope
         inside = {name: e for name, e in elements.items() if scope is None or name in scope}
         outside = {name: e for name, e in elements.items() if name not in inside}
         delivery_by_provider = delivery_costs(by_provider(inside), providers)
+        for p in delivery_by_provider:  # services it runs itself: their costs, not a share of tariff
+            if providers[p].integrator_pays == "costs" and costs and p in costs:
+                delivery_by_provider[p] = pd.Series(costs[p].total, index=rows.index)
         account = self.account(rows, inside, sum(delivery_by_provider.values()))
         out = {col: account[col] for col in FINANCE_COLUMNS if col in account}
         # what the integrator pays each provider: a bid is re-priced from these columns

@@ -177,8 +177,48 @@ class Calendar(Strict):
     reduced: list[ReducedPeriod] = Field(default_factory=list)
 
 
+class Staff(Strict):
+    """One staff group giving a service its capacity: whole-time equivalents, the clinical
+    sessions each works a week, the slots a session holds, and what a WTE costs a year (pay
+    and on-costs, at year-1 prices)."""
+
+    group: Annotated[str, Field(pattern=NAME_PATTERN)] = "clinicians"
+    """Who they are, e.g. ``extended_scope_physiotherapists``, ``consultants``."""
+    wte: Annotated[float, Field(ge=0.0, le=100_000)]
+    sessions_per_wte: Annotated[float, Field(gt=0.0, le=20.0)] = 9.0
+    """Clinical sessions a week per whole-time equivalent (a session is half a day)."""
+    slots_per_session: Annotated[float, Field(gt=0.0, le=1_000.0)]
+    cost_per_wte_gbp: Money = 0.0
+
+    @property
+    def slots_per_week(self) -> float:
+        return self.wte * self.sessions_per_wte * self.slots_per_session
+
+
+def _slots_from_staff(data: Any) -> Any:
+    """Capacity given as staff: slots a week are what they give, and a value set beside them must agree."""
+    if not isinstance(data, dict) or not data.get("staff"):
+        return data
+    try:
+        staff = [Staff.model_validate(x) for x in data["staff"]]
+    except Exception:  # the field's own validation reports it, at its key
+        return data
+    given = sum(x.slots_per_week for x in staff)
+    if "slots_per_week" in data and abs(float(data["slots_per_week"]) - given) > 1e-9 * max(1.0, given):
+        raise ValueError(
+            f"slots_per_week = {data['slots_per_week']} disagrees with the staff's {given:,.6g} a week (wte x sessions_per_wte "
+            "x slots_per_session): give capacity one way, or make them agree"
+        )
+    return {**data, "slots_per_week": given}
+
+
 class Stage(Strict):
-    """An appointment-based service: a waiting list offered a number of slots each working day."""
+    """An appointment-based service: a waiting list offered a number of slots each working day.
+
+    Capacity is ``slots_per_week``, or the ``staff`` that give it. What it costs its provider:
+    the staff, ``cost_per_slot_gbp`` for each slot offered (rooms, sessions bought, used or
+    not) and ``cost_per_contact_gbp`` for each appointment attended (all at year-1 prices).
+    """
 
     kind: Literal["triage", "therapy", "clinic"] = "clinic"
     provider: str
@@ -188,6 +228,9 @@ class Stage(Strict):
     consultant-led services only, ``X01`` (Other) when not given."""
     hospital: bool = False
     slots_per_week: Slots
+    staff: list[Staff] = Field(default_factory=list, max_length=50)
+    cost_per_slot_gbp: Money = 0.0
+    cost_per_contact_gbp: Money = 0.0
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
@@ -225,6 +268,7 @@ class Stage(Strict):
     """Removals without treatment: recovered, gone elsewhere or removed at validation."""
 
     _removals = field_validator("removal_rate_per_week")(_check_removals)
+    _staffed = model_validator(mode="before")(_slots_from_staff)
 
     @model_validator(mode="after")
     def _function(self) -> Stage:
@@ -238,16 +282,28 @@ class Stage(Strict):
         return (self.treatment_function or OTHER_FUNCTION) if self.consultant_led else None
 
     @property
+    def costed(self) -> bool:
+        """Whether what it costs its provider is given (staff costs or unit costs)."""
+        return bool(self.cost_per_slot_gbp or self.cost_per_contact_gbp or any(s.cost_per_wte_gbp for s in self.staff))
+
+    @property
     def surgical(self) -> bool:
         """Whether this clinic can list patients for surgery."""
         return any(p > 0 for p in self.list_for_surgery.values())
 
 
 class Surgery(Strict):
-    """Theatre lists and beds, shared by the surgical clinics of a design."""
+    """Theatre lists and beds, shared by the surgical clinics of a design.
+
+    Costs as for a :class:`Stage`: the ``staff``, ``cost_per_slot_gbp`` for each theatre slot
+    offered and ``cost_per_operation_gbp`` for each operation done.
+    """
 
     provider: str
     slots_per_week: Slots
+    staff: list[Staff] = Field(default_factory=list, max_length=50)
+    cost_per_slot_gbp: Money = 0.0
+    cost_per_operation_gbp: Money = 0.0
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
     booking_lead_days: int = Field(0, ge=0, le=365)
@@ -275,6 +331,12 @@ class Surgery(Strict):
     tariff_other_inpatient: Money = 0.0
 
     _removals = field_validator("removal_rate_per_week")(_check_removals)
+    _staffed = model_validator(mode="before")(_slots_from_staff)
+
+    @property
+    def costed(self) -> bool:
+        """Whether what it costs its provider is given (staff costs or unit costs)."""
+        return bool(self.cost_per_slot_gbp or self.cost_per_operation_gbp or any(s.cost_per_wte_gbp for s in self.staff))
 
 
 class GP(Strict):
@@ -346,6 +408,11 @@ class Provider(Strict):
     block_gbp: Money = 0.0
     prime_cost_share: Annotated[float, Field(ge=0.0, le=2.0)] = 1.0
     prices_follow: Literal["tariff", "costs"] = "tariff"
+    overheads_gbp: Money = 0.0
+    """Its fixed costs a year beyond its services' staff and slots (management, estates)."""
+    integrator_pays: Literal["tariff_share", "costs"] = "tariff_share"
+    """What an integrator pays it: ``prime_cost_share`` of tariff, or its costs (staff, slots,
+    contacts and overheads), as for services an integrator runs itself."""
 
 
 Rate = Annotated[float, Field(ge=-0.5, le=1.0)]
@@ -573,7 +640,25 @@ class Scenario(Strict):
         for name in d.services:
             base = self.stages[name]
             extra = d.stage_overrides.get(name)
-            out[name] = base.model_copy(update=extra) if extra else base
+            if extra and "staff" in extra:  # new staff give new slots: validated, so they are derived again
+                kept = base.model_dump(exclude={"slots_per_week"} if "slots_per_week" not in extra else set())
+                out[name] = Stage.model_validate({**kept, **extra})
+            else:
+                out[name] = base.model_copy(update=extra) if extra else base
+        return out
+
+    def design_services(self, design: str) -> dict[str, Stage | Surgery]:
+        """A design's services and its theatre (``theatre``), as it commissions them."""
+        return {**self.design_stages(design), THEATRE: self.design_surgery(design)}
+
+    def costed_providers(self, design: str) -> list[str]:
+        """The providers of a design whose costs are given (a service with staff or unit costs,
+        or overheads of their own), in the order their services come."""
+        out: list[str] = []
+        for service in self.design_services(design).values():
+            p = service.provider
+            if p not in out and (service.costed or self.finance.providers[p].overheads_gbp):
+                out.append(p)
         return out
 
     def design_elements(self, design: str) -> dict[str, str]:
@@ -596,7 +681,12 @@ class Scenario(Strict):
     def design_surgery(self, design: str | None) -> Surgery:
         """The theatre as a design commissions it (``stage_overrides.theatre``)."""
         extra = self.designs[design].stage_overrides.get(THEATRE) if design is not None else None
-        return Surgery.model_validate({**self.surgery.model_dump(), **extra}) if extra else self.surgery
+        if not extra:
+            return self.surgery
+        kept = self.surgery.model_dump(
+            exclude={"slots_per_week"} if "staff" in extra and "slots_per_week" not in extra else set()
+        )
+        return Surgery.model_validate({**kept, **extra})
 
 
 def onward_row(row: dict[str, float], origin: str) -> dict[str, float]:

@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.experiment import run_replications
+from sim.finance import tariff_value_by_element
 from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
 from sim.model.pathway import Pathway
@@ -256,12 +257,19 @@ def test_oldham_hub_is_paid_a_share_of_tariff_plus_incentive(oldham: Scenario, o
     assert terms is not None
     assert terms.tariff_share == pytest.approx(0.9)
     assert terms.incentive_share == pytest.approx(0.015)
-    prime = oldham_table[oldham_table["design"] == "prime"]
-    full = prime["tariff_value_gbp"].to_numpy()
-    paid = prime["commissioner_cost_gbp"].to_numpy()
+    assert terms.scope == ["triage", "community_specialist", "orthopaedics", "rheumatology", "pain"]
+    prime = oldham_table[oldham_table["design"] == "prime"].reset_index(drop=True)
+    elements = tariff_value_by_element(prime, oldham, "prime")
+    hub = sum(elements[e].value for e in terms.scope).to_numpy()  # the hub's activity at full tariff
+    paid = prime["prime_income_gbp"].to_numpy()
     incentive = prime["quality_payment_gbp"].to_numpy()
-    assert np.all(full > 0)
-    assert np.all(paid < full), "the commissioner pays no less than full tariff for the hub's activity"
-    np.testing.assert_allclose(paid, 0.9 * full + incentive, rtol=1e-9)
-    assert np.all((incentive >= 0) & (incentive <= 0.015 * 0.9 * full * (1 + 1e-9)))
+    assert np.all(hub > 0)
+    assert np.all(paid < hub), "the commissioner pays the hub less than full tariff for its activity"
+    np.testing.assert_allclose(paid, 0.9 * hub + incentive, rtol=1e-9)
+    assert np.all((incentive >= 0) & (incentive <= 0.015 * 0.9 * hub * (1 + 1e-9)))
+    # surgery at full tariff, physio and podiatry on their blocks: paid directly, on top
+    direct = prime[[c for c in prime.columns if c.startswith("pay_provider_")]].sum(axis=1).to_numpy()
+    surgery = elements["theatre"].value.to_numpy()
+    np.testing.assert_allclose(prime["pay_provider_acute_trust_gbp"], surgery, rtol=1e-9)
+    np.testing.assert_allclose(prime["commissioner_cost_gbp"], paid + direct, rtol=1e-9)
     assert prime["prime_surplus_gbp"].notna().all()

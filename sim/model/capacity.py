@@ -96,21 +96,28 @@ def add_years(d: date, k: int) -> date:
         return d.replace(year=d.year + k, day=28)
 
 
-def effective_weekly(scenario, stage: str, design: str | None = None, year: int = 1) -> float:
-    """Mean slots a week over a contract year (the first by default), after holidays, reduced
-    periods and (for the theatre) expected cancellations: the capacity that meets demand.
-
-    With ``design``, the stage as that design commissions it (its ``stage_overrides``)."""
+def year_capacity(scenario, stage: str, design: str | None = None, year: int = 1) -> list[float]:
+    """Slots offered each day of a contract year, after holidays and reduced periods (theatre
+    lists before cancellations). With ``design``, the stage as that design commissions it."""
     run, cal = scenario.run, scenario.calendar
     first, days = add_years(run.start_date, year - 1), 365
     closed = bank_holidays(first, first + timedelta(days=days), cal.bank_holidays)
     reduced = [r for r in cal.reduced if not r.stages or stage in r.stages]
     if stage == "theatre":
         s = scenario.design_surgery(design)
-        cap = daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, first, days, whole=False,
-                             closed=closed, reduced=reduced)  # fmt: skip
-        return sum(cap) * 7 / days * (1.0 - s.cancellation_rate)
+        return daily_capacity(s.slots_per_week, s.working_days, s.capacity_changes, first, days, whole=False,
+                              closed=closed, reduced=reduced)  # fmt: skip
     st = scenario.design_stages(design)[stage] if design is not None else scenario.stages[stage]
-    cap = daily_capacity(st.slots_per_week, st.working_days, st.capacity_changes, first, days, whole=True,
-                         closed=closed, reduced=reduced)  # fmt: skip
-    return sum(cap) * 7 / days
+    return daily_capacity(st.slots_per_week, st.working_days, st.capacity_changes, first, days, whole=True,
+                          closed=closed, reduced=reduced)  # fmt: skip
+
+
+def effective_weekly(scenario, stage: str, design: str | None = None, year: int = 1) -> float:
+    """Mean slots a week over a contract year (the first by default), after holidays, reduced
+    periods and (for the theatre) expected cancellations: the capacity that meets demand.
+
+    With ``design``, the stage as that design commissions it (its ``stage_overrides``)."""
+    weekly = sum(year_capacity(scenario, stage, design, year)) * 7 / 365
+    if stage == "theatre":
+        return weekly * (1.0 - scenario.design_surgery(design).cancellation_rate)
+    return weekly

@@ -302,6 +302,9 @@ def print_sweep(
         table.add_column(k, justify="right", overflow="fold")  # a key path is never cut short
     table.add_column("design")
     shown = [(m, unit_of(m)) for m in sweep_metrics(metric)]
+    costed = summary[summary["metric"] == "capacity_cost_gbp"]
+    if metric != "capacity_cost_gbp" and costed["mean"].notna().any():  # what each point's capacity costs the providers
+        shown.append(("capacity_cost_gbp", "gbp"))
     for m, _ in shown:
         table.add_column(m, justify="right", overflow="fold")
     for (_, design), part in summary.groupby(["point", "design"], sort=True):
