@@ -6,6 +6,7 @@ import contextlib
 import functools
 import inspect
 import math
+import os
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -47,13 +48,25 @@ from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_
 from sim.report.calibration import print_calibration
 from sim.report.html import build_report
 from sim.report.terminal import fmt, plain, print_beside, print_bid, print_returns, print_summary, print_sweep
-from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder
+from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder, write_atomic, write_csv
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
 from sim.scale import loads as scale_loads
 from sim.scale import scale as scale_scenario
 from sim.scale import write as write_scaled
 from sim.schema import Scenario, ScenarioError
+from sim.target import (
+    HIGHEST,
+    Target,
+    TargetError,
+    Trial,
+    capacity_values,
+    check_target,
+    search,
+    target_toml,
+    trajectory,
+    trials_table,
+)
 from sim.uncertainty import parse_uncertainty
 from sim.values import scenario_to_dict, value_at
 
@@ -492,6 +505,127 @@ def published_command(
             continue
         pairs = ", ".join(f"{p} ← {s}" if p != s else p for p, s in months.items())
         print_beside(table, f"{name}: simulated (mean, range over replications) beside {commissioner} (months {pairs})")
+
+
+@app.command(
+    name="target",
+    epilog="Example: msksim target scenarios/bedfordshire.toml --design prime --stage orthopaedics --stage theatre "
+    "--metric rtt_incomplete_within_18w_pct --at-least 92 --year 2",
+)
+def target_command(
+    scenario: ScenarioArg,
+    stage: Annotated[
+        list[str], typer.Option("--stage", help="A service whose capacity is searched (or theatre); repeat.", metavar="NAME")
+    ],
+    metric: Annotated[
+        str, typer.Option("--metric", help="The result column to meet, e.g. rtt_incomplete_within_18w_pct.", metavar="COLUMN")
+    ] = "rtt_incomplete_within_18w_pct",
+    at_least: Annotated[
+        float | None, typer.Option("--at-least", help="The metric must be at least this.", metavar="VALUE")
+    ] = None,
+    at_most: Annotated[float | None, typer.Option("--at-most", help="The metric must be at most this.", metavar="VALUE")] = None,
+    year: Annotated[
+        int | None, typer.Option("--year", help="The contract year to meet it in (default: the last).", min=1, metavar="Y")
+    ] = None,
+    probability: Annotated[
+        float, typer.Option("--probability", help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P")
+    ] = 0.9,
+    design: Annotated[
+        str | None, typer.Option("--design", help="The design (default: the scenario's last).", metavar="NAME")
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0)
+    ] = 0.01,
+    reps: Annotated[int | None, typer.Option("--reps", help="Replications per trial.", min=1, metavar="N")] = None,
+    years: Annotated[int | None, typer.Option("--years", help="Contract years.", min=1, metavar="Y")] = None,
+    seed: Annotated[int | None, typer.Option("--seed", help="Random seed.", min=0, metavar="S")] = None,
+    no_uncertainty: Annotated[bool, typer.Option("--no-uncertainty", help="Run at the point values.")] = False,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    set_: SetOpt = None,
+    jobs: JobsOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """The least capacity of the named services that meets a target: a search on common random numbers."""
+    with _user_errors():
+        if (at_least is None) == (at_most is None):
+            raise BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
+        s = load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
+        name = design or list(s.designs)[-1]
+        if name not in s.designs:
+            raise BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")
+        goal = Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability)
+        try:
+            values = capacity_values(s, name, stage)
+            check_target(s, name, goal)
+        except TargetError as e:
+            raise BatchError(str(e)) from None
+        folder = run_folder(f"{s.name}-target", out)
+        check_out(folder, out is not None, force)
+    err_console.print(
+        f"Searching the capacity of {', '.join(stage)} in design '{name}' for {goal.words}, "
+        f"{s.run.replications} replications a trial, seed {s.run.seed}",
+        highlight=False,
+    )
+
+    def said(t: Trial) -> None:
+        err_console.print(
+            f"  x{t.factor:.4g}: met on {t.met_share:.0%} of replications, {metric} {t.metric_mean:,.4g} on average, "
+            f"{t.cost_metric} {fmt(t.cost_gbp, 'gbp')} — {'meets' if t.met else 'misses'} the target",
+            highlight=False,
+        )
+
+    executor = open_executor(jobs, None)
+    try:
+        if quiet:
+            answer, trials = search(s, name, stage, goal, executor=executor, tolerance=tolerance,
+                                    uncertainty=not no_uncertainty, report=said)  # fmt: skip
+        else:
+            columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            with Progress(*columns, console=err_console, transient=True) as bar:
+
+                def tasks(factor: float) -> Callable[[int, int], None]:
+                    task = bar.add_task(f"trial x{factor:.4g}", total=s.run.replications)
+                    return lambda done, total: bar.update(task, completed=done, total=total)
+
+                answer, trials = search(s, name, stage, goal, executor=executor, tolerance=tolerance,
+                                        uncertainty=not no_uncertainty, report=said, progress=tasks)  # fmt: skip
+    except (TargetError, ScenarioError) as e:
+        _fail(str(e))
+    finally:
+        executor.close()
+    folder.mkdir(parents=True, exist_ok=True)
+    write_csv(folder / "target.csv", trials_table(trials))
+    if answer is None:
+        _fail(f"not met even at x{HIGHEST:g} the capacity of {', '.join(stage)}: the target needs more than these services "
+              f"(trials in {folder / 'target.csv'})", code=1)  # fmt: skip
+    path = trajectory(answer)
+    write_csv(folder / "target_monthly.csv", path)
+    source = Path(os.path.relpath(scenario.resolve(), folder.resolve())).as_posix()
+    shortcuts = [f"{k}={v}" for k, v in (("run.replications", reps), ("run.seed", seed), ("run.years", years)) if v is not None]
+    write_atomic(folder / "target.toml", target_toml(s, name, answer, values, source, [*(set_ or []), *shortcuts], goal))
+    table = Table(title=f"Least capacity found: x{answer.factor:.4g} of that set ({goal.words})", header_style="bold")
+    for col in ("Key", "Set", "Found"):
+        table.add_column(col, justify="left" if col == "Key" else "right", overflow="fold")
+    for key, was in values.items():
+        if key.endswith("slots_per_week"):
+            table.add_row(key, plain(float(was), 15), plain(answer.slots[key], 15))
+    out_console.print(table)
+    out_console.print(
+        f"Met on {answer.met_share:.0%} of replications (95% Wilson interval {answer.met_low:.0%} to {answer.met_high:.0%}); "
+        f"{metric} {answer.metric_mean:,.4g} on average; {answer.cost_metric} {fmt(answer.cost_gbp, 'gbp')} in year "
+        f"{goal.year or s.run.years}.",
+        highlight=False,
+    )
+    if not path.empty:
+        months = Table(title="Month by month at that capacity (mean over replications)", header_style="bold")
+        shown = [c for c in ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "rtt_wait_p92_weeks") if c in path]
+        for col in ("Month end", *shown):
+            months.add_column(col, justify="right")
+        for r in path.itertuples(index=False):
+            months.add_row(str(r.month_end), *(f"{getattr(r, c):,.1f}" for c in shown))
+        out_console.print(months)
+    out_console.print(f"Results written to [bold]{folder}[/bold] (target.csv, target_monthly.csv, target.toml)")
 
 
 @app.command(

@@ -77,10 +77,13 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
             yield (*where, "slots_per_week"), False
         for i, _ in enumerate(cfg.get("capacity_changes") or []):
             yield (*where, "capacity_changes", i, "slots_per_week"), False
+        for i, _ in enumerate(cfg.get("staff") or []):  # scaled with the slots they give, so the two agree
+            yield (*where, "staff", i, "wte"), False
         if "beds" in cfg:
             yield (*where, "beds"), True
     for provider in d["finance"]["providers"]:
         yield ("finance", "providers", provider, "block_gbp"), False
+        yield ("finance", "providers", provider, "overheads_gbp"), False
     contract = d["finance"].get("prime_contract")
     if contract:
         # a price per head grows with the population by itself; a population set for it must be scaled
@@ -93,6 +96,10 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
     for stage, bands in (backlog.get("stages") or {}).items():
         for band in bands:
             yield ("backlog", "stages", stage, band), True
+
+
+LISTS = (("capacity_changes", "slots_per_week"), ("staff", "wte"))
+"""Lists whose items hold a scaled value: (the list's key, the value's key in each item)."""
 
 
 def _get(d: Any, path: Path_) -> Any:
@@ -177,17 +184,17 @@ def scaled_toml(scaling: Scaling, original: Path, out: Path) -> str:
     lines += [f"# {n}" for n in scaling.notes]
     tables: dict[str, list[str]] = {}
     for v in scaling.values:
-        if "capacity_changes" in v.path:  # a list replaces the original's whole: written whole, once
-            where = v.path[: v.path.index("capacity_changes")]
+        listed = next((k for k, _ in LISTS if k in v.path), None)
+        if listed is not None:  # a list replaces the original's whole: written whole, once
+            field = dict(LISTS)[listed]
+            where = v.path[: v.path.index(listed)]
             if v.path[len(where) + 1] != 0:
                 continue
-            changes = _get(scenario_to_dict(s), (*where, "capacity_changes"))
-            mine = {
-                w.path[len(where) + 1]: w.now for w in scaling.values if w.path[: len(where) + 1] == (*where, "capacity_changes")
-            }
-            scaled = [{**c, "slots_per_week": mine[i]} for i, c in enumerate(changes)]
-            was = ", ".join(toml_value(c["slots_per_week"]) for c in changes)
-            tables.setdefault(_dotted(where), []).append(f"capacity_changes = {toml_value(scaled)}  # slots were {was}")
+            items = _get(scenario_to_dict(s), (*where, listed))
+            mine = {w.path[len(where) + 1]: w.now for w in scaling.values if w.path[: len(where) + 1] == (*where, listed)}
+            scaled = [{**c, field: mine[i]} for i, c in enumerate(items)]
+            was = ", ".join(toml_value(c[field]) for c in items)
+            tables.setdefault(_dotted(where), []).append(f"{listed} = {toml_value(scaled)}  # {field} were {was}")
             continue
         rounded = f" (x{f:.6g} = {v.exact:.6g}, rounded)" if v.now != v.exact else ""
         tables.setdefault(_dotted(v.path[:-1]), []).append(

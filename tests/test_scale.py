@@ -137,3 +137,21 @@ def test_one_draw_for_a_scaled_and_an_unscaled_value_is_refused(tmp_path: Path) 
     assert result.exit_code == 2, result.output
     assert "values that scale with the population and values that do not" in _flat(result.output)
     assert not (tmp_path / "x.toml").exists()
+
+
+def test_staff_and_overheads_are_scaled_with_the_slots(tmp_path: Path) -> None:
+    """A service given as staff keeps its staff and slots in step: half the people, half the WTE."""
+    staffed = tmp_path / "staffed.toml"
+    staffed.write_text(
+        f'extends = "{BEDFORDSHIRE.as_posix()}"\nname = "staffed"\n'
+        "[stages.triage]\nstaff = [{ wte = 5, sessions_per_wte = 10, slots_per_session = 23, cost_per_wte_gbp = 55000 }]\n"
+        "[finance.providers.prime]\noverheads_gbp = 300000\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "half.toml"
+    result = CliRunner().invoke(app, ["scale", str(staffed), "--population", "220000", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    half = load_scenario(out)
+    assert half.stages["triage"].staff[0].wte == pytest.approx(2.5)
+    assert half.stages["triage"].slots_per_week == pytest.approx(575)
+    assert half.finance.providers["prime"].overheads_gbp == pytest.approx(150_000)
