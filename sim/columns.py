@@ -311,6 +311,11 @@ PER_PROVIDER = {  # by the design's payment: what the money columns per provider
 
 PROVIDER_COSTS = (
     _c(
+        "provider_income_{provider}_gbp", "gbp", "{Provider}: income",
+        "What {provider} is paid, by the commissioner directly or through an integrator: the same column in every "
+        "design, so a comparison shows its income change.", source="finance",
+    ),
+    _c(
         "provider_cost_{provider}_gbp", "gbp", "{Provider}: costs",
         "What {provider}'s services cost it: staff, slots offered (used or not), contacts and operations, overheads.",
         source="finance",

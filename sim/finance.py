@@ -83,6 +83,8 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                 for c in (provider_column(PAID_TO_PROVIDER, p), provider_column(COST_OF_PROVIDER, p))
                 if c in settled
             ]
+            income = sum(paid, np.zeros(len(part)))
+            rows.loc[idx, f"provider_income_{p}_gbp"] = income
             rows.loc[idx, f"provider_cost_{p}_gbp"] = cost.total
-            rows.loc[idx, f"provider_stranded_{p}_gbp"] = stranded(cost, sum(paid, np.zeros(len(part))))
+            rows.loc[idx, f"provider_stranded_{p}_gbp"] = stranded(cost, income)
     return rows

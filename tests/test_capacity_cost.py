@@ -12,15 +12,17 @@ from sim.finance import add_finance
 from sim.provider_costs import ProviderCost, provider_costs, slots_offered, stranded
 from sim.scenario import ScenarioError
 from sim.schema import Stage
-from tests.test_finance import PASS_OR_FAIL, activity, bundled
+from tests.test_finance import NO_COSTS, PASS_OR_FAIL, activity, bundled
 
 CALM = (
     PASS_OR_FAIL,
     'calendar.bank_holidays="none"',
     "calendar.reduced=[]",
     "finance.inflation={ pay = 0.0, non_pay = 0.0, tariff = 0.0 }",
+    *NO_COSTS,
 )
-"""No holidays, no reduced periods, no inflation: slots offered can be counted by hand."""
+"""No holidays, no reduced periods, no inflation, and none of the bundled costs: each test gives
+its own, and slots offered can be counted by hand."""
 OUTCOMES = {"rtt_incomplete_within_18w_pct": 95.0, "hospital_diversion_pct": 50.0, "followups_per_first_op": 1.5}
 
 
@@ -124,6 +126,10 @@ def test_the_acute_trust_carries_what_the_prime_takes_away() -> None:
     rows = add_finance(pd.DataFrame([frag, prime]), s)
     assert list(rows["provider_stranded_acute_trust_gbp"]) == pytest.approx([_by_hand(s, r) for _, r in rows.iterrows()])
     assert rows["provider_stranded_acute_trust_gbp"].iloc[1] > rows["provider_stranded_acute_trust_gbp"].iloc[0]
+    # its income, in one column in both designs: tariff from the commissioner, 95% of it from the prime
+    income = rows["provider_income_acute_trust_gbp"]
+    assert income.iloc[0] == pytest.approx(rows["pay_provider_acute_trust_gbp"].iloc[0])
+    assert income.iloc[1] == pytest.approx(rows["cost_provider_acute_trust_gbp"].iloc[1])
     assert "provider_cost_acute_trust_gbp" in columns_for(s, "prime") and "provider_cost_prime_gbp" not in columns_for(s, "prime")
 
 

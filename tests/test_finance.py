@@ -166,6 +166,16 @@ PASS_OR_FAIL = (
 )
 """The three default outcome targets, pass or fail (the bundled scenario gives them floors)."""
 
+NO_COSTS = (
+    *(f"stages.{st}.cost_per_slot_gbp=0" for st in ("physio", "podiatry", "orthopaedics", "rheumatology", "pain")),
+    *(f"stages.{st}.cost_per_contact_gbp=0" for st in ("orthopaedics", "rheumatology", "pain")),
+    "surgery.cost_per_slot_gbp=0",
+    "surgery.cost_per_operation_gbp=0",
+    'finance.providers.community_physio.integrator_pays="tariff_share"',
+    'finance.providers.community_podiatry.integrator_pays="tariff_share"',
+)
+"""None of the bundled scenario's capacity costs: the prime pays every provider a share of tariff."""
+
 
 @pytest.fixture(scope="module")
 def priced() -> Scenario:
@@ -182,6 +192,7 @@ def priced() -> Scenario:
         "finance.prime_contract.vat_cost_share=0.3",
         PASS_OR_FAIL,
         "finance.inflation={ pay = 0.0, non_pay = 0.0, tariff = 0.0 }",  # year-2 prices as year 1's
+        *NO_COSTS,
     )
 
 
