@@ -87,4 +87,4 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             rows.loc[idx, f"provider_income_{p}_gbp"] = income
             rows.loc[idx, f"provider_cost_{p}_gbp"] = cost.total
             rows.loc[idx, f"provider_stranded_{p}_gbp"] = stranded(cost, income)
-    return rows
+    return rows.copy()  # one block again: the columns were added one at a time

@@ -98,7 +98,8 @@ def paths_for_upper_bound(q: float, level: float = 0.95) -> int:
 def per_replication(table: pd.DataFrame) -> pd.DataFrame:
     """Whole-horizon values per design × replication: the mean over contract years."""
     cols = metric_columns(table)
-    out = table.groupby(["design", "replication"], sort=False)[cols].mean().reset_index()
+    means = table.groupby(["design", "replication"], sort=False)[cols].mean().copy()  # one block, not one a column
+    out = means.reset_index()
     out["year"] = "all"
     return out
 

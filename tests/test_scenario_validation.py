@@ -190,7 +190,8 @@ def test_a_value_set_by_hand_is_no_longer_uncertain() -> None:
     shares = ["designs.prime.routing.specialist.physio=0.11", "designs.prime.routing.specialist.advice=0.0"]
     row = load_scenario(BEDFORDSHIRE, shares)
     assert "designs.prime.routing.specialist" not in row.uncertainty
-    table = load_scenario(BEDFORDSHIRE, ["stages.physio={ kind = 'therapy', provider = 'community_physio', slots_per_week = 9 }"])
+    physio = "{ kind = 'therapy', provider = 'community_physio', slots_per_week = 9, cost_per_slot_gbp = 30 }"
+    table = load_scenario(BEDFORDSHIRE, [f"stages.physio={physio}"])
     assert not any(k.startswith("stages.physio.") for k in table.uncertainty)
 
 
