@@ -10,6 +10,7 @@ import pytest
 from sim.columns import columns_for
 from sim.finance import add_finance
 from sim.provider_costs import ProviderCost, provider_costs, slots_offered, stranded
+from sim.report.terminal import summary_table
 from sim.scenario import ScenarioError
 from sim.schema import Stage
 from tests.test_finance import NO_COSTS, PASS_OR_FAIL, activity, bundled
@@ -164,3 +165,18 @@ def test_bad_capacity_costs_name_the_key(overrides: tuple[str, ...], key: str, p
     with pytest.raises(ScenarioError) as e:
         bundled(*overrides)
     assert key in str(e.value) and problem in str(e.value)
+
+
+def test_the_comparison_shows_each_costed_provider_s_income_and_stranded_cost() -> None:
+    """The terminal's headline table ends with each costed provider's income and the fixed cost
+    left uncovered, per design and as the paired difference."""
+    rows = []
+    for scope, income, left in (("fragmented", 20e6, 0.0), ("prime", 13e6, 3e6), ("prime - fragmented", -7e6, 3e6)):
+        for metric, value in (("commissioner_cost_gbp", 25e6), ("provider_income_acute_trust_gbp", income),
+                              ("provider_stranded_acute_trust_gbp", left)):  # fmt: skip
+            rows.append({"scope": scope, "metric": metric, "year": "all", "unit": "gbp", "mean": value,
+                         "ci_low": value - 1e5, "ci_high": value + 1e5, "n": 10})  # fmt: skip
+    table = summary_table(pd.DataFrame(rows), ["fragmented", "prime", "prime - fragmented"], "t")
+    labels = list(table.columns[0].cells)
+    assert labels[-2:] == ["Acute trust: income", "Acute trust: fixed cost not covered"]
+    assert "-£7.00m" in list(table.columns[3].cells)[-2]

@@ -92,7 +92,9 @@ def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: st
     for s in scopes:
         table.add_column(s, justify="right", no_wrap=True)
     present = set(summary["metric"])
-    for metric in HEADLINE:
+    # then each costed provider's income and what of its fixed cost is left uncovered
+    providers = [m for m in dict.fromkeys(summary["metric"]) if m.startswith(("provider_income_", "provider_stranded_"))]
+    for metric in (*HEADLINE, *sorted(providers, key=lambda m: (m.split("_", 2)[2], m))):
         if metric not in present:
             continue
         col = column(metric)
