@@ -154,8 +154,8 @@ def test_without_costs_there_are_no_cost_columns() -> None:
 @pytest.mark.parametrize(
     ("overrides", "key", "problem"),
     [
-        (("stages.triage.staff=[{ wte = 2, slots_per_session = 10 }]",), "stages.triage", "disagrees with the staff's 180"),
-        (('finance.providers.prime.integrator_pays="costs"',), "finance.providers.prime.integrator_pays",
+        (("stages.triage.slots_per_week=100",), "stages.triage", "disagrees with the staff's 1,150"),
+        ((*NO_COSTS, 'finance.providers.prime.integrator_pays="costs"'), "finance.providers.prime.integrator_pays",
          "no costs are given for community_specialist, triage"),
         (("stages.triage.staff=[{ wte = -1, slots_per_session = 10 }]", "stages.triage.slots_per_week=0"),
          "stages.triage.staff", ""),

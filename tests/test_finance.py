@@ -173,6 +173,12 @@ NO_COSTS = (
     "surgery.cost_per_operation_gbp=0",
     'finance.providers.community_physio.integrator_pays="tariff_share"',
     'finance.providers.community_podiatry.integrator_pays="tariff_share"',
+    "stages.triage.staff=[{ wte = 6.25, sessions_per_wte = 8, slots_per_session = 23 }]",
+    "stages.triage.cost_per_slot_gbp=0",
+    "stages.community_specialist.staff=[{ wte = 5, sessions_per_wte = 8, slots_per_session = 10 }]",
+    "stages.community_specialist.cost_per_slot_gbp=0",
+    "stages.community_specialist.cost_per_contact_gbp=0",
+    'finance.providers.prime.integrator_pays="tariff_share"',
 )
 """None of the bundled scenario's capacity costs: the prime pays every provider a share of tariff."""
 

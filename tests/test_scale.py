@@ -51,6 +51,15 @@ def test_what_grows_with_the_population_is_scaled_and_nothing_else(scaled) -> No
     } <= set(expected)  # fmt: skip
     for key in leaf_keys({k: v for k, v in a.items() if k not in ("name", "population", "uncertainty")}):
         was, now = value_at(a, key), value_at(b, key)
+        items = sorted(k for k in expected if k.startswith(key + "."))  # a list whose items hold a scaled value
+        if items:
+            for item in items:
+                i, field = item.removeprefix(key + ".").split(".")
+                assert now[int(i)][field] == pytest.approx(was[int(i)][field] * f, rel=1e-12), item
+                assert {k: v for k, v in now[int(i)].items() if k != field} == {
+                    k: v for k, v in was[int(i)].items() if k != field
+                }
+            continue
         if key in expected:
             if key == "surgery.beds":
                 assert now == round(was * f)
