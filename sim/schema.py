@@ -207,7 +207,8 @@ def _slots_from_staff(data: Any) -> Any:
     if "slots_per_week" in data and abs(float(data["slots_per_week"]) - given) > 1e-9 * max(1.0, given):
         raise ValueError(
             f"slots_per_week = {data['slots_per_week']} disagrees with the staff's {given:,.6g} a week (wte x sessions_per_wte "
-            "x slots_per_session): give capacity one way, or make them agree"
+            "x slots_per_session): give capacity one way, or make them agree; a staffed service's capacity changes "
+            "with its staff (their wte)"
         )
     return {**data, "slots_per_week": given}
 

@@ -60,7 +60,7 @@ def test_long_waiter_rule_lowers_the_52_week_tail() -> None:
         "run.years=3",
         "demand.growth=0",
         "stages.orthopaedics.slots_per_week=400",
-        "stages.community_specialist.slots_per_week=300",
+        "stages.community_specialist.staff=[{ wte = 3.75, sessions_per_wte = 8, slots_per_session = 10 }]",  # 300 a week
         *NO_REMOVALS,  # removals would empty the tail the rule works on
         "designs.prime.stage_overrides={}",  # the capacities above, not the prime's fitted ones
     )
