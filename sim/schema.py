@@ -201,14 +201,14 @@ def _slots_from_staff(data: Any) -> Any:
         return data
     try:
         staff = [Staff.model_validate(x) for x in data["staff"]]
-    except Exception:  # the field's own validation reports it, at its key
-        return data
+    except Exception:  # the field's own validation reports it, at its key (not a missing slots_per_week)
+        return {"slots_per_week": 0.0, **data}
     given = sum(x.slots_per_week for x in staff)
     if "slots_per_week" in data and abs(float(data["slots_per_week"]) - given) > 1e-9 * max(1.0, given):
         raise ValueError(
             f"slots_per_week = {data['slots_per_week']} disagrees with the staff's {given:,.6g} a week (wte x sessions_per_wte "
             "x slots_per_session): give capacity one way, or make them agree; a staffed service's capacity changes "
-            "with its staff (their wte)"
+            "with its staff, e.g. --set stages.<service>.staff.0.wte=7"
         )
     return {**data, "slots_per_week": given}
 

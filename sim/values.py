@@ -63,27 +63,49 @@ def _split_assignment(item: str) -> tuple[str, str, str]:
     return item, "", ""
 
 
+def _item(node: Any, part: str) -> int | None:
+    """The list position a key part names (``staff.0.wte``: the first staff group), or None."""
+    return int(part) if isinstance(node, list) and part.isdigit() and int(part) < len(node) else None
+
+
 def assign(raw: dict[str, Any], key: str, value: Any) -> None:
-    """Set ``value`` at a key path in ``raw``, making the tables on the way."""
-    node = raw
+    """Set ``value`` at a key path in ``raw``, making the tables on the way; a number names an
+    item of a list that is there (``stages.triage.staff.0.wte``)."""
+    node: Any = raw
     parts = key_parts(key) or key.split(".")
     for i, part in enumerate(parts[:-1]):  # a copy is not needed: callers own ``raw``
+        at = _item(node, part)
+        if at is not None:
+            node = node[at]
+            continue
+        if isinstance(node, list):
+            raise ScenarioError("--set", key, f"'{'.'.join(parts[: i + 1])}': the list has {len(node)} items, numbered from 0")
         nxt = node.get(part)
         if nxt is None:
             nxt = node[part] = {}
-        elif not isinstance(nxt, dict):
+        elif not isinstance(nxt, dict | list):
             raise ScenarioError("--set", key, f"'{'.'.join(parts[: i + 1])}' is a value, not a table")
         node = nxt
-    node[parts[-1]] = value
+    at = _item(node, parts[-1])
+    if at is not None:
+        node[at] = value
+    elif isinstance(node, list):
+        raise ScenarioError("--set", key, f"'{key}': the list has {len(node)} items, numbered from 0")
+    else:
+        node[parts[-1]] = value
 
 
 def value_at(data: dict[str, Any], key: str) -> Any:
-    """The value at a plain dotted key path, or :data:`MISSING`."""
+    """The value at a plain dotted key path (a number names a list's item), or :data:`MISSING`."""
     node: Any = data
     for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
+        at = _item(node, part)
+        if at is not None:
+            node = node[at]
+        elif not isinstance(node, dict) or part not in node:
             return MISSING
-        node = node[part]
+        else:
+            node = node[part]
     return node
 
 
@@ -137,10 +159,21 @@ def scenario_to_dict(s: Scenario) -> dict[str, Any]:
 
 
 def assigned(scenario: Scenario, values: dict[str, Any]) -> dict[str, Any]:
-    """The scenario as plain data with values set by key path, not yet validated again."""
+    """The scenario as plain data with values set by key path, not yet validated again.
+
+    A value set in a service's ``staff`` changes the slots they give: unless the same values
+    set its ``slots_per_week`` too, the slots are left out, to be derived again."""
     data = scenario_to_dict(scenario)
     for key, value in values.items():
         assign(data, key, value)
+    for key in values:
+        parts = key_parts(key) or key.split(".")
+        if "staff" in parts:
+            where = parts[: parts.index("staff")]
+            slots = ".".join([*where, "slots_per_week"])
+            service = value_at(data, ".".join(where))
+            if isinstance(service, dict) and slots not in values:
+                service.pop("slots_per_week", None)
     return data
 
 

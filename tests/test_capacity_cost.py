@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 
 from sim.columns import columns_for
+from sim.experiment import grid_points
 from sim.finance import add_finance
 from sim.provider_costs import ProviderCost, provider_costs, slots_offered, stranded
 from sim.report.terminal import summary_table
@@ -180,3 +181,26 @@ def test_the_comparison_shows_each_costed_provider_s_income_and_stranded_cost() 
     labels = list(table.columns[0].cells)
     assert labels[-2:] == ["Acute trust: income", "Acute trust: fixed cost not covered"]
     assert "-£7.00m" in list(table.columns[3].cells)[-2]
+
+
+def test_a_staffed_service_is_resized_through_its_staff() -> None:
+    """A key path may name a list's item: 7 WTE of triage staff give 7 x 8 x 23 slots, and a
+    grid over their WTE gives each point its own slots."""
+    s = bundled("stages.triage.staff.0.wte=7")
+    assert s.stages["triage"].staff[0].wte == 7 and s.stages["triage"].slots_per_week == 7 * 8 * 23
+    points = grid_points(bundled(), {"stages.triage.staff.0.wte": [5, 8]})
+    assert [p.stages["triage"].slots_per_week for p in points.values()] == [5 * 8 * 23, 8 * 8 * 23]
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "problem"),
+    [
+        ("stages.triage.staff.3.wte=7", "stages.triage.staff.3.wte", "the list has 1 items, numbered from 0"),
+        ("stages.triage.staff.0.wte=-1", "stages.triage.staff[0].wte", "greater than or equal to 0"),
+        ("stages.triage.staff.0.wtee=3", "stages.triage.staff[0].wtee", "did you mean 'wte'"),
+    ],
+)
+def test_a_bad_staff_item_is_named(override: str, key: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        bundled(override)
+    assert key in str(e.value) and problem in str(e.value)
