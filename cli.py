@@ -47,7 +47,16 @@ from sim.model.capacity import effective_weekly
 from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
 from sim.report.calibration import print_calibration
 from sim.report.html import build_report
-from sim.report.terminal import fmt, plain, print_beside, print_bid, print_returns, print_summary, print_sweep
+from sim.report.terminal import (
+    fmt,
+    plain,
+    print_beside,
+    print_bid,
+    print_returns,
+    print_summary,
+    print_sweep,
+    print_switch_over,
+)
 from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder, write_atomic, write_csv
 from sim.rtt.compare import beside_run
 from sim.rtt.returns import ReturnsError, read_returns
@@ -67,6 +76,7 @@ from sim.target import (
     trajectory,
     trials_table,
 )
+from sim.transition import SWITCH_OVER, compared
 from sim.uncertainty import parse_uncertainty
 from sim.values import scenario_to_dict, value_at
 
@@ -317,21 +327,35 @@ def compare(
     scenario: BatchScenarioArg = None,
     baseline: Annotated[str, typer.Option("--baseline", help="The design compared against.", metavar="NAME")] = "fragmented",
     other: Annotated[str, typer.Option("--design", help="The design compared.", metavar="NAME")] = "prime",
+    transition: Annotated[
+        bool,
+        typer.Option(
+            "--transition",
+            help="Also run the design taking over the baseline's patients at the contract start (mobilising as "
+            "the scenario says), compared month by month with its steady state.",
+        ),
+    ] = False,
     precision: PrecisionOpt = None,
     metric: MetricOpt = PRECISION_METRIC,
     as_json: JsonOpt = False,
     *,
     options: BatchOptions,
 ) -> None:
-    """Run two designs on the same patients and show them side by side with the difference."""
-    _simulate("compare", scenario, [baseline, other], options, precision=precision, metric=metric, as_json=as_json)
+    """Run two designs on the same patients and show them side by side with the difference.
+
+    With --transition the second design starts from the first's lists at the contract start
+    (the switch-over a commissioner lives through) and is compared with the first; its steady
+    state runs beside it, and the months it takes to reach it are shown."""
+    _simulate("compare", scenario, [baseline, other], options, precision=precision, metric=metric, as_json=as_json,
+              switch_over=transition)  # fmt: skip
 
 
 def _simulate(kind: str, scenario: Path | None, designs: list[str], options: BatchOptions, *, precision: float | None,
-              metric: str, as_json: bool) -> None:  # fmt: skip
+              metric: str, as_json: bool, switch_over: bool = False) -> None:  # fmt: skip
     """``run`` and ``compare``: simulate, write, and show one design, or two with their difference."""
     started = datetime.now(UTC)
-    batch = prepare(kind, scenario, designs, options, warn=_warn, precision=precision, metric=metric)
+    batch = prepare(kind, scenario, designs, options, warn=_warn, precision=precision, metric=metric,
+                    switch_over=switch_over)  # fmt: skip
     result = _execute(batch, options)
     tables = design_tables(batch, result)
     table, summary = tables["replications"], tables["summary"]
@@ -341,14 +365,17 @@ def _simulate(kind: str, scenario: Path | None, designs: list[str], options: Bat
             typer.echo(summary_json(summary, batch.folder))
         else:
             reps, years, name = result.replications, batch.scenario.run.years, batch.scenario.name
-            if len(batch.designs) == 2:
+            pair = compared(batch.designs, batch.extra)
+            if pair:
                 title = f"{name}: {reps} replications × {years} years, common random numbers"
-                columns = [*batch.designs, f"{batch.designs[1]} - {batch.designs[0]}"]
+                columns = [*pair, f"{pair[1]} - {pair[0]}"]
             else:
                 title = f"{name}: {batch.designs[0]} design, {reps} replications × {years} years"
                 columns = list(batch.designs)
             print_summary(summary, columns, title, out_console)
             print_returns(summary, list(batch.designs), out_console)
+            if "switch_over" in tables:
+                print_switch_over(tables["switch_over"], batch.extra[SWITCH_OVER], out_console)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 

@@ -22,7 +22,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim import diagnostics, limits, plausibility, warmup
+from sim import diagnostics, limits, plausibility, transition, warmup
 from sim.columns import RENAMED, current_name, numeric_columns
 from sim.dictionary import dictionary
 from sim.executors import Executor, default_jobs, make_executor
@@ -44,8 +44,9 @@ from sim.results import (
     wrong_setting,
 )
 from sim.rtt.table import with_statistics
-from sim.scenario import load_scenario
+from sim.scenario import load_scenario, with_switch_over
 from sim.schema import Scenario, ScenarioError
+from sim.transition import SWITCH_OVER
 from sim.values import parse_override
 
 Say = Callable[[str], None]
@@ -147,8 +148,12 @@ def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int 
 
 def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
             metric: str = "rtt_incomplete_within_18w_pct", grid: dict[str, list[Any]] | None = None,
-            extra: dict[str, Any] | None = None) -> Batch:  # fmt: skip
+            extra: dict[str, Any] | None = None, switch_over: bool = False) -> Batch:  # fmt: skip
     """Validate all input, and either settle a new batch or reopen one to resume.
+
+    With ``switch_over`` (two designs: old, new), a third design runs the new one taking
+    over from the old at the contract start; the batch's designs are then old, the
+    switch-over and new (its steady state), and the differences are the switch-over's.
 
     Raises
     ------
@@ -164,6 +169,12 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
+    if switch_over:
+        scenario, name = with_switch_over(scenario, designs[1], designs[0])
+        designs = [designs[0], name, designs[1]]
+        extra = {**(extra or {}), SWITCH_OVER: {"from": designs[0], "design": name, "steady": designs[2]}}
+        if scenario.run.warmup_days == 0 and scenario.backlog is None:
+            warn(f"--transition: run.warmup_days is 0 and there is no backlog: '{name}' takes over empty lists")
     if metric in RENAMED:
         warn(f"--metric {metric}: renamed {RENAMED[metric]}; that column is used")
         metric = RENAMED[metric]
@@ -411,7 +422,9 @@ def _warmup(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
     analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days, growth=growth)
     tables["warmup"] = analysis
     if batch.scenario.backlog is None:  # a run from a backlog starts from a real list: no warm-up to judge
-        for msg in warmup.verdicts(analysis):
+        # a design taking over from another changes at the contract start on purpose: its transient is the point
+        steady = analysis[[batch.scenario.designs[d].inherits is None for d in analysis["design"]]]
+        for msg in warmup.verdicts(steady):
             warn(msg)
     warmup.plot(analysis, batch.folder / "warmup.png")
     return analysis.groupby("design")["mser_truncation_day"].first().to_dict()
@@ -421,6 +434,8 @@ def _trace_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
     tables: dict[str, pd.DataFrame] = {}
     if not result.monthly.empty:
         tables["rtt_monthly"] = per_point(batch, rtt_monthly(result.monthly, batch.scenario))
+        if batch.extra.get(SWITCH_OVER):
+            tables["switch_over"] = transition.path(result.monthly, batch.extra[SWITCH_OVER])
     for name, saved_as in (("monthly", "monthly"), ("waits", "rtt_waits"), ("flows", "flows")):
         frame = getattr(result, name)
         if not frame.empty:

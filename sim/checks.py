@@ -131,6 +131,7 @@ def _designs(s: Scenario) -> None:
         _design_services(s, dname, d)
         _design_rows(s, dname, d)
         _design_overrides(s, dname, d)
+        _design_switch_over(s, dname, d)
 
 
 def _design_services(s: Scenario, dname: str, d: Design) -> None:
@@ -188,6 +189,26 @@ def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err["loc"])
             raise KeyProblem(f"{base}.{sname}.{loc}", pydantic_problem(err)) from None
+
+
+def _design_switch_over(s: Scenario, dname: str, d: Design) -> None:
+    """A design takes over from another design that starts afresh, and mobilises what it runs."""
+    base = f"designs.{dname}"
+    if d.inherits is not None:
+        others = set(s.designs) - {dname}
+        if d.inherits not in others:
+            raise KeyProblem(f"{base}.inherits", unknown(d.inherits, others, "other design"))
+        if s.designs[d.inherits].inherits is not None:
+            source = s.designs[d.inherits].inherits
+            problem = f"'{d.inherits}' itself inherits from '{source}': take over from a design that starts afresh"
+            raise KeyProblem(f"{base}.inherits", problem)
+    m = d.mobilisation
+    if m is None:
+        return
+    services = set(d.services) | {THEATRE}
+    for i, name in enumerate(m.services or []):
+        if name not in services:
+            raise KeyProblem(f"{base}.mobilisation.services[{i}]", unknown(name, services, "service of this design"))
 
 
 def _payments(s: Scenario) -> None:

@@ -33,6 +33,7 @@ TABLES: dict[str, str] = {
     "bid": "The prime's account per replication × contract year at the price tested.",
     "bid_summary": "The figures a bidder asks for, with 95% intervals where they apply.",
     "bid_monthly": "The prime's cash per replication × month of the contract: income as paid, costs as incurred.",
+    "switch_over": "A design taking over from another, month by month against its steady state (compare --transition).",
     "sensitivity": "What moves the cumulative surplus: drawn inputs ranked, and terms and costs swung.",
     "errors": "Replications that raised, with the traceback.",
     "data_dictionary": "This table: every column of every table in the folder.",
@@ -140,6 +141,27 @@ _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {
         ("prime_cost_gbp", "gbp", "All the prime's costs that year."),
         ("quality_payment_gbp", "gbp", "Quality payment made for targets met."),
         ("cumulative_surplus_gbp", "gbp", "The prime's surplus summed over the contract years so far."),
+    ],
+    "switch_over": [
+        ("month", "id", "Month of the contract, from 1."),
+        ("measure", "text", "What is followed: the RTT list, its share within 18 weeks, its median wait, or a service's list."),
+        ("old_design_mean", "input", "The old design's value that month, mean over replications (it runs on unchanged)."),
+        (
+            "switch_over_mean",
+            "input",
+            "The value under the new design taking over the old one's patients, mean over replications.",
+        ),
+        ("steady_state_mean", "input", "The value under the new design warmed up as itself, mean over replications."),
+        ("difference", "input", "Switch-over minus steady state, paired by replication: mean."),
+        ("difference_lo", "input", "Lower end of the difference's 95% interval."),
+        ("difference_hi", "input", "Upper end of the difference's 95% interval."),
+        ("replications", "count", "Replications paired that month."),
+        (
+            "settled",
+            "flag",
+            "True from the month after which the difference stays within 5% of the steady state's value, "
+            "or its interval holds zero, to the end of the run.",
+        ),
     ],
     "sensitivity": [
         ("input", "text", "A drawn input (its key), a contract term or a cost level."),

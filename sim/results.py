@@ -53,6 +53,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "flows": ("design", "from", "to", "per_year"),
     "summary": ("scope", "year", "metric", "mean", "ci_low", "ci_high", "n"),
     "bid_monthly": ("replication", "year", "month", "cumulative_cash_gbp"),
+    "switch_over": ("day", "month", "measure", "old_design_mean", "switch_over_mean", "steady_state_mean", "settled"),
     "warmup": ("design", "day", "in_system_mean", "moving_average", "mser_truncation_day", "warmup_day"),
 }
 """The columns a report reads from each table, checked when a folder is read back."""

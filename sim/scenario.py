@@ -27,6 +27,7 @@ from sim.checks import (
     cross_check,
     loc_to_key,
     pydantic_problem,
+    unknown,
     waiting_places,
 )
 from sim.files import MAX_SCENARIO_BYTES, FileProblem, read_text
@@ -180,6 +181,40 @@ def with_values(scenario: Scenario, values: dict[str, Any], source: str, how: st
 def apply_parameters(scenario: Scenario, drawn: dict[str, Any]) -> Scenario:
     """The scenario with one replication's drawn values in place, validated again."""
     return with_values(scenario, drawn, f"{scenario.name} [uncertainty]", how=None)
+
+
+def with_switch_over(s: Scenario, new: str, old: str, source: str = "--transition") -> tuple[Scenario, str]:
+    """The scenario with one more design: ``new`` taking over from ``old`` (``inherits``).
+
+    It is named ``<new>_from_<old>``. Its inputs are drawn with ``new``'s: every
+    ``[uncertainty]`` entry on ``designs.<new>.…`` also sets the same key of the copy, so in a
+    replication the two run on the same drawn values and differ only by the start.
+
+    Raises
+    ------
+    ScenarioError
+        When either design is unknown, they are the same, or the name is taken.
+    """
+    for name in (new, old):
+        if name not in s.designs:
+            raise ScenarioError(source, f"designs.{name}", unknown(name, set(s.designs), "design"))
+    name = f"{new}_from_{old}"
+    if new == old or name in s.designs:
+        problem = "a design cannot take over from itself" if new == old else f"a design named '{name}' exists already"
+        raise ScenarioError(source, f"designs.{name}", problem)
+    prefix, copy = f"designs.{new}.", f"designs.{name}."
+    uncertainty = {}
+    for key, entry in s.uncertainty.items():
+        targets = [key, *entry.get("also", [])]
+        copies = [copy + t[len(prefix) :] for t in targets if t.startswith(prefix)]
+        uncertainty[key] = {**entry, "also": [*entry.get("also", []), *copies]} if copies else entry
+    design = s.designs[new].model_copy(update={"inherits": old})
+    out = s.model_copy(update={"designs": {**s.designs, name: design}, "uncertainty": uncertainty})
+    try:
+        cross_check(out)
+    except KeyProblem as e:
+        raise ScenarioError(source, e.key, str(e)) from None
+    return out, name
 
 
 def _with_backlog(s: Scenario) -> Scenario:

@@ -355,8 +355,29 @@ class GP(Strict):
         return {need: _check_row(row, f"row '{need}'") for need, row in v.items()}
 
 
+class Mobilisation(Strict):
+    """How a design that takes over from another (``inherits``) reaches full strength.
+
+    Over the first ``months`` after the switch, the capacity of ``services`` (default: those
+    the inherited design did not have; ``theatre`` may be named) rises in a straight line
+    from ``capacity_from`` of its planned slots to all of them, and the share of triage
+    decisions made on the patient's need rises from ``triage_accuracy_from`` to 1: the
+    others route the patient as the average referral would be routed, blind to their need.
+    """
+
+    months: int = Field(6, ge=1, le=60)
+    capacity_from: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
+    triage_accuracy_from: Probability = 1.0
+    services: list[str] | None = None
+
+
 class Design(Strict):
-    """One way of organising the pathway."""
+    """One way of organising the pathway.
+
+    ``inherits`` names the design it takes over from: the warm-up runs under that design and
+    at the contract start its patients carry over, keeping their places on the lists of the
+    services this design also runs, and their RTT clocks (``sim.model.switchover``).
+    """
 
     services: list[str] = Field(min_length=1)
     entry: str = "gp"
@@ -368,6 +389,8 @@ class Design(Strict):
     advice_return_days: int = Field(56, ge=1)
     max_onward: int = Field(4, ge=1, le=20)
     stage_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    inherits: str | None = None
+    mobilisation: Mobilisation | None = None
 
     @model_validator(mode="before")
     @classmethod

@@ -21,6 +21,7 @@ from sim.model import ENGINE
 from sim.model.pathway import Pathway
 from sim.scenario import apply_parameters
 from sim.schema import Scenario
+from sim.switchover import simulate_switch_over
 from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
 
@@ -64,7 +65,10 @@ def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcom
             drawn = draw_parameters(dists, scenario, task.replication)
             copies = {c for d in dists.values() for c in d.also}
             s, params = apply_parameters(scenario, drawn), parameter_columns(drawn, copies)
-        model = Pathway(s, task.design, task.replication)
+        if s.designs[task.design].inherits is None:
+            model = Pathway(s, task.design, task.replication)
+        else:
+            model = simulate_switch_over(s, task.design, task.replication)
         rows = add_finance(pd.DataFrame(model.run()), s)
         loads = {
             f"{stage}_expected_load": [by_year[y - 1] for y in rows["year"]]

@@ -70,7 +70,7 @@ class Pathway:
         Selects the random streams; the same number gives the same patients in every design.
     """
 
-    def __init__(self, scenario: Scenario, design: str, replication: int = 0):
+    def __init__(self, scenario: Scenario, design: str, replication: int = 0, start: int = 0):
         self.scenario = scenario
         self.design_name = design
         self.design = d = scenario.designs[design]
@@ -79,6 +79,7 @@ class Pathway:
         self.first_day = run.start_date - timedelta(days=run.warmup_days)
         self.warmup = run.warmup_days
         self.days = run.warmup_days + horizon_days(scenario)
+        self.start = start  # a design taking over from another runs from the switch (sim.switchover)
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
@@ -104,7 +105,7 @@ class Pathway:
         self.arrivals = draw_referrals(scenario, self.streams, self.first_day, self.days)
         direct = scenario.demand.self_referral.per_year > 0
         self.direct = SelfReferrals(scenario, self.streams, self.first_day) if direct else None
-        if scenario.backlog is not None:
+        if scenario.backlog is not None and start == 0:
             seed_backlog(self)
         self.env.process(self._days())
 
@@ -165,6 +166,10 @@ class Pathway:
         self.onward_delay: int = d.onward_delay_days
         self.advice_return: int = d.advice_return_days
         self.max_referrals: int = s.gp.max_referrals
+        # Mobilising after a switch-over: the share of triage decisions made on the patient's
+        # need, day by day (none: every decision is); the others follow ``blind_routing``.
+        self.accuracy: list[float] = []
+        self.blind_routing: Choice | None = None
 
     # -- starting from a backlog -------------------------------------------------------
 
@@ -230,7 +235,9 @@ class Pathway:
 
     def _days(self):
         """SimPy process: every day's phases, in the order the module docstring gives."""
-        for day in range(self.days):
+        if self.start:
+            yield self.env.timeout(self.start)
+        for day in range(self.start, self.days):
             self._day(day)
             yield self.env.timeout(1)
 
@@ -350,7 +357,11 @@ class Pathway:
         """A triage decision: where the single point of access sends the patient."""
         u = p.u_triage if p.triaged == 0 else p.u(ROUTE)
         p.triaged += 1
-        dest = self.routing[p.need](u)
+        blind = self.blind_routing
+        if blind is not None and day < len(self.accuracy) and p.u(ROUTE) >= self.accuracy[day]:
+            dest = blind(u)  # a triage team still learning: routed as the average referral
+        else:
+            dest = self.routing[p.need](u)
         self.refer(p, dest, day, 1)
 
     def episode_ended(self, clinic: Clinic, p: Patient, day: int) -> None:
@@ -370,7 +381,8 @@ class Pathway:
     def gp_consultation(self, p: Patient, day: int) -> None:
         """The GP sees the patient again and refers where they have not yet been helped."""
         self.gp_consultations += 1
-        self.refer(p, self.gp_again[p.need](p.u(GP)), day)
+        # where the design's entry sends a GP's referral: the service chosen, or the single point of access
+        self.refer(p, self.entry.first_stop(self.gp_again[p.need](p.u(GP))), day)
 
     # -- leaving -----------------------------------------------------------------------
 

@@ -349,3 +349,27 @@ def return_bands(panels: list[tuple[str, pd.DataFrame]], designs: list[str], sta
     fig.suptitle("Incomplete pathways at month end by weeks waited (mean per month end across replications)", fontsize=11)
     fig.tight_layout()
     return fig
+
+
+def switch_over(table: pd.DataFrame, shown: list[tuple[str, str]], names: dict[str, str], settle: dict[str, int | None]):
+    """One panel per measure: the old design, the switch-over and the steady state month by month
+    (means over replications), with the month the switch-over settles marked."""
+    fig, axes = _panels(len(shown), 2, 3.0)
+    series = (("old_design_mean", names["from"]), ("switch_over_mean", names["design"]), ("steady_state_mean", names["steady"]))
+    for ax, (measure, title) in zip(axes.flat, shown, strict=False):
+        part = table[table["measure"] == measure]
+        for i, (col, label) in enumerate(series):
+            ax.plot(part["month"], part[col], color=COLOURS[i], label=label, linestyle="--" if i == 2 else "-")
+        months = settle.get(measure)
+        if months is not None:
+            ax.axvline(months + 1, color="black", linestyle=":", linewidth=1, label="settled from here")
+        ax.set_title(title, fontsize=10)
+        ax.set_xlabel("Months from the contract start", fontsize=8)
+        ax.tick_params(labelsize=8)
+        if not measure.endswith("_pct"):
+            ax.set_ylim(bottom=0)
+    _spare_panels(axes, len(shown))
+    axes.flat[0].legend(fontsize=8)
+    fig.suptitle("The switch-over: mean over replications", fontsize=11)
+    fig.tight_layout()
+    return fig

@@ -16,7 +16,7 @@ from sim.schema import Scenario
 
 TABLES = (
     "replications", "sweep", "sweep_summary", "monthly", "rtt_waits", "rtt_returns", "flows", "bid", "bid_summary",
-    "bid_monthly", "sensitivity", "warmup",
+    "bid_monthly", "sensitivity", "warmup", "switch_over",
 )  # fmt: skip
 """The CSV files a report may use, by name without ``.csv``."""
 

@@ -49,7 +49,7 @@ def kpi_summary(view: View) -> pd.DataFrame:
         stage_cols = [c for c in t.columns if c.endswith(f"_{key}")]
         if stage_cols:
             part[f"total_{key}"] = t[stage_cols].sum(axis=1)
-    two = view.designs if len(view.designs) == 2 else [None, None]
+    two = view.pair or [None, None]
     return summarise(part, two[0], two[1])
 
 

@@ -87,7 +87,7 @@ def returns_section(view: View) -> Section | None:
     if returns.empty:
         return Section("rtt-returns", title, f'<p class="note">{esc(NO_RETURNS)}</p>')
     designs = [d for d in view.designs if d in set(returns["design"])]
-    pair = designs if len(designs) == 2 else []
+    pair = view.pair if all(d in designs for d in view.pair) else []
     summary = summarise_returns(returns, *pair)
     body = view.point_note() + (
         "<p>Referral-to-treatment pathways counted as the NHS's monthly returns count them, by treatment function: "

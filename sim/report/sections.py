@@ -12,15 +12,21 @@ from sim import diagnostics
 from sim.columns import column
 from sim.report import charts
 from sim.report.flowchart import flow_diagram
-from sim.report.labels import key_label, value_text, words
+from sim.report.labels import key_label, stage_name, value_text, words
 from sim.report.page import Section, esc, figure
 from sim.report.terminal import fmt
 from sim.report.view import View
+from sim.transition import SWITCH_OVER, months_to_settle
 
 ACTIVITY_SHOWN = (  # the activity charted, by point of delivery
     "gp_consultations", "triage_contacts", "physio_contacts", "first_op_attendances", "followup_op_attendances",
     "surgeries_daycase", "surgeries_inpatient",
 )  # fmt: skip
+SWITCH_PANELS = (
+    ("rtt_incomplete", "RTT waiting list (incomplete pathways)"),
+    ("rtt_incomplete_within_18w_pct", "Within 18 weeks (%)"),
+    ("rtt_wait_median_weeks", "Median wait (weeks)"),
+)
 CLOCK_RULE = (
     "Every design counts RTT clocks by the national rules: a referral to a consultant-led or interface "
     "service starts a clock; it runs through onward referrals and the surgical list, and stops at the first "
@@ -34,10 +40,12 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}{'s' * (n != 1)}"
 
 
-def _design_facts(designs: list[str]) -> tuple[str, str]:
-    if len(designs) == 2:
-        a, b = designs
-        return "Designs compared", f"{a} and {b}; differences are {b} − {a}, paired by replication"
+def _design_facts(designs: list[str], pair: list[str]) -> tuple[str, str]:
+    if pair:
+        a, b = pair
+        rest = [d for d in designs if d not in pair]
+        also = f"; also run: {', '.join(rest)}" if rest else ""
+        return "Designs compared", f"{a} and {b}; differences are {b} − {a}, paired by replication{also}"
     return "Design" + ("s" if len(designs) > 1 else ""), ", ".join(designs)
 
 
@@ -51,7 +59,7 @@ def scenario_section(view: View) -> Section:
         ("Population", f"{s.population:,}"),
         ("MSK referrals", f"about {d.referrals_per_year:,.0f} a year, growing {d.growth:.1%} a year"),
         ("Services", f"{len(s.stages)}: {', '.join(words(n) for n in s.stages)}"),
-        _design_facts(view.designs),
+        _design_facts(view.designs, view.pair),
         (
             "Run",
             f"{_plural(reps, 'replication')} of {_plural(s.run.years, 'contract year')} "
@@ -120,6 +128,42 @@ def waiting_section(view: View) -> Section | None:
     spread = diagnostics.overload_warnings(diagnostics.overloaded_paths(view.table))
     body += "".join(f'<p class="note">{esc(m)}</p>' for m in spread)
     return Section("waiting-lists", "Waiting lists over time", body)
+
+
+def switch_over_section(view: View) -> Section | None:
+    """A design taking over another's patients: its path month by month to its steady state."""
+    table = view.folder.table("switch_over")
+    names = (view.folder.batch.get("extra") or {}).get(SWITCH_OVER)
+    if table.empty or not names:
+        return None
+    settle = months_to_settle(table)
+    shown = [(m, t) for m, t in SWITCH_PANELS if m in settle]
+    shown += [(m, f"{stage_name(m.removesuffix('_waiting'))} list") for m in settle if m.endswith("_waiting")]
+    shown = [(m, t) for m, t in shown if table.loc[table["measure"] == m, "steady_state_mean"].abs().max() > 0]
+    fig = charts.switch_over(table, shown, names, settle)
+    d = view.scenario.designs[names["design"]]
+    mob = d.mobilisation
+    if mob is None:
+        how = "It starts at full strength: the scenario sets no mobilisation."
+    else:
+        services = ", ".join(words(n) for n in mob.services) if mob.services is not None else "the services new to it"
+        how = (
+            f"It mobilises over {mob.months} months: the capacity of {services} from {mob.capacity_from:.0%} of its plan, "
+            f"triage decisions made on the patient's need from {mob.triage_accuracy_from:.0%}."
+        )
+    body = (
+        f"<p>{esc(names['design'])} takes over the patients of {esc(names['from'])} at the contract start: those waiting at "
+        f"services it also runs keep their places, bookings and RTT clocks; those at services it does not run go to its "
+        f"entry. {esc(how)} Beside it, {esc(names['steady'])} in its steady state and {esc(names['from'])} carrying on "
+        "unchanged, on the same patients.</p>"
+    )
+    body += figure(fig, "Means over replications at each month end; the dotted line marks the month from which the "
+                   "switch-over stays within 5% of the steady state (or not distinguishable from it).")  # fmt: skip
+    rows = "".join(
+        f"<tr><td>{esc(t)}</td><td>{'not within the run' if settle[m] is None else settle[m]}</td></tr>" for m, t in shown
+    )
+    body += f"<table><tr><th>Measure</th><th>Months to the steady state</th></tr>{rows}</table>"
+    return Section("switch-over", "The switch-over", body)
 
 
 def clock_note(view: View) -> str:

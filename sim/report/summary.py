@@ -52,8 +52,8 @@ def _question(view: View) -> str:
     if view.sweep:
         keys = " and ".join(key_label(k).lower() for k in view.grid)
         return f"How do waits, activity and cost change with {keys}, and what meets 92% within 18 weeks?"
-    if len(view.designs) == 2:
-        base, other = view.designs
+    if view.pair:
+        base, other = view.pair
         return f"What would the {other} design change against the {base} design, over {years} for {people}?"
     return f"What does the {view.designs[0]} design give over {years} for {people}?"
 
@@ -74,9 +74,9 @@ def _difference(view: View, whole: pd.DataFrame, metric: str, unit: str, better:
     """A sentence on the paired difference: its size, and whether the interval excludes zero.
 
     A percentage's difference is in points; ``what`` names a count (``fewer first attendances``)."""
-    if len(view.designs) != 2:
+    if not view.pair:
         return ""
-    base, other = view.designs
+    base, other = view.pair
     r = _value(whole, f"{other} - {base}", metric)
     if r is None or pd.isna(r["mean"]):
         return ""
@@ -96,11 +96,7 @@ def _waits(view: View, whole: pd.DataFrame) -> tuple[str, str]:
         f"92nd percentile wait {_with_ci(_value(whole, d, 'rtt_wait_p92_weeks'), 'weeks')}"
         for d in view.designs
     ]
-    r = (
-        _value(whole, f"{view.designs[-1]} - {view.designs[0]}", "rtt_incomplete_within_18w_pct")
-        if len(view.designs) == 2
-        else None
-    )
+    r = _value(whole, f"{view.pair[1]} - {view.pair[0]}", "rtt_incomplete_within_18w_pct") if view.pair else None
     better = "better" if r is not None and r["mean"] > 0 else "worse"
     return "Waits", "; ".join(parts) + "." + _difference(view, whole, "rtt_incomplete_within_18w_pct", "pct", better)
 
@@ -123,7 +119,7 @@ def _cost(view: View, whole: pd.DataFrame) -> tuple[str, str]:
     parts = [
         f"{d}: {_with_ci(_value(whole, d, 'commissioner_cost_gbp'), 'gbp')} a year to the commissioner" for d in view.designs
     ]
-    r = _value(whole, f"{view.designs[-1]} - {view.designs[0]}", "commissioner_cost_gbp") if len(view.designs) == 2 else None
+    r = _value(whole, f"{view.pair[1]} - {view.pair[0]}", "commissioner_cost_gbp") if view.pair else None
     better = "cheaper" if r is not None and r["mean"] < 0 else "dearer"
     return "Cost", "; ".join(parts) + "." + _difference(view, whole, "commissioner_cost_gbp", "gbp", better)
 

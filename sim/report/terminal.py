@@ -16,6 +16,7 @@ from sim.metrics import HEADLINE
 from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
 from sim.schema import Scenario
+from sim.transition import months_to_settle
 
 RETURN_UNITS = {"per_month": "count", "within_18w_pct": "pct", "median_weeks": "weeks", "p95_weeks": "weeks"}
 RETURN_HEADINGS = ("Per month", "Within 18 wk (%)", "Median (wk)", "95th pct (wk)")
@@ -176,6 +177,49 @@ def print_returns(summary: pd.DataFrame, scopes: list[str], console: Console | N
     table = returns_table(summary, scopes)
     if table is not None:
         (console or Console()).print(table)
+
+
+SWITCH_MONTHS = (1, 2, 3, 4, 5, 6, 9, 12, 18, 24, 36, 48, 60)
+"""The months of the contract the switch-over panel shows (those the run has)."""
+
+
+def switch_over_table(table: pd.DataFrame, designs: dict[str, str], measure: str = "rtt_incomplete") -> Table:
+    """One measure of a switch-over month by month: the old design, the new design taking
+    over, its steady state, and whether the switch-over has settled."""
+    label = {"rtt_incomplete": "RTT waiting list (incomplete pathways)"}.get(measure, measure)
+    part = table[table["measure"] == measure]
+    settle = months_to_settle(table).get(measure)
+    when = "not within the run" if settle is None else f"{settle} month{'s' * (settle != 1)}"
+    out = Table(title=f"Switch-over: {designs['design']}, {label}; steady state reached in {when}", header_style="bold")
+    for col in ("Month", designs["from"], designs["design"], designs["steady"], "Difference (95% CI)", ""):
+        out.add_column(col, justify="right" if col not in ("",) else "left")
+    digits = 1 if measure.endswith(("_pct", "_weeks")) else 0
+    for _, r in part[part["month"].isin(SWITCH_MONTHS)].iterrows():
+        diff = f"{r['difference']:+,.{digits}f} ({r['difference_lo']:+,.{digits}f} to {r['difference_hi']:+,.{digits}f})"
+        out.add_row(
+            str(int(r["month"])), f"{r['old_design_mean']:,.{digits}f}", f"{r['switch_over_mean']:,.{digits}f}",
+            f"{r['steady_state_mean']:,.{digits}f}", diff, "settled" if r["settled"] else "",
+        )  # fmt: skip
+    return out
+
+
+def settling_lines(table: pd.DataFrame) -> list[str]:
+    """Per measure, the months the switch-over takes to reach the steady state."""
+    out = []
+    for measure, months in months_to_settle(table).items():
+        out.append(f"{measure}: {'not within the run' if months is None else f'{months} month' + 's' * (months != 1)}")
+    return out
+
+
+def print_switch_over(table: pd.DataFrame, designs: dict[str, str], console: Console | None = None) -> None:
+    """The switch-over panel: the RTT list month by month, then every measure's time to settle."""
+    console = console or Console()
+    if table.empty:
+        return
+    console.print(switch_over_table(table, designs))
+    console.print("Months to the steady state (the difference within 5% of it, or not distinguishable from 0, from then on):")
+    for line in settling_lines(table):
+        console.print(f"  {line}")
 
 
 def print_beside(table: pd.DataFrame, title: str, console: Console | None = None) -> None:

@@ -17,6 +17,7 @@ import pandas as pd
 from sim.report.folder import Folder, load_folder
 from sim.report.labels import key_label, value_text
 from sim.schema import Scenario
+from sim.transition import compared
 
 
 @dataclass
@@ -33,6 +34,11 @@ class View:
     point_text: str
     table: pd.DataFrame  # the rows at the grid point shown
     designs: list[str]
+
+    @property
+    def pair(self) -> list[str]:
+        """The two designs whose differences the folder reports (none: see :func:`sim.transition.compared`)."""
+        return compared(self.designs, self.folder.batch.get("extra"))
 
     def at_point(self, frame: pd.DataFrame) -> pd.DataFrame:
         return _at_point(frame, self.point)
