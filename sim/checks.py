@@ -131,6 +131,7 @@ def _designs(s: Scenario) -> None:
         _design_services(s, dname, d)
         _design_rows(s, dname, d)
         _design_overrides(s, dname, d)
+        _design_tests(s, dname, d)
         _design_switch_over(s, dname, d)
 
 
@@ -189,6 +190,18 @@ def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err["loc"])
             raise KeyProblem(f"{base}.{sname}.{loc}", pydantic_problem(err)) from None
+
+
+def _design_tests(s: Scenario, dname: str, d: Design) -> None:
+    """The tests a design's services order are done by diagnostic services it runs."""
+    for sname, stage in s.design_stages(dname).items():
+        for test in stage.tests:
+            where = f"stages.{sname}.tests.{test}"
+            if test not in s.stages or s.stages[test].kind != "diagnostic":
+                diagnostic = {n for n, st in s.stages.items() if st.kind == "diagnostic"}
+                raise KeyProblem(where, unknown(test, diagnostic, "stage of kind 'diagnostic'"))
+            if test not in d.services:
+                raise KeyProblem(where, f"'{test}' is not a service of design '{dname}', which runs {sname}")
 
 
 def _design_switch_over(s: Scenario, dname: str, d: Design) -> None:

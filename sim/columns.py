@@ -148,6 +148,10 @@ ACTIVITY = (
     _c("bounce_backs", "count", "Sent back to the GP", "Patients a service sent back to the GP.", "lower"),
     _c("advice_given", "count", "Advice without an appointment", "Referrals answered by advice and self-management."),
     _c("onward_referrals", "count", "Onward referrals", "Referrals from one service straight to another."),
+    _c(
+        "dna_returns", "count", "Back to the GP after missed appointments",
+        "Patients discharged for not attending who went back to their GP and were referred again.",
+    ),
 )
 
 PER_STAGE = (
@@ -203,6 +207,10 @@ SYSTEM = (
         "lower", short="Inpatient operations",
     ),
     _c("joint_replacements", "count", "Hip/knee replacements", "Hip and knee replacements done."),
+    _c(
+        "surgeries_avoidable", "count", "Avoidable operations",
+        "Operations on patients without a surgical need: they are not helped by them.", "lower",
+    ),
     _c(
         "joint_replacements_per_1000", "rate", "Hip/knee replacements per 1,000",
         "Hip and knee replacements per 1,000 population.",

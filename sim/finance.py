@@ -35,6 +35,8 @@ def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str)
     for name, stage in scenario.design_stages(design).items():
         first = stage.tariff_first + stage.diagnostics_per_first
         value = rows[f"{name}_first"] * first + rows[f"{name}_followup"] * stage.tariff_followup
+        if stage.tariff_advice_and_guidance:
+            value = value + rows[f"{name}_advice_and_guidance"] * stage.tariff_advice_and_guidance
         out[name] = Element(stage.provider, value * price_index(finance, stage.provider, rows["year"]))
     surgery = scenario.design_surgery(design)
     other_inpatient = rows["surgeries_inpatient"] - rows["joint_replacements"]

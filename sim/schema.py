@@ -117,6 +117,9 @@ class SelfReferral(Strict):
     """Direct access (e.g. physio self-referral): extra referrals that bypass the GP and triage."""
 
     per_year: Annotated[float, Field(ge=0.0, le=10_000_000)] = 0.0
+    replaces_gp_share: Probability = 0.0
+    """Of the self-referrals, the share who would otherwise have been referred by their GP: GP
+    referrals fall by ``per_year`` times it."""
     stage: str = "physio"
     need: dict[Need, Probability] = Field(default_factory=lambda: {"self_management": 0.35, "physio": 0.6, "specialist": 0.05})
 
@@ -140,7 +143,19 @@ class Demand(Strict):
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Demand:
         _check_row({k: c.share for k, c in self.conditions.items()}, "condition shares")
+        sr = self.self_referral
+        if sr.per_year * sr.replaces_gp_share > self.referrals_per_year:
+            raise ValueError(
+                f"self_referral: per_year x replaces_gp_share ({sr.per_year * sr.replaces_gp_share:,.0f}) would replace "
+                f"more GP referrals than referrals_per_year ({self.referrals_per_year:,.0f})"
+            )
         return self
+
+    @property
+    def gp_referrals_per_year(self) -> float:
+        """GP referrals a year: ``referrals_per_year`` less those self-referral replaces."""
+        sr = self.self_referral
+        return self.referrals_per_year - sr.per_year * sr.replaces_gp_share
 
 
 class CapacityChange(Strict):
@@ -221,7 +236,9 @@ class Stage(Strict):
     not) and ``cost_per_contact_gbp`` for each appointment attended (all at year-1 prices).
     """
 
-    kind: Literal["triage", "therapy", "clinic"] = "clinic"
+    kind: Literal["triage", "therapy", "clinic", "diagnostic"] = "clinic"
+    """``diagnostic``: tests (MRI, ultrasound, X-ray) ordered by the clinics that name it in their
+    ``tests``; after the test the patient goes back to the clinic that ordered it for the decision."""
     provider: str
     consultant_led: bool = False
     treatment_function: TreatmentFunction | None = None
@@ -244,7 +261,12 @@ class Stage(Strict):
     dna_followup: Probability = 0.0
     max_dna: int = Field(2, ge=1, le=10)
     dna_rebook_days: int = Field(7, ge=1)
+    dna_return_rate: Probability = 0.0
+    """Of the patients discharged after missed appointments, the share who go back to their GP
+    and are referred again after the GP's wait (the others leave)."""
     contacts_per_episode: float = Field(1.0, ge=1.0, le=50.0)
+    contacts_per_episode_by_need: dict[Need, Annotated[float, Field(ge=1.0, le=50.0)]] = Field(default_factory=dict)
+    """Contacts of a course by the patient's need, where it differs from ``contacts_per_episode``."""
     followup_interval_days: int = Field(14, ge=1)
     resolves: dict[Need, Probability] = Field(default_factory=dict)
     assessment_only_if_unresolved: bool = True
@@ -256,8 +278,17 @@ class Stage(Strict):
     tariff_first: Money = 0.0
     tariff_followup: Money = 0.0
     diagnostics_per_first: Money = 0.0
+    tests: dict[str, Probability] = Field(default_factory=dict)
+    """Diagnostic services (stages of kind ``diagnostic``) and the share of first attendances that
+    order a test there, unless the patient has had it already; the decision then waits for the
+    test and a follow-up here ``followup_interval_days`` after it, the RTT clock running on."""
     advice_and_guidance_share: Probability = 0.0
     """Share of referrals without surgical need answered by advice to the GP, no appointment."""
+    tariff_advice_and_guidance: Money = 0.0
+    """Price of a referral answered by advice and guidance."""
+    advice_and_guidance_return_share: Probability = 0.0
+    """Of the patients advice and guidance resolved, the share who come back later: the GP refers
+    them again after the GP's wait."""
     pifu_share: Probability = 0.0
     """Share of follow-ups replaced by patient-initiated follow-up."""
     pifu_return_rate: Probability = 0.3
@@ -276,6 +307,10 @@ class Stage(Strict):
         if self.treatment_function is not None and not self.consultant_led:
             raise ValueError("treatment_function is for consultant-led services only (RTT returns cover no other)")
         return self
+
+    def contacts(self, need: str) -> float:
+        """Contacts of a course for a patient of this need."""
+        return self.contacts_per_episode_by_need.get(need, self.contacts_per_episode)  # type: ignore[call-overload]
 
     @property
     def rtt_function(self) -> str | None:
@@ -323,6 +358,10 @@ class Surgery(Strict):
     rehab_share_joint: Probability = 0.9
     rehab_share_other: Probability = 0.3
     cancellation_rate: Probability = 0.0
+    avoidable_return_rate: Probability = 0.0
+    """An operation meets the surgical need only: of the patients operated on without it (not
+    helped), the share who come back for care, as the design treats the unresolved; the others
+    leave unresolved."""
     priority_shares: dict[Literal["P1", "P2", "P3", "P4"], Probability] = Field(default_factory=dict)
     """Surgical priority categories (P1 most urgent); lists are worked in category order."""
     removal_rate_per_week: RemovalRate = 0.0
@@ -348,6 +387,9 @@ class GP(Strict):
     wait_days: Days = 14.0
     max_referrals: int = Field(5, ge=1, le=20)
     consultation_cost: Money = 45.0
+    remembers_failed: bool = False
+    """The GP re-refers a patient to a service that has not already failed them (the row's
+    other destinations, in proportion), where the row has one."""
 
     @field_validator("referral", "rereferral")
     @classmethod

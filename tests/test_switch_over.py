@@ -18,6 +18,8 @@ from sim.transition import months_to_settle, path
 from tests.conftest import BEDFORDSHIRE, bundled
 
 WARMUP = 150
+FULL_STRENGTH = ("designs.prime.mobilisation.capacity_from=1", "designs.prime.mobilisation.triage_accuracy_from=1")
+"""The bundled prime design mobilises over a year: these take it over at full strength."""
 
 
 def _at_switch(old_design: str, new_design: str, *overrides: str) -> tuple[Pathway, Pathway, dict[int, tuple[str, float]]]:
@@ -90,7 +92,7 @@ def test_the_switch_over_runs_and_accounts_for_every_referral() -> None:
 def test_without_mobilisation_the_switch_over_meets_the_steady_state_where_lists_turn_over() -> None:
     """Lists that turn over within weeks forget where they started: by the year's end the
     switch-over's triage and physio lists are the steady state's, on the same patients."""
-    s = bundled("run.years=1", f"run.warmup_days={WARMUP}", 'designs.prime.inherits="fragmented"')
+    s = bundled("run.years=1", f"run.warmup_days={WARMUP}", 'designs.prime.inherits="fragmented"', *FULL_STRENGTH)
     switched = simulate_switch_over(s, "prime", 0)
     switched.run()
     steady = Pathway(bundled("run.years=1", f"run.warmup_days={WARMUP}"), "prime", 0)
@@ -170,7 +172,7 @@ def test_a_triage_team_still_learning_routes_blind() -> None:
         return m.flows[("triage", "orthopaedics")] / sum(n for (a, _), n in m.flows.items() if a == "triage")
 
     learning = run("designs.prime.mobilisation.months=24", "designs.prime.mobilisation.triage_accuracy_from=0")
-    skilled = run()
+    skilled = run(*FULL_STRENGTH)
     u = (np.arange(100_000) + 0.5) / 100_000
     blind = blind_routing(learning)
     assert to_orthopaedics(learning) == pytest.approx(sum(blind(x) == "orthopaedics" for x in u) / len(u), abs=0.02)

@@ -70,11 +70,21 @@ class Clinic:
         self.incoming: tuple[dict[int, list[Patient]], dict[int, list[Patient]]] = ({}, {})
         self.due: deque[tuple[bool, Patient]] = deque()
         self.stats = StageStats()
-        self.course = CountTable(cfg.contacts_per_episode, offset=1)
+        tables: dict[float, CountTable] = {}
+        self.courses: dict[str, CountTable] = {}
+        for n in NEEDS:
+            mean = cfg.contacts(n)
+            if mean not in tables:
+                tables[mean] = CountTable(mean, offset=1)
+            self.courses[n] = tables[mean]
         self.resolves: dict[str, float] = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
         self.listing: dict[str, float] = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
         self.triage: bool = cfg.kind == "triage"
+        self.diagnostic: bool = cfg.kind == "diagnostic"
+        order = list(model.scenario.stages)
+        self.tests: list[tuple[str, float, int]] = [(t, share, order.index(t)) for t, share in cfg.tests.items() if share > 0]
         self.ag: float = cfg.advice_and_guidance_share
+        self.ag_return: float = cfg.advice_and_guidance_return_share
         self.pifu: float = cfg.pifu_share
         self.pifu_return: float = cfg.pifu_return_rate
         self.overflow_after: float | None = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
@@ -93,6 +103,7 @@ class Clinic:
         self.dna_followup: float = cfg.dna_followup
         self.max_dna: int = cfg.max_dna
         self.dna_rebook: int = cfg.dna_rebook_days
+        self.dna_return: float = cfg.dna_return_rate
         self.function = -1  # the treatment function its clocks report under (set by the pathway)
         self.index = index  # the service's place in the scenario: part of its patients' stream keys
         self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
@@ -319,7 +330,7 @@ class Clinic:
             self.stats.dna_followup += 1
         p.dnas += 1
         if p.dnas >= self.max_dna:
-            self.model.discharge(p, day, "dna")
+            self.model.missed_out(self, p, day)
         else:
             self.book(p, day + self.dna_rebook, first)
 
@@ -333,8 +344,10 @@ class Clinic:
         if self.triage:
             model.triaged(self, p, day)
             return
-        if p.phase != NORMAL:  # rehabilitation after surgery: always a full course
-            p.ok = True
+        if self.diagnostic:
+            model.tested(self, p, day)
+            return
+        if p.phase != NORMAL:  # rehabilitation after surgery: always a full course (p.ok: did the operation help)
             self._start_course(p, day)
             return
         # All three drawn here whatever their probabilities, so the episode's later draws, and
@@ -342,11 +355,31 @@ class Clinic:
         later = p.here_u() < self.workup
         p.ok = p.here_u() < self.resolves[p.need]
         listed = p.here_u() < self.listing[p.need]
+        if self.tests:  # drawn only where tests are ordered: other scenarios' draws are unchanged
+            test = self._order(p)
+            if test:
+                p.left = WORKUP_LISTED if listed else WORKUP
+                p.ordered_by = self.name
+                model.refer(p, test, day)
+                return
         if later:
             p.left = WORKUP_LISTED if listed else WORKUP
             self.book(p, day + self.interval)
             return
         self._decide(p, day, listed)
+
+    def _order(self, p: Patient) -> str:
+        """The diagnostic test this first attendance orders, if any: one the patient has not had."""
+        u = p.here_u()
+        cum = 0.0
+        for test, share, index in self.tests:
+            if p.tested >> index & 1:
+                continue
+            cum += share
+            if u < cum:
+                p.tested |= 1 << index
+                return test
+        return ""
 
     def _decide(self, p: Patient, day: int, listed: bool) -> None:
         """The decision after assessment: list, treat or discharge."""
@@ -369,7 +402,7 @@ class Clinic:
             self._end(p, day)
 
     def _start_course(self, p: Patient, day: int) -> None:
-        left = self.course(p.here_u()) - 1
+        left = self.courses[p.need](p.here_u()) - 1
         if left and self.pifu and p.phase == NORMAL:
             left = self._skip_followups(p, left)
         p.left = left

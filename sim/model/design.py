@@ -92,6 +92,7 @@ class BackToGP(Unresolved):
 
     def handle(self, model: Pathway, clinic: Clinic, p: Patient, day: int) -> None:
         model.rtt.stop(p, day, NONADMITTED)  # discharged to the GP: the pathway is complete
+        p.failed |= 1 << clinic.index  # the GP remembers (gp.remembers_failed)
         if p.referrals >= model.max_referrals:
             model.discharge(p, day, "unresolved")
             return

@@ -97,6 +97,7 @@ class Pathway:
         self.created = self.discharged = 0
         self.gp_referrals = self.self_referrals = self.gp_consultations = 0
         self.bounce_backs = self.advice_given = self.onward_referrals = 0
+        self.dna_returns = 0
         self.journeys = JourneyStats()
         self.health = HealthLost(list(scenario.demand.conditions.values()))
         self.flows: dict[tuple[str, str], int] = defaultdict(int)  # (from, to) moves after warm-up
@@ -166,6 +167,7 @@ class Pathway:
         self.onward_delay: int = d.onward_delay_days
         self.advice_return: int = d.advice_return_days
         self.max_referrals: int = s.gp.max_referrals
+        self.gp_memory: bool = s.gp.remembers_failed
         # Mobilising after a switch-over: the share of triage decisions made on the patient's
         # need, day by day (none: every decision is); the others follow ``blind_routing``.
         self.accuracy: list[float] = []
@@ -317,7 +319,10 @@ class Pathway:
         """
         clinic.stats.advice_and_guidance += 1
         if p.need == "self_management" or clinic.resolves[p.need] > 0:
-            self._resolved_without_care(p, day)
+            if clinic.ag_return > 0.0 and p.u(GP) < clinic.ag_return and p.referrals + 1 < self.max_referrals:
+                self._back_to_gp(p, day)  # the advice helped for a while
+            else:
+                self._resolved_without_care(p, day)
         else:
             p.ok = False
             self.unresolved_episode(clinic, p, day)
@@ -368,6 +373,8 @@ class Pathway:
         """A course of care at a service is over: discharge, or look for the right service."""
         if p.phase == POSTOP:
             self.theatre.after_postop(p, day)
+        elif p.phase == REHAB and not p.ok:  # rehabilitation after an operation that could not help
+            self.theatre.not_helped(clinic, p, day)
         elif p.phase == REHAB or p.ok:
             self.discharge(p, day, "resolved")
         else:
@@ -381,8 +388,44 @@ class Pathway:
     def gp_consultation(self, p: Patient, day: int) -> None:
         """The GP sees the patient again and refers where they have not yet been helped."""
         self.gp_consultations += 1
+        u = p.u(GP)
+        dest = self.gp_again[p.need](u)
+        if self.gp_memory and p.failed:
+            dest = self._elsewhere(p, u)
         # where the design's entry sends a GP's referral: the service chosen, or the single point of access
-        self.refer(p, self.entry.first_stop(self.gp_again[p.need](p.u(GP))), day)
+        self.refer(p, self.entry.first_stop(dest), day)
+
+    def _elsewhere(self, p: Patient, u: float) -> str:
+        """The GP's re-referral among the services that have not failed the patient (all of the
+        row's, when every one has)."""
+        row = self.scenario.gp.rereferral[p.need]
+        index = {name: c.index for name, c in self.stages.items()}
+        kept = {d: w for d, w in row.items() if w > 0 and not (d in index and p.failed >> index[d] & 1)}
+        total = sum(kept.values())
+        return Choice({d: w / total for d, w in kept.items()})(u) if total > 0 else self.gp_again[p.need](u)
+
+    def missed_out(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """Discharged after missed appointments: back to the GP for some (``dna_return_rate``), who
+        refers them again after the GP's wait; the journey ends for the rest."""
+        rate = clinic.dna_return
+        if rate > 0.0 and p.phase == NORMAL and p.u(GP) < rate and p.referrals + 1 < self.max_referrals:
+            self.rtt.stop(p, day, NONADMITTED)  # discharged for not attending: the pathway is complete
+            self.dna_returns += 1
+            self._back_to_gp(p, day)
+        else:
+            self.discharge(p, day, "dna")
+
+    def _back_to_gp(self, p: Patient, day: int) -> None:
+        """Back with the GP, who refers again after their wait."""
+        p.referrals += 1
+        self.move(p, "GP")
+        self.later(day + self.gp_wait(p.u(GP)), self.gp_consultation, p)
+
+    def tested(self, test: Clinic, p: Patient, day: int) -> None:
+        """A diagnostic test done: the clinic that ordered it sees the patient with the result."""
+        clinic = self.stages[p.ordered_by]
+        self.move(p, clinic.name)
+        clinic.book(p, day + clinic.interval)
 
     # -- leaving -----------------------------------------------------------------------
 

@@ -39,6 +39,7 @@ class Patient:
         "daycase",
         "dnas",
         "episodes",
+        "failed",
         "function",
         "gp_hospital",
         "here",
@@ -48,6 +49,7 @@ class Patient:
         "left",
         "need",
         "ok",
+        "ordered_by",
         "origin",
         "phase",
         "pid",
@@ -55,6 +57,7 @@ class Patient:
         "referred",
         "seen_hospital",
         "streams",
+        "tested",
         "treated",
         "triaged",
         "u_gp",
@@ -105,6 +108,9 @@ class Patient:
         self.dnas = 0
         self.ok = False
         self.origin = ""
+        self.ordered_by = ""  # the clinic a diagnostic test was ordered by, which makes the decision after it
+        self.failed = 0  # services (bits by index) that discharged the patient unhelped to the GP
+        self.tested = 0  # diagnostic services (bits by index) the patient has had a test at
         self.joint = False
         self.daycase = True
 

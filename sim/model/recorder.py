@@ -74,6 +74,7 @@ class Recorder:
             "bounce_backs": 0,
             "advice_given": 0,
             "onward_referrals": 0,
+            "dna_returns": 0,
         }
         self._attr = {"referrals": "gp_referrals"}
 
@@ -241,6 +242,7 @@ class Recorder:
             surgeries_daycase=th.other_daycase,
             surgeries_inpatient=th.joint + th.other_inpatient,
             joint_replacements=th.joint,
+            surgeries_avoidable=th.avoidable,
             joint_replacements_per_1000=th.joint * 1000.0 / m.scenario.population,
             bed_days=th.bed_days,
             theatre_removed=th.removed,

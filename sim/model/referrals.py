@@ -39,7 +39,7 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
     dates = [first_day + timedelta(days=int(i)) for i in range(days)]
     month = np.array([d.month - 1 for d in dates])
     working = np.array([d.weekday() < dem.referral_working_days for d in dates])
-    per_day = dem.referrals_per_year / (365.25 * dem.referral_working_days / 7.0)
+    per_day = dem.gp_referrals_per_year / (365.25 * dem.referral_working_days / 7.0)
     lam = per_day * season[month] * (1.0 + dem.growth) ** (offsets / 365.25) * working
     counts = streams.rng["arrivals"].poisson(lam)
     n = int(counts.sum())

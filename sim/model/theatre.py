@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from sim.model.clocks import ADMITTED
 from sim.model.counters import ListCounters
 from sim.model.draws import SURGERY, Choice, CountTable
-from sim.model.patient import NEVER, NOT_WAITING, POSTOP, REHAB, Patient
+from sim.model.patient import NEVER, NORMAL, NOT_WAITING, POSTOP, REHAB, Patient
 from sim.model.removals import BOOKING, RemovalTimes
 from sim.schema import THEATRE, Scenario, removal_bands
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 class TheatreStats(ListCounters):
     """Counters of the theatre for the current contract year."""
 
+    avoidable: int = 0
     bed_days: int = 0
     joint: int = 0
     listed: int = 0
@@ -70,6 +71,7 @@ class Theatre:
         self.rehab_stage: str = cfg.rehab_stage
         self.rehab_joint: float = cfg.rehab_share_joint
         self.rehab_other: float = cfg.rehab_share_other
+        self.avoidable_return: float = cfg.avoidable_return_rate
         self.joint_share: list[float] = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
         self.postop_followups = CountTable(cfg.postop_followups)
 
@@ -115,7 +117,7 @@ class Theatre:
 
     def choose_operation(self, clinic: Clinic, p: Patient) -> None:
         p.origin = clinic.name
-        p.ok = True
+        p.ok = p.need == "surgical"  # an operation meets the surgical need only
         u = p.u(SURGERY)  # drawn with or without categories, so later draws line up
         if self.categories is not None:
             p.category = int(self.categories(u)[1]) - 1
@@ -199,6 +201,8 @@ class Theatre:
                 self.beds_free -= 1
                 stats.bed_days += los
                 model.later(day + los, self._bed_freed, None)
+            if not p.ok:
+                stats.avoidable += 1
             if p.joint:
                 stats.joint += 1
             elif p.daycase:
@@ -214,7 +218,8 @@ class Theatre:
     def _operated(self, p: Patient, day: int) -> None:
         model = self.model
         model.rtt.stop(p, day, ADMITTED)
-        model.health.treated(p, day)
+        if p.ok:
+            model.health.treated(p, day)
         p.phase = POSTOP
         p.left = self.postop_followups(p.u(SURGERY))
         if p.left:
@@ -223,7 +228,7 @@ class Theatre:
             self.after_postop(p, day)
 
     def after_postop(self, p: Patient, day: int) -> None:
-        """Follow-ups after the operation are over: rehabilitation, or home."""
+        """Follow-ups after the operation are over: rehabilitation, or home (helped or not)."""
         model = self.model
         if p.u(SURGERY) < (self.rehab_joint if p.joint else self.rehab_other):
             p.phase = REHAB
@@ -231,8 +236,21 @@ class Theatre:
             rehab = model.stages[self.rehab_stage]
             p.arrive(rehab.index)
             rehab.refer(p, day, 1)
-        else:
+        elif p.ok:
             model.discharge(p, day, "resolved")
+        else:
+            self.not_helped(model.stages[p.origin], p, day)
+
+    def not_helped(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """Operated on without a surgical need: some come back for care (as the design treats
+        the unresolved, from ``clinic``), the others leave unresolved."""
+        model = self.model
+        if self.avoidable_return > 0.0 and p.u(SURGERY) < self.avoidable_return:
+            p.phase = NORMAL
+            p.ok = False
+            model.unresolved_episode(clinic, p, day)
+        else:
+            model.discharge(p, day, "unresolved")
 
     def _bed_freed(self, _: object, day: int) -> None:
         self.beds_free += 1
