@@ -56,7 +56,7 @@ def behaving():
 def test_behaviour_matches_the_traffic_equations(behaving, design: str) -> None:
     """With tests, returns after missed appointments and avoidable operations, follow-ups by need
     and self-referral replacing GP referrals, each count per GP referral is within the 99%
-    interval (or 1.5%) of the solved routing."""
+    interval (or 3%) of the solved routing."""
     scenario, table = behaving
     flows = expected_activity(scenario, design)
     part = table[table["design"] == design]
@@ -68,7 +68,9 @@ def test_behaviour_matches_the_traffic_equations(behaving, design: str) -> None:
         theory = flows.get(key, 0.0)
         ratio = part[key] / part["referrals"]
         half = stats.t.ppf(0.995, len(ratio) - 1) * ratio.std(ddof=1) / np.sqrt(len(ratio))
-        tolerance = max(half, 0.015 * theory, 1e-4)
+        # 3%: counts of about 1,500 a year over six replication-years have a standard error near
+        # 1%, and six correlated samples can understate it
+        tolerance = max(half, 0.03 * theory, 1e-4)
         if abs(ratio.mean() - theory) > tolerance:
             failures.append(f"{key}: simulated {ratio.mean():.5f}, theory {theory:.5f}, tolerance {tolerance:.5f}")
     assert not failures, "\n".join(failures)
