@@ -113,6 +113,8 @@ def _calendar(s: Scenario) -> None:
 def _providers_used(s: Scenario) -> None:
     used = {st.provider for st in s.stages.values()} | {s.surgery.provider}
     used |= {o["provider"] for d in s.designs.values() for o in d.stage_overrides.values() if "provider" in o}
+    overflow = {s.design_surgery(d).overflow_provider for d in s.designs}
+    used |= {p for p in overflow if p is not None}
     for pname in s.finance.providers:
         if pname not in used:
             problem = f"no stage or theatre is run by provider '{pname}'{_hint(pname, used)}"
@@ -124,6 +126,10 @@ def _surgery(s: Scenario) -> None:
         raise KeyProblem("surgery.provider", f"provider '{s.surgery.provider}' is not in finance.providers")
     if s.surgery.rehab_stage not in s.stages:
         raise KeyProblem("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' does not exist")
+    for dname in s.designs:
+        provider = s.design_surgery(dname).overflow_provider
+        if provider is not None and provider not in s.finance.providers:
+            raise KeyProblem("surgery.overflow_provider", f"provider '{provider}' is not in finance.providers")
 
 
 def _designs(s: Scenario) -> None:
@@ -274,7 +280,8 @@ def _contract_scope(s: Scenario) -> None:
         for provider in set(elements.values()):
             mine = {e for e, p in elements.items() if p == provider}
             terms = s.finance.providers[provider]
-            uncosted = sorted(e for e in mine if not s.design_services(dname)[e].costed)
+            services = s.design_services(dname)
+            uncosted = sorted(e for e in mine if e not in services or not services[e].costed)  # overflow: no costs
             if terms.integrator_pays == "costs" and uncosted:
                 problem = (
                     f"is 'costs', but no costs are given for {', '.join(uncosted)} in design '{dname}' (staff with "

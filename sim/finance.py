@@ -24,7 +24,7 @@ from sim.payment import (
 )
 from sim.prices import cost_index, price_index
 from sim.provider_costs import provider_costs, stranded
-from sim.schema import THEATRE, Scenario
+from sim.schema import THEATRE, THEATRE_OVERFLOW, Scenario
 
 
 def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str) -> Elements:
@@ -39,13 +39,24 @@ def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str)
             value = value + rows[f"{name}_advice_and_guidance"] * stage.tariff_advice_and_guidance
         out[name] = Element(stage.provider, value * price_index(finance, stage.provider, rows["year"]))
     surgery = scenario.design_surgery(design)
-    other_inpatient = rows["surgeries_inpatient"] - rows["joint_replacements"]
-    operations = (
-        rows["joint_replacements"] * surgery.tariff_joint_replacement
-        + rows["surgeries_daycase"] * surgery.tariff_other_daycase
-        + other_inpatient * surgery.tariff_other_inpatient
+
+    def operations(joint: pd.Series, daycase: pd.Series, inpatient: pd.Series) -> pd.Series:
+        return (
+            joint * surgery.tariff_joint_replacement
+            + daycase * surgery.tariff_other_daycase
+            + (inpatient - joint) * surgery.tariff_other_inpatient
+        )
+
+    done = operations(rows["joint_replacements"], rows["surgeries_daycase"], rows["surgeries_inpatient"])
+    if surgery.overflow_provider is None:
+        out[THEATRE] = Element(surgery.provider, done * price_index(finance, surgery.provider, rows["year"]))
+        return out
+    elsewhere = operations(
+        rows["overflow_joint_replacements"], rows["overflow_surgeries_daycase"], rows["overflow_surgeries_inpatient"]
     )
-    out[THEATRE] = Element(surgery.provider, operations * price_index(finance, surgery.provider, rows["year"]))
+    out[THEATRE] = Element(surgery.provider, (done - elsewhere) * price_index(finance, surgery.provider, rows["year"]))
+    index = price_index(finance, surgery.overflow_provider, rows["year"])
+    out[THEATRE_OVERFLOW] = Element(surgery.overflow_provider, elsewhere * index)
     return out
 
 

@@ -54,7 +54,9 @@ def provider_costs(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[
             offered = np.array([by_year[int(y)] for y in years])
             fixed = fixed + staff + offered * service.cost_per_slot_gbp
             if isinstance(service, Surgery):
+                # operations the overflow provider did are not this theatre's
                 used = rows["surgeries_daycase"] + rows["surgeries_inpatient"]
+                used = used - rows.get("overflow_surgeries_daycase", 0) - rows.get("overflow_surgeries_inpatient", 0)
                 variable = variable + used.to_numpy(dtype=float) * service.cost_per_operation_gbp
             else:
                 used = rows[f"{name}_first"] + rows[f"{name}_followup"]

@@ -21,6 +21,8 @@ ADVICE = "advice"
 
 THEATRE = "theatre"
 """The surgical list's place name: in backlogs, reduced periods, results columns and flows."""
+THEATRE_OVERFLOW = "theatre_overflow"
+"""The element of a design's money for operations overflowing to another provider."""
 
 Need = Literal["self_management", "physio", "specialist", "surgical"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -358,6 +360,10 @@ class Surgery(Strict):
     rehab_share_joint: Probability = 0.9
     rehab_share_other: Probability = 0.3
     cancellation_rate: Probability = 0.0
+    overflow_after_weeks: Annotated[float, Field(gt=0.0, le=520.0)] | None = None
+    """Routine patients still on the list this many weeks after listing are operated on by
+    ``overflow_provider`` (the independent sector), paid the same tariffs; none when not set."""
+    overflow_provider: str | None = None
     avoidable_return_rate: Probability = 0.0
     """An operation meets the surgical need only: of the patients operated on without it (not
     helped), the share who come back for care, as the design treats the unresolved; the others
@@ -372,6 +378,12 @@ class Surgery(Strict):
 
     _removals = field_validator("removal_rate_per_week")(_check_removals)
     _staffed = model_validator(mode="before")(_slots_from_staff)
+
+    @model_validator(mode="after")
+    def _overflow_both(self) -> Surgery:
+        if (self.overflow_after_weeks is None) != (self.overflow_provider is None):
+            raise ValueError("overflow_after_weeks and overflow_provider go together: give both, or neither")
+        return self
 
     @property
     def costed(self) -> bool:
@@ -390,6 +402,10 @@ class GP(Strict):
     remembers_failed: bool = False
     """The GP re-refers a patient to a service that has not already failed them (the row's
     other destinations, in proportion), where the row has one."""
+    choice_wait_weight: Annotated[float, Field(ge=0.0, le=10.0)] = 0.0
+    """Patient choice by waits (a logit): each option of a ``[choices]`` row is weighted by its
+    share times ``exp(-weight x weeks)``, where weeks is the service's list over its weekly
+    slots at the time; 0: the fixed shares, blind to waits."""
 
     @field_validator("referral", "rereferral")
     @classmethod
@@ -730,7 +746,10 @@ class Scenario(Strict):
     def design_elements(self, design: str) -> dict[str, str]:
         """What a design pays for, service by service and the theatre, with who provides each."""
         out = {name: stage.provider for name, stage in self.design_stages(design).items()}
-        out[THEATRE] = self.design_surgery(design).provider
+        surgery = self.design_surgery(design)
+        out[THEATRE] = surgery.provider
+        if surgery.overflow_provider is not None:
+            out[THEATRE_OVERFLOW] = surgery.overflow_provider
         return out
 
     def contract_terms(self, design: str) -> PrimeContract | TariffShare | None:
@@ -742,7 +761,11 @@ class Scenario(Strict):
         """For each of a design's elements, whether its integrator is paid for it (all are, with none)."""
         terms = self.contract_terms(design)
         scope = None if terms is None else terms.scope
-        return {e: terms is not None and (scope is None or e in scope) for e in self.design_elements(design)}
+        # operations overflowing to another provider are the theatre's, for the contract's scope
+        return {
+            e: terms is not None and (scope is None or (THEATRE if e == THEATRE_OVERFLOW else e) in scope)
+            for e in self.design_elements(design)
+        }
 
     def design_surgery(self, design: str | None) -> Surgery:
         """The theatre as a design commissions it (``stage_overrides.theatre``)."""

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from collections import deque
 from typing import Any
 
 from sim.model.clinic import Clinic
@@ -155,6 +156,8 @@ def _keep_theatre(old: Pathway, new: Pathway, day: int) -> None:
             now.waiting.append(e)
     heapq.heapify(now.waiting)
     now._seq = was._seq
+    if now.overflow_after >= 0.0:  # routine patients in the order they were listed, for the overflow
+        now.in_order = deque(sorted(((e[2], e[-1]) for e in now.waiting if not e[-1].urgent), key=lambda x: x[0]))
     for pid, p in was.assessing.items():
         if redraw:
             now._joins(p, day, 0.0)

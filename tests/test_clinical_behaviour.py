@@ -279,3 +279,62 @@ def test_bad_behaviour_keys_are_named(sets: list[str], key: str) -> None:
     with pytest.raises(ScenarioError) as e:
         bundled(*sets)
     assert e.value.key == key
+
+
+def _two_providers(weight: float) -> dict:
+    """Two physio providers the GP's patients choose between, half and half; the second has
+    half the first's slots: at half the patients it cannot keep up."""
+    raw = single_stage(8.0, 6)
+    raw["stages"]["physio_b"] = {**raw["stages"]["physio"], "slots_per_week": 7 * 3}
+    rows = {n: {"either": 1.0} for n in ("self_management", "physio", "specialist", "surgical")}
+    raw["gp"] = {"referral": rows, "rereferral": rows, "choice_wait_weight": weight}
+    raw["choices"] = {"either": {"physio": 0.5, "physio_b": 0.5}}
+    raw["designs"]["fragmented"]["services"] = ["physio", "physio_b"]
+    raw["run"]["years"] = 2
+    return raw
+
+
+def test_patients_may_choose_by_waits() -> None:
+    """Blind to waits, the shares are the row's and the smaller provider's list grows; choosing by
+    waits, patients go where the list is shorter and both lists stay short."""
+    blind = simulate(scenario_from(_two_providers(0.0)), "fragmented", 0)[-1]
+    aware = simulate(scenario_from(_two_providers(2.0)), "fragmented", 0)[-1]
+    share = blind["physio_b_arrivals"] / (blind["physio_arrivals"] + blind["physio_b_arrivals"])
+    assert share == pytest.approx(0.5, abs=0.02)
+    assert aware["physio_b_arrivals"] / (aware["physio_arrivals"] + aware["physio_b_arrivals"]) < 0.42
+    assert blind["physio_b_list_mean"] > 200 and aware["physio_b_list_mean"] < 0.2 * blind["physio_b_list_mean"]
+
+
+def test_the_theatre_may_overflow_to_the_independent_sector() -> None:
+    """With too few theatre slots, routine patients still waiting 18 weeks after listing are
+    operated on by the overflow provider: nobody on the list waits longer, and their operations
+    are paid to it at the theatre's tariffs."""
+    import pandas as pd
+
+    from sim.finance import tariff_value_by_element
+
+    sets = ("run.years=1", "surgery.slots_per_week=100", "surgery.removal_rate_per_week=0")
+    overflow = ('finance.providers.independent_sector={payment="tariff"}', "surgery.overflow_after_weeks=18",
+                'surgery.overflow_provider="independent_sector"')  # fmt: skip
+    s = bundled(*sets, *overflow)
+    m = Pathway(s, "fragmented", 0)
+    row = m.run()[0]
+    moved = row["overflow_surgeries_daycase"] + row["overflow_surgeries_inpatient"]
+    assert moved > 100
+    day = m.days - 1
+    assert all(day - e[2] <= 18 * 7 + 1 for e in m.theatre.waiting if e[-1].waiting_at == -2 and not e[-1].urgent)
+    plain = Pathway(bundled(*sets), "fragmented", 0)
+    plain.run()
+    assert max(day - e[2] for e in plain.theatre.waiting if e[-1].waiting_at == -2) > 18 * 7 + 30
+    value = tariff_value_by_element(pd.DataFrame([row]), s, "fragmented")
+    assert value["theatre_overflow"].provider == "independent_sector"
+    surgery = s.surgery
+    joint = row["overflow_joint_replacements"]
+    want = (
+        joint * surgery.tariff_joint_replacement
+        + row["overflow_surgeries_daycase"] * surgery.tariff_other_daycase
+        + (row["overflow_surgeries_inpatient"] - joint) * surgery.tariff_other_inpatient
+    )
+    assert value["theatre_overflow"].value.iloc[0] == pytest.approx(want)
+    with pytest.raises(ScenarioError, match="go together"):
+        bundled("surgery.overflow_after_weeks=18")

@@ -27,6 +27,7 @@ only here (:meth:`Pathway._day`):
 from __future__ import annotations
 
 import gc
+import math
 from collections import defaultdict, deque
 from collections.abc import Callable
 from datetime import timedelta
@@ -168,6 +169,7 @@ class Pathway:
         self.advice_return: int = d.advice_return_days
         self.max_referrals: int = s.gp.max_referrals
         self.gp_memory: bool = s.gp.remembers_failed
+        self.choice_weight: float = s.gp.choice_wait_weight
         # Mobilising after a switch-over: the share of triage decisions made on the patient's
         # need, day by day (none: every decision is); the others follow ``blind_routing``.
         self.accuracy: list[float] = []
@@ -210,6 +212,7 @@ class Pathway:
             clinic.routine = deque(sorted(clinic.routine, key=lambda e: e[0]))
             clinic.urgent = deque(sorted(clinic.urgent, key=lambda e: e[0]))
         self.theatre.waiting.sort()
+        self.theatre.in_order = deque(sorted(self.theatre.in_order, key=lambda e: e[0]))
 
     # -- running ---------------------------------------------------------------------
 
@@ -294,7 +297,9 @@ class Pathway:
         clinic = self.stages.get(dest)
         if clinic is None:
             if dest in self.choices:  # patient choice between providers
-                self.refer(p, self.choices[dest](p.u(ROUTE)), day, delay)
+                u = p.u(ROUTE)
+                pick = self._by_waits(dest, u) if self.choice_weight > 0.0 else self.choices[dest](u)
+                self.refer(p, pick, day, delay)
             else:
                 self._advice(p, day)
             return
@@ -394,6 +399,19 @@ class Pathway:
             dest = self._elsewhere(p, u)
         # where the design's entry sends a GP's referral: the service chosen, or the single point of access
         self.refer(p, self.entry.first_stop(dest), day)
+
+    def _by_waits(self, choice: str, u: float) -> str:
+        """Patient choice weighted by the waits now: share x exp(-weight x weeks of list)."""
+        row: dict[str, float] = {}
+        for option, share in self.scenario.choices[choice].items():
+            clinic = self.stages.get(option)
+            if share <= 0 or clinic is None:
+                continue
+            weekly = clinic.cfg.slots_per_week
+            weeks = clinic.waiting / weekly if weekly > 0 else 52.0
+            row[option] = share * math.exp(-self.choice_weight * weeks)
+        total = sum(row.values())
+        return Choice({k: v / total for k, v in row.items()})(u) if total > 0 else self.choices[choice](u)
 
     def _elsewhere(self, p: Patient, u: float) -> str:
         """The GP's re-referral among the services that have not failed the patient (all of the

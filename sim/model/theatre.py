@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from heapq import heappop, heappush
 from typing import TYPE_CHECKING
@@ -33,6 +34,9 @@ class TheatreStats(ListCounters):
     no_bed: int = 0
     other_daycase: int = 0
     other_inpatient: int = 0
+    overflow_joint: int = 0
+    overflow_daycase: int = 0
+    overflow_inpatient: int = 0
 
 
 class Theatre:
@@ -72,6 +76,9 @@ class Theatre:
         self.rehab_joint: float = cfg.rehab_share_joint
         self.rehab_other: float = cfg.rehab_share_other
         self.avoidable_return: float = cfg.avoidable_return_rate
+        # routine patients in the order they joined the list, for the overflow after a long wait
+        self.overflow_after: float = cfg.overflow_after_weeks * 7.0 if cfg.overflow_after_weeks is not None else -1.0
+        self.in_order: deque[tuple[int, Patient]] = deque()
         self.joint_share: list[float] = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
         self.postop_followups = CountTable(cfg.postop_followups)
 
@@ -163,9 +170,13 @@ class Theatre:
                 return
         self._seq += 1
         heappush(self.waiting, (p.category, 0 if p.urgent else 1, day, self._seq, p))
+        if self.overflow_after >= 0.0 and not p.urgent:
+            self.in_order.append((day, p))
 
     def day(self, day: int) -> None:
         """The day's list, if it has time and patients."""
+        if self.overflow_after >= 0.0 and self.in_order:
+            self._overflow(day, day - self.overflow_after)
         units = self.capacity[day] if day < len(self.capacity) else 0.0
         if units > 0 and self.waiting:
             self.operate(day, units)
@@ -209,6 +220,33 @@ class Theatre:
                 stats.other_daycase += 1
             else:
                 stats.other_inpatient += 1
+            self._operated(p, day)
+
+    def _overflow(self, day: int, cutoff: float) -> None:
+        """Routine patients listed on or before ``cutoff`` and still waiting are operated on by the
+        overflow provider today (its own lists and beds); their entries here are skipped when reached."""
+        stats, order = self.stats, self.in_order
+        while order and order[0][0] <= cutoff:
+            listed, p = order.popleft()
+            if p.waiting_at != ON_LIST or p.leaves <= day:  # operated, removed, or leaving: the list sees to them
+                continue
+            p.waiting_at = NOT_WAITING
+            self.gone += 1
+            stats.list_exits += 1
+            stats.wait_days += day - listed
+            p.u(SURGERY)  # the length of stay drawn here, as for an operation on the list, so later draws line up
+            if p.joint:
+                stats.joint += 1
+                stats.overflow_joint += 1
+            elif p.daycase:
+                stats.other_daycase += 1
+                stats.overflow_daycase += 1
+            else:
+                stats.other_inpatient += 1
+                stats.overflow_inpatient += 1
+            if not p.ok:
+                stats.avoidable += 1
+            self.model.move(p, f"{THEATRE} (overflow)")
             self._operated(p, day)
 
     def patients(self) -> list[Patient]:
