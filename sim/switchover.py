@@ -37,11 +37,11 @@ from sim.schema import NEEDS, THEATRE, Mobilisation, Scenario
 DAYS_A_MONTH = 365.25 / 12
 
 
-def simulate_switch_over(scenario: Scenario, design: str, replication: int = 0) -> Pathway:
+def simulate_switch_over(scenario: Scenario, design: str, replication: int = 0, model: type[Pathway] = Pathway) -> Pathway:
     """The model of ``design`` taking over from the design it inherits, ready to run.
 
     The inherited design has run its warm-up (and any backlog); :meth:`Pathway.run` then
-    runs the contract years under ``design``.
+    runs the contract years under ``design`` (as ``model``, a subclass that audits, say).
     """
     d = scenario.designs[design]
     if d.inherits is None:
@@ -50,7 +50,7 @@ def simulate_switch_over(scenario: Scenario, design: str, replication: int = 0) 
     old = Pathway(scenario, d.inherits, replication)
     if switch > 0:
         old.env.run(until=switch)
-    new = Pathway(scenario, design, replication, start=switch)
+    new = model(scenario, design, replication, start=switch)
     hand_over(old, new, switch)
     if d.mobilisation is not None:
         mobilise(new, d.mobilisation, switch, set(scenario.designs[d.inherits].services))

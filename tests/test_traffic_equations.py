@@ -72,8 +72,8 @@ def test_traffic_equations_notice_a_routing_change(bedfordshire) -> None:
 class _Unrolled(_Solver):
     """The solver without its memo: every visit unrolled afresh."""
 
-    def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False) -> None:
-        self._unrolled(name, need, mass, k, rehab)
+    def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False, tested: int = 0) -> None:
+        self._unrolled(name, need, mass, k, rehab, tested)
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
