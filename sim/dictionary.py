@@ -159,8 +159,8 @@ _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {
         (
             "settled",
             "flag",
-            "True from the month after which the difference stays within 5% of the steady state's value, "
-            "or its interval holds zero, to the end of the run.",
+            "True from the month after which the difference stays within 5% of the steady state's value "
+            "(1 point for a percentage), or its interval holds zero, to the end of the run.",
         ),
     ],
     "sensitivity": [

@@ -5,7 +5,8 @@ new one taking over from it at the contract start (``<new>_from_<old>``), and th
 its steady state (warmed up as itself). Month by month, each measure of the switch-over is
 paired with the steady state's in the same replication; the switch-over has *settled* from
 the first month after which the mean difference stays within :data:`TOLERANCE` of the steady
-state's value, or its 95% interval holds zero, to the end of the run.
+state's value (:data:`POINTS` for a percentage), or its 95% interval holds zero, to the end of
+the run.
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ import pandas as pd
 SWITCH_OVER = "switch_over"
 """The key of a batch's ``extra`` settings naming the three designs: ``from``, ``design``, ``steady``."""
 TOLERANCE = 0.05
-"""A difference within this share of the steady state's value counts as settled."""
+"""A difference within this share of the steady state's value counts as settled..."""
+POINTS = 1.0
+"""...or, for a percentage, within this many points (5% of 92% would be 4.6 points)."""
 MEASURES = ("rtt_incomplete", "rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks")
 """The RTT measures followed, before each service's list."""
 T_95 = 1.96
@@ -74,9 +77,8 @@ def path(monthly: pd.DataFrame, designs: dict[str, str]) -> pd.DataFrame:
             }
         ).reset_index(drop=True)
         frame.insert(1, "month", range(1, len(frame) + 1))
-        close = (frame["difference"].abs() <= TOLERANCE * frame["steady_state_mean"].abs()) | (
-            (frame["difference_lo"] <= 0) & (frame["difference_hi"] >= 0)
-        )
+        tolerance = POINTS if measure.endswith("_pct") else TOLERANCE * frame["steady_state_mean"].abs()
+        close = (frame["difference"].abs() <= tolerance) | ((frame["difference_lo"] <= 0) & (frame["difference_hi"] >= 0))
         # settled from a month on: that month and every later one close
         frame["settled"] = close[::-1].cummin()[::-1].to_numpy()
         out.append(frame)

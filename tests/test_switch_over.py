@@ -218,6 +218,11 @@ def test_the_months_to_settle_are_counted_from_the_contract_start() -> None:
     table = path(pd.DataFrame(rows), {"from": "old", "design": "new_from_old", "steady": "new"})
     assert list(table["settled"]) == [False, False, False, True, True, True]
     assert months_to_settle(table) == {"rtt_incomplete": 3}
+    # a percentage settles within 1 point, not 5% of itself: 3 points off at 94% is not settled
+    pct = [{**r, "rtt_incomplete_within_18w_pct": 94.0 + (3.0 if r["design"] == "new_from_old" and r["day"] <= 60 else 0.5)
+            + r["replication"] * 0.01} for r in rows]  # fmt: skip
+    settle = months_to_settle(path(pd.DataFrame(pct), {"from": "old", "design": "new_from_old", "steady": "new"}))
+    assert settle["rtt_incomplete_within_18w_pct"] == 2
     assert table["difference"].iloc[0] == pytest.approx(50.0, abs=0.01)
     assert (table["old_design_mean"] == 50.0).all()
 

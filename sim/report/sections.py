@@ -158,7 +158,8 @@ def switch_over_section(view: View) -> Section | None:
         "unchanged, on the same patients.</p>"
     )
     body += figure(fig, "Means over replications at each month end; the dotted line marks the month from which the "
-                   "switch-over stays within 5% of the steady state (or not distinguishable from it).")  # fmt: skip
+                   "switch-over stays within 5% of the steady state (1 point for a percentage), or not distinguishable "
+                   "from it.")  # fmt: skip
     rows = "".join(
         f"<tr><td>{esc(t)}</td><td>{'not within the run' if settle[m] is None else settle[m]}</td></tr>" for m, t in shown
     )

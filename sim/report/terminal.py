@@ -217,7 +217,10 @@ def print_switch_over(table: pd.DataFrame, designs: dict[str, str], console: Con
     if table.empty:
         return
     console.print(switch_over_table(table, designs))
-    console.print("Months to the steady state (the difference within 5% of it, or not distinguishable from 0, from then on):")
+    console.print(
+        "Months to the steady state (the difference within 5% of it, 1 point for a percentage, or not "
+        "distinguishable from 0, from then on):"
+    )
     for line in settling_lines(table):
         console.print(f"  {line}")
 
