@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
+import json
 import math
 import os
 import sys
@@ -426,6 +427,15 @@ def bid(
         ),
     ] = None,
     design: Annotated[str, typer.Option("--design", help="The prime-contract design.", metavar="NAME")] = "prime",
+    takes_over: Annotated[
+        str | None,
+        typer.Option(
+            "--takes-over",
+            help="The design whose patients the prime takes over at the contract start (its warm-up runs as that "
+            "design), mobilising as the scenario says: the first years as a bidder would live them.",
+            metavar="NAME",
+        ),
+    ] = None,
     max_loss_probability: Annotated[
         float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P")
     ] = 0.10,
@@ -458,6 +468,8 @@ def bid(
         "max_loss_probability": max_loss_probability,
         "reserve_gbp": held,
     }
+    if takes_over is not None and options.resume is None:
+        options.sets = [*options.sets, f"designs.{design}.inherits={json.dumps(takes_over)}"]
     batch = prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
     price_year1, risk = bid_terms(batch, scenario or batch.folder / SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value(batch.scenario.population)

@@ -244,3 +244,19 @@ def test_compare_transition_shows_the_path_and_writes_it(tmp_path) -> None:
     assert "prime_from_fragmented - fragmented" in set(summary["scope"])
     report = (out / "report.html").read_text()
     assert "The switch-over" in report and "takes over the patients of fragmented" in report
+
+
+def test_a_bid_may_take_over_the_old_system(tmp_path) -> None:
+    """bid --takes-over prices the prime taking over the fragmented lists and mobilising: its first
+    year triages fewer and keeps a backlog the steady state never has (the new services start at 60%)."""
+    base = ["bid", str(BEDFORDSHIRE), "--bid", "24m", "--reps", "2", "--years", "1", "--no-uncertainty", "--quiet",
+            "--jobs", "1", "--set", f"run.warmup_days={WARMUP}"]  # fmt: skip
+    steady = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "steady")])
+    switched = CliRunner().invoke(app, [*base, "--takes-over", "fragmented", "--out", str(tmp_path / "switched")])
+    assert steady.exit_code == 0 and switched.exit_code == 0, switched.output
+    assert 'inherits = "fragmented"' in (tmp_path / "switched" / "scenario.toml").read_text()
+    a, b = (pd.read_csv(tmp_path / name / "replications.csv") for name in ("steady", "switched"))
+    assert (b["triage_first"] < a["triage_first"]).all()
+    assert (b["triage_list_mean"] > 5 * a["triage_list_mean"] + 100).all()  # the new triage team's backlog
+    bad = CliRunner().invoke(app, [*base, "--takes-over", "nowhere", "--out", str(tmp_path / "bad")])
+    assert bad.exit_code == 2 and "designs.prime.inherits" in bad.output and not (tmp_path / "bad").exists()
