@@ -113,8 +113,7 @@ def _calendar(s: Scenario) -> None:
 def _providers_used(s: Scenario) -> None:
     used = {st.provider for st in s.stages.values()} | {s.surgery.provider}
     used |= {o["provider"] for d in s.designs.values() for o in d.stage_overrides.values() if "provider" in o}
-    overflow = {s.design_surgery(d).overflow_provider for d in s.designs}
-    used |= {p for p in overflow if p is not None}
+    used |= {p for p in _overflow_providers(s) if p is not None}
     for pname in s.finance.providers:
         if pname not in used:
             problem = f"no stage or theatre is run by provider '{pname}'{_hint(pname, used)}"
@@ -126,10 +125,16 @@ def _surgery(s: Scenario) -> None:
         raise KeyProblem("surgery.provider", f"provider '{s.surgery.provider}' is not in finance.providers")
     if s.surgery.rehab_stage not in s.stages:
         raise KeyProblem("surgery.rehab_stage", f"stage '{s.surgery.rehab_stage}' does not exist")
-    for dname in s.designs:
-        provider = s.design_surgery(dname).overflow_provider
+    for provider in _overflow_providers(s):
         if provider is not None and provider not in s.finance.providers:
             raise KeyProblem("surgery.overflow_provider", f"provider '{provider}' is not in finance.providers")
+
+
+def _overflow_providers(s: Scenario) -> set[Any]:
+    """The theatre's overflow providers, as written (the designs' overrides are validated later)."""
+    return {s.surgery.overflow_provider} | {
+        d.stage_overrides.get(THEATRE, {}).get("overflow_provider") for d in s.designs.values()
+    }
 
 
 def _designs(s: Scenario) -> None:

@@ -208,20 +208,20 @@ SYSTEM = (
     ),
     _c("joint_replacements", "count", "Hip/knee replacements", "Hip and knee replacements done."),
     _c(
-        "overflow_surgeries_daycase", "count", "Day-case operations by the overflow provider",
-        "Day-case operations done by the theatre's overflow provider after a long wait (in surgeries_daycase too).",
-    ),
-    _c(
-        "overflow_surgeries_inpatient", "count", "Inpatient operations by the overflow provider",
-        "Inpatient operations, joint replacements included, done by the overflow provider (in surgeries_inpatient too).",
+        "surgeries_avoidable", "count", "Avoidable operations",
+        "Operations on patients without a surgical need: they are not helped by them.", "lower",
     ),
     _c(
         "overflow_joint_replacements", "count", "Joint replacements by the overflow provider",
         "Hip and knee replacements done by the overflow provider (in joint_replacements too).",
     ),
     _c(
-        "surgeries_avoidable", "count", "Avoidable operations",
-        "Operations on patients without a surgical need: they are not helped by them.", "lower",
+        "overflow_surgeries_daycase", "count", "Day-case operations by the overflow provider",
+        "Day-case operations done by the theatre's overflow provider after a long wait (in surgeries_daycase too).",
+    ),
+    _c(
+        "overflow_surgeries_inpatient", "count", "Inpatient operations by the overflow provider",
+        "Inpatient operations, joint replacements included, done by the overflow provider (in surgeries_inpatient too).",
     ),
     _c(
         "joint_replacements_per_1000", "rate", "Hip/knee replacements per 1,000",
