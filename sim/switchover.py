@@ -50,7 +50,7 @@ def simulate_switch_over(scenario: Scenario, design: str, replication: int = 0, 
     old = Pathway(scenario, d.inherits, replication)
     if switch > 0:
         old.env.run(until=switch)
-    new = model(scenario, design, replication, start=switch)
+    new = model(scenario, design, replication, start=switch, takes_over=True)
     hand_over(old, new, switch)
     if d.mobilisation is not None:
         mobilise(new, d.mobilisation, switch, set(scenario.designs[d.inherits].services))

@@ -29,7 +29,7 @@ def _at_switch(old_design: str, new_design: str, *overrides: str) -> tuple[Pathw
     old = Pathway(s, old_design, 2)
     old.env.run(until=WARMUP)
     before = {p.pid: (p.at, p.clock) for p in old.census()}
-    new = Pathway(s, new_design, 2, start=WARMUP)
+    new = Pathway(s, new_design, 2, start=WARMUP, takes_over=True)
     hand_over(old, new, WARMUP)
     return old, new, before
 
@@ -59,6 +59,18 @@ def test_every_patient_carries_over_with_their_clock(old_design: str, new_design
     places = {p.pid: p.waiting_at for p in new.census()}
     indices = {c.index for c in new.stages.values()} | {-1, -2}  # a service, not waiting, or the surgical list
     assert all(places[pid] in indices for pid in moved)
+
+
+def test_a_switch_over_from_a_backlog_hands_over_each_patient_once() -> None:
+    """From a published-style backlog and no warm-up, the old design is seeded and hands over at
+    once: the new design has exactly those patients, not a second copy of the backlog."""
+    s = bundled("run.years=1", "run.warmup_days=0", 'designs.prime.inherits="fragmented"',
+                'backlog.stages.orthopaedics={"0-18" = 300, "18-52" = 80}', 'backlog.stages.theatre={"0-18" = 120}')  # fmt: skip
+    m = simulate_switch_over(s, "prime", 0)
+    inside = Counter(p.pid for p in m.census())
+    assert len(inside) == 500 and max(inside.values()) == 1
+    assert m.created == 500 and m.theatre.size == 120
+    m.run()
 
 
 def test_lists_keep_their_order_and_days_listed() -> None:

@@ -71,7 +71,7 @@ class Pathway:
         Selects the random streams; the same number gives the same patients in every design.
     """
 
-    def __init__(self, scenario: Scenario, design: str, replication: int = 0, start: int = 0):
+    def __init__(self, scenario: Scenario, design: str, replication: int = 0, start: int = 0, takes_over: bool = False):
         self.scenario = scenario
         self.design_name = design
         self.design = d = scenario.designs[design]
@@ -80,7 +80,8 @@ class Pathway:
         self.first_day = run.start_date - timedelta(days=run.warmup_days)
         self.warmup = run.warmup_days
         self.days = run.warmup_days + horizon_days(scenario)
-        self.start = start  # a design taking over from another runs from the switch (sim.switchover)
+        # a design taking over from another runs from the switch, with the patients it is handed (sim.switchover)
+        self.start = start
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
@@ -107,7 +108,7 @@ class Pathway:
         self.arrivals = draw_referrals(scenario, self.streams, self.first_day, self.days)
         direct = scenario.demand.self_referral.per_year > 0
         self.direct = SelfReferrals(scenario, self.streams, self.first_day) if direct else None
-        if scenario.backlog is not None and start == 0:
+        if scenario.backlog is not None and not takes_over:  # the design it takes over had the backlog
             seed_backlog(self)
         self.env.process(self._days())
 
