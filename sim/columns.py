@@ -212,6 +212,11 @@ SYSTEM = (
         "Operations on patients without a surgical need: they are not helped by them.", "lower",
     ),
     _c(
+        "procedures", "count", "Day-case procedures",
+        "Day-case procedures on the theatre list (injections under image guidance, manipulations): admitted RTT "
+        "pathways, not operations.",
+    ),
+    _c(
         "overflow_joint_replacements", "count", "Joint replacements by the overflow provider",
         "Hip and knee replacements done by the overflow provider (in joint_replacements too).",
     ),

@@ -85,6 +85,7 @@ _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {
         ("surgeries_daycase", "count", "Day-case operations" + _IN_THE_MONTH),
         ("surgeries_inpatient", "count", "Inpatient operations, joint replacements included," + _IN_THE_MONTH),
         ("joint_replacements", "count", "Joint replacements" + _IN_THE_MONTH),
+        ("procedures", "count", "Day-case procedures on the theatre list" + _IN_THE_MONTH),
     ],
     "bid_monthly": [
         ("month", "id", "Month of the contract, from 1."),

@@ -47,7 +47,7 @@ def expected_activity(scenario: Scenario, design: str) -> Flows:
 
     Keys are ``<stage>_arrivals``, ``<stage>_first``, ``<stage>_followup``, ``<stage>_dna``,
     ``<stage>_listed``, ``gp_consultations``, ``advice_given``, ``joint_replacements``,
-    ``surgeries_daycase``, ``surgeries_inpatient``, ``bed_days``, ``theatre_slots`` and the
+    ``surgeries_daycase``, ``surgeries_inpatient``, ``procedures``, ``bed_days``, ``theatre_slots`` and the
     journey outcomes ``ended_resolved``, ``ended_unresolved``, ``ended_dna``.
     """
     return _Solver(scenario, design).solve()
@@ -229,6 +229,10 @@ class _Solver:
             self._surgery(name, need, seen * listing, k, tested)
         rest = seen * (1.0 - listing)
         resolves = stage.resolves.get(need, 0.0)
+        if stage.procedure_share:  # a day-case procedure starts the course of some (it changes no route)
+            treated = rest * (resolves if stage.assessment_only_if_unresolved else 1.0)
+            self.expected["procedures"] += treated * stage.procedure_share
+            self.expected[THEATRE_SLOTS] += treated * stage.procedure_share * self.surgery.procedure_slots
         if resolves > 0:
             done = self._course(name, need, rest * resolves, k, tested)  # first: a course may add to the ends itself
             self.expected["ended_resolved"] += done

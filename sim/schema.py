@@ -277,6 +277,12 @@ class Stage(Strict):
     """Share of first attendances (not triage, not rehabilitation) whose decision waits for a
     follow-up ``followup_interval_days`` later (tests, results, a trial of time): the RTT
     clock runs on to it, and listing or treatment start there."""
+    procedure_share: Probability = 0.0
+    """Of the patients whose treatment starts here after assessment (not listed for surgery),
+    the share whose first treatment is a day-case procedure on the theatre list (an injection
+    under image guidance, a manipulation under anaesthesia): it waits on the surgical list,
+    takes ``surgery.procedure_slots``, stops the RTT clock as an *admitted* pathway, and the
+    course goes on here after it. Not an operation: no listing for surgery, no bed."""
     tariff_first: Money = 0.0
     tariff_followup: Money = 0.0
     diagnostics_per_first: Money = 0.0
@@ -308,6 +314,8 @@ class Stage(Strict):
     def _function(self) -> Stage:
         if self.treatment_function is not None and not self.consultant_led:
             raise ValueError("treatment_function is for consultant-led services only (RTT returns cover no other)")
+        if self.procedure_share and self.kind != "clinic":
+            raise ValueError(f"procedure_share is for clinics; a {self.kind} service gives no day-case procedures")
         return self
 
     def contacts(self, need: str) -> float:
@@ -350,6 +358,8 @@ class Surgery(Strict):
     given a date: fitness to be optimised, dates declined, operations moved (0: none)."""
     joint_replacement_slots: float = Field(2.5, gt=0.0)
     inpatient_slots: float = Field(1.5, gt=0.0)
+    procedure_slots: float = Field(0.5, gt=0.0)
+    """Theatre time of a day-case procedure (a clinic's ``procedure_share``), in day-case slots."""
     daycase_share: Probability = 0.8
     beds: int = Field(ge=0)
     los_joint_days: Days = 5.5
@@ -375,6 +385,8 @@ class Surgery(Strict):
     tariff_joint_replacement: Money = 0.0
     tariff_other_daycase: Money = 0.0
     tariff_other_inpatient: Money = 0.0
+    tariff_procedure: Money = 0.0
+    """Price of a day-case procedure (see ``Stage.procedure_share``)."""
 
     _removals = field_validator("removal_rate_per_week")(_check_removals)
     _staffed = model_validator(mode="before")(_slots_from_staff)

@@ -4,6 +4,7 @@ traffic equations."""
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
@@ -39,6 +40,9 @@ BEHAVIOUR = (
     "demand.self_referral.replaces_gp_share=0.5",
     "stages.orthopaedics.advice_and_guidance_share=0.2",
     "stages.orthopaedics.advice_and_guidance_return_share=0.4",
+    "stages.orthopaedics.procedure_share=0.25",
+    "stages.physio.pifu_share=0.3",
+    "stages.community_specialist.procedure_share=0.2",
 )
 """Every behaviour the traffic equations hold, on at once."""
 
@@ -54,13 +58,13 @@ def behaving():
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
 def test_behaviour_matches_the_traffic_equations(behaving, design: str) -> None:
-    """With tests, returns after missed appointments and avoidable operations, follow-ups by need
-    and self-referral replacing GP referrals, each count per GP referral is within the 99%
-    interval (or 3%) of the solved routing."""
+    """With tests, returns after missed appointments and avoidable operations, follow-ups by need,
+    self-referral replacing GP referrals, patient-initiated follow-up and day-case procedures, each
+    count per GP referral is within the 99% interval (or 3%) of the solved routing."""
     scenario, table = behaving
     flows = expected_activity(scenario, design)
     part = table[table["design"] == design]
-    keys = ["gp_consultations", "dna_returns", "surgeries_avoidable", "joint_replacements", "surgeries_daycase"]
+    keys = ["gp_consultations", "dna_returns", "surgeries_avoidable", "joint_replacements", "surgeries_daycase", "procedures"]
     for st in scenario.designs[design].services:
         keys += [f"{st}_arrivals", f"{st}_first", f"{st}_followup", f"{st}_dna", f"{st}_advice_and_guidance"]
     failures = []
@@ -75,6 +79,7 @@ def test_behaviour_matches_the_traffic_equations(behaving, design: str) -> None:
             failures.append(f"{key}: simulated {ratio.mean():.5f}, theory {theory:.5f}, tolerance {tolerance:.5f}")
     assert not failures, "\n".join(failures)
     assert flows["mri_first"] > 0.01 and flows["dna_returns"] > 0.001 and flows["surgeries_avoidable"] > 0.001
+    assert flows["procedures"] > 0.01
     journeys = 1.0 + scenario.demand.self_referral.per_year / scenario.demand.gp_referrals_per_year  # per GP referral
     assert flows["ended_resolved"] + flows["ended_unresolved"] + flows["ended_dna"] == pytest.approx(journeys, abs=1e-9)
 
@@ -338,3 +343,62 @@ def test_the_theatre_may_overflow_to_the_independent_sector() -> None:
     assert value["theatre_overflow"].value.iloc[0] == pytest.approx(want)
     with pytest.raises(ScenarioError, match="go together"):
         bundled("surgery.overflow_after_weeks=18")
+
+
+# --------------------------------------------------------------------------- day-case procedures
+
+
+def _admitted_and_nonadmitted(model: Pathway) -> tuple[int, int]:
+    """Admitted and non-admitted clock stops of the run's returns, every function and month."""
+    admitted = nonadmitted = 0
+    for _month, year, _function, part, *counts in model.recorder.returns:
+        if year < 1:
+            continue
+        if part == "admitted":
+            admitted += sum(counts)
+        elif part == "nonadmitted":
+            nonadmitted += sum(counts)
+    return admitted, nonadmitted
+
+
+def test_a_procedure_is_an_admitted_clock_stop_on_the_theatre_list() -> None:
+    """Of the patients orthopaedics treats, a share gets a day-case procedure on the theatre list
+    first: it stops the clock as admitted, so admitted stops grow by the procedures done and
+    non-admitted stops fall by as many; what happens after is the course it was, so the
+    orthopaedic follow-ups and everything downstream are unchanged."""
+    sets = ("run.years=1", *NO_REMOVALS, "surgery.slots_per_week=400")
+    off, on = (Pathway(bundled(*sets, f"stages.orthopaedics.procedure_share={x}"), "fragmented", 0) for x in (0, 0.3))
+    off.run()
+    on.run()
+    row_off, row_on = off.recorder.rows[-1], on.recorder.rows[-1]
+    assert row_off["procedures"] == 0
+    done = row_on["procedures"]
+    assert done > 0.2 * (row_on["orthopaedics_first"] - row_on["orthopaedics_listed"]) * 0.5
+    (a0, n0), (a1, n1) = _admitted_and_nonadmitted(off), _admitted_and_nonadmitted(on)
+    # the procedure patients' clocks stop a few days later (the theatre list), so a handful of
+    # stops move across the run's end: the counts agree to that
+    assert a1 - a0 == pytest.approx(done, rel=0.03)
+    assert a1 + n1 == pytest.approx(a0 + n0, rel=0.005)
+    for key in ("orthopaedics_first", "surgeries_daycase", "joint_replacements", "gp_consultations"):
+        assert row_on[key] == pytest.approx(row_off[key], rel=0.02), key
+
+
+def test_a_procedure_is_priced_and_takes_theatre_time() -> None:
+    """The theatre is paid ``tariff_procedure`` for each, and the expected theatre load counts
+    ``procedure_slots`` for each."""
+    from sim.finance import tariff_value_by_element
+    from sim.flows import THEATRE_SLOTS
+    from sim.schema import THEATRE
+
+    s = bundled("run.years=1", "stages.orthopaedics.procedure_share=0.3", "surgery.tariff_procedure=700",
+                "surgery.procedure_slots=0.4")  # fmt: skip
+    rows = pd.DataFrame([{**dict.fromkeys(simulate(s, "fragmented", 0)[0], 0), "year": 1, "procedures": 10}])
+    assert tariff_value_by_element(rows, s, "fragmented")[THEATRE].value.iloc[0] == pytest.approx(7_000)
+    flows, without = expected_activity(s, "fragmented"), expected_activity(bundled(), "fragmented")
+    assert flows["procedures"] > 0.01
+    assert flows[THEATRE_SLOTS] - without[THEATRE_SLOTS] == pytest.approx(0.4 * flows["procedures"], rel=1e-9)
+
+
+def test_procedures_are_for_clinics_only() -> None:
+    with pytest.raises(ScenarioError, match="procedure_share"):
+        bundled("stages.physio.procedure_share=0.1")

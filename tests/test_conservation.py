@@ -29,6 +29,13 @@ class AuditedPathway(Pathway):
     [
         (),  # the bundled scenario as it is
         ("stages.orthopaedics.slots_per_week=300", "surgery.beds=3"),  # lists that grow: many left in the system
+        # day-case procedures on a tight theatre list that removes some: they leave it every way
+        (
+            "stages.orthopaedics.procedure_share=0.4",
+            "stages.community_specialist.procedure_share=0.3",
+            "surgery.slots_per_week=120",
+            "designs.prime.stage_overrides.theatre.slots_per_week=100",
+        ),
     ],
 )
 def test_every_referral_is_in_the_system_or_left_once(design: str, overrides: tuple[str, ...]) -> None:

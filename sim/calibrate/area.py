@@ -55,6 +55,10 @@ returns do not publish removals, so nothing else would hold the fit from shorten
 removing patients instead of treating them."""
 
 MAX_REMOVAL_RATE = 0.5
+
+MAX_PROCEDURE_SHARE = 0.5
+"""The largest share of a surgical clinic's treated patients the fit gives a day-case
+procedure: past half, the clinic would be an injection service, not a clinic."""
 """A weekly removal rate the fit does not go past (half the list a week)."""
 
 
@@ -276,8 +280,13 @@ def setup(
                 table_f = removal_bands(st.removal_rate_per_week)
                 notes.append(f"{f}: the returns give no removal rate; the scenario's own rates for {c} are scaled")
             base_removals[c] = table_f
-            if st.surgical and f not in listing:
-                listing.append(f)
+            if st.surgical:
+                # admitted pathways beyond the operations the clinic lists: day-case procedures
+                knobs.append(Knob(f"{over}.{c}.procedure_share", st.procedure_share, 0, MAX_PROCEDURE_SHARE, False, 0.1,
+                                  f"{f} admitted pathways beyond the operations listed (day-case procedures), "
+                                  f"{months_text} ({commissioner})"))  # fmt: skip
+                if f not in listing:
+                    listing.append(f)
     if listing:
         slots = at_load_one(scenario, design, THEATRE, load)
         knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.1,

@@ -45,6 +45,7 @@ class StageStats(ListCounters):
     listed: int = 0
     overflow: int = 0
     pifu_skipped: int = 0
+    procedures: int = 0
     resolved: int = 0
     unresolved: int = 0
 
@@ -91,6 +92,7 @@ class Clinic:
         self.lead: int = cfg.booking_lead_days
         self.spread: float = cfg.booking_lead_spread_days
         self.workup: float = cfg.decision_at_followup_share
+        self.procedure: float = cfg.procedure_share
         self.long_wait: float | None = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
         self.pending = 0
         # Typed attributes for what the hot path reads on every appointment: compiled, they
@@ -392,14 +394,24 @@ class Clinic:
         # Treatment starts here (a course), or the patient is discharged: first definitive
         # treatment, whether or not it will help. An assessment that finds nothing to do
         # here leaves the clock to the design: onward referral, or discharge to the GP.
-        if p.clock != NO_CLOCK and (ok or not self.assessment_only):
+        course = ok or not self.assessment_only
+        # drawn only where procedures are given: other scenarios' draws are unchanged
+        if course and self.procedure > 0.0 and p.here_u() < self.procedure:
+            self.stats.procedures += 1
+            model.theatre.listed_for_procedure(self, p, day)
+            return
+        if p.clock != NO_CLOCK and course:
             model.rtt.stop(p, day, NONADMITTED)
         if ok:
             model.health.treated(p, day)
-        if ok or not self.assessment_only:
+        if course:
             self._start_course(p, day)
         else:
             self._end(p, day)
+
+    def after_procedure(self, p: Patient, day: int) -> None:
+        """A day-case procedure is done (the clock stopped there): the course goes on here."""
+        self._start_course(p, day)
 
     def _start_course(self, p: Patient, day: int) -> None:
         left = self.courses[p.need](p.here_u()) - 1

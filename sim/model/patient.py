@@ -53,6 +53,7 @@ class Patient:
         "origin",
         "phase",
         "pid",
+        "procedure",
         "referrals",
         "referred",
         "seen_hospital",
@@ -113,6 +114,7 @@ class Patient:
         self.tested = 0  # diagnostic services (bits by index) the patient has had a test at
         self.joint = False
         self.daycase = True
+        self.procedure = False  # on the theatre list for a day-case procedure, not an operation
 
     def arrive(self, place: int) -> None:
         """An episode at a service starts: its own stream, keyed to the place and the

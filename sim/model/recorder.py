@@ -26,7 +26,7 @@ WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
 WAIT_BINS = N_BANDS  # whole weeks 0..103, and 104 or more
-OPERATIONS = ("surgeries_daycase", "surgeries_inpatient", "joint_replacements")
+OPERATIONS = ("surgeries_daycase", "surgeries_inpatient", "joint_replacements", "procedures")
 """The month's operations, named as in a year's row (inpatient includes joint replacements)."""
 BREACH_WEEKS = (52, 65, 78)
 BAND_EDGES = (0, 6, 12, 18, 26, 39, 52, 65, 78, 104, np.inf)
@@ -165,11 +165,11 @@ class Recorder:
         self.monthly.append([day, self.year, within, p92, median, n, *over, *bands, *lists, *means, *done])
 
     def _activity(self) -> np.ndarray:
-        """The year's activity so far: attended firsts and follow-ups per service, operations by kind."""
+        """The year's activity so far: attended firsts and follow-ups per service, operations by kind, procedures."""
         m = self.model
         th = m.theatre.stats
         counts = [x for c in m.stages.values() for x in (c.stats.first, c.stats.followup)]
-        return np.array([*counts, th.other_daycase, th.joint + th.other_inpatient, th.joint], dtype=float)
+        return np.array([*counts, th.other_daycase, th.joint + th.other_inpatient, th.joint, th.procedures], dtype=float)
 
     def _reset(self) -> None:
         m = self.model
@@ -243,6 +243,7 @@ class Recorder:
             surgeries_inpatient=th.joint + th.other_inpatient,
             joint_replacements=th.joint,
             surgeries_avoidable=th.avoidable,
+            procedures=th.procedures,
             overflow_joint_replacements=th.overflow_joint,
             overflow_surgeries_daycase=th.overflow_daycase,
             overflow_surgeries_inpatient=th.overflow_joint + th.overflow_inpatient,
@@ -253,7 +254,7 @@ class Recorder:
             theatre_list_mean=th.list_area / days,
             theatre_list_exits=th.list_exits,
             theatre_wait_mean_days=_ratio(th.wait_days, th.list_exits),
-            appointments=appointments + operations,
+            appointments=appointments + operations + th.procedures,
         )
 
     def _journeys(self, row: Row) -> None:

@@ -37,6 +37,7 @@ class TheatreStats(ListCounters):
     overflow_joint: int = 0
     overflow_daycase: int = 0
     overflow_inpatient: int = 0
+    procedures: int = 0
 
 
 class Theatre:
@@ -71,6 +72,7 @@ class Theatre:
         self.categories = Choice({k: cats[k] for k in sorted(cats)}) if cats else None
         # Typed copies of settings read per patient (machine values when compiled).
         self.postop_days: int = cfg.postop_followup_days
+        self.procedure_slots: float = cfg.procedure_slots
         self.daycase_share: float = cfg.daycase_share
         self.rehab_stage: str = cfg.rehab_stage
         self.rehab_joint: float = cfg.rehab_share_joint
@@ -90,6 +92,17 @@ class Theatre:
     def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
         """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
         self.choose_operation(clinic, p)
+        self.model.move(p, THEATRE)
+        self.add(p, day)
+
+    def listed_for_procedure(self, clinic: Clinic, p: Patient, day: int) -> None:
+        """Listed for a day-case procedure at a clinic (its ``procedure_share``): it waits on
+        the list as an operation would; the clock runs on to it."""
+        p.origin = clinic.name
+        p.procedure = True
+        u = p.u(SURGERY)  # as for an operation: the priority category
+        if self.categories is not None:
+            p.category = int(self.categories(u)[1]) - 1
         self.model.move(p, THEATRE)
         self.add(p, day)
 
@@ -170,7 +183,7 @@ class Theatre:
                 return
         self._seq += 1
         heappush(self.waiting, (p.category, 0 if p.urgent else 1, day, self._seq, p))
-        if self.overflow_after >= 0.0 and not p.urgent:
+        if self.overflow_after >= 0.0 and not p.urgent and not p.procedure:  # procedures stay here
             self.in_order.append((day, p))
 
     def day(self, day: int) -> None:
@@ -194,9 +207,18 @@ class Theatre:
             if p.leaves <= day:  # left the list before their turn came
                 self._leave(p, p.leaves, day, heappop(waiting)[2])
                 continue
-            need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
+            if p.procedure:
+                need = self.procedure_slots
+            else:
+                need = cfg.joint_replacement_slots if p.joint else (1.0 if p.daycase else cfg.inpatient_slots)
             if need > units + 1e-9:
                 break
+            if p.procedure:
+                entered = heappop(waiting)[2]
+                p.waiting_at = NOT_WAITING
+                units -= need
+                self._procedure(p, day, entered)
+                continue
             inpatient = p.joint or not p.daycase
             if inpatient and self.beds_free <= 0:
                 stats.no_bed += 1
@@ -221,6 +243,18 @@ class Theatre:
             else:
                 stats.other_inpatient += 1
             self._operated(p, day)
+
+    def _procedure(self, p: Patient, day: int, entered: int) -> None:
+        """A day-case procedure: an admitted clock stop, then the course at the clinic."""
+        stats, model = self.stats, self.model
+        stats.list_exits += 1
+        stats.wait_days += day - entered
+        stats.procedures += 1
+        p.procedure = False
+        model.rtt.stop(p, day, ADMITTED)
+        if p.ok:
+            model.health.treated(p, day)
+        model.stages[p.origin].after_procedure(p, day)  # at the theatre still, as after an operation
 
     def _overflow(self, day: int, cutoff: float) -> None:
         """Routine patients listed on or before ``cutoff`` and still waiting are operated on by the
