@@ -3,6 +3,8 @@
 ``pip install -e .`` installs the sources. ``MSKSIM_COMPILE=1 pip install -e .`` also compiles the
 model (``sim/model``) to C with mypyc: a replication runs about twice as fast with the same
 numbers, for a minute more of install and a C compiler. ``MSKSIM_PURE_PYTHON=1`` overrides it.
+``MSKSIM_COMPILE_OPT_LEVEL`` (0 to 3, default 3) is the C compiler's optimisation: 0 builds in
+half the time, for a slower model with the same numbers (the build tests use it).
 Where compiling fails (no C compiler, say) the install goes on with the sources and says so.
 Every build first removes the compiled files an earlier build left in the source tree, so an
 install that does not compile leaves none to run stale. ``sim/model/compiled.py`` says which
@@ -50,6 +52,15 @@ def compiling() -> bool:
     """Whether this install was asked to compile the model."""
     asked = os.environ.get("MSKSIM_COMPILE", "").strip().lower() not in OFF
     return asked and not os.environ.get("MSKSIM_PURE_PYTHON", "").strip()
+
+
+def opt_level() -> str:
+    """The C optimisation level asked for (``MSKSIM_COMPILE_OPT_LEVEL``), 3 unless given."""
+    asked = os.environ.get("MSKSIM_COMPILE_OPT_LEVEL", "").strip() or "3"
+    if asked not in ("0", "1", "2", "3"):
+        say(f"MSKSIM_COMPILE_OPT_LEVEL={asked!r} is not 0, 1, 2 or 3: compiling at 3")
+        return "3"
+    return asked
 
 
 def remove_build_products() -> None:
@@ -116,7 +127,7 @@ def model_extensions() -> list:
         # Every other module, ours or a library's, is read as untyped (Any): the compiled code
         # then does not depend on which libraries, or which of their versions, the build sees.
         flags = ["--follow-imports=skip", "--no-site-packages", "--ignore-missing-imports"]
-        return mypycify([*flags, *sources], group_name=RULES.GROUP)
+        return mypycify([*flags, *sources], group_name=RULES.GROUP, opt_level=opt_level())
     except (ImportError, SystemExit) as e:  # mypyc absent, or the sources did not type-check
         say(f"not compiling the model ({e!r}); it will run from its Python sources")
         return []

@@ -19,6 +19,22 @@ def bedfordshire() -> Scenario:
     return load_scenario(BEDFORDSHIRE)
 
 
+SMALL_POPULATION = 80_000
+"""Bedfordshire scaled to this population by ``msksim scale``: about 8,400 referrals a year, each
+service's load as it was."""
+
+
+@pytest.fixture(scope="session")
+def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The bundled scenario scaled down (:data:`SMALL_POPULATION`), as a file: for tests of what is
+    done with runs (batches, resumes, folders, tables), which need patients, not 46,000 a year."""
+    from sim.scale import scale, write
+
+    out = tmp_path_factory.mktemp("small") / "bedfordshire_small.toml"
+    write(scale(load_scenario(BEDFORDSHIRE), SMALL_POPULATION), BEDFORDSHIRE, out)
+    return out
+
+
 NO_REMOVALS = (
     *(f"stages.{n}.removal_rate_per_week=0" for n in ("physio", "podiatry", "orthopaedics", "rheumatology", "pain")),
     "surgery.removal_rate_per_week=0",

@@ -22,14 +22,15 @@ import sim.tasks as tasks
 from cli import app
 from sim.experiment import JOURNAL, Journal, Outcome, ProcessExecutor, SerialExecutor, Task, run_batch
 from sim.metrics import interval
-from tests.conftest import BEDFORDSHIRE, ROOT, bundled
+from sim.scenario import load_scenario
+from tests.conftest import ROOT, bundled
 
 SHORT = ("run.years=1", "run.warmup_days=60")
 
 
-def test_same_table_in_one_process_two_processes_and_a_dask_cluster() -> None:
+def test_same_table_in_one_process_two_processes_and_a_dask_cluster(small: Path) -> None:
     distributed = pytest.importorskip("distributed")
-    s = bundled(*SHORT)
+    s = load_scenario(small, list(SHORT))
     one = run_batch(s, ["fragmented", "prime"], 3, executor=SerialExecutor()).table
     local = ProcessExecutor(2)
     try:
@@ -46,8 +47,8 @@ def test_same_table_in_one_process_two_processes_and_a_dask_cluster() -> None:
     pdt.assert_frame_equal(one, on_cluster)
 
 
-def test_uncertain_inputs_are_drawn_per_replication_and_shared_by_designs() -> None:
-    s = bundled(*SHORT)
+def test_uncertain_inputs_are_drawn_per_replication_and_shared_by_designs(small: Path) -> None:
+    s = load_scenario(small, list(SHORT))
     t = run_batch(s, ["fragmented", "prime"], 3).table
     col = "param.demand.referrals_per_year"
     assert col in t.columns and "param.designs.prime.routing.specialist.physio" in t.columns
@@ -106,9 +107,9 @@ def test_precision_rule_stops_where_it_should(monkeypatch) -> None:
     assert capped.replications == 12
 
 
-def test_resume_after_a_kill_gives_the_same_table(tmp_path: Path) -> None:
+def test_resume_after_a_kill_gives_the_same_table(tmp_path: Path, small: Path) -> None:
     """Kill a real batch part way (SIGKILL), resume it, and compare with an uninterrupted run."""
-    args = [str(BEDFORDSHIRE), "--reps", "4", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
+    args = [str(small), "--reps", "4", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
     killed = tmp_path / "killed"
     cmd = [sys.executable, "-c", "from cli import app; app()", "compare", *args, "--out", str(killed)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -138,9 +139,9 @@ def _as_from_a_terminal() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
-def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_path: Path) -> None:
+def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "stopped"
-    args = ["run", str(BEDFORDSHIRE), "--reps", "8", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
+    args = ["run", str(small), "--reps", "8", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
     cmd = [sys.executable, "-c", "from cli import app; app()", *args, "--out", str(out)]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, preexec_fn=_as_from_a_terminal)
     deadline = time.time() + 120
@@ -156,10 +157,10 @@ def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_pat
     assert sorted(pd.read_csv(out / "replications.csv")["replication"].unique()) == list(range(8))
 
 
-def test_a_scenario_given_with_resume_is_named_as_ignored(tmp_path: Path) -> None:
+def test_a_scenario_given_with_resume_is_named_as_ignored(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "b"
     args = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--jobs", "1", "--quiet", "--no-uncertainty"]
-    assert CliRunner().invoke(app, ["run", str(BEDFORDSHIRE), *args, "--out", str(out)]).exit_code == 0
+    assert CliRunner().invoke(app, ["run", str(small), *args, "--out", str(out)]).exit_code == 0
     other = ROOT / "scenarios" / "oldham.toml"
     resumed = CliRunner().invoke(app, ["run", str(other), "--resume", str(out), "--quiet"])
     assert resumed.exit_code == 0, resumed.output
@@ -171,15 +172,15 @@ def test_a_command_without_a_scenario_or_resume_is_an_error() -> None:
     assert result.exit_code == 2 and "give a scenario file" in result.output
 
 
-def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path) -> None:
+def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "b"
-    args = ["run", str(BEDFORDSHIRE), "--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--quiet", "--out", str(out)]
+    args = ["run", str(small), "--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--quiet", "--out", str(out)]
     assert CliRunner().invoke(app, args).exit_code == 0
     again = CliRunner().invoke(app, args)
     assert again.exit_code == 2 and "--resume" in again.output
 
 
-def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: Path, monkeypatch) -> None:
+def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: Path, monkeypatch, small: Path) -> None:
     """A replication that raises is recorded with its error; the others land."""
 
     class Flaky(tasks.Pathway):
@@ -190,7 +191,7 @@ def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: P
 
     monkeypatch.setattr(tasks, "Pathway", Flaky)
     out = tmp_path / "f"
-    args = ["run", str(BEDFORDSHIRE), "--reps", "6", "--years", "1", "--set", "run.warmup_days=30"]
+    args = ["run", str(small), "--reps", "6", "--years", "1", "--set", "run.warmup_days=30"]
     result = CliRunner().invoke(app, [*args, "--quiet", "--jobs", "1", "--out", str(out)])
     assert result.exit_code == 1
     assert "2 of 6 replications failed" in " ".join(result.output.split())
@@ -201,9 +202,9 @@ def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: P
     assert "went wrong" in errors["error"].iloc[0]
 
 
-def test_sweep_writes_one_row_per_point_design_replication_year(tmp_path: Path) -> None:
+def test_sweep_writes_one_row_per_point_design_replication_year(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "sweep"
-    args = ["sweep", str(BEDFORDSHIRE), "--grid", "stages.physio.slots_per_week=2200,2600", "--grid", "demand.growth=0.02,0.06"]
+    args = ["sweep", str(small), "--grid", "stages.physio.slots_per_week=400,480", "--grid", "demand.growth=0.02,0.06"]
     args += ["--reps", "2", "--years", "2", "--set", "run.warmup_days=60", "--no-uncertainty", "--quiet", "--out", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output

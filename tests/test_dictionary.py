@@ -13,21 +13,21 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.dictionary import UNDESCRIBED, describe
-from tests.conftest import BEDFORDSHIRE
 
 runner = CliRunner()
 QUICK = ["--reps", "2", "--years", "1", "--set", "run.warmup_days=30", "--jobs", "2", "--quiet"]
-RUNS = {
-    "compare": ["compare", str(BEDFORDSHIRE), "--xlsx"],
-    "bid": ["bid", str(BEDFORDSHIRE), "--bid", "24m"],
-    "sweep": ["sweep", str(BEDFORDSHIRE), "--grid", "surgery.beds=30,40"],
+RUNS = {  # the scenario scaled down (conftest.small): the tables' columns do not depend on its size
+    "compare": ["compare", "{small}", "--xlsx"],
+    "bid": ["bid", "{small}", "--bid", "55/head"],
+    "sweep": ["sweep", "{small}", "--grid", "surgery.beds=6,8"],
 }
 
 
 @pytest.fixture(scope="module", params=list(RUNS))
-def folder(request, tmp_path_factory) -> Path:
+def folder(request, tmp_path_factory, small: Path) -> Path:
     out = tmp_path_factory.mktemp(request.param) / "out"
-    result = runner.invoke(app, [*RUNS[request.param], *QUICK, "--out", str(out)])
+    args = [a.format(small=small) for a in RUNS[request.param]]
+    result = runner.invoke(app, [*args, *QUICK, "--out", str(out)])
     assert result.exit_code == 0, result.output
     return out
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -21,6 +23,7 @@ IS_STAGE = {
 }  # fmt: skip
 
 
+@functools.cache  # the unchanged pathway is the baseline of several tests: simulated once
 def totals(*overrides: str, design: str = "fragmented"):
     s = bundled(*STEADY, *overrides)
     t = run_replications(s, [design], REPS, jobs=2)
@@ -53,26 +56,6 @@ def test_advice_and_guidance_cuts_first_attendances_by_its_share() -> None:
     assert answered == pytest.approx(
         expected_activity(s, "fragmented")["rheumatology_advice_and_guidance"], abs=max(4 * se, 1e-4)
     )
-
-
-@pytest.mark.parametrize("design", ["fragmented", "prime"])
-def test_traffic_equations_hold_with_the_switches_on(design: str) -> None:
-    on = (
-        "stages.orthopaedics.advice_and_guidance_share=0.2",
-        "stages.physio.pifu_share=0.3",
-        "demand.self_referral.per_year=6000",
-    )
-    s, t = totals(*on, design=design)
-    flows = expected_activity(s, design)
-    for key in (
-        "physio_arrivals",
-        "physio_followup",
-        "orthopaedics_first",
-        "orthopaedics_advice_and_guidance",
-        "gp_consultations",
-    ):
-        sim, se = per_referral(t, key)
-        assert sim == pytest.approx(flows.get(key, 0.0), abs=max(4 * se, 0.015 * flows.get(key, 0.0), 1e-4)), key
 
 
 def test_self_referral_adds_direct_demand() -> None:
