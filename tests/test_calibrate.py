@@ -208,3 +208,35 @@ def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: 
         if field == "removal_rate_per_week":
             got = [list(row) for row in got]
         assert got == value, key
+
+
+def test_the_referral_volume_is_fitted_within_the_scenarios_own_range():
+    """The 2009/10 scenario states a range for its referrals (35,500 to 44,500): the fit keeps to
+    it; without a range it may move by a factor of three."""
+    pct = sorted(RTT.glob("rtt-commissioner-pct-*.csv"))
+    table = read_published(pct, "5P2", ["110"])
+    s = load_scenario(ROOT / "scenarios" / "bedfordshire_2010.toml")
+    (knob,) = [k for k in setup(s, "fragmented", table, "5P2", ["110"], 0, True).knobs if k.key == "demand.referrals_per_year"]
+    assert (knob.low, knob.high) == pytest.approx((35_500, 44_500))
+    assert "range 35,500-44,500" in knob.why
+    bare = s.model_copy(update={"uncertainty": {}})
+    (knob,) = [k for k in setup(bare, "fragmented", table, "5P2", ["110"], 0, True).knobs if k.key == "demand.referrals_per_year"]
+    n = s.demand.referrals_per_year
+    assert (knob.low, knob.high) == pytest.approx((n / 3, n * 3))
+
+
+def test_a_surgical_clinic_has_its_procedure_share_fitted():
+    """Admitted pathways beyond the operations listed are day-case procedures: the share is an
+    unknown of each surgical clinic fitted, and of no other."""
+    s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml")
+    knobs = [k.key for k in setup(s, "prime", read_published(CCG, "06F", ["110", "410"]), "06F", None, 0).knobs]
+    assert "designs.prime.stage_overrides.orthopaedics.procedure_share" in knobs
+    assert not [k for k in knobs if k.endswith("procedure_share") and ".orthopaedics." not in k]
+
+
+def test_the_unknowns_are_printed_without_e_notation():
+    from sim.report.calibration import _figure
+
+    assert [_figure(x) for x in (42_050.0, 35_500, 0.2, 0.7095, 154.9, 1.5e-4, 1e9)] == [
+        "42,050", "35,500", "0.2", "0.7095", "154.9", "0.00015", "1,000,000,000",
+    ]  # fmt: skip

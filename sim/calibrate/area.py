@@ -22,6 +22,7 @@ from sim.model.capacity import effective_weekly
 from sim.rtt.compare import PARTS, matching_months
 from sim.rtt.returns import read_returns, returns_for
 from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, removal_bands
+from sim.uncertainty import parse_uncertainty
 
 REMOVAL_SCALE = "removal_scale"
 """The knobs that scale the removal rates the arithmetic gave (not scenario keys): one for the
@@ -308,8 +309,15 @@ def setup(
                               f"incomplete pathways and their waits on {what}, from the returns' removals"))  # fmt: skip
     if fit_referrals:
         n = scenario.demand.referrals_per_year
-        knobs.append(Knob("demand.referrals_per_year", n, n / 3, n * 3, True, 0.15,
-                          f"clock stops and starts of {', '.join(wanted)}, {months_text} ({commissioner})"))  # fmt: skip
+        low, high, within = n / 3, n * 3, ""
+        stated = scenario.uncertainty.get("demand.referrals_per_year")
+        if stated is not None:  # the area's own range for its referrals bounds the fit
+            low, high = parse_uncertainty({"demand.referrals_per_year": stated}, scenario, "")["demand.referrals_per_year"].ends(
+                n
+            )
+            within = f" within the scenario's range {low:,.0f}-{high:,.0f}"
+        knobs.append(Knob("demand.referrals_per_year", n, low, high, True, 0.1,
+                          f"clock stops and starts of {', '.join(wanted)}{within}, {months_text} ({commissioner})"))  # fmt: skip
     stats = published_statistics(table)
     for f in wanted:
         if f not in listing:

@@ -18,6 +18,15 @@ def _n(x: float, digits: int = 1) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:,.{digits}f}"
 
 
+def _figure(x: float, significant: int = 4) -> str:
+    """``x`` to ``significant`` figures, written out (never in E-notation), thousands separated."""
+    if x == 0 or not math.isfinite(x):
+        return f"{x:g}"
+    decimals = max(0, significant - 1 - math.floor(math.log10(abs(x))))
+    text = f"{round(x, decimals):,.{decimals}f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 def print_calibration(cal: Calibration, console: Console) -> None:
     st = cal.setup
     t = Table(title=f"Stock and flow of {st.commissioner}'s returns (per week, {', '.join(st.fit_months)})", header_style="bold")
@@ -31,12 +40,12 @@ def print_calibration(cal: Calibration, console: Console) -> None:
     for note in [n for a in st.arithmetic.values() for n in a.notes] + st.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
 
-    u = Table(title=f"Unknowns of design '{st.design}' (loss {cal.start.loss:.3g} → {cal.best.loss:.3g})", header_style="bold")
+    u = Table(title=f"Unknowns of design '{st.design}' (loss {_figure(cal.start.loss, 3)} → {_figure(cal.best.loss, 3)})", header_style="bold")
     for col in ("key", "start", "fitted", "fitted to"):
         u.add_column(col, justify="right" if col in ("start", "fitted") else "left")
     for k in st.knobs:
         key = f"removal rates × (from the returns), {k.key.split('.')[-1]}" if k.key.startswith(REMOVAL_SCALE) else k.key
-        u.add_row(key, f"{k.start:,.4g}", f"{cal.best.values[k.key]:,.4g}", k.why)
+        u.add_row(key, _figure(k.start), _figure(cal.best.values[k.key]), k.why)
     console.print(u)
 
     fit = tables(cal)["fit"]
