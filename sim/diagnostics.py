@@ -157,7 +157,8 @@ def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scena
     joint, other_inpatient = means["joint_replacements"], means["surgeries_inpatient"] - means["joint_replacements"]
     slots = joint * surgery.joint_replacement_slots + means["surgeries_daycase"] + other_inpatient * surgery.inpatient_slots
     slots_per_operation = slots / operations if operations else 1.0
-    demand = (means["listed_for_surgery"] * slots_per_operation + means["procedures"] * surgery.procedure_slots) / WEEKS_PER_YEAR
+    procedures = means.get("procedures", 0.0) * surgery.procedure_slots  # day-case procedures take theatre time too
+    demand = (means["listed_for_surgery"] * slots_per_operation + procedures) / WEEKS_PER_YEAR
     key, value = _capacity_key(scenario, design, THEATRE)
     capacity = effective_weekly(scenario, THEATRE, design)
     theatre = _check(point, design, THEATRE, demand, 0.0, capacity, _simulated(means, THEATRE), key, value)

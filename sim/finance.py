@@ -48,7 +48,8 @@ def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str)
         )
 
     done = operations(rows["joint_replacements"], rows["surgeries_daycase"], rows["surgeries_inpatient"])
-    done = done + rows["procedures"] * surgery.tariff_procedure
+    # tables written before procedures were counted have no column: there were none
+    done = done + rows.get("procedures", 0) * surgery.tariff_procedure
     if surgery.overflow_provider is None:
         out[THEATRE] = Element(surgery.provider, done * price_index(finance, surgery.provider, rows["year"]))
         return out

@@ -57,7 +57,7 @@ def provider_costs(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[
                 # operations the overflow provider did are not this theatre's
                 used = rows["surgeries_daycase"] + rows["surgeries_inpatient"]
                 used = used - rows.get("overflow_surgeries_daycase", 0) - rows.get("overflow_surgeries_inpatient", 0)
-                used = used + rows["procedures"] * service.procedure_slots  # a procedure: its share of a day case's time
+                used = used + rows.get("procedures", 0) * service.procedure_slots  # its share of a day case's time
                 variable = variable + used.to_numpy(dtype=float) * service.cost_per_operation_gbp
             else:
                 used = rows[f"{name}_first"] + rows[f"{name}_followup"]

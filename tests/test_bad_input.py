@@ -262,12 +262,12 @@ def test_a_batch_bigger_than_the_machine_is_refused_before_anything_runs(tmp_pat
     assert result.exit_code == 2 and "memory" in result.output and not out.exists()
 
 
-def test_a_batch_over_half_the_machine_is_warned_of(tmp_path: Path, monkeypatch) -> None:
+def test_a_batch_over_half_the_machine_is_warned_of(tmp_path: Path, monkeypatch, small: Path) -> None:
     monkeypatch.setattr(limits, "machine_memory", lambda: 600 * limits.MB)
-    result = runner.invoke(app, ["validate", str(BEDFORDSHIRE)])
+    result = runner.invoke(app, ["validate", str(small)])
     assert result.exit_code == 0  # validate runs nothing, so it needs no memory
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), *RUN, "--set", "run.warmup_days=30", "--out", str(out)])
+    result = runner.invoke(app, ["run", str(small), *RUN, "--set", "run.warmup_days=30", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "over half of this machine" in " ".join(result.output.split())
 
@@ -305,10 +305,10 @@ def test_a_backlog_wait_over_ten_years_is_warned_of(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["bl-🦴.csv", "waiting list ü.csv"])
-def test_a_backlog_file_name_in_any_script_is_read(tmp_path: Path, name: str) -> None:
+def test_a_backlog_file_name_in_any_script_is_read(tmp_path: Path, name: str, small: Path) -> None:
     (tmp_path / name).write_text("stage,condition,weeks_waited\nphysio,back_neck,3\n", encoding="utf-8")
     out = tmp_path / "out"
-    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), *RUN, "--backlog", str(tmp_path / name), "--out", str(out)])
+    result = runner.invoke(app, ["run", str(small), *RUN, "--backlog", str(tmp_path / name), "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert (out / "backlog.csv").exists()
 
@@ -320,9 +320,9 @@ def test_a_scenario_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
-def test_force_writes_into_a_folder_of_other_files_and_keeps_them(tmp_path: Path) -> None:
+def test_force_writes_into_a_folder_of_other_files_and_keeps_them(tmp_path: Path, small: Path) -> None:
     mine = a_folder_of_mine(tmp_path)
-    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), *RUN, "--set", "run.warmup_days=30", "--out", str(mine), "--force"])
+    result = runner.invoke(app, ["run", str(small), *RUN, "--set", "run.warmup_days=30", "--out", str(mine), "--force"])
     assert result.exit_code == 0, result.output
     assert (mine / "notes.txt").read_text() == "mine\n" and (mine / "manifest.json").exists()
 
@@ -343,9 +343,9 @@ def test_runs_started_in_the_same_second_get_their_own_folders(monkeypatch) -> N
     assert len(folders) == 50
 
 
-def test_two_runs_at_once_write_two_folders(tmp_path: Path) -> None:
+def test_two_runs_at_once_write_two_folders(tmp_path: Path, small: Path) -> None:
     """Two real runs started together, each with its own --set, each in its own folder."""
-    command = [sys.executable, "-c", "from cli import app; app()", "run", str(BEDFORDSHIRE), *RUN, "--set", "run.warmup_days=20"]
+    command = [sys.executable, "-c", "from cli import app; app()", "run", str(small), *RUN, "--set", "run.warmup_days=20"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     procs = [
         subprocess.Popen([*command, "--set", f"surgery.beds={beds}"], cwd=tmp_path, stdout=PIPE, stderr=PIPE, env=env)
@@ -384,14 +384,14 @@ def test_a_damaged_line_in_the_middle_of_a_journal_loses_only_itself(tmp_path: P
     assert (tmp_path / JOURNAL).read_bytes() == b"".join(garbled), "nothing is truncated away"
 
 
-def test_a_resumed_batch_reports_a_damaged_journal_line_and_reruns_only_its_task(tmp_path: Path) -> None:
+def test_a_resumed_batch_reports_a_damaged_journal_line_and_reruns_only_its_task(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "out"
-    args = ["run", str(BEDFORDSHIRE), *RUN, "--reps", "3", "--set", "run.warmup_days=20"]
+    args = ["run", str(small), *RUN, "--reps", "3", "--set", "run.warmup_days=20"]
     assert runner.invoke(app, [*args, "--out", str(out)]).exit_code == 0
     lines = (out / JOURNAL).read_bytes().splitlines(keepends=True)
     (out / JOURNAL).write_bytes(lines[0] + b"not json at all\n" + b"".join(lines[2:]))
     (out / "manifest.json").unlink()
-    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), "--resume", str(out), "--quiet"])
+    result = runner.invoke(app, ["run", str(small), "--resume", str(out), "--quiet"])
     text = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
     assert "line(s) 2 damaged" in text
@@ -399,14 +399,14 @@ def test_a_resumed_batch_reports_a_damaged_journal_line_and_reruns_only_its_task
     assert len((out / JOURNAL).read_bytes().splitlines()) == 4, "the lost task ran again, the others did not"
 
 
-def test_a_second_process_on_the_same_batch_is_refused(tmp_path: Path) -> None:
+def test_a_second_process_on_the_same_batch_is_refused(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "out"
-    args = ["run", str(BEDFORDSHIRE), *RUN, "--set", "run.warmup_days=20"]
+    args = ["run", str(small), *RUN, "--set", "run.warmup_days=20"]
     assert runner.invoke(app, [*args, "--out", str(out)]).exit_code == 0
     (out / "manifest.json").unlink()
     before = _snapshot(tmp_path)
     with locked(out):  # as a first resume holds it
-        result = runner.invoke(app, ["run", str(BEDFORDSHIRE), "--resume", str(out), "--quiet"])
+        result = runner.invoke(app, ["run", str(small), "--resume", str(out), "--quiet"])
     assert result.exit_code == 2 and "another msksim process" in " ".join(result.output.split())
     assert _snapshot(tmp_path) == before
 

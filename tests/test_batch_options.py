@@ -24,10 +24,10 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def test_precision_not_reached_is_said_and_recorded(tmp_path: Path) -> None:
+def test_precision_not_reached_is_said_and_recorded(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "p"
     code, output = run(
-        "run", str(BEDFORDSHIRE), "--design", "prime", "--reps", "2", "--precision", "0.000001", "--out", str(out), *QUICK
+        "run", str(small), "--design", "prime", "--reps", "2", "--precision", "0.000001", "--out", str(out), *QUICK
     )
     assert code == 0, output
     said = " ".join(output.split())
@@ -52,31 +52,31 @@ def test_unusable_scheduler_fails_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
-def test_a_swept_value_is_used_even_where_it_is_uncertain(tmp_path: Path) -> None:
+def test_a_swept_value_is_used_even_where_it_is_uncertain(tmp_path: Path, small: Path) -> None:
     """Referrals a year carry a distribution in the bundled scenario; a grid over them
     must still run each point at its own value (the other inputs stay uncertain)."""
     out = tmp_path / "sw"
     code, output = run(
-        "sweep", str(BEDFORDSHIRE), "--grid", "demand.referrals_per_year=15000,30000", "--designs", "prime",
+        "sweep", str(small), "--grid", "demand.referrals_per_year=4000,8000", "--designs", "prime",
         "--reps", "1", "--out", str(out), *QUICK,
     )  # fmt: skip
     assert code == 0, output
     t = pd.read_csv(out / "sweep.csv")
     by_point = t.groupby("demand.referrals_per_year")["referrals"].mean()
-    assert by_point[15000] == pytest.approx(15000 * 1.02, rel=0.06)
-    assert by_point[30000] == pytest.approx(30000 * 1.02, rel=0.06)
+    assert by_point[4000] == pytest.approx(4000 * 1.02, rel=0.06)
+    assert by_point[8000] == pytest.approx(8000 * 1.02, rel=0.06)
     assert "param.demand.referrals_per_year" not in t.columns
     assert "param.demand.growth" in t.columns
 
 
-def test_result_files_follow_the_umask_and_resume_can_extend(tmp_path: Path) -> None:
+def test_result_files_follow_the_umask_and_resume_can_extend(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "r"
-    code, output = run("run", str(BEDFORDSHIRE), "--design", "prime", "--reps", "1", "--out", str(out), *QUICK)
+    code, output = run("run", str(small), "--design", "prime", "--reps", "1", "--out", str(out), *QUICK)
     assert code == 0, output
     for name in ("replications.csv", "manifest.json", "scenario.toml"):
         assert os.stat(out / name).st_mode & 0o777 == FILE_MODE
     first = pd.read_csv(out / "replications.csv")
-    code, output = run("run", str(BEDFORDSHIRE), "--resume", str(out), "--reps", "2", "--seed", "9", "--quiet")
+    code, output = run("run", str(small), "--resume", str(out), "--reps", "2", "--seed", "9", "--quiet")
     assert code == 0, output
     assert "--seed ignored" in " ".join(output.split())
     both = pd.read_csv(out / "replications.csv")

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import tomllib
+from pathlib import Path
 
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import BEDFORDSHIRE
 
 runner = CliRunner()
 SHORT = ["--reps", "2", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "2", "--quiet"]
@@ -24,9 +24,9 @@ CONTRACT_COLUMNS = [
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory):
+def compared(tmp_path_factory, small: Path):
     out = tmp_path_factory.mktemp("run") / "cmp"
-    result = runner.invoke(app, ["compare", str(BEDFORDSHIRE), *SHORT, "--out", str(out), "--set", "surgery.beds=30"])
+    result = runner.invoke(app, ["compare", str(small), *SHORT, "--out", str(out), "--set", "surgery.beds=30"])
     assert result.exit_code == 0, result.output
     return out, result.output
 
@@ -60,9 +60,9 @@ def test_resolved_scenario_and_manifest(compared) -> None:
         assert key in manifest
 
 
-def test_run_one_design_json(tmp_path) -> None:
+def test_run_one_design_json(tmp_path, small: Path) -> None:
     out = tmp_path / "one"
-    result = runner.invoke(app, ["run", str(BEDFORDSHIRE), "--design", "prime", *SHORT, "--out", str(out), "--json"])
+    result = runner.invoke(app, ["run", str(small), "--design", "prime", *SHORT, "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
     assert set(data["summary"]) == {"prime"}
@@ -70,10 +70,10 @@ def test_run_one_design_json(tmp_path) -> None:
     assert set(pd.read_csv(out / "replications.csv")["design"]) == {"prime"}
 
 
-def test_same_seed_same_files(tmp_path, compared) -> None:
+def test_same_seed_same_files(tmp_path, compared, small: Path) -> None:
     """Re-running the same command reproduces replications.csv exactly."""
     out, _ = compared
     again = tmp_path / "again"
-    result = runner.invoke(app, ["compare", str(BEDFORDSHIRE), *SHORT, "--out", str(again), "--set", "surgery.beds=30"])
+    result = runner.invoke(app, ["compare", str(small), *SHORT, "--out", str(again), "--set", "surgery.beds=30"])
     assert result.exit_code == 0
     assert (again / "replications.csv").read_text() == (out / "replications.csv").read_text()

@@ -26,14 +26,14 @@ from sim.report.labels import key_label, metric_label
 from sim.report.sections import flow_section, scenario_section
 from sim.report.terminal import sweep_verdicts
 from sim.report.view import load_view, make_view
-from sim.scenario import Backlog
-from tests.conftest import BEDFORDSHIRE, bundled
+from sim.scenario import Backlog, load_scenario
 
 runner = CliRunner()
 SHORT = ["--reps", "3", "--years", "1", "--set", "run.warmup_days=60", "--quiet", "--report"]
 # scenario, KPI, waiting lists, 18 weeks (with the wait distribution), flows, activity, costs, diagnostics
 COMMON_SECTIONS = ["scenario", "kpi", "waiting-lists", "rtt", "flows", "activity", "costs", "diagnostics"]
-OVERLOADED, ENOUGH = 1500, 2700  # physio slots a week: fragmented physio is over capacity at the first
+# The reports are of the scenario scaled down (conftest.small: a sixth of the patients, the same loads)
+OVERLOADED, ENOUGH = 273, 491  # physio slots a week of the scaled scenario: over capacity at the first
 
 
 def _run(tmp_path_factory, name: str, args: list[str]) -> Path:
@@ -44,19 +44,19 @@ def _run(tmp_path_factory, name: str, args: list[str]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def compared(tmp_path_factory) -> Path:
-    return _run(tmp_path_factory, "compare", ["compare", str(BEDFORDSHIRE)])
+def compared(tmp_path_factory, small: Path) -> Path:
+    return _run(tmp_path_factory, "compare", ["compare", str(small)])
 
 
 @pytest.fixture(scope="module")
-def bid(tmp_path_factory) -> Path:
-    return _run(tmp_path_factory, "bid", ["bid", str(BEDFORDSHIRE), "--bid", "25m"])
+def bid(tmp_path_factory, small: Path) -> Path:
+    return _run(tmp_path_factory, "bid", ["bid", str(small), "--bid", "57/head"])
 
 
 @pytest.fixture(scope="module")
-def swept(tmp_path_factory) -> Path:
+def swept(tmp_path_factory, small: Path) -> Path:
     grid = f"stages.physio.slots_per_week={OVERLOADED},{ENOUGH}"
-    return _run(tmp_path_factory, "sweep", ["sweep", str(BEDFORDSHIRE), "--grid", grid])
+    return _run(tmp_path_factory, "sweep", ["sweep", str(small), "--grid", grid])
 
 
 def page(folder: Path) -> str:
@@ -269,8 +269,8 @@ def test_report_command_rebuilds_it(compared: Path) -> None:
     assert bad.exit_code == 2
 
 
-def test_run_report(tmp_path_factory) -> None:
-    out = _run(tmp_path_factory, "run", ["run", str(BEDFORDSHIRE), "--design", "prime"])
+def test_run_report(tmp_path_factory, small: Path) -> None:
+    out = _run(tmp_path_factory, "run", ["run", str(small), "--design", "prime"])
     assert set(COMMON_SECTIONS) <= set(sections(out))
 
 
@@ -377,17 +377,17 @@ def test_sweep_warnings_name_the_grid_point_by_its_values() -> None:
     assert "grid point" not in " ".join(msgs)
 
 
-def test_over_capacity_stage_is_flagged(tmp_path) -> None:
+def test_over_capacity_stage_is_flagged(tmp_path, small: Path) -> None:
     """A stage above load 1 gives a warning, in the diagnostics and on the terminal."""
-    s = bundled("run.years=1", "run.warmup_days=60", "stages.physio.slots_per_week=1500")
+    s = load_scenario(small, ["run.years=1", "run.warmup_days=60", f"stages.physio.slots_per_week={OVERLOADED}"])
     table = run_replications(s, ["fragmented"], 2)
     msgs = diagnostics.warnings(diagnostics.stage_checks(table, s), 2)
     assert any("physio is over capacity" in m for m in msgs)
-    args = ["run", str(BEDFORDSHIRE), "--design", "fragmented", "--reps", "2", "--years", "1", "--quiet"]
-    args += ["--set", "run.warmup_days=60", "--set", "stages.physio.slots_per_week=1500", "--out", str(tmp_path / "o")]
+    args = ["run", str(small), "--design", "fragmented", "--reps", "2", "--years", "1", "--quiet"]
+    args += ["--set", "run.warmup_days=60", "--set", f"stages.physio.slots_per_week={OVERLOADED}", "--out", str(tmp_path / "o")]
     result = runner.invoke(app, args)
     assert "over capacity" in result.output
-    fine = bundled("run.years=1", "run.warmup_days=60")
+    fine = load_scenario(small, ["run.years=1", "run.warmup_days=60"])
     table = run_replications(fine, ["fragmented"], 2)
     assert not any("over capacity" in m for m in diagnostics.warnings(diagnostics.stage_checks(table, fine), 10))
 

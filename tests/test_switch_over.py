@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -239,11 +240,11 @@ def test_the_months_to_settle_are_counted_from_the_contract_start() -> None:
     assert (table["old_design_mean"] == 50.0).all()
 
 
-def test_compare_transition_shows_the_path_and_writes_it(tmp_path) -> None:
+def test_compare_transition_shows_the_path_and_writes_it(tmp_path, small: Path) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app,
-        ["compare", str(BEDFORDSHIRE), "--transition", "--reps", "2", "--years", "1", "--jobs", "1", "--quiet",
+        ["compare", str(small), "--transition", "--reps", "2", "--years", "1", "--jobs", "1", "--quiet",
          "--no-uncertainty", "--out", str(out), "--set", f"run.warmup_days={WARMUP}", "--report"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

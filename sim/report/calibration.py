@@ -40,7 +40,8 @@ def print_calibration(cal: Calibration, console: Console) -> None:
     for note in [n for a in st.arithmetic.values() for n in a.notes] + st.notes:
         console.print(f"[yellow]note:[/yellow] {note}", highlight=False)
 
-    u = Table(title=f"Unknowns of design '{st.design}' (loss {_figure(cal.start.loss, 3)} → {_figure(cal.best.loss, 3)})", header_style="bold")
+    losses = f"loss {_figure(cal.start.loss, 3)} → {_figure(cal.best.loss, 3)}"
+    u = Table(title=f"Unknowns of design '{st.design}' ({losses})", header_style="bold")
     for col in ("key", "start", "fitted", "fitted to"):
         u.add_column(col, justify="right" if col in ("start", "fitted") else "left")
     for k in st.knobs:
