@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -16,39 +17,41 @@ from sim.model.draws import GP, ROUTE, SURGERY
 from sim.model.pathway import Pathway, simulate
 from sim.model.patient import Patient
 from sim.model.referrals import draw_referrals
+from sim.scenario import load_scenario
 from sim.streams import Streams
 from tests.conftest import ROOT, bundled
 
-SHORT = ("run.years=1", "run.warmup_days=90")
+SHORT = ("run.years=1", "run.warmup_days=90")  # of the scaled-down scenario (conftest.small) where size does not matter
 UNFITTED = ("designs.prime.stage_overrides={}",)
 
 
-def test_same_seed_same_rows() -> None:
-    s = bundled(*SHORT)
+def test_same_seed_same_rows(small: Path) -> None:
+    s = load_scenario(small, list(SHORT))
     assert simulate(s, "prime", 2) == simulate(s, "prime", 2)
 
 
-def test_different_seed_or_replication_differs() -> None:
-    s = bundled(*SHORT)
-    other = bundled(*SHORT, "run.seed=99")
+def test_different_seed_or_replication_differs(small: Path) -> None:
+    s = load_scenario(small, list(SHORT))
+    other = load_scenario(small, [*SHORT, "run.seed=99"])
     a = simulate(s, "fragmented", 0)[0]
     assert a != simulate(other, "fragmented", 0)[0]
     assert a != simulate(s, "fragmented", 1)[0]
 
 
-def test_processes_do_not_change_results() -> None:
+def test_processes_do_not_change_results(small: Path) -> None:
     """One process or two, and whatever order tasks finish in: the same table, row for row."""
-    s = bundled(*SHORT)
+    s = load_scenario(small, list(SHORT))
     one = run_replications(s, ["fragmented", "prime"], 3, jobs=1)
     two = run_replications(s, ["fragmented", "prime"], 3, jobs=2)
     pdt.assert_frame_equal(one, two)
 
 
-def test_the_hash_seed_does_not_change_results() -> None:
+def test_the_hash_seed_does_not_change_results(small: Path) -> None:
     """Set and dict order never leak into the numbers: two interpreters with different hash seeds."""
     code = (
-        "from tests.conftest import ROOT, bundled; from sim.experiment import run_replications; "
-        f"print(run_replications(bundled(*{SHORT!r}), ['fragmented', 'prime'], 1).to_csv(index=False))"
+        "from sim.scenario import load_scenario; from sim.experiment import run_replications; "
+        f"print(run_replications(load_scenario({str(small)!r}, {list(SHORT)!r}), ['fragmented', 'prime'], 1)"
+        ".to_csv(index=False))"
     )
     tables = [
         subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True,
@@ -58,18 +61,18 @@ def test_the_hash_seed_does_not_change_results() -> None:
     assert tables[0] and tables[0] == tables[1]
 
 
-def test_replication_does_not_depend_on_others() -> None:
+def test_replication_does_not_depend_on_others(small: Path) -> None:
     """Replication 2 alone equals replication 2 of a batch."""
-    s = bundled(*SHORT)
+    s = load_scenario(small, list(SHORT))
     batch = run_replications(s, ["prime"], 3, jobs=1)
     alone = pd.DataFrame(simulate(s, "prime", 2))
     got = batch[batch["replication"] == 2].reset_index(drop=True)[alone.columns]
     pdt.assert_frame_equal(got, alone, check_dtype=False)
 
 
-def test_common_random_numbers_same_patients() -> None:
+def test_common_random_numbers_same_patients(small: Path) -> None:
     """Both designs draw identical referrals: days, conditions, needs, priorities."""
-    s = bundled(*SHORT)
+    s = load_scenario(small, list(SHORT))
     frag, prime = Pathway(s, "fragmented", 4), Pathway(s, "prime", 4)
     a = draw_referrals(s, frag.streams, frag.first_day, frag.days)
     b = draw_referrals(s, prime.streams, prime.first_day, prime.days)
