@@ -21,7 +21,7 @@ from sim.model.pathway import Pathway
 from tests.conftest import bundled
 
 ROOT = Path(__file__).resolve().parents[1]
-SHORT = ("run.years=1", "run.warmup_days=60", "stages.orthopaedics.booking=long_waiters_first",
+SHORT = ("run.years=2", "run.warmup_days=60", "stages.orthopaedics.booking=long_waiters_first",
          "stages.physio.pifu_share=0.3", "surgery.cancellation_rate=0.05")  # fmt: skip
 
 
