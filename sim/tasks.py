@@ -17,6 +17,7 @@ import pandas as pd
 
 from sim.diagnostics import expected_loads
 from sim.finance import add_finance
+from sim.interrupt import stop_at_day_boundaries
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
 from sim.scenario import apply_parameters
@@ -55,8 +56,9 @@ class Outcome:
 def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcome:
     """Draw this replication's parameters (if any), simulate, and cost the result rows.
 
-    Never raises: an exception is returned as the outcome's ``error`` (its traceback), so
-    one bad replication does not stop a batch.
+    Never raises but for Ctrl-C (``KeyboardInterrupt``, at the start of a simulated day:
+    :mod:`sim.interrupt`): an exception is returned as the outcome's ``error`` (its
+    traceback), so one bad replication does not stop a batch.
     """
     try:
         s, params = scenario, {}
@@ -65,11 +67,13 @@ def run_task(scenario: Scenario, task: Task, uncertainty: bool = True) -> Outcom
             drawn = draw_parameters(dists, scenario, task.replication)
             copies = {c for d in dists.values() for c in d.also}
             s, params = apply_parameters(scenario, drawn), parameter_columns(drawn, copies)
-        if s.designs[task.design].inherits is None:
-            model = Pathway(s, task.design, task.replication)
-        else:
-            model = simulate_switch_over(s, task.design, task.replication)
-        rows = add_finance(pd.DataFrame(model.run()), s)
+        with stop_at_day_boundaries():
+            if s.designs[task.design].inherits is None:
+                model = Pathway(s, task.design, task.replication)
+            else:
+                model = simulate_switch_over(s, task.design, task.replication)
+            results = model.run()
+        rows = add_finance(pd.DataFrame(results), s)
         loads = {
             f"{stage}_expected_load": [by_year[y - 1] for y in rows["year"]]
             for stage, by_year in expected_loads(s, task.design).items()

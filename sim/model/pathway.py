@@ -37,6 +37,7 @@ import simpy
 from mypy_extensions import mypyc_attr
 
 from sim.backlog import seed_backlog
+from sim.interrupt import requested as interrupt_requested
 from sim.model.capacity import bank_holidays, daily_capacity
 from sim.model.clinic import Clinic
 from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
@@ -244,6 +245,8 @@ class Pathway:
         if self.start:
             yield self.env.timeout(self.start)
         for day in range(self.start, self.days):
+            if interrupt_requested():  # Ctrl-C, deferred to here (sim.interrupt)
+                raise KeyboardInterrupt
             self._day(day)
             yield self.env.timeout(1)
 
