@@ -733,7 +733,7 @@ def calibrate_command(
     finally:
         executor.close()
     print_calibration(cal, out_console)
-    for path in write_calibration(cal, folder, scenario, rtt):
+    for path in write_calibration(cal, folder, scenario, rtt, set_ or []):
         err_console.print(f"Written {path}", highlight=False)
 
 

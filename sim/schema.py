@@ -230,6 +230,12 @@ def _slots_from_staff(data: Any) -> Any:
     return {**data, "slots_per_week": given}
 
 
+def scaled_staff(staff: list[dict[str, Any]], factor: float) -> list[dict[str, Any]]:
+    """Staff groups (as scenario values) with each group's whole-time equivalents times
+    ``factor``: the slots they give scale with them."""
+    return [{**g, "wte": float(g["wte"]) * factor} for g in staff]
+
+
 class Stage(Strict):
     """An appointment-based service: a waiting list offered a number of slots each working day.
 

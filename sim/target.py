@@ -23,7 +23,7 @@ from sim.executors import Executor, SerialExecutor
 from sim.experiment import Progress, run_batch
 from sim.metrics import rtt_monthly, share_interval
 from sim.scenario import with_values
-from sim.schema import THEATRE, Scenario
+from sim.schema import THEATRE, Scenario, scaled_staff
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
 
 LOWEST, HIGHEST = 1 / 16, 16.0
@@ -100,7 +100,7 @@ def at_factor(scenario: Scenario, values: dict[str, Any], factor: float) -> Scen
         elif path.endswith("capacity_changes"):
             scaled[path] = [{**c, "slots_per_week": float(c["slots_per_week"]) * factor} for c in value]
         else:  # staff: more (or fewer) of each group
-            scaled[path] = [{**g, "wte": float(g["wte"]) * factor} for g in value]
+            scaled[path] = scaled_staff(value, factor)
     return with_values(scenario, scaled, f"{scenario.name} (msksim target, x{factor:.6g})", how=None)
 
 

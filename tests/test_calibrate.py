@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
+from sim.calibrate.area import CalibrationError, calibrate, expander, read_published, setup
 from sim.calibrate.backtest import backtest
 from sim.calibrate.fit import Fitter, Knob, loss_terms
 from sim.calibrate.output import write
@@ -227,7 +227,7 @@ def test_the_referral_volume_is_fitted_within_the_scenarios_own_range():
 
 def test_a_surgical_clinic_has_its_procedure_share_fitted():
     """Admitted pathways beyond the operations listed are day-case procedures: the share is an
-    unknown of each surgical clinic fitted, and of no other."""
+    unknown of each clinic of a function with a surgical clinic, and of no other."""
     s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml")
     knobs = [k.key for k in setup(s, "prime", read_published(CCG, "06F", ["110", "410"]), "06F", None, 0).knobs]
     assert "designs.prime.stage_overrides.orthopaedics.procedure_share" in knobs
@@ -240,3 +240,36 @@ def test_the_unknowns_are_printed_without_e_notation():
     assert [_figure(x) for x in (42_050.0, 35_500, 0.2, 0.7095, 154.9, 1.5e-4, 1e9)] == [
         "42,050", "35,500", "0.2", "0.7095", "154.9", "0.00015", "1,000,000,000",
     ]  # fmt: skip
+
+
+HUB_UNDER_TO = tuple(f'designs.prime.stage_overrides.{s}.treatment_function="110"' for s in ("triage", "community_specialist"))
+
+
+def test_a_staffed_hub_clinic_reporting_under_the_function_is_fitted_by_its_staff(tmp_path: Path):
+    """A hub whose clocks report under T&O: its staffed clinic's capacity is fitted as slots and
+    written as staff (slots beside staff would have to agree), with a procedure share, since T&O
+    admitted pathways are fitted; rheumatology lists nobody, so it gets none. The written
+    scenario holds the values set when fitting and simulates what was fitted."""
+    oldham = ROOT / "scenarios" / "oldham.toml"
+    sets = ["demand.referrals_per_year=2300", *HUB_UNDER_TO]
+    s = load_scenario(oldham, sets)
+    st = setup(s, "prime", read_published(CCG, "00Y", ["110", "410"]), "00Y", None, 1)
+    over = "designs.prime.stage_overrides"
+    keys = [k.key for k in st.knobs]
+    for key in ("community_specialist.slots_per_week", "community_specialist.procedure_share", "orthopaedics.procedure_share"):
+        assert f"{over}.{key}" in keys
+    assert not [k for k in keys if ".rheumatology." in k and k.endswith("procedure_share")]
+    nominal = s.design_stages("prime")["community_specialist"].slots_per_week
+    expanded = expander(st)({f"{over}.community_specialist.slots_per_week": 1.5 * nominal})
+    assert list(expanded) == [f"{over}.community_specialist.staff"]
+    (group,) = expanded[f"{over}.community_specialist.staff"]
+    assert group["wte"] == pytest.approx(1.5 * s.stages["community_specialist"].staff[0].wte)
+    cal = calibrate(st, SerialExecutor(), replications=1, rounds=1)
+    write(cal, tmp_path, oldham, CCG, sets)
+    text = (tmp_path / "calibrated.toml").read_text()
+    assert "[designs.prime.stage_overrides.community_specialist]" in text and "\nstaff = [{" in text
+    fitted = load_scenario(tmp_path / "calibrated.toml")  # the values set when fitting are written too
+    assert fitted.demand.referrals_per_year == 2300
+    assert fitted.design_stages("prime")["community_specialist"].rtt_function == "110"
+    slots = cal.best.values[f"{over}.community_specialist.slots_per_week"]
+    assert fitted.design_stages("prime")["community_specialist"].slots_per_week == pytest.approx(slots, rel=1e-9)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from itertools import pairwise
 from pathlib import Path
@@ -21,7 +21,7 @@ from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
 from sim.rtt.compare import PARTS, matching_months
 from sim.rtt.returns import read_returns, returns_for
-from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, removal_bands
+from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, removal_bands, scaled_staff
 from sim.uncertainty import parse_uncertainty
 
 REMOVAL_SCALE = "removal_scale"
@@ -207,6 +207,9 @@ class Setup:
     base_removals: dict[str, list[tuple[float, float]]]
     """Per list (clinic name or ``theatre``): the removal table the scale multiplies."""
     notes: list[str]
+    staffed: dict[str, tuple[list[dict[str, Any]], float]] = field(default_factory=dict)
+    """Per clinic whose capacity is given as staff: its staff and the slots a week they give.
+    Its capacity knob is in slots, like any other; the scenario gets the staff scaled to it."""
 
 
 def setup(
@@ -255,6 +258,7 @@ def setup(
     arith = {f: arithmetic(table, commissioner, f, fit_months) for f in wanted}
     knobs, base_removals = [], {}
     derived: dict[str, str] = {}
+    staffed: dict[str, tuple[list[dict[str, Any]], float]] = {}
     load = stage_load(scenario, design)
     over = f"designs.{design}.stage_overrides"
     listing = []
@@ -265,6 +269,9 @@ def setup(
             slots = at_load_one(scenario, design, c, load)
             knobs.append(Knob(f"{over}.{c}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.15,
                               f"{f} incomplete pathways and waits, {months_text} ({commissioner})"))  # fmt: skip
+            if st.staff:  # slots and staff may not disagree: the staff are scaled instead
+                staffed[c] = ([g.model_dump() for g in st.staff], st.slots_per_week)
+                derived[f"{over}.{c}.staff"] = f"{over}.{c}.slots_per_week"
             # The median delay and the spread rather than the lead and the spread: a spread
             # moved at a fixed median changes the tail alone, a move the search can make.
             median = st.booking_lead_days + LN2 * st.booking_lead_spread_days
@@ -281,8 +288,9 @@ def setup(
                 table_f = removal_bands(st.removal_rate_per_week)
                 notes.append(f"{f}: the returns give no removal rate; the scenario's own rates for {c} are scaled")
             base_removals[c] = table_f
-            if st.surgical:
-                # admitted pathways beyond the operations the clinic lists: day-case procedures
+            if any(stages[other].surgical for other in clinics[f]):
+                # admitted pathways beyond the operations listed: day-case procedures, from any
+                # clinic of a function whose admitted pathways are fitted (a hub's clinic too)
                 knobs.append(Knob(f"{over}.{c}.procedure_share", st.procedure_share, 0, MAX_PROCEDURE_SHARE, False, 0.1,
                                   f"{f} admitted pathways beyond the operations listed (day-case procedures), "
                                   f"{months_text} ({commissioner})"))  # fmt: skip
@@ -325,7 +333,8 @@ def setup(
             notes.append(f"{f}: {', '.join(clinics[f])} list nobody for surgery, so admitted pathways are not fitted")
     counted = PARTS  # a theatre cut below demand halves the admitted count: completed counts are targets too
     return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
-                 months_all[len(fit_months):], arith, knobs, fixed, counted, derived, base_removals, notes)  # fmt: skip
+                 months_all[len(fit_months):], arith, knobs, fixed, counted, derived, base_removals, notes,
+                 staffed)  # fmt: skip
 
 
 def at_load_one(s: Scenario, design: str, place: str, load: dict[str, float]) -> float:
@@ -357,6 +366,10 @@ def expander(st: Setup) -> Callable[[dict[str, float]], dict[str, Any]]:
             if scale is not None:
                 rows = [[w, round(min(r * scale, MAX_REMOVAL_RATE), 5)] for w, r in table]
                 out[f"{over}.{place}.removal_rate_per_week"] = rows
+        for place, (staff, nominal) in st.staffed.items():
+            slots = out.pop(f"{over}.{place}.slots_per_week", None)
+            if slots is not None:
+                out[f"{over}.{place}.staff"] = scaled_staff(staff, slots / nominal)
         return out
 
     return expand

@@ -14,13 +14,14 @@ from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.results import write_atomic, write_csv
 from sim.schema import THEATRE, Scenario
-from sim.values import scenario_to_dict, toml_value, value_at
+from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
 
 FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv")
 
 
-def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: list[Path]) -> str:
-    """The calibrated scenario: ``extends`` the one given and sets only what was fitted."""
+def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: list[Path], sets: list[str] | None = None) -> str:
+    """The calibrated scenario: ``extends`` the one given and sets what was fitted, and the
+    values set on the command line (``sets``), which the fit simulated too."""
     st = cal.setup
     s = st.scenario
     why = {k.key: k.why for k in st.knobs}
@@ -29,6 +30,11 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
         table, leaf = key.rsplit(".", 1)
         if key in why:
             note = f"fitted to {why[key]}; was {toml_value(current_value(s, st.design, key))}"
+        elif key.endswith(".staff"):
+            knob = st.derived[key]
+            _, nominal = st.staffed[table.rsplit(".", 1)[1]]
+            slots = cal.best.values[knob]
+            note = f"WTE x{slots / nominal:.4g}, giving {slots:,.4g} slots a week (was {nominal:,.4g}), fitted to {why[knob]}"
         elif key.endswith("removal_rate_per_week"):
             knob = st.derived[key]
             note = f"fitted to {why[knob]} (x{cal.best.values[knob]:.3g} the returns' removals)"
@@ -36,6 +42,8 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
             knob = st.derived[key]
             note = f"from a median delay of {cal.best.values[knob]:.4g} days fitted to {why[knob]}, less ln 2 x the spread"
         tables.setdefault(table, []).append(f"{leaf} = {toml_value(value)}  # {note}")
+    for table, rows in _set_rows(s, sets or [], set(cal.scenario_values)).items():
+        tables.setdefault(table, []).extend(rows)
     funcs = ", ".join(st.functions)
     months = f"{st.fit_months[0]} to {st.fit_months[-1]}" if len(st.fit_months) > 1 else st.fit_months[0]
     tol = (
@@ -45,11 +53,13 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
     lines = [
         f"# {s.name}, design '{st.design}', calibrated to commissioner {st.commissioner}'s published RTT returns",
         f"# for {months} (treatment functions {funcs}) by `msksim calibrate` on {datetime.now(UTC):%Y-%m-%d}.",
-        "# Every value below was fitted; everything else comes from the scenario this extends.",
+        "# Every value below was fitted, but those marked as set when fitted (--set); everything else",
+        "# comes from the scenario this extends.",
         f"# Loss {cal.best.loss:.3g}, from {cal.start.loss:.3g} before the fit (1 = every target at its",
         f"# tolerance: {tol}); {cal.evaluations} candidates of {cal.replications} replications, seed {s.run.seed}.",
         f'extends = "{Path(os.path.relpath(scenario_path.resolve(), folder.resolve())).as_posix()}"',
         f'name = "{s.name}_calibrated"',
+        *tables.pop("", []),
     ]
     source = _incomplete_file(rtt, st.fit_months[-1])
     if source is not None:
@@ -68,6 +78,23 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
     for table, rows in tables.items():
         lines += ["", f"[{table}]", *rows]
     return "\n".join(lines) + "\n"
+
+
+def _set_rows(s: Scenario, sets: list[str], fitted: set[str]) -> dict[str, list[str]]:
+    """The values set with ``--set`` when fitting, as simulated, by table; an item of a list
+    (``staff.0.wte``) is written as its whole list. A fitted value wins over one set."""
+    data = scenario_to_dict(s)
+    out: dict[str, list[str]] = {}
+    for item in sets:
+        key, _ = parse_override(item)
+        parts = key_parts(key) or key.split(".")
+        parts = parts[: next((i for i, p in enumerate(parts) if p.isdigit()), len(parts))]
+        path = ".".join(parts)
+        if path in fitted or not parts:
+            continue
+        table = ".".join(toml_key(p) for p in parts[:-1])
+        out.setdefault(table, []).append(f"{toml_key(parts[-1])} = {toml_value(value_at(data, path))}  # set when fitted")
+    return out
 
 
 def current_value(s: Scenario, design: str, key: str) -> Any:
@@ -101,8 +128,8 @@ def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
     return {"fit": fit, "stock_and_flow": flows, "unknowns": unknowns, "backtest": cal.backtest}
 
 
-def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path]) -> list[Path]:
-    """Everything, each file whole or not at all; the scenario last."""
+def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path], sets: list[str] | None = None) -> list[Path]:
+    """Everything, each file whole or not at all; the scenario last (with the ``--set`` values)."""
     written = []
     for name, table in tables(cal).items():
         if table.empty:
@@ -111,6 +138,6 @@ def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path]) 
         write_csv(path, table)
         written.append(path)
     path = folder / "calibrated.toml"
-    write_atomic(path, calibrated_toml(cal, scenario_path, folder, rtt))
+    write_atomic(path, calibrated_toml(cal, scenario_path, folder, rtt, sets))
     written.append(path)
     return written
