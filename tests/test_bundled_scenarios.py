@@ -2,7 +2,8 @@
 
 ``template.toml`` must keep naming every key the schema accepts, so it stays a complete
 reference as the schema grows; ``oldham.toml`` must stay Bedfordshire scaled to Oldham's
-population, with the hub paid Pennine-style (a share of tariff plus an incentive).
+population, but for the hub's capacity fitted to Oldham's own returns (``test_rtt_calibration``),
+with the hub paid Pennine-style (a share of tariff plus an incentive).
 """
 
 from __future__ import annotations
@@ -132,6 +133,16 @@ def test_the_promised_files_exist() -> None:
     assert TEMPLATE in BUNDLED and OLDHAM in BUNDLED
 
 
+# Capacity fitted to published waits at or just past demand (README: Calibration): these
+# lists grow slowly, as the returns' own lists did; any other stage must keep up.
+FITTED_AT_CAPACITY = {
+    **{(f, "prime", "theatre"): 1.08 for f in ("bedfordshire.toml", "unitingcare_style.toml", "template.toml")},
+    ("bedfordshire_2010.toml", "fragmented", "orthopaedics"): 1.03,
+    ("bedfordshire_2010.toml", "fragmented", "rheumatology"): 1.06,
+    ("bedfordshire_2010.toml", "prime", "theatre"): 1.01,
+}
+
+
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
 def test_bundled_scenario_validates_with_no_stage_overloaded(path: Path) -> None:
     s = load_scenario(path)
@@ -139,8 +150,9 @@ def test_bundled_scenario_validates_with_no_stage_overloaded(path: Path) -> None
     assert result.exit_code == 0, result.output
     for design in s.designs:
         for stage, demand in stage_load(s, design).items():
-            load = demand / effective_weekly(s, stage)
-            assert load < 1.0, f"{path.name}, {design}: {stage} load {load:.2f} in year 1 (the list grows without end)"
+            load = demand / effective_weekly(s, stage, design)
+            limit = FITTED_AT_CAPACITY.get((path.name, design, stage), 1.0)
+            assert load < limit, f"{path.name}, {design}: {stage} load {load:.2f} in year 1 (the list grows without end)"
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
@@ -231,10 +243,16 @@ def test_oldham_extends_bedfordshire_scaled_by_population(oldham: Scenario, bedf
     # what is not overridden comes from Bedfordshire
     assert oldham.demand.conditions == bedfordshire_scenario.demand.conditions
     assert oldham.designs["prime"].routing == bedfordshire_scenario.designs["prime"].routing
-    # capacity scaled with demand: every stage carries the same load as in Bedfordshire
+    # capacity scaled with demand: every stage carries the same load as in Bedfordshire, but
+    # those whose capacity is fitted to Oldham's returns
+    own = tomllib.loads(OLDHAM.read_text(encoding="utf-8"))["designs"]["prime"]["stage_overrides"]
+    fitted = {name for name, values in own.items() if {"slots_per_week", "staff"} & set(values)}
+    assert {"orthopaedics", "theatre"} <= fitted
     for design in oldham.designs:
         here, there = stage_load(oldham, design), stage_load(bedfordshire_scenario, design)
         for stage in here:
+            if design == "prime" and stage in fitted:
+                continue
             load = here[stage] / effective_weekly(oldham, stage, design)
             assert load == pytest.approx(there[stage] / effective_weekly(bedfordshire_scenario, stage, design), abs=0.03), stage
 
