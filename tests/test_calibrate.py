@@ -263,7 +263,7 @@ def test_a_staffed_hub_clinic_reporting_under_the_function_is_fitted_by_its_staf
     expanded = expander(st)({f"{over}.community_specialist.slots_per_week": 1.5 * nominal})
     assert list(expanded) == [f"{over}.community_specialist.staff"]
     (group,) = expanded[f"{over}.community_specialist.staff"]
-    assert group["wte"] == pytest.approx(1.5 * s.stages["community_specialist"].staff[0].wte)
+    assert group["wte"] == pytest.approx(1.5 * s.design_stages("prime")["community_specialist"].staff[0].wte)
     cal = calibrate(st, SerialExecutor(), replications=1, rounds=1)
     write(cal, tmp_path, oldham, CCG, sets)
     text = (tmp_path / "calibrated.toml").read_text()
