@@ -232,6 +232,8 @@ def test_a_surgical_clinic_has_its_procedure_share_fitted():
     knobs = [k.key for k in setup(s, "prime", read_published(CCG, "06F", ["110", "410"]), "06F", None, 0).knobs]
     assert "designs.prime.stage_overrides.orthopaedics.procedure_share" in knobs
     assert not [k for k in knobs if k.endswith("procedure_share") and ".orthopaedics." not in k]
+    # its triage reports under Other, so the therapy waits after it are no T&O wait to fit
+    assert not [k for k in knobs if ".physio." in k or ".podiatry." in k]
 
 
 def test_the_unknowns_are_printed_without_e_notation():
@@ -259,6 +261,10 @@ def test_a_staffed_hub_clinic_reporting_under_the_function_is_fitted_by_its_staf
     for key in ("community_specialist.slots_per_week", "community_specialist.procedure_share", "orthopaedics.procedure_share"):
         assert f"{over}.{key}" in keys
     assert not [k for k in keys if ".rheumatology." in k and k.endswith("procedure_share")]
+    # the triage's clocks run on while patients wait for therapy: those delays are T&O waits
+    for therapy in ("physio", "podiatry"):
+        assert f"{over}.{therapy}.median_delay_days" in keys and f"{over}.{therapy}.booking_lead_spread_days" in keys
+        assert f"{over}.{therapy}.slots_per_week" not in keys
     nominal = s.design_stages("prime")["community_specialist"].slots_per_week
     expanded = expander(st)({f"{over}.community_specialist.slots_per_week": 1.5 * nominal})
     assert list(expanded) == [f"{over}.community_specialist.staff"]

@@ -296,6 +296,22 @@ def setup(
                                   f"{months_text} ({commissioner})"))  # fmt: skip
                 if f not in listing:
                     listing.append(f)
+    for f in wanted:
+        # A triage reporting under the function keeps its clocks running while patients wait
+        # for therapy (physio, podiatry), so those waits are the function's too: their delays
+        # are unknowns, their capacity (a block contract's slots) is not.
+        if not any(st.kind == "triage" and st.rtt_function == f for st in stages.values()):
+            continue
+        for name, st in stages.items():
+            if st.kind != "therapy" or f"{over}.{name}.{MEDIAN_DELAY}" in {k.key for k in knobs}:
+                continue
+            median = st.booking_lead_days + LN2 * st.booking_lead_spread_days
+            why = f"{f} waits, whose clocks run on to {name} after triage, {months_text} ({commissioner})"
+            knobs.append(Knob(f"{over}.{name}.{MEDIAN_DELAY}", median, 0, max(MAX_MEDIAN_DELAY_DAYS, median), False, 7,
+                              f"median {why}"))  # fmt: skip
+            knobs.append(Knob(f"{over}.{name}.booking_lead_spread_days", st.booking_lead_spread_days, 0, MAX_SPREAD_DAYS,
+                              False, 14, f"spread of {why}"))  # fmt: skip
+            derived[f"{over}.{name}.booking_lead_days"] = f"{over}.{name}.{MEDIAN_DELAY}"
     if listing:
         slots = at_load_one(scenario, design, THEATRE, load)
         knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.1,
