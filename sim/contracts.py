@@ -29,7 +29,10 @@ def target_credit(values: Money, target: QualityTarget, sign: int) -> np.ndarray
     if target.floor is None or target.floor == target.target:
         credit = (x >= goal).astype(float)
     else:
-        credit = np.clip((x - target.floor * sign) / (goal - target.floor * sign), 0.0, 1.0)
+        # a far-off value over a narrow floor-to-target gap overflows to ±inf: the clip makes it
+        # the 0 or 1 it is, so the overflow is no error to warn of
+        with np.errstate(over="ignore"):
+            credit = np.clip((x - target.floor * sign) / (goal - target.floor * sign), 0.0, 1.0)
     return np.where(np.isnan(x), 0.0, credit)
 
 

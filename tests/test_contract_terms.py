@@ -62,6 +62,12 @@ def test_credit_is_between_zero_and_one_and_never_falls_as_the_measure_improves(
     assert 0.0 <= credit[0] <= credit[1] <= 1.0
 
 
+@pytest.mark.filterwarnings("error")
+def test_a_far_off_value_over_a_narrow_gap_earns_all_or_nothing_without_a_warning() -> None:
+    t = QualityTarget(measure="rtt_incomplete_within_18w_pct", floor=0.0, target=1e-300)
+    assert list(target_credit(np.array([1e300, -1e300, 5e-301]), t, +1)) == [1.0, 0.0, 0.5]
+
+
 # ----------------------------------------------------------------------------- shares by year
 
 
