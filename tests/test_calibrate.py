@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from pandas.testing import assert_frame_equal
 from typer.testing import CliRunner
 
 from cli import app
@@ -23,6 +24,7 @@ from sim.executors import SerialExecutor
 from sim.model.capacity import effective_weekly
 from sim.rtt.bands import BAND_LABELS, N_BANDS
 from sim.rtt.compare import monthly_statistics
+from sim.rtt.returns import read_returns
 from sim.scenario import load_scenario
 from sim.schema import ScenarioError
 
@@ -208,6 +210,23 @@ def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: 
         if field == "removal_rate_per_week":
             got = [list(row) for row in got]
         assert got == value, key
+    # the starting backlog travels with the results: 5P2's rows of the last fitted month's return
+    month = st.fit_months[-1]
+    (backlog,) = [p for p in written if p.name.endswith(f"{month}-incomplete.csv")]
+    assert backlog.parent == tmp_path
+    assert_frame_equal(read_returns(backlog), read_returns(RTT / backlog.name, "5P2"))
+    lines = (tmp_path / "calibrated.toml").read_text().splitlines()
+    block = lines.index("# [run]")
+    start = pd.Period(month, "M") + 1
+    lines[block : block + 5] = [line[2:] for line in lines[block : block + 5]]  # the commented block, as the file says
+    lines.insert(block + 2, f"start_date = {start.start_time.date()}")
+    (tmp_path / "from_backlog.toml").write_text("\n".join(lines) + "\n")
+    result = CliRunner().invoke(app, ["validate", str(tmp_path / "from_backlog.toml")])
+    assert result.exit_code == 0, result.output
+    started = load_scenario(tmp_path / "from_backlog.toml")
+    published = read_returns(RTT / backlog.name, "5P2").query("part == 'incomplete'").set_index("treatment_function")["total"]
+    lists = {p["function"]: sum(p["incomplete"]) for p in started.backlog.pathways}
+    assert lists and all(n == published[f] for f, n in lists.items()), lists
 
 
 def test_the_referral_volume_is_fitted_within_the_scenarios_own_range():

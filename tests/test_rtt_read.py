@@ -18,7 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.rtt.bands import BAND_LABELS, N_BANDS, OPEN_BAND, band_counts, band_of, percentile, within_pct
-from sim.rtt.returns import COLUMNS, PARTS, ReturnsError, read_returns, returns_for
+from sim.rtt.returns import COLUMNS, PARTS, ReturnsError, commissioner_rows, read_returns, returns_for
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parent / "data" / "rtt"
@@ -540,3 +540,18 @@ def test_percentile_rejects_what_is_not_counts() -> None:
     with pytest.raises(ValueError):
         percentile(np.full(N_BANDS, np.nan), 0.5)
     assert math.isnan(percentile(np.zeros(N_BANDS), 0.5))
+
+
+@pytest.mark.parametrize(("source", "commissioner"), [(PCT_INCOMPLETE, "5J5"), (CCG_ADMITTED, "06f"), (EXTRACT, "ZZC")])
+def test_one_commissioners_rows_read_as_the_whole_return_does_for_it(tmp_path: Path, source: Path, commissioner: str) -> None:
+    """The starting backlog a calibration writes: the commissioner's rows alone, under the header."""
+    if source == EXTRACT:  # its one commissioner's rows again, under another code
+        header, rows = read_rows(EXTRACT)
+        at = header.index("Commissioner Org Code")
+        source = write_rows(tmp_path / "two.csv", header, [*rows, *([*r[:at], "ZZD", *r[at + 1 :]] for r in rows)])
+    part = tmp_path / "one" / source.name  # a commissioner return's name says its month and part
+    part.parent.mkdir()
+    part.write_text(commissioner_rows(source, commissioner), encoding="utf-8")
+    whole = read_returns(source)
+    assert set(whole["commissioner"]) - {commissioner.upper()}, "the source must hold other commissioners too"
+    pd.testing.assert_frame_equal(read_returns(part), read_returns(source, commissioner.upper()))

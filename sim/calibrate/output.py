@@ -13,15 +13,19 @@ import pandas as pd
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.results import write_atomic, write_csv
+from sim.rtt.returns import commissioner_rows, read_returns
 from sim.schema import THEATRE, Scenario
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
 
 FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv")
 
 
-def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: list[Path], sets: list[str] | None = None) -> str:
+def calibrated_toml(
+    cal: Calibration, scenario_path: Path, folder: Path, backlog: Path | None, sets: list[str] | None = None
+) -> str:
     """The calibrated scenario: ``extends`` the one given and sets what was fitted, and the
-    values set on the command line (``sets``), which the fit simulated too."""
+    values set on the command line (``sets``), which the fit simulated too; ``backlog``, the
+    return that can start a run instead of a warm-up, is named in a commented block."""
     st = cal.setup
     s = st.scenario
     why = {k.key: k.why for k in st.knobs}
@@ -61,13 +65,13 @@ def calibrated_toml(cal: Calibration, scenario_path: Path, folder: Path, rtt: li
         f'name = "{s.name}_calibrated"',
         *tables.pop("", []),
     ]
-    source = _incomplete_file(rtt, st.fit_months[-1])
-    if source is not None:
-        rel = Path(os.path.relpath(source.resolve(), folder.resolve())).as_posix()
+    if backlog is not None:
+        rel = Path(os.path.relpath(backlog.resolve(), folder.resolve())).as_posix()
         lines += [
             "",
             f"# To start from the published list of {st.fit_months[-1]} rather than from a warm-up, add",
-            "# these (and run.start_date, the first day of the month after):",
+            "# these (and run.start_date, the first day of the month after); the file holds",
+            f"# {st.commissioner}'s rows of that month's return:",
             "# [run]",
             "# warmup_days = 0",
             "# [backlog]",
@@ -107,11 +111,31 @@ def current_value(s: Scenario, design: str, key: str) -> Any:
     return value_at(scenario_to_dict(s), key)
 
 
-def _incomplete_file(rtt: list[Path], month: str) -> Path | None:
+def _incomplete_file(rtt: list[Path], commissioner: str, month: str) -> Path | None:
+    """The return among ``rtt`` that holds the commissioner's incomplete pathways of ``month``."""
     for p in rtt:
         if p.name.endswith(f"{month}-incomplete.csv"):
             return p
+    for p in rtt:  # a full extract: any name, every part of its month
+        if "-incomplete.csv" not in p.name and not p.name.endswith(("-admitted.csv", "-nonadmitted.csv")):
+            table = read_returns(p, commissioner)
+            if ((table["month"] == month) & (table["part"] == "incomplete")).any():
+                return p
     return None
+
+
+def write_backlog(rtt: list[Path], commissioner: str, month: str, folder: Path) -> Path | None:
+    """The starting backlog in ``folder``: the commissioner's rows of the return holding
+    ``month``'s incomplete pathways, so the results carry their own (the return itself, left
+    as it is, where ``folder`` is where it is); None where no return given holds them."""
+    source = _incomplete_file(rtt, commissioner, month)
+    if source is None:
+        return None
+    target = folder / source.name
+    if target.resolve() == source.resolve():
+        return source
+    write_atomic(target, commissioner_rows(source, commissioner))
+    return target
 
 
 def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
@@ -137,7 +161,11 @@ def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path], 
         path = folder / f"{name}.csv"
         write_csv(path, table)
         written.append(path)
+    st = cal.setup
+    backlog = write_backlog(rtt, st.commissioner, st.fit_months[-1], folder)
+    if backlog is not None and backlog.parent.resolve() == folder.resolve():
+        written.append(backlog)
     path = folder / "calibrated.toml"
-    write_atomic(path, calibrated_toml(cal, scenario_path, folder, rtt, sets))
+    write_atomic(path, calibrated_toml(cal, scenario_path, folder, backlog, sets))
     written.append(path)
     return written

@@ -233,6 +233,24 @@ def is_return(path: str | Path) -> bool:
     return PART_TYPE in header or TF_CODE in header
 
 
+def commissioner_rows(path: str | Path, commissioner: str) -> str:
+    """One commissioner's rows of a return (either format) under its header, as CSV text: a
+    file that :func:`read_returns` reads as it reads the whole one for that commissioner."""
+    path = Path(path)
+    header, rows = _read_csv(path)
+    if PART_TYPE in header:
+        at = _require(path, header, [COMMISSIONER])[COMMISSIONER]
+    elif TF_CODE in header:
+        at = _require(path, header, [TF_CODE])[TF_CODE] - 2
+    else:
+        raise ReturnsError(path, "the header is neither a commissioner-based return's nor a full CSV extract's")
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(record for _, record in rows if record[at].strip().upper() == commissioner.strip().upper())
+    return out.getvalue()
+
+
 def returns_for(df: pd.DataFrame, commissioner: str, month: str, treatment_function: str, part: str) -> tuple[np.ndarray, int]:
     """The band counts of one return, ready for :func:`sim.rtt.bands.percentile` and ``within_pct``.
 
