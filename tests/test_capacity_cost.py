@@ -56,7 +56,7 @@ def test_slots_offered_in_a_year_by_hand() -> None:
     60,030 slots; the theatre's 160 a week (32 a day), 8,352."""
     s = bundled(*CALM)
     assert slots_offered(s, "prime", "triage", 1) == 261 * 230
-    assert slots_offered(s, "prime", "theatre", 1) == pytest.approx(261 * (110.5 / 5))  # the prime's fitted theatre
+    assert slots_offered(s, "prime", "theatre", 1) == pytest.approx(261 * (148 / 5))  # the prime's theatre
     assert slots_offered(s, "fragmented", "theatre", 1) == pytest.approx(261 * 32)
 
 
