@@ -38,6 +38,7 @@ from sim.batch import (
 )
 from sim.bid import BidPaths, parse_money, parse_price, unranked_inputs
 from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
+from sim.calibrate.identify import capacities
 from sim.calibrate.output import write as write_calibration
 from sim.executors import Executor
 from sim.experiment import BatchResult
@@ -728,7 +729,8 @@ def calibrate_command(
         else:
             columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
-                task = bar.add_task("calibrating (simulations)", total=(1 + (rounds + 1) * 2 * len(st.knobs)) * reps)
+                most = 1 + (rounds + 1) * 2 * len(st.knobs) + 2 * len(capacities(st.knobs))  # candidates, at most
+                task = bar.add_task("calibrating (simulations)", total=most * reps)
                 cal = calibrate(st, executor, reps, rounds, progress=lambda n: bar.advance(task, n))
     finally:
         executor.close()

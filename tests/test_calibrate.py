@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +19,8 @@ from cli import app
 from sim.calibrate.area import CalibrationError, calibrate, expander, read_published, setup
 from sim.calibrate.backtest import backtest
 from sim.calibrate.fit import Fitter, Knob, loss_terms
-from sim.calibrate.output import write
+from sim.calibrate.identify import Identified, identify, target_move
+from sim.calibrate.output import calibrated_toml, tables, write
 from sim.calibrate.stockflow import month_flow, rates
 from sim.executors import SerialExecutor
 from sim.model.capacity import effective_weekly
@@ -210,6 +212,16 @@ def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: 
         if field == "removal_rate_per_week":
             got = [list(row) for row in got]
         assert got == value, key
+    # a capacity the returns do not tell says so where it is written
+    key = "designs.fragmented.stage_overrides.orthopaedics.slots_per_week"
+    untold = replace(cal, identified={key: Identified(key, 0.01, math.nan)})
+    text = calibrated_toml(untold, ROOT / "scenarios" / "bedfordshire_2010.toml", tmp_path, None)
+    section = text.split("[designs.fragmented.stage_overrides.orthopaedics]")[1].split("\n[")[0]
+    (line,) = [x for x in section.splitlines() if x.startswith("slots_per_week")]
+    assert "NOT TOLD by the returns" in line and "NOT TOLD" not in text.replace(line, "")
+    assert not tables(untold)["unknowns"].set_index("key").loc[key, "told_by_returns"]
+    fitted_text = calibrated_toml(cal, ROOT / "scenarios" / "bedfordshire_2010.toml", tmp_path, None)
+    assert cal.identified and ("NOT TOLD" in fitted_text) == (not all(i.told for i in cal.identified.values()))
     # the starting backlog travels with the results: 5P2's rows of the last fitted month's return
     month = st.fit_months[-1]
     (backlog,) = [p for p in written if p.name.endswith(f"{month}-incomplete.csv")]
@@ -298,3 +310,32 @@ def test_a_staffed_hub_clinic_reporting_under_the_function_is_fitted_by_its_staf
     assert fitted.design_stages("prime")["community_specialist"].rtt_function == "110"
     slots = cal.best.values[f"{over}.community_specialist.slots_per_week"]
     assert fitted.design_stages("prime")["community_specialist"].slots_per_week == pytest.approx(slots, rel=1e-9)
+
+
+def test_a_capacity_well_above_demand_is_not_told_by_the_returns_and_one_at_demand_is():
+    """Moving orthopaedics 20% down or 25% up from twice its demand leaves the simulated returns
+    where they were (the waits are its booking delay's); from its demand, 20% less overloads it
+    and its list grows. Same seeds throughout, so only the capacity differs. (The fit's own
+    bound stops 5% under demand; it is lowered here to let the step down be taken.)"""
+    s = load_scenario(ROOT / "scenarios" / "bedfordshire_2010.toml", ["demand.referrals_per_year=12000"])
+    pct = sorted(RTT.glob("rtt-commissioner-pct-*.csv"))
+    st = setup(s, "fragmented", read_published(pct, "5P2", ["110"]), "5P2", ["110"], 0)
+    key = "designs.fragmented.stage_overrides.orthopaedics.slots_per_week"
+    knobs = [replace(k, low=k.start / 2) if k.key == key else k for k in st.knobs]
+    fitter = Fitter(st.scenario, st.design, knobs, st.statistics, st.months, SerialExecutor(), 2,
+                    fixed=st.fixed, fit_months=st.fit_months, expand=expander(st), counted=st.counted)  # fmt: skip
+    at_demand = {k.key: k.clip(k.start) for k in knobs}
+    demand = at_demand[key]
+    for values, told in (({**at_demand, key: 2 * demand}, False), (at_demand, True)):
+        (best,) = fitter.evaluate([values])
+        found = identify(fitter, best)
+        assert set(found) == {key, "designs.fragmented.stage_overrides.theatre.slots_per_week"}
+        assert found[key].told is told, found[key]
+
+
+def test_the_targets_move_is_the_root_mean_square_over_the_targets_both_evaluations_have():
+    keys = {"month": ["2010-01"] * 3, "treatment_function": ["110"] * 3, "part": ["admitted", "incomplete", "nonadmitted"]}
+    base = pd.DataFrame({**keys, "statistic": ["median_weeks"] * 3, "error": [0.2, -0.1, 0.0]})
+    moved = base.assign(error=[0.5, 0.3, math.nan])
+    assert target_move(moved, base) == pytest.approx(((0.3**2 + 0.4**2) / 2) ** 0.5)
+    assert math.isnan(target_move(base.assign(error=math.nan), base))

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.calibrate.backtest import backtest
 from sim.calibrate.fit import Evaluation, Fitter, Knob, mean_statistics, published_statistics
+from sim.calibrate.identify import Identified, identify
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS, MonthFlow, Rates, month_flow, rates
 from sim.executors import Executor
 from sim.flows import stage_load
@@ -402,6 +403,8 @@ class Calibration:
     evaluations: int
     replications: int
     backtest: pd.DataFrame
+    identified: dict[str, Identified] = field(default_factory=dict)
+    """Each capacity fitted: how far a step either way moves the targets (:mod:`sim.calibrate.identify`)."""
 
 
 def calibrate(
@@ -418,6 +421,8 @@ def calibrate(
     )  # fmt: skip
     start = fitter.evaluate([{k.key: k.clip(k.start) for k in st.knobs}])[0]
     best = fitter.search(rounds=rounds, start=start)
+    identified = identify(fitter, best)
     simulated = mean_statistics(best.statistics)
     bt = backtest(st.statistics, simulated, st.fit_months, st.holdout_months) if st.holdout_months else pd.DataFrame()
-    return Calibration(st, start, best, fitter.scenario_values(best.values), fitter.evaluations, replications, bt)
+    values = fitter.scenario_values(best.values)
+    return Calibration(st, start, best, values, fitter.evaluations, replications, bt, identified)

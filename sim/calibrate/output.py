@@ -12,6 +12,7 @@ import pandas as pd
 
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
+from sim.calibrate.identify import FACTOR, TOLD
 from sim.results import write_atomic, write_csv
 from sim.rtt.returns import commissioner_rows, read_returns
 from sim.schema import THEATRE, Scenario
@@ -33,12 +34,13 @@ def calibrated_toml(
     for key, value in cal.scenario_values.items():
         table, leaf = key.rsplit(".", 1)
         if key in why:
-            note = f"fitted to {why[key]}; was {toml_value(current_value(s, st.design, key))}"
+            note = f"fitted to {why[key]}; was {toml_value(current_value(s, st.design, key))}{untold(cal, key)}"
         elif key.endswith(".staff"):
             knob = st.derived[key]
             _, nominal = st.staffed[table.rsplit(".", 1)[1]]
             slots = cal.best.values[knob]
-            note = f"WTE x{slots / nominal:.4g}, giving {slots:,.4g} slots a week (was {nominal:,.4g}), fitted to {why[knob]}"
+            note = (f"WTE x{slots / nominal:.4g}, giving {slots:,.4g} slots a week (was {nominal:,.4g}), fitted to {why[knob]}"
+                    f"{untold(cal, knob)}")  # fmt: skip
         elif key.endswith("removal_rate_per_week"):
             knob = st.derived[key]
             note = f"fitted to {why[knob]} (x{cal.best.values[knob]:.3g} the returns' removals)"
@@ -101,6 +103,15 @@ def _set_rows(s: Scenario, sets: list[str], fitted: set[str]) -> dict[str, list[
     return out
 
 
+def untold(cal: Calibration, key: str) -> str:
+    """A note for a capacity the returns do not tell (empty where they do, or it was not checked)."""
+    ident = cal.identified.get(key)
+    if ident is None or ident.told:
+        return ""
+    return (f"; NOT TOLD by the returns: {1 - 1 / FACTOR:.0%} less or {FACTOR - 1:.0%} more moves the targets by under "
+            f"{TOLD:g} of their tolerances, so set it from demand (msksim validate shows the load)")  # fmt: skip
+
+
 def current_value(s: Scenario, design: str, key: str) -> Any:
     """The value a fitted key had in the scenario (through the design's overrides)."""
     parts = key.split(".")
@@ -146,9 +157,13 @@ def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
     fit = st.statistics.merge(sim, on=keys, how="left", suffixes=("_published", "_simulated"))
     fit.insert(0, "used", fit["month"].map(lambda m: "fit" if m in st.fit_months else "held out"))
     flows = pd.DataFrame([{"treatment_function": f, **flow.__dict__} for f, a in st.arithmetic.items() for flow in a.flows])
-    unknowns = pd.DataFrame(
-        [{"key": k.key, "start": k.start, "fitted": cal.best.values[k.key], "fitted_to": k.why} for k in st.knobs]
-    )
+    rows = []
+    for k in st.knobs:
+        ident = cal.identified.get(k.key)
+        moves = {"target_move_down": ident.down, "target_move_up": ident.up, "told_by_returns": ident.told} if ident else {}
+        rows.append({"key": k.key, "start": k.start, "fitted": cal.best.values[k.key], "fitted_to": k.why, **moves})
+    columns = ["key", "start", "fitted", "fitted_to", "target_move_down", "target_move_up", "told_by_returns"]
+    unknowns = pd.DataFrame(rows, columns=columns)
     return {"fit": fit, "stock_and_flow": flows, "unknowns": unknowns, "backtest": cal.backtest}
 
 
