@@ -138,7 +138,6 @@ def test_the_promised_files_exist() -> None:
 FITTED_AT_CAPACITY = {
     ("bedfordshire_2010.toml", "fragmented", "orthopaedics"): 1.03,
     ("bedfordshire_2010.toml", "fragmented", "rheumatology"): 1.06,
-    ("bedfordshire_2010.toml", "prime", "theatre"): 1.01,
 }
 
 
