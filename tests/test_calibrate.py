@@ -239,6 +239,15 @@ def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: 
     published = read_returns(RTT / backlog.name, "5P2").query("part == 'incomplete'").set_index("treatment_function")["total"]
     lists = {p["function"]: sum(p["incomplete"]) for p in started.backlog.pathways}
     assert lists and all(n == published[f] for f, n in lists.items()), lists
+    # written where the returns are, the return itself is the backlog, named and left as it is
+    beside = tmp_path / "returns"
+    beside.mkdir()
+    copies = [beside / p.name for p in pct]
+    for p, c in zip(pct, copies, strict=True):
+        c.write_bytes(p.read_bytes())
+    assert not [p for p in write(cal, beside, ROOT / "scenarios" / "bedfordshire_2010.toml", copies) if p.name == backlog.name]
+    assert all(c.read_bytes() == p.read_bytes() for p, c in zip(pct, copies, strict=True))
+    assert f'# file = "{backlog.name}"' in (beside / "calibrated.toml").read_text()
 
 
 def test_the_referral_volume_is_fitted_within_the_scenarios_own_range():

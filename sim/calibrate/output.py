@@ -178,7 +178,7 @@ def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path], 
         written.append(path)
     st = cal.setup
     backlog = write_backlog(rtt, st.commissioner, st.fit_months[-1], folder)
-    if backlog is not None and backlog.parent.resolve() == folder.resolve():
+    if backlog is not None and backlog.resolve() not in {p.resolve() for p in rtt}:  # not a return given, left as it is
         written.append(backlog)
     path = folder / "calibrated.toml"
     write_atomic(path, calibrated_toml(cal, scenario_path, folder, backlog, sets))
