@@ -22,7 +22,7 @@ from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
 from sim.rtt.compare import PARTS, matching_months
 from sim.rtt.returns import read_returns, returns_for
-from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, removal_bands, scaled_staff
+from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, Stage, removal_bands, scaled_staff
 from sim.uncertainty import parse_uncertainty
 
 REMOVAL_SCALE = "removal_scale"
@@ -273,14 +273,8 @@ def setup(
             if st.staff:  # slots and staff may not disagree: the staff are scaled instead
                 staffed[c] = ([g.model_dump() for g in st.staff], st.slots_per_week)
                 derived[f"{over}.{c}.staff"] = f"{over}.{c}.slots_per_week"
-            # The median delay and the spread rather than the lead and the spread: a spread
-            # moved at a fixed median changes the tail alone, a move the search can make.
-            median = st.booking_lead_days + LN2 * st.booking_lead_spread_days
-            knobs.append(Knob(f"{over}.{c}.{MEDIAN_DELAY}", median, 0, max(MAX_MEDIAN_DELAY_DAYS, median), False, 7,
-                              f"{f} median waits, {months_text} ({commissioner})"))  # fmt: skip
-            knobs.append(Knob(f"{over}.{c}.booking_lead_spread_days", st.booking_lead_spread_days, 0, MAX_SPREAD_DAYS,
-                              False, 14, f"{f} spread of waits, {months_text} ({commissioner})"))  # fmt: skip
-            derived[f"{over}.{c}.booking_lead_days"] = f"{over}.{c}.{MEDIAN_DELAY}"
+            knobs += delay_knobs(f"{over}.{c}", st, f"{f} median waits, {months_text} ({commissioner})",
+                                 f"{f} spread of waits, {months_text} ({commissioner})", derived)  # fmt: skip
             knobs.append(Knob(f"{over}.{c}.decision_at_followup_share", st.decision_at_followup_share, 0, 0.9,
                               False, 0.2, f"{f} pathways still open after a first attendance, {months_text} "
                               f"({commissioner})"))  # fmt: skip
@@ -297,22 +291,16 @@ def setup(
                                   f"{months_text} ({commissioner})"))  # fmt: skip
                 if f not in listing:
                     listing.append(f)
-    for f in wanted:
-        # A triage reporting under the function keeps its clocks running while patients wait
-        # for therapy (physio, podiatry), so those waits are the function's too: their delays
-        # are unknowns, their capacity (a block contract's slots) is not.
-        if not any(st.kind == "triage" and st.rtt_function == f for st in stages.values()):
-            continue
+    # A triage reporting under a function fitted keeps its clocks running while patients wait
+    # for therapy (physio, podiatry), so those waits are the function's too: their delays are
+    # unknowns, their capacity (a block contract's slots) is not.
+    triaged = [f for f in wanted if any(st.kind == "triage" and st.rtt_function == f for st in stages.values())]
+    if triaged:
+        fitted = {k.key for k in knobs}
         for name, st in stages.items():
-            if st.kind != "therapy" or f"{over}.{name}.{MEDIAN_DELAY}" in {k.key for k in knobs}:
-                continue
-            median = st.booking_lead_days + LN2 * st.booking_lead_spread_days
-            why = f"{f} waits, whose clocks run on to {name} after triage, {months_text} ({commissioner})"
-            knobs.append(Knob(f"{over}.{name}.{MEDIAN_DELAY}", median, 0, max(MAX_MEDIAN_DELAY_DAYS, median), False, 7,
-                              f"median {why}"))  # fmt: skip
-            knobs.append(Knob(f"{over}.{name}.booking_lead_spread_days", st.booking_lead_spread_days, 0, MAX_SPREAD_DAYS,
-                              False, 14, f"spread of {why}"))  # fmt: skip
-            derived[f"{over}.{name}.booking_lead_days"] = f"{over}.{name}.{MEDIAN_DELAY}"
+            if st.kind == "therapy" and f"{over}.{name}.{MEDIAN_DELAY}" not in fitted:  # not a clinic fitted already
+                why = f"{triaged[0]} waits, whose clocks run on to {name} after triage, {months_text} ({commissioner})"
+                knobs += delay_knobs(f"{over}.{name}", st, f"median {why}", f"spread of {why}", derived)
     if listing:
         slots = at_load_one(scenario, design, THEATRE, load)
         knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.1,
@@ -365,6 +353,18 @@ def at_load_one(s: Scenario, design: str, place: str, load: dict[str, float]) ->
 
 def _months_text(months: list[str]) -> str:
     return months[0] if len(months) == 1 else f"{months[0]} to {months[-1]}"
+
+
+def delay_knobs(place: str, st: Stage, median_why: str, spread_why: str, derived: dict[str, str]) -> list[Knob]:
+    """The median delay before a first slot at ``place`` (a stage's override key) and its spread,
+    rather than the lead and the spread: a spread moved at a fixed median changes the tail
+    alone, a move the search can make. The lead derived from them is entered in ``derived``."""
+    median = st.booking_lead_days + LN2 * st.booking_lead_spread_days
+    derived[f"{place}.booking_lead_days"] = f"{place}.{MEDIAN_DELAY}"
+    return [
+        Knob(f"{place}.{MEDIAN_DELAY}", median, 0, max(MAX_MEDIAN_DELAY_DAYS, median), False, 7, median_why),
+        Knob(f"{place}.booking_lead_spread_days", st.booking_lead_spread_days, 0, MAX_SPREAD_DAYS, False, 14, spread_why),
+    ]
 
 
 def expander(st: Setup) -> Callable[[dict[str, float]], dict[str, Any]]:
