@@ -20,7 +20,7 @@ from sim.calibrate.area import CalibrationError, calibrate, expander, read_publi
 from sim.calibrate.backtest import backtest
 from sim.calibrate.fit import Fitter, Knob, loss_terms
 from sim.calibrate.identify import Identified, identify, target_move
-from sim.calibrate.output import calibrated_toml, tables, write
+from sim.calibrate.output import calibrated_toml, tables, write, write_backlog
 from sim.calibrate.stockflow import month_flow, rates
 from sim.executors import SerialExecutor
 from sim.model.capacity import effective_weekly
@@ -348,3 +348,13 @@ def test_the_targets_move_is_the_root_mean_square_over_the_targets_both_evaluati
     moved = base.assign(error=[0.5, 0.3, math.nan])
     assert target_move(moved, base) == pytest.approx(((0.3**2 + 0.4**2) / 2) ** 0.5)
     assert math.isnan(target_move(base.assign(error=math.nan), base))
+
+
+def test_the_backlog_is_found_by_a_commissioner_return_s_name_or_an_extract_s_rows(tmp_path: Path):
+    extract = ROOT / "tests" / "data" / "rtt" / "20240331-RTT-March-2024-full-extract.csv"
+    got = write_backlog([*CCG, extract], "ZZC", "2024-03", tmp_path / "a")
+    assert got == tmp_path / "a" / extract.name
+    assert_frame_equal(read_returns(got), read_returns(extract, "ZZC"))
+    got = write_backlog([extract, *CCG], "06F", "2015-01", tmp_path / "b")
+    assert got is not None and got.name == "rtt-commissioner-ccg-2015-01-incomplete.csv"
+    assert write_backlog([extract, *CCG], "06F", "2014-11", tmp_path / "c") is None

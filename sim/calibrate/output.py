@@ -14,7 +14,7 @@ from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.calibrate.identify import FACTOR, TOLD
 from sim.results import write_atomic, write_csv
-from sim.rtt.returns import commissioner_rows, read_returns
+from sim.rtt.returns import commissioner_rows, named_month_part, read_returns
 from sim.schema import THEATRE, Scenario
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
 
@@ -123,15 +123,16 @@ def current_value(s: Scenario, design: str, key: str) -> Any:
 
 
 def _incomplete_file(rtt: list[Path], commissioner: str, month: str) -> Path | None:
-    """The return among ``rtt`` that holds the commissioner's incomplete pathways of ``month``."""
-    for p in rtt:
-        if p.name.endswith(f"{month}-incomplete.csv"):
+    """The return among ``rtt`` that holds the commissioner's incomplete pathways of ``month``:
+    a commissioner-based return by its name, else a full extract (any name) by its rows."""
+    named = {p: named_month_part(p) for p in rtt}
+    for p, month_part in named.items():
+        if month_part == (month, "incomplete"):
             return p
-    for p in rtt:  # a full extract: any name, every part of its month
-        if "-incomplete.csv" not in p.name and not p.name.endswith(("-admitted.csv", "-nonadmitted.csv")):
-            table = read_returns(p, commissioner)
-            if ((table["month"] == month) & (table["part"] == "incomplete")).any():
-                return p
+    for p in (p for p, month_part in named.items() if month_part is None):
+        table = read_returns(p, commissioner)
+        if ((table["month"] == month) & (table["part"] == "incomplete")).any():
+            return p
     return None
 
 

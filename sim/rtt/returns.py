@@ -233,17 +233,21 @@ def is_return(path: str | Path) -> bool:
     return PART_TYPE in header or TF_CODE in header
 
 
+def named_month_part(path: str | Path) -> tuple[str, str] | None:
+    """The month (``YYYY-MM``) and part a commissioner-based return's file name gives; None for
+    any other name (a full extract's says neither)."""
+    match = FILE_NAME.fullmatch(Path(path).name)
+    return None if match is None else (f"{match.group(2)}-{match.group(3)}", match.group(4))
+
+
 def commissioner_rows(path: str | Path, commissioner: str) -> str:
     """One commissioner's rows of a return (either format) under its header, as CSV text: a
     file that :func:`read_returns` reads as it reads the whole one for that commissioner."""
     path = Path(path)
     header, rows = _read_csv(path)
-    if PART_TYPE in header:
-        at = _require(path, header, [COMMISSIONER])[COMMISSIONER]
-    elif TF_CODE in header:
-        at = _require(path, header, [TF_CODE])[TF_CODE] - 2
-    else:
+    if PART_TYPE not in header and TF_CODE not in header:
         raise ReturnsError(path, "the header is neither a commissioner-based return's nor a full CSV extract's")
+    at = _commissioner_column(path, header)
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(header)
@@ -408,6 +412,17 @@ def _check(path: Path, numbers: list[int], column: str, published: np.ndarray, c
         raise ReturnsError(path, problem, row=numbers[i], column=column)
 
 
+def _commissioner_column(path: Path, header: list[str]) -> int:
+    """Where a return's commissioner code is: the extract's named column, or, in a
+    commissioner-based return, two columns before the treatment function's code."""
+    if PART_TYPE in header:
+        return _require(path, header, [COMMISSIONER])[COMMISSIONER]
+    at = _require(path, header, [TF_CODE])[TF_CODE] - 2
+    if at < 0 or not header[at].endswith("Code"):
+        raise ReturnsError(path, "the commissioner's code must be two columns before it", column=TF_CODE)
+    return at
+
+
 def _read_commissioner(
     path: Path,
     header: list[str],
@@ -424,9 +439,7 @@ def _read_commissioner(
     completed = part != "incomplete"
     totals = [UNKNOWN, COMPLETED_ALL, COMPLETED_KNOWN, COMPLETED_WITHIN] if completed else [INCOMPLETE_TOTAL, INCOMPLETE_WITHIN]
     pos = _require(path, header, [TF_CODE, *OLD_BANDS, *totals, WITHIN_SHARE])
-    code_at = pos[TF_CODE] - 2
-    if code_at < 0 or not header[code_at].endswith("Code"):
-        raise ReturnsError(path, "the commissioner's code must be two columns before it", column=TF_CODE)
+    code_at = _commissioner_column(path, header)
 
     kept = []
     keys = []
@@ -515,10 +528,11 @@ def _read_extract(
     functions: set[str] | None,
 ) -> pd.DataFrame:
     pos = _require(path, header, [PERIOD, COMMISSIONER, PART_TYPE, TF_CODE, *EXTRACT_BANDS, TOTAL, UNKNOWN, TOTAL_ALL])
+    code_at = _commissioner_column(path, header)
     kept = []
     keys = []
     for number, record in rows:
-        code = record[pos[COMMISSIONER]].strip().upper()
+        code = record[code_at].strip().upper()
         if wanted is not None and code not in wanted:
             continue
         tf = _function(record[pos[TF_CODE]])
