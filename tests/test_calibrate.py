@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
+from rich.console import Console
 from typer.testing import CliRunner
 
 from cli import app
@@ -24,6 +25,7 @@ from sim.calibrate.output import calibrated_toml, tables, write, write_backlog
 from sim.calibrate.stockflow import month_flow, rates
 from sim.executors import SerialExecutor
 from sim.model.capacity import effective_weekly
+from sim.report.calibration import print_calibration
 from sim.rtt.bands import BAND_LABELS, N_BANDS
 from sim.rtt.compare import monthly_statistics
 from sim.rtt.returns import read_returns
@@ -220,6 +222,9 @@ def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: 
     (line,) = [x for x in section.splitlines() if x.startswith("slots_per_week")]
     assert "NOT TOLD by the returns" in line and "NOT TOLD" not in text.replace(line, "")
     assert not tables(untold)["unknowns"].set_index("key").loc[key, "told_by_returns"]
+    console = Console(record=True, width=200)
+    print_calibration(untold, console)
+    assert f"{key} is not told by the returns" in console.export_text()
     fitted_text = calibrated_toml(cal, ROOT / "scenarios" / "bedfordshire_2010.toml", tmp_path, None)
     assert cal.identified and ("NOT TOLD" in fitted_text) == (not all(i.told for i in cal.identified.values()))
     # the starting backlog travels with the results: 5P2's rows of the last fitted month's return

@@ -12,7 +12,7 @@ import pandas as pd
 
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
-from sim.calibrate.identify import FACTOR, TOLD
+from sim.calibrate.identify import UNTOLD
 from sim.results import write_atomic, write_csv
 from sim.rtt.returns import commissioner_rows, named_month_part, read_returns
 from sim.schema import THEATRE, Scenario
@@ -108,8 +108,7 @@ def untold(cal: Calibration, key: str) -> str:
     ident = cal.identified.get(key)
     if ident is None or ident.told:
         return ""
-    return (f"; NOT TOLD by the returns: {1 - 1 / FACTOR:.0%} less or {FACTOR - 1:.0%} more moves the targets by under "
-            f"{TOLD:g} of their tolerances, so set it from demand (msksim validate shows the load)")  # fmt: skip
+    return f"; NOT TOLD by the returns: {UNTOLD}, so set it from demand (msksim validate shows the load)"
 
 
 def current_value(s: Scenario, design: str, key: str) -> Any:

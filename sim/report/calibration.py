@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sim.calibrate.area import REMOVAL_SCALE, Calibration
 from sim.calibrate.fit import TOLERANCES
-from sim.calibrate.identify import FACTOR, TOLD
+from sim.calibrate.identify import UNTOLD
 from sim.calibrate.output import tables
 
 
@@ -53,9 +53,8 @@ def print_calibration(cal: Calibration, console: Console) -> None:
         if not ident.told:
             moves = " and ".join(_n(x, 2) for x in (ident.down, ident.up) if not math.isnan(x))
             console.print(
-                f"[yellow]note:[/yellow] {key} is not told by the returns: {1 - 1 / FACTOR:.0%} less or "
-                f"{FACTOR - 1:.0%} more moves the targets by under {TOLD:g} of their tolerances (root mean square: "
-                f"{moves}); the fitted value is one of many as good: set it from demand (`msksim validate` shows the load)",
+                f"[yellow]note:[/yellow] {key} is not told by the returns: {UNTOLD} (root mean square: {moves}); "
+                "the fitted value is one of many as good: set it from demand (`msksim validate` shows the load)",
                 highlight=False,
             )
 
