@@ -144,6 +144,7 @@ def _designs(s: Scenario) -> None:
         _design_overrides(s, dname, d)
         _design_tests(s, dname, d)
         _design_switch_over(s, dname, d)
+        _design_basis(s, dname, d)
 
 
 def _design_services(s: Scenario, dname: str, d: Design) -> None:
@@ -159,6 +160,27 @@ def _design_services(s: Scenario, dname: str, d: Design) -> None:
     sr = s.demand.self_referral
     if sr.per_year > 0 and sr.stage not in services:
         raise KeyProblem("demand.self_referral.stage", f"'{sr.stage}' is not a service of design '{dname}'")
+
+
+def _design_basis(s: Scenario, dname: str, d: Design) -> None:
+    """Capacity carried from another era names the design's services, none with dated changes of its own."""
+    if d.capacity_basis is None:
+        return
+    key = f"designs.{dname}.capacity_basis.services"
+    carried = d.carried_services()
+    if not carried:
+        raise KeyProblem(key, "no service's capacity is set in the design's stage_overrides: name the services it holds")
+    for i, name in enumerate(carried):
+        if name != THEATRE and name not in d.services:
+            raise KeyProblem(f"{key}[{i}]", unknown(name, set(d.services) | {THEATRE}, "service of this design"))
+        own = s.surgery if name == THEATRE else s.stages[name]
+        changes = d.stage_overrides.get(name, {}).get("capacity_changes", own.capacity_changes)
+        if changes and d.capacity_basis.follows == "demand":
+            raise KeyProblem(
+                f"designs.{dname}.stage_overrides.{name}.capacity_changes",
+                "capacity that follows demand (capacity_basis) grows from each contract year's start itself: "
+                "give dated changes, or capacity_basis.follows = \"fitted\", not both",
+            )
 
 
 def _design_rows(s: Scenario, dname: str, d: Design) -> None:

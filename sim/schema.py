@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from itertools import pairwise
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -447,6 +447,22 @@ class Mobilisation(Strict):
     services: list[str] | None = None
 
 
+class CapacityBasis(Strict):
+    """The demand a design's capacities were fitted at, and whether they follow demand.
+
+    A design fitted to one era's returns (Bedfordshire's 2009/10 system) and carried forward
+    to another: its services' slots (``services``; default those whose capacity the design's
+    ``stage_overrides`` set, the theatre included) were fitted for ``referrals_per_year``.
+    With ``follows = "demand"`` they are scaled by the scenario's referrals over that, and grow
+    with ``demand.growth`` from each contract year's start, as a commissioner keeping up with
+    demand would buy; with ``follows = "fitted"`` they are held as fitted.
+    """
+
+    referrals_per_year: Annotated[float, Field(gt=0.0, le=10_000_000)]
+    follows: Literal["demand", "fitted"] = "demand"
+    services: list[str] | None = None
+
+
 class Design(Strict):
     """One way of organising the pathway.
 
@@ -467,6 +483,16 @@ class Design(Strict):
     stage_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
     inherits: str | None = None
     mobilisation: Mobilisation | None = None
+    capacity_basis: CapacityBasis | None = None
+
+    def carried_services(self) -> list[str]:
+        """The services (and ``theatre``) whose capacity follows :attr:`capacity_basis`."""
+        basis = self.capacity_basis
+        if basis is None:
+            return []
+        if basis.services is not None:
+            return list(basis.services)
+        return [n for n, o in self.stage_overrides.items() if "slots_per_week" in o or "staff" in o]
 
     @model_validator(mode="before")
     @classmethod
@@ -713,6 +739,9 @@ class Backlog(Strict):
     """Incomplete pathways read from an RTT return, by treatment function and week band."""
 
 
+ServiceT = TypeVar("ServiceT", Stage, Surgery)
+
+
 class Scenario(Strict):
     """A whole scenario: population, demand, services, designs, money and run settings."""
 
@@ -736,6 +765,7 @@ class Scenario(Strict):
     def design_stages(self, design: str) -> dict[str, Stage]:
         """The stages a design commissions, with its overrides applied."""
         d = self.designs[design]
+        carried = self._carried_factors(design)
         out = {}
         for name in d.services:
             base = self.stages[name]
@@ -745,7 +775,30 @@ class Scenario(Strict):
                 out[name] = Stage.model_validate({**kept, **extra})
             else:
                 out[name] = base.model_copy(update=extra) if extra else base
+            if name in carried:
+                out[name] = self._carried(out[name], carried[name])
         return out
+
+    def _carried_factors(self, design: str) -> dict[str, float]:
+        """Per service whose capacity follows the design's basis: the factor on its fitted slots."""
+        d = self.designs[design]
+        basis = d.capacity_basis
+        if basis is None or basis.follows == "fitted":
+            return {}
+        factor = self.demand.referrals_per_year / basis.referrals_per_year
+        return dict.fromkeys(d.carried_services(), factor)
+
+    def _carried(self, service: ServiceT, factor: float) -> ServiceT:
+        """A service with its slots (and staff) scaled by ``factor`` and, from each later
+        contract year's start, by the demand growth too (as the referrals grow)."""
+        slots = service.slots_per_week * factor
+        start, growth = self.run.start_date, self.demand.growth
+        changes = [
+            CapacityChange(from_date=start.replace(year=start.year + y), slots_per_week=slots * (1.0 + growth) ** y)
+            for y in range(1, self.run.years)
+        ]
+        staff = [g.model_copy(update={"wte": g.wte * factor}) for g in service.staff]
+        return service.model_copy(update={"slots_per_week": slots, "staff": staff, "capacity_changes": changes})
 
     def design_services(self, design: str) -> dict[str, Stage | Surgery]:
         """A design's services and its theatre (``theatre``), as it commissions them."""
@@ -788,12 +841,14 @@ class Scenario(Strict):
     def design_surgery(self, design: str | None) -> Surgery:
         """The theatre as a design commissions it (``stage_overrides.theatre``)."""
         extra = self.designs[design].stage_overrides.get(THEATRE) if design is not None else None
-        if not extra:
+        factor = self._carried_factors(design).get(THEATRE) if design is not None else None
+        if not extra and factor is None:
             return self.surgery
         kept = self.surgery.model_dump(
-            exclude={"slots_per_week"} if "staff" in extra and "slots_per_week" not in extra else set()
+            exclude={"slots_per_week"} if extra and "staff" in extra and "slots_per_week" not in extra else set()
         )
-        return Surgery.model_validate({**kept, **extra})
+        surgery = Surgery.model_validate({**kept, **(extra or {})})
+        return surgery if factor is None else self._carried(surgery, factor)
 
 
 def onward_row(row: dict[str, float], origin: str) -> dict[str, float]:

@@ -1,0 +1,90 @@
+"""Capacity fitted in one era and carried to another (``designs.X.capacity_basis``)."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.scenario import load_scenario
+from sim.schema import THEATRE, ScenarioError
+from tests.conftest import BEDFORDSHIRE, bundled
+
+ERA_2010 = BEDFORDSHIRE.parent / "bedfordshire_2010.toml"
+
+
+def test_fitted_capacity_follows_the_referrals_and_their_growth() -> None:
+    s = bundled("demand.growth=0.05", "run.years=3")
+    basis = s.designs["fragmented"].capacity_basis
+    assert basis is not None and basis.follows == "demand"
+    factor = s.demand.referrals_per_year / basis.referrals_per_year
+    fitted = s.designs["fragmented"].stage_overrides
+    ortho = s.design_stages("fragmented")["orthopaedics"]
+    assert ortho.slots_per_week == pytest.approx(fitted["orthopaedics"]["slots_per_week"] * factor)
+    assert [c.from_date.year for c in ortho.capacity_changes] == [2015, 2016]
+    assert [c.slots_per_week for c in ortho.capacity_changes] == pytest.approx(
+        [ortho.slots_per_week * 1.05, ortho.slots_per_week * 1.05**2]
+    )
+    theatre = s.design_surgery("fragmented")
+    assert theatre.slots_per_week == pytest.approx(fitted[THEATRE]["slots_per_week"] * factor)
+    # services whose capacity the design does not set are the scenario's, and the prime's own
+    assert s.design_stages("fragmented")["physio"] == s.stages["physio"]
+    assert s.design_stages("prime")["orthopaedics"].capacity_changes == []
+
+
+def test_held_at_the_fitted_capacity_with_one_setting() -> None:
+    s = bundled('designs.fragmented.capacity_basis.follows="fitted"')
+    fitted = s.designs["fragmented"].stage_overrides
+    ortho = s.design_stages("fragmented")["orthopaedics"]
+    assert ortho.slots_per_week == fitted["orthopaedics"]["slots_per_week"]
+    assert ortho.capacity_changes == []
+    assert s.design_surgery("fragmented").slots_per_week == fitted[THEATRE]["slots_per_week"]
+
+
+def test_the_era_it_was_fitted_in_names_the_same_referrals() -> None:
+    """The 2009/10 scenario runs the fit at the referrals the carried capacity names: a refit
+    that moves one and not the other would carry capacity fitted for other demand."""
+    main, era = load_scenario(BEDFORDSHIRE), load_scenario(ERA_2010)
+    basis = main.designs["fragmented"].capacity_basis
+    assert basis is not None
+    assert era.demand.referrals_per_year == basis.referrals_per_year
+    assert era.design_stages("fragmented")["orthopaedics"].slots_per_week == (
+        main.designs["fragmented"].stage_overrides["orthopaedics"]["slots_per_week"]
+    )
+
+
+def test_a_staffed_service_is_carried_through_its_staff() -> None:
+    s = bundled(
+        "designs.fragmented.capacity_basis.referrals_per_year=22500",
+        'designs.fragmented.capacity_basis.services=["orthopaedics", "pain"]',
+        "designs.fragmented.stage_overrides.pain.staff=[{wte = 2, sessions_per_wte = 8, slots_per_session = 6}]",
+    )
+    pain = s.design_stages("fragmented")["pain"]
+    assert pain.staff[0].wte == pytest.approx(4.0)
+    assert pain.slots_per_week == pytest.approx(2 * 96)
+
+
+@pytest.mark.parametrize(
+    ("override", "key", "problem"),
+    [
+        ('designs.fragmented.capacity_basis.services=["triage"]', "capacity_basis.services[0]", "triage"),
+        ("designs.fragmented.capacity_basis.referrals_per_year=0", "referrals_per_year", "greater than 0"),
+        ('designs.fragmented.capacity_basis.follows="later"', "follows", "demand"),
+        (
+            'designs.fragmented.stage_overrides.orthopaedics.capacity_changes=[{from_date = 2015-04-01, slots_per_week = 900}]',
+            "orthopaedics.capacity_changes",
+            "not both",
+        ),
+    ],
+)
+def test_bad_basis_names_the_key(override: str, key: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as e:
+        bundled(override)
+    assert key in str(e.value) and problem in str(e.value)
+
+
+def test_a_basis_that_holds_nothing_is_refused() -> None:
+    with pytest.raises(ScenarioError, match=r"capacity_basis\.services"):
+        bundled("designs.prime.capacity_basis.referrals_per_year=40000", "designs.prime.capacity_basis.services=[]")
+    carried = bundled("designs.prime.capacity_basis.referrals_per_year=22500")  # its own overrides' capacities
+    assert carried.design_stages("prime")["orthopaedics"].slots_per_week == pytest.approx(
+        2 * carried.designs["prime"].stage_overrides["orthopaedics"]["slots_per_week"]
+    )
