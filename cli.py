@@ -78,7 +78,7 @@ from sim.target import (
     trajectory,
     trials_table,
 )
-from sim.transition import SWITCH_OVER, compared
+from sim.transition import SWITCH_OVER, compared, difference_scopes
 from sim.uncertainty import parse_uncertainty
 from sim.values import scenario_to_dict, value_at
 
@@ -337,6 +337,11 @@ def compare(
             "the scenario says), compared month by month with its steady state.",
         ),
     ] = False,
+    also: Annotated[
+        list[str] | None,
+        typer.Option("--also", help="Another design to run beside them on the same patients, compared with the "
+                     "baseline too (repeatable), e.g. prime_as_claimed.", metavar="NAME"),
+    ] = None,
     precision: PrecisionOpt = None,
     metric: MetricOpt = PRECISION_METRIC,
     as_json: JsonOpt = False,
@@ -345,19 +350,23 @@ def compare(
 ) -> None:
     """Run two designs on the same patients and show them side by side with the difference.
 
+    With --also, more designs run beside them on the same patients, each compared with the
+    baseline (the prime as delivered and as claimed, for example).
+
     With --transition the second design starts from the first's lists at the contract start
     (the switch-over a commissioner lives through) and is compared with the first; its steady
     state runs beside it, and the months it takes to reach it are shown."""
     _simulate("compare", scenario, [baseline, other], options, precision=precision, metric=metric, as_json=as_json,
-              switch_over=transition)  # fmt: skip
+              switch_over=transition, also=also or [])  # fmt: skip
 
 
 def _simulate(kind: str, scenario: Path | None, designs: list[str], options: BatchOptions, *, precision: float | None,
-              metric: str, as_json: bool, switch_over: bool = False) -> None:  # fmt: skip
-    """``run`` and ``compare``: simulate, write, and show one design, or two with their difference."""
+              metric: str, as_json: bool, switch_over: bool = False, also: list[str] | None = None) -> None:  # fmt: skip
+    """``run`` and ``compare``: simulate, write, and show one design, or two with their difference
+    (and the designs run ``also``, each with its difference from the first)."""
     started = datetime.now(UTC)
     batch = prepare(kind, scenario, designs, options, warn=_warn, precision=precision, metric=metric,
-                    switch_over=switch_over)  # fmt: skip
+                    switch_over=switch_over, also=also or [])  # fmt: skip
     result = _execute(batch, options)
     tables = design_tables(batch, result)
     table, summary = tables["replications"], tables["summary"]
@@ -370,7 +379,7 @@ def _simulate(kind: str, scenario: Path | None, designs: list[str], options: Bat
             pair = compared(batch.designs, batch.extra)
             if pair:
                 title = f"{name}: {reps} replications × {years} years, common random numbers"
-                columns = [*pair, f"{pair[1]} - {pair[0]}"]
+                columns = difference_scopes(batch.designs, batch.extra)
             else:
                 title = f"{name}: {batch.designs[0]} design, {reps} replications × {years} years"
                 columns = list(batch.designs)
@@ -694,6 +703,11 @@ def calibrate_command(
     fit_referrals: Annotated[
         bool, typer.Option("--fit-referrals", help="Also fit demand.referrals_per_year (it moves every service).")
     ] = False,
+    fit_routing: Annotated[
+        bool,
+        typer.Option("--fit-routing", help="Also fit the design's triage_hospital_shift: how many of those triage "
+                     "would send to a community clinic it sends to hospital instead."),
+    ] = False,
     reps: Annotated[
         int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1, metavar="N")
     ] = 2,
@@ -709,7 +723,7 @@ def calibrate_command(
         s = load(scenario, set_, warn=_warn)
         try:
             table = read_published(rtt, commissioner, treatment_function)
-            st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals)
+            st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals, fit_routing)
         except ReturnsError as e:
             _fail(str(e))
         except CalibrationError as e:

@@ -46,7 +46,7 @@ from sim.results import (
 from sim.rtt.table import with_statistics
 from sim.scenario import load_scenario, with_switch_over
 from sim.schema import Scenario, ScenarioError
-from sim.transition import SWITCH_OVER
+from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
 
 Say = Callable[[str], None]
@@ -148,7 +148,7 @@ def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int 
 
 def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
             metric: str = "rtt_incomplete_within_18w_pct", grid: dict[str, list[Any]] | None = None,
-            extra: dict[str, Any] | None = None, switch_over: bool = False) -> Batch:  # fmt: skip
+            extra: dict[str, Any] | None = None, switch_over: bool = False, also: list[str] | None = None) -> Batch:  # fmt: skip
     """Validate all input, and either settle a new batch or reopen one to resume.
 
     With ``switch_over`` (two designs: old, new), a third design runs the new one taking
@@ -166,6 +166,14 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         raise BatchError(f"{kind}: give a scenario file (e.g. scenarios/bedfordshire.toml), or --resume DIR")
     scenario = load(path, options.overrides(), options.reps, options.seed, options.years,
                     None if options.no_uncertainty else warn)  # fmt: skip
+    if also:
+        if switch_over:
+            raise BatchError("--also and --transition: run the switch-over and the extra designs apart")
+        for d in also:
+            if d in designs:
+                raise BatchError(f"--also {d}: already compared; name a third design")
+        designs = [*designs, *dict.fromkeys(also)]
+        extra = {**(extra or {}), ALSO: list(dict.fromkeys(also))}
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")

@@ -66,6 +66,7 @@ class _Solver:
     def __init__(self, scenario: Scenario, design: str):
         self.scenario = scenario
         self.design = scenario.designs[design]
+        self.routing = scenario.design_routing(design)
         self.stages = scenario.design_stages(design)
         self.order = list(scenario.stages)
         self.courses = {(n, need): _course(stage, need) for n, stage in self.stages.items() for need in NEEDS}
@@ -149,7 +150,7 @@ class _Solver:
         seen = mass * (1.0 - lost)
         expected[f"{name}_first"] += seen
         if stage.kind == "triage":
-            self._route(self.design.routing[need], need, seen, k, tested)
+            self._route(self.routing[need], need, seen, k, tested)
         elif rehab:  # rehabilitation courses are never patient-initiated
             done = self._course(name, need, seen, k, tested, self.rehab_courses)
             self._operated(name, need, done, k, tested)

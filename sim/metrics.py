@@ -104,11 +104,12 @@ def per_replication(table: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def summarise(table: pd.DataFrame, baseline: str | None = None, other: str | None = None) -> pd.DataFrame:
+def summarise(table: pd.DataFrame, baseline: str | None = None, *others: str) -> pd.DataFrame:
     """Tidy summary: one row per scope × year × metric with mean and 95% interval.
 
     ``scope`` is a design name, or ``"<other> - <baseline>"`` for the difference paired by
-    replication (and year), which is what common random numbers make precise.
+    replication (and year), which is what common random numbers make precise: one for each
+    of ``others``.
     """
     cols = metric_columns(table)
     years = table.copy()
@@ -118,7 +119,9 @@ def summarise(table: pd.DataFrame, baseline: str | None = None, other: str | Non
     for (design, year), part in full.groupby(["design", "year"], sort=False):
         for c in cols:
             records.append(_record(str(design), str(year), c, part[c].to_numpy()))
-    if baseline and other:
+    for other in others if baseline else ():
+        if not other:
+            continue
         a = full[full["design"] == baseline].set_index(["replication", "year"])
         b = full[full["design"] == other].set_index(["replication", "year"])
         common = a.index.intersection(b.index)

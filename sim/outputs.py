@@ -21,7 +21,7 @@ from sim.cash import CashError, cash_summary, monthly_cash
 from sim.experiment import BatchResult
 from sim.metrics import summarise
 from sim.rtt.summary import summarise_returns
-from sim.transition import compared
+from sim.transition import also_compared, compared
 
 
 def design_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
@@ -31,7 +31,7 @@ def design_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
     (:func:`with_returns`).
     """
     table = per_point(batch, result.table)
-    pair = compared(batch.designs, batch.extra)
+    pair = [*compared(batch.designs, batch.extra), *also_compared(batch.extra)]
     summary = with_returns(summarise(table, *pair), batch, result, *pair) if not table.empty else pd.DataFrame()
     return {"replications": table, "summary": summary}
 

@@ -484,6 +484,13 @@ class Design(Strict):
     inherits: str | None = None
     mobilisation: Mobilisation | None = None
     capacity_basis: CapacityBasis | None = None
+    based_on: str | None = None
+    """The design whose keys this one starts from (merged when the file is read: what it sets
+    wins, and ``[uncertainty]`` draws on the other's keys are shared with it)."""
+    triage_hospital_shift: Probability = 0.0
+    """Of the referrals a triage row sends to a community clinic (a clinic not in hospital), the
+    share sent to that row's hospital clinics instead, in proportion to their shares (rows with
+    none are left alone): a triage that keeps fewer out of hospital than its rows claim."""
 
     def carried_services(self) -> list[str]:
         """The services (and ``theatre``) whose capacity follows :attr:`capacity_basis`."""
@@ -799,6 +806,27 @@ class Scenario(Strict):
         ]
         staff = [g.model_copy(update={"wte": g.wte * factor}) for g in service.staff]
         return service.model_copy(update={"slots_per_week": slots, "staff": staff, "capacity_changes": changes})
+
+    def design_routing(self, design: str) -> dict[str, dict[str, float]]:
+        """A design's triage rows, with its ``triage_hospital_shift`` applied."""
+        d = self.designs[design]
+        shift = d.triage_hospital_shift
+        if not shift or not d.routing:
+            return d.routing
+        hospital = {n for n, st in self.stages.items() if st.hospital}
+        community = {n for n, st in self.stages.items() if st.kind == "clinic" and not st.hospital}
+        out = {}
+        for need, row in d.routing.items():
+            to_hospital = sum(p for k, p in row.items() if k in hospital)
+            moved = shift * sum(p for k, p in row.items() if k in community)
+            if to_hospital <= 0 or moved <= 0:
+                out[need] = row
+                continue
+            out[need] = {
+                k: p * (1.0 - shift) if k in community else p + moved * p / to_hospital if k in hospital else p
+                for k, p in row.items()
+            }
+        return out
 
     def design_services(self, design: str) -> dict[str, Stage | Surgery]:
         """A design's services and its theatre (``theatre``), as it commissions them."""

@@ -239,7 +239,7 @@ def blind_routing(model: Pathway) -> Choice:
     mix = {n: sum(c.share * c.need.get(n, 0.0) for c in conditions) for n in NEEDS}
     row: dict[str, float] = {}
     for need, share in mix.items():
-        for dest, p in model.design.routing.get(need, {}).items():
+        for dest, p in model.routing_rows.get(need, {}).items():
             row[dest] = row.get(dest, 0.0) + share * p
     total = sum(row.values())
     return Choice({k: v / total for k, v in row.items()})

@@ -27,12 +27,31 @@ MEASURES = ("rtt_incomplete", "rtt_incomplete_within_18w_pct", "rtt_wait_median_
 T_95 = 1.96
 
 
+ALSO = "also"
+"""The key of a batch's ``extra`` settings naming designs run beside a compared pair, each
+compared with the pair's first (``compare --also``)."""
+
+
 def compared(designs: list[str], extra: dict[str, Any] | None) -> list[str]:
     """The two designs whose differences a batch reports: its pair, or a switch-over's old and
     switch-over designs; none otherwise."""
-    if extra and extra.get(SWITCH_OVER):
+    if extra and (extra.get(SWITCH_OVER) or extra.get(ALSO)):
         return designs[:2]
     return list(designs) if len(designs) == 2 else []
+
+
+def also_compared(extra: dict[str, Any] | None) -> list[str]:
+    """The designs a batch runs beside its pair, each compared with the pair's first."""
+    return list((extra or {}).get(ALSO) or [])
+
+
+def difference_scopes(designs: list[str], extra: dict[str, Any] | None) -> list[str]:
+    """The summary's scopes: each design, then each difference it reports (``<other> - <baseline>``)."""
+    pair = compared(designs, extra)
+    if not pair:
+        return list(designs)
+    others = [pair[1], *also_compared(extra)]
+    return [pair[0], *(s for o in others for s in (o, f"{o} - {pair[0]}"))]
 
 
 def measures(monthly: pd.DataFrame) -> list[str]:

@@ -221,6 +221,7 @@ def setup(
     functions: list[str] | None,
     holdout: int,
     fit_referrals: bool = False,
+    fit_routing: bool = False,
 ) -> Setup:
     """Choose the design, functions and unknowns, and read the arithmetic first guesses."""
     names = list(scenario.designs)
@@ -331,6 +332,8 @@ def setup(
             within = f" within the scenario's range {low:,.0f}-{high:,.0f}"
         knobs.append(Knob("demand.referrals_per_year", n, low, high, True, 0.1,
                           f"clock stops and starts of {', '.join(wanted)}{within}, {months_text} ({commissioner})"))  # fmt: skip
+    if fit_routing:
+        knobs.append(routing_knob(scenario, design, wanted, months_text, commissioner))
     stats = published_statistics(table)
     for f in wanted:
         if f not in listing:
@@ -340,6 +343,25 @@ def setup(
     return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
                  months_all[len(fit_months):], arith, knobs, fixed, counted, derived, base_removals, notes,
                  staffed)  # fmt: skip
+
+
+def routing_knob(s: Scenario, design: str, functions: list[str], months_text: str, commissioner: str) -> Knob:
+    """The design's triage_hospital_shift as an unknown: how many of those its triage rows send
+    to a community clinic go to hospital instead, which moves every hospital function's counts.
+
+    Raises
+    ------
+    CalibrationError
+        When the design has no triage rows that send patients both to a community clinic and to hospital.
+    """
+    d = s.designs[design]
+    shifted = s.model_copy(update={"designs": {**s.designs, design: d.model_copy(update={"triage_hospital_shift": 1.0})}})
+    if shifted.design_routing(design) == d.routing:
+        raise CalibrationError("--fit-routing", f"design '{design}' has no triage row sending patients both to a "
+                               "community clinic and to hospital: there is no routing to fit")  # fmt: skip
+    return Knob(f"designs.{design}.triage_hospital_shift", d.triage_hospital_shift, 0.0, 1.0, False, 0.1,
+                f"{', '.join(functions)} clock stops and starts (how many triage sends to hospital), {months_text} "
+                f"({commissioner})")  # fmt: skip
 
 
 def at_load_one(s: Scenario, design: str, place: str, load: dict[str, float]) -> float:

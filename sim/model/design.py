@@ -74,7 +74,7 @@ class SinglePointEntry(Entry):
     def routing_weight(self, model: Pathway, need: str, stage: str) -> float:
         if stage == self.name:
             return 1.0
-        return model.design.routing[need].get(stage, 0.0)
+        return model.routing_rows[need].get(stage, 0.0)
 
 
 # --------------------------------------------------------------------------- the unresolved

@@ -152,7 +152,8 @@ class Pathway:
         self.gp_first = {n: Choice(s.gp.referral[n]) for n in NEEDS}
         self.gp_again = {n: Choice(s.gp.rereferral[n]) for n in NEEDS}
         self.gp_wait = CountTable(s.gp.wait_days, offset=1)
-        self.routing = {n: Choice(d.routing[n]) for n in NEEDS} if d.routing else {}
+        self.routing_rows = s.design_routing(self.design_name)
+        self.routing = {n: Choice(self.routing_rows[n]) for n in NEEDS} if d.routing else {}
         self.onward = (
             {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
         )

@@ -122,7 +122,7 @@ def per_replication(returns: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*_IDS, *metrics_for(functions)])
 
 
-def summarise_returns(returns: pd.DataFrame, baseline: str | None = None, other: str | None = None) -> pd.DataFrame:
+def summarise_returns(returns: pd.DataFrame, baseline: str | None = None, *others: str) -> pd.DataFrame:
     """Rows of ``summary.csv`` for the returns: scope × year × metric, mean and 95% interval.
 
     ``scope`` is a design, or ``"<other> - <baseline>"`` for the difference paired by
@@ -137,7 +137,9 @@ def summarise_returns(returns: pd.DataFrame, baseline: str | None = None, other:
     records = []
     for (design, year), part in wide.groupby(["design", "year"], sort=False):
         records += [_record(str(design), str(year), m, part[m].to_numpy()) for m in metrics]
-    if baseline and other:
+    for other in others if baseline else ():
+        if not other:
+            continue
         a = wide[wide["design"] == baseline].set_index(["replication", "year"])
         b = wide[wide["design"] == other].set_index(["replication", "year"])
         common = a.index.intersection(b.index, sort=False)
