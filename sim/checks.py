@@ -176,8 +176,10 @@ def _design_basis(s: Scenario, dname: str, d: Design) -> None:
         own = s.surgery if name == THEATRE else s.stages[name]
         changes = d.stage_overrides.get(name, {}).get("capacity_changes", own.capacity_changes)
         if changes and d.capacity_basis.follows == "demand":
+            where = "surgery" if name == THEATRE else f"stages.{name}"
             raise KeyProblem(
-                f"designs.{dname}.stage_overrides.{name}.capacity_changes",
+                f"designs.{dname}.stage_overrides.{name}.capacity_changes"
+                if "capacity_changes" in d.stage_overrides.get(name, {}) else f"{where}.capacity_changes",
                 "capacity that follows demand (capacity_basis) grows from each contract year's start itself: "
                 "give dated changes, or capacity_basis.follows = \"fitted\", not both",
             )

@@ -38,19 +38,15 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
 NO_REMOVALS = (
     *(f"stages.{n}.removal_rate_per_week=0" for n in ("physio", "podiatry", "orthopaedics", "rheumatology", "pain")),
     "surgery.removal_rate_per_week=0",
-    *(
-        f"designs.{d}.stage_overrides.{n}.removal_rate_per_week=0"
-        for d in ("fragmented", "prime")
-        for n in ("orthopaedics", "rheumatology", "theatre")
-    ),
+    *(f"designs.prime.stage_overrides.{n}.removal_rate_per_week=0" for n in ("orthopaedics", "rheumatology", "theatre")),
     "designs.prime.stage_overrides.theatre.slots_per_week=160",
-    "designs.fragmented.stage_overrides.orthopaedics.slots_per_week=1050",
-    "designs.fragmented.stage_overrides.rheumatology.slots_per_week=500",
+    "stages.orthopaedics.slots_per_week=1050",
+    "stages.rheumatology.slots_per_week=500",
 )
-"""Overrides that take removals off the bundled lists, both designs' fitted ones too: the
+"""Overrides that take removals off the bundled lists, the prime design's fitted ones too: the
 traffic equations assume no patient leaves unseen. The fragmented design's 2009/10 clinics work
-at a load just over 1, where only removals hold their lists, so they get the scenario's slots
-back (scaled with demand, as their capacity basis says), and the prime's theatre its 160."""
+at a load just over 1, where only removals hold their lists, so they get their slots from
+before the fit back (scaled with demand, as their capacity basis says), and the prime's theatre 160."""
 
 
 def bundled(*overrides: str) -> Scenario:

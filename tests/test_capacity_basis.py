@@ -16,15 +16,14 @@ def test_fitted_capacity_follows_the_referrals_and_their_growth() -> None:
     basis = s.designs["fragmented"].capacity_basis
     assert basis is not None and basis.follows == "demand"
     factor = s.demand.referrals_per_year / basis.referrals_per_year
-    fitted = s.designs["fragmented"].stage_overrides
     ortho = s.design_stages("fragmented")["orthopaedics"]
-    assert ortho.slots_per_week == pytest.approx(fitted["orthopaedics"]["slots_per_week"] * factor)
+    assert ortho.slots_per_week == pytest.approx(s.stages["orthopaedics"].slots_per_week * factor)
     assert [c.from_date.year for c in ortho.capacity_changes] == [2015, 2016]
     assert [c.slots_per_week for c in ortho.capacity_changes] == pytest.approx(
         [ortho.slots_per_week * 1.05, ortho.slots_per_week * 1.05**2]
     )
     theatre = s.design_surgery("fragmented")
-    assert theatre.slots_per_week == pytest.approx(fitted[THEATRE]["slots_per_week"] * factor)
+    assert theatre.slots_per_week == pytest.approx(s.surgery.slots_per_week * factor)
     # services whose capacity the design does not set are the scenario's, and the prime's own
     assert s.design_stages("fragmented")["physio"] == s.stages["physio"]
     assert s.design_stages("prime")["orthopaedics"].capacity_changes == []
@@ -32,11 +31,9 @@ def test_fitted_capacity_follows_the_referrals_and_their_growth() -> None:
 
 def test_held_at_the_fitted_capacity_with_one_setting() -> None:
     s = bundled('designs.fragmented.capacity_basis.follows="fitted"')
-    fitted = s.designs["fragmented"].stage_overrides
     ortho = s.design_stages("fragmented")["orthopaedics"]
-    assert ortho.slots_per_week == fitted["orthopaedics"]["slots_per_week"]
-    assert ortho.capacity_changes == []
-    assert s.design_surgery("fragmented").slots_per_week == fitted[THEATRE]["slots_per_week"]
+    assert ortho == s.stages["orthopaedics"]
+    assert s.design_surgery("fragmented") == s.surgery
 
 
 def test_the_era_it_was_fitted_in_names_the_same_referrals() -> None:
@@ -46,16 +43,15 @@ def test_the_era_it_was_fitted_in_names_the_same_referrals() -> None:
     basis = main.designs["fragmented"].capacity_basis
     assert basis is not None
     assert era.demand.referrals_per_year == basis.referrals_per_year
-    assert era.design_stages("fragmented")["orthopaedics"].slots_per_week == (
-        main.designs["fragmented"].stage_overrides["orthopaedics"]["slots_per_week"]
-    )
+    assert era.design_stages("fragmented")["orthopaedics"] == main.stages["orthopaedics"]
 
 
 def test_a_staffed_service_is_carried_through_its_staff() -> None:
     s = bundled(
         "designs.fragmented.capacity_basis.referrals_per_year=22500",
         'designs.fragmented.capacity_basis.services=["orthopaedics", "pain"]',
-        "designs.fragmented.stage_overrides.pain.staff=[{wte = 2, sessions_per_wte = 8, slots_per_session = 6}]",
+        "stages.pain.staff=[{wte = 2, sessions_per_wte = 8, slots_per_session = 6}]",
+        "stages.pain.slots_per_week=96",
     )
     pain = s.design_stages("fragmented")["pain"]
     assert pain.staff[0].wte == pytest.approx(4.0)
@@ -69,7 +65,7 @@ def test_a_staffed_service_is_carried_through_its_staff() -> None:
         ("designs.fragmented.capacity_basis.referrals_per_year=0", "referrals_per_year", "greater than 0"),
         ('designs.fragmented.capacity_basis.follows="later"', "follows", "demand"),
         (
-            'designs.fragmented.stage_overrides.orthopaedics.capacity_changes=[{from_date = 2015-04-01, slots_per_week = 900}]',
+            "stages.orthopaedics.capacity_changes=[{from_date = 2015-04-01, slots_per_week = 900}]",
             "orthopaedics.capacity_changes",
             "not both",
         ),
