@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.scenario import load_scenario
-from sim.schema import THEATRE, ScenarioError
+from sim.schema import ScenarioError
 from tests.conftest import BEDFORDSHIRE, bundled
 
 ERA_2010 = BEDFORDSHIRE.parent / "bedfordshire_2010.toml"
