@@ -580,7 +580,7 @@ def target_command(
         float, typer.Option("--probability", help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P")
     ] = 0.9,
     design: Annotated[
-        str | None, typer.Option("--design", help="The design (default: the scenario's last).", metavar="NAME")
+        str | None, typer.Option("--design", help="The design (default: the scenario's last not based on another).", metavar="NAME")
     ] = None,
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0)
@@ -600,7 +600,7 @@ def target_command(
         if (at_least is None) == (at_most is None):
             raise BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
         s = load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
-        name = design or list(s.designs)[-1]
+        name = design or s.own_designs()[-1]
         if name not in s.designs:
             raise BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")
         goal = Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability)
@@ -695,7 +695,7 @@ def calibrate_command(
         ),
     ] = None,
     design: Annotated[
-        str | None, typer.Option("--design", help="The design to fit (default: the scenario's last).", metavar="NAME")
+        str | None, typer.Option("--design", help="The design to fit (default: the scenario's last not based on another).", metavar="NAME")
     ] = None,
     holdout: Annotated[
         int, typer.Option("--holdout", help="Months held out at the end for the back-test.", min=0, metavar="MONTHS")

@@ -807,6 +807,11 @@ class Scenario(Strict):
         staff = [g.model_copy(update={"wte": g.wte * factor}) for g in service.staff]
         return service.model_copy(update={"slots_per_week": slots, "staff": staff, "capacity_changes": changes})
 
+    def own_designs(self) -> list[str]:
+        """The designs not written as changes to another (``based_on``): where a command that
+        works on one design by default picks its last."""
+        return [n for n, d in self.designs.items() if d.based_on is None]
+
     def design_routing(self, design: str) -> dict[str, dict[str, float]]:
         """A design's triage rows, with its ``triage_hospital_shift`` applied."""
         d = self.designs[design]

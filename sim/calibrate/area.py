@@ -225,7 +225,7 @@ def setup(
 ) -> Setup:
     """Choose the design, functions and unknowns, and read the arithmetic first guesses."""
     names = list(scenario.designs)
-    design = design or names[-1]
+    design = design or scenario.own_designs()[-1]
     if design not in scenario.designs:
         raise CalibrationError("--design", f"'{design}' is not a design of {scenario.name}; it has {', '.join(names)}")
     clinics = clinics_by_function(scenario, design)
