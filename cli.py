@@ -580,7 +580,8 @@ def target_command(
         float, typer.Option("--probability", help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P")
     ] = 0.9,
     design: Annotated[
-        str | None, typer.Option("--design", help="The design (default: the scenario's last not based on another).", metavar="NAME")
+        str | None,
+        typer.Option("--design", help="The design (default: the scenario's last not based on another).", metavar="NAME"),
     ] = None,
     tolerance: Annotated[
         float, typer.Option("--tolerance", help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0)
@@ -695,7 +696,9 @@ def calibrate_command(
         ),
     ] = None,
     design: Annotated[
-        str | None, typer.Option("--design", help="The design to fit (default: the scenario's last not based on another).", metavar="NAME")
+        str | None,
+        typer.Option("--design", help="The design to fit (default: the scenario's last not based on another).",
+                     metavar="NAME"),
     ] = None,
     holdout: Annotated[
         int, typer.Option("--holdout", help="Months held out at the end for the back-test.", min=0, metavar="MONTHS")
