@@ -1,18 +1,21 @@
-"""Capacity fitted in one era and carried to another (``designs.X.capacity_basis``)."""
+"""Capacity fitted in one era and carried to another (``designs.X.capacity_basis``), on the
+bundled scenario with a basis set for its fragmented design's trust services."""
 
 from __future__ import annotations
 
 import pytest
 
-from sim.scenario import load_scenario
 from sim.schema import ScenarioError
-from tests.conftest import BEDFORDSHIRE, bundled
+from tests.conftest import bundled
 
-ERA_2010 = BEDFORDSHIRE.parent / "bedfordshire_2010.toml"
+CARRIED = (
+    "designs.fragmented.capacity_basis.referrals_per_year=42050",
+    'designs.fragmented.capacity_basis.services=["orthopaedics", "rheumatology", "theatre"]',
+)
 
 
 def test_fitted_capacity_follows_the_referrals_and_their_growth() -> None:
-    s = bundled("demand.growth=0.05", "run.years=3")
+    s = bundled(*CARRIED, "demand.growth=0.05", "run.years=3")
     basis = s.designs["fragmented"].capacity_basis
     assert basis is not None and basis.follows == "demand"
     factor = s.demand.referrals_per_year / basis.referrals_per_year
@@ -30,24 +33,15 @@ def test_fitted_capacity_follows_the_referrals_and_their_growth() -> None:
 
 
 def test_held_at_the_fitted_capacity_with_one_setting() -> None:
-    s = bundled('designs.fragmented.capacity_basis.follows="fitted"')
+    s = bundled(*CARRIED, 'designs.fragmented.capacity_basis.follows="fitted"')
     ortho = s.design_stages("fragmented")["orthopaedics"]
     assert ortho == s.stages["orthopaedics"]
     assert s.design_surgery("fragmented") == s.surgery
 
 
-def test_the_era_it_was_fitted_in_names_the_same_referrals() -> None:
-    """The 2009/10 scenario runs the fit at the referrals the carried capacity names: a refit
-    that moves one and not the other would carry capacity fitted for other demand."""
-    main, era = load_scenario(BEDFORDSHIRE), load_scenario(ERA_2010)
-    basis = main.designs["fragmented"].capacity_basis
-    assert basis is not None
-    assert era.demand.referrals_per_year == basis.referrals_per_year
-    assert era.design_stages("fragmented")["orthopaedics"] == main.stages["orthopaedics"]
-
-
 def test_a_staffed_service_is_carried_through_its_staff() -> None:
     s = bundled(
+        *CARRIED,
         "designs.fragmented.capacity_basis.referrals_per_year=22500",
         'designs.fragmented.capacity_basis.services=["orthopaedics", "pain"]',
         "stages.pain.staff=[{wte = 2, sessions_per_wte = 8, slots_per_session = 6}]",
@@ -73,7 +67,7 @@ def test_a_staffed_service_is_carried_through_its_staff() -> None:
 )
 def test_bad_basis_names_the_key(override: str, key: str, problem: str) -> None:
     with pytest.raises(ScenarioError) as e:
-        bundled(override)
+        bundled(*CARRIED, override)
     assert key in str(e.value) and problem in str(e.value)
 
 
