@@ -77,7 +77,8 @@ def test_the_traffic_equations_follow_the_shift() -> None:
 
 def test_compare_also_runs_a_third_design_on_the_same_patients(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "three"
-    args = ["compare", str(small), "--also", "prime_as_claimed", "--set", CLAIMED, "--reps", "2", "--years", "1", "--set", "run.warmup_days=60",
+    args = ["compare", str(small), "--also", "prime_as_claimed", "--set", CLAIMED, "--reps", "2", "--years", "1",
+            "--set", "run.warmup_days=60",
             "--set", "designs.prime.triage_hospital_shift=0.5", "--set", "designs.prime_as_claimed.triage_hospital_shift=0",
             "--out", str(out), "--quiet"]  # fmt: skip
     result = runner.invoke(app, args)
