@@ -72,6 +72,8 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
     places.append((("surgery",), d["surgery"]))
     for design, cfg in d["designs"].items():
         places += [(("designs", design, "stage_overrides", p), o) for p, o in cfg["stage_overrides"].items()]
+        if cfg.get("capacity_basis"):  # the demand its capacities are for grows with the population too
+            yield ("designs", design, "capacity_basis", "referrals_per_year"), False
     for where, cfg in places:
         if "slots_per_week" in cfg:
             yield (*where, "slots_per_week"), False

@@ -40,10 +40,13 @@ NO_REMOVALS = (
     "surgery.removal_rate_per_week=0",
     *(f"designs.prime.stage_overrides.{n}.removal_rate_per_week=0" for n in ("orthopaedics", "rheumatology", "theatre")),
     "designs.prime.stage_overrides.theatre.slots_per_week=160",
+    "stages.orthopaedics.slots_per_week=1050",
+    "stages.rheumatology.slots_per_week=500",
 )
 """Overrides that take removals off the bundled lists, the prime design's fitted ones too: the
-traffic equations assume no patient leaves unseen. The prime's fitted theatre works at a load
-of 1.05, where only removals hold its list, so it gets the scenario's 160 slots back."""
+traffic equations assume no patient leaves unseen. The fragmented design's 2009/10 clinics work
+at a load just over 1, where only removals hold their lists, so they get their slots from
+before the fit back (scaled with demand, as their capacity basis says), and the prime's theatre 160."""
 
 
 def bundled(*overrides: str) -> Scenario:

@@ -136,9 +136,12 @@ def test_the_promised_files_exist() -> None:
 # Capacity fitted to published waits at or just past demand (README: Calibration): these
 # lists grow slowly, as the returns' own lists did; any other stage must keep up.
 FITTED_AT_CAPACITY = {
-    ("bedfordshire_2010.toml", "fragmented", "orthopaedics"): 1.03,
-    ("bedfordshire_2010.toml", "fragmented", "rheumatology"): 1.06,
+    (name, "fragmented", stage): limit
+    # the 2009/10 fit, carried forward with demand, and the files that extend it
+    for name in ("bedfordshire_2010.toml", "bedfordshire.toml", "template.toml", "oldham.toml", "unitingcare_style.toml")
+    for stage, limit in (("orthopaedics", 1.03), ("rheumatology", 1.06))
 }
+"""Services fitted at a load above 1, where the returns put them: their lists are held by removals."""
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=lambda p: p.name)
@@ -249,7 +252,7 @@ def test_oldham_extends_bedfordshire_scaled_by_population(oldham: Scenario, bedf
     for design in oldham.designs:
         here, there = stage_load(oldham, design), stage_load(bedfordshire_scenario, design)
         for stage in here:
-            if design == "prime" and stage in fitted:
+            if "prime" in (design, oldham.designs[design].based_on) and stage in fitted:
                 continue
             load = here[stage] / effective_weekly(oldham, stage, design)
             assert load == pytest.approx(there[stage] / effective_weekly(bedfordshire_scenario, stage, design), abs=0.03), stage
