@@ -332,7 +332,10 @@ FINANCE = tuple(
     _c(name, "gbp", label, description, better, source="finance", **more)
     for name, label, description, better, more in (
         ("tariff_value_gbp", "Activity at tariff", "All activity valued at full tariff, diagnostics included.", "none", {}),
-        ("commissioner_cost_gbp", "Commissioner spend", "What the commissioner pays for MSK care.", "lower", {}),
+        (
+            "commissioner_cost_gbp", "Commissioner spend",
+            "What the commissioner pays for MSK care (not for care outside the contract).", "lower", {},
+        ),
         ("gp_cost_gbp", "GP cost (outside MSK budget)", "GP consultations from bounce-backs, at their cost.", "lower", {}),
         ("system_cost_gbp", "System cost", "Commissioner spend and GP cost together.", "lower", {}),
         ("prime_income_gbp", "Prime income", "What the integrator is paid (an integrated design only).", "none", {}),
@@ -354,6 +357,19 @@ FINANCE = tuple(
         ),
     )
 )
+
+OUTSIDE_MONEY = (
+    _c(
+        f"{OUTSIDE_CONTRACT}_spend_gbp", "gbp", "Spend outside the contract",
+        f"What the commissioner pays the providers directly for {_OUTSIDE}, at their tariffs, in every design: "
+        "in no contract, block or integrator's budget.", "lower", source="finance", short="Outside the contract",
+    ),
+    _c(
+        "commissioner_cost_with_outside_gbp", "gbp", "Commissioner spend with care outside the contract",
+        f"Commissioner spend on MSK care and on {_OUTSIDE} together.", "lower", source="finance",
+    ),
+)
+"""Money for care outside the contract, where a scenario has it."""
 
 PER_PROVIDER = {  # by the design's payment: what the money columns per provider hold
     "activity": _c(
@@ -395,7 +411,7 @@ PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key
 
 DECLARED: tuple[Column, ...] = (
     *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, OUTSIDE_REFERRALS, *OUTSIDE_PER_STAGE, *OUTSIDE_OPERATIONS,
-    *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), *PROVIDER_COSTS,
+    *JOURNEYS, *RTT, *FINANCE, *OUTSIDE_MONEY, *PER_PROVIDER.values(), *PROVIDER_COSTS,
     EXPECTED_LOAD,
     PARAMETER,
 )  # fmt: skip
@@ -478,6 +494,7 @@ def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> l
         *JOURNEYS,
         *RTT,
         *FINANCE,
+        *(OUTSIDE_MONEY if outside else ()),
         *provider_columns(scenario, design),
         *(c.resolve(provider=p) for p in scenario.costed_providers(design) for c in PROVIDER_COSTS),
         *(EXPECTED_LOAD.resolve(stage=s) for s in [*stages, THEATRE]),
@@ -488,6 +505,14 @@ def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> l
 def _outside_counts(stages: list[str]) -> list[Column]:
     """The columns of care outside the contract: its referrals, then its part of each count."""
     return [OUTSIDE_REFERRALS, *(c.resolve(stage=s) for s in stages for c in OUTSIDE_PER_STAGE), *OUTSIDE_OPERATIONS]
+
+
+def outside_counted(stages: Iterable[str]) -> list[str]:
+    """The counts of which care outside the contract is counted apart, ``outside_contract_<count>``
+    holding its part: each service's attended appointments, the theatre's operations and procedures."""
+    prefix = f"{OUTSIDE_CONTRACT}_"
+    theatre = [c.name.removeprefix(prefix) for c in OUTSIDE_OPERATIONS]
+    return [*(f"{s}_{kind}" for s in stages for kind in ("first", "followup")), *theatre]
 
 
 def columns_for(scenario: Scenario, design: str, uncertainty: bool = True) -> list[str]:
