@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 
+from sim.scenario import load_scenario
 from sim.schema import ScenarioError
-from tests.conftest import bundled
+from tests.conftest import BEDFORDSHIRE, bundled
 
 CARRIED = (
     "designs.fragmented.capacity_basis.referrals_per_year=42050",
@@ -78,3 +79,20 @@ def test_a_basis_that_holds_nothing_is_refused() -> None:
     assert carried.design_stages("prime")["orthopaedics"].slots_per_week == pytest.approx(
         2 * carried.designs["prime"].stage_overrides["orthopaedics"]["slots_per_week"]
     )
+
+
+def test_the_2009_10_era_holds_the_fitted_values_of_the_main_scenario() -> None:
+    """One set of fitted values: the 2009/10 scenario runs the main scenario's trust services at its
+    own referrals (the capacity basis scales them back), and its care outside the contract grown
+    by the stated rate over the five years is the main scenario's."""
+    main, era = load_scenario(BEDFORDSHIRE), load_scenario(BEDFORDSHIRE.parent / "bedfordshire_2010.toml")
+    basis = main.designs["fragmented"].capacity_basis
+    assert basis is not None and basis.referrals_per_year == main.demand.referrals_per_year
+    factor = era.demand.referrals_per_year / basis.referrals_per_year
+    assert era.design_stages("fragmented")["orthopaedics"].slots_per_week == pytest.approx(
+        main.stages["orthopaedics"].slots_per_week * factor
+    )
+    assert era.stages == main.stages and era.surgery == main.surgery  # nothing fitted is copied
+    out_main, out_era = main.demand.outside_contract, era.demand.outside_contract
+    years = main.run.start_date.year - era.run.start_date.year
+    assert out_main.per_year == pytest.approx(out_era.per_year * (1 + out_main.growth) ** years, rel=0.01)
