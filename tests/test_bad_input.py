@@ -280,7 +280,7 @@ def test_a_batch_over_half_the_machine_is_warned_of(tmp_path: Path, monkeypatch,
     [
         (["population=4500000"], ("demand.referrals_per_year", "per 1,000")),
         (["population=100000"], ("demand.referrals_per_year", "per 1,000")),
-        (["demand.referrals_per_year=0"], ("demand.referrals_per_year", "no patient")),
+        (["demand.referrals_per_year=0", "demand.outside_contract.per_year=0"], ("demand.referrals_per_year", "no patient")),
     ],
 )
 def test_strange_demand_is_warned_of_naming_the_key(sets: list[str], words: tuple[str, ...]) -> None:

@@ -385,9 +385,11 @@ def test_pennine_style_payment() -> None:
         + (t["followups_per_first_op"] <= 2.0).astype(int)
     )
     assert (met > 0).any()  # so the incentive is exercised
-    incentive = 0.9 * t["tariff_value_gbp"] * 0.015 * met / 3
+    msk = t["tariff_value_gbp"] - t["outside_contract_spend_gbp"]  # care outside the contract is paid apart, in full
+    assert (t["outside_contract_spend_gbp"] > 0).all()
+    incentive = 0.9 * msk * 0.015 * met / 3
     assert np.allclose(t["quality_payment_gbp"], incentive)
-    assert np.allclose(t["commissioner_cost_gbp"], 0.9 * t["tariff_value_gbp"] + incentive)
+    assert np.allclose(t["commissioner_cost_gbp"], 0.9 * msk + incentive)
     assert (t["commissioner_gain_share_gbp"] == 0).all()
 
 
