@@ -818,6 +818,14 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         f"{len(s.uncertainty)} uncertain inputs.",
         highlight=False,
     )
+    outside = d.outside_contract
+    if outside.per_year > 0:
+        out_console.print(
+            f"Care outside the contract: {outside.per_year:,.0f} referrals a year straight to {outside.stage} in every "
+            f"design, growth {outside.growth:.1%}/yr; in the loads below, paid apart from the contract "
+            "(outside_contract_spend_gbp).",
+            highlight=False,
+        )
     for name, design in s.designs.items():
         flows = expected_activity(s, name)
         weekly = stage_load(s, name, flows)

@@ -88,6 +88,27 @@ def _stage_targets(s: Scenario) -> None:
     sr = s.demand.self_referral
     if sr.per_year > 0 and sr.stage not in stage_names:
         raise KeyProblem("demand.self_referral.stage", unknown(sr.stage, stage_names, "stage"))
+    _outside_contract(s)
+
+
+def _outside_contract(s: Scenario) -> None:
+    """Care outside the contract goes to a service that sees patients itself, of conditions the scenario has."""
+    if not s.counts_outside_contract:
+        return
+    oc = s.demand.outside_contract
+    if oc.stage not in s.stages:
+        raise KeyProblem("demand.outside_contract.stage", unknown(oc.stage, set(s.stages), "stage"))
+    kind = s.stages[oc.stage].kind
+    if kind not in ("clinic", "therapy"):
+        problem = (
+            f"'{oc.stage}' is a service of kind '{kind}': patients outside the contract are referred to a clinic or "
+            "therapy service that treats them (triage would route them into the MSK contract)"
+        )
+        raise KeyProblem("demand.outside_contract.stage", problem)
+    for name in oc.conditions or {}:
+        if name not in s.demand.conditions:
+            where = f"demand.outside_contract.conditions.{name}"
+            raise KeyProblem(where, unknown(name, set(s.demand.conditions), "condition group"))
 
 
 def _gp_rows(s: Scenario) -> None:
@@ -160,6 +181,10 @@ def _design_services(s: Scenario, dname: str, d: Design) -> None:
     sr = s.demand.self_referral
     if sr.per_year > 0 and sr.stage not in services:
         raise KeyProblem("demand.self_referral.stage", f"'{sr.stage}' is not a service of design '{dname}'")
+    oc = s.demand.outside_contract
+    if s.counts_outside_contract and oc.stage not in services:
+        problem = f"'{oc.stage}' is not a service of design '{dname}': care outside the contract is bought in every design"
+        raise KeyProblem("demand.outside_contract.stage", problem)
 
 
 def _design_basis(s: Scenario, dname: str, d: Design) -> None:

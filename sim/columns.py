@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Literal
 
-from sim.schema import THEATRE, Scenario
+from sim.schema import OUTSIDE_CONTRACT, THEATRE, Scenario
 from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
 
 RENAMED: dict[str, str] = {
@@ -237,6 +237,38 @@ SYSTEM = (
     _c("appointments", "count", "Appointments", "Appointments booked (attended or missed) and operations."),
 )
 
+_OUTSIDE = "care outside the MSK contract"
+OUTSIDE_REFERRALS = _c(
+    f"{OUTSIDE_CONTRACT}_referrals", "count", "Referrals outside the contract",
+    "Patients referred straight to a service for care the MSK contract does not cover (under-18s, electives "
+    "from trauma, tertiary referrals): the same people in every design.", short="Outside the contract",
+)
+OUTSIDE_PER_STAGE = (
+    _c(
+        f"{OUTSIDE_CONTRACT}_{{stage}}_first", "count", "{Stage}: first appointments outside the contract",
+        f"First appointments attended at {{stage}} by {_OUTSIDE} (in {{stage}}_first too).",
+    ),
+    _c(
+        f"{OUTSIDE_CONTRACT}_{{stage}}_followup", "count", "{Stage}: follow-ups outside the contract",
+        f"Follow-up appointments attended at {{stage}} by {_OUTSIDE} (in {{stage}}_followup too).",
+    ),
+)
+_BY_OVERFLOW = "by the overflow provider"
+OUTSIDE_OPERATIONS = tuple(
+    _c(f"{OUTSIDE_CONTRACT}_{name}", "count", f"{label} outside the contract", f"{what} for {_OUTSIDE} (in {name} too).")
+    for name, label, what in (
+        ("joint_replacements", "Hip/knee replacements", "Hip and knee replacements"),
+        ("surgeries_daycase", "Operations, day case,", "Day-case operations"),
+        ("surgeries_inpatient", "Operations, inpatient,", "Inpatient operations, joint replacements included,"),
+        ("procedures", "Day-case procedures", "Day-case procedures"),
+        ("overflow_joint_replacements", f"Joint replacements {_BY_OVERFLOW}", f"Joint replacements {_BY_OVERFLOW}"),
+        ("overflow_surgeries_daycase", f"Day-case operations {_BY_OVERFLOW}", f"Day-case operations {_BY_OVERFLOW}"),
+        ("overflow_surgeries_inpatient", f"Inpatient operations {_BY_OVERFLOW}", f"Inpatient operations {_BY_OVERFLOW}"),
+    )
+)
+"""Care outside the contract, counted apart where a scenario has it (``Scenario.counts_outside_contract``):
+its referrals, its part of each service's appointments and of the theatre's operations."""
+
 JOURNEYS = (
     _c("journeys_ended", "count", "Journeys ended", "Patients whose episode of care ended this year."),
     _c("journeys_resolved_pct", "pct", "Journeys resolved", "Share of ended journeys that ended resolved.", "higher"),
@@ -300,7 +332,10 @@ FINANCE = tuple(
     _c(name, "gbp", label, description, better, source="finance", **more)
     for name, label, description, better, more in (
         ("tariff_value_gbp", "Activity at tariff", "All activity valued at full tariff, diagnostics included.", "none", {}),
-        ("commissioner_cost_gbp", "Commissioner spend", "What the commissioner pays for MSK care.", "lower", {}),
+        (
+            "commissioner_cost_gbp", "Commissioner spend",
+            "What the commissioner pays for MSK care (not for care outside the contract).", "lower", {},
+        ),
         ("gp_cost_gbp", "GP cost (outside MSK budget)", "GP consultations from bounce-backs, at their cost.", "lower", {}),
         ("system_cost_gbp", "System cost", "Commissioner spend and GP cost together.", "lower", {}),
         ("prime_income_gbp", "Prime income", "What the integrator is paid (an integrated design only).", "none", {}),
@@ -322,6 +357,19 @@ FINANCE = tuple(
         ),
     )
 )
+
+OUTSIDE_MONEY = (
+    _c(
+        f"{OUTSIDE_CONTRACT}_spend_gbp", "gbp", "Spend outside the contract",
+        f"What the commissioner pays the providers directly for {_OUTSIDE}, at their tariffs, in every design: "
+        "in no contract, block or integrator's budget.", "lower", source="finance", short="Outside the contract",
+    ),
+    _c(
+        "commissioner_cost_with_outside_gbp", "gbp", "Commissioner spend with care outside the contract",
+        f"Commissioner spend on MSK care and on {_OUTSIDE} together.", "lower", source="finance",
+    ),
+)
+"""Money for care outside the contract, where a scenario has it."""
 
 PER_PROVIDER = {  # by the design's payment: what the money columns per provider hold
     "activity": _c(
@@ -362,7 +410,8 @@ PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key
 # fmt: on
 
 DECLARED: tuple[Column, ...] = (
-    *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, *JOURNEYS, *RTT, *FINANCE, *PER_PROVIDER.values(), *PROVIDER_COSTS,
+    *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, OUTSIDE_REFERRALS, *OUTSIDE_PER_STAGE, *OUTSIDE_OPERATIONS,
+    *JOURNEYS, *RTT, *FINANCE, *OUTSIDE_MONEY, *PER_PROVIDER.values(), *PROVIDER_COSTS,
     EXPECTED_LOAD,
     PARAMETER,
 )  # fmt: skip
@@ -435,19 +484,35 @@ def parameter_names(scenario: Scenario) -> list[str]:
 def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> list[Column]:
     """The concrete columns of a run of ``design``, in order (no simulation is run)."""
     stages = list(scenario.design_stages(design))
+    outside = scenario.counts_outside_contract
     return [
         *IDENTIFIERS,
         *ACTIVITY,
         *(c.resolve(stage=s) for s in stages for c in PER_STAGE),
         *SYSTEM,
+        *(_outside_counts(stages) if outside else []),
         *JOURNEYS,
         *RTT,
         *FINANCE,
+        *(OUTSIDE_MONEY if outside else ()),
         *provider_columns(scenario, design),
         *(c.resolve(provider=p) for p in scenario.costed_providers(design) for c in PROVIDER_COSTS),
         *(EXPECTED_LOAD.resolve(stage=s) for s in [*stages, THEATRE]),
         *(column(name) for name in (parameter_names(scenario) if uncertainty else [])),
     ]
+
+
+def _outside_counts(stages: list[str]) -> list[Column]:
+    """The columns of care outside the contract: its referrals, then its part of each count."""
+    return [OUTSIDE_REFERRALS, *(c.resolve(stage=s) for s in stages for c in OUTSIDE_PER_STAGE), *OUTSIDE_OPERATIONS]
+
+
+def outside_counted(stages: Iterable[str]) -> list[str]:
+    """The counts of which care outside the contract is counted apart, ``outside_contract_<count>``
+    holding its part: each service's attended appointments, the theatre's operations and procedures."""
+    prefix = f"{OUTSIDE_CONTRACT}_"
+    theatre = [c.name.removeprefix(prefix) for c in OUTSIDE_OPERATIONS]
+    return [*(f"{s}_{kind}" for s in stages for kind in ("first", "followup")), *theatre]
 
 
 def columns_for(scenario: Scenario, design: str, uncertainty: bool = True) -> list[str]:

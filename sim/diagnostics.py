@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.flows import stage_load
+from sim.flows import outside_load, stage_load
 from sim.model.capacity import effective_weekly
 from sim.schema import THEATRE, RemovalRate, Scenario, removal_bands
 
@@ -183,16 +183,27 @@ def _removes(rate: RemovalRate) -> bool:
 
 def expected_loads(scenario: Scenario, design: str) -> dict[str, list[float]]:
     """Each stage's and the theatre's expected load in each contract year: the appointments the
-    traffic equations ask of it (year 1's, grown as referrals grow) over its slots that year."""
-    weekly = stage_load(scenario, design)
-    g, years = scenario.demand.growth, scenario.run.years
-    # referrals grow as (1 + g) ** (days / 365.25) from the contract start: a year's mean factor
-    grown = [((1 + g) ** y - (1 + g) ** (y - 1)) / math.log1p(g) if g else 1.0 for y in range(1, years + 1)]
+    traffic equations ask of it (year 1's, grown as referrals grow, care outside the contract at
+    its own rate) over its slots that year."""
+    weekly, outside = stage_load(scenario, design), outside_load(scenario, design)
+    years = scenario.run.years
+    grown = _grown(scenario.demand.growth, years)
+    grown_outside = _grown(scenario.demand.outside_contract.growth, years)
     out = {}
     for stage, asked in weekly.items():
         caps = [effective_weekly(scenario, stage, design, year) for year in range(1, years + 1)]
-        out[stage] = [asked * f / c if c > 0 else (math.inf if asked > 0 else 0.0) for f, c in zip(grown, caps, strict=True)]
+        apart = outside.get(stage, 0.0)
+        loads = []
+        for f, f_outside, c in zip(grown, grown_outside, caps, strict=True):
+            now = (asked - apart) * f + apart * f_outside
+            loads.append(now / c if c > 0 else (math.inf if now > 0 else 0.0))
+        out[stage] = loads
     return out
+
+
+def _grown(g: float, years: int) -> list[float]:
+    """Referrals growing as (1 + g) ** (days / 365.25) from the contract start: each year's mean factor."""
+    return [((1 + g) ** y - (1 + g) ** (y - 1)) / math.log1p(g) if g else 1.0 for y in range(1, years + 1)]
 
 
 def _asked(rows: Any, name: str) -> tuple[Any, Any]:

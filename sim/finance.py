@@ -4,6 +4,11 @@ Costs are computed from the activity counts of each result row, never inside the
 loop, so contract terms (and a bid price) can be re-evaluated on simulated paths without
 simulating again. How a design is paid is its policy's business (:mod:`sim.payment`); the
 contract arithmetic lives in :mod:`sim.contracts`.
+
+Care outside the MSK contract (``demand.outside_contract``) is in the activity counts, counted
+apart too: the design's payment settles the rest, and the commissioner pays the providers for it
+directly at their tariffs, in every design, in no contract, block or integrator's budget. The
+providers' income and costs hold it: it is their work, on their capacity.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from sim.columns import OUTSIDE_MONEY, outside_counted
 from sim.payment import (
     COST_OF_PROVIDER,
     FINANCE_COLUMNS,
@@ -24,7 +30,7 @@ from sim.payment import (
 )
 from sim.prices import cost_index, price_index
 from sim.provider_costs import provider_costs, stranded
-from sim.schema import THEATRE, THEATRE_OVERFLOW, Scenario
+from sim.schema import OUTSIDE_CONTRACT, THEATRE, THEATRE_OVERFLOW, Scenario
 
 
 def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str) -> Elements:
@@ -72,24 +78,50 @@ def delivery_cost_by_provider(rows: pd.DataFrame, scenario: Scenario, design: st
     return delivery_costs(tariff_value_by_provider(rows, scenario, design), scenario.finance.providers)
 
 
+def contract_and_outside(rows: pd.DataFrame, scenario: Scenario, design: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The activity of ``rows`` split in two: the MSK contract's, and care outside it (each with
+    the columns the pricing reads; the outside part as if its counts were the whole)."""
+    counted = outside_counted(scenario.design_stages(design))
+    outside = pd.DataFrame({"year": rows["year"]}, index=rows.index)
+    contract = rows.copy()
+    for name in counted:
+        part = rows[f"{OUTSIDE_CONTRACT}_{name}"]
+        contract[name] = rows[name] - part
+        outside[name] = part
+    for stage in scenario.design_stages(design):
+        outside[f"{stage}_advice_and_guidance"] = 0  # it answers GPs, who do not refer care outside the contract
+    return contract, outside
+
+
 def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
-    """Add the money columns (:data:`FINANCE_COLUMNS`) to a table of result rows, and one
-    column per provider of what it is paid (see :mod:`sim.payment`)."""
+    """Add the money columns (:data:`FINANCE_COLUMNS`, and with care outside the contract its
+    spend) to a table of result rows, and one column per provider of what it is paid (see
+    :mod:`sim.payment`)."""
     rows = rows.copy()
-    for col in FINANCE_COLUMNS:
+    outside = scenario.counts_outside_contract
+    for col in [*FINANCE_COLUMNS, *(c.name for c in OUTSIDE_MONEY if outside)]:
         rows[col] = np.nan
     for design, idx in rows.groupby("design").groups.items():
-        part = rows.loc[idx]
-        elements = tariff_value_by_element(part, scenario, str(design))
+        name, part = str(design), rows.loc[idx]
+        elements = tariff_value_by_element(part, scenario, name)
         rows.loc[idx, "tariff_value_gbp"] = sum(e.value for e in elements.values())
         gp = part["gp_consultations"] * scenario.gp.consultation_cost * cost_index(scenario.finance, part["year"])
         rows.loc[idx, "gp_cost_gbp"] = gp
-        policy = payment_policy(scenario.designs[str(design)].payment, scenario.finance, scenario.population)
-        costs = provider_costs(part, scenario, str(design))
-        settled = policy.settle(part, elements, scenario.finance.providers, costs)
+        policy = payment_policy(scenario.designs[name].payment, scenario.finance, scenario.population)
+        costs = provider_costs(part, scenario, name)
+        contract, contract_costs, beyond = part, costs, {}
+        if outside:  # the design's payment settles the contract's own activity; the rest is paid at tariff
+            contract, apart = contract_and_outside(part, scenario, name)
+            elements, contract_costs = tariff_value_by_element(contract, scenario, name), provider_costs(contract, scenario, name)
+            beyond = tariff_value_by_provider(apart, scenario, name)
+        settled = policy.settle(contract, elements, scenario.finance.providers, contract_costs)
         for col, value in settled.items():
             rows.loc[idx, col] = value.to_numpy()
         rows.loc[idx, "system_cost_gbp"] = settled["commissioner_cost_gbp"] + gp
+        if outside:
+            spend = sum(beyond.values(), pd.Series(0.0, index=part.index))
+            rows.loc[idx, f"{OUTSIDE_CONTRACT}_spend_gbp"] = spend
+            rows.loc[idx, "commissioner_cost_with_outside_gbp"] = settled["commissioner_cost_gbp"] + spend
         if costs:
             rows.loc[idx, "capacity_cost_gbp"] = sum(c.total for c in costs.values())
         for p, cost in costs.items():
@@ -98,6 +130,8 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
                 for c in (provider_column(PAID_TO_PROVIDER, p), provider_column(COST_OF_PROVIDER, p))
                 if c in settled
             ]
+            if p in beyond:  # the provider's work for care outside the contract
+                paid.append(beyond[p].to_numpy())
             income = sum(paid, np.zeros(len(part)))
             rows.loc[idx, f"provider_income_{p}_gbp"] = income
             rows.loc[idx, f"provider_cost_{p}_gbp"] = cost.total

@@ -53,12 +53,22 @@ def expected_activity(scenario: Scenario, design: str) -> Flows:
     return _Solver(scenario, design).solve()
 
 
+def expected_outside_activity(scenario: Scenario, design: str) -> Flows:
+    """Expected counts per referral outside the contract (``demand.outside_contract``), with the
+    keys of :func:`expected_activity`: what its patients ask of the services they share."""
+    solver = _Solver(scenario, design)
+    solver.outside_contract(1.0)
+    return dict(solver.expected)
+
+
 class _Solver:
     """Unrolls one design's routing, adding each service's expected counts as it goes.
 
     A patient's state is their need, their condition's joint replacement share, how many
-    times they have been referred (``k``), whether they are in rehabilitation, and the
-    diagnostic tests they have had (``tested``, bits by service index: a test is not repeated).
+    times they have been referred (``k``), whether they are in rehabilitation, the
+    diagnostic tests they have had (``tested``, bits by service index: a test is not repeated)
+    and whether they are care outside the contract (``outside``: never answered by advice and
+    guidance, never back to the GP or onward, out of the system when unresolved).
     The GP's memory of the services that failed a patient (``gp.remembers_failed``) is left
     out: it depends on the whole history, not on this state.
     """
@@ -84,9 +94,10 @@ class _Solver:
         }
         self.expected: Flows = defaultdict(float)
         self.joint = 0.0  # the joint replacement share of the condition being unrolled
+        self.outside = False  # unrolling care outside the contract
         # Everything a visit adds is proportional to the mass sent: each (service, need, step,
-        # rehab, joint share, tests had) is unrolled once, for a unit of mass, and scaled after.
-        self.unit: dict[tuple[str, str, int, bool, float, int], Flows] = {}
+        # rehab, joint share, tests had, outside) is unrolled once, for a unit of mass, and scaled after.
+        self.unit: dict[tuple[str, str, int, bool, float, int, bool], Flows] = {}
 
     def solve(self) -> Flows:
         demand, design = self.scenario.demand, self.design
@@ -107,7 +118,22 @@ class _Solver:
                 self.joint = cond.joint_replacement_share
                 for need, p in self_referral.need.items():
                     self._visit(self_referral.stage, need, per_gp_referral * cond.share * p, 0)
+        outside = demand.outside_contract
+        if outside.per_year > 0 and demand.gp_referrals_per_year > 0:  # care outside the contract, per GP referral
+            self.outside_contract(outside.per_year / demand.gp_referrals_per_year)
         return dict(self.expected)
+
+    def outside_contract(self, mass: float) -> None:
+        """Add ``mass`` referrals outside the contract: straight to their service, by their own mix
+        of conditions and needs."""
+        outside, conditions = self.scenario.demand.outside_contract, self.scenario.demand.conditions
+        shares = outside.conditions if outside.conditions is not None else {n: c.share for n, c in conditions.items()}
+        self.outside = True
+        for name, share in shares.items():
+            self.joint = conditions[name].joint_replacement_share
+            for need, p in outside.need.items():
+                self._visit(outside.stage, need, mass * share * p, 0)
+        self.outside = False
 
     def _route(self, row: dict[str, float], need: str, mass: float, k: int, tested: int = 0) -> None:
         """Send ``mass`` on along one row of a routing matrix."""
@@ -129,7 +155,7 @@ class _Solver:
             self._visit(dest, need, mass, k, tested=tested)
 
     def _visit(self, name: str, need: str, mass: float, k: int, rehab: bool = False, tested: int = 0) -> None:
-        key = (name, need, k, rehab, self.joint, tested)
+        key = (name, need, k, rehab, self.joint, tested, self.outside)
         unit = self.unit.get(key)
         if unit is None:
             outer, self.expected = self.expected, defaultdict(float)
@@ -141,7 +167,7 @@ class _Solver:
 
     def _unrolled(self, name: str, need: str, mass: float, k: int, rehab: bool, tested: int) -> None:
         stage, expected = self.stages[name], self.expected
-        if stage.advice_and_guidance_share and not rehab and need != "surgical":
+        if stage.advice_and_guidance_share and not rehab and need != "surgical" and not self.outside:
             mass -= self._advice_and_guidance(name, stage, need, mass, k, tested)
         expected[f"{name}_arrivals"] += mass  # as the model counts them: those answered by advice never arrive
         lost, misses = _dna(stage.dna_first, stage.max_dna)
@@ -171,7 +197,7 @@ class _Solver:
 
     def _lost(self, stage: Stage, need: str, mass: float, k: int, tested: int, normal: bool = True) -> None:
         """Discharged after missed appointments: back to the GP for some (``dna_return_rate``)."""
-        back = mass * stage.dna_return_rate if normal and k + 1 < self.scenario.gp.max_referrals else 0.0
+        back = mass * stage.dna_return_rate if normal and not self.outside and k + 1 < self.scenario.gp.max_referrals else 0.0
         self.expected["ended_dna"] += mass - back
         if back > 0:
             self.expected["dna_returns"] += back
@@ -254,9 +280,12 @@ class _Solver:
         return mass * course.complete
 
     def _again(self, need: str, mass: float, k: int, advice: bool = False, origin: str = "", tested: int = 0) -> None:
-        """Unresolved: back to the GP, or onward inside the system."""
+        """Unresolved: back to the GP, or onward inside the system; care outside the contract leaves it."""
         design = self.design
         k += 1
+        if self.outside:
+            self.expected["ended_unresolved"] += mass
+            return
         if design.unresolved == "gp" and not advice:
             if k >= self.scenario.gp.max_referrals:
                 self.expected["ended_unresolved"] += mass
@@ -326,3 +355,13 @@ def stage_load(scenario: Scenario, design: str, flows: Flows | None = None) -> d
         out[name] = slots * per_week
     out[THEATRE] = flows.get(THEATRE_SLOTS, 0.0) * per_week
     return out
+
+
+def outside_load(scenario: Scenario, design: str) -> dict[str, float]:
+    """The part of :func:`stage_load` that is care outside the contract (empty when there is none)."""
+    demand = scenario.demand
+    per_year = demand.outside_contract.per_year
+    if per_year <= 0 or demand.gp_referrals_per_year <= 0:  # stage_load counts it per GP referral
+        return {}
+    ratio = per_year / demand.gp_referrals_per_year
+    return stage_load(scenario, design, {k: v * ratio for k, v in expected_outside_activity(scenario, design).items()})

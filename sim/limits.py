@@ -59,7 +59,9 @@ def patients_at_end(s: Scenario, design: str) -> int:
     referrals, plus every list's growth where demand outruns capacity."""
     d = s.demand
     years = s.run.warmup_days / 365 + s.run.years
+    outside = d.outside_contract
     final = (d.referrals_per_year + d.self_referral.per_year) * (1 + d.growth) ** years
+    final += outside.per_year * (1 + outside.growth) ** years  # care outside the contract waits on the same lists
     patients = RESIDENT_SHARE * max(final, d.referrals_per_year)
     load = stage_load(s, design, expected_activity(s, design))
     stages = s.design_stages(design)

@@ -13,6 +13,7 @@ ID_COLUMNS = ("design", "replication", "year")
 HEADLINE: tuple[str, ...] = (
     # the result columns a summary shows first, in order; sim.columns describes each
     "referrals",
+    "outside_contract_referrals",  # where a scenario has care outside the contract
     "gp_consultations",
     "triage_contacts",
     "physio_contacts",
@@ -32,6 +33,7 @@ HEADLINE: tuple[str, ...] = (
     "rtt_incomplete_52w_mean",
     "waiting_list_end",
     "commissioner_cost_gbp",
+    "outside_contract_spend_gbp",
     "gp_cost_gbp",
     "prime_surplus_gbp",
 )

@@ -20,9 +20,11 @@ def warnings(s: Scenario) -> list[str]:
     """What is strange about a valid scenario, one sentence each, naming the key."""
     out: list[str] = []
     d = s.demand
-    total = d.referrals_per_year + d.self_referral.per_year
+    total = d.referrals_per_year + d.self_referral.per_year + d.outside_contract.per_year
     if total == 0:
-        out.append("demand.referrals_per_year: 0, and no self-referrals: no patient will enter the pathway")
+        out.append(
+            "demand.referrals_per_year: 0, and no self-referrals or care outside the contract: no patient will enter the pathway"
+        )
     else:
         rate = 1000 * d.referrals_per_year / s.population
         low, high = REFERRALS_PER_1000

@@ -68,6 +68,7 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
     """Every value that grows with the population: (its path in the resolved scenario, whole number)."""
     yield ("demand", "referrals_per_year"), False
     yield ("demand", "self_referral", "per_year"), False
+    yield ("demand", "outside_contract", "per_year"), False
     places: list[tuple[Path_, dict[str, Any]]] = [(("stages", n), st) for n, st in d["stages"].items()]
     places.append((("surgery",), d["surgery"]))
     for design, cfg in d["designs"].items():

@@ -23,6 +23,9 @@ THEATRE = "theatre"
 """The surgical list's place name: in backlogs, reduced periods, results columns and flows."""
 THEATRE_OVERFLOW = "theatre_overflow"
 """The element of a design's money for operations overflowing to another provider."""
+OUTSIDE_CONTRACT = "outside_contract"
+"""Care outside the MSK contract: its table under ``[demand]``, and the start of its result columns
+(``outside_contract_referrals``; ``outside_contract_<count>``, the part of ``<count>`` that was)."""
 
 Need = Literal["self_management", "physio", "specialist", "surgical"]
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -131,6 +134,38 @@ class SelfReferral(Strict):
         return _check_row(v, "self-referral need mix")
 
 
+class OutsideContract(Strict):
+    """Care the commissioner buys from a service outside the MSK contract, in every design.
+
+    The RTT returns count, under the service's treatment function, work an MSK contract does
+    not cover: under-18s, electives that start from trauma, tertiary referrals. These patients
+    are referred straight to ``stage`` (no GP's choice, no triage), routine, from their own
+    random numbers; when it cannot help them they leave the MSK system. Their referrals grow
+    with the population (``growth``), not with MSK demand. ``conditions`` is their mix of
+    condition groups, by name (default: the scenario's condition shares).
+    """
+
+    per_year: Annotated[float, Field(ge=0.0, le=10_000_000)] = 0.0
+    growth: float = Field(0.0, ge=-0.5, le=1.0)
+    stage: str = "orthopaedics"
+    need: dict[Need, Probability] = Field(default_factory=lambda: {"specialist": 0.6, "surgical": 0.4})
+    conditions: dict[str, Probability] | None = None
+
+    @field_validator("need")
+    @classmethod
+    def _need_sums_to_one(cls, v: dict[str, float]) -> dict[str, float]:
+        return _check_row(v, "need mix")
+
+    @field_validator("conditions")
+    @classmethod
+    def _conditions_sum_to_one(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        return v if v is None else _check_row(v, "condition shares")
+
+
+OUTSIDE_CONTRACT_PER_YEAR = f"demand.{OUTSIDE_CONTRACT}.per_year"
+"""The key that switches care outside the contract on (it is off at 0)."""
+
+
 class Demand(Strict):
     """Referrals: volume, growth, seasonality, priority and case mix."""
 
@@ -141,6 +176,7 @@ class Demand(Strict):
     referral_working_days: int = Field(5, ge=1, le=7)
     conditions: dict[str, Condition] = Field(min_length=1)
     self_referral: SelfReferral = Field(default_factory=SelfReferral)
+    outside_contract: OutsideContract = Field(default_factory=OutsideContract)
 
     @model_validator(mode="after")
     def _shares_sum_to_one(self) -> Demand:
@@ -768,6 +804,14 @@ class Scenario(Strict):
     finance: Finance
     uncertainty: dict[str, dict[str, Any]] = Field(default_factory=dict)
     backlog: Backlog | None = None
+
+    @property
+    def counts_outside_contract(self) -> bool:
+        """Whether runs count care outside the contract apart (result columns and money): when
+        it is referred, or its volume is drawn per replication (a draw may then be 0)."""
+        if self.demand.outside_contract.per_year > 0:
+            return True
+        return any(OUTSIDE_CONTRACT_PER_YEAR in (key, *entry.get("also", [])) for key, entry in self.uncertainty.items())
 
     def design_stages(self, design: str) -> dict[str, Stage]:
         """The stages a design commissions, with its overrides applied."""

@@ -19,6 +19,7 @@ PURPOSES: dict[str, int] = {
     "backlog": 8,  # patients already waiting: generated waits, conditions, needs and keys
     "self_referral": 9,  # direct-access referrals
     "cancellations": 10,  # theatre lists cancelled on the day
+    "outside_contract": 11,  # referrals outside the MSK contract, to a service of every design
 }
 """Each purpose's number, part of its seed: fixed, so a stream's numbers never change when
 another purpose is added or retired (2 to 6 were streams shared by every patient's decisions,

@@ -10,7 +10,12 @@ warm-up) every patient in the old system moves to the new design's model:
   of access, or the GP), their RTT clock still running;
 * on the surgical list, in pre-operative assessment or in a bed: the same, with the beds
   they fill taken from the new theatre's;
-* waiting for a GP consultation or a return to the entry: the same day, now under the new design.
+* waiting for a GP consultation or a return to the entry: the same day, now under the new design;
+* care outside the contract stays outside it: at a service the new design does not run, it goes
+  back to the service it is bought from, never to the new entry.
+
+Self-referrals and care outside the contract go on from the old design's streams, so after the
+switch they are the same people on the same days as in a design that ran from the start.
 
 Every running RTT clock keeps its start day. A list whose removal rate changes draws again, from
 the time already waited, the day each patient on it would leave unseen.
@@ -63,6 +68,7 @@ def simulate_switch_over(scenario: Scenario, design: str, replication: int = 0, 
 def hand_over(old: Pathway, new: Pathway, day: int) -> None:
     """Move every patient of ``old`` (run to the start of ``day``) into ``new`` (not yet run)."""
     new.created, new.discharged = old.created, old.discharged
+    new.direct, new.outside_contract = old.direct, old.outside_contract  # their streams go on where they were
     new.recorder.series = list(old.recorder.series)  # the weekly series shows the whole path
     _clocks(old, new)
     for name, clinic in old.stages.items():
@@ -124,7 +130,8 @@ def _re_triage(old: Clinic, new: Pathway, day: int) -> None:
     """A service the new design does not run: its patients look for care through the new entry.
 
     Those after an operation finish it there (rehabilitation, or home); the rest are referred
-    to the new design's entry with their clock running.
+    to the new design's entry with their clock running, but for care outside the contract, which
+    goes back to the service it is bought from.
     """
     index = old.index
     waiting = [p for _, p in [*old.urgent, *old.routine] if p.waiting_at == index]
@@ -138,6 +145,8 @@ def _re_triage(old: Clinic, new: Pathway, day: int) -> None:
             new.theatre.after_postop(p, day)
         elif p.phase != NORMAL:  # rehabilitation at a service that is gone: the operation did its work
             new.discharge(p, day, "resolved")
+        elif p.outside:
+            new.refer(p, new.scenario.demand.outside_contract.stage, day)
         else:
             new.entry.come_back(new, p, day)
 

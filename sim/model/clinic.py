@@ -43,6 +43,8 @@ class StageStats(ListCounters):
     first: int = 0
     followup: int = 0
     listed: int = 0
+    outside_first: int = 0  # of ``first``, care outside the contract
+    outside_followup: int = 0  # of ``followup``, care outside the contract
     overflow: int = 0
     pifu_skipped: int = 0
     procedures: int = 0
@@ -248,7 +250,7 @@ class Clinic:
         due, bookings = self.due, self.bookings
         dna_first, dna_followup = self.dna_first, self.dna_followup
         interval = self.interval
-        followups = 0
+        followups = outside = 0
         while slots and due:
             first, p = due.popleft()
             slots -= 1
@@ -260,6 +262,8 @@ class Clinic:
                 self._first(p, day)
             else:
                 followups += 1
+                if p.outside:
+                    outside += 1
                 p.dnas = 0
                 if p.left < 0:  # the decision a first attendance put off
                     self._decide(p, day, p.left == WORKUP_LISTED)
@@ -278,6 +282,7 @@ class Clinic:
                     self._end(p, day)
         stats = self.stats
         stats.followup += followups
+        stats.outside_followup += outside
         long_wait = self.long_wait
         if long_wait is not None and slots and self.routine:
             self._long_waiters_to_front(day - long_wait)  # before the routine list is served, after bookings
@@ -339,6 +344,8 @@ class Clinic:
     def _first(self, p: Patient, day: int) -> None:
         """First attendance: assess, then list, treat or discharge."""
         self.stats.first += 1
+        if p.outside:
+            self.stats.outside_first += 1
         p.dnas = 0
         if self.hospital:
             p.seen_hospital = True

@@ -19,7 +19,7 @@ only here (:meth:`Pathway._day`):
    see the state at the end of the day before;
 2. **transfers**: what was scheduled for today (GP consultations after a wait, returns from
    advice, beds freed, patients ready for theatre after pre-operative assessment);
-3. **GP referrals**, then **self-referrals**;
+3. **GP referrals**, then **self-referrals**, then referrals **outside the contract**;
 4. each service's **session**, in the order the design lists its services;
 5. the **theatre** list.
 """
@@ -46,7 +46,7 @@ from sim.model.draws import GP, ROUTE, Choice, CountTable
 from sim.model.outcomes import HealthLost, JourneyStats
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
 from sim.model.recorder import Recorder, Row
-from sim.model.referrals import SelfReferrals, draw_referrals, horizon_days
+from sim.model.referrals import DirectReferrals, draw_referrals, horizon_days, outside_contract, self_referrals
 from sim.model.theatre import Theatre
 from sim.schema import NEEDS, THEATRE, Scenario, onward_row
 from sim.streams import Streams
@@ -98,7 +98,7 @@ class Pathway:
         self._routing()
         self._settings()
         self.created = self.discharged = 0
-        self.gp_referrals = self.self_referrals = self.gp_consultations = 0
+        self.gp_referrals = self.self_referrals = self.outside_referrals = self.gp_consultations = 0
         self.bounce_backs = self.advice_given = self.onward_referrals = 0
         self.dna_returns = 0
         self.journeys = JourneyStats()
@@ -107,8 +107,9 @@ class Pathway:
         self.counting = False  # flows and completed pathways are counted after the warm-up
         self.recorder = Recorder(self)
         self.arrivals = draw_referrals(scenario, self.streams, self.first_day, self.days)
-        direct = scenario.demand.self_referral.per_year > 0
-        self.direct = SelfReferrals(scenario, self.streams, self.first_day) if direct else None
+        self.direct = self_referrals(scenario, self.streams, self.first_day)
+        # care outside the MSK contract: the same patients in every design, never routed by it
+        self.outside_contract = outside_contract(scenario, self.streams, self.first_day)
         if scenario.backlog is not None and not takes_over:  # the design it takes over had the backlog
             seed_backlog(self)
         self.env.process(self._days())
@@ -256,7 +257,10 @@ class Pathway:
         for fn, arg in self.calendar.pop(day, ()):
             fn(arg, day)
         self._gp_referrals(day)
-        self._self_referrals(day)
+        if self.direct is not None:
+            self.self_referrals += self._direct_referrals(self.direct, day)
+        if self.outside_contract is not None:
+            self.outside_referrals += self._direct_referrals(self.outside_contract, day)
         for clinic in self.stages.values():
             clinic.day(day)
         self.theatre.day(day)
@@ -277,17 +281,17 @@ class Pathway:
             p.gp_hospital = dest in hospital
             self.refer(p, entry.first_stop(dest), day)
 
-    def _self_referrals(self, day: int) -> None:
-        """People who refer themselves straight to a service (direct access)."""
-        direct = self.direct
-        if direct is None:
-            return
-        for condition, need, urgent, key, u_gp, u_triage, u_surgery in direct.today(day):
+    def _direct_referrals(self, source: DirectReferrals, day: int) -> int:
+        """The day's patients referred straight to a service, without the GP's choice or triage:
+        people referring themselves, or care outside the contract. Returns how many."""
+        batch = source.today(day)
+        for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
             self.created += 1
-            self.self_referrals += 1
             p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
-            p.at = "self-referral"
-            self.refer(p, direct.stage, day)
+            p.at = source.place
+            p.outside = source.outside
+            self.refer(p, source.stage, day)
+        return len(batch)
 
     # -- routing ---------------------------------------------------------------------
 
@@ -309,9 +313,10 @@ class Pathway:
                 self._advice(p, day)
             return
         p.arrive(clinic.index)
-        # drawn whatever the share, so the episode's later draws are the same in every design
+        # drawn whatever the share, so the episode's later draws are the same in every design;
+        # advice and guidance answers a GP, and care outside the contract was not referred by one
         answered = p.here_u() < clinic.ag
-        if answered and p.phase == NORMAL and p.need != "surgical":
+        if answered and p.phase == NORMAL and p.need != "surgical" and not p.outside:
             self._advice_and_guidance(clinic, p, day)
             return
         if clinic.consultant_led and p.phase == NORMAL:  # a consultant-led or interface service
@@ -391,7 +396,11 @@ class Pathway:
             self.unresolved_episode(clinic, p, day)
 
     def unresolved_episode(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """The service could not meet the need: the design's policy says what happens."""
+        """The service could not meet the need: the design's policy says what happens, but to
+        care outside the contract, which leaves the MSK system (its GP loop and onward routing)."""
+        if p.outside:
+            self.discharge(p, day, "unresolved")
+            return
         p.referrals += 1
         self.unresolved.handle(self, clinic, p, day)
 
@@ -429,9 +438,11 @@ class Pathway:
 
     def missed_out(self, clinic: Clinic, p: Patient, day: int) -> None:
         """Discharged after missed appointments: back to the GP for some (``dna_return_rate``), who
-        refers them again after the GP's wait; the journey ends for the rest."""
+        refers them again after the GP's wait; the journey ends for the rest, and for care outside
+        the contract, which the GP did not refer."""
         rate = clinic.dna_return
-        if rate > 0.0 and p.phase == NORMAL and p.u(GP) < rate and p.referrals + 1 < self.max_referrals:
+        back = rate > 0.0 and p.phase == NORMAL and not p.outside
+        if back and p.u(GP) < rate and p.referrals + 1 < self.max_referrals:
             self.rtt.stop(p, day, NONADMITTED)  # discharged for not attending: the pathway is complete
             self.dna_returns += 1
             self._back_to_gp(p, day)

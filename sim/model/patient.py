@@ -51,6 +51,7 @@ class Patient:
         "ok",
         "ordered_by",
         "origin",
+        "outside",
         "phase",
         "pid",
         "procedure",
@@ -115,6 +116,7 @@ class Patient:
         self.joint = False
         self.daycase = True
         self.procedure = False  # on the theatre list for a day-case procedure, not an operation
+        self.outside = False  # care outside the MSK contract: counted apart, never routed by it
 
     def arrive(self, place: int) -> None:
         """An episode at a service starts: its own stream, keyed to the place and the

@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.model.capacity import add_years
 from sim.rtt.bands import N_BANDS, percentile, within_pct
+from sim.schema import OUTSIDE_CONTRACT
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway
@@ -77,6 +78,8 @@ class Recorder:
             "dna_returns": 0,
         }
         self._attr = {"referrals": "gp_referrals"}
+        self.outside = model.scenario.counts_outside_contract  # its columns, even in a replication that drew none
+        self._outside_base = 0
 
     def at(self, day: int) -> None:
         """Start of ``day``: take the week's, month's or year's snapshot if one falls due."""
@@ -184,6 +187,7 @@ class Recorder:
         m.rtt.stops = []
         self._qaly_at_start = m.health.total
         self._base = {k: getattr(m, self._attr.get(k, k)) for k in self._base}
+        self._outside_base = m.outside_referrals
 
     def _close_year(self) -> Row:
         m = self.model
@@ -192,6 +196,8 @@ class Recorder:
         for k, base in self._base.items():
             row[k] = getattr(m, self._attr.get(k, k)) - base
         self._services(row, days)
+        if self.outside:
+            self._outside_contract(row)
         self._journeys(row)
         self._waits(row)
         return row
@@ -256,6 +262,24 @@ class Recorder:
             theatre_wait_mean_days=_ratio(th.wait_days, th.list_exits),
             appointments=appointments + operations + th.procedures,
         )
+
+    def _outside_contract(self, row: Row) -> None:
+        """Care outside the contract, counted apart: ``outside_contract_<count>`` is the part of
+        ``<count>`` that was (the counts above hold it too: it uses the same capacity)."""
+        m = self.model
+        pre = f"{OUTSIDE_CONTRACT}_"
+        row[f"{pre}referrals"] = m.outside_referrals - self._outside_base
+        for name, c in m.stages.items():
+            row[f"{pre}{name}_first"] = c.stats.outside_first
+            row[f"{pre}{name}_followup"] = c.stats.outside_followup
+        th = m.theatre.stats
+        row[f"{pre}joint_replacements"] = th.outside_joint
+        row[f"{pre}surgeries_daycase"] = th.outside_daycase
+        row[f"{pre}surgeries_inpatient"] = th.outside_joint + th.outside_inpatient
+        row[f"{pre}procedures"] = th.outside_procedures
+        row[f"{pre}overflow_joint_replacements"] = th.outside_overflow_joint
+        row[f"{pre}overflow_surgeries_daycase"] = th.outside_overflow_daycase
+        row[f"{pre}overflow_surgeries_inpatient"] = th.outside_overflow_joint + th.outside_overflow_inpatient
 
     def _journeys(self, row: Row) -> None:
         """Journeys that ended this year: how, how long, and whether they reached hospital."""

@@ -1,13 +1,14 @@
-"""Who is referred, and when: GP referrals drawn for the whole run, and self-referrals.
+"""Who is referred, and when: GP referrals drawn for the whole run, self-referrals, and care
+outside the MSK contract.
 
-Both come from their own streams only, so every design of a replication sees exactly the
+Each comes from its own stream only, so every design of a replication sees exactly the
 same people on the same days (common random numbers).
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import cast
+from typing import Final, cast
 
 import numpy as np
 
@@ -78,24 +79,50 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
     return out
 
 
-class SelfReferrals:
-    """People who refer themselves straight to a service (direct access), day by day."""
+SELF_REFERRAL: Final = "self-referral"
+OUTSIDE_CONTRACT: Final = "outside the contract"
+"""Where direct referrals come from, as the flow diagram names them."""
 
-    def __init__(self, scenario: Scenario, streams: Streams, first_day: date):
+
+class DirectReferrals:
+    """Patients referred straight to one service, day by day, from a stream of their own.
+
+    Two sources work this way: people who refer themselves (direct access), and care the
+    commissioner buys outside the MSK contract (``outside``). Neither sees the GP or triage
+    first. Referrals come on the days GPs refer, none urgent, at a rate that grows by
+    ``growth`` a year from the contract start.
+    """
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        rng: np.random.Generator,
+        first_day: date,
+        place: str,
+        stage: str,
+        per_year: float,
+        growth: float,
+        need: dict[str, float],
+        conditions: dict[str, float] | None = None,
+        outside: bool = False,
+    ):
         dem = scenario.demand
-        sr = dem.self_referral
-        self.stage = sr.stage
-        self.rng = streams.rng["self_referral"]
+        self.place = place
+        self.stage = stage
+        self.outside = outside
+        self.rng = rng
         self.first_day = first_day
         self.working_days = dem.referral_working_days
-        self.growth = dem.growth
-        self.per_day = sr.per_year / (365.25 * dem.referral_working_days / 7.0)
+        self.growth = growth
+        self.per_day = per_year / (365.25 * dem.referral_working_days / 7.0)
         self.start = (scenario.run.start_date - first_day).days
-        self.conditions = Choice({str(i): c.share for i, c in enumerate(dem.conditions.values())})
-        self.needs = Choice(sr.need)
+        index = {name: i for i, name in enumerate(dem.conditions)}
+        shares = conditions if conditions is not None else {name: c.share for name, c in dem.conditions.items()}
+        self.conditions = Choice({str(index[name]): share for name, share in shares.items()})
+        self.needs = Choice(need)
 
     def today(self, day: int) -> list[Referral]:
-        """The day's self-referrals (none at weekends when GPs do not refer either)."""
+        """The day's referrals (none on the days GPs do not refer)."""
         if (self.first_day + timedelta(days=day)).weekday() >= self.working_days:
             return []
         lam = self.per_day * (1.0 + self.growth) ** ((day - self.start) / 365.25)
@@ -103,3 +130,23 @@ class SelfReferrals:
         n = int(rng.poisson(lam))
         u, keys = rng.random((n, 5)).tolist(), patient_keys(rng, n)
         return [(int(self.conditions(a)), self.needs(b), False, k, c, d, e) for (a, b, c, d, e), k in zip(u, keys, strict=True)]
+
+
+def self_referrals(scenario: Scenario, streams: Streams, first_day: date) -> DirectReferrals | None:
+    """People who refer themselves to a service (``demand.self_referral``); None when there are none."""
+    dem, sr = scenario.demand, scenario.demand.self_referral
+    if sr.per_year <= 0:
+        return None
+    rng = streams.rng["self_referral"]
+    return DirectReferrals(scenario, rng, first_day, SELF_REFERRAL, sr.stage, sr.per_year, dem.growth, sr.need)
+
+
+def outside_contract(scenario: Scenario, streams: Streams, first_day: date) -> DirectReferrals | None:
+    """Care outside the MSK contract (``demand.outside_contract``); None when there is none."""
+    oc = scenario.demand.outside_contract
+    if oc.per_year <= 0:
+        return None
+    rng = streams.rng["outside_contract"]
+    return DirectReferrals(
+        scenario, rng, first_day, OUTSIDE_CONTRACT, oc.stage, oc.per_year, oc.growth, oc.need, oc.conditions, outside=True
+    )

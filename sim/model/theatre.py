@@ -38,6 +38,49 @@ class TheatreStats(ListCounters):
     overflow_daycase: int = 0
     overflow_inpatient: int = 0
     procedures: int = 0
+    # of the above, care outside the contract: priced apart from the contract's
+    outside_joint: int = 0
+    outside_daycase: int = 0
+    outside_inpatient: int = 0
+    outside_procedures: int = 0
+    outside_overflow_joint: int = 0
+    outside_overflow_daycase: int = 0
+    outside_overflow_inpatient: int = 0
+
+    def operated(self, p: Patient, overflow: bool = False) -> None:
+        """Count an operation (by the overflow provider, or not) by the kinds the theatre prices."""
+        if not p.ok:
+            self.avoidable += 1
+        if p.joint:
+            self.joint += 1
+        elif p.daycase:
+            self.other_daycase += 1
+        else:
+            self.other_inpatient += 1
+        if overflow:
+            if p.joint:
+                self.overflow_joint += 1
+            elif p.daycase:
+                self.overflow_daycase += 1
+            else:
+                self.overflow_inpatient += 1
+        if p.outside:
+            self._outside(p, overflow)
+
+    def _outside(self, p: Patient, overflow: bool) -> None:
+        if p.joint:
+            self.outside_joint += 1
+        elif p.daycase:
+            self.outside_daycase += 1
+        else:
+            self.outside_inpatient += 1
+        if overflow:
+            if p.joint:
+                self.outside_overflow_joint += 1
+            elif p.daycase:
+                self.outside_overflow_daycase += 1
+            else:
+                self.outside_overflow_inpatient += 1
 
 
 class Theatre:
@@ -234,14 +277,7 @@ class Theatre:
                 self.beds_free -= 1
                 stats.bed_days += los
                 model.later(day + los, self._bed_freed, None)
-            if not p.ok:
-                stats.avoidable += 1
-            if p.joint:
-                stats.joint += 1
-            elif p.daycase:
-                stats.other_daycase += 1
-            else:
-                stats.other_inpatient += 1
+            stats.operated(p)
             self._operated(p, day)
 
     def _procedure(self, p: Patient, day: int, entered: int) -> None:
@@ -250,6 +286,8 @@ class Theatre:
         stats.list_exits += 1
         stats.wait_days += day - entered
         stats.procedures += 1
+        if p.outside:
+            stats.outside_procedures += 1
         p.procedure = False
         model.rtt.stop(p, day, ADMITTED)
         if p.ok:
@@ -269,17 +307,7 @@ class Theatre:
             stats.list_exits += 1
             stats.wait_days += day - listed
             p.u(SURGERY)  # the length of stay drawn here, as for an operation on the list, so later draws line up
-            if p.joint:
-                stats.joint += 1
-                stats.overflow_joint += 1
-            elif p.daycase:
-                stats.other_daycase += 1
-                stats.overflow_daycase += 1
-            else:
-                stats.other_inpatient += 1
-                stats.overflow_inpatient += 1
-            if not p.ok:
-                stats.avoidable += 1
+            stats.operated(p, overflow=True)
             self.model.move(p, f"{THEATRE} (overflow)")
             self._operated(p, day)
 

@@ -19,6 +19,8 @@ from sim.report.labels import words
 from sim.schema import Scenario
 
 BACK = "back to the GP"
+SOURCES = ("GP", "self-referral", "outside the contract")
+"""Where referrals come from (the model names the direct ones in ``sim/model/referrals.py``)."""
 LAYERS = ("source", "triage", "community", "hospital", "back", "theatre", "rehab", "out")
 GAP_BEFORE = {"triage": 2.0, "community": 2.0, "hospital": 2.0, "back": 1.7, "theatre": 1.7, "rehab": 1.8, "out": 1.8}
 BOX_W = 1.2
@@ -63,7 +65,7 @@ def rank_of(layer: str) -> int:
 
 
 def _layer(name: str, scenario: Scenario | None) -> str:
-    if name in ("GP", "self-referral") or name.startswith("backlog"):
+    if name in SOURCES or name.startswith("backlog"):
         return "source"
     if name == BACK:
         return "back"
@@ -188,7 +190,7 @@ def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = N
     for n in nodes.values():
         n.rect = (n.x - BOX_W / 2, n.top - n.height, n.x + BOX_W / 2, n.top)
     labels = _Labels(ax, per_x, per_y, [n.rect for n in nodes.values()])
-    least = LABEL_SHARE * float(f.loc[f["src"].isin(["GP", "self-referral"]), "per_year"].sum())
+    least = LABEL_SHARE * float(f.loc[f["src"].isin(SOURCES), "per_year"].sum())
     unlabelled = _draw_bands(ax, fwd, nodes, (start, end), k, labels, least)
     undrawn = [(r.src, r.dst, r.per_year) for r in f[~f["forward"]].itertuples()]
     if loop_total and "GP" in nodes:

@@ -101,6 +101,8 @@ OTHER_KEYS: dict[str, str] = {
     "demand.growth": "Demand growth a year",
     "demand.urgent_share": "Urgent share of referrals",
     "demand.self_referral.per_year": "Self-referrals a year",
+    "demand.outside_contract.per_year": "Referrals outside the contract a year",
+    "demand.outside_contract.growth": "Growth of care outside the contract a year",
     "gp.consultation_cost": "GP consultation cost (£)",
     "gp.wait_days": "Days to see the GP again",
     "gp.max_referrals": "Most referrals a GP makes per patient",
