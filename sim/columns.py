@@ -12,6 +12,7 @@ The order of the declarations is the order of the columns in a run's rows.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -27,12 +28,13 @@ RENAMED: dict[str, str] = {
     "rtt_median_weeks": "rtt_wait_median_weeks",
 }
 """Columns renamed since first written: folders, journals and options that use the old names are read
-under the new ones."""
+under the new ones (:func:`current_name`)."""
 
-
-def current_name(name: str) -> str:
-    """A column's name today, given its name now or before a rename."""
-    return RENAMED.get(name, name)
+RENAMED_PATTERNS: dict[str, str] = {
+    # the list after the booking lead only, yet read as the wait for an appointment
+    "{stage}_wait_mean_days": "{stage}_queue_wait_mean_days",
+}
+"""Per-service columns renamed since first written, as patterns (the theatre's included)."""
 
 
 Better = Literal["lower", "higher", "none"]
@@ -177,11 +179,14 @@ PER_STAGE = (
     _c("{stage}_list_mean", "patients", "{Stage}: mean list size", "Patients waiting at {stage}, mean over the year.", "lower"),
     _c("{stage}_list_exits", "count", "{Stage}: left the list", "Patients who left the list of {stage}: seen, or removed."),
     _c(
-        "{stage}_wait_mean_days", "days", "{Stage}: mean wait",
-        "Mean days waited on the list of {stage} by those who left it this year (seen, or removed).", "lower",
+        "{stage}_queue_wait_mean_days", "days", "{Stage}: mean wait on the list after booking",
+        "Mean days waited on the list of {stage} by those who left it this year (seen, or removed), from the day "
+        "they could first be offered a slot: the booking lead before it (at the theatre, pre-operative assessment) "
+        "is left out, so the list's mean size is its exits a day times this wait (Little's law).", "lower",
+        short="{Stage}: queue after booking, mean",
     ),
 )
-_PLACE = ("{stage}_removed", "{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_wait_mean_days")
+_PLACE = ("{stage}_removed", "{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_queue_wait_mean_days")
 
 SYSTEM = (
     _c("triage_contacts", "count", "Triage contacts", "First appointments at triage services.", short="Triage"),
@@ -392,6 +397,26 @@ def find(name: str) -> Column | None:
         if hit:
             return col.resolve(**hit.groupdict())
     return None
+
+
+_OLD_PATTERNS = [(_regex(old), new) for old, new in RENAMED_PATTERNS.items()]
+
+
+@functools.cache  # a journal's rows repeat the same few hundred names
+def current_name(name: str) -> str:
+    """A column's name today, given its name now or before a rename.
+
+    A name matching an old pattern is renamed only when no column has that name today:
+    ``physio_queue_wait_mean_days`` is read as it is, not as a stage ``physio_queue``.
+    """
+    if name in RENAMED:
+        return RENAMED[name]
+    if find(name) is None:
+        for regex, new in _OLD_PATTERNS:
+            hit = regex.match(name)
+            if hit:
+                return new.format(**hit.groupdict())
+    return name
 
 
 def column(name: str) -> Column:

@@ -226,7 +226,7 @@ def test_kpi_labels_come_from_the_results_schema(compared: Path) -> None:
     for name in ("rtt_incomplete_within_18w_pct", "waiting_list_end", "commissioner_cost_gbp"):
         assert f"<tr><td>{column(name).label}</td>" in kpi
     assert metric_label("rtt_incomplete_within_18w_pct") == "Incomplete pathways within 18 weeks (%)"
-    assert metric_label("orthopaedics_wait_mean_days") == "Orthopaedics: mean wait (days)"
+    assert metric_label("orthopaedics_queue_wait_mean_days") == "Orthopaedics: mean wait on the list after booking (days)"
     assert metric_label("bid_year1_gbp") == "Year-1 price bid"
 
 

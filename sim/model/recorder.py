@@ -214,7 +214,7 @@ class Recorder:
             row[f"{name}_waiting_end"] = c.waiting
             row[f"{name}_list_mean"] = st.list_area / days
             row[f"{name}_list_exits"] = st.list_exits
-            row[f"{name}_wait_mean_days"] = _ratio(st.wait_days, st.list_exits)
+            row[f"{name}_queue_wait_mean_days"] = _ratio(st.wait_days, st.list_exits)
             appointments += st.first + st.followup + st.dna_first + st.dna_followup
             if c.cfg.hospital:
                 first_op += st.first
@@ -253,7 +253,7 @@ class Recorder:
             theatre_waiting_end=m.theatre.size,
             theatre_list_mean=th.list_area / days,
             theatre_list_exits=th.list_exits,
-            theatre_wait_mean_days=_ratio(th.wait_days, th.list_exits),
+            theatre_queue_wait_mean_days=_ratio(th.wait_days, th.list_exits),
             appointments=appointments + operations + th.procedures,
         )
 
