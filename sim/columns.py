@@ -31,7 +31,8 @@ RENAMED: dict[str, str] = {
 under the new ones (:func:`current_name`)."""
 
 RENAMED_PATTERNS: dict[str, str] = {
-    # the list after the booking lead only, yet read as the wait for an appointment
+    # the list after the booking lead only, read as the wait for an appointment: the wait from
+    # referral to first appointment is a column of its own, {stage}_first_wait_mean_days
     "{stage}_wait_mean_days": "{stage}_queue_wait_mean_days",
 }
 """Per-service columns renamed since first written, as patterns (the theatre's included)."""
@@ -185,6 +186,18 @@ PER_STAGE = (
         "is left out, so the list's mean size is its exits a day times this wait (Little's law).", "lower",
         short="{Stage}: queue after booking, mean",
     ),
+    _c(
+        "{stage}_first_wait_mean_days", "days", "{Stage}: wait for a first appointment, mean",
+        "Mean days from the referral reaching {stage} (the day of referral plus any days its letter takes) to the "
+        "first appointment attended there, of those first seen this year: the booking lead, the list and any "
+        "missed first appointment and its rebooking included.", "lower", short="{Stage}: first wait, mean",
+    ),
+    _c(
+        "{stage}_first_wait_p92_days", "days", "{Stage}: wait for a first appointment, 92nd centile",
+        "92nd centile of the days from the referral reaching {stage} to the first appointment attended there, of "
+        "those first seen this year (read inside the day from counts by whole days).", "lower",
+        short="{Stage}: first wait, 92nd centile",
+    ),
 )
 _PLACE = ("{stage}_removed", "{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_queue_wait_mean_days")
 
@@ -239,6 +252,18 @@ SYSTEM = (
     ),
     _c("bed_days", "count", "Bed-days", "Bed-days used by inpatient operations."),
     *(next(c for c in PER_STAGE if c.name == p).resolve(stage=THEATRE) for p in _PLACE),
+    _c(
+        "theatre_admission_wait_mean_days", "days", "Theatre: wait from listing to admission, mean",
+        "Mean days from listing for an operation or a day-case procedure to having it, of those done this year: "
+        "pre-operative assessment and the surgical list included, the overflow provider's operations too.", "lower",
+        short="Theatre: listing to admission, mean",
+    ),
+    _c(
+        "theatre_admission_wait_p92_days", "days", "Theatre: wait from listing to admission, 92nd centile",
+        "92nd centile of the days from listing for an operation or a day-case procedure to having it, of those "
+        "done this year (read inside the day from counts by whole days).", "lower",
+        short="Theatre: listing to admission, 92nd centile",
+    ),
     _c("appointments", "count", "Appointments", "Appointments booked (attended or missed) and operations."),
 )
 
@@ -407,7 +432,8 @@ def current_name(name: str) -> str:
     """A column's name today, given its name now or before a rename.
 
     A name matching an old pattern is renamed only when no column has that name today:
-    ``physio_queue_wait_mean_days`` is read as it is, not as a stage ``physio_queue``.
+    ``physio_queue_wait_mean_days`` and ``physio_first_wait_mean_days`` are read as they are,
+    not as stages ``physio_queue`` and ``physio_first``.
     """
     if name in RENAMED:
         return RENAMED[name]
