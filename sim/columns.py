@@ -528,6 +528,18 @@ def check_columns(names: Sequence[str], scenario: Scenario, design: str, uncerta
         raise ColumnError(f"result columns of design '{design}' in {scenario.name}: {'; '.join(problems)}")
 
 
+FIRST_WAITS = ("_first_wait_mean_days", "_first_wait_p92_days", "theatre_admission_wait_mean_days",
+               "theatre_admission_wait_p92_days")  # fmt: skip
+"""How the waits for a first appointment end (the theatre's, for admission, are whole names)."""
+
+
+def first_waits(names: Iterable[str]) -> list[str]:
+    """The waits for a first appointment at each service, in the order of ``names`` (a service's
+    mean, then its 92nd centile), then the theatre's from listing to admission, among ``names``."""
+    found = [n for n in dict.fromkeys(names) if n.endswith(FIRST_WAITS) and find(n) is not None]
+    return sorted(found, key=lambda n: n.startswith(f"{THEATRE}_admission_"))  # stable: the services keep their order
+
+
 def undeclared(names: Iterable[str]) -> list[str]:
     """The names no declaration describes."""
     return [n for n in names if find(n) is None]

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.batch import BatchOptions, prepare
-from sim.columns import current_name
+from sim.columns import current_name, first_waits
 from sim.journal import JOURNAL
 from sim.model import ENGINE
 from sim.results import BACKLOG_COPY, ResultsError, csv_text, read_run
@@ -224,3 +224,32 @@ def test_an_old_name_of_a_service_s_column_is_read_as_the_new_with_a_word(tmp_pa
     assert "--metric orthopaedics_wait_mean_days: renamed orthopaedics_queue_wait_mean_days" in " ".join(said)
     assert current_name("theatre_wait_mean_days") == "theatre_queue_wait_mean_days"
     assert current_name("physio_queue_wait_mean_days") == "physio_queue_wait_mean_days", "renamed once, not again"
+
+
+def _as_written_before_the_first_waits(folder: Path) -> None:
+    """Take the waits for a first appointment (and for admission) out of a folder's tables and journal."""
+    table = pd.read_csv(folder / "replications.csv")
+    (folder / "replications.csv").write_text(csv_text(table.drop(columns=first_waits(table.columns))))
+    summary = pd.read_csv(folder / "summary.csv", dtype=str, keep_default_na=False)
+    (folder / "summary.csv").write_text(csv_text(summary[~summary["metric"].isin(first_waits(summary["metric"]))]))
+    journal = folder / JOURNAL
+    records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    for rec in records:
+        rec["rows"] = [{k: v for k, v in row.items() if k not in first_waits(row)} for row in rec["rows"]]
+    journal.write_text("".join(json.dumps(rec) + "\n" for rec in records))
+
+
+def test_a_folder_written_before_the_first_waits_reports_and_resumes(from_backlog, tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    shutil.copytree(from_backlog[0], folder)
+    _as_written_before_the_first_waits(folder)
+    assert "first_wait" not in (folder / "replications.csv").read_text() + (folder / JOURNAL).read_text()
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Waits at each service" not in (folder / "report.html").read_text()
+    result = runner.invoke(app, ["run", "--resume", str(folder), "--reps", "3", "--quiet", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(folder / "replications.csv")
+    new = table[table["replication"] == 2]
+    assert new["orthopaedics_first_wait_mean_days"].notna().all(), "the replication run now has them"
+    assert table.loc[table["replication"] < 2, "orthopaedics_first_wait_mean_days"].isna().all(), "never made up"
