@@ -85,7 +85,9 @@ def contract_and_outside(rows: pd.DataFrame, scenario: Scenario, design: str) ->
     outside = pd.DataFrame({"year": rows["year"]}, index=rows.index)
     contract = rows.copy()
     for name in counted:
-        part = rows[f"{OUTSIDE_CONTRACT}_{name}"]
+        part = rows.get(f"{OUTSIDE_CONTRACT}_{name}", 0)  # tables without the flow's counts had none
+        if name not in rows:  # nor any of a count written before it was counted (procedures)
+            continue
         contract[name] = rows[name] - part
         outside[name] = part
     for stage in scenario.design_stages(design):
