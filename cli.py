@@ -31,6 +31,7 @@ from sim.batch import (
     failures,
     finish,
     load,
+    metric_now,
     open_executor,
     parse_grid,
     precision_verdict,
@@ -418,7 +419,8 @@ def sweep(
     tables = sweep_tables(batch, result)
     _finish(batch, result, tables, started, options.report)
     if tables:
-        print_sweep(tables["sweep_summary"], list(batch.grid), metric, out_console, scenario=batch.scenario)
+        # the batch's metric: an old name given is read as its new one, and a resumed batch keeps its own
+        print_sweep(tables["sweep_summary"], list(batch.grid), batch.metric, out_console, scenario=batch.scenario)
         out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 
@@ -601,6 +603,7 @@ def target_command(
         if (at_least is None) == (at_most is None):
             raise BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
         s = load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
+        metric = metric_now(metric, _warn)
         name = design or s.own_designs()[-1]
         if name not in s.designs:
             raise BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")

@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from sim import diagnostics, limits, plausibility, transition, warmup
-from sim.columns import RENAMED, current_name, numeric_columns
+from sim.columns import current_name, numeric_columns
 from sim.dictionary import dictionary
 from sim.executors import Executor, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
@@ -146,6 +146,14 @@ def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int 
     return scenario
 
 
+def metric_now(metric: str, warn: Say) -> str:
+    """The column ``--metric`` names today: an old name is read as its new one, with a warning."""
+    now = current_name(metric)
+    if now != metric:
+        warn(f"--metric {metric}: renamed {now}; that column is used")
+    return now
+
+
 def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
             metric: str = "rtt_incomplete_within_18w_pct", grid: dict[str, list[Any]] | None = None,
             extra: dict[str, Any] | None = None, switch_over: bool = False, also: list[str] | None = None) -> Batch:  # fmt: skip
@@ -183,9 +191,7 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         extra = {**(extra or {}), SWITCH_OVER: {"from": designs[0], "design": name, "steady": designs[2]}}
         if scenario.run.warmup_days == 0 and scenario.backlog is None:
             warn(f"--transition: run.warmup_days is 0 and there is no backlog: '{name}' takes over empty lists")
-    if metric in RENAMED:
-        warn(f"--metric {metric}: renamed {RENAMED[metric]}; that column is used")
-        metric = RENAMED[metric]
+    metric = metric_now(metric, warn)
     if precision is not None:
         known = numeric_columns(scenario, designs[0], uncertainty=True)
         if metric not in known:

@@ -15,7 +15,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from sim.backlog import parse_band
-from sim.columns import columns_for, find
+from sim.columns import column, columns_for, current_name, find
 from sim.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage
 
 
@@ -57,6 +57,9 @@ def waiting_places(s: Scenario) -> set[str]:
 def unknown(name: str, known: set[str], what: str) -> str:
     """'x' is not a known <what>, with the closest known name as a hint and the list."""
     return f"'{name}' is not a known {what}{_hint(name, known)}; known: {', '.join(sorted(known))}"
+
+
+QUEUE_WAIT, FIRST_WAIT = "_queue_wait_mean_days", "_first_wait_mean_days"
 
 
 def _hint(name: str, known: Any) -> str:
@@ -291,6 +294,20 @@ def _payments(s: Scenario) -> None:
             raise KeyProblem(f"finance.{d.payment}", problem)
 
 
+def _not_renamed(measure: str, key: str) -> None:
+    """An old name of a result column is not read as its new one here: a contract pays on it, so the
+    scenario must say which it means (a list's queue after booking, or the wait for an appointment)."""
+    now = current_name(measure)
+    if now == measure:
+        return
+    problem = f"'{measure}' is now called '{now}' ({column(now).label.lower()}): write measure = \"{now}\""
+    if now.endswith(QUEUE_WAIT):
+        first = now.removesuffix(QUEUE_WAIT) + FIRST_WAIT
+        if find(first) is not None:
+            problem += f", or '{first}' for the wait from referral to a first appointment"
+    raise KeyProblem(key, problem)
+
+
 def _quality_targets(s: Scenario) -> None:
     for dname, d in s.designs.items():
         terms = getattr(s.finance, d.payment, None) if d.payment != "activity" else None
@@ -299,6 +316,7 @@ def _quality_targets(s: Scenario) -> None:
         names = set(columns_for(s, dname, uncertainty=False))
         for i, t in enumerate(terms.quality_targets):
             where = f"finance.{d.payment}.quality_targets[{i}]"
+            _not_renamed(t.measure, f"{where}.measure")
             col = find(t.measure)
             if col is None or col.source != "recorder" or t.measure not in names:
                 measured = {n for n in names if (c := find(n)) is not None and c.source == "recorder" and c.sign}

@@ -12,6 +12,7 @@ The order of the declarations is the order of the columns in a run's rows.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -27,12 +28,14 @@ RENAMED: dict[str, str] = {
     "rtt_median_weeks": "rtt_wait_median_weeks",
 }
 """Columns renamed since first written: folders, journals and options that use the old names are read
-under the new ones."""
+under the new ones (:func:`current_name`)."""
 
-
-def current_name(name: str) -> str:
-    """A column's name today, given its name now or before a rename."""
-    return RENAMED.get(name, name)
+RENAMED_PATTERNS: dict[str, str] = {
+    # the list after the booking lead only, read as the wait for an appointment: the wait from
+    # referral to first appointment is a column of its own, {stage}_first_wait_mean_days
+    "{stage}_wait_mean_days": "{stage}_queue_wait_mean_days",
+}
+"""Per-service columns renamed since first written, as patterns (the theatre's included)."""
 
 
 Better = Literal["lower", "higher", "none"]
@@ -177,11 +180,26 @@ PER_STAGE = (
     _c("{stage}_list_mean", "patients", "{Stage}: mean list size", "Patients waiting at {stage}, mean over the year.", "lower"),
     _c("{stage}_list_exits", "count", "{Stage}: left the list", "Patients who left the list of {stage}: seen, or removed."),
     _c(
-        "{stage}_wait_mean_days", "days", "{Stage}: mean wait",
-        "Mean days waited on the list of {stage} by those who left it this year (seen, or removed).", "lower",
+        "{stage}_queue_wait_mean_days", "days", "{Stage}: mean wait on the list after booking",
+        "Mean days waited on the list of {stage} by those who left it this year (seen, or removed), from the day "
+        "they could first be offered a slot: the booking lead before it (at the theatre, pre-operative assessment) "
+        "is left out, so the list's mean size is its exits a day times this wait (Little's law).", "lower",
+        short="{Stage}: queue after booking, mean",
+    ),
+    _c(
+        "{stage}_first_wait_mean_days", "days", "{Stage}: wait for a first appointment, mean",
+        "Mean days from the referral reaching {stage} (the day of referral plus any days its letter takes) to the "
+        "first appointment attended there, of those first seen this year: the booking lead, the list and any "
+        "missed first appointment and its rebooking included.", "lower", short="{Stage}: first wait, mean",
+    ),
+    _c(
+        "{stage}_first_wait_p92_days", "days", "{Stage}: wait for a first appointment, 92nd centile",
+        "92nd centile of the days from the referral reaching {stage} to the first appointment attended there, of "
+        "those first seen this year (read inside the day from counts by whole days).", "lower",
+        short="{Stage}: first wait, 92nd centile",
     ),
 )
-_PLACE = ("{stage}_removed", "{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_wait_mean_days")
+_PLACE = ("{stage}_removed", "{stage}_waiting_end", "{stage}_list_mean", "{stage}_list_exits", "{stage}_queue_wait_mean_days")
 
 SYSTEM = (
     _c("triage_contacts", "count", "Triage contacts", "First appointments at triage services.", short="Triage"),
@@ -234,6 +252,18 @@ SYSTEM = (
     ),
     _c("bed_days", "count", "Bed-days", "Bed-days used by inpatient operations."),
     *(next(c for c in PER_STAGE if c.name == p).resolve(stage=THEATRE) for p in _PLACE),
+    _c(
+        "theatre_admission_wait_mean_days", "days", "Theatre: wait from listing to admission, mean",
+        "Mean days from listing for an operation or a day-case procedure to having it, of those done this year: "
+        "pre-operative assessment and the surgical list included, the overflow provider's operations too.", "lower",
+        short="Theatre: listing to admission, mean",
+    ),
+    _c(
+        "theatre_admission_wait_p92_days", "days", "Theatre: wait from listing to admission, 92nd centile",
+        "92nd centile of the days from listing for an operation or a day-case procedure to having it, of those "
+        "done this year (read inside the day from counts by whole days).", "lower",
+        short="Theatre: listing to admission, 92nd centile",
+    ),
     _c("appointments", "count", "Appointments", "Appointments booked (attended or missed) and operations."),
 )
 
@@ -443,6 +473,27 @@ def find(name: str) -> Column | None:
     return None
 
 
+_OLD_PATTERNS = [(_regex(old), new) for old, new in RENAMED_PATTERNS.items()]
+
+
+@functools.cache  # a journal's rows repeat the same few hundred names
+def current_name(name: str) -> str:
+    """A column's name today, given its name now or before a rename.
+
+    A name matching an old pattern is renamed only when no column has that name today:
+    ``physio_queue_wait_mean_days`` and ``physio_first_wait_mean_days`` are read as they are,
+    not as stages ``physio_queue`` and ``physio_first``.
+    """
+    if name in RENAMED:
+        return RENAMED[name]
+    if find(name) is None:
+        for regex, new in _OLD_PATTERNS:
+            hit = regex.match(name)
+            if hit:
+                return new.format(**hit.groupdict())
+    return name
+
+
 def column(name: str) -> Column:
     """The declaration of a concrete column name, patterns resolved."""
     col = find(name)
@@ -540,6 +591,18 @@ def check_columns(names: Sequence[str], scenario: Scenario, design: str, uncerta
         problems.append(f"out of order from '{names[first]}' (declared: '{declared[first]}')")
     if problems:
         raise ColumnError(f"result columns of design '{design}' in {scenario.name}: {'; '.join(problems)}")
+
+
+FIRST_WAITS = ("_first_wait_mean_days", "_first_wait_p92_days", "theatre_admission_wait_mean_days",
+               "theatre_admission_wait_p92_days")  # fmt: skip
+"""How the waits for a first appointment end (the theatre's, for admission, are whole names)."""
+
+
+def first_waits(names: Iterable[str]) -> list[str]:
+    """The waits for a first appointment at each service, in the order of ``names`` (a service's
+    mean, then its 92nd centile), then the theatre's from listing to admission, among ``names``."""
+    found = [n for n in dict.fromkeys(names) if n.endswith(FIRST_WAITS) and find(n) is not None]
+    return sorted(found, key=lambda n: n.startswith(f"{THEATRE}_admission_"))  # stable: the services keep their order
 
 
 def undeclared(names: Iterable[str]) -> list[str]:

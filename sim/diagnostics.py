@@ -103,8 +103,8 @@ def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario])
 
 
 def _simulated(means: pd.Series, place: str) -> tuple[float, float, float]:
-    """A simulated list's mean size, exits a year and mean wait in days."""
-    return means[f"{place}_list_mean"], means[f"{place}_list_exits"], means[f"{place}_wait_mean_days"]
+    """A simulated list's mean size, exits a year and mean wait on it in days (after booking: Little's law holds for it)."""
+    return means[f"{place}_list_mean"], means[f"{place}_list_exits"], means[f"{place}_queue_wait_mean_days"]
 
 
 def _capacity_key(scenario: Scenario, design: str, stage: str) -> tuple[str, float]:

@@ -25,7 +25,7 @@ import pandas as pd
 import tomli_w
 
 from sim import __version__
-from sim.columns import RENAMED, current_name
+from sim.columns import current_name
 from sim.files import MAX_DATA_BYTES, FileProblem, read_bytes, read_text
 from sim.model import ENGINE
 from sim.scenario import load_scenario
@@ -356,9 +356,9 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
         raise ResultsError(path, e.problem) from None
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as e:
         raise ResultsError(path, f"not a readable CSV table: {str(e).strip()}") from None
-    table = table.rename(columns=RENAMED)
+    table = table.rename(columns=current_name)
     if "metric" in table.columns:
-        table["metric"] = table["metric"].replace(RENAMED)
+        table["metric"] = table["metric"].map(lambda m: current_name(m) if isinstance(m, str) else m)
     missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in table.columns]
     if missing:
         raise ResultsError(path, f"not msksim's {name} table: no column {', '.join(missing)}")

@@ -73,8 +73,9 @@ def test_an_undeclared_or_missing_column_is_caught(bedfordshire) -> None:
 
 
 def test_patterns_resolve_to_their_stage_provider_or_key() -> None:
-    assert column("community_specialist_wait_mean_days").label == "Community specialist: mean wait"
-    assert column("community_specialist_wait_mean_days").heading == "Community specialist: mean wait (days)"
+    queue = column("community_specialist_queue_wait_mean_days")
+    assert queue.label == "Community specialist: mean wait on the list after booking"
+    assert queue.heading == "Community specialist: mean wait on the list after booking (days)"
     assert column("physio_list_mean").unit == "patients"
     assert column(f"{THEATRE}_waiting_end").label == "Theatre: waiting at year end"
     assert column("pay_provider_acute_trust_gbp").source == "finance"

@@ -242,6 +242,10 @@ def test_inflation_moves_every_price_in_the_costing() -> None:
          "quality_targets[0].floor", "better than target"),
         ('finance.prime_contract.quality_targets=[{ measure = "referrals", target = 40 }]',
          "quality_targets[0].measure", "has no better direction"),
+        ('finance.prime_contract.quality_targets=[{ measure = "orthopaedics_wait_mean_days", target = 40 }]',
+         "quality_targets[0].measure", "now called 'orthopaedics_queue_wait_mean_days' (orthopaedics: mean wait on the "
+         "list after booking): write measure = \"orthopaedics_queue_wait_mean_days\", or "
+         "'orthopaedics_first_wait_mean_days' for the wait from referral to a first appointment"),
         ("finance.prime_contract.quality_rtt_target_pct=90", "finance.prime_contract", "no longer settings"),
         ("finance.prime_contract.per_head_gbp=40", "finance.prime_contract", "one way"),
         ("finance.inflation.tariff=[-0.6]", "finance.inflation.tariff", ""),

@@ -28,7 +28,7 @@ def test_littles_law_per_stage(design: str) -> None:
     for st in stages:
         L = np.array([r[f"{st}_list_mean"] for r in rows])
         lam = np.array([r[f"{st}_list_exits"] for r in rows]) / DAYS_PER_YEAR
-        W = np.array([r[f"{st}_wait_mean_days"] for r in rows])
+        W = np.array([r[f"{st}_queue_wait_mean_days"] for r in rows])
         if L.mean() < 5:
             continue  # too short a list for a year's edges not to matter
         checked += 1

@@ -274,9 +274,10 @@ def test_a_tariff_share_hub_is_not_paid_for_care_outside_the_contract(small: Pat
 
 PINNED = {
     # replication 0 of the scaled-down scenario, one year after 90 days, before care outside the
-    # contract was modelled: switched off, it must change nothing
-    "fragmented": (151, 2387, 3780, 294, 3339, 7654, 4145112.7272727275, 4047028.0),
-    "prime": (183, 1230, 1858, 233, 8552, 7854, 4266583.336363637, 3377772.0),
+    # contract was modelled: switched off, it must change nothing (the column counts include the
+    # waits for a first appointment, two a service and two for the theatre, added since)
+    "fragmented": (163, 2387, 3780, 294, 3339, 7654, 4145112.7272727275, 4047028.0),
+    "prime": (199, 1230, 1858, 233, 8552, 7854, 4266583.336363637, 3377772.0),
 }
 
 

@@ -85,7 +85,7 @@ def test_overflow_to_the_independent_sector_caps_the_wait() -> None:
     assert (t["orthopaedics_overflow"] == t["orthopaedics_is_arrivals"]).all()
     assert t["orthopaedics_is_first"].sum() > 0
     without = run_replications(base, ["fragmented"], 2)
-    assert t["orthopaedics_wait_mean_days"].mean() < without["orthopaedics_wait_mean_days"].mean()
+    assert t["orthopaedics_queue_wait_mean_days"].mean() < without["orthopaedics_queue_wait_mean_days"].mean()
 
 
 def test_patient_choice_between_providers() -> None:

@@ -21,10 +21,10 @@ from sim.report.bid_section import tornado, tornado_rows
 from sim.report.charts import months
 from sim.report.folder import load_folder
 from sim.report.html import SECTIONS
-from sim.report.kpi import _cell
+from sim.report.kpi import _cell, _waits_table
 from sim.report.labels import key_label, metric_label
 from sim.report.sections import flow_section, scenario_section
-from sim.report.terminal import sweep_verdicts
+from sim.report.terminal import sweep_verdicts, waits_table
 from sim.report.view import load_view, make_view
 from sim.scenario import Backlog, load_scenario
 from tests.conftest import bundled
@@ -227,8 +227,30 @@ def test_kpi_labels_come_from_the_results_schema(compared: Path) -> None:
     for name in ("rtt_incomplete_within_18w_pct", "waiting_list_end", "commissioner_cost_gbp"):
         assert f"<tr><td>{column(name).label}</td>" in kpi
     assert metric_label("rtt_incomplete_within_18w_pct") == "Incomplete pathways within 18 weeks (%)"
-    assert metric_label("orthopaedics_wait_mean_days") == "Orthopaedics: mean wait (days)"
+    assert metric_label("orthopaedics_queue_wait_mean_days") == "Orthopaedics: mean wait on the list after booking (days)"
     assert metric_label("bid_year1_gbp") == "Year-1 price bid"
+
+
+def test_the_waits_at_each_service_are_shown_beside_the_key_results(compared: Path) -> None:
+    """Every service's wait for a first appointment and the theatre's for admission, in the report
+    and the terminal; a folder written before they were counted shows neither table."""
+    kpi = text(sections(compared)["kpi"])
+    assert "Waits at each service" in kpi
+    for name in ("orthopaedics_first_wait_mean_days", "triage_first_wait_p92_days", "theatre_admission_wait_p92_days"):
+        assert column(name).label in kpi
+    summary = pd.read_csv(compared / "summary.csv", dtype={"year": str})
+    scopes = ["fragmented", "prime", "prime - fragmented"]
+    table = waits_table(summary, scopes)
+    labels = list(table.columns[0].cells)
+    assert "Orthopaedics: first wait, mean" in labels and "Triage: first wait, 92nd centile" in labels
+    assert labels[-2:] == ["Theatre: listing to admission, mean", "Theatre: listing to admission, 92nd centile"]
+    prime = dict(zip(labels, table.columns[2].cells, strict=True))
+    assert re.fullmatch(r"[\d.,]+ d \[dim\]± [\d.,]+ d\[/dim\]", prime["Orthopaedics: first wait, mean"]), "days, ± the interval"
+    fragmented = dict(zip(labels, table.columns[1].cells, strict=True))
+    assert fragmented["Triage: first wait, mean"] == "–", "the fragmented design has no triage"
+    before = summary[~summary["metric"].str.contains("_first_wait_|_admission_wait_")]
+    assert waits_table(before, scopes) is None
+    assert _waits_table(before[before["year"] == "all"], scopes, "") == ""
 
 
 def test_key_labels_for_every_kind_of_key() -> None:

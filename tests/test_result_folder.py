@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.batch import BatchOptions, prepare
+from sim.columns import current_name, first_waits
 from sim.journal import JOURNAL
 from sim.model import ENGINE
 from sim.results import BACKLOG_COPY, ResultsError, csv_text, read_run
@@ -151,9 +152,18 @@ def _rename_header(path: Path, names: dict[str, str]) -> None:
     path.write_text(",".join(names.get(c, c) for c in head.split(",")) + "\n" + rest)
 
 
+QUEUE_WAITS = {f"{place}_queue_wait_mean_days": f"{place}_wait_mean_days" for place in ("orthopaedics", "theatre")}
+"""Per-place columns renamed: the bundled scenario's orthopaedics and the theatre stand for every place."""
+
+
 def _as_written_before_the_rename(folder: Path) -> None:
     """Put back the old column names in a folder's tables and journal."""
-    _rename_header(folder / "replications.csv", {"rtt_incomplete_within_18w_pct": "rtt_incomplete_18w_pct"})
+    _rename_header(folder / "replications.csv", {"rtt_incomplete_within_18w_pct": "rtt_incomplete_18w_pct", **QUEUE_WAITS})
+    for path in (folder / "summary.csv", folder / JOURNAL):
+        text = path.read_text()
+        for new, old in QUEUE_WAITS.items():
+            text = text.replace(new, old)
+        path.write_text(text)
     monthly = {"rtt_incomplete_within_18w_pct": "rtt_within_18w_pct", "rtt_wait_p92_weeks": "rtt_p92_weeks",
                "rtt_wait_median_weeks": "rtt_median_weeks"}  # fmt: skip
     _rename_header(folder / "rtt_monthly.csv", monthly)
@@ -170,7 +180,7 @@ def test_one_name_for_the_share_within_18_weeks_in_every_table(from_backlog) -> 
     assert "rtt_incomplete_within_18w_pct" in pd.read_csv(folder / "replications.csv").columns
     assert "rtt_incomplete_within_18w_pct" in pd.read_csv(folder / "rtt_monthly.csv").columns
     every = " ".join(p.read_text() for p in folder.iterdir() if p.suffix in (".csv", ".json"))
-    for old in ("rtt_incomplete_18w_pct", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_median_weeks"):
+    for old in ("rtt_incomplete_18w_pct", "rtt_within_18w_pct", "rtt_p92_weeks", "rtt_median_weeks", *QUEUE_WAITS.values()):
         assert old not in every, old
 
 
@@ -180,8 +190,10 @@ def test_a_folder_written_before_the_rename_reports_and_resumes(from_backlog, tm
     _as_written_before_the_rename(folder)
     assert "rtt_incomplete_18w_pct" in (folder / "replications.csv").read_text()
     assert "rtt_within_18w_pct" in (folder / "rtt_monthly.csv").read_text()
+    assert all(old in (folder / "replications.csv").read_text() for old in QUEUE_WAITS.values())
     run = read_run(folder)
     assert "rtt_incomplete_within_18w_pct" in run.main.columns
+    assert set(QUEUE_WAITS) <= set(run.main.columns) and set(QUEUE_WAITS) <= set(run.tables["summary"]["metric"])
     assert "rtt_incomplete_within_18w_pct" in run.tables["rtt_monthly"].columns
     assert "rtt_incomplete_within_18w_pct" in set(run.tables["summary"]["metric"])
     result = runner.invoke(app, ["report", str(folder)])
@@ -190,6 +202,7 @@ def test_a_folder_written_before_the_rename_reports_and_resumes(from_backlog, tm
     assert result.exit_code == 0, result.output
     table = pd.read_csv(folder / "replications.csv")
     assert "rtt_incomplete_18w_pct" not in table.columns
+    assert table[list(QUEUE_WAITS)].notna().all().all() and not set(QUEUE_WAITS.values()) & set(table.columns)
     assert table["rtt_incomplete_within_18w_pct"].notna().all() and sorted(table["replication"].unique()) == [0, 1, 2]
     assert "rtt_within_18w_pct" not in pd.read_csv(folder / "rtt_monthly.csv").columns
 
@@ -200,3 +213,43 @@ def test_an_old_metric_name_is_read_as_the_new_with_a_word(tmp_path: Path) -> No
     batch = prepare("run", BEDFORDSHIRE, ["prime"], options, warn=said.append, precision=0.5, metric="rtt_incomplete_18w_pct")
     assert batch.metric == "rtt_incomplete_within_18w_pct" == batch.settings()["metric"]
     assert "--metric rtt_incomplete_18w_pct: renamed rtt_incomplete_within_18w_pct" in " ".join(said)
+
+
+def test_an_old_name_of_a_service_s_column_is_read_as_the_new_with_a_word(tmp_path: Path) -> None:
+    said: list[str] = []
+    options = BatchOptions(reps=2, years=1, out=tmp_path / "r")
+    batch = prepare("run", BEDFORDSHIRE, ["prime"], options, warn=said.append, precision=0.5,
+                    metric="orthopaedics_wait_mean_days")  # fmt: skip
+    assert batch.metric == "orthopaedics_queue_wait_mean_days"
+    assert "--metric orthopaedics_wait_mean_days: renamed orthopaedics_queue_wait_mean_days" in " ".join(said)
+    assert current_name("theatre_wait_mean_days") == "theatre_queue_wait_mean_days"
+    assert current_name("physio_queue_wait_mean_days") == "physio_queue_wait_mean_days", "renamed once, not again"
+
+
+def _as_written_before_the_first_waits(folder: Path) -> None:
+    """Take the waits for a first appointment (and for admission) out of a folder's tables and journal."""
+    table = pd.read_csv(folder / "replications.csv")
+    (folder / "replications.csv").write_text(csv_text(table.drop(columns=first_waits(table.columns))))
+    summary = pd.read_csv(folder / "summary.csv", dtype=str, keep_default_na=False)
+    (folder / "summary.csv").write_text(csv_text(summary[~summary["metric"].isin(first_waits(summary["metric"]))]))
+    journal = folder / JOURNAL
+    records = [json.loads(line) for line in journal.read_text().splitlines() if line.strip()]
+    for rec in records:
+        rec["rows"] = [{k: v for k, v in row.items() if k not in first_waits(row)} for row in rec["rows"]]
+    journal.write_text("".join(json.dumps(rec) + "\n" for rec in records))
+
+
+def test_a_folder_written_before_the_first_waits_reports_and_resumes(from_backlog, tmp_path: Path) -> None:
+    folder = tmp_path / "old"
+    shutil.copytree(from_backlog[0], folder)
+    _as_written_before_the_first_waits(folder)
+    assert "first_wait" not in (folder / "replications.csv").read_text() + (folder / JOURNAL).read_text()
+    result = runner.invoke(app, ["report", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert "Waits at each service" not in (folder / "report.html").read_text()
+    result = runner.invoke(app, ["run", "--resume", str(folder), "--reps", "3", "--quiet", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(folder / "replications.csv")
+    new = table[table["replication"] == 2]
+    assert new["orthopaedics_first_wait_mean_days"].notna().all(), "the replication run now has them"
+    assert table.loc[table["replication"] < 2, "orthopaedics_first_wait_mean_days"].isna().all(), "never made up"

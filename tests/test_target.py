@@ -100,7 +100,7 @@ def test_target_command_writes_the_answer_as_a_scenario(tmp_path: Path) -> None:
     raw["run"] |= {"years": 2, "warmup_days": 60, "replications": 2}
     scenario.write_text(_toml(raw), encoding="utf-8")
     out = tmp_path / "found"
-    args = ["target", str(scenario), "--stage", ALL_TO, "--metric", f"{ALL_TO}_wait_mean_days", "--at-most", "1.0",
+    args = ["target", str(scenario), "--stage", ALL_TO, "--metric", f"{ALL_TO}_queue_wait_mean_days", "--at-most", "1.0",
             "--probability", "0.5", "--tolerance", "0.05", "--no-uncertainty", "--jobs", "1", "--quiet",
             "--out", str(out)]  # fmt: skip
     result = CliRunner().invoke(app, args)

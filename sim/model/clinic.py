@@ -17,7 +17,7 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sim.model.clocks import NONADMITTED
-from sim.model.counters import ListCounters
+from sim.model.counters import DayCounts, ListCounters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
 from sim.model.removals import BOOKING, RemovalTimes
@@ -73,6 +73,8 @@ class Clinic:
         self.incoming: tuple[dict[int, list[Patient]], dict[int, list[Patient]]] = ({}, {})
         self.due: deque[tuple[bool, Patient]] = deque()
         self.stats = StageStats()
+        # days from the referral reaching the service to the first appointment attended there
+        self.first_waits = DayCounts()
         tables: dict[float, CountTable] = {}
         self.courses: dict[str, CountTable] = {}
         for n in NEEDS:
@@ -127,9 +129,12 @@ class Clinic:
         Routine patients then wait ``booking_lead_days`` (letters, vetting, notice), and
         a further exponential delay of mean ``booking_lead_spread_days`` when one is set,
         before they can be offered a slot; urgent ones join the list as soon as they arrive.
+        The wait for a first appointment runs from the arrival, ``day + delay`` (the day the
+        RTT clock starts, where one starts here).
         """
         self.stats.arrivals += 1
         p.dnas = 0
+        p.reached = day + delay
         wait = delay if p.urgent else delay + self.lead
         self._joins(p, day + delay, 0.0)
         u = p.here_u()  # drawn whatever the spread, so the episode's later draws line up across designs
@@ -182,6 +187,7 @@ class Clinic:
 
     def waiting_since(self, p: Patient, listed: int) -> None:
         """A patient already waiting here since day ``listed`` when the run starts."""
+        p.reached = listed
         self._joins(p, 0, float(-listed))
         (self.urgent if p.urgent else self.routine).append((listed, p))
 
@@ -346,6 +352,8 @@ class Clinic:
         self.stats.first += 1
         if p.outside:
             self.stats.outside_first += 1
+        # the first appointment attended: a missed one and its rebooking are part of the wait
+        self.first_waits.add(day - p.reached)
         p.dnas = 0
         if self.hospital:
             p.seen_hospital = True

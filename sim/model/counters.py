@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from typing import Final
+
+import numpy as np
+
+from sim.rtt.bands import OPEN_BAND, percentile
 
 
 @dataclass
@@ -35,3 +40,51 @@ class ListCounters(Counters):
             self.list_exits += 1  # a list exit too, so the list obeys Little's law
             self.wait_days += day - entered
             self.list_area -= today - day  # counted as waiting on the days since they left
+
+
+LONGEST_DAY: Final = 7 * OPEN_BAND
+"""Waits are counted day by day up to 104 weeks (as the RTT returns band them); longer ones
+are counted together in the last day's count, as the returns' open band ``104+``."""
+
+
+class DayCounts:
+    """Waits in whole days, counted by day: their mean, and any centile, without keeping each wait.
+
+    Memory is one count per day up to :data:`LONGEST_DAY`, whatever the number of waits. A
+    centile is read from the counts by :func:`sim.rtt.bands.percentile`, as the NHS reads its
+    week bands, one day standing for one band: the count of waits of ``d`` days is spread
+    evenly from ``d`` to ``d + 1`` days. Delays in the model are whole days cut down from
+    continuous ones (an exponential booking delay is truncated), so that is what a wait of
+    ``d`` days stands for; it never reads a centile below the whole days waited (all waits of
+    14 days give a 92nd centile of 14.92).
+    """
+
+    __slots__ = ("counts", "total", "waits")
+
+    counts: list[int]
+    total: int
+    waits: int
+
+    def __init__(self) -> None:
+        self.counts = [0] * (LONGEST_DAY + 1)
+        self.total = 0  # days waited, summed
+        self.waits = 0
+
+    def add(self, days: int) -> None:
+        """Count one wait of ``days`` (0 or more)."""
+        self.counts[days if days < LONGEST_DAY else LONGEST_DAY] += 1
+        self.total += days
+        self.waits += 1
+
+    def reset(self) -> None:
+        """Forget every wait counted (a contract year closes)."""
+        self.counts = [0] * (LONGEST_DAY + 1)
+        self.total = self.waits = 0
+
+    def mean(self) -> float:
+        """The mean wait in days (0 when none was counted, as the other mean waits)."""
+        return self.total / self.waits if self.waits else 0.0
+
+    def centile(self, q: float) -> float:
+        """The ``q`` quantile (0..1) in days, read inside the day (0 when none was counted)."""
+        return percentile(np.asarray(self.counts), q) if self.waits else 0.0

@@ -55,6 +55,7 @@ class Patient:
         "phase",
         "pid",
         "procedure",
+        "reached",
         "referrals",
         "referred",
         "seen_hospital",
@@ -87,6 +88,10 @@ class Patient:
         self.need = need
         self.urgent = urgent
         self.referred = referred
+        # the day the referral to the service the patient waits for reached it (its letter's
+        # delay after the day of referral), or the day listed for surgery: the start of the
+        # wait for a first appointment (or an operation) there
+        self.reached = referred
         self.key = key
         self.here = 0
         # made at first use: most patients need neither, and every referral makes a patient

@@ -9,7 +9,7 @@ from heapq import heappop, heappush
 from typing import TYPE_CHECKING
 
 from sim.model.clocks import ADMITTED
-from sim.model.counters import ListCounters
+from sim.model.counters import DayCounts, ListCounters
 from sim.model.draws import SURGERY, Choice, CountTable
 from sim.model.patient import NEVER, NORMAL, NOT_WAITING, POSTOP, REHAB, Patient
 from sim.model.removals import BOOKING, RemovalTimes
@@ -108,6 +108,8 @@ class Theatre:
         self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
         self.spread: float = cfg.booking_lead_spread_days
         self.stats = TheatreStats()
+        # days from listing (pre-operative assessment included) to the operation or procedure
+        self.admission_waits = DayCounts()
         self.los_joint = CountTable(cfg.los_joint_days, offset=1)
         self.los_other = CountTable(cfg.los_other_days, offset=1)
         self._seq = 0
@@ -195,6 +197,7 @@ class Theatre:
         ``booking_lead_days`` of pre-operative assessment, and a further exponential delay of
         mean ``booking_lead_spread_days`` when one is set."""
         self.stats.listed += 1
+        p.reached = day
         self._joins(p, day, 0.0)
         u = p.u(SURGERY)  # drawn whatever the spread, so later draws line up across designs
         lead = 0
@@ -211,6 +214,7 @@ class Theatre:
 
     def waiting_since(self, p: Patient, listed: int) -> None:
         """A patient already on the list since day ``listed`` when the run starts."""
+        p.reached = listed
         self._joins(p, 0, float(-listed))
         self.ready(p, listed, pending=False)
 
@@ -271,6 +275,7 @@ class Theatre:
             units -= need
             stats.list_exits += 1
             stats.wait_days += day - entered
+            self.admission_waits.add(day - p.reached)
             u = p.u(SURGERY)  # drawn for day cases too, so later draws line up
             if inpatient:
                 los = (self.los_joint if p.joint else self.los_other)(u)
@@ -285,6 +290,7 @@ class Theatre:
         stats, model = self.stats, self.model
         stats.list_exits += 1
         stats.wait_days += day - entered
+        self.admission_waits.add(day - p.reached)
         stats.procedures += 1
         if p.outside:
             stats.outside_procedures += 1
@@ -306,6 +312,7 @@ class Theatre:
             self.gone += 1
             stats.list_exits += 1
             stats.wait_days += day - listed
+            self.admission_waits.add(day - p.reached)
             p.u(SURGERY)  # the length of stay drawn here, as for an operation on the list, so later draws line up
             stats.operated(p, overflow=True)
             self.model.move(p, f"{THEATRE} (overflow)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.columns import column
+from sim.columns import column, first_waits
 from sim.metrics import HEADLINE, summarise
 from sim.report.page import Section, esc
 from sim.report.terminal import fmt
@@ -44,6 +44,7 @@ def kpi_summary(view: View) -> pd.DataFrame:
     ids = [c for c in ("design", "replication", "year") if c in t.columns]
     cols = [m for m in HEADLINE if m in t.columns]
     cols += [m for extra in EXTRA_AFTER.values() for m in extra if m in t.columns]
+    cols += first_waits(t.columns)
     part = t[ids + list(dict.fromkeys(cols))].copy()
     for key in TOTALS:
         stage_cols = [c for c in t.columns if c.endswith(f"_{key}")]
@@ -100,6 +101,23 @@ def kpi_section(view: View) -> Section | None:
     body = (
         view.point_note() + f"<p>Mean per contract year with its 95% confidence interval across replications.{diff} "
         "An interval marked * reached below 0 for a measure that cannot, as t-intervals on few replications do: "
-        "it is cut at 0.</p>" + f"<table><tr><th>Measure</th>{head}</tr>{rows}</table>"
+        "it is cut at 0.</p>" + f"<table><tr><th>Measure</th>{head}</tr>{rows}</table>" + _waits_table(whole, scopes, head)
     )
     return Section("kpi", "Key results side by side", body)
+
+
+WAITS_NOTE = (
+    "At each service, the days from the referral reaching it (the day of referral, plus any days its letter takes) "
+    "to the first appointment attended there: booking, the list, and a missed first appointment and its rebooking "
+    "included; at the theatre, from listing for surgery to admission, pre-operative assessment included. The "
+    "92nd centile is that of the year's waits, averaged as the mean is."
+)
+
+
+def _waits_table(whole: pd.DataFrame, scopes: list[str], head: str) -> str:
+    """The wait for a first appointment at each service (and for admission at the theatre); none
+    in a folder written before they were counted."""
+    rows = "".join(_row(whole, m, scopes) for m in first_waits(whole["metric"]))
+    if not rows:
+        return ""
+    return f"<h3>Waits at each service</h3><p>{esc(WAITS_NOTE)}</p><table><tr><th>Wait (days)</th>{head}</tr>{rows}</table>"

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from sim.cash import COVER as CASH_COVER
 from sim.cash import HORIZONS as CASH_HORIZONS
-from sim.columns import column, find
+from sim.columns import column, find, first_waits
 from sim.metrics import HEADLINE
 from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
@@ -41,6 +41,8 @@ def fmt(value: float, unit: str) -> str:
         return f"{value * 100:,.1f}%"
     if unit == "weeks":
         return f"{value:,.1f} wk"
+    if unit == "days":
+        return f"{value:,.1f} d"
     if unit == "rate":
         return f"{value:,.2f}"
     return f"{value:,.0f}"
@@ -106,8 +108,36 @@ def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: st
     return table
 
 
+def waits_table(summary: pd.DataFrame, scopes: list[str], year: str = "all") -> Table | None:
+    """The wait for a first appointment at each service, and from listing to admission at the
+    theatre: mean and 92nd centile for the given scopes (None when the summary has none, as a
+    folder written before they were counted)."""
+    metrics = first_waits(summary["metric"])
+    if not metrics:
+        return None
+    table = Table(
+        title="Waits at each service: referral to first appointment (theatre: listing to admission)",
+        caption="Days, mean per contract year ± half-width of the 95% confidence interval; booking, the list and a "
+        "missed first appointment's rebooking included",
+        header_style="bold",
+    )
+    table.add_column("Per year", style="bold", ratio=1, overflow="fold")
+    for s in scopes:
+        table.add_column(s, justify="right", no_wrap=True)
+    for metric in metrics:
+        cells = [_cell(summary, s, metric, "days", year) for s in scopes]
+        if not all(c == "–" for c in cells):
+            table.add_row(column(metric).brief, *cells)
+    return table
+
+
 def print_summary(summary: pd.DataFrame, scopes: list[str], title: str, console: Console | None = None) -> None:
-    (console or Console()).print(summary_table(summary, scopes, title))
+    """The headline table, then the waits at each service."""
+    console = console or Console()
+    console.print(summary_table(summary, scopes, title))
+    waits = waits_table(summary, scopes)
+    if waits is not None:
+        console.print(waits)
 
 
 def number(value: float, unit: str, like: float | None = None) -> str:

@@ -87,7 +87,7 @@ def msksim_measures(rows: list[dict]) -> dict[str, float]:
     days = 365.0
     out = {}
     for stage in ("triage", "physio", "orthopaedics", "theatre"):
-        out[f"{stage}_wait"] = r[f"{stage}_wait_mean_days"]
+        out[f"{stage}_wait"] = r[f"{stage}_queue_wait_mean_days"]
         out[f"{stage}_throughput"] = r[f"{stage}_list_exits"] / days
     return out
 

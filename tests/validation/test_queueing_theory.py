@@ -39,7 +39,7 @@ def test_single_stage_matches_markov_chain(lam: float, c: int) -> None:
     for rep in range(8):
         rows = simulate(s, "fragmented", rep)
         lists.append(np.mean([r["physio_list_mean"] for r in rows]))
-        waits.append(np.mean([r["physio_wait_mean_days"] for r in rows]))
+        waits.append(np.mean([r["physio_queue_wait_mean_days"] for r in rows]))
     theory_list = exact_mean_list(lam, c)
     for values, theory in ((lists, theory_list), (waits, theory_list / lam)):
         mean, se = np.mean(values), np.std(values, ddof=1) / np.sqrt(len(values))
@@ -68,7 +68,7 @@ def test_no_capacity_grows_list_by_its_arrivals() -> None:
 def test_ample_capacity_means_no_wait() -> None:
     """With far more slots than referrals nobody waits past the day they are referred."""
     rows = simulate(scenario_from(single_stage(3.0, 60)), "fragmented", 0)
-    assert all(r["physio_wait_mean_days"] == 0 for r in rows)
+    assert all(r["physio_queue_wait_mean_days"] == 0 for r in rows)
     assert all(r["physio_list_mean"] == 0 for r in rows)
 
 
@@ -82,7 +82,7 @@ def test_nhsrwaitinglist_relations_at_moderate_load() -> None:
     used = np.mean([r["physio_first"] for r in rows]) / (365 * c)
     assert used == pytest.approx(lam / c, rel=0.02)
     L = np.mean([r["physio_list_mean"] for r in rows])
-    W = np.mean([r["physio_wait_mean_days"] for r in rows])
+    W = np.mean([r["physio_queue_wait_mean_days"] for r in rows])
     assert pytest.approx(lam * W, rel=0.03) == L
     # the target-list rule is Little's law in weeks: a mean wait of T/f weeks means a list of λT/f
     weeks = W / 7
