@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import pytest
 
+from sim.calibrate.area import at_load_one, read_published, setup
+from sim.flows import stage_load
 from sim.schema import ScenarioError
-from tests.conftest import bundled
+from tests.conftest import BEDFORDSHIRE, bundled
 
 CARRIED = (
     "designs.fragmented.capacity_basis.referrals_per_year=42050",
@@ -78,3 +80,17 @@ def test_a_basis_that_holds_nothing_is_refused() -> None:
     assert carried.design_stages("prime")["orthopaedics"].slots_per_week == pytest.approx(
         2 * carried.designs["prime"].stage_overrides["orthopaedics"]["slots_per_week"]
     )
+
+
+def test_calibrate_starts_a_carried_capacity_where_it_meets_demand() -> None:
+    """A fitted slots value is the value given, which the basis then scales: the search starts at,
+    and is bounded by, what meets the demand once scaled."""
+    pct = sorted((BEDFORDSHIRE.parents[1] / "data" / "rtt").glob("rtt-commissioner-pct-*.csv"))
+    table = read_published(pct, "5P2", ["110"])
+    plain, carried = bundled(), bundled(*CARRIED, "designs.fragmented.capacity_basis.referrals_per_year=22500")
+    assert carried.carried_factor("fragmented", "orthopaedics") == pytest.approx(2.0)
+    for s in (plain, carried):
+        knobs = setup(s, "fragmented", table, "5P2", ["110"], 1).knobs
+        (knob,) = [k for k in knobs if k.key.endswith("orthopaedics.slots_per_week")]
+        meets = at_load_one(s, "fragmented", "orthopaedics", stage_load(s, "fragmented"))
+        assert knob.start * s.carried_factor("fragmented", "orthopaedics") == pytest.approx(meets, rel=1e-3)
