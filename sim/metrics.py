@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import timedelta
 
 import numpy as np
@@ -121,18 +122,27 @@ def summarise(table: pd.DataFrame, baseline: str | None = None, *others: str) ->
     for (design, year), part in full.groupby(["design", "year"], sort=False):
         for c in cols:
             records.append(_record(str(design), str(year), c, part[c].to_numpy()))
-    for other in others if baseline else ():
+    for scope, year, part in paired_differences(full, cols, baseline, others):
+        records += [_record(scope, year, c, part[c].to_numpy()) for c in cols]
+    return pd.DataFrame.from_records(records)
+
+
+def paired_differences(
+    wide: pd.DataFrame, cols: list[str], baseline: str | None, others: tuple[str | None, ...]
+) -> Iterator[tuple[str, str, pd.DataFrame]]:
+    """Each of ``others`` minus ``baseline``, paired by replication and year: (``"<other> -
+    <baseline>"``, year, that year's differences of ``cols``), for the designs given."""
+    if not baseline:
+        return
+    a = wide[wide["design"] == baseline].set_index(["replication", "year"])
+    for other in others:
         if not other:
             continue
-        a = full[full["design"] == baseline].set_index(["replication", "year"])
-        b = full[full["design"] == other].set_index(["replication", "year"])
-        common = a.index.intersection(b.index)
+        b = wide[wide["design"] == other].set_index(["replication", "year"])
+        common = a.index.intersection(b.index, sort=False)
         diff = b.loc[common, cols] - a.loc[common, cols]
-        scope = f"{other} - {baseline}"
         for year, part in diff.groupby(level="year", sort=False):
-            for c in cols:
-                records.append(_record(scope, str(year), c, part[c].to_numpy()))
-    return pd.DataFrame.from_records(records)
+            yield f"{other} - {baseline}", str(year), part
 
 
 def _record(scope: str, year: str, metric: str, values: np.ndarray) -> dict:

@@ -830,6 +830,11 @@ class Scenario(Strict):
                 out[name] = self._carried(out[name], carried[name])
         return out
 
+    def carried_factor(self, design: str, place: str) -> float:
+        """The factor a design's capacity basis puts on the slots ``place`` is given (1: none): a
+        value set for it is simulated times this."""
+        return self._carried_factors(design).get(place, 1.0)
+
     def _carried_factors(self, design: str) -> dict[str, float]:
         """Per service whose capacity follows the design's basis: the factor on its fitted slots."""
         d = self.designs[design]

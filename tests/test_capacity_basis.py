@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from sim.calibrate.area import at_load_one, read_published, setup
+from sim.flows import stage_load
 from sim.scenario import load_scenario
 from sim.schema import ScenarioError
 from tests.conftest import BEDFORDSHIRE, bundled
@@ -96,3 +98,17 @@ def test_the_2009_10_era_holds_the_fitted_values_of_the_main_scenario() -> None:
     out_main, out_era = main.demand.outside_contract, era.demand.outside_contract
     years = main.run.start_date.year - era.run.start_date.year
     assert out_main.per_year == pytest.approx(out_era.per_year * (1 + out_main.growth) ** years, rel=0.01)
+
+
+def test_calibrate_starts_a_carried_capacity_where_it_meets_demand() -> None:
+    """A fitted slots value is the value given, which the basis then scales: the search starts at,
+    and is bounded by, what meets the demand once scaled."""
+    pct = sorted((BEDFORDSHIRE.parents[1] / "data" / "rtt").glob("rtt-commissioner-pct-*.csv"))
+    table = read_published(pct, "5P2", ["110"])
+    plain, carried = bundled(), bundled(*CARRIED, "designs.fragmented.capacity_basis.referrals_per_year=22500")
+    assert carried.carried_factor("fragmented", "orthopaedics") == pytest.approx(2.0)
+    for s in (plain, carried):
+        knobs = setup(s, "fragmented", table, "5P2", ["110"], 1).knobs
+        (knob,) = [k for k in knobs if k.key.endswith("orthopaedics.slots_per_week")]
+        meets = at_load_one(s, "fragmented", "orthopaedics", stage_load(s, "fragmented"))
+        assert knob.start * s.carried_factor("fragmented", "orthopaedics") == pytest.approx(meets, rel=1e-3)

@@ -268,7 +268,8 @@ def setup(
     for f in wanted:
         for c in clinics[f]:
             st = stages[c]
-            slots = at_load_one(scenario, design, c, load)
+            # the knob sets the value given, which a capacity basis scales: start and bounds as given
+            slots = at_load_one(scenario, design, c, load) / scenario.carried_factor(design, c)
             knobs.append(Knob(f"{over}.{c}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.15,
                               f"{f} incomplete pathways and waits, {months_text} ({commissioner})"))  # fmt: skip
             if st.staff:  # slots and staff may not disagree: the staff are scaled instead
@@ -303,7 +304,7 @@ def setup(
                 why = f"{triaged[0]} waits, whose clocks run on to {name} after triage, {months_text} ({commissioner})"
                 knobs += delay_knobs(f"{over}.{name}", st, f"median {why}", f"spread of {why}", derived)
     if listing:
-        slots = at_load_one(scenario, design, THEATRE, load)
+        slots = at_load_one(scenario, design, THEATRE, load) / scenario.carried_factor(design, THEATRE)
         knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.1,
                           f"{', '.join(listing)} admitted and incomplete pathways and their waits, {months_text} "
                           f"({commissioner})"))  # fmt: skip

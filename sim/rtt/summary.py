@@ -23,7 +23,7 @@ from typing import Final, NamedTuple
 import numpy as np
 import pandas as pd
 
-from sim.metrics import interval
+from sim.metrics import interval, paired_differences
 from sim.rtt.bands import BAND_LABELS, N_BANDS, percentile, within_pct
 
 SUMMARY_COLUMNS: Final = ("scope", "year", "metric", "mean", "ci_low", "ci_high", "n")
@@ -137,16 +137,8 @@ def summarise_returns(returns: pd.DataFrame, baseline: str | None = None, *other
     records = []
     for (design, year), part in wide.groupby(["design", "year"], sort=False):
         records += [_record(str(design), str(year), m, part[m].to_numpy()) for m in metrics]
-    for other in others if baseline else ():
-        if not other:
-            continue
-        a = wide[wide["design"] == baseline].set_index(["replication", "year"])
-        b = wide[wide["design"] == other].set_index(["replication", "year"])
-        common = a.index.intersection(b.index, sort=False)
-        diff = b.loc[common, metrics] - a.loc[common, metrics]
-        scope = f"{other} - {baseline}"
-        for year, part in diff.groupby(level="year", sort=False):
-            records += [_record(scope, str(year), m, part[m].to_numpy()) for m in metrics]
+    for scope, year, part in paired_differences(wide, metrics, baseline, others):
+        records += [_record(scope, year, m, part[m].to_numpy()) for m in metrics]
     return pd.DataFrame.from_records(records, columns=list(SUMMARY_COLUMNS))
 
 
