@@ -46,9 +46,10 @@ def expected_activity(scenario: Scenario, design: str) -> Flows:
     """Expected counts per referral for one design.
 
     Keys are ``<stage>_arrivals``, ``<stage>_first``, ``<stage>_followup``, ``<stage>_dna``,
-    ``<stage>_listed``, ``gp_consultations``, ``advice_given``, ``joint_replacements``,
+    ``<stage>_listed``, ``<stage>_removed`` (stale pathways), ``gp_consultations``, ``advice_given``, ``joint_replacements``,
     ``surgeries_daycase``, ``surgeries_inpatient``, ``procedures``, ``bed_days``, ``theatre_slots`` and the
-    journey outcomes ``ended_resolved``, ``ended_unresolved``, ``ended_dna``.
+    journey outcomes ``ended_resolved``, ``ended_unresolved``, ``ended_dna`` and ``ended_removed``
+    (stale pathways only).
     """
     return _Solver(scenario, design).solve()
 
@@ -170,6 +171,7 @@ class _Solver:
         if stage.advice_and_guidance_share and not rehab and need != "surgical" and not self.outside:
             mass -= self._advice_and_guidance(name, stage, need, mass, k, tested)
         expected[f"{name}_arrivals"] += mass  # as the model counts them: those answered by advice never arrive
+        mass -= self._stale(name, stage, mass)
         lost, misses = _dna(stage.dna_first, stage.max_dna)
         expected[f"{name}_dna"] += mass * misses
         self._lost(stage, need, mass * lost, k, tested, normal=not rehab)
@@ -194,6 +196,15 @@ class _Solver:
         else:
             self._again(need, answered, k, origin=name, tested=tested)
         return answered
+
+    def _stale(self, name: str, stage: Stage, mass: float) -> float:
+        """Stale pathways: never seen, removed at validation (removals of those who would have
+        been seen depend on waits and are left out). Returns the mass removed."""
+        stale = mass * stage.stale_share
+        if stale:
+            self.expected[f"{name}_removed"] += stale
+            self.expected["ended_removed"] += stale
+        return stale
 
     def _lost(self, stage: Stage, need: str, mass: float, k: int, tested: int, normal: bool = True) -> None:
         """Discharged after missed appointments: back to the GP for some (``dna_return_rate``)."""
@@ -242,6 +253,7 @@ class _Solver:
         """A diagnostic test: its list, missed appointments and the test. Returns the mass tested."""
         stage, expected = self.stages[name], self.expected
         expected[f"{name}_arrivals"] += mass
+        mass -= self._stale(name, stage, mass)
         lost, misses = _dna(stage.dna_first, stage.max_dna)
         expected[f"{name}_dna"] += mass * misses
         self._lost(stage, need, mass * lost, k, tested)

@@ -81,6 +81,16 @@ def _check_removals(rate: RemovalRate) -> RemovalRate:
     return rate
 
 
+def _check_stale(service: Stage) -> Stage:
+    """Stale pathways leave only at validation: without a rate they would wait for ever."""
+    if service.stale_share > 0 and removal_bands(service.stale_removal_rate_per_week)[-1][1] <= 0:
+        raise ValueError(
+            f"stale_share {service.stale_share:g} needs stale_removal_rate_per_week above 0 in its last band: "
+            "stale pathways leave the list only when validation takes them off"
+        )
+    return service
+
+
 def _check_row(row: dict[str, float], what: str) -> dict[str, float]:
     total = sum(row.values())
     if abs(total - 1.0) > ROW_TOLERANCE:
@@ -348,8 +358,15 @@ class Stage(Strict):
     overflow_after_weeks: float = Field(18.0, gt=0.0)
     removal_rate_per_week: RemovalRate = 0.0
     """Removals without treatment: recovered, gone elsewhere or removed at validation."""
+    stale_share: Probability = 0.0
+    """Share of those referred here whose pathway is stale: never offered a slot (treated
+    elsewhere, moved away, recovered, not reachable), it stays on the list, clock running,
+    until validation takes it off at ``stale_removal_rate_per_week``."""
+    stale_removal_rate_per_week: RemovalRate = 0.0
+    """Share of the stale pathways still on the list that validation takes off each week."""
 
-    _removals = field_validator("removal_rate_per_week")(_check_removals)
+    _removals = field_validator("removal_rate_per_week", "stale_removal_rate_per_week")(_check_removals)
+    _stale = model_validator(mode="after")(_check_stale)
     _staffed = model_validator(mode="before")(_slots_from_staff)
 
     @model_validator(mode="after")

@@ -363,3 +363,19 @@ def test_the_backlog_is_found_by_a_commissioner_return_s_name_or_an_extract_s_ro
     got = write_backlog([extract, *CCG], "06F", "2015-01", tmp_path / "b")
     assert got is not None and got.name == "rtt-commissioner-ccg-2015-01-incomplete.csv"
     assert write_backlog([extract, *CCG], "06F", "2014-11", tmp_path / "c") is None
+
+
+def test_a_clinic_has_its_stale_share_fitted_within_the_returns_removals():
+    """Stale pathways end as removals: the share is bounded by the removals' share of exits the
+    returns give, and, when fitted, leaves at the returns' removal rate of those waiting longest."""
+    s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml")
+    st = setup(s, "prime", read_published(CCG, "06F", ["110", "410"]), "06F", None, 0)
+    over = "designs.prime.stage_overrides"
+    for clinic, f in (("orthopaedics", "110"), ("rheumatology", "410")):
+        (knob,) = [k for k in st.knobs if k.key == f"{over}.{clinic}.stale_share"]
+        rates = st.arithmetic[f].rates
+        assert knob.low == 0 and knob.high == pytest.approx(min(rates.removals_share, 0.3))
+        assert 0 < knob.high < 0.3
+        rate = st.arithmetic[f].removal_table[-1][1]
+        assert expander(st)({knob.key: 0.1})[f"{over}.{clinic}.stale_removal_rate_per_week"] == round(rate, 5)
+    assert f"{over}.orthopaedics.stale_removal_rate_per_week" not in expander(st)({})

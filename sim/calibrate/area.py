@@ -58,6 +58,10 @@ removing patients instead of treating them."""
 
 MAX_REMOVAL_RATE = 0.5
 
+MAX_STALE_SHARE = 0.3
+"""The largest share of a list's referrals the fit calls stale, whatever the removals: past it
+the list would be mostly pathways nobody means to see."""
+
 MAX_PROCEDURE_SHARE = 0.5
 """The largest share of a surgical clinic's treated patients the fit gives a day-case
 procedure: past half, the clinic would be an injection service, not a clinic."""
@@ -211,6 +215,9 @@ class Setup:
     staffed: dict[str, tuple[list[dict[str, Any]], float]] = field(default_factory=dict)
     """Per clinic whose capacity is given as staff: its staff and the slots a week they give.
     Its capacity knob is in slots, like any other; the scenario gets the staff scaled to it."""
+    stale_rates: dict[str, float] = field(default_factory=dict)
+    """Per clinic whose stale share is fitted: the weekly rate validation takes its stale
+    pathways off (the returns' removal rate of those waiting longest)."""
 
 
 def setup(
@@ -259,6 +266,7 @@ def setup(
     surgery = scenario.design_surgery(design)
     arith = {f: arithmetic(table, commissioner, f, fit_months) for f in wanted}
     knobs, base_removals = [], {}
+    stale_rates: dict[str, float] = {}
     derived: dict[str, str] = {}
     staffed: dict[str, tuple[list[dict[str, Any]], float]] = {}
     load = stage_load(scenario, design)
@@ -285,6 +293,16 @@ def setup(
                 table_f = removal_bands(st.removal_rate_per_week)
                 notes.append(f"{f}: the returns give no removal rate; the scenario's own rates for {c} are scaled")
             base_removals[c] = table_f
+            long_rate, share = arith[f].removal_table[-1][1] if arith[f].removal_table else 0.0, arith[f].rates.removals_share
+            if long_rate > 0 and share > 0:
+                # Stale pathways (never to be seen, on the list till validation) end as removals,
+                # so they are at most the returns' removals; they leave at the rate the returns
+                # show for those waiting longest, where stale pathways gather.
+                knobs.append(Knob(f"{over}.{c}.stale_share", st.stale_share, 0, min(share, MAX_STALE_SHARE), False,
+                                  0.05, f"{f} incomplete pathways' long waits beyond those completed, within the "
+                                  f"returns' removals ({share:.0%} of exits), {months_text} ({commissioner})"))  # fmt: skip
+                stale_rates[c] = long_rate
+                derived[f"{over}.{c}.stale_removal_rate_per_week"] = f"{over}.{c}.stale_share"
             if any(stages[other].surgical for other in clinics[f]):
                 # admitted pathways beyond the operations listed: day-case procedures, from any
                 # clinic of a function whose admitted pathways are fitted (a hub's clinic too)
@@ -343,7 +361,7 @@ def setup(
     counted = PARTS  # a theatre cut below demand halves the admitted count: completed counts are targets too
     return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
                  months_all[len(fit_months):], arith, knobs, fixed, counted, derived, base_removals, notes,
-                 staffed)  # fmt: skip
+                 staffed, stale_rates)  # fmt: skip
 
 
 def routing_knob(s: Scenario, design: str, functions: list[str], months_text: str, commissioner: str) -> Knob:
@@ -406,6 +424,9 @@ def expander(st: Setup) -> Callable[[dict[str, float]], dict[str, Any]]:
             if scale is not None:
                 rows = [[w, round(min(r * scale, MAX_REMOVAL_RATE), 5)] for w, r in table]
                 out[f"{over}.{place}.removal_rate_per_week"] = rows
+        for place, rate in st.stale_rates.items():
+            if f"{over}.{place}.stale_share" in values:
+                out[f"{over}.{place}.stale_removal_rate_per_week"] = round(rate, 5)
         for place, (staff, nominal) in st.staffed.items():
             slots = out.pop(f"{over}.{place}.slots_per_week", None)
             if slots is not None:

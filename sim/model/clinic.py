@@ -20,7 +20,7 @@ from sim.model.clocks import NONADMITTED
 from sim.model.counters import DayCounts, ListCounters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
-from sim.model.removals import BOOKING, RemovalTimes
+from sim.model.removals import BOOKING, RemovalTimes, leaving_day
 from sim.schema import NEEDS, Stage, removal_bands
 
 if TYPE_CHECKING:
@@ -113,7 +113,9 @@ class Clinic:
         self.function = -1  # the treatment function its clocks report under (set by the pathway)
         self.index = index  # the service's place in the scenario: part of its patients' stream keys
         self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
-        self.removing: bool = self.removal.active
+        self.stale_share: float = cfg.stale_share
+        self.stale = RemovalTimes(removal_bands(cfg.stale_removal_rate_per_week))
+        self.removing: bool = self.removal.active or self.stale_share > 0.0
         self.gone = 0  # removed patients still in the queues, skipped when reached
 
     @property
@@ -136,27 +138,37 @@ class Clinic:
         p.dnas = 0
         p.reached = day + delay
         wait = delay if p.urgent else delay + self.lead
-        self._joins(p, day + delay, 0.0)
+        stale = self._joins(p, day + delay, 0.0)
         u = p.here_u()  # drawn whatever the spread, so the episode's later draws line up across designs
-        if self.spread > 0.0 and not p.urgent:
+        if stale:  # never offered a slot: waits, being booked, until validation takes it off
+            wait = int(p.leaves) - day
+        elif self.spread > 0.0 and not p.urgent:
             wait += int(-self.spread * math.log(1.0 - u))
         if wait:
             self.pending += 1
-            incoming = self.incoming[p.urgent]
-            bucket = incoming.get(day + wait)
-            if bucket is None:
-                incoming[day + wait] = [p]
-            else:
-                bucket.append(p)
+            self._incoming(p, day + wait)
         else:
             (self.urgent if p.urgent else self.routine).append((day, p))
 
-    def _joins(self, p: Patient, day: int, waited: float) -> None:
+    def _incoming(self, p: Patient, due: int) -> None:
+        """The patient can be offered a slot from day ``due``, still being booked till then."""
+        incoming = self.incoming[p.urgent]
+        bucket = incoming.get(due)
+        if bucket is None:
+            incoming[due] = [p]
+        else:
+            bucket.append(p)
+
+    def _joins(self, p: Patient, day: int, waited: float) -> bool:
         """The patient waits here from ``day``, having waited ``waited`` days already: the day
-        they would leave unseen, if still waiting then, is fixed now."""
+        they would leave unseen, if still waiting then, is fixed now. True for a stale pathway."""
         u = p.here_u()  # drawn whatever the rate, so the episode's later draws line up
         p.waiting_at = self.index
-        p.leaves = day + math.ceil(self.removal.after(waited, u) - waited) if self.removing else NEVER
+        if not self.removing:
+            p.leaves = NEVER
+            return False
+        p.leaves, stale = leaving_day(self.removal, self.stale, self.stale_share, day, waited, u)
+        return stale
 
     def _leave(self, p: Patient, left: float, today: int, entered: int) -> None:
         """A patient left unseen on day ``left``, found so on ``today``: on the list since
@@ -188,8 +200,11 @@ class Clinic:
     def waiting_since(self, p: Patient, listed: int) -> None:
         """A patient already waiting here since day ``listed`` when the run starts."""
         p.reached = listed
-        self._joins(p, 0, float(-listed))
-        (self.urgent if p.urgent else self.routine).append((listed, p))
+        if self._joins(p, 0, float(-listed)):
+            self.pending += 1
+            self._incoming(p, max(int(p.leaves), 0))
+        else:
+            (self.urgent if p.urgent else self.routine).append((listed, p))
 
     def book(self, p: Patient, due: int, first: bool = False) -> None:
         """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""

@@ -6,6 +6,12 @@ The rate may depend on the weeks already waited. Each patient draws one uniform 
 join a list, which fixes the day they would leave if still waiting then: the inverse of the
 cumulative hazard, conditioned on the time already waited (a patient from a backlog has
 waited before the run starts).
+
+Some pathways on a list are stale: the patient will never be offered a slot (treated
+elsewhere, moved away, recovered, not reachable) but the pathway stays open, its clock
+running, until the list is validated. A share of those joining are stale, and leave at their
+own (validation) rate; the same uniform says which and when, so a list with no stale share
+draws exactly as before.
 """
 
 from __future__ import annotations
@@ -55,3 +61,17 @@ class RemovalTimes:
             if end >= target and hazards[k] > 0:
                 return self.starts[k] + (target - self.at_start[k]) / hazards[k]
         return math.inf
+
+
+def leaving_day(
+    removal: RemovalTimes, stale: RemovalTimes, stale_share: float, day: int, waited: float, u: float
+) -> tuple[float, bool]:
+    """The day a patient joining a list on ``day`` (having waited ``waited`` days) would leave it
+    unseen, and whether the pathway is stale, from one uniform ``u``."""
+    if u < stale_share:
+        t = stale.after(waited, u / stale_share)
+        is_stale = True
+    else:
+        t = removal.after(waited, (u - stale_share) / (1.0 - stale_share))
+        is_stale = False
+    return (math.inf if t == math.inf else day + math.ceil(t - waited)), is_stale
