@@ -205,6 +205,9 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
     check_out(folder, options.out is not None, options.force)
     for message in plausibility.warnings(scenario):
         warn(message)
+    unfitted = scenario.unfitted_beside_fitted([d for d in designs if d in scenario.designs])
+    if unfitted:
+        warn(unfitted)
     check_memory(batch, options, warn)
     return batch
 

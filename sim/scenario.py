@@ -169,7 +169,8 @@ def resolve_based_on(raw: dict[str, Any], source: str) -> dict[str, Any]:
             raise ScenarioError(source, key, unknown(str(base), set(designs) - {name}, "design"))
         if base in chain or base == name:
             raise ScenarioError(source, key, f"designs based on each other: {' -> '.join((*chain, name, base))}")
-        merged[name] = {**deep_merge(resolve(base, (*chain, name)), d), "based_on": base}
+        inherited = {k: v for k, v in resolve(base, (*chain, name)).items() if k != "fitted_to"}  # its changes were not fitted
+        merged[name] = {**deep_merge(inherited, d), "based_on": base}
         return merged[name]
 
     out = {**raw, "designs": {name: resolve(name, ()) for name in designs}}

@@ -540,6 +540,10 @@ class Design(Strict):
     based_on: str | None = None
     """The design whose keys this one starts from (merged when the file is read: what it sets
     wins, and ``[uncertainty]`` draws on the other's keys are shared with it)."""
+    fitted_to: str = ""
+    """What the design's waits and activity were fitted to (returns and months), for the record and
+    so a comparison says when a fitted design is set beside one that is not; empty when not fitted.
+    A design ``based_on`` another does not inherit it: its changes are not what was fitted."""
     triage_hospital_shift: Probability = 0.0
     """Of the referrals a triage row sends to a community clinic (a clinic not in hospital), the
     share sent to that row's hospital clinics instead, in proportion to their shares (rows with
@@ -877,6 +881,19 @@ class Scenario(Strict):
         """The designs not written as changes to another (``based_on``): where a command that
         works on one design by default picks its last."""
         return [n for n, d in self.designs.items() if d.based_on is None]
+
+    def unfitted_beside_fitted(self, designs: list[str]) -> str | None:
+        """A warning when some of ``designs`` are fitted to returns (``fitted_to``) and others are not."""
+        fitted = {d: self.designs[d].fitted_to for d in dict.fromkeys(designs) if d in self.designs}
+        bare = [d for d, f in fitted.items() if not f]
+        if not bare or len(bare) == len(fitted):
+            return None
+        done = "; ".join(f"{d} to {f}" for d, f in fitted.items() if f)
+        one = len(bare) == 1
+        return (
+            f"{', '.join(bare)} {'is' if one else 'are'} not fitted to any returns, set beside designs that are "
+            f"({done}): differences from {'it' if one else 'them'} are partly assumption, not data"
+        )
 
     def design_routing(self, design: str) -> dict[str, dict[str, float]]:
         """A design's triage rows, with its ``triage_hospital_shift`` applied."""

@@ -92,5 +92,18 @@ def test_compare_also_runs_a_third_design_on_the_same_patients(tmp_path: Path, s
     firsts = table.groupby("design")["orthopaedics_first"].mean()
     assert firsts["prime"] > firsts["prime_as_claimed"]  # the shift sends more to hospital
     assert "prime_as_claimed" in result.output
+    assert "prime_as_claimed is not fitted to any returns" in " ".join(result.output.split())  # said, loudly
     bad = runner.invoke(app, ["compare", str(small), "--also", "prime", "--out", str(tmp_path / "x")])
     assert bad.exit_code == 2 and "already compared" in bad.output
+
+
+def test_a_design_based_on_a_fitted_one_is_not_fitted_itself() -> None:
+    """Its changes were not what was fitted: a comparison beside fitted designs says so."""
+    s = bundled(CLAIMED, 'designs.prime.fitted_to="06F, Dec 2014 - Feb 2015"', 'designs.fragmented.fitted_to="5P2"')
+    assert s.designs["prime_as_claimed"].fitted_to == ""
+    assert s.unfitted_beside_fitted(["fragmented", "prime"]) is None
+    said = s.unfitted_beside_fitted(["fragmented", "prime", "prime_as_claimed"])
+    assert said is not None and said.startswith("prime_as_claimed is not fitted") and "06F" in said
+    assert bundled('designs.fragmented.fitted_to=""', 'designs.prime.fitted_to=""').unfitted_beside_fitted(
+        ["fragmented", "prime"]
+    ) is None  # nothing fitted: nothing set beside anything fitted

@@ -204,6 +204,9 @@ def _caveats(view: View) -> list[str]:
             f"Over capacity in some replications only: {some}, from the inputs they drew; their lists grow without "
             "limit there (see the waiting lists)."
         )
+    unfitted = view.scenario.unfitted_beside_fitted(list(view.designs))
+    if unfitted:
+        out.append(unfitted[0].upper() + unfitted[1:] + ".")
     if view.scenario.backlog is None:
         out.append("The run starts from empty lists after a warm-up, not from today's list (see Starting from today).")
     out.append(
