@@ -13,6 +13,7 @@ import pandas as pd
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.calibrate.identify import UNTOLD
+from sim.calibrate.stockflow import LONG_WAIT_WEEKS
 from sim.results import write_atomic, write_csv
 from sim.rtt.returns import commissioner_rows, named_month_part, read_returns
 from sim.schema import THEATRE, Scenario
@@ -41,6 +42,8 @@ def calibrated_toml(
             slots = cal.best.values[knob]
             note = (f"WTE x{slots / nominal:.4g}, giving {slots:,.4g} slots a week (was {nominal:,.4g}), fitted to {why[knob]}"
                     f"{untold(cal, knob)}")  # fmt: skip
+        elif key.endswith("stale_removal_rate_per_week"):
+            note = f"the returns' removal rate of those waiting {LONG_WAIT_WEEKS} weeks or more, where stale pathways gather"
         elif key.endswith("removal_rate_per_week"):
             knob = st.derived[key]
             note = f"fitted to {why[knob]} (x{cal.best.values[knob]:.3g} the returns' removals)"

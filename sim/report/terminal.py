@@ -23,6 +23,11 @@ RETURN_HEADINGS = ("Per month", "Within 18 wk (%)", "Median (wk)", "95th pct (wk
 """The columns of a table of the returns, one per statistic of :data:`sim.rtt.summary.STATISTICS`."""
 
 
+LABEL_WIDTH = 18
+"""Columns the row labels keep however many designs share a narrow terminal: a number
+without its label is no answer."""
+
+
 def fmt(value: float, unit: str) -> str:
     """A number as a person reads it: thousands separators, £ with k/m, % and weeks."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
@@ -91,7 +96,7 @@ def _cell(summary: pd.DataFrame, scope: str, metric: str, unit: str, year: str) 
 def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: str = "all") -> Table:
     """The headline metrics for the given scopes (designs, then differences)."""
     table = Table(title=title, caption="Mean per contract year ± half-width of the 95% confidence interval", header_style="bold")
-    table.add_column("Per year", style="bold", ratio=1, overflow="fold")
+    table.add_column("Per year", style="bold", ratio=1, overflow="fold", min_width=LABEL_WIDTH)
     for s in scopes:
         table.add_column(s, justify="right", no_wrap=True)
     present = set(summary["metric"])
@@ -121,7 +126,7 @@ def waits_table(summary: pd.DataFrame, scopes: list[str], year: str = "all") -> 
         "missed first appointment's rebooking included",
         header_style="bold",
     )
-    table.add_column("Per year", style="bold", ratio=1, overflow="fold")
+    table.add_column("Per year", style="bold", ratio=1, overflow="fold", min_width=LABEL_WIDTH)
     for s in scopes:
         table.add_column(s, justify="right", no_wrap=True)
     for metric in metrics:
