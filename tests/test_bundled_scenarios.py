@@ -246,9 +246,12 @@ def test_oldham_extends_bedfordshire_scaled_by_population(oldham: Scenario, bedf
     assert oldham.designs["prime"].routing == bedfordshire_scenario.designs["prime"].routing
     # capacity scaled with demand: every stage carries the same load as in Bedfordshire, but
     # those whose capacity is fitted to Oldham's returns; Oldham keeps no care outside the
-    # contract apart (its hub's fit holds all its T&O pathways), so Bedfordshire's is set aside
-    assert oldham.demand.outside_contract.per_year == 0
-    bedfordshire_scenario = load_scenario(BEDFORDSHIRE, ["demand.outside_contract.per_year=0"])
+    # contract apart (its hub's fit holds all its T&O pathways), and its hub routes as fitted to
+    # its returns, without Bedfordshire's shift towards hospital: both are set aside
+    assert oldham.demand.outside_contract.per_year == 0 and oldham.designs["prime"].triage_hospital_shift == 0
+    bedfordshire_scenario = load_scenario(
+        BEDFORDSHIRE, ["demand.outside_contract.per_year=0", "designs.prime.triage_hospital_shift=0"]
+    )
     own = tomllib.loads(OLDHAM.read_text(encoding="utf-8"))["designs"]["prime"]["stage_overrides"]
     fitted = {name for name, values in own.items() if {"slots_per_week", "staff"} & set(values)}
     assert {"orthopaedics", "theatre"} <= fitted
