@@ -147,6 +147,8 @@ SMALL = [  # a tenth of Bedfordshire, one contract year: quick, and still a queu
     "surgery.booking_lead_days=0",
     "surgery.cancellation_rate=0",
     "surgery.beds=100",
+    'designs.fragmented.capacity_basis.follows="fitted"',  # the theatre's slots as given, not scaled to the tenth
+    "demand.outside_contract.per_year=0",  # nor Bedfordshire's whole care outside the contract on a tenth
 ]
 THEATRE_KEY = "designs.fragmented.stage_overrides.theatre.slots_per_week"
 
@@ -188,7 +190,8 @@ def test_published_frame_statistics_match_the_bands():
 
 def test_a_design_commissions_its_own_theatre():
     """``stage_overrides.theatre`` changes that design's theatre alone; a wrong key is named."""
-    s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml", ["designs.prime.stage_overrides.theatre.slots_per_week=80"])
+    s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml", ["designs.prime.stage_overrides.theatre.slots_per_week=80",
+                      "surgery.slots_per_week=160", 'designs.fragmented.capacity_basis.follows="fitted"'])  # fmt: skip
     assert effective_weekly(s, "theatre", "prime") == pytest.approx(effective_weekly(s, "theatre", "fragmented") / 2, rel=1e-9)
     assert s.design_surgery("prime").slots_per_week == 80 and s.design_surgery("fragmented").slots_per_week == 160
     with pytest.raises(ScenarioError, match=r"stage_overrides\.theatre\.slots: unknown key"):
@@ -211,6 +214,8 @@ def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: 
         place, field = key.split(".")[3:5]
         cfg = fitted.design_surgery("fragmented") if place == "theatre" else fitted.design_stages("fragmented")[place]
         got = getattr(cfg, field)
+        if field == "slots_per_week":  # the value given, which the capacity basis scales to the demand
+            got = float(f"{got / fitted.carried_factor('fragmented', place):.4g}")
         if field == "removal_rate_per_week":
             got = [list(row) for row in got]
         assert got == value, key

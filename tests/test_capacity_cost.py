@@ -53,8 +53,9 @@ def test_a_design_may_staff_a_service_its_own_way() -> None:
 
 def test_slots_offered_in_a_year_by_hand() -> None:
     """1 April 2014 to 31 March 2015 has 261 weekdays: at 1,150 a week (230 a day) triage offers
-    60,030 slots; the theatre's 160 a week (32 a day), 8,352."""
-    s = bundled(*CALM)
+    60,030 slots; the theatre's 160 a week (32 a day), 8,352 (held as given, not following demand)."""
+    s = bundled(*CALM, "designs.prime.stage_overrides.theatre.slots_per_week=148", "surgery.slots_per_week=160",
+                'designs.fragmented.capacity_basis.follows="fitted"')  # fmt: skip
     assert slots_offered(s, "prime", "triage", 1) == 261 * 230
     assert slots_offered(s, "prime", "theatre", 1) == pytest.approx(261 * (148 / 5))  # the prime's theatre
     assert slots_offered(s, "fragmented", "theatre", 1) == pytest.approx(261 * 32)

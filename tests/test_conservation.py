@@ -56,7 +56,7 @@ def test_rows_account_for_referrals(bedfordshire) -> None:
     m = Pathway(s, "fragmented", 0)
     rows = m.run()
     for before, after in itertools.pairwise(rows):
-        arrived = after["referrals"] + after["self_referrals"]
+        arrived = after["referrals"] + after["self_referrals"] + after.get("outside_contract_referrals", 0)
         assert after["in_system_end"] == before["in_system_end"] + arrived - after["journeys_ended"]
 
 

@@ -77,6 +77,7 @@ def test_overflow_to_the_independent_sector_caps_the_wait() -> None:
             "stages.orthopaedics.overflow_after_weeks": 10,
             "designs.fragmented.services": [*base.designs["fragmented"].services, "orthopaedics_is"],
             "designs.prime.services": [*base.designs["prime"].services, "orthopaedics_is"],
+            "designs.prime_as_claimed.services": [*base.designs["prime"].services, "orthopaedics_is"],
         },
         "test",
     )
@@ -100,6 +101,7 @@ def test_patient_choice_between_providers() -> None:
             "gp.referral": rows,
             "designs.fragmented.services": [*base.designs["fragmented"].services, "orthopaedics_is"],
             "designs.prime.services": [*base.designs["prime"].services, "orthopaedics_is"],
+            "designs.prime_as_claimed.services": [*base.designs["prime"].services, "orthopaedics_is"],
         },
         "test",
     )

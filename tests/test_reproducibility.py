@@ -131,7 +131,8 @@ def _first_orthopaedic_episodes(design: str, scenario) -> dict[int, str]:
 
     class Audit(Pathway):
         def move(self, p, to):
-            if to == "theatre" and p.origin == "orthopaedics" and (p.episodes or {}).get(ortho, 0) == 1:
+            # listed for an operation (a day-case procedure is the clinic's treatment, at its own share)
+            if to == "theatre" and p.origin == "orthopaedics" and (p.episodes or {}).get(ortho, 0) == 1 and not p.procedure:
                 out.setdefault(p.key, "listed")
             super().move(p, to)
 

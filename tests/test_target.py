@@ -58,16 +58,16 @@ def test_the_values_searched_are_the_design_s_own() -> None:
     s = load_scenario(BEDFORDSHIRE, ["stages.physio.capacity_changes=[{ from_date = 2016-04-01, slots_per_week = 3000 }]"])
     values = capacity_values(s, "prime", ["orthopaedics", "theatre", "physio"])
     assert values == {
-        "designs.prime.stage_overrides.orthopaedics.slots_per_week": 663.8,
-        "designs.prime.stage_overrides.theatre.slots_per_week": 148,
+        "designs.prime.stage_overrides.orthopaedics.slots_per_week": 1105,
+        "designs.prime.stage_overrides.theatre.slots_per_week": 152.9,
         "stages.physio.slots_per_week": 2_750,
         "stages.physio.capacity_changes": [{"from_date": date(2016, 4, 1), "slots_per_week": 3000}],
     }
     doubled = at_factor(s, values, 2.0)
-    assert doubled.design_stages("prime")["orthopaedics"].slots_per_week == pytest.approx(1_327.6)
-    assert doubled.design_surgery("prime").slots_per_week == pytest.approx(296.0)
+    assert doubled.design_stages("prime")["orthopaedics"].slots_per_week == pytest.approx(2_210)
+    assert doubled.design_surgery("prime").slots_per_week == pytest.approx(305.8)
     assert doubled.stages["physio"].capacity_changes[0].slots_per_week == pytest.approx(6_000)
-    assert doubled.stages["orthopaedics"].slots_per_week == 1_050  # the fragmented design's is left alone
+    assert doubled.stages["orthopaedics"].slots_per_week == 967.6  # the fragmented design's is left alone
 
 
 def test_staff_are_scaled_with_their_slots() -> None:

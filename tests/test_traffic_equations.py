@@ -49,11 +49,14 @@ def test_activity_matches_traffic_equations(steady, design: str) -> None:
     assert not failures, "\n".join(failures)
 
 
-def test_every_referral_ends_once_in_expectation(bedfordshire) -> None:
-    """The solved routing loses nobody: resolved + unresolved + DNA-discharged = 1."""
-    for design in bedfordshire.designs:
-        f = expected_activity(bedfordshire, design)
-        assert f["ended_resolved"] + f.get("ended_unresolved", 0) + f.get("ended_dna", 0) == pytest.approx(1.0, abs=1e-9)
+def test_every_referral_ends_once_in_expectation() -> None:
+    """The solved routing loses nobody: resolved + unresolved + DNA-discharged + removed (stale
+    pathways) = 1 per referral (care outside the contract, a flow of its own, set aside)."""
+    s = bundled("demand.outside_contract.per_year=0")
+    for design in s.designs:
+        f = expected_activity(s, design)
+        ends = ("resolved", "unresolved", "dna", "removed")
+        assert sum(f.get(f"ended_{o}", 0.0) for o in ends) == pytest.approx(1.0, abs=1e-9)
 
 
 def test_traffic_equations_notice_a_routing_change(bedfordshire) -> None:

@@ -93,7 +93,7 @@ def test_zero_demand_gives_no_activity_and_no_cost() -> None:
     from sim.experiment import run_replications
     from tests.conftest import bundled
 
-    s = bundled("run.years=1", "run.warmup_days=30", "demand.referrals_per_year=0")
+    s = bundled("run.years=1", "run.warmup_days=30", "demand.referrals_per_year=0", "demand.outside_contract.per_year=0")
     t = run_replications(s, ["fragmented", "prime"], 1)
     activity = [c for c in t.columns if c.endswith(("_first", "_followup", "_dna")) or c.startswith("surgeries")]
     assert (t[activity].fillna(0) == 0).all().all()
