@@ -207,9 +207,10 @@ def _design_basis(s: Scenario, dname: str, d: Design) -> None:
             where = "surgery" if name == THEATRE else f"stages.{name}"
             raise KeyProblem(
                 f"designs.{dname}.stage_overrides.{name}.capacity_changes"
-                if "capacity_changes" in d.stage_overrides.get(name, {}) else f"{where}.capacity_changes",
+                if "capacity_changes" in d.stage_overrides.get(name, {})
+                else f"{where}.capacity_changes",
                 "capacity that follows demand (capacity_basis) grows from each contract year's start itself: "
-                "give dated changes, or capacity_basis.follows = \"fitted\", not both",
+                'give dated changes, or capacity_basis.follows = "fitted", not both',
             )
 
 
@@ -237,9 +238,17 @@ def _design_rows(s: Scenario, dname: str, d: Design) -> None:
 
 def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
     """A stage override names a service of the design (or the theatre) and leaves a valid stage."""
-    base = f"designs.{dname}.stage_overrides"
+    for name, structure in d.structures.items():  # first, so a structure's bad value is named as its own
+        one = s.with_structure(name)
+        _stage_overrides(one, dname, structure.stage_overrides, f"designs.{dname}.structures.{name}.stage_overrides")
+    _stage_overrides(s, dname, d.stage_overrides, f"designs.{dname}.stage_overrides")
+
+
+def _stage_overrides(s: Scenario, dname: str, overrides: dict[str, dict[str, Any]], base: str) -> None:
+    """One table of stage overrides (a design's own, or a structure's with it simulated)."""
+    d = s.designs[dname]
     services = set(d.services)
-    for sname, ovr in d.stage_overrides.items():
+    for sname, ovr in overrides.items():
         if sname not in services and sname != THEATRE:
             raise KeyProblem(f"{base}.{sname}", unknown(sname, services | {THEATRE}, "service of this design"))
         try:
@@ -248,7 +257,7 @@ def _design_overrides(s: Scenario, dname: str, d: Design) -> None:
             elif "staff" in ovr:
                 s.design_stages(dname)  # validates a restaffed service, its slots derived again
             else:
-                Stage.model_validate({**s.stages[sname].model_dump(), **ovr})
+                Stage.model_validate({**s.stages[sname].model_dump(), **d.overrides().get(sname, ovr)})
         except ValidationError as e:
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err["loc"])

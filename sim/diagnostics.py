@@ -109,12 +109,10 @@ def _simulated(means: pd.Series, place: str) -> tuple[float, float, float]:
 
 def _capacity_key(scenario: Scenario, design: str, stage: str) -> tuple[str, float]:
     """The key that sets a stage's weekly capacity in this design, and its value."""
-    overrides = scenario.designs[design].stage_overrides.get(stage, {})
+    key = scenario.capacity_key(design, stage)
     if stage == THEATRE:
-        where = f"designs.{design}.stage_overrides.theatre" if "slots_per_week" in overrides else "surgery"
-        return f"{where}.slots_per_week", scenario.design_surgery(design).slots_per_week
-    where = f"designs.{design}.stage_overrides.{stage}" if "slots_per_week" in overrides else f"stages.{stage}"
-    return f"{where}.slots_per_week", scenario.design_stages(design)[stage].slots_per_week
+        return key, scenario.design_surgery(design).slots_per_week
+    return key, scenario.design_stages(design)[stage].slots_per_week
 
 
 def _check(point: int, design: str, stage: str, demand: float, followups: float, capacity: float,
@@ -167,13 +165,8 @@ def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scena
     # bed-days asked for: the stays of everyone listed who will need a bed, at the simulated mean stay
     stay = means["bed_days"] / inpatients if inpatients else 0.0
     listed_inpatients = means["listed_for_surgery"] * (inpatients / operations if operations else 0.0)
-    where = (
-        f"designs.{design}.stage_overrides.theatre"
-        if "beds" in scenario.designs[design].stage_overrides.get(THEATRE, {})
-        else "surgery"
-    )
     beds = _check(point, design, BEDS, listed_inpatients * stay / WEEKS_PER_YEAR, 0.0, surgery.beds * 7.0, (0.0, 0.0, 0.0),
-                  f"{where}.beds", surgery.beds)  # fmt: skip
+                  scenario.capacity_key(design, THEATRE, "beds"), surgery.beds)  # fmt: skip
     return [theatre, beds]
 
 

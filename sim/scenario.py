@@ -58,7 +58,18 @@ from sim.schema import (
     onward_row,
 )
 from sim.uncertainty import check_limits, parse_uncertainty
-from sim.values import assign, assigned, deep_merge, fix_uncertain, key_parts, leaf_keys, parse_override, scenario_to_dict
+from sim.values import (
+    MISSING,
+    assign,
+    assigned,
+    deep_merge,
+    fix_uncertain,
+    key_parts,
+    leaf_keys,
+    parse_override,
+    scenario_to_dict,
+    value_at,
+)
 
 MAX_EXTENDS = 20
 """The longest chain of files extending one another (the bundled ones use two)."""
@@ -214,6 +225,7 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
     no longer uncertain, so its ``[uncertainty]`` entry is dropped.
     """
     set_keys = set_keys or set()
+    raw = into_structures(raw, set_keys)
     if set_keys and isinstance(raw.get("uncertainty"), dict):
         raw = {**raw, "uncertainty": fix_uncertain(raw["uncertainty"], set_keys)}
     try:
@@ -235,6 +247,27 @@ def validate_raw(raw: dict[str, Any], source: str, set_keys: set[str] | None = N
         raise ScenarioError(_source_for(key, source, set_keys, how), key, pydantic_problem(err)) from None
     except KeyProblem as e:
         raise ScenarioError(_source_for(e.key, source, set_keys, how), e.key, str(e)) from None
+
+
+def into_structures(raw: dict[str, Any], set_keys: set[str]) -> dict[str, Any]:
+    """A design's override set by hand (``designs.D.stage_overrides.S.K``, a draw, a grid point)
+    that its structures set too is set in each of them: the value set is the value simulated,
+    whichever structure runs."""
+    for key in set_keys:
+        parts = key_parts(key) or key.split(".")
+        if len(parts) < 5 or parts[0] != "designs" or parts[2] != "stage_overrides":
+            continue
+        designs = raw.get("designs")
+        design = designs.get(parts[1]) if isinstance(designs, dict) else None
+        structures = design.get("structures") if isinstance(design, dict) else None
+        if not isinstance(structures, dict):
+            continue
+        value = value_at(raw, ".".join(parts))
+        for name, structure in structures.items():
+            table = structure.get("stage_overrides", {}).get(parts[3]) if isinstance(structure, dict) else None
+            if isinstance(table, dict) and parts[4] in table and value is not MISSING:
+                assign(raw, ".".join(["designs", parts[1], "structures", name, "stage_overrides", *parts[3:]]), value)
+    return raw
 
 
 def with_values(scenario: Scenario, values: dict[str, Any], source: str, how: str | None = "--set") -> Scenario:

@@ -11,7 +11,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 NEEDS: tuple[str, ...] = ("self_management", "physio", "specialist", "surgical")
 """Latent clinical need, the hidden truth that routing decisions try to match."""
@@ -516,6 +516,21 @@ class CapacityBasis(Strict):
     services: list[str] | None = None
 
 
+class Structure(Strict):
+    """One explanation of a design's waits that its returns cannot tell from another.
+
+    Where the published returns do not tell a service's capacity, its waits fit as well with a
+    list that is a queue at a load near 1 as with a clinic below its capacity whose waits are
+    booking delays; the two answer a capacity question very differently. A structure holds one
+    explanation's fitted values (``stage_overrides``, over the design's own), and ``why`` says
+    what it assumes. ``msksim calibrate`` writes them; commands run a design under each.
+    """
+
+    why: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+    fitted_to: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = ""
+    stage_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
 class Design(Strict):
     """One way of organising the pathway.
 
@@ -540,6 +555,11 @@ class Design(Strict):
     based_on: str | None = None
     """The design whose keys this one starts from (merged when the file is read: what it sets
     wins, and ``[uncertainty]`` draws on the other's keys are shared with it)."""
+    structures: dict[Annotated[str, Field(pattern=NAME_PATTERN)], Structure] = Field(default_factory=dict)
+    """Explanations of the design's waits the returns cannot tell apart (:class:`Structure`),
+    the preferred first."""
+    structure: str = ""
+    """The structure simulated (empty: the first of :attr:`structures`)."""
     fitted_to: str = ""
     """What the design's waits and activity were fitted to (returns and months), for the record and
     so a comparison says when a fitted design is set beside one that is not; empty when not fitted.
@@ -556,7 +576,41 @@ class Design(Strict):
             return []
         if basis.services is not None:
             return list(basis.services)
-        return [n for n, o in self.stage_overrides.items() if "slots_per_week" in o or "staff" in o]
+        return [n for n, o in self.overrides().items() if "slots_per_week" in o or "staff" in o]
+
+    @property
+    def active_structure(self) -> str:
+        """The structure simulated: the one named by :attr:`structure`, else the first (empty: none)."""
+        return self.structure or next(iter(self.structures), "")
+
+    def overrides(self) -> dict[str, dict[str, Any]]:
+        """The design's ``stage_overrides`` with its active structure's set over them."""
+        structure = self.structures.get(self.active_structure)
+        if structure is None or not structure.stage_overrides:
+            return self.stage_overrides
+        out = {name: dict(o) for name, o in self.stage_overrides.items()}
+        for name, o in structure.stage_overrides.items():
+            out[name] = {**out.get(name, {}), **o}
+        return out
+
+    def override_key(self, design: str, place: str, leaf: str) -> str | None:
+        """The key path that sets ``leaf`` of ``place`` in this design (named ``design``): the
+        active structure's where it sets it, else the design's own override; None for neither."""
+        structure = self.structures.get(self.active_structure)
+        if structure is not None and leaf in structure.stage_overrides.get(place, {}):
+            return f"designs.{design}.structures.{self.active_structure}.stage_overrides.{place}.{leaf}"
+        if leaf in self.stage_overrides.get(place, {}):
+            return f"designs.{design}.stage_overrides.{place}.{leaf}"
+        return None
+
+    @field_validator("structure")
+    @classmethod
+    def _known_structure(cls, v: str, info: ValidationInfo) -> str:
+        structures = info.data.get("structures", {})
+        if v and v not in structures:
+            known = ", ".join(structures) or "it has none"
+            raise ValueError(f"structure '{v}' is not one of the design's structures ({known})")
+        return v
 
     @model_validator(mode="before")
     @classmethod
@@ -839,9 +893,10 @@ class Scenario(Strict):
         d = self.designs[design]
         carried = self._carried_factors(design)
         out = {}
+        overrides = d.overrides()
         for name in d.services:
             base = self.stages[name]
-            extra = d.stage_overrides.get(name)
+            extra = overrides.get(name)
             if extra and "staff" in extra:  # new staff give new slots: validated, so they are derived again
                 kept = base.model_dump(exclude={"slots_per_week"} if "slots_per_week" not in extra else set())
                 out[name] = Stage.model_validate({**kept, **extra})
@@ -881,6 +936,24 @@ class Scenario(Strict):
         """The designs not written as changes to another (``based_on``): where a command that
         works on one design by default picks its last."""
         return [n for n, d in self.designs.items() if d.based_on is None]
+
+    def structure_names(self, designs: list[str] | None = None) -> list[str]:
+        """The structures of ``designs`` (default all), each name once, in the order given."""
+        chosen = self.designs if designs is None else designs
+        return list(dict.fromkeys(n for d in chosen if d in self.designs for n in self.designs[d].structures))
+
+    def with_structure(self, name: str) -> Scenario:
+        """The scenario with every design that has structure ``name`` simulating it."""
+        designs = {
+            d: cfg.model_copy(update={"structure": name}) if name in cfg.structures else cfg for d, cfg in self.designs.items()
+        }
+        return self.model_copy(update={"designs": designs})
+
+    def capacity_key(self, design: str, place: str, leaf: str = "slots_per_week") -> str:
+        """The key path that sets ``leaf`` of a service (or the theatre) as ``design`` runs it:
+        its active structure's, its own override, or the shared service's."""
+        key = self.designs[design].override_key(design, place, leaf)
+        return key or (f"surgery.{leaf}" if place == THEATRE else f"stages.{place}.{leaf}")
 
     def unfitted_beside_fitted(self, designs: list[str]) -> str | None:
         """A warning when some of ``designs`` are fitted to returns (``fitted_to``) and others are not."""
@@ -956,7 +1029,7 @@ class Scenario(Strict):
 
     def design_surgery(self, design: str | None) -> Surgery:
         """The theatre as a design commissions it (``stage_overrides.theatre``)."""
-        extra = self.designs[design].stage_overrides.get(THEATRE) if design is not None else None
+        extra = self.designs[design].overrides().get(THEATRE) if design is not None else None
         factor = self._carried_factors(design).get(THEATRE) if design is not None else None
         if not extra and factor is None:
             return self.surgery

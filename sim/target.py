@@ -80,11 +80,8 @@ def capacity_values(scenario: Scenario, design: str, stages: list[str]) -> dict[
     for stage in stages:
         if stage not in known:
             raise TargetError(f"--stage {stage}: not a service of design '{design}' (or '{THEATRE}'); known: {', '.join(known)}")
-        override = scenario.designs[design].stage_overrides.get(stage, {})
-        base = "surgery" if stage == THEATRE else f"stages.{stage}"
-        where = f"designs.{design}.stage_overrides.{stage}"
         for key in ("slots_per_week", "capacity_changes", "staff"):
-            path = f"{where}.{key}" if key in override else f"{base}.{key}"
+            path = scenario.capacity_key(design, stage, key)
             value = value_at(data, path)
             if value:
                 out[path] = value

@@ -14,9 +14,10 @@ from typing import Any
 import pandas as pd
 
 from sim.calibrate.backtest import backtest
-from sim.calibrate.fit import Evaluation, Fitter, Knob, mean_statistics, published_statistics
+from sim.calibrate.fit import LN2, MEDIAN_DELAY, REMOVAL_SCALE, Evaluation, Fitter, Knob, mean_statistics, published_statistics
 from sim.calibrate.identify import Identified, identify
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS, MonthFlow, Rates, month_flow, rates
+from sim.calibrate.structures import DELAY, Choice, choose, fit_queue_led, shortest_waits, structure_fit, untold_places
 from sim.executors import Executor
 from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
@@ -24,10 +25,6 @@ from sim.rtt.compare import PARTS, matching_months
 from sim.rtt.returns import read_returns, returns_for
 from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, Stage, removal_bands, scaled_staff
 from sim.uncertainty import parse_uncertainty
-
-REMOVAL_SCALE = "removal_scale"
-"""The knobs that scale the removal rates the arithmetic gave (not scenario keys): one for the
-outpatient lists, one for the surgical list."""
 
 CLINICS = "clinics"
 
@@ -38,15 +35,11 @@ steady from month to month, as the published ones do, says capacity about meets 
 capacity cut further would make waits by turning patients away, and halve the completed
 pathways."""
 
-MEDIAN_DELAY = "median_delay_days"
-"""The knob of a clinic's median delay before a first slot could be offered: the booking lead
-plus ln 2 times the spread (not a scenario key; the lead is derived from it)."""
 
 MAX_MEDIAN_DELAY_DAYS = 70
 """The longest median delay the fit tries (unless the scenario's is longer): beyond ten weeks
 a delay stands in for a queue, which capacity should make."""
 
-LN2 = math.log(2.0)
 
 MAX_SPREAD_DAYS = 180
 """The longest mean further booking delay the fit tries."""
@@ -449,6 +442,9 @@ class Calibration:
     backtest: pd.DataFrame
     identified: dict[str, Identified] = field(default_factory=dict)
     """Each capacity fitted: how far a step either way moves the targets (:mod:`sim.calibrate.identify`)."""
+    choice: Choice | None = None
+    """Where the returns do not tell some capacities: the structures kept, the preferred first
+    (:mod:`sim.calibrate.structures`); None where they tell every one, or the choice was not asked."""
 
 
 def calibrate(
@@ -457,8 +453,10 @@ def calibrate(
     replications: int = 2,
     rounds: int = 4,
     progress: Callable[[int], None] | None = None,
+    structures: bool = True,
 ) -> Calibration:
-    """Fit the unknowns to the calibration months and test on the held-out ones."""
+    """Fit the unknowns to the calibration months and test on the held-out ones; with
+    ``structures``, where the returns do not tell a capacity, fit the queue-led structure too."""
     fitter = Fitter(
         st.scenario, st.design, st.knobs, st.statistics, st.months, executor, replications,
         fixed=st.fixed, progress=progress, fit_months=st.fit_months, expand=expander(st), counted=st.counted,
@@ -466,7 +464,17 @@ def calibrate(
     start = fitter.evaluate([{k.key: k.clip(k.start) for k in st.knobs}])[0]
     best = fitter.search(rounds=rounds, start=start)
     identified = identify(fitter, best)
-    simulated = mean_statistics(best.statistics)
-    bt = backtest(st.statistics, simulated, st.fit_months, st.holdout_months) if st.holdout_months else pd.DataFrame()
+    places = untold_places(identified)
+    choice = None
+    if structures and places:
+        shortest = shortest_waits(st.scenario, st.design, st.published, st.commissioner, st.fit_months, places)
+        queue, _ = fit_queue_led(fitter, best, places, shortest, f"designs.{st.design}.stage_overrides.", rounds)
+        choice = choose(structure_fit(DELAY, fitter, best, places), queue)
+    bt = pd.DataFrame()
+    if st.holdout_months:
+        fits = choice.kept if choice else []
+        runs = [(f.name, f.best) for f in fits] or [("", best)]
+        bt = pd.concat([backtest(st.statistics, mean_statistics(e.statistics), st.fit_months, st.holdout_months)
+                        .assign(**({"structure": n} if n else {})) for n, e in runs], ignore_index=True)  # fmt: skip
     values = fitter.scenario_values(best.values)
-    return Calibration(st, start, best, values, fitter.evaluations, replications, bt, identified)
+    return Calibration(st, start, best, values, fitter.evaluations, replications, bt, identified, choice)

@@ -31,6 +31,16 @@ TOLERANCES = {"per_month": 0.15, "within_18w_pct": 5.0, "median_weeks": 2.0}
 """The calibration targets: counts within 15%, the share within 18 weeks within 5 points,
 the median within 2 weeks."""
 
+REMOVAL_SCALE = "removal_scale"
+"""The knobs that scale the removal rates the arithmetic gave (not scenario keys): one for the
+outpatient lists, one for the surgical list."""
+
+MEDIAN_DELAY = "median_delay_days"
+"""The knob of a clinic's median delay before a first slot could be offered: the booking lead
+plus ln 2 times the spread (not a scenario key; the lead is derived from it)."""
+
+LN2 = math.log(2.0)
+
 MIN_FOR_STATISTICS = 50
 """The NHS publishes no median or 95th percentile for fewer pathways; nor is one fitted."""
 

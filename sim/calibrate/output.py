@@ -11,15 +11,16 @@ from typing import Any
 import pandas as pd
 
 from sim.calibrate.area import Calibration
-from sim.calibrate.fit import TOLERANCES, mean_statistics
+from sim.calibrate.fit import TOLERANCES, Knob, mean_statistics
 from sim.calibrate.identify import UNTOLD
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS
+from sim.calibrate.structures import WHY
 from sim.results import write_atomic, write_csv
 from sim.rtt.returns import commissioner_rows, named_month_part, read_returns
 from sim.schema import THEATRE, Scenario
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
 
-FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv")
+FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv", "structures.csv")
 
 
 def calibrated_toml(
@@ -30,27 +31,24 @@ def calibrated_toml(
     return that can start a run instead of a warm-up, is named in a commented block."""
     st = cal.setup
     s = st.scenario
-    why = {k.key: k.why for k in st.knobs}
-    tables: dict[str, list[str]] = {}
-    for key, value in cal.scenario_values.items():
-        table, leaf = key.rsplit(".", 1)
-        if key in why:
-            note = f"fitted to {why[key]}; was {toml_value(current_value(s, st.design, key))}{untold(cal, key)}"
-        elif key.endswith(".staff"):
-            knob = st.derived[key]
-            _, nominal = st.staffed[table.rsplit(".", 1)[1]]
-            slots = cal.best.values[knob]
-            note = (f"WTE x{slots / nominal:.4g}, giving {slots:,.4g} slots a week (was {nominal:,.4g}), fitted to {why[knob]}"
-                    f"{untold(cal, knob)}")  # fmt: skip
-        elif key.endswith("stale_removal_rate_per_week"):
-            note = f"the returns' removal rate of those waiting {LONG_WAIT_WEEKS} weeks or more, where stale pathways gather"
-        elif key.endswith("removal_rate_per_week"):
-            knob = st.derived[key]
-            note = f"fitted to {why[knob]} (x{cal.best.values[knob]:.3g} the returns' removals)"
-        else:
-            knob = st.derived[key]
-            note = f"from a median delay of {cal.best.values[knob]:.4g} days fitted to {why[knob]}, less ln 2 x the spread"
-        tables.setdefault(table, []).append(f"{leaf} = {toml_value(value)}  # {note}")
+    choice = cal.choice if cal.choice is not None and len(cal.choice.kept) > 1 else None
+    if choice is None:
+        tables = _rows(cal, cal.scenario_values, cal.best.values, st.knobs)
+    else:
+        fits = choice.kept
+        common = {k: v for k, v in fits[0].scenario_values.items() if all(f.scenario_values.get(k) == v for f in fits[1:])}
+        tables = _rows(cal, common, fits[0].best.values, fits[0].knobs)
+        d = f"designs.{st.design}"
+        tables.setdefault(d, []).append(f'structure = "{fits[0].name}"  # preferred: {choice.why}')
+        for f in fits:
+            table = f"{d}.structures.{f.name}"
+            tables.setdefault(table, []).extend([
+                f"why = {toml_value(WHY[f.name])}",
+                f"fitted_to = {toml_value(_fitted_to(cal))}  # loss {f.loss:.3g}; {f.describe()}",
+            ])  # fmt: skip
+            own = {k: v for k, v in f.scenario_values.items() if k not in common}
+            for key, rows in _rows(cal, own, f.best.values, f.knobs).items():
+                tables.setdefault(key.replace(f"{d}.stage_overrides.", f"{table}.stage_overrides.", 1), []).extend(rows)
     for table, rows in _set_rows(s, sets or [], set(cal.scenario_values)).items():
         tables.setdefault(table, []).extend(rows)
     funcs = ", ".join(st.functions)
@@ -89,6 +87,41 @@ def calibrated_toml(
     return "\n".join(lines) + "\n"
 
 
+def _rows(cal: Calibration, values: dict[str, Any], fitted: dict[str, float], knobs: list[Knob]) -> dict[str, list[str]]:
+    """Fitted scenario values as TOML rows by table, each commented with what it was fitted to
+    (``fitted``: the knobs' values they come from)."""
+    st = cal.setup
+    s = st.scenario
+    why = {k.key: k.why for k in knobs}
+    tables: dict[str, list[str]] = {}
+    for key, value in values.items():
+        table, leaf = key.rsplit(".", 1)
+        if key in why:
+            note = f"fitted to {why[key]}; was {toml_value(current_value(s, st.design, key))}{untold(cal, key)}"
+        elif key.endswith(".staff"):
+            knob = st.derived[key]
+            _, nominal = st.staffed[table.rsplit(".", 1)[1]]
+            slots = fitted[knob]
+            note = (f"WTE x{slots / nominal:.4g}, giving {slots:,.4g} slots a week (was {nominal:,.4g}), fitted to {why[knob]}"
+                    f"{untold(cal, knob)}")  # fmt: skip
+        elif key.endswith("stale_removal_rate_per_week"):
+            note = f"the returns' removal rate of those waiting {LONG_WAIT_WEEKS} weeks or more, where stale pathways gather"
+        elif key.endswith("removal_rate_per_week"):
+            knob = st.derived[key]
+            note = f"fitted to {why[knob]} (x{fitted[knob]:.3g} the returns' removals)"
+        else:
+            knob = st.derived[key]
+            note = f"from a median delay of {fitted[knob]:.4g} days fitted to {why[knob]}, less ln 2 x the spread"
+        tables.setdefault(table, []).append(f"{leaf} = {toml_value(value)}  # {note}")
+    return tables
+
+
+def _fitted_to(cal: Calibration) -> str:
+    st = cal.setup
+    months = f"{st.fit_months[0]} to {st.fit_months[-1]}" if len(st.fit_months) > 1 else st.fit_months[0]
+    return f"{st.commissioner} {', '.join(st.functions)}, {months}"
+
+
 def _set_rows(s: Scenario, sets: list[str], fitted: set[str]) -> dict[str, list[str]]:
     """The values set with ``--set`` when fitting, as simulated, by table; an item of a list
     (``staff.0.wte``) is written as its whole list. A fitted value wins over one set."""
@@ -111,6 +144,8 @@ def untold(cal: Calibration, key: str) -> str:
     ident = cal.identified.get(key)
     if ident is None or ident.told:
         return ""
+    if cal.choice is not None and len(cal.choice.kept) > 1:
+        return f"; not told by the returns ({UNTOLD}): one of the structures they allow"
     return f"; NOT TOLD by the returns: {UNTOLD}, so set it from demand (msksim validate shows the load)"
 
 
@@ -167,7 +202,28 @@ def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
         rows.append({"key": k.key, "start": k.start, "fitted": cal.best.values[k.key], "fitted_to": k.why, **moves})
     columns = ["key", "start", "fitted", "fitted_to", "target_move_down", "target_move_up", "told_by_returns"]
     unknowns = pd.DataFrame(rows, columns=columns)
-    return {"fit": fit, "stock_and_flow": flows, "unknowns": unknowns, "backtest": cal.backtest}
+    out = {"fit": fit, "stock_and_flow": flows, "unknowns": unknowns, "backtest": cal.backtest}
+    if cal.choice is not None:
+        out["structures"] = structures_table(cal)
+        for f in cal.choice.kept:
+            unknowns[f"fitted_{f.name}"] = unknowns["key"].map(f.best.values)
+    return out
+
+
+def structures_table(cal: Calibration) -> pd.DataFrame:
+    """``structures.csv``: each structure fitted, whether kept (the preferred first) and why."""
+    assert cal.choice is not None
+    choice = cal.choice
+    rows = []
+    for i, f in enumerate(choice.kept):
+        rows.append({"structure": f.name, "kept": True, "preferred": i == 0, "loss": f.loss,
+                     "wait_targets_met": len(f.waits_met), "implies": f.describe(), "why": WHY[f.name],
+                     "reason": choice.why})  # fmt: skip
+    for f, reason in choice.dropped:
+        rows.append({"structure": f.name, "kept": False, "preferred": False, "loss": f.loss,
+                     "wait_targets_met": len(f.waits_met), "implies": f.describe(), "why": WHY[f.name],
+                     "reason": reason})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path], sets: list[str] | None = None) -> list[Path]:

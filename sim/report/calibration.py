@@ -58,6 +58,8 @@ def print_calibration(cal: Calibration, console: Console) -> None:
                 highlight=False,
             )
 
+    if cal.choice is not None:
+        print_structures(cal, console)
     fit = tables(cal)["fit"]
     f = Table(
         title=(
@@ -80,6 +82,20 @@ def print_calibration(cal: Calibration, console: Console) -> None:
     console.print(f)
     if not cal.backtest.empty:
         print_backtest(cal.backtest, console)
+
+
+def print_structures(cal: Calibration, console: Console) -> None:
+    """The structures the returns allow where they do not tell a capacity: fit, what each implies, which is kept."""
+    assert cal.choice is not None
+    t = Table(title="Structures the returns allow where they do not tell a capacity", header_style="bold")
+    for col in ("structure", "kept", "loss", "wait targets met", "implies"):
+        t.add_column(col, justify="right" if col in ("loss", "wait targets met") else "left", overflow="fold")
+    fits = [(f, "preferred" if i == 0 else "kept") for i, f in enumerate(cal.choice.kept)]
+    fits += [(f, f"dropped: {why}") for f, why in cal.choice.dropped]
+    for f, kept in fits:
+        t.add_row(f.name, kept, _figure(f.loss, 3), str(len(f.waits_met)), f.describe())
+    console.print(t)
+    console.print(f"[bold]Why:[/bold] {cal.choice.why}", highlight=False)
 
 
 def print_backtest(bt: pd.DataFrame, console: Console) -> None:
