@@ -23,6 +23,7 @@ from rich.table import Table
 
 from sim import __version__, plausibility
 from sim.batch import (
+    STRUCTURES,
     Batch,
     BatchError,
     BatchOptions,
@@ -59,6 +60,7 @@ from sim.report.terminal import (
     print_summary,
     print_sweep,
     print_switch_over,
+    structures_table,
 )
 from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder, write_atomic, write_csv
 from sim.rtt.compare import beside_run
@@ -75,9 +77,11 @@ from sim.target import (
     capacity_values,
     check_target,
     search,
+    structures_range,
     target_toml,
     trajectory,
     trials_table,
+    unmet,
 )
 from sim.transition import SWITCH_OVER, compared, difference_scopes
 from sim.uncertainty import parse_uncertainty
@@ -340,8 +344,12 @@ def compare(
     ] = False,
     also: Annotated[
         list[str] | None,
-        typer.Option("--also", help="Another design to run beside them on the same patients, compared with the "
-                     "baseline too (repeatable), e.g. prime_as_claimed.", metavar="NAME"),
+        typer.Option(
+            "--also",
+            help="Another design to run beside them on the same patients, compared with the "
+            "baseline too (repeatable), e.g. prime_as_claimed.",
+            metavar="NAME",
+        ),
     ] = None,
     precision: PrecisionOpt = None,
     metric: MetricOpt = PRECISION_METRIC,
@@ -386,6 +394,9 @@ def _simulate(kind: str, scenario: Path | None, designs: list[str], options: Bat
                 columns = list(batch.designs)
             print_summary(summary, columns, title, out_console)
             print_returns(summary, list(batch.designs), out_console)
+            ranges = structures_table(summary, batch.extra.get(STRUCTURES, {}), batch.scenario)
+            if ranges is not None:
+                out_console.print(ranges)
             if "switch_over" in tables:
                 print_switch_over(tables["switch_over"], batch.extra[SWITCH_OVER], out_console)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
@@ -597,8 +608,17 @@ def target_command(
     set_: SetOpt = None,
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
+    structure: Annotated[
+        str | None,
+        typer.Option(
+            "--structure", help="Search under this capacity structure only (default: each the design has).", metavar="NAME"
+        ),
+    ] = None,
 ) -> None:
-    """The least capacity of the named services that meets a target: a search on common random numbers."""
+    """The least capacity of the named services that meets a target: a search on common random numbers.
+
+    Where the design has capacity structures the returns cannot tell apart (a queue-led and a
+    delay-led fit), the search runs under each, and the answer is the range they give."""
     with _user_errors():
         if (at_least is None) == (at_most is None):
             raise BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
@@ -608,56 +628,102 @@ def target_command(
         if name not in s.designs:
             raise BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")
         goal = Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability)
+        if structure and structure not in s.designs[name].structures:
+            raise BatchError(f"--structure {structure}: not a structure of design '{name}'; it has "
+                             f"{', '.join(s.designs[name].structures) or 'none'}")  # fmt: skip
         try:
-            values = capacity_values(s, name, stage)
+            capacity_values(s, name, stage)
             check_target(s, name, goal)
         except TargetError as e:
             raise BatchError(str(e)) from None
         folder = run_folder(f"{s.name}-target", out)
         check_out(folder, out is not None, force)
+    structures = [structure] if structure else s.structure_names([name]) or [""]
+    if len(structures) > 1:
+        err_console.print(
+            f"Design '{name}' has {len(structures)} capacity structures the returns cannot tell apart "
+            f"({', '.join(structures)}): the search runs under each, on the same patients",
+            highlight=False,
+        )
+    found: dict[str, tuple[Trial, dict[str, Any]]] = {}
+    tried: dict[str, list[Trial]] = {}
+    folder.mkdir(parents=True, exist_ok=True)
+    all_trials = []
+    executor = open_executor(jobs, None)
+    try:
+        for one in structures:
+            run = s.with_structure(one) if one else s
+            values = capacity_values(run, name, stage)
+            answer, trials = _target_search(run, name, stage, goal, one, executor, tolerance, no_uncertainty, quiet)
+            all_trials.append(trials_table(trials).assign(**({"structure": one} if one else {})))
+            tried[one] = trials
+            if answer is not None:
+                found[one] = (answer, values)
+    except (TargetError, ScenarioError) as e:
+        _fail(str(e))
+    finally:
+        executor.close()
+    write_csv(folder / "target.csv", pd.concat(all_trials, ignore_index=True))
+    missed = [one for one in structures if one not in found]
+    if missed and not found:
+        why = "; ".join(unmet(tried[one], one) for one in missed)
+        _fail(f"not met even at x{HIGHEST:g} the capacity of {', '.join(stage)}: {why} (trials in {folder / 'target.csv'})",
+              code=1)  # fmt: skip
+    source = Path(os.path.relpath(scenario.resolve(), folder.resolve())).as_posix()
+    shortcuts = [f"{k}={v}" for k, v in (("run.replications", reps), ("run.seed", seed), ("run.years", years)) if v is not None]
+    written = ["target.csv"]
+    for one, (answer, values) in found.items():
+        suffix = f"_{one}" if len(structures) > 1 else ""
+        sets = [*(set_ or []), *shortcuts, *([f'designs.{name}.structure="{one}"'] if one else [])]
+        run = s.with_structure(one) if one else s
+        write_csv(folder / f"target_monthly{suffix}.csv", trajectory(answer))
+        write_atomic(folder / f"target{suffix}.toml", target_toml(run, name, answer, values, source, sets, goal))
+        written += [f"target_monthly{suffix}.csv", f"target{suffix}.toml"]
+        _print_target(answer, values, goal, s.run.years, metric, one)
+    if len(found) > 1:
+        out_console.print(structures_range(found, goal), highlight=False)
+    for one in missed:
+        out_console.print(f"[yellow]Not met even at x{HIGHEST:g}: {unmet(tried[one], one)}[/yellow]", highlight=False)
+    out_console.print(f"Results written to [bold]{folder}[/bold] ({', '.join(written)})")
+    if missed:
+        raise typer.Exit(1)
+
+
+def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, structure: str, executor: Executor,
+                   tolerance: float, no_uncertainty: bool, quiet: bool) -> tuple[Trial | None, list[Trial]]:  # fmt: skip
+    """One search of ``target`` (under one structure), saying each trial as it finishes."""
+    under = f" under the {structure} structure" if structure else ""
     err_console.print(
-        f"Searching the capacity of {', '.join(stage)} in design '{name}' for {goal.words}, "
+        f"Searching the capacity of {', '.join(stage)} in design '{name}'{under} for {goal.words}, "
         f"{s.run.replications} replications a trial, seed {s.run.seed}",
         highlight=False,
     )
 
     def said(t: Trial) -> None:
         err_console.print(
-            f"  x{t.factor:.4g}: met on {t.met_share:.0%} of replications, {metric} {t.metric_mean:,.4g} on average, "
+            f"  x{t.factor:.4g}: met on {t.met_share:.0%} of replications, {goal.metric} {t.metric_mean:,.4g} on average, "
             f"{t.cost_metric} {fmt(t.cost_gbp, 'gbp')} — {'meets' if t.met else 'misses'} the target",
             highlight=False,
         )
 
-    executor = open_executor(jobs, None)
-    try:
-        if quiet:
-            answer, trials = search(s, name, stage, goal, executor=executor, tolerance=tolerance,
-                                    uncertainty=not no_uncertainty, report=said)  # fmt: skip
-        else:
-            columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=err_console, transient=True) as bar:
+    if quiet:
+        return search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
+                      report=said)  # fmt: skip
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
 
-                def tasks(factor: float) -> Callable[[int, int], None]:
-                    task = bar.add_task(f"trial x{factor:.4g}", total=s.run.replications)
-                    return lambda done, total: bar.update(task, completed=done, total=total)
+        def tasks(factor: float) -> Callable[[int, int], None]:
+            task = bar.add_task(f"trial x{factor:.4g}", total=s.run.replications)
+            return lambda done, total: bar.update(task, completed=done, total=total)
 
-                answer, trials = search(s, name, stage, goal, executor=executor, tolerance=tolerance,
-                                        uncertainty=not no_uncertainty, report=said, progress=tasks)  # fmt: skip
-    except (TargetError, ScenarioError) as e:
-        _fail(str(e))
-    finally:
-        executor.close()
-    folder.mkdir(parents=True, exist_ok=True)
-    write_csv(folder / "target.csv", trials_table(trials))
-    if answer is None:
-        _fail(f"not met even at x{HIGHEST:g} the capacity of {', '.join(stage)}: the target needs more than these services "
-              f"(trials in {folder / 'target.csv'})", code=1)  # fmt: skip
-    path = trajectory(answer)
-    write_csv(folder / "target_monthly.csv", path)
-    source = Path(os.path.relpath(scenario.resolve(), folder.resolve())).as_posix()
-    shortcuts = [f"{k}={v}" for k, v in (("run.replications", reps), ("run.seed", seed), ("run.years", years)) if v is not None]
-    write_atomic(folder / "target.toml", target_toml(s, name, answer, values, source, [*(set_ or []), *shortcuts], goal))
-    table = Table(title=f"Least capacity found: x{answer.factor:.4g} of that set ({goal.words})", header_style="bold")
+        return search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
+                      report=said, progress=tasks)  # fmt: skip
+
+
+def _print_target(answer: Trial, values: dict[str, Any], goal: Target, years: int, metric: str, structure: str) -> None:
+    """The capacity found (under one structure), and its waits month by month."""
+    under = f", {structure} structure" if structure else ""
+    table = Table(title=f"Least capacity found{under}: x{answer.factor:.4g} of that set ({goal.words})", header_style="bold")
     for col in ("Key", "Set", "Found"):
         table.add_column(col, justify="left" if col == "Key" else "right", overflow="fold")
     for key, was in values.items():
@@ -667,9 +733,10 @@ def target_command(
     out_console.print(
         f"Met on {answer.met_share:.0%} of replications (95% Wilson interval {answer.met_low:.0%} to {answer.met_high:.0%}); "
         f"{metric} {answer.metric_mean:,.4g} on average; {answer.cost_metric} {fmt(answer.cost_gbp, 'gbp')} in year "
-        f"{goal.year or s.run.years}.",
+        f"{goal.year or years}.",
         highlight=False,
     )
+    path = trajectory(answer)
     if not path.empty:
         months = Table(title="Month by month at that capacity (mean over replications)", header_style="bold")
         shown = [c for c in ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "rtt_wait_p92_weeks") if c in path]
@@ -678,7 +745,6 @@ def target_command(
         for r in path.itertuples(index=False):
             months.add_row(str(r.month_end), *(f"{getattr(r, c):,.1f}" for c in shown))
         out_console.print(months)
-    out_console.print(f"Results written to [bold]{folder}[/bold] (target.csv, target_monthly.csv, target.toml)")
 
 
 @app.command(
@@ -700,8 +766,7 @@ def calibrate_command(
     ] = None,
     design: Annotated[
         str | None,
-        typer.Option("--design", help="The design to fit (default: the scenario's last not based on another).",
-                     metavar="NAME"),
+        typer.Option("--design", help="The design to fit (default: the scenario's last not based on another).", metavar="NAME"),
     ] = None,
     holdout: Annotated[
         int, typer.Option("--holdout", help="Months held out at the end for the back-test.", min=0, metavar="MONTHS")
@@ -711,8 +776,11 @@ def calibrate_command(
     ] = False,
     fit_routing: Annotated[
         bool,
-        typer.Option("--fit-routing", help="Also fit the design's triage_hospital_shift: how many of those triage "
-                     "would send to a community clinic it sends to hospital instead."),
+        typer.Option(
+            "--fit-routing",
+            help="Also fit the design's triage_hospital_shift: how many of those triage "
+            "would send to a community clinic it sends to hospital instead.",
+        ),
     ] = False,
     reps: Annotated[
         int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1, metavar="N")

@@ -44,10 +44,13 @@ from sim.results import (
     wrong_setting,
 )
 from sim.rtt.table import with_statistics
-from sim.scenario import load_scenario, with_switch_over
+from sim.scenario import load_scenario, with_structure_designs, with_switch_over
 from sim.schema import Scenario, ScenarioError
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
+
+STRUCTURES = "structures"
+"""In a batch's ``extra``: per design added to run another capacity structure, [design, structure]."""
 
 Say = Callable[[str], None]
 """Where a message for the user goes (a warning, or a note beside the results)."""
@@ -185,6 +188,17 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
+    if kind == "sweep" and grid:  # every structure the returns allow, as one more dimension of the grid
+        for d in designs:
+            key = f"designs.{d}.structure"
+            if len(scenario.designs[d].structures) > 1 and key not in grid:
+                grid = {**grid, key: list(scenario.designs[d].structures)}
+    if kind == "compare" and not switch_over:  # every structure the returns allow, beside the one run
+        scenario, added = with_structure_designs(scenario, designs, str(path))
+        if added:
+            designs = [*designs, *added]
+            extra = {**(extra or {}), ALSO: [*(extra or {}).get(ALSO, []), *added],
+                     STRUCTURES: {name: list(of) for name, of in added.items()}}  # fmt: skip
     if switch_over:
         scenario, name = with_switch_over(scenario, designs[1], designs[0])
         designs = [designs[0], name, designs[1]]

@@ -73,6 +73,9 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
     places.append((("surgery",), d["surgery"]))
     for design, cfg in d["designs"].items():
         places += [(("designs", design, "stage_overrides", p), o) for p, o in cfg["stage_overrides"].items()]
+        for name, structure in (cfg.get("structures") or {}).items():
+            places += [(("designs", design, "structures", name, "stage_overrides", p), o)
+                       for p, o in structure["stage_overrides"].items()]  # fmt: skip
         if cfg.get("capacity_basis"):  # the demand its capacities are for grows with the population too
             yield ("designs", design, "capacity_basis", "referrals_per_year"), False
     for where, cfg in places:

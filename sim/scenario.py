@@ -299,19 +299,53 @@ def with_switch_over(s: Scenario, new: str, old: str, source: str = "--transitio
     if new == old or name in s.designs:
         problem = "a design cannot take over from itself" if new == old else f"a design named '{name}' exists already"
         raise ScenarioError(source, f"designs.{name}", problem)
-    prefix, copy = f"designs.{new}.", f"designs.{name}."
+    return with_design_copy(s, name, s.designs[new].model_copy(update={"inherits": old}), new, source), name
+
+
+def with_design_copy(s: Scenario, name: str, design: Design, base: str, source: str) -> Scenario:
+    """The scenario with one more design, ``name``: ``design``, a changed copy of ``base``, its
+    inputs drawn with ``base``'s (every ``[uncertainty]`` entry on ``designs.<base>.…`` also sets
+    the same key of the copy), so in a replication the two differ only by the change."""
+    prefix, copy = f"designs.{base}.", f"designs.{name}."
     uncertainty = {}
     for key, entry in s.uncertainty.items():
         targets = [key, *entry.get("also", [])]
         copies = [copy + t[len(prefix) :] for t in targets if t.startswith(prefix)]
         uncertainty[key] = {**entry, "also": [*entry.get("also", []), *copies]} if copies else entry
-    design = s.designs[new].model_copy(update={"inherits": old})
     out = s.model_copy(update={"designs": {**s.designs, name: design}, "uncertainty": uncertainty})
     try:
         cross_check(out)
     except KeyProblem as e:
         raise ScenarioError(source, e.key, str(e)) from None
-    return out, name
+    return out
+
+
+def with_structure_designs(
+    s: Scenario, designs: list[str], source: str = "structures"
+) -> tuple[Scenario, dict[str, tuple[str, str]]]:
+    """The scenario with a design for each structure of ``designs`` other than the one they run:
+    ``<design>_<structure>``, on the same patients and drawn inputs. Returns it and, per design
+    added, the design and structure it runs.
+
+    Raises
+    ------
+    ScenarioError
+        When a name is taken by a design of the scenario's own.
+    """
+    added: dict[str, tuple[str, str]] = {}
+    for d in designs:
+        cfg = s.designs[d]
+        for n, structure in cfg.structures.items():
+            if n == cfg.active_structure:
+                continue
+            name = f"{d}_{n}"
+            if name in s.designs:
+                raise ScenarioError(source, f"designs.{name}", f"a design of that name exists already: the {n} structure "
+                                    f"of '{d}' runs under it beside '{d}'; rename it")  # fmt: skip
+            copy = cfg.model_copy(update={"structure": n, "fitted_to": structure.fitted_to or cfg.fitted_to})
+            s = with_design_copy(s, name, copy, d, source)
+            added[name] = (d, n)
+    return s, added
 
 
 def _with_backlog(s: Scenario) -> Scenario:

@@ -900,6 +900,8 @@ class Scenario(Strict):
             if extra and "staff" in extra:  # new staff give new slots: validated, so they are derived again
                 kept = base.model_dump(exclude={"slots_per_week"} if "slots_per_week" not in extra else set())
                 out[name] = Stage.model_validate({**kept, **extra})
+            elif extra and any(isinstance(v, list | dict) for v in extra.values()):  # tables in it are validated
+                out[name] = Stage.model_validate({**base.model_dump(), **extra})
             else:
                 out[name] = base.model_copy(update=extra) if extra else base
             if name in carried:

@@ -22,6 +22,7 @@ from sim.columns import column
 from sim.executors import Executor, SerialExecutor
 from sim.experiment import Progress, run_batch
 from sim.metrics import rtt_monthly, share_interval
+from sim.rtt.summary import metric_name, parse_metric, per_replication
 from sim.scenario import with_values
 from sim.schema import THEATRE, Scenario, scaled_staff
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
@@ -101,15 +102,51 @@ def at_factor(scenario: Scenario, values: dict[str, Any], factor: float) -> Scen
     return with_values(scenario, scaled, f"{scenario.name} (msksim target, x{factor:.6g})", how=None)
 
 
+def reported_functions(scenario: Scenario, design: str) -> list[str]:
+    """The treatment functions a design's RTT pathways report under."""
+    codes = {st.rtt_function for st in scenario.design_stages(design).values()}
+    return sorted(c for c in codes if c is not None)
+
+
+def function_metrics(scenario: Scenario, design: str) -> list[str]:
+    """One treatment function's share of incomplete pathways within 18 weeks, for each function
+    ``design`` reports under (``rtt_110_incomplete_within_18w_pct``: trauma and orthopaedics),
+    as the NHS reports them: the pooled share can be held up by another function's short clocks.
+    Any measure of the returns (:func:`sim.rtt.summary.parse_metric`) can be a target too."""
+    return [metric_name(f, "incomplete", "within_18w_pct") for f in reported_functions(scenario, design)]
+
+
+def returns_values(returns: pd.DataFrame, design: str, metric: str, year: int) -> np.ndarray:
+    """Per replication (in order): a measure of the returns (``rtt_110_incomplete_within_18w_pct``)
+    in contract ``year``, each part's counts pooled over the year's months as a return."""
+    if returns.empty:
+        return np.array([])
+    wide = per_replication(returns[returns["design"] == design])
+    rows = wide[wide["year"] == str(year)].sort_values("replication")
+    return rows[metric].to_numpy(dtype=float) if metric in rows else np.array([])
+
+
 def check_target(scenario: Scenario, design: str, target: Target) -> None:
     """Raise :class:`TargetError` unless the measure exists for the design and has a better
     direction, and the year is in the run."""
-    try:
-        col = column(target.metric)
-    except KeyError:
-        raise TargetError(f"--metric {target.metric}: not a result column") from None
-    if col.unit in ("id", "text"):
-        raise TargetError(f"--metric {target.metric}: not a number")
+    of_returns = parse_metric(target.metric)
+    if of_returns is not None:
+        function = of_returns.treatment_function
+        if function not in reported_functions(scenario, design):
+            known = ", ".join(function_metrics(scenario, design))
+            raise TargetError(f"--metric {target.metric}: design '{design}' reports no pathways under treatment function "
+                              f"{function}; it has {known}")  # fmt: skip
+        if of_returns.statistic == "per_month":
+            raise TargetError(f"--metric {target.metric}: a count of pathways has no better direction to meet")
+    else:
+        try:
+            col = column(target.metric)
+        except KeyError:
+            raise TargetError(f"--metric {target.metric}: not a result column; a result column (README, 'Result "
+                              f"columns') or one treatment function's: {', '.join(function_metrics(scenario, design))}"
+                              ) from None  # fmt: skip
+        if col.unit in ("id", "text"):
+            raise TargetError(f"--metric {target.metric}: not a number")
     if target.year is not None and not 1 <= target.year <= scenario.run.years:
         raise TargetError(f"--year {target.year}: the run has contract years 1 to {scenario.run.years}")
     if not 0 < target.probability <= 1:
@@ -128,9 +165,12 @@ def run_trial(
     table = result.table
     year = target.year or s.run.years
     rows = table[table["year"] == year].sort_values("replication")
-    if target.metric not in rows.columns:
+    if parse_metric(target.metric) is not None:
+        values_now = returns_values(result.returns, design, target.metric, year)
+    elif target.metric not in rows.columns:
         raise TargetError(f"--metric {target.metric}: design '{design}' has no such column")
-    values_now = rows[target.metric].to_numpy(dtype=float)
+    else:
+        values_now = rows[target.metric].to_numpy(dtype=float)
     met = target.met(values_now)
     share, low, high, _ = share_interval(met.astype(float)) if len(met) > 1 else (float(met.mean()), np.nan, np.nan, 1)
     costed = table["capacity_cost_gbp"].notna().any() if "capacity_cost_gbp" in table else False
@@ -244,3 +284,37 @@ def target_toml(scenario: Scenario, design: str, answer: Trial, values: dict[str
     for table, rows in tables.items():
         lines += ["", "[" + ".".join(toml_key(p) for p in table.split(".")) + "]", *rows]
     return "\n".join(lines) + "\n"
+
+
+def structures_range(found: dict[str, tuple[Trial, dict[str, Any]]], target: Target) -> str:
+    """The answers under each capacity structure as one range, per service, in words."""
+    by_stage: dict[str, dict[str, float]] = {}
+    for name, (trial, _) in found.items():
+        for key, slots in trial.slots.items():
+            by_stage.setdefault(_stages([key])[0], {})[name] = slots
+    parts = []
+    for stage, slots in by_stage.items():
+        low, high = min(slots, key=slots.__getitem__), max(slots, key=slots.__getitem__)
+        parts.append(f"{stage} {slots[low]:,.0f} ({low}) to {slots[high]:,.0f} ({high}) slots a week")
+    factors = ", ".join(f"x{t.factor:.4g} of the {name} structure's capacity" for name, (t, _) in found.items())
+    return (
+        f"For {target.words}: {'; '.join(parts)} ({factors}). The returns cannot tell which structure holds, "
+        "so the capacity needed lies in this range."
+    )
+
+
+STILL = 0.5
+"""A measure that moves less than this between the capacity set and :data:`HIGHEST` times it is
+held by something other than these services' capacity."""
+
+
+def unmet(trials: list[Trial], structure: str = "") -> str:
+    """Why a search found no capacity, from its trials: what the measure did as capacity grew."""
+    under = f"under the {structure} structure, " if structure else ""
+    first, last = min(trials, key=lambda t: t.factor), max(trials, key=lambda t: t.factor)
+    moved = f"{first.metric_mean:,.4g} at x{first.factor:.4g}, {last.metric_mean:,.4g} at x{last.factor:.4g}"
+    if abs(last.metric_mean - first.metric_mean) < STILL:
+        return (f"{under}the measure hardly moves with these services' capacity ({moved}): what holds it is not their "
+                "capacity (booking delays before a first slot, stale pathways waiting for validation, or another "
+                "service)")  # fmt: skip
+    return f"{under}the measure moves ({moved}) but not far enough: the target needs more than these services"

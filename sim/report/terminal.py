@@ -505,3 +505,40 @@ def _verdicts_by_others(
         for design, verdict in sweep_verdicts(part, [first], metric, scenario, plain).items():
             lines.setdefault(design, []).append(f"with {where}: {verdict}")
     return {design: "\n    ".join(found) for design, found in lines.items()}
+
+
+STRUCTURE_MEASURES = ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "waiting_list_end", "commissioner_cost_gbp",
+                      "prime_surplus_gbp")  # fmt: skip
+"""What the table of capacity structures shows, after each treatment function's 18-week share."""
+
+
+def structures_table(summary: pd.DataFrame, structures: dict[str, list[str]], scenario: Scenario) -> Table | None:
+    """Each design with capacity structures the returns cannot tell apart, under each: the range
+    of the answer they give (mean per contract year, same patients)."""
+    if summary.empty or not structures:
+        return None
+    by_base: dict[str, list[tuple[str, str]]] = {}
+    for name, (base, structure) in structures.items():
+        by_base.setdefault(base, [(base, scenario.designs[base].active_structure)]).append((name, structure))
+    table = Table(title="Under each capacity structure the returns allow (they cannot tell which holds)", header_style="bold",
+                  caption="Mean per contract year, the same patients under each")  # fmt: skip
+    table.add_column("Per year", style="bold", overflow="fold", min_width=LABEL_WIDTH)
+    runs = [run for runs in by_base.values() for run in runs]
+    for name, structure in runs:
+        table.add_column(f"{name} ({structure})", justify="right")
+    table.add_column("Range", justify="right")
+    functions = [m for m in dict.fromkeys(summary["metric"]) if (p := parse_metric(m)) is not None
+                 and p.part == "incomplete" and p.statistic == "within_18w_pct"]  # fmt: skip
+    for metric in [*functions, *STRUCTURE_MEASURES]:
+        unit = "pct" if metric in functions else unit_of(metric)
+        values = []
+        for name, _ in runs:
+            hit = summary[(summary["scope"] == name) & (summary["metric"] == metric) & (summary["year"] == "all")]
+            values.append(float(hit["mean"].iloc[0]) if len(hit) else math.nan)
+        if all(math.isnan(v) for v in values):
+            continue
+        label = f"{function_label(parse_metric(metric).treatment_function)}: within 18 weeks" if metric in functions else (
+            column(metric).label)  # fmt: skip
+        shown = [v for v in values if not math.isnan(v)]
+        table.add_row(label, *(fmt(v, unit) for v in values), f"{fmt(min(shown), unit)} to {fmt(max(shown), unit)}")
+    return table
