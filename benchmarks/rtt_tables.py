@@ -80,5 +80,6 @@ def main() -> None:
         }
         print(f"\nadmitted share of clock stops: simulated {share['simulated']:.1%}, published {share['published']:.1%}")
 
+
 if __name__ == "__main__":
     main()

@@ -104,6 +104,7 @@ def test_a_design_based_on_a_fitted_one_is_not_fitted_itself() -> None:
     assert s.unfitted_beside_fitted(["fragmented", "prime"]) is None
     said = s.unfitted_beside_fitted(["fragmented", "prime", "prime_as_claimed"])
     assert said is not None and said.startswith("prime_as_claimed is not fitted") and "06F" in said
-    assert bundled('designs.fragmented.fitted_to=""', 'designs.prime.fitted_to=""').unfitted_beside_fitted(
-        ["fragmented", "prime"]
-    ) is None  # nothing fitted: nothing set beside anything fitted
+    assert (
+        bundled('designs.fragmented.fitted_to=""', 'designs.prime.fitted_to=""').unfitted_beside_fitted(["fragmented", "prime"])
+        is None
+    )  # nothing fitted: nothing set beside anything fitted
