@@ -110,9 +110,11 @@ def test_a_structure_run_beside_the_design_is_the_same_as_the_design_run_under_i
 def test_compare_and_sweep_run_every_structure_and_compare_shows_the_range(tmp_path: Path) -> None:
     path = two_structures(tmp_path)
     sets = [a for x in [*SMALL, "run.replications=2"] for a in ("--set", x)]
-    r = CliRunner().invoke(app, ["compare", str(path), *sets, "--out", str(tmp_path / "c"), "--quiet"])
+    r = CliRunner().invoke(app, ["compare", str(path), *sets, "--out", str(tmp_path / "c"), "--quiet", "--report"])
     assert r.exit_code == 0, r.output
     assert "Under each capacity structure" in r.output and "prime_delay" in r.output
+    page = (tmp_path / "c" / "report.html").read_text()
+    assert 'id="structures"' in page and "prime_delay (delay)" in page and "the list a queue" in page
     table = pd.read_csv(tmp_path / "c" / "replications.csv")
     assert set(table["design"]) == {"fragmented", "prime", "prime_delay"}
     r = CliRunner().invoke(app, ["sweep", str(path), *sets, "--out", str(tmp_path / "s"), "--quiet", "--designs", "prime",

@@ -15,7 +15,7 @@ from sim.results import read_run
 from sim.schema import Scenario
 
 TABLES = (
-    "replications", "sweep", "sweep_summary", "monthly", "rtt_waits", "rtt_returns", "flows", "bid", "bid_summary",
+    "replications", "summary", "sweep", "sweep_summary", "monthly", "rtt_waits", "rtt_returns", "flows", "bid", "bid_summary",
     "bid_monthly", "sensitivity", "warmup", "switch_over",
 )  # fmt: skip
 """The CSV files a report may use, by name without ``.csv``."""

@@ -21,6 +21,7 @@ from sim.report.sections import (
     flow_section,
     rtt_section,
     scenario_section,
+    structures_section,
     switch_over_section,
     waiting_section,
 )
@@ -33,6 +34,7 @@ SECTIONS: tuple[Callable[[View], Section | None], ...] = (
     summary_section,
     scenario_section,
     kpi_section,
+    structures_section,
     waiting_section,
     switch_over_section,
     rtt_section,

@@ -9,12 +9,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim import diagnostics
+from sim.batch import STRUCTURES
 from sim.columns import column
 from sim.report import charts
 from sim.report.flowchart import flow_diagram
 from sim.report.labels import key_label, stage_name, value_text, words
 from sim.report.page import Section, esc, figure
-from sim.report.terminal import fmt
+from sim.report.terminal import STRUCTURES_TITLE, fmt, structure_rows
 from sim.report.view import View
 from sim.transition import SWITCH_OVER, months_to_settle
 
@@ -165,6 +166,32 @@ def switch_over_section(view: View) -> Section | None:
     )
     body += f"<table><tr><th>Measure</th><th>Months to the steady state</th></tr>{rows}</table>"
     return Section("switch-over", "The switch-over", body)
+
+
+def structures_section(view: View) -> Section | None:
+    """Designs with capacity structures the returns cannot tell apart: the answer under each."""
+    structures = (view.folder.batch.get("extra") or {}).get(STRUCTURES) or {}
+    headings, rows = structure_rows(view.folder.table("summary"), structures, view.scenario)
+    if not rows:
+        return None
+    whys = "".join(
+        f"<li><b>{esc(structure)}</b>: {esc(view.scenario.designs[base].structures[structure].why)}</li>"
+        for base, structure in dict.fromkeys((b, s) for b, s in structures.values())
+    )
+    head = "".join(f"<th>{esc(h)}</th>" for h in ["Per year", *headings, "Range"])
+    body = "".join("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows)
+    text = (
+        "<p>The published returns these designs were fitted to do not tell some of their capacities: their waits fit "
+        "as well with more than one explanation, and each answers a capacity question differently. Each ran on the "
+        "same patients; read the answer as the range between them, not as one number.</p>"
+    )
+    active = "".join(
+        f"<li><b>{esc(view.scenario.designs[b].active_structure)}</b> (run as {esc(b)}): "
+        f"{esc(view.scenario.designs[b].structures[view.scenario.designs[b].active_structure].why)}</li>"
+        for b in dict.fromkeys(b for b, _ in structures.values())
+    )
+    body = f"{text}<ul>{active}{whys}</ul><table><tr>{head}</tr>{body}</table>"
+    return Section("structures", STRUCTURES_TITLE, body)
 
 
 def clock_note(view: View) -> str:

@@ -512,33 +512,50 @@ STRUCTURE_MEASURES = ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", 
 """What the table of capacity structures shows, after each treatment function's 18-week share."""
 
 
-def structures_table(summary: pd.DataFrame, structures: dict[str, list[str]], scenario: Scenario) -> Table | None:
-    """Each design with capacity structures the returns cannot tell apart, under each: the range
-    of the answer they give (mean per contract year, same patients)."""
+def structure_rows(
+    summary: pd.DataFrame, structures: dict[str, list[str]], scenario: Scenario
+) -> tuple[list[str], list[list[str]]]:
+    """Each design with capacity structures the returns cannot tell apart, under each, and the
+    range: the headings (``prime (queue)``, ``prime_delay (delay)``) and rows of label, values,
+    range (mean per contract year, the same patients); no rows without structures."""
     if summary.empty or not structures:
-        return None
-    by_base: dict[str, list[tuple[str, str]]] = {}
+        return [], []
+    runs: list[tuple[str, str]] = []
     for name, (base, structure) in structures.items():
-        by_base.setdefault(base, [(base, scenario.designs[base].active_structure)]).append((name, structure))
-    table = Table(title="Under each capacity structure the returns allow (they cannot tell which holds)", header_style="bold",
-                  caption="Mean per contract year, the same patients under each")  # fmt: skip
-    table.add_column("Per year", style="bold", overflow="fold", min_width=LABEL_WIDTH)
-    runs = [run for runs in by_base.values() for run in runs]
-    for name, structure in runs:
-        table.add_column(f"{name} ({structure})", justify="right")
-    table.add_column("Range", justify="right")
+        if (base, scenario.designs[base].active_structure) not in runs:
+            runs.append((base, scenario.designs[base].active_structure))
+        runs.append((name, structure))
     functions = [m for m in dict.fromkeys(summary["metric"]) if (p := parse_metric(m)) is not None
                  and p.part == "incomplete" and p.statistic == "within_18w_pct"]  # fmt: skip
+    rows = []
     for metric in [*functions, *STRUCTURE_MEASURES]:
         unit = "pct" if metric in functions else unit_of(metric)
         values = []
         for name, _ in runs:
-            hit = summary[(summary["scope"] == name) & (summary["metric"] == metric) & (summary["year"] == "all")]
+            hit = summary[(summary["scope"] == name) & (summary["metric"] == metric) & (summary["year"].astype(str) == "all")]
             values.append(float(hit["mean"].iloc[0]) if len(hit) else math.nan)
-        if all(math.isnan(v) for v in values):
-            continue
-        label = f"{function_label(parse_metric(metric).treatment_function)}: within 18 weeks" if metric in functions else (
-            column(metric).label)  # fmt: skip
         shown = [v for v in values if not math.isnan(v)]
-        table.add_row(label, *(fmt(v, unit) for v in values), f"{fmt(min(shown), unit)} to {fmt(max(shown), unit)}")
+        if not shown:
+            continue
+        of = parse_metric(metric)
+        label = f"{function_label(of.treatment_function)}: within 18 weeks" if of is not None else column(metric).label
+        rows.append([label, *(fmt(v, unit) for v in values), f"{fmt(min(shown), unit)} to {fmt(max(shown), unit)}"])
+    return [f"{name} ({structure})" for name, structure in runs], rows
+
+
+STRUCTURES_TITLE = "Under each capacity structure the returns allow (they cannot tell which holds)"
+
+
+def structures_table(summary: pd.DataFrame, structures: dict[str, list[str]], scenario: Scenario) -> Table | None:
+    """:func:`structure_rows` as a terminal table (None without structures)."""
+    headings, rows = structure_rows(summary, structures, scenario)
+    if not rows:
+        return None
+    table = Table(title=STRUCTURES_TITLE, header_style="bold", caption="Mean per contract year, the same patients under each")
+    table.add_column("Per year", style="bold", overflow="fold", min_width=LABEL_WIDTH)
+    for heading in headings:
+        table.add_column(heading, justify="right")
+    table.add_column("Range", justify="right")
+    for row in rows:
+        table.add_row(*row)
     return table
