@@ -188,6 +188,13 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
+    if kind == "run":
+        for d in designs:
+            cfg = scenario.designs[d]
+            others = [n for n in cfg.structures if n != cfg.active_structure]
+            if others:
+                warn(f"design '{d}' runs its {cfg.active_structure} structure; the returns allow {', '.join(others)} as "
+                     f"well: `compare` runs each, or --set designs.{d}.structure=\"{others[0]}\"")  # fmt: skip
     if kind == "sweep" and grid:  # every structure the returns allow, as one more dimension of the grid
         for d in designs:
             key = f"designs.{d}.structure"

@@ -11,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from sim.calibrate.area import Calibration
-from sim.calibrate.fit import TOLERANCES, Knob, mean_statistics
+from sim.calibrate.fit import TOLERANCES, Evaluation, Knob, mean_statistics
 from sim.calibrate.identify import UNTOLD
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS
 from sim.calibrate.structures import WHY
@@ -191,9 +191,15 @@ def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
     """The fit month by month, the arithmetic, the unknowns and the back-test."""
     st = cal.setup
     keys = ["month", "treatment_function", "part"]
-    sim = mean_statistics(cal.best.statistics)
-    fit = st.statistics.merge(sim, on=keys, how="left", suffixes=("_published", "_simulated"))
-    fit.insert(0, "used", fit["month"].map(lambda m: "fit" if m in st.fit_months else "held out"))
+
+    def beside(e: Evaluation) -> pd.DataFrame:
+        out = st.statistics.merge(mean_statistics(e.statistics), on=keys, how="left", suffixes=("_published", "_simulated"))
+        out.insert(0, "used", out["month"].map(lambda m: "fit" if m in st.fit_months else "held out"))
+        return out
+
+    fit = beside(cal.best)
+    if cal.choice is not None:  # each structure's fit, the kept first
+        fit = pd.concat([beside(f.best).assign(structure=f.name) for f in cal.choice.fitted()], ignore_index=True)
     flows = pd.DataFrame([{"treatment_function": f, **flow.__dict__} for f, a in st.arithmetic.items() for flow in a.flows])
     rows = []
     for k in st.knobs:
@@ -205,7 +211,7 @@ def tables(cal: Calibration) -> dict[str, pd.DataFrame]:
     out = {"fit": fit, "stock_and_flow": flows, "unknowns": unknowns, "backtest": cal.backtest}
     if cal.choice is not None:
         out["structures"] = structures_table(cal)
-        for f in cal.choice.kept:
+        for f in cal.choice.fitted():
             unknowns[f"fitted_{f.name}"] = unknowns["key"].map(f.best.values)
     return out
 
