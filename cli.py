@@ -782,6 +782,14 @@ def calibrate_command(
             "would send to a community clinic it sends to hospital instead.",
         ),
     ] = False,
+    from_scenario: Annotated[
+        bool,
+        typer.Option(
+            "--from-scenario",
+            help="Start the search from the scenario's own values (a refit), not from "
+            "capacity at demand and the returns' removals.",
+        ),
+    ] = False,
     reps: Annotated[
         int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1, metavar="N")
     ] = 2,
@@ -797,7 +805,7 @@ def calibrate_command(
         s = load(scenario, set_, warn=_warn)
         try:
             table = read_published(rtt, commissioner, treatment_function)
-            st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals, fit_routing)
+            st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals, fit_routing, from_scenario)
         except ReturnsError as e:
             _fail(str(e))
         except CalibrationError as e:

@@ -188,13 +188,14 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
     for d in designs:
         if d not in scenario.designs:
             raise BatchError(f"{path}: designs.{d}: no such design; known: {', '.join(scenario.designs)}")
-    if kind == "run":
+    if kind in ("run", "bid"):
         for d in designs:
             cfg = scenario.designs[d]
             others = [n for n in cfg.structures if n != cfg.active_structure]
             if others:
+                again = "`compare` runs each, or" if kind == "run" else "its price under another may differ: run again with"
                 warn(f"design '{d}' runs its {cfg.active_structure} structure; the returns allow {', '.join(others)} as "
-                     f"well: `compare` runs each, or --set designs.{d}.structure=\"{others[0]}\"")  # fmt: skip
+                     f"well: {again} --set designs.{d}.structure=\"{others[0]}\"")  # fmt: skip
     if kind == "sweep" and grid:  # every structure the returns allow, as one more dimension of the grid
         for d in designs:
             key = f"designs.{d}.structure"

@@ -222,8 +222,11 @@ def setup(
     holdout: int,
     fit_referrals: bool = False,
     fit_routing: bool = False,
+    from_scenario: bool = False,
 ) -> Setup:
-    """Choose the design, functions and unknowns, and read the arithmetic first guesses."""
+    """Choose the design, functions and unknowns, and read the arithmetic first guesses; with
+    ``from_scenario`` the search starts from the scenario's own values (a refit), not from
+    capacity at demand and the returns' removals."""
     names = list(scenario.designs)
     design = design or scenario.own_designs()[-1]
     if design not in scenario.designs:
@@ -271,7 +274,8 @@ def setup(
             st = stages[c]
             # the knob sets the value given, which a capacity basis scales: start and bounds as given
             slots = at_load_one(scenario, design, c, load) / scenario.carried_factor(design, c)
-            knobs.append(Knob(f"{over}.{c}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.15,
+            begin = st.slots_per_week / scenario.carried_factor(design, c) if from_scenario else slots
+            knobs.append(Knob(f"{over}.{c}.slots_per_week", begin, slots / MAX_LOAD, slots * 3, True, 0.15,
                               f"{f} incomplete pathways and waits, {months_text} ({commissioner})"))  # fmt: skip
             if st.staff:  # slots and staff may not disagree: the staff are scaled instead
                 staffed[c] = ([g.model_dump() for g in st.staff], st.slots_per_week)
@@ -316,7 +320,8 @@ def setup(
                 knobs += delay_knobs(f"{over}.{name}", st, f"median {why}", f"spread of {why}", derived)
     if listing:
         slots = at_load_one(scenario, design, THEATRE, load) / scenario.carried_factor(design, THEATRE)
-        knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", slots, slots / MAX_LOAD, slots * 3, True, 0.1,
+        begin = surgery.slots_per_week / scenario.carried_factor(design, THEATRE) if from_scenario else slots
+        knobs.append(Knob(f"{over}.{THEATRE}.slots_per_week", begin, slots / MAX_LOAD, slots * 3, True, 0.1,
                           f"{', '.join(listing)} admitted and incomplete pathways and their waits, {months_text} "
                           f"({commissioner})"))  # fmt: skip
         knobs.append(Knob(f"{over}.{THEATRE}.booking_lead_spread_days", surgery.booking_lead_spread_days, 0,
@@ -331,7 +336,8 @@ def setup(
         top = max((r for place, t in base_removals.items() if removal_group(place) == group for _, r in t), default=0.0)
         if top > 0:
             high = min(REMOVAL_FREEDOM, MAX_REMOVAL_RATE / top)
-            knobs.append(Knob(removal_knob(group), 1.0, 1 / REMOVAL_FREEDOM, high, True, 0.35,
+            begin = removal_scale_now(stages, surgery, base_removals, group) if from_scenario else 1.0
+            knobs.append(Knob(removal_knob(group), begin, 1 / REMOVAL_FREEDOM, high, True, 0.35,
                               f"incomplete pathways and their waits on {what}, from the returns' removals"))  # fmt: skip
     if fit_referrals:
         n = scenario.demand.referrals_per_year
@@ -355,6 +361,19 @@ def setup(
     return Setup(scenario, design, commissioner, wanted, table, stats, months, fit_months,
                  months_all[len(fit_months):], arith, knobs, fixed, counted, derived, base_removals, notes,
                  staffed, stale_rates)  # fmt: skip
+
+
+def removal_scale_now(stages: dict[str, Stage], surgery: Any, base: dict[str, list[tuple[float, float]]], group: str) -> float:
+    """The factor the scenario's own removal rates are on the returns' (the first list of
+    ``group`` with a rate in both): where a refit starts."""
+    for place, table in base.items():
+        if removal_group(place) != group:
+            continue
+        own = removal_bands((surgery if place == THEATRE else stages[place]).removal_rate_per_week)
+        pairs = [(o, b) for (_, o), (_, b) in zip(own, table, strict=False) if o > 0 and b > 0]
+        if pairs:
+            return pairs[-1][0] / pairs[-1][1]
+    return 1.0
 
 
 def routing_knob(s: Scenario, design: str, functions: list[str], months_text: str, commissioner: str) -> Knob:
