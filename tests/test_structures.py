@@ -16,7 +16,7 @@ from sim.calibrate.structures import DELAY, QUEUE, QUEUE_LOADS, StructureFit, ch
 from sim.experiment import run_batch
 from sim.rtt.bands import BAND_LABELS
 from sim.scenario import load_scenario, with_structure_designs, with_values
-from sim.schema import ScenarioError
+from sim.schema import ScenarioError, removal_bands
 from tests.conftest import BEDFORDSHIRE
 
 SMALL = ["demand.referrals_per_year=6000", "population=43000", "demand.outside_contract.per_year=0", "run.years=1",
@@ -204,3 +204,64 @@ def test_the_shortest_published_waits_by_hand() -> None:
         rows.append(row | {label: counts.get(k, 0) for k, label in enumerate(BAND_LABELS)})
     # pooled: 2, 2, 100, 96 of 200: 2% under 1 week, 4% under 2, 54% under 3
     assert shortest_wait_days(pd.DataFrame(rows), "06F", ["2015-01", "2015-02"], "110", "nonadmitted") == 14.0
+
+
+def test_calibrate_writes_both_structures_each_as_fitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A short calibration whose capacities are taken as untold, both structures kept: the
+    calibrated scenario runs each structure at exactly the values its search found."""
+    import sim.calibrate.area as area
+    from sim.calibrate.area import calibrate, read_published, setup
+    from sim.calibrate.identify import Identified
+    from sim.calibrate.output import write
+    from sim.calibrate.structures import Choice
+    from sim.executors import SerialExecutor
+
+    told = area.identify
+    monkeypatch.setattr(area, "identify", lambda fitter, best: {k: Identified(k, 0.0, 0.0) for k in told(fitter, best)})
+    monkeypatch.setattr(area, "choose", lambda delay, queue: Choice([queue, delay], "as if both met the targets", []))
+    root = BEDFORDSHIRE.parent
+    s = load_scenario(root / "bedfordshire_2010.toml", ["demand.referrals_per_year=3000"])
+    pct = sorted((root.parent / "data" / "rtt").glob("rtt-commissioner-pct-*.csv"))
+    st = setup(s, "fragmented", read_published(pct, "5P2", ["110"]), "5P2", ["110"], 0)
+    cal = calibrate(st, SerialExecutor(), replications=1, rounds=1)
+    assert cal.choice is not None and [f.name for f in cal.choice.kept] == [QUEUE, DELAY]
+    written = {p.name for p in write(cal, tmp_path, root / "bedfordshire_2010.toml", pct)}
+    assert {"calibrated.toml", "structures.csv", "fit.csv", "unknowns.csv"} <= written
+    text = (tmp_path / "calibrated.toml").read_text()
+    assert 'structure = "queue"  # preferred: as if both met the targets' in text
+    fitted = load_scenario(tmp_path / "calibrated.toml")
+    assert fitted.designs["fragmented"].active_structure == QUEUE
+    for f in cal.choice.kept:
+        run = fitted.with_structure(f.name)
+        for key, value in f.scenario_values.items():
+            place, leaf = key.split(".")[3:5]
+            cfg = run.design_surgery("fragmented") if place == "theatre" else run.design_stages("fragmented")[place]
+            got = getattr(cfg, leaf)
+            if leaf == "slots_per_week":
+                got = float(f"{got / run.carried_factor('fragmented', place):.4g}")
+            if leaf == "removal_rate_per_week":
+                got = [list(row) for row in got]
+            assert got == value, (f.name, key)
+    unknowns = pd.read_csv(tmp_path / "unknowns.csv")
+    assert {"fitted_queue", "fitted_delay"} <= set(unknowns.columns)
+    assert set(pd.read_csv(tmp_path / "fit.csv")["structure"]) == {QUEUE, DELAY}
+
+
+def test_a_refit_starts_from_the_scenario_s_own_values() -> None:
+    """With --from-scenario every unknown starts where the scenario has it, so the first candidate
+    simulated is the scenario as it is."""
+    from sim.calibrate.area import expander, read_published, setup
+    from sim.calibrate.output import current_value
+
+    s = load_scenario(BEDFORDSHIRE)
+    ccg = sorted((BEDFORDSHIRE.parent.parent / "data" / "rtt").glob("rtt-commissioner-ccg-*.csv"))
+    st = setup(s, "prime", read_published(ccg, "06F", None), "06F", None, 1, fit_routing=True, from_scenario=True)
+    start = expander(st)({k.key: k.clip(k.start) for k in st.knobs})
+    for key, value in start.items():
+        now = current_value(s, "prime", key)
+        if key.endswith(".removal_rate_per_week"):
+            now = [list(r) for r in removal_bands(now)]
+        assert value == now, key
+    fresh = setup(s, "prime", read_published(ccg, "06F", None), "06F", None, 1, fit_routing=True)
+    slots = "designs.prime.stage_overrides.rheumatology.slots_per_week"
+    assert {k.key: k.start for k in fresh.knobs}[slots] != {k.key: k.start for k in st.knobs}[slots]

@@ -47,7 +47,7 @@ def calibrated_toml(
                 f"fitted_to = {toml_value(_fitted_to(cal))}  # loss {f.loss:.3g}; {f.describe()}",
             ])  # fmt: skip
             own = {k: v for k, v in f.scenario_values.items() if k not in common}
-            for key, rows in _rows(cal, own, f.best.values, f.knobs).items():
+            for key, rows in _rows(cal, own, f.best.values, f.knobs, f.notes).items():
                 tables.setdefault(key.replace(f"{d}.stage_overrides.", f"{table}.stage_overrides.", 1), []).extend(rows)
     for table, rows in _set_rows(s, sets or [], set(cal.scenario_values)).items():
         tables.setdefault(table, []).extend(rows)
@@ -87,12 +87,15 @@ def calibrated_toml(
     return "\n".join(lines) + "\n"
 
 
-def _rows(cal: Calibration, values: dict[str, Any], fitted: dict[str, float], knobs: list[Knob]) -> dict[str, list[str]]:
+def _rows(
+    cal: Calibration, values: dict[str, Any], fitted: dict[str, float], knobs: list[Knob], notes: dict[str, str] | None = None
+) -> dict[str, list[str]]:
     """Fitted scenario values as TOML rows by table, each commented with what it was fitted to
-    (``fitted``: the knobs' values they come from)."""
+    (``fitted``: the knobs' values they come from; ``notes``: why a value set, not fitted, is so)."""
+    notes = notes or {}
     st = cal.setup
     s = st.scenario
-    why = {k.key: k.why for k in knobs}
+    why = {k.key: k.why for k in [*st.knobs, *knobs]}  # a structure's own knobs say why it differs
     tables: dict[str, list[str]] = {}
     for key, value in values.items():
         table, leaf = key.rsplit(".", 1)
@@ -106,6 +109,8 @@ def _rows(cal: Calibration, values: dict[str, Any], fitted: dict[str, float], kn
                     f"{untold(cal, knob)}")  # fmt: skip
         elif key.endswith("stale_removal_rate_per_week"):
             note = f"the returns' removal rate of those waiting {LONG_WAIT_WEEKS} weeks or more, where stale pathways gather"
+        elif key in notes:
+            note = notes[key]
         elif key.endswith("removal_rate_per_week"):
             knob = st.derived[key]
             note = f"fitted to {why[knob]} (x{fitted[knob]:.3g} the returns' removals)"

@@ -12,7 +12,7 @@ differently, so both are fitted and both are kept when both meet the targets.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,8 @@ class StructureFit:
     """Per untold service (or ``theatre``): its median delay before a first slot, days."""
     waits_met: set[tuple[str, str, str, str]]
     knobs: list[Knob]
+    notes: dict[str, str] = field(default_factory=dict)
+    """Why a value the structure sets without fitting it is so, by key."""
 
     @property
     def loss(self) -> float:
@@ -244,7 +246,10 @@ def fit_queue_led(
     found = queue.search(rounds=rounds, start=first)
     fitter.evaluations += queue.evaluations
     fit = structure_fit(QUEUE, queue, found, places)
-    fit.scenario_values = {**{k: v for k, v in held.items() if k.startswith(stage_prefix)}, **fit.scenario_values}
+    lead = f"{stage_prefix}{THEATRE}.booking_lead_days"
+    fit.scenario_values = {**{k: v for k, v in held.items() if k == lead}, **fit.scenario_values}
+    if lead in held:
+        fit.notes[lead] = f"queue-led: no longer than the shortest published admitted waits ({held[lead]} days)"
     return fit, queue
 
 
