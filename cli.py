@@ -793,7 +793,25 @@ def calibrate_command(
     reps: Annotated[
         int, typer.Option("--reps", help="Replications per candidate (common random numbers).", min=1, metavar="N")
     ] = 2,
-    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of the search at most.", min=1, metavar="N")] = 4,
+    rounds: Annotated[
+        int,
+        typer.Option(
+            "--rounds",
+            help="Rounds of the search at most (0 with --from-scenario: keep the scenario's "
+            "values and fit only the structures beside them).",
+            min=0,
+            metavar="N",
+        ),
+    ] = 4,
+    structure_rounds: Annotated[
+        int | None,
+        typer.Option(
+            "--structure-rounds",
+            help="Rounds of the queue-led search, where the returns do not tell a capacity (default: --rounds).",
+            min=1,
+            metavar="N",
+        ),
+    ] = None,
     out: OutOpt = None,
     force: ForceOpt = False,
     set_: SetOpt = None,
@@ -821,13 +839,15 @@ def calibrate_command(
     executor = open_executor(jobs, None)
     try:
         if quiet:
-            cal = calibrate(st, executor, reps, rounds)
+            cal = calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds)
         else:
             columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
                 most = 1 + (rounds + 1) * 2 * len(st.knobs) + 2 * len(capacities(st.knobs))  # candidates, at most
                 task = bar.add_task("calibrating (simulations)", total=most * reps)
-                cal = calibrate(st, executor, reps, rounds, progress=lambda n: bar.advance(task, n))
+                cal = calibrate(
+                    st, executor, reps, rounds, progress=lambda n: bar.advance(task, n), structure_rounds=structure_rounds
+                )
     finally:
         executor.close()
     print_calibration(cal, out_console)

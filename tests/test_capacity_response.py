@@ -47,7 +47,8 @@ def function_110(s: Scenario, cut: float) -> dict[str, np.ndarray]:
     """Per replication, T&O: the incomplete pathways at the end of the year, its clock stops and removals."""
     key = s.capacity_key("prime", "orthopaedics")
     slots = s.design_stages("prime")["orthopaedics"].slots_per_week
-    changed = {key.replace("slots_per_week", "capacity_changes"): [{"from_date": s.run.start_date, "slots_per_week": slots * cut}]}
+    cut_from_start = [{"from_date": s.run.start_date, "slots_per_week": slots * cut}]
+    changed = {key.replace("slots_per_week", "capacity_changes"): cut_from_start}
     run = with_values(s, changed, "cut", how=None)
     r = run_batch(run, ["prime"], run.run.replications, uncertainty=False)
     assert not r.errors, r.errors[0].error

@@ -191,9 +191,8 @@ def test_the_queue_led_search_holds_capacity_near_demand_and_delays_short() -> N
     assert (delay.low, delay.high, start[delay.key]) == (14.0, 28.0, 14.0)
     assert by[f"{prefix}orthopaedics.booking_lead_spread_days"].high == 14
     assert by[f"{prefix}rheumatology.slots_per_week"] == knobs[5]  # a told capacity is left as it was
-    assert by[f"{prefix}orthopaedics.stale_share"] == knobs[3]
     assert held == {"designs.prime.triage_hospital_shift": 0.6, f"{prefix}orthopaedics.procedure_share": 0.1,
-                    f"{prefix}theatre.booking_lead_days": 21}  # fmt: skip
+                    f"{prefix}orthopaedics.stale_share": 0.05, f"{prefix}theatre.booking_lead_days": 21}  # fmt: skip
 
 
 def test_the_shortest_published_waits_by_hand() -> None:

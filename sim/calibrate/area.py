@@ -473,9 +473,11 @@ def calibrate(
     rounds: int = 4,
     progress: Callable[[int], None] | None = None,
     structures: bool = True,
+    structure_rounds: int | None = None,
 ) -> Calibration:
     """Fit the unknowns to the calibration months and test on the held-out ones; with
-    ``structures``, where the returns do not tell a capacity, fit the queue-led structure too."""
+    ``structures``, where the returns do not tell a capacity, fit the queue-led structure too
+    (its search ``structure_rounds`` long, default ``rounds``)."""
     fitter = Fitter(
         st.scenario, st.design, st.knobs, st.statistics, st.months, executor, replications,
         fixed=st.fixed, progress=progress, fit_months=st.fit_months, expand=expander(st), counted=st.counted,
@@ -487,7 +489,8 @@ def calibrate(
     choice = None
     if structures and places:
         shortest = shortest_waits(st.scenario, st.design, st.published, st.commissioner, st.fit_months, places)
-        queue, _ = fit_queue_led(fitter, best, places, shortest, f"designs.{st.design}.stage_overrides.", rounds)
+        more = rounds if structure_rounds is None else structure_rounds
+        queue, _ = fit_queue_led(fitter, best, places, shortest, f"designs.{st.design}.stage_overrides.", more)
         choice = choose(structure_fit(DELAY, fitter, best, places), queue)
     bt = pd.DataFrame()
     if st.holdout_months:

@@ -163,9 +163,11 @@ def shortest_waits(
     return out
 
 
-HELD = ("procedure_share", "decision_at_followup_share")
+HELD = ("procedure_share", "decision_at_followup_share", "stale_share")
 """Values a queue-led search holds at the delay-led fit besides those not of the services: they
-set the demand on the untold services, and the queue-led capacities are bounded by that demand."""
+set the demand on the untold services, and the queue-led capacities are bounded by that demand.
+Stale pathways (never to be seen, on the list till validation) are no part of either
+explanation: both lists hold them alike."""
 
 
 def queue_knobs(
