@@ -187,9 +187,11 @@ def test_the_queue_led_search_holds_capacity_near_demand_and_delays_short() -> N
     slots = by[f"{prefix}orthopaedics.slots_per_week"]
     assert (slots.low, slots.high) == (pytest.approx(104 / QUEUE_LOADS[1]), pytest.approx(104 / QUEUE_LOADS[0]))
     assert start[slots.key] == 104.0
-    delay = by[f"{prefix}orthopaedics.median_delay_days"]
-    assert (delay.low, delay.high, start[delay.key]) == (14.0, 28.0, 14.0)
-    assert by[f"{prefix}orthopaedics.booking_lead_spread_days"].high == 14
+    assert f"{prefix}orthopaedics.median_delay_days" not in by  # the fixed lead is kept short, not the median
+    lead = by[f"{prefix}orthopaedics.booking_lead_days"]
+    assert (lead.low, lead.high, lead.integer) == (0.0, 14.0, True)
+    assert start[lead.key] == 11  # from the delay-led fit's: a median of 40 days less ln 2 x 42 of spread
+    assert by[f"{prefix}orthopaedics.booking_lead_spread_days"] == knobs[2]  # the spread of booking stays free
     assert by[f"{prefix}rheumatology.slots_per_week"] == knobs[5]  # a told capacity is left as it was
     assert held == {"designs.prime.triage_hospital_shift": 0.6, f"{prefix}orthopaedics.procedure_share": 0.1,
                     f"{prefix}orthopaedics.stale_share": 0.05, f"{prefix}theatre.booking_lead_days": 21}  # fmt: skip

@@ -2,11 +2,11 @@
 
 Where moving a capacity does not move the targets (:mod:`sim.calibrate.identify`), the
 search carried the waits in booking delays before a first slot, over a clinic below its
-capacity: the *delay-led* structure. The same months fit a *queue-led* one as well: capacity
-near the throughput the returns imply, short delays no shorter than the shortest published
-waits, and the waits made by the queue itself (the RTT Planner's reading: the list a stock fed
+capacity: the *delay-led* structure. The same months may fit a *queue-led* one as well:
+capacity near the throughput the returns imply, a fixed delay no longer than the shortest
+published waits, and the waits made by the queue itself (the RTT Planner's reading: the list a stock fed
 by clock starts and drained by stops and removals). The two answer a capacity question very
-differently, so both are fitted and both are kept when both meet the targets.
+differently, so both are fitted, and both are kept when both meet the targets.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ DELAY, QUEUE = "delay", "queue"
 WHY = {
     DELAY: "delay-led: services below their capacity, the waits carried by booking delays before a first slot; "
     "more capacity hardly shortens them, and less changes little until the load nears 1",
-    QUEUE: "queue-led: services near their capacity, the lists queues with short booking delays (as the RTT "
+    QUEUE: "queue-led: services near their capacity, the lists queues behind short fixed delays (as the RTT "
     "Planner reads a list); waits follow capacity closely, and the list moves by demand less capacity less removals",
 }
 
@@ -41,12 +41,6 @@ holds steady from month to month, as published ones do, says a queue works near 
 one a little past it is held by its removals (the list settles where removals take the excess:
 seven weeks of demand on the list, removed at 1% a week, takes a load of about 1.07)."""
 
-QUEUE_DELAY_DAYS = 14
-"""How far above the shortest published waits a queue-led median delay may go: a fixed delay
-is short beside the waits it explains (two weeks for letters, booking and referral triage)."""
-
-QUEUE_SPREAD_DAYS = 14
-"""The longest mean further booking delay a queue-led fit tries."""
 
 SHORTEST_SHARE = 0.05
 """The shortest published waits: the wait under which this share of completed pathways fall.
@@ -175,9 +169,12 @@ def queue_knobs(
     at_demand: dict[str, float],
 ) -> tuple[list[Knob], dict[str, float], dict[str, float]]:  # fmt: skip
     """The queue-led search: the untold capacities near load 1 (``at_demand``: per place, the
-    slots that meet the delay-led fit's expected demand) and their delays short; the values that
-    set demand (:data:`HELD`, the routing, the referrals) held at the delay-led fit, every other
-    value of the services free. Returns the knobs, where they start and what is held."""
+    slots that meet the delay-led fit's expected demand) and their fixed delays (the lead before
+    any slot is offered) no longer than the shortest published waits; the spread of booking
+    (dates patients choose, appointments moved) stays free, since the returns' long waits need
+    it under either reading. The values that set demand (:data:`HELD`, the routing, the
+    referrals) are held at the delay-led fit, every other value of the services free. Returns
+    the knobs, where they start and what is held."""
     out, start, held = [], dict(best), {}
     if THEATRE in places:  # the theatre's lead is no knob: a queue-led one is no longer than the shortest waits
         held[f"{stage_prefix}{THEATRE}.booking_lead_days"] = round(shortest.get(THEATRE, 0.0))
@@ -196,14 +193,16 @@ def queue_knobs(
             value = at_demand[place]
             q = replace(k, low=value / QUEUE_LOADS[1], high=value / QUEUE_LOADS[0], step=0.03,
                         why=f"{queue_why}, near the throughput the returns imply")  # fmt: skip
-        elif k.key.endswith(MEDIAN_DELAY):
-            low = shortest.get(place, 0.0)
-            q = replace(k, low=low, high=low + QUEUE_DELAY_DAYS, step=3,
-                        why=f"{queue_why}, no shorter than the shortest published waits ({low:g} days)")  # fmt: skip
-            value = low
-        elif k.key.endswith(SPREAD):
-            q = replace(k, low=0.0, high=QUEUE_SPREAD_DAYS, step=3, why=f"{queue_why}, short")
-            value = min(best[k.key], QUEUE_SPREAD_DAYS)
+        elif k.key.endswith(MEDIAN_DELAY):  # the fixed lead, not the median, is what a queue-led fit keeps short
+            most = shortest.get(place, 0.0)
+            spread = best.get(k.key.replace(MEDIAN_DELAY, SPREAD), 0.0)
+            start.pop(k.key)
+            lead = Knob(k.key.replace(MEDIAN_DELAY, "booking_lead_days"), min(most, max(0.0, best[k.key] - LN2 * spread)),
+                        0.0, most, False, 3, f"{queue_why}: a fixed delay no longer than the shortest published waits "
+                        f"({most:g} days)", integer=True)  # fmt: skip
+            out.append(lead)
+            start[lead.key] = lead.clip(lead.start)
+            continue
         else:
             out.append(k)
             continue
