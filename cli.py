@@ -68,7 +68,7 @@ from sim.rtt.returns import ReturnsError, read_returns
 from sim.scale import loads as scale_loads
 from sim.scale import scale as scale_scenario
 from sim.scale import write as write_scaled
-from sim.schema import Scenario, ScenarioError
+from sim.schema import THEATRE, Scenario, ScenarioError
 from sim.target import (
     HIGHEST,
     Target,
@@ -803,6 +803,15 @@ def calibrate_command(
             metavar="N",
         ),
     ] = 4,
+    queue_led: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--queue-led",
+            help="Fit the queue-led structure for this service (or theatre) only, of those the "
+            "returns do not tell; repeat (default: all of them).",
+            metavar="NAME",
+        ),
+    ] = None,
     structure_rounds: Annotated[
         int | None,
         typer.Option(
@@ -828,6 +837,11 @@ def calibrate_command(
             _fail(str(e))
         except CalibrationError as e:
             _fail(str(e))
+        known = [*s.design_stages(st.design), THEATRE]
+        for name in queue_led or []:
+            if name not in known:
+                raise BatchError(f"--queue-led {name}: not a service of design '{st.design}' (or theatre); known: "
+                                 f"{', '.join(known)}")  # fmt: skip
         folder = run_folder(f"{s.name}-calibration", out)
         check_out(folder, out is not None, force)
     err_console.print(
@@ -839,7 +853,7 @@ def calibrate_command(
     executor = open_executor(jobs, None)
     try:
         if quiet:
-            cal = calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds)
+            cal = calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds, queue_led=queue_led)
         else:
             columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:

@@ -474,10 +474,12 @@ def calibrate(
     progress: Callable[[int], None] | None = None,
     structures: bool = True,
     structure_rounds: int | None = None,
+    queue_led: list[str] | None = None,
 ) -> Calibration:
     """Fit the unknowns to the calibration months and test on the held-out ones; with
     ``structures``, where the returns do not tell a capacity, fit the queue-led structure too
-    (its search ``structure_rounds`` long, default ``rounds``)."""
+    (its search ``structure_rounds`` long, default ``rounds``; for the services ``queue_led``
+    names only, where given)."""
     fitter = Fitter(
         st.scenario, st.design, st.knobs, st.statistics, st.months, executor, replications,
         fixed=st.fixed, progress=progress, fit_months=st.fit_months, expand=expander(st), counted=st.counted,
@@ -486,6 +488,8 @@ def calibrate(
     best = fitter.search(rounds=rounds, start=start)
     identified = identify(fitter, best)
     places = untold_places(identified)
+    if queue_led is not None:  # the services asked for, of those the returns do not tell
+        places = [p for p in places if p in queue_led]
     choice = None
     if structures and places:
         shortest = shortest_waits(st.scenario, st.design, st.published, st.commissioner, st.fit_months, places)
