@@ -248,7 +248,8 @@ def fit_queue_led(
     fitter.evaluations += queue.evaluations
     fit = structure_fit(QUEUE, queue, found, places)
     lead = f"{stage_prefix}{THEATRE}.booking_lead_days"
-    fit.scenario_values = {**{k: v for k, v in held.items() if k == lead}, **fit.scenario_values}
+    kept = fitter.scenario_values({k: v for k, v in held.items() if k != lead})  # held at the delay-led fit's values
+    fit.scenario_values = {**kept, **{k: v for k, v in held.items() if k == lead}, **fit.scenario_values}
     if lead in held:
         fit.notes[lead] = f"queue-led: no longer than the shortest published admitted waits ({held[lead]} days)"
     return fit, queue
