@@ -28,10 +28,17 @@ service's load as it was."""
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled scenario scaled down (:data:`SMALL_POPULATION`), as a file: for tests of what is
     done with runs (batches, resumes, folders, tables), which need patients, not 46,000 a year."""
+    from sim.results import SCENARIO_FILE, save_inputs
     from sim.scale import scale, write
 
-    out = tmp_path_factory.mktemp("small") / "bedfordshire_small.toml"
-    write(scale(load_scenario(BEDFORDSHIRE), SMALL_POPULATION), BEDFORDSHIRE, out)
+    folder = tmp_path_factory.mktemp("small")
+    # the prime as the file runs it, without its second capacity structure: compare and sweep would
+    # run it too, and these tests are of what is done with runs (tests/test_structures.py: structures)
+    s = load_scenario(BEDFORDSHIRE)
+    one = {n: d.model_copy(update={"structures": {}, "structure": ""}) for n, d in s.designs.items()}
+    save_inputs(folder, s.model_copy(update={"designs": one}))
+    out = folder / "bedfordshire_small.toml"
+    write(scale(load_scenario(folder / SCENARIO_FILE), SMALL_POPULATION), folder / SCENARIO_FILE, out)
     return out
 
 

@@ -238,18 +238,20 @@ def fit_queue_led(
     loads, _ = implied(fitter.scenario_for(best.values), fitter.design, places)
     at_demand = {p: best.values[f"{stage_prefix}{p}.slots_per_week"] * loads[p] for p in places}
     knobs, start, held = queue_knobs(fitter.knobs, best.values, places, shortest, stage_prefix, at_demand)
+    lead = f"{stage_prefix}{THEATRE}.booking_lead_days"
+    # held at the delay-led fit's values, as the scenario takes them (a stale share with its removal rate)
+    kept = {**fitter.scenario_values({k: v for k, v in held.items() if k != lead}),
+            **{k: v for k, v in held.items() if k == lead}}  # fmt: skip
     queue = Fitter(
         fitter.scenario, fitter.design, knobs, fitter.published, fitter.months, fitter.executor, fitter.replications,
-        fixed={**fitter.fixed, **held}, progress=fitter.progress, fit_months=fitter.fit_months, expand=fitter.expand,
+        fixed={**fitter.fixed, **kept}, progress=fitter.progress, fit_months=fitter.fit_months, expand=fitter.expand,
         counted=fitter.counted,
     )  # fmt: skip
     first = queue.evaluate([start])[0]
     found = queue.search(rounds=rounds, start=first)
     fitter.evaluations += queue.evaluations
     fit = structure_fit(QUEUE, queue, found, places)
-    lead = f"{stage_prefix}{THEATRE}.booking_lead_days"
-    kept = fitter.scenario_values({k: v for k, v in held.items() if k != lead})  # held at the delay-led fit's values
-    fit.scenario_values = {**kept, **{k: v for k, v in held.items() if k == lead}, **fit.scenario_values}
+    fit.scenario_values = {**kept, **fit.scenario_values}
     if lead in held:
         fit.notes[lead] = f"queue-led: no longer than the shortest published admitted waits ({held[lead]} days)"
     return fit, queue
