@@ -169,6 +169,7 @@ def _designs(s: Scenario) -> None:
         _design_tests(s, dname, d)
         _design_switch_over(s, dname, d)
         _design_basis(s, dname, d)
+        _design_policies(s, dname, d)
 
 
 def _design_services(s: Scenario, dname: str, d: Design) -> None:
@@ -211,6 +212,23 @@ def _design_basis(s: Scenario, dname: str, d: Design) -> None:
                 else f"{where}.capacity_changes",
                 "capacity that follows demand (capacity_basis) grows from each contract year's start itself: "
                 'give dated changes, or capacity_basis.follows = "fitted", not both',
+            )
+
+
+def _design_policies(s: Scenario, dname: str, d: Design) -> None:
+    """A capacity policy acts within the contract, and does not grow capacity a capacity basis grows already."""
+    carried = set(d.carried_services()) if d.capacity_basis and d.capacity_basis.follows == "demand" else set()
+    for place in [*d.services, THEATRE]:
+        policy = s.capacity_policy(dname, place)
+        key = s.capacity_key(dname, place, "capacity_policy")
+        if policy.acts and policy.from_year > s.run.years:
+            raise KeyProblem(f"{key}.from_year", f"{policy.from_year} is after the run's last contract year ({s.run.years}): "
+                             "the policy would never act")  # fmt: skip
+        if policy.kind == "follows_demand" and place in carried:
+            raise KeyProblem(
+                f"{key}.kind",
+                f"{place}'s capacity already follows demand through designs.{dname}.capacity_basis: "
+                'give it one way (kind = "fixed" here, or capacity_basis.follows = "fitted")',
             )
 
 

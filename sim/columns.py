@@ -431,6 +431,32 @@ PROVIDER_COSTS = (
 )
 """For each provider whose costs the scenario gives."""
 
+ADDED_PER_PLACE = (
+    _c(
+        "{stage}_sessions_added", "count", "{Stage}: sessions added",
+        "Sessions {stage}'s capacity policy ran beyond the capacity the file sets (a session a week counts once a "
+        "week): zero where its capacity is fixed.", source="recorder",
+    ),
+    _c(
+        "{stage}_slots_added", "count", "{Stage}: slots added",
+        "Slots {stage}'s capacity policy offered beyond those the file sets (negative where capacity that follows "
+        "demand fell with it).", source="recorder",
+    ),
+    _c(
+        "{stage}_sessions_peak", "count", "{Stage}: most sessions added a week",
+        "The most sessions a week {stage}'s managed policy had in force in the year (its max_sessions caps it).",
+        source="recorder",
+    ),
+)
+"""For each service and the theatre, where a scenario has capacity policies that act."""
+
+ADDED_SESSIONS_COST = _c(
+    "added_sessions_cost_gbp", "gbp", "Premiums of added sessions",
+    "What the sessions capacity policies added cost beyond their slots (waiting-list initiative premiums), over the "
+    "design's services: paid by the integrator for the services it buys, else borne by their providers.",
+    "lower", source="finance",
+)
+
 EXPECTED_LOAD = _c(
     "{stage}_expected_load", "rate", "{Stage}: expected load",
     "Appointments the replication's inputs ask of {stage} in the year (traffic equations, with its drawn inputs "
@@ -441,8 +467,8 @@ PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key
 
 DECLARED: tuple[Column, ...] = (
     *IDENTIFIERS, *ACTIVITY, *PER_STAGE, *SYSTEM, OUTSIDE_REFERRALS, *OUTSIDE_PER_STAGE, *OUTSIDE_OPERATIONS,
-    *JOURNEYS, *RTT, *FINANCE, *OUTSIDE_MONEY, *PER_PROVIDER.values(), *PROVIDER_COSTS,
-    EXPECTED_LOAD,
+    *ADDED_PER_PLACE, *JOURNEYS, *RTT, *FINANCE, *OUTSIDE_MONEY, ADDED_SESSIONS_COST, *PER_PROVIDER.values(),
+    *PROVIDER_COSTS, EXPECTED_LOAD,
     PARAMETER,
 )  # fmt: skip
 """Every declaration, in the order of a run's columns."""
@@ -535,17 +561,20 @@ def parameter_names(scenario: Scenario) -> list[str]:
 def declared_for(scenario: Scenario, design: str, uncertainty: bool = True) -> list[Column]:
     """The concrete columns of a run of ``design``, in order (no simulation is run)."""
     stages = list(scenario.design_stages(design))
+    places, added = [*stages, THEATRE], scenario.capacity_policies_act
     outside = scenario.counts_outside_contract
     return [
         *IDENTIFIERS,
         *ACTIVITY,
         *(c.resolve(stage=s) for s in stages for c in PER_STAGE),
         *SYSTEM,
+        *(c.resolve(stage=s) for s in (places if added else []) for c in ADDED_PER_PLACE),
         *(_outside_counts(stages) if outside else []),
         *JOURNEYS,
         *RTT,
         *FINANCE,
         *(OUTSIDE_MONEY if outside else ()),
+        *([ADDED_SESSIONS_COST] if added else []),
         *provider_columns(scenario, design),
         *(c.resolve(provider=p) for p in scenario.costed_providers(design) for c in PROVIDER_COSTS),
         *(EXPECTED_LOAD.resolve(stage=s) for s in [*stages, THEATRE]),

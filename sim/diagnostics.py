@@ -26,7 +26,7 @@ from typing import Any
 import pandas as pd
 
 from sim.flows import outside_load, stage_load
-from sim.model.capacity import effective_weekly
+from sim.model.capacity import available_weekly, effective_weekly
 from sim.schema import THEATRE, RemovalRate, Scenario, removal_bands
 
 WEEKS_PER_YEAR = 365.25 / 7
@@ -93,13 +93,23 @@ def stage_checks(table: pd.DataFrame, scenarios: Scenario | dict[int, Scenario])
         for name in scenario.design_stages(str(design)):
             means = part[[c for c in part.columns if c.startswith(f"{name}_")]].mean()
             demand, followups = _asked(means, name)
-            capacity = effective_weekly(scenario, name, str(design))
+            capacity = _capacity(scenario, name, str(design))
             key, value = _capacity_key(scenario, str(design), name)
             check = _check(int(point), str(design), name, demand, followups, capacity, _simulated(means, name), key, value)
             check["removals"] = _removes(scenario.design_stages(str(design))[name].removal_rate_per_week)
             out.append(check)
         out += _surgery_checks(int(point), str(design), part, scenario)
     return pd.DataFrame(out)
+
+
+def _capacity(scenario: Scenario, place: str, design: str) -> float:
+    """The slots a week a place's demand (means over the run's years) is set against: year 1's;
+    where a capacity policy acts, the mean over the years of what it can offer (at a managed
+    policy's maximum), so a load of 1 or more means the policy cannot hold its list."""
+    if not scenario.capacity_policy(design, place).acts:
+        return effective_weekly(scenario, place, design)
+    years = range(1, scenario.run.years + 1)
+    return sum(available_weekly(scenario, place, design, y) for y in years) / len(years)
 
 
 def _simulated(means: pd.Series, place: str) -> tuple[float, float, float]:
@@ -158,7 +168,7 @@ def _surgery_checks(point: int, design: str, part: pd.DataFrame, scenario: Scena
     procedures = means.get("procedures", 0.0) * surgery.procedure_slots  # day-case procedures take theatre time too
     demand = (means["listed_for_surgery"] * slots_per_operation + procedures) / WEEKS_PER_YEAR
     key, value = _capacity_key(scenario, design, THEATRE)
-    capacity = effective_weekly(scenario, THEATRE, design)
+    capacity = _capacity(scenario, THEATRE, design)
     theatre = _check(point, design, THEATRE, demand, 0.0, capacity, _simulated(means, THEATRE), key, value)
     theatre["removals"] = _removes(surgery.removal_rate_per_week)
     inpatients = means["surgeries_inpatient"]
@@ -184,7 +194,7 @@ def expected_loads(scenario: Scenario, design: str) -> dict[str, list[float]]:
     grown_outside = _grown(scenario.demand.outside_contract.growth, years)
     out = {}
     for stage, asked in weekly.items():
-        caps = [effective_weekly(scenario, stage, design, year) for year in range(1, years + 1)]
+        caps = [available_weekly(scenario, stage, design, year) for year in range(1, years + 1)]
         apart = outside.get(stage, 0.0)
         loads = []
         for f, f_outside, c in zip(grown, grown_outside, caps, strict=True):

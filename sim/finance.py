@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from sim.columns import OUTSIDE_MONEY, outside_counted
+from sim.columns import ADDED_SESSIONS_COST, OUTSIDE_MONEY, outside_counted
 from sim.payment import (
     COST_OF_PROVIDER,
     FINANCE_COLUMNS,
@@ -29,7 +29,7 @@ from sim.payment import (
     provider_column,
 )
 from sim.prices import cost_index, price_index
-from sim.provider_costs import provider_costs, stranded
+from sim.provider_costs import provider_costs, session_premiums, stranded
 from sim.schema import OUTSIDE_CONTRACT, THEATRE, THEATRE_OVERFLOW, Scenario
 
 
@@ -101,7 +101,8 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     :mod:`sim.payment`)."""
     rows = rows.copy()
     outside = scenario.counts_outside_contract
-    for col in [*FINANCE_COLUMNS, *(c.name for c in OUTSIDE_MONEY if outside)]:
+    added = [ADDED_SESSIONS_COST.name] if scenario.capacity_policies_act else []
+    for col in [*FINANCE_COLUMNS, *(c.name for c in OUTSIDE_MONEY if outside), *added]:
         rows[col] = np.nan
     for design, idx in rows.groupby("design").groups.items():
         name, part = str(design), rows.loc[idx]
@@ -116,7 +117,8 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             contract, apart = contract_and_outside(part, scenario, name)
             elements, contract_costs = tariff_value_by_element(contract, scenario, name), provider_costs(contract, scenario, name)
             beyond = tariff_value_by_provider(apart, scenario, name)
-        settled = policy.settle(contract, elements, scenario.finance.providers, contract_costs)
+        premiums = session_premiums(part, scenario, name)
+        settled = policy.settle(contract, elements, scenario.finance.providers, contract_costs, premiums)
         for col, value in settled.items():
             rows.loc[idx, col] = value.to_numpy()
         rows.loc[idx, "system_cost_gbp"] = settled["commissioner_cost_gbp"] + gp
@@ -126,6 +128,8 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
             rows.loc[idx, "commissioner_cost_with_outside_gbp"] = settled["commissioner_cost_gbp"] + spend
         if costs:
             rows.loc[idx, "capacity_cost_gbp"] = sum(c.total for c in costs.values())
+        if scenario.capacity_policies_act:
+            rows.loc[idx, ADDED_SESSIONS_COST.name] = sum(premiums.values(), np.zeros(len(part)))
         for p, cost in costs.items():
             paid = [
                 settled[c].to_numpy()

@@ -66,6 +66,9 @@ Elements = dict[str, Element]
 Costs = dict[str, ProviderCost]
 """The costs of the providers whose costs are given, by provider (:mod:`sim.provider_costs`)."""
 
+Premiums = dict[str, np.ndarray]
+"""The premiums of sessions a capacity policy added, by element (:func:`sim.provider_costs.session_premiums`)."""
+
 
 def by_provider(elements: Elements) -> dict[str, pd.Series]:
     """The elements' values summed per provider, in the order the providers first appear."""
@@ -124,10 +127,12 @@ class PaymentPolicy(ABC):
 
     @abstractmethod
     def settle(
-        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None
-    ) -> Columns:
+        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None,
+        premiums: Premiums | None = None,
+    ) -> Columns:  # fmt: skip
         """The money columns for ``rows``, given the tariff value of each element's activity
-        (and the costs of the providers whose costs are given).
+        (and the costs of the providers whose costs are given, and the premiums of sessions a
+        capacity policy added, by element: an integrator pays those of the elements it buys).
 
         Returns ``commissioner_cost_gbp``, whichever other :data:`FINANCE_COLUMNS` the policy
         defines, and one column per provider (see :func:`provider_column`).
@@ -147,8 +152,9 @@ class ActivityPayment(PaymentPolicy):
         return cls(finance)
 
     def settle(
-        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None
-    ) -> Columns:
+        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None,
+        premiums: Premiums | None = None,
+    ) -> Columns:  # fmt: skip
         tariff_by_provider = by_provider(elements)
         paid = {
             p: PROVIDER_PAYMENTS[providers[p].payment](value, providers[p], price_index(self.finance, p, rows["year"]))
@@ -177,15 +183,22 @@ class IntegratorPayment(PaymentPolicy, Generic[Terms]):
         return cls(terms, finance, population)
 
     def settle(
-        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None
-    ) -> Columns:
+        self, rows: pd.DataFrame, elements: Elements, providers: dict[str, Provider], costs: Costs | None = None,
+        premiums: Premiums | None = None,
+    ) -> Columns:  # fmt: skip
         scope = self.terms.scope
         inside = {name: e for name, e in elements.items() if scope is None or name in scope}
         outside = {name: e for name, e in elements.items() if name not in inside}
         delivery_by_provider = delivery_costs(by_provider(inside), providers)
+        at_cost = set()
         for p in delivery_by_provider:  # services it runs itself: their costs, not a share of tariff
             if providers[p].integrator_pays == "costs" and costs and p in costs:
                 delivery_by_provider[p] = pd.Series(costs[p].total, index=rows.index)
+                at_cost.add(p)  # its costs hold its premiums already
+        for name, premium in (premiums or {}).items():  # sessions it asked for beyond the contracted capacity
+            if name in inside and inside[name].provider not in at_cost:
+                p = inside[name].provider
+                delivery_by_provider[p] = delivery_by_provider[p] + premium
         account = self.account(rows, inside, sum(delivery_by_provider.values()))
         out = {col: account[col] for col in FINANCE_COLUMNS if col in account}
         # what the integrator pays each provider: a bid is re-priced from these columns

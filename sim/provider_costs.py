@@ -6,6 +6,11 @@ overheads. All are year-1 prices, moved by pay and non-pay inflation
 (:func:`sim.prices.cost_index`). Slots offered come from the capacity calendar, so bank
 holidays and reduced periods offer fewer. Only providers whose services are given costs are
 costed: a provider with none has no cost columns, never a cost of zero.
+
+Capacity a policy adds (:class:`sim.schema.CapacityPolicy`) is costed as it was run: its slots
+as any slot offered; a service whose capacity follows demand has its staff grow with its slots;
+a managed service's added sessions cost their premium (:func:`session_premiums`), which its
+provider bears unless an integrator buys the service (:mod:`sim.payment`).
 """
 
 from __future__ import annotations
@@ -38,10 +43,33 @@ def slots_offered(scenario: Scenario, design: str, element: str, year: int) -> f
     return float(sum(year_capacity(scenario, element, design, year)))
 
 
+def _added(rows: pd.DataFrame, column: str) -> np.ndarray:
+    """A count of what a capacity policy added, per row (none where the runs counted none)."""
+    return rows[column].to_numpy(dtype=float) if column in rows.columns else np.zeros(len(rows))
+
+
+def session_premiums(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, np.ndarray]:
+    """Per service (and ``theatre``) whose policy adds sessions at a premium: the premium of the
+    sessions it ran in each row, at that year's prices (year-1 premium moved by cost inflation)."""
+    index = cost_index(scenario.finance, rows["year"].to_numpy(dtype=int))
+    return {name: value * index for name, value in _premiums(rows, scenario, design).items()}
+
+
+def _premiums(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, np.ndarray]:
+    """:func:`session_premiums` at year-1 prices."""
+    out: dict[str, np.ndarray] = {}
+    for name in scenario.design_services(design):
+        premium = scenario.capacity_policy(design, name).premium_per_session_gbp
+        if premium:
+            out[name] = _added(rows, f"{name}_sessions_added") * premium
+    return out
+
+
 def provider_costs(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[str, ProviderCost]:
     """Each costed provider's fixed and variable costs in each row of ``design``."""
     years = rows["year"].to_numpy(dtype=int)
     index = cost_index(scenario.finance, years)
+    premiums = _premiums(rows, scenario, design)
     out: dict[str, ProviderCost] = {}
     for provider in scenario.costed_providers(design):
         fixed = np.full(len(rows), scenario.finance.providers[provider].overheads_gbp)
@@ -51,8 +79,12 @@ def provider_costs(rows: pd.DataFrame, scenario: Scenario, design: str) -> dict[
                 continue
             staff = sum(s.wte * s.cost_per_wte_gbp for s in service.staff)
             by_year = {int(y): slots_offered(scenario, design, name, int(y)) for y in np.unique(years)}
-            offered = np.array([by_year[int(y)] for y in years])
-            fixed = fixed + staff + offered * service.cost_per_slot_gbp
+            planned = np.array([by_year[int(y)] for y in years])
+            added = _added(rows, f"{name}_slots_added")
+            offered = planned + added
+            if scenario.capacity_policy(design, name).kind == "follows_demand":  # staff grow with the slots they give
+                staff = staff * np.divide(offered, planned, out=np.ones_like(offered), where=planned > 0)
+            fixed = fixed + staff + offered * service.cost_per_slot_gbp + premiums.get(name, 0.0)
             if isinstance(service, Surgery):
                 # operations the overflow provider did are not this theatre's
                 used = rows["surgeries_daycase"] + rows["surgeries_inpatient"]

@@ -107,6 +107,9 @@ class RunSettings(Strict):
     start_date: date = date(2014, 4, 1)
     seed: int = Field(20140401, ge=0)
     replications: int = Field(10, ge=1)
+    capacity_policies: Literal["as_set", "fixed"] = "as_set"
+    """``fixed``: every service and theatre at the capacity the file sets, whatever its
+    ``capacity_policy`` says (a line of ``--set`` to see what the policies do)."""
 
 
 class Condition(Strict):
@@ -213,6 +216,77 @@ class CapacityChange(Strict):
     slots_per_week: Slots
 
 
+POLICY_KINDS = ("fixed", "follows_demand", "managed")
+
+
+class CapacityPolicy(Strict):
+    """How a service's (or the theatre's) capacity answers its demand during the contract.
+
+    * ``fixed``: the slots the file sets, and its ``capacity_changes``, whatever happens.
+    * ``follows_demand``: every ``review_days`` the plan is set to the slots the file sets times
+      the growth of expected demand since the contract start (``demand.growth``), and the new
+      capacity runs ``lag_days`` later, as a commissioner planning each year's activity buys.
+    * ``managed``: every ``review_days`` the list is looked at; when it passes ``add_at`` one more
+      session of ``session_slots`` a week is added, and when it falls past ``remove_at`` one is
+      taken away, each ``lag_days`` after the decision (one change at a time), up to
+      ``max_sessions`` a week beyond the file's capacity. Each added session costs its provider
+      ``premium_per_session_gbp`` (waiting-list initiative rates) besides its slots' own costs.
+
+    The list a managed service watches (``measure``) is ``list``: patients ready to be offered a
+    slot (not those still being booked, whom a session cannot see sooner), or
+    ``within_18w_pct``: the share of those waiting there whose wait (their RTT clock where one
+    runs, else since referral there) is under 18 weeks. It acts from the start of contract year
+    ``from_year``; before that (and in the warm-up) capacity is as the file sets it. Added
+    sessions run on the service's working days, bank holidays and cancelled theatre days apart.
+    """
+
+    kind: Literal["fixed", "follows_demand", "managed"] = "fixed"
+    evidence: Annotated[str, Field(max_length=MAX_DESCRIPTION)] = "assumed"
+    """Where its settings come from (a source), or ``assumed``."""
+    from_year: int = Field(1, ge=1, le=50)
+    review_days: int = Field(7, ge=1, le=366)
+    lag_days: int = Field(28, ge=0, le=730)
+    measure: Literal["list", "within_18w_pct"] = "list"
+    add_at: float | None = Field(None, ge=0.0, le=1e7)
+    """``list``: add a session when the list is at least this many patients; ``within_18w_pct``:
+    when the share within 18 weeks is at most this."""
+    remove_at: float | None = Field(None, ge=0.0, le=1e7)
+    """``list``: take one away when the list is at most this; ``within_18w_pct``: when the share is at least this."""
+    session_slots: float = Field(10.0, gt=0.0, le=10_000.0)
+    """Slots one added session holds (theatre: day-case slots)."""
+    max_sessions: int = Field(0, ge=0, le=100_000)
+    """Sessions a week that may be added at most."""
+    premium_per_session_gbp: Money = 0.0
+
+    @model_validator(mode="after")
+    def _triggers(self) -> CapacityPolicy:
+        if self.kind != "managed":
+            return self
+        if self.add_at is None or self.remove_at is None:
+            raise ValueError(
+                "a managed policy needs add_at and remove_at: the list that adds a session and the one that takes it away"
+            )
+        if self.measure == "list" and self.remove_at >= self.add_at:
+            raise ValueError(
+                f"remove_at ({self.remove_at:g}) must be below add_at ({self.add_at:g}): a list between them is left alone"
+            )
+        if self.measure == "within_18w_pct":
+            if max(self.add_at, self.remove_at) > 100:
+                raise ValueError("within_18w_pct triggers are percentages, 0 to 100")
+            if self.remove_at <= self.add_at:
+                raise ValueError(
+                    f"remove_at ({self.remove_at:g}) must be above add_at ({self.add_at:g}): a session is added when the "
+                    "share within 18 weeks falls to add_at and taken away when it climbs to remove_at"
+                )
+        if self.max_sessions < 1:
+            raise ValueError("a managed policy needs max_sessions of 1 or more: the sessions a week it may add")
+        return self
+
+    @property
+    def acts(self) -> bool:
+        return self.kind != "fixed"
+
+
 class ReducedPeriod(Strict):
     """A stretch of each year with less capacity (summer leave, Christmas), as MM-DD dates."""
 
@@ -305,6 +379,7 @@ class Stage(Strict):
     cost_per_contact_gbp: Money = 0.0
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    capacity_policy: CapacityPolicy = Field(default_factory=CapacityPolicy)
     booking_lead_days: int = Field(0, ge=0, le=365)
     booking_lead_spread_days: float = Field(0.0, ge=0.0, le=365.0)
     """Mean of a further delay, exponentially distributed, before a routine patient can be
@@ -411,6 +486,7 @@ class Surgery(Strict):
     cost_per_operation_gbp: Money = 0.0
     working_days: int = Field(5, ge=1, le=7)
     capacity_changes: list[CapacityChange] = Field(default_factory=list)
+    capacity_policy: CapacityPolicy = Field(default_factory=CapacityPolicy)
     booking_lead_days: int = Field(0, ge=0, le=365)
     booking_lead_spread_days: float = Field(0.0, ge=0.0, le=365.0)
     """Mean of a further delay, exponentially distributed, before a routine patient can be
@@ -887,6 +963,21 @@ class Scenario(Strict):
         if self.demand.outside_contract.per_year > 0:
             return True
         return any(OUTSIDE_CONTRACT_PER_YEAR in (key, *entry.get("also", [])) for key, entry in self.uncertainty.items())
+
+    def capacity_policy(self, design: str, place: str) -> CapacityPolicy:
+        """The policy ``place`` (a service or ``theatre``) follows in ``design``: fixed when
+        ``run.capacity_policies`` holds every one fixed."""
+        if self.run.capacity_policies == "fixed":
+            return CapacityPolicy()
+        if place == THEATRE:
+            return self.design_surgery(design).capacity_policy
+        return self.design_stages(design)[place].capacity_policy
+
+    @property
+    def capacity_policies_act(self) -> bool:
+        """Whether any design's service or theatre has a policy other than ``fixed``: runs then
+        count the sessions and slots added."""
+        return any(self.capacity_policy(d, place).acts for d, cfg in self.designs.items() for place in [*cfg.services, THEATRE])
 
     def design_stages(self, design: str) -> dict[str, Stage]:
         """The stages a design commissions, with its overrides applied."""

@@ -3,12 +3,15 @@ reduced periods, changing from given dates."""
 
 from __future__ import annotations
 
+import math
 from datetime import date, timedelta
 from functools import lru_cache
 
 import holidays
 
 from sim.schema import CapacityChange, ReducedPeriod
+
+DAYS_A_YEAR = 365.25
 
 
 @lru_cache(maxsize=32)
@@ -88,6 +91,16 @@ def daily_capacity(
     return out
 
 
+def open_days(working_days: int, first_day: date, days: int, closed: frozenset[date] = frozenset()) -> list[bool]:
+    """For each simulated day, whether a place that works ``working_days`` a week (Monday first)
+    works that day: not at a weekend beyond them, not on a closed day."""
+    out = []
+    for d in range(days):
+        today = first_day + timedelta(days=d)
+        out.append(today.weekday() < working_days and today not in closed)
+    return out
+
+
 def add_years(d: date, k: int) -> date:
     """The same day ``k`` years on (28 February for 29 February in a common year)."""
     try:
@@ -121,3 +134,28 @@ def effective_weekly(scenario, stage: str, design: str | None = None, year: int 
     if stage == "theatre":
         return weekly * (1.0 - scenario.design_surgery(design).cancellation_rate)
     return weekly
+
+
+def available_weekly(scenario, stage: str, design: str, year: int = 1) -> float:
+    """Mean slots a week a place can offer in a contract year under its capacity policy: as
+    :func:`effective_weekly` when fixed; grown as expected demand grows, less the lag, when it
+    follows demand; with every session its managed policy may add (``max_sessions``), on the
+    days it works, when managed. The capacity a load must stay under for a list to settle."""
+    weekly = effective_weekly(scenario, stage, design, year)
+    policy = scenario.capacity_policy(design, stage)
+    if not policy.acts or year < policy.from_year:
+        return weekly
+    if policy.kind == "follows_demand":
+        g = scenario.demand.growth
+        # the plan in force is on average half a review and the lag behind the demand of the day
+        behind = (policy.lag_days + policy.review_days / 2.0) / DAYS_A_YEAR
+        grown = ((1 + g) ** year - (1 + g) ** (year - 1)) / math.log1p(g) if g else 1.0
+        return weekly * grown * (1 + g) ** -behind
+    first = add_years(scenario.run.start_date, year - 1)
+    cfg = scenario.design_surgery(design) if stage == "theatre" else scenario.design_stages(design)[stage]
+    closed = bank_holidays(first, first + timedelta(days=365), scenario.calendar.bank_holidays)
+    works = sum(open_days(cfg.working_days, first, 365, closed))
+    extra = policy.max_sessions * policy.session_slots * works / cfg.working_days * 7 / 365
+    if stage == "theatre":
+        extra *= 1.0 - cfg.cancellation_rate
+    return weekly + extra

@@ -20,6 +20,7 @@ from sim.model.clocks import NONADMITTED
 from sim.model.counters import DayCounts, ListCounters
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
+from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes, leaving_day
 from sim.schema import NEEDS, Stage, removal_bands
 
@@ -117,6 +118,7 @@ class Clinic:
         self.stale = RemovalTimes(removal_bands(cfg.stale_removal_rate_per_week))
         self.removing: bool = self.removal.active or self.stale_share > 0.0
         self.gone = 0  # removed patients still in the queues, skipped when reached
+        self.plan: CapacityPlan | None = None  # what its capacity policy adds (none: fixed)
 
     @property
     def waiting(self) -> int:
@@ -230,6 +232,9 @@ class Clinic:
                 self.pending -= len(arriving)
                 (self.urgent if urgent else self.routine).extend(zip(repeat(day), arriving))
         slots = int(self.capacity[day]) if day < len(self.capacity) else 0
+        plan = self.plan
+        if plan is not None:
+            slots += int(plan.added(day, float(slots)))
         if slots:
             self.session(day, slots)
         if self.overflow_after is not None:
@@ -459,6 +464,22 @@ class Clinic:
         else:
             self.stats.unresolved += 1
         self.model.episode_ended(self, p, day)
+
+    # -- what a capacity policy watches ----------------------------------------------------
+
+    def ready(self) -> int:
+        """Patients on the list ready to be offered a slot (not those still being booked)."""
+        return len(self.urgent) + len(self.routine) - self.gone
+
+    def within_18w_pct(self, day: int) -> float:
+        """Of those waiting here (being booked too), the share waiting under 18 weeks: by their
+        RTT clock where one runs, else since their referral reached the service."""
+        here = self.index
+        waits = [waiting_since(p) for _, p in self.urgent if p.waiting_at == here]
+        waits += [waiting_since(p) for _, p in self.routine if p.waiting_at == here]
+        waits += [waiting_since(p) for buckets in self.incoming for bucket in buckets.values() for p in bucket
+                  if p.waiting_at == here]  # fmt: skip
+        return share_within_18w(waits, day)
 
     def patients(self) -> list[Patient]:
         """Everyone waiting or booked here (for conservation checks)."""

@@ -17,6 +17,8 @@ only here (:meth:`Pathway._day`):
 
 1. **boundaries**: the recorder's week, month-end and year-end snapshots, which therefore
    see the state at the end of the day before;
+   then **capacity reviews**: a place whose capacity policy acts looks at its list on its
+   review days (``sim.model.policy``);
 2. **transfers**: what was scheduled for today (GP consultations after a wait, returns from
    advice, beds freed, patients ready for theatre after pre-operative assessment);
 3. **GP referrals**, then **self-referrals**, then referrals **outside the contract**;
@@ -38,13 +40,14 @@ from mypy_extensions import mypyc_attr
 
 from sim.backlog import seed_backlog
 from sim.interrupt import requested as interrupt_requested
-from sim.model.capacity import bank_holidays, daily_capacity
+from sim.model.capacity import add_years, bank_holidays, daily_capacity, open_days
 from sim.model.clinic import Clinic
 from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
 from sim.model.design import ENTRY_GP, UNRESOLVED, Entry, GPEntry, SinglePointEntry
 from sim.model.draws import GP, ROUTE, Choice, CountTable
 from sim.model.outcomes import HealthLost, JourneyStats
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
+from sim.model.policy import CapacityPlan
 from sim.model.recorder import Recorder, Row
 from sim.model.referrals import DirectReferrals, draw_referrals, horizon_days, outside_contract, self_referrals
 from sim.model.theatre import Theatre
@@ -87,7 +90,9 @@ class Pathway:
         self.streams = Streams(run.seed, replication)
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
         self.stages: dict[str, Clinic] = self._services()
-        self.theatre = Theatre(scenario, self._theatre_capacity(), self)
+        cancelled: list[bool] = []
+        self.theatre = Theatre(scenario, self._theatre_capacity(cancelled), self)
+        self.reviewing = self._plans(cancelled)
         self.entry: Entry = GPEntry() if d.entry == ENTRY_GP else SinglePointEntry(d.entry)
         self.unresolved = UNRESOLVED[d.unresolved]()
         functions = sorted({f for c in self.stages.values() if (f := c.cfg.rtt_function) is not None})
@@ -128,8 +133,9 @@ class Pathway:
             out[name] = Clinic(name, cfg, cap, self, order.index(name))
         return out
 
-    def _theatre_capacity(self) -> list[float]:
-        """Theatre list time day by day, less whole lists cancelled on the day."""
+    def _theatre_capacity(self, cancelled: list[bool]) -> list[float]:
+        """Theatre list time day by day, less whole lists cancelled on the day (the days
+        cancelled are put in ``cancelled``)."""
         s = self.scenario.design_surgery(self.design_name)
         cap = daily_capacity(
             s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days,
@@ -137,8 +143,32 @@ class Pathway:
         )  # fmt: skip
         if s.cancellation_rate > 0:  # staff sickness, no beds...
             lost = self.streams.rng["cancellations"].random(len(cap)) < s.cancellation_rate
-            cap = [0.0 if cancel else c for c, cancel in zip(cap, lost.tolist(), strict=True)]
+            cancelled.extend(lost.tolist())
+            cap = [0.0 if cancel else c for c, cancel in zip(cap, cancelled, strict=True)]
         return cap
+
+    def _plans(self, cancelled: list[bool]) -> bool:
+        """A plan for each place whose capacity policy acts (``sim.model.policy``); whether any does."""
+        s, name = self.scenario, self.design_name
+        start = s.run.start_date
+        contract = (start - self.first_day).days
+        any_plan = False
+        for place in [*self.stages, THEATRE]:
+            policy = s.capacity_policy(name, place)
+            if not policy.acts:
+                continue
+            cfg = s.design_surgery(name) if place == THEATRE else self.stages[place].cfg
+            works = open_days(cfg.working_days, self.first_day, self.days, self._closed())
+            if place == THEATRE and cancelled:
+                works = [w and not c for w, c in zip(works, cancelled, strict=True)]
+            acts_from = (add_years(start, policy.from_year - 1) - self.first_day).days
+            plan = CapacityPlan(policy, works, cfg.working_days, acts_from, contract, s.demand.growth, place != THEATRE)
+            if place == THEATRE:
+                self.theatre.plan = plan
+            else:
+                self.stages[place].plan = plan
+            any_plan = True
+        return any_plan
 
     def _closed(self) -> frozenset:
         cal = self.scenario.calendar
@@ -254,6 +284,8 @@ class Pathway:
 
     def _day(self, day: int) -> None:
         self.recorder.at(day)
+        if self.reviewing:
+            self._reviews(day)
         for fn, arg in self.calendar.pop(day, ()):
             fn(arg, day)
         self._gp_referrals(day)
@@ -264,6 +296,17 @@ class Pathway:
         for clinic in self.stages.values():
             clinic.day(day)
         self.theatre.day(day)
+
+    def _reviews(self, day: int) -> None:
+        """Capacity policies look at their places on their review days, before the day's work."""
+        for clinic in self.stages.values():
+            plan = clinic.plan
+            if plan is not None and plan.reviews(day):
+                plan.review(day, float(clinic.ready()) if plan.list_measure else clinic.within_18w_pct(day))
+        plan = self.theatre.plan
+        if plan is not None and plan.reviews(day):
+            theatre = self.theatre
+            plan.review(day, float(theatre.ready_list()) if plan.list_measure else theatre.within_18w_pct(day))
 
     def later(self, day: int, fn: Transfer, arg: Any) -> None:
         """Schedule ``fn(arg, day)`` at the start of a later day."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from sim.model.capacity import add_years
+from sim.model.policy import CapacityPlan
 from sim.rtt.bands import N_BANDS, percentile, within_pct
 from sim.schema import OUTSIDE_CONTRACT
 
@@ -29,6 +30,8 @@ LONG_WAIT_WEEKS = 52
 WAIT_BINS = N_BANDS  # whole weeks 0..103, and 104 or more
 OPERATIONS = ("surgeries_daycase", "surgeries_inpatient", "joint_replacements", "procedures")
 """The month's operations, named as in a year's row (inpatient includes joint replacements)."""
+ADDED = ("sessions_added", "slots_added")
+"""What a place's capacity policy added in a month (``{place}_sessions_added``...)."""
 BREACH_WEEKS = (52, 65, 78)
 FIRST_WAIT_CENTILE = 0.92
 """The centile of the waits for a first appointment (and for an operation): the 92 of the 18-week standard."""
@@ -50,6 +53,10 @@ class Recorder:
             *(f"{n}_waiting_mean" for n in [*model.stages, "theatre"]),
             *(f"{n}_{kind}" for n in model.stages for kind in ("first", "followup")), *OPERATIONS,
         ]  # fmt: skip
+        # Places whose capacity may answer demand: what their policies added, by month and year
+        # (every place, so designs with and without a policy have the same columns).
+        self.places = [*model.stages, "theatre"] if model.scenario.capacity_policies_act else []
+        self.monthly_columns += [f"{n}_{kind}" for n in self.places for kind in ADDED]
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by band (no trailing 0s)
         self.year = 0  # 0 is the warm-up, discarded
@@ -67,7 +74,7 @@ class Recorder:
         self._list_days = 0
         # Activity counters run by contract year; a month's activity is their change since the
         # last month end, plus what a year that closed within the month had done by then.
-        self._activity_then = np.zeros(2 * len(model.stages) + len(OPERATIONS))
+        self._activity_then = np.zeros(2 * len(model.stages) + len(OPERATIONS) + len(ADDED) * len(self.places))
         self._activity_carry = np.zeros_like(self._activity_then)
         self._qaly_at_start = 0.0
         self._base = {
@@ -174,7 +181,15 @@ class Recorder:
         m = self.model
         th = m.theatre.stats
         counts = [x for c in m.stages.values() for x in (c.stats.first, c.stats.followup)]
-        return np.array([*counts, th.other_daycase, th.joint + th.other_inpatient, th.joint, th.procedures], dtype=float)
+        added = [x for plan in self._plans() for x in ((plan.sessions_run, plan.slots_added) if plan else (0.0, 0.0))]
+        return np.array([*counts, th.other_daycase, th.joint + th.other_inpatient, th.joint, th.procedures, *added], dtype=float)
+
+    def _plans(self) -> list[CapacityPlan | None]:
+        """Each place's capacity plan (None: fixed), when the scenario has policies that act."""
+        if not self.places:
+            return []
+        m = self.model
+        return [c.plan for c in m.stages.values()] + [m.theatre.plan]
 
     def _reset(self) -> None:
         m = self.model
@@ -186,6 +201,9 @@ class Recorder:
             c.first_waits.reset()
         m.theatre.stats.reset()
         m.theatre.admission_waits.reset()
+        for plan in self._plans():
+            if plan is not None:
+                plan.new_year()
         m.journeys.reset()
         self._snapshots = []
         m.rtt.stops = []
@@ -200,6 +218,7 @@ class Recorder:
         for k, base in self._base.items():
             row[k] = getattr(m, self._attr.get(k, k)) - base
         self._services(row, days)
+        self._added(row)
         if self.outside:
             self._outside_contract(row)
         self._journeys(row)
@@ -270,6 +289,14 @@ class Recorder:
             theatre_admission_wait_p92_days=m.theatre.admission_waits.centile(FIRST_WAIT_CENTILE),
             appointments=appointments + operations + th.procedures,
         )
+
+    def _added(self, row: Row) -> None:
+        """What capacity policies added this year, per place: sessions run, slots, the most
+        sessions a week in force (zeros at a place whose capacity is fixed)."""
+        for name, plan in zip(self.places, self._plans(), strict=True):
+            row[f"{name}_sessions_added"] = plan.sessions_run if plan else 0.0
+            row[f"{name}_slots_added"] = plan.slots_added if plan else 0.0
+            row[f"{name}_sessions_peak"] = plan.sessions_peak if plan else 0
 
     def _outside_contract(self, row: Row) -> None:
         """Care outside the contract, counted apart: ``outside_contract_<count>`` is the part of

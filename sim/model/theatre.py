@@ -12,6 +12,7 @@ from sim.model.clocks import ADMITTED
 from sim.model.counters import DayCounts, ListCounters
 from sim.model.draws import SURGERY, Choice, CountTable
 from sim.model.patient import NEVER, NORMAL, NOT_WAITING, POSTOP, REHAB, Patient
+from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes
 from sim.schema import THEATRE, Scenario, removal_bands
 
@@ -128,6 +129,7 @@ class Theatre:
         self.in_order: deque[tuple[int, Patient]] = deque()
         self.joint_share: list[float] = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
         self.postop_followups = CountTable(cfg.postop_followups)
+        self.plan: CapacityPlan | None = None  # what its capacity policy adds (none: fixed)
 
     @property
     def size(self) -> int:
@@ -238,6 +240,9 @@ class Theatre:
         if self.overflow_after >= 0.0 and self.in_order:
             self._overflow(day, day - self.overflow_after)
         units = self.capacity[day] if day < len(self.capacity) else 0.0
+        plan = self.plan
+        if plan is not None:
+            units += plan.added(day, units)
         if units > 0 and self.waiting:
             self.operate(day, units)
         self.stats.list_area += len(self.waiting) - self.gone
@@ -317,6 +322,16 @@ class Theatre:
             stats.operated(p, overflow=True)
             self.model.move(p, f"{THEATRE} (overflow)")
             self._operated(p, day)
+
+    def ready_list(self) -> int:
+        """Patients on the list ready for a date (not those in pre-operative assessment)."""
+        return len(self.waiting) - self.gone
+
+    def within_18w_pct(self, day: int) -> float:
+        """Of those on the list or in pre-operative assessment, the share waiting under 18 weeks."""
+        waits = [waiting_since(e[-1]) for e in self.waiting if e[-1].waiting_at == ON_LIST]
+        waits += [waiting_since(p) for p in self.assessing.values()]
+        return share_within_18w(waits, day)
 
     def patients(self) -> list[Patient]:
         """Everyone on the surgical waiting list."""
