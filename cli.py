@@ -71,12 +71,14 @@ from sim.scale import write as write_scaled
 from sim.schema import THEATRE, Scenario, ScenarioError
 from sim.target import (
     HIGHEST,
+    SEARCHES,
     Target,
     TargetError,
     Trial,
     capacity_values,
     check_target,
     search,
+    searched_values,
     structures_range,
     target_toml,
     trajectory,
@@ -614,6 +616,15 @@ def target_command(
             "--structure", help="Search under this capacity structure only (default: each the design has).", metavar="NAME"
         ),
     ] = None,
+    searched: Annotated[
+        str,
+        typer.Option(
+            "--search",
+            help="What to search: the capacity set; or, for services with a managed capacity policy, its most "
+            "sessions a week (maximum) or its list triggers (trigger).",
+            metavar="capacity|maximum|trigger",
+        ),
+    ] = "capacity",
 ) -> None:
     """The least capacity of the named services that meets a target: a search on common random numbers.
 
@@ -622,6 +633,8 @@ def target_command(
     with _user_errors():
         if (at_least is None) == (at_most is None):
             raise BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
+        if searched not in SEARCHES:
+            raise BatchError(f"--search {searched}: expected one of {', '.join(SEARCHES)}")
         s = load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
         metric = metric_now(metric, _warn)
         name = design or s.own_designs()[-1]
@@ -632,7 +645,7 @@ def target_command(
             raise BatchError(f"--structure {structure}: not a structure of design '{name}'; it has "
                              f"{', '.join(s.designs[name].structures) or 'none'}")  # fmt: skip
         try:
-            capacity_values(s, name, stage)
+            capacity_values(s, name, stage, searched)
             check_target(s, name, goal)
         except TargetError as e:
             raise BatchError(str(e)) from None
@@ -653,8 +666,8 @@ def target_command(
     try:
         for one in structures:
             run = s.with_structure(one) if one else s
-            values = capacity_values(run, name, stage)
-            answer, trials = _target_search(run, name, stage, goal, one, executor, tolerance, no_uncertainty, quiet)
+            values = capacity_values(run, name, stage, searched)
+            answer, trials = _target_search(run, name, stage, goal, one, executor, tolerance, no_uncertainty, quiet, searched)
             all_trials.append(trials_table(trials).assign(**({"structure": one} if one else {})))
             tried[one] = trials
             if answer is not None:
@@ -690,11 +703,14 @@ def target_command(
 
 
 def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, structure: str, executor: Executor,
-                   tolerance: float, no_uncertainty: bool, quiet: bool) -> tuple[Trial | None, list[Trial]]:  # fmt: skip
+                   tolerance: float, no_uncertainty: bool, quiet: bool, searched: str = "capacity",
+                   ) -> tuple[Trial | None, list[Trial]]:  # fmt: skip
     """One search of ``target`` (under one structure), saying each trial as it finishes."""
     under = f" under the {structure} structure" if structure else ""
+    what = {"maximum": "managed policy's most sessions a week", "trigger": "managed policy's list triggers"}
+    what = what.get(searched, "capacity")
     err_console.print(
-        f"Searching the capacity of {', '.join(stage)} in design '{name}'{under} for {goal.words}, "
+        f"Searching the {what} of {', '.join(stage)} in design '{name}'{under} for {goal.words}, "
         f"{s.run.replications} replications a trial, seed {s.run.seed}",
         highlight=False,
     )
@@ -708,7 +724,7 @@ def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, struc
 
     if quiet:
         return search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
-                      report=said)  # fmt: skip
+                      report=said, searched=searched)  # fmt: skip
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
 
@@ -717,7 +733,7 @@ def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, struc
             return lambda done, total: bar.update(task, completed=done, total=total)
 
         return search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
-                      report=said, progress=tasks)  # fmt: skip
+                      report=said, progress=tasks, searched=searched)  # fmt: skip
 
 
 def _print_target(answer: Trial, values: dict[str, Any], goal: Target, years: int, metric: str, structure: str) -> None:
@@ -726,9 +742,8 @@ def _print_target(answer: Trial, values: dict[str, Any], goal: Target, years: in
     table = Table(title=f"Least capacity found{under}: x{answer.factor:.4g} of that set ({goal.words})", header_style="bold")
     for col in ("Key", "Set", "Found"):
         table.add_column(col, justify="left" if col == "Key" else "right", overflow="fold")
-    for key, was in values.items():
-        if key.endswith("slots_per_week"):
-            table.add_row(key, plain(float(was), 15), plain(answer.slots[key], 15))
+    for key, was in searched_values(values).items():
+        table.add_row(key, plain(float(was), 15), plain(answer.slots[key], 15))
     out_console.print(table)
     out_console.print(
         f"Met on {answer.met_share:.0%} of replications (95% Wilson interval {answer.met_low:.0%} to {answer.met_high:.0%}); "

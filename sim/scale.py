@@ -87,6 +87,12 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
             yield (*where, "staff", i, "wte"), False
         if "beds" in cfg:
             yield (*where, "beds"), True
+        policy = cfg.get("capacity_policy") or {}
+        if policy.get("kind") == "managed":  # a bigger area's list and the sessions it may add are bigger
+            if policy.get("measure", "list") == "list":
+                yield (*where, "capacity_policy", "add_at"), False
+                yield (*where, "capacity_policy", "remove_at"), False
+            yield (*where, "capacity_policy", "max_sessions"), True
     for provider in d["finance"]["providers"]:
         yield ("finance", "providers", provider, "block_gbp"), False
         yield ("finance", "providers", provider, "overheads_gbp"), False
@@ -142,7 +148,10 @@ def scale(scenario: Scenario, population: int, name: str | None = None) -> Scali
         if not was:  # nothing to scale: left out of the file, which stays short
             continue
         exact = was * population / scenario.population  # multiplied first: 1,150 x 150,000 / 250,000 is 690 exactly
-        values.append(Scaled(path, was, round(exact) if whole else float(exact), float(exact)))
+        now = round(exact) if whole else float(exact)
+        if path[-1] == "max_sessions":  # a managed policy adds one session at least
+            now = max(now, 1)
+        values.append(Scaled(path, was, now, float(exact)))
     scaled_keys = {v.key for v in values}
     uncertainty = {}
     for key, entry in scenario.uncertainty.items():

@@ -11,6 +11,7 @@ share of replications that meet it is at least the probability asked for.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -72,15 +73,32 @@ class Trial:
     monthly: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
 
-def capacity_values(scenario: Scenario, design: str, stages: list[str]) -> dict[str, Any]:
+SEARCHES = ("capacity", "maximum", "trigger")
+"""What ``target`` searches: the capacity set; a managed policy's most sessions a week
+(``max_sessions``); or its triggers (``add_at`` and ``remove_at`` together, a factor above 1
+acting on a shorter list, or a higher share within 18 weeks)."""
+
+POLICY_KEYS = {"maximum": ("max_sessions",), "trigger": ("add_at", "remove_at")}
+
+
+def capacity_values(scenario: Scenario, design: str, stages: list[str], searched: str = "capacity") -> dict[str, Any]:
     """The values that set the named services' capacity in ``design``, by key path: where the
-    design overrides a service, its override; staff when capacity is given as staff."""
+    design overrides a service, its override; staff when capacity is given as staff. With
+    ``searched`` ``maximum`` or ``trigger``, those of each service's managed capacity policy."""
     data = scenario_to_dict(scenario)
     known = [*scenario.designs[design].services, THEATRE]
     out: dict[str, Any] = {}
     for stage in stages:
         if stage not in known:
             raise TargetError(f"--stage {stage}: not a service of design '{design}' (or '{THEATRE}'); known: {', '.join(known)}")
+        if searched in POLICY_KEYS:
+            policy = scenario.capacity_policy(design, stage)
+            key = scenario.capacity_key(design, stage, "capacity_policy")
+            if policy.kind != "managed":
+                raise TargetError(f"--search {searched}: {stage}'s capacity policy in design '{design}' is {policy.kind}, "
+                                  f"not managed ({key}); search its capacity instead")  # fmt: skip
+            out |= {f"{key}.{leaf}": getattr(policy, leaf) for leaf in POLICY_KEYS[searched]}
+            continue
         for key in ("slots_per_week", "capacity_changes", "staff"):
             path = scenario.capacity_key(design, stage, key)
             value = value_at(data, path)
@@ -90,16 +108,28 @@ def capacity_values(scenario: Scenario, design: str, stages: list[str]) -> dict[
 
 
 def at_factor(scenario: Scenario, values: dict[str, Any], factor: float) -> Scenario:
-    """The scenario with the capacity values scaled by ``factor`` (and validated again)."""
+    """The scenario with the capacity values scaled by ``factor`` (and validated again): slots and
+    staff times it; a policy's most sessions times it, in whole sessions (rounded up); its list
+    triggers over it, and what its share-within-18-weeks triggers leave past 18 weeks over it."""
     scaled: dict[str, Any] = {}
     for path, value in values.items():
         if path.endswith("slots_per_week"):
             scaled[path] = float(value) * factor
         elif path.endswith("capacity_changes"):
             scaled[path] = [{**c, "slots_per_week": float(c["slots_per_week"]) * factor} for c in value]
+        elif path.endswith(".max_sessions"):
+            scaled[path] = max(math.ceil(value * factor - 1e-9), 1)
+        elif path.endswith((".add_at", ".remove_at")):
+            share = value_at(scenario_to_dict(scenario), path.rsplit(".", 1)[0] + ".measure") == "within_18w_pct"
+            scaled[path] = 100.0 - (100.0 - float(value)) / factor if share else float(value) / factor
         else:  # staff: more (or fewer) of each group
             scaled[path] = scaled_staff(value, factor)
     return with_values(scenario, scaled, f"{scenario.name} (msksim target, x{factor:.6g})", how=None)
+
+
+def searched_values(values: dict[str, Any]) -> dict[str, Any]:
+    """The values a trial reports: slots a week, or a policy's values searched."""
+    return {k: v for k, v in values.items() if k.endswith(("slots_per_week", ".max_sessions", ".add_at", ".remove_at"))}
 
 
 def reported_functions(scenario: Scenario, design: str) -> list[str]:
@@ -176,10 +206,10 @@ def run_trial(
     costed = table["capacity_cost_gbp"].notna().any() if "capacity_cost_gbp" in table else False
     cost_metric = "capacity_cost_gbp" if costed else "commissioner_cost_gbp"
     cost = float(table[table["year"] == year][cost_metric].mean())
-    offered = capacity_values(s, design, _stages(values))
+    offered = at_factor_values(s, values)
     return Trial(
         factor=factor,
-        slots={k: float(v) for k, v in offered.items() if k.endswith("slots_per_week")},
+        slots={k: float(v) for k, v in searched_values(offered).items()},
         met_share=share, met_low=low, met_high=high,
         metric_mean=float(np.nanmean(values_now)) if len(values_now) else float("nan"),
         cost_gbp=cost, cost_metric=cost_metric,
@@ -188,11 +218,23 @@ def run_trial(
     )  # fmt: skip
 
 
+def at_factor_values(scenario: Scenario, values: dict[str, Any]) -> dict[str, Any]:
+    """The values at the keys of ``values`` as ``scenario`` (a trial's) sets them."""
+    data = scenario_to_dict(scenario)
+    return {path: value_at(data, path) for path in values}
+
+
 def _stages(values: dict[str, Any]) -> list[str]:
+    """The services (or ``theatre``) the key paths of ``values`` set."""
     out = []
     for path in values:
         parts = path.split(".")
-        stage = THEATRE if parts[0] == "surgery" else parts[-2]
+        if parts[0] == "surgery":
+            stage = THEATRE
+        elif "stage_overrides" in parts:
+            stage = parts[parts.index("stage_overrides") + 1]
+        else:
+            stage = parts[1]
         if stage not in out:
             out.append(stage)
     return out
@@ -209,13 +251,14 @@ def search(
     uncertainty: bool = True,
     report: Callable[[Trial], None] | None = None,
     progress: Callable[[float], Progress | None] | None = None,
+    searched: str = "capacity",
 ) -> tuple[Trial | None, list[Trial]]:
     """The least factor on the named services' capacity that meets ``target``, to within
     ``tolerance`` (relative), and every trial run; None when even :data:`HIGHEST` times the
     capacity does not meet it. ``report`` is told of each trial as it finishes; ``progress``,
     given a factor, returns the callback its replications report to."""
     check_target(scenario, design, target)
-    values = capacity_values(scenario, design, stages)
+    values = capacity_values(scenario, design, stages, searched)
     executor = executor or SerialExecutor()
     trials: list[Trial] = []
 
@@ -288,14 +331,15 @@ def target_toml(scenario: Scenario, design: str, answer: Trial, values: dict[str
 
 def structures_range(found: dict[str, tuple[Trial, dict[str, Any]]], target: Target) -> str:
     """The answers under each capacity structure as one range, per service, in words."""
-    by_stage: dict[str, dict[str, float]] = {}
+    by_stage: dict[tuple[str, str], dict[str, float]] = {}
     for name, (trial, _) in found.items():
         for key, slots in trial.slots.items():
-            by_stage.setdefault(_stages([key])[0], {})[name] = slots
+            by_stage.setdefault((_stages([key])[0], key.rsplit(".", 1)[-1]), {})[name] = slots
     parts = []
-    for stage, slots in by_stage.items():
+    for (stage, leaf), slots in by_stage.items():
         low, high = min(slots, key=slots.__getitem__), max(slots, key=slots.__getitem__)
-        parts.append(f"{stage} {slots[low]:,.0f} ({low}) to {slots[high]:,.0f} ({high}) slots a week")
+        unit = {"slots_per_week": "slots a week", "max_sessions": "sessions a week at most"}.get(leaf, f"({leaf})")
+        parts.append(f"{stage} {slots[low]:,.0f} ({low}) to {slots[high]:,.0f} ({high}) {unit}")
     factors = ", ".join(f"x{t.factor:.4g} of the {name} structure's capacity" for name, (t, _) in found.items())
     return (
         f"For {target.words}: {'; '.join(parts)} ({factors}). The returns cannot tell which structure holds, "

@@ -214,3 +214,28 @@ def test_bad_policies_are_named_at_their_key(setting: str, problem: str) -> None
     with pytest.raises(ScenarioError, match="capacity_policy") as e:
         bundled(setting)
     assert problem in str(e.value)
+
+
+def test_target_searches_a_managed_policy_s_maximum_and_its_triggers() -> None:
+    """The least sessions a week that hold the list's waits, in whole sessions: one fewer misses."""
+    from sim.target import Target, search
+
+    run = {"replications": 2}
+    s = scenario_from(grown(**{**MANAGED, "max_sessions": 4}))
+    s = s.model_copy(update={"run": s.run.model_copy(update=run)})
+    goal = Target(f"{SERVICE}_first_wait_p92_days", 30.0, at_least=False, year=4, probability=1.0)
+    answer, trials = search(s, "fragmented", [SERVICE], goal, uncertainty=False, searched="maximum", tolerance=0.05)
+    key = f"stages.{SERVICE}.capacity_policy.max_sessions"
+    assert answer is not None and answer.met
+    found = answer.slots[key]
+    assert found == int(found) and found > 4  # four sessions cannot hold demand that outgrows them
+    assert any(not t.met and t.slots[key] == found - 1 for t in trials)
+    # a lower trigger acts sooner: a factor above 1 divides the list triggers
+    s = scenario_from(grown(**MANAGED))
+    s = s.model_copy(update={"run": s.run.model_copy(update=run)})
+    answer, trials = search(s, "fragmented", [SERVICE], Target(f"{SERVICE}_list_mean", 100.0, at_least=False, year=4),
+                            uncertainty=False, searched="trigger", tolerance=0.05)  # fmt: skip
+    assert answer is not None
+    add = answer.slots[f"stages.{SERVICE}.capacity_policy.add_at"]
+    remove = answer.slots[f"stages.{SERVICE}.capacity_policy.remove_at"]
+    assert add < MANAGED["add_at"] and remove / add == pytest.approx(MANAGED["remove_at"] / MANAGED["add_at"])
