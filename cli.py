@@ -21,7 +21,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import __version__, plausibility
+from sim import __version__, diagnostics, plausibility
 from sim.batch import (
     STRUCTURES,
     Batch,
@@ -401,8 +401,19 @@ def _simulate(kind: str, scenario: Path | None, designs: list[str], options: Bat
                 out_console.print(ranges)
             if "switch_over" in tables:
                 print_switch_over(tables["switch_over"], batch.extra[SWITCH_OVER], out_console)
+            _print_policies(table, batch.scenario)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
+
+
+def _print_policies(table: pd.DataFrame, scenario: Scenario) -> None:
+    """What the capacity policies that acted did, and how to see the run without them."""
+    lines = diagnostics.policy_lines(table, scenario)
+    if lines:
+        out_console.print("Capacity policies (README: Capacity that follows demand):", highlight=False)
+        for line in lines:
+            out_console.print(f"  {line}", highlight=False)
+        out_console.print("  At the capacity the file sets instead: --set run.capacity_policies=fixed", highlight=False)
 
 
 @app.command(epilog="Example: msksim sweep scenarios/bedfordshire.toml --grid stages.physio.slots_per_week=2200,2600,3000")
@@ -525,6 +536,7 @@ def bid(
             typer.echo(bid_json(tables["bid_summary"], batch.folder))
         else:
             print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, price_year1, out_console)
+            _print_policies(tables["replications"], batch.scenario)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from sim.backlog import parse_band
 from sim.columns import column, columns_for, current_name, find
-from sim.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage
+from sim.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage, over
 
 
 class KeyProblem(ValueError):
@@ -275,7 +275,7 @@ def _stage_overrides(s: Scenario, dname: str, overrides: dict[str, dict[str, Any
             elif "staff" in ovr:
                 s.design_stages(dname)  # validates a restaffed service, its slots derived again
             else:
-                Stage.model_validate({**s.stages[sname].model_dump(), **d.overrides().get(sname, ovr)})
+                Stage.model_validate(over(s.stages[sname].model_dump(), d.overrides().get(sname, ovr)))
         except ValidationError as e:
             err = e.errors()[0]
             loc = ".".join(str(x) for x in err["loc"])

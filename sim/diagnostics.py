@@ -350,3 +350,34 @@ def warnings(checks: pd.DataFrame, replications: int, steady: bool = True, names
             + f"; use at least {MIN_REPLICATIONS}"
         )
     return msgs
+
+
+def policy_lines(table: pd.DataFrame, scenario: Scenario) -> list[str]:
+    """What each capacity policy that acts did, in words: per design and place, the sessions (or
+    slots) it added a year, the most sessions a week it had in force, how often that was its
+    maximum, and what the sessions' premiums cost."""
+    if "point" in table.columns and table["point"].nunique() > 1:
+        return []  # a sweep's points each have their own: replications.csv holds them
+    out = []
+    for design, part in table.groupby("design", sort=False):
+        name = str(design)
+        if name not in scenario.designs:
+            continue
+        for place in [*scenario.design_stages(name), THEATRE]:
+            policy = scenario.capacity_policy(name, place)
+            if not policy.acts or f"{place}_slots_added" not in part:
+                continue
+            per_year = part[f"{place}_slots_added"].mean()
+            if policy.kind == "follows_demand":
+                out.append(f"{name}: {place}'s capacity follows demand: {per_year:,.0f} slots a year added on average")
+                continue
+            peak = part.groupby("replication")[f"{place}_sessions_peak"].max()
+            at_max = int((peak >= policy.max_sessions).sum())
+            cost = part[f"{place}_sessions_added"].mean() * policy.premium_per_session_gbp
+            out.append(
+                f"{name}: {place}'s managed capacity added {part[f'{place}_sessions_added'].mean():,.0f} sessions a year "
+                f"on average ({per_year:,.0f} slots), up to {int(peak.max())} a week, its maximum of "
+                f"{policy.max_sessions} reached in {at_max} of {len(peak)} replications; premiums about "
+                f"£{cost:,.0f} a year at year-1 prices"
+            )
+    return out

@@ -607,6 +607,20 @@ class Structure(Strict):
     stage_overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+MERGED = ("capacity_policy",)
+"""Tables of a service an override sets key by key: what it leaves out stays as it was."""
+
+
+def over(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    """A service's settings (or an override) with ``extra`` set over them: its keys replace
+    ``base``'s, but for the tables of :data:`MERGED`, which it sets key by key."""
+    out = {**base, **extra}
+    for key in MERGED:
+        if isinstance(extra.get(key), dict) and isinstance(base.get(key), dict):
+            out[key] = {**base[key], **extra[key]}
+    return out
+
+
 class Design(Strict):
     """One way of organising the pathway.
 
@@ -666,7 +680,7 @@ class Design(Strict):
             return self.stage_overrides
         out = {name: dict(o) for name, o in self.stage_overrides.items()}
         for name, o in structure.stage_overrides.items():
-            out[name] = {**out.get(name, {}), **o}
+            out[name] = over(out.get(name, {}), o)
         return out
 
     def override_key(self, design: str, place: str, leaf: str) -> str | None:
@@ -990,9 +1004,9 @@ class Scenario(Strict):
             extra = overrides.get(name)
             if extra and "staff" in extra:  # new staff give new slots: validated, so they are derived again
                 kept = base.model_dump(exclude={"slots_per_week"} if "slots_per_week" not in extra else set())
-                out[name] = Stage.model_validate({**kept, **extra})
+                out[name] = Stage.model_validate(over(kept, extra))
             elif extra and any(isinstance(v, list | dict) for v in extra.values()):  # tables in it are validated
-                out[name] = Stage.model_validate({**base.model_dump(), **extra})
+                out[name] = Stage.model_validate(over(base.model_dump(), extra))
             else:
                 out[name] = base.model_copy(update=extra) if extra else base
             if name in carried:
@@ -1129,7 +1143,7 @@ class Scenario(Strict):
         kept = self.surgery.model_dump(
             exclude={"slots_per_week"} if extra and "staff" in extra and "slots_per_week" not in extra else set()
         )
-        surgery = Surgery.model_validate({**kept, **(extra or {})})
+        surgery = Surgery.model_validate(over(kept, extra or {}))
         return surgery if factor is None else self._carried(surgery, factor)
 
 

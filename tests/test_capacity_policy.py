@@ -239,3 +239,29 @@ def test_target_searches_a_managed_policy_s_maximum_and_its_triggers() -> None:
     add = answer.slots[f"stages.{SERVICE}.capacity_policy.add_at"]
     remove = answer.slots[f"stages.{SERVICE}.capacity_policy.remove_at"]
     assert add < MANAGED["add_at"] and remove / add == pytest.approx(MANAGED["remove_at"] / MANAGED["add_at"])
+
+
+def test_an_override_sets_a_policy_key_by_key() -> None:
+    s = bundled(
+        'stages.orthopaedics.capacity_policy={kind="managed", add_at=500, remove_at=300, max_sessions=8, session_slots=12}',
+        "designs.prime.stage_overrides.orthopaedics.capacity_policy={add_at=900, remove_at=700}",
+    )
+    prime, fragmented = s.capacity_policy("prime", "orthopaedics"), s.capacity_policy("fragmented", "orthopaedics")
+    assert (prime.kind, prime.add_at, prime.remove_at, prime.max_sessions) == ("managed", 900, 700, 8)
+    assert (fragmented.add_at, fragmented.remove_at) == (500, 300)
+
+
+def test_a_drawn_policy_setting_is_ranked_with_the_other_drawn_inputs() -> None:
+    """The premium drawn per replication moves the prime's costs: the bid's tornado ranks it."""
+    from sim.bid import BidPaths, drawn_sensitivity
+
+    # key by key: a whole table set by hand would fix the values drawn below it
+    acting = [f"stages.physio.capacity_policy.{k}" for k in ('kind="managed"', "add_at=1", "remove_at=0", "max_sessions=3")]
+    draw = 'uncertainty."stages.physio.capacity_policy.premium_per_session_gbp"={dist="uniform", low=0, high=20000}'
+    s = bundled(*SHORT, *acting, draw, "run.replications=4")
+    r = run_batch(s, ["prime"], 4)
+    assert not r.errors, r.errors[0].error
+    premium = r.table.groupby("replication")["param.stages.physio.capacity_policy.premium_per_session_gbp"].first()
+    assert premium.nunique() == 4
+    ranked = drawn_sensitivity(BidPaths(r.table, s, "prime"), 27e6)
+    assert "stages.physio.capacity_policy.premium_per_session_gbp" in set(ranked["input"])
