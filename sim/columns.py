@@ -460,7 +460,8 @@ ADDED_SESSIONS_COST = _c(
 EXPECTED_LOAD = _c(
     "{stage}_expected_load", "rate", "{Stage}: expected load",
     "Appointments the replication's inputs ask of {stage} in the year (traffic equations, with its drawn inputs "
-    "and demand growth) over the slots offered: at 1 or more its list grows without limit.", "lower", source="flows",
+    "and demand growth) over the slots it can offer (with a capacity policy, all it may add): at 1 or more its list "
+    "grows without limit.", "lower", source="flows",
 )
 PARAMETER = _c("param.{key}", "input", "Drawn: {key}", "The value drawn for {key} in the replication.", source="uncertainty")
 # fmt: on

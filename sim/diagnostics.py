@@ -249,6 +249,8 @@ class Overload:
     driver_rest: tuple[float, float] = (math.nan, math.nan)
     correlation: float = math.nan
     """The driver's rank correlation with the replications' peak loads (in size)."""
+    policy: bool = False
+    """Whether its capacity policy added capacity there: the load is then against what the policy can offer."""
 
 
 def overloaded_paths(table: pd.DataFrame) -> list[Overload]:
@@ -269,8 +271,11 @@ def overloaded_paths(table: pd.DataFrame) -> list[Overload]:
             if len(over) == 0:
                 continue
             year = int(yearly[yearly["replication"].isin(over) & (yearly[column] >= 1)]["year"].min())
-            found = Overload(int(point), str(design), column.removesuffix("_expected_load"), len(over), len(peak), year,
-                             (float(peak[over].min()), float(peak[over].max())))  # fmt: skip
+            stage = column.removesuffix("_expected_load")
+            added = f"{stage}_slots_added"
+            policy = added in part and bool((part[added] != 0).any())
+            found = Overload(int(point), str(design), stage, len(over), len(peak), year,
+                             (float(peak[over].min()), float(peak[over].max())), policy=policy)  # fmt: skip
             # another design's routing cannot move this one's load, however well it happens to correlate
             mine = [c for c in drawn if not c.startswith("param.designs.") or c.startswith(f"param.designs.{design}.")]
             out.append(_with_driver(found, part, peak, over, mine))
@@ -308,8 +313,9 @@ def overload_warnings(overloads: list[Overload], names: dict[int, str] | None = 
     for o in overloads:
         who = f"{(names or {}).get(o.point, f'grid point {o.point}')}, {o.design}" if several else o.design
         why = f"; {o.driver} {_span(o.driver_over)} there, {_span(o.driver_rest)} elsewhere" if o.driver else ""
+        even = " even at its capacity policy's most sessions" if o.policy else ""
         msgs.append(
-            f"{who}: {o.stage} over capacity in {o.over} of {o.replications} replications from year {o.year} "
+            f"{who}: {o.stage} over capacity{even} in {o.over} of {o.replications} replications from year {o.year} "
             f"(load up to {_span(o.peaks)}){why}"
         )
     return [*msgs, OVERLOAD_NOTE] if msgs else []
@@ -355,29 +361,32 @@ def warnings(checks: pd.DataFrame, replications: int, steady: bool = True, names
 def policy_lines(table: pd.DataFrame, scenario: Scenario) -> list[str]:
     """What each capacity policy that acts did, in words: per design and place, the sessions (or
     slots) it added a year, the most sessions a week it had in force, how often that was its
-    maximum, and what the sessions' premiums cost."""
+    maximum, and what the sessions' premiums cost; one line for the places that needed none."""
     if "point" in table.columns and table["point"].nunique() > 1:
         return []  # a sweep's points each have their own: replications.csv holds them
     out = []
     for design, part in table.groupby("design", sort=False):
-        name = str(design)
+        name, idle = str(design), []
         if name not in scenario.designs:
             continue
         for place in [*scenario.design_stages(name), THEATRE]:
             policy = scenario.capacity_policy(name, place)
             if not policy.acts or f"{place}_slots_added" not in part:
                 continue
-            per_year = part[f"{place}_slots_added"].mean()
-            if policy.kind == "follows_demand":
-                out.append(f"{name}: {place}'s capacity follows demand: {per_year:,.0f} slots a year added on average")
-                continue
-            peak = part.groupby("replication")[f"{place}_sessions_peak"].max()
-            at_max = int((peak >= policy.max_sessions).sum())
-            cost = part[f"{place}_sessions_added"].mean() * policy.premium_per_session_gbp
-            out.append(
-                f"{name}: {place}'s managed capacity added {part[f'{place}_sessions_added'].mean():,.0f} sessions a year "
-                f"on average ({per_year:,.0f} slots), up to {int(peak.max())} a week, its maximum of "
-                f"{policy.max_sessions} reached in {at_max} of {len(peak)} replications; premiums about "
-                f"£{cost:,.0f} a year at year-1 prices"
-            )
+            slots = part[f"{place}_slots_added"].mean()
+            if not (part[f"{place}_slots_added"] != 0).any():
+                idle.append(place)
+            elif policy.kind == "follows_demand":
+                out.append(f"{name}: {place}'s capacity follows demand: {slots:,.0f} slots a year added on average")
+            else:
+                peak = part.groupby("replication")[f"{place}_sessions_peak"].max()
+                sessions = part[f"{place}_sessions_added"].mean()
+                out.append(
+                    f"{name}: {place} added {sessions:,.0f} sessions a year on average ({slots:,.0f} slots; premiums "
+                    f"£{sessions * policy.premium_per_session_gbp:,.0f} a year at year-1 prices), up to {int(peak.max())} "
+                    f"a week; its maximum of {policy.max_sessions} reached in {int((peak >= policy.max_sessions).sum())} "
+                    f"of {len(peak)} replications"
+                )
+        if idle:
+            out.append(f"{name}: no capacity added at {', '.join(idle)}")
     return out

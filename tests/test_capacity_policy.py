@@ -265,3 +265,22 @@ def test_a_drawn_policy_setting_is_ranked_with_the_other_drawn_inputs() -> None:
     assert premium.nunique() == 4
     ranked = drawn_sensitivity(BidPaths(r.table, s, "prime"), 27e6)
     assert "stages.physio.capacity_policy.premium_per_session_gbp" in set(ranked["input"])
+
+
+def test_what_the_policies_did_is_said_per_design_and_place() -> None:
+    from sim.diagnostics import policy_lines
+
+    s = bundled()
+    rows = []
+    for rep in (0, 1):
+        row = {"design": "prime", "replication": rep, "year": 1}
+        for place in [*s.design_stages("prime"), "theatre"]:
+            row |= {f"{place}_slots_added": 0.0, f"{place}_sessions_added": 0.0, f"{place}_sessions_peak": 0}
+        row |= {"theatre_slots_added": 50.0 * (rep + 1), "theatre_sessions_added": 10.0 * (rep + 1),
+                "theatre_sessions_peak": 9 if rep else 3}  # fmt: skip
+        rows.append(row)
+    lines = policy_lines(pd.DataFrame(rows), s)
+    premium = s.capacity_policy("prime", "theatre").premium_per_session_gbp
+    assert lines[0] == (f"prime: theatre added 15 sessions a year on average (75 slots; premiums £{15 * premium:,.0f} a year "
+                        "at year-1 prices), up to 9 a week; its maximum of 9 reached in 1 of 2 replications")  # fmt: skip
+    assert lines[1].startswith("prime: no capacity added at triage, physio")
