@@ -30,6 +30,7 @@ from sim.experiment import BatchResult, Progress, grid_points, grid_values, rela
 from sim.files import FileProblem, read_text
 from sim.journal import JOURNAL, JournalError, locked
 from sim.metrics import rtt_monthly
+from sim.provider_costs import monthly_premiums
 from sim.results import (
     BATCH_FILE,
     MAIN_TABLES,
@@ -477,6 +478,8 @@ def _trace_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
             tables["switch_over"] = transition.path(result.monthly, batch.extra[SWITCH_OVER])
     for name, saved_as in (("monthly", "monthly"), ("waits", "rtt_waits"), ("flows", "flows")):
         frame = getattr(result, name)
+        if name == "monthly":
+            frame = monthly_premiums(frame, batch.points)
         if not frame.empty:
             tables[saved_as] = per_point(batch, frame)
     if not result.returns.empty:

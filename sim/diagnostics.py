@@ -382,7 +382,8 @@ def policy_lines(table: pd.DataFrame, scenario: Scenario) -> list[str]:
                 peak = part.groupby("replication")[f"{place}_sessions_peak"].max()
                 sessions = part[f"{place}_sessions_added"].mean()
                 out.append(
-                    f"{name}: {place} added {sessions:,.0f} sessions a year on average ({slots:,.0f} slots; premiums "
+                    f"{name}: {place} added {sessions:,.0f} session{'' if round(sessions) == 1 else 's'} a year on "
+                    f"average ({slots:,.0f} slots; premiums "
                     f"£{sessions * policy.premium_per_session_gbp:,.0f} a year at year-1 prices), up to {int(peak.max())} "
                     f"a week; its maximum of {policy.max_sessions} reached in {int((peak >= policy.max_sessions).sum())} "
                     f"of {len(peak)} replications"

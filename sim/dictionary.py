@@ -86,6 +86,9 @@ _BY_TABLE: dict[str, list[tuple[str, str, str]]] = {
         ("surgeries_inpatient", "count", "Inpatient operations, joint replacements included," + _IN_THE_MONTH),
         ("joint_replacements", "count", "Joint replacements" + _IN_THE_MONTH),
         ("procedures", "count", "Day-case procedures on the theatre list" + _IN_THE_MONTH),
+        (r"(\w+)_sessions_added", "count", "Sessions that place's capacity policy ran beyond the capacity set" + _IN_THE_MONTH),
+        (r"(\w+)_slots_added", "count", "Slots that place's capacity policy offered beyond those set" + _IN_THE_MONTH),
+        ("added_sessions_cost_gbp", "gbp", "Premiums of the sessions capacity policies added" + _IN_THE_MONTH),
     ],
     "bid_monthly": [
         ("month", "id", "Month of the contract, from 1."),

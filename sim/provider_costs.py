@@ -103,3 +103,19 @@ def stranded(cost: ProviderCost, income: np.ndarray) -> np.ndarray:
     a provider is left carrying when activity moves away and its capacity stays."""
     contribution = np.clip(np.asarray(income, dtype=float) - cost.variable, 0.0, None)
     return np.clip(cost.fixed - contribution, 0.0, None)
+
+
+def monthly_premiums(monthly: pd.DataFrame, scenarios: dict[int, Scenario]) -> pd.DataFrame:
+    """``monthly.csv`` with ``added_sessions_cost_gbp``: each month's premiums of the sessions
+    capacity policies added, at its contract year's prices (unchanged where none act)."""
+    if monthly.empty or not any(s.capacity_policies_act for s in scenarios.values()):
+        return monthly
+    points = monthly["point"] if "point" in monthly.columns else pd.Series(0, index=monthly.index)
+    cost = np.zeros(len(monthly))
+    for (point, design), part in monthly.groupby([points, monthly["design"]]):
+        scenario = scenarios.get(int(point), scenarios[min(scenarios)])
+        if str(design) not in scenario.designs:
+            continue
+        positions = monthly.index.get_indexer(part.index)
+        cost[positions] = sum(session_premiums(part, scenario, str(design)).values(), np.zeros(len(part)))
+    return monthly.assign(added_sessions_cost_gbp=cost)
