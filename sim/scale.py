@@ -250,5 +250,7 @@ def write(scaling: Scaling, original: Path, out: Path, force: bool = False) -> S
 
 
 def loads(s: Scenario) -> dict[tuple[str, str], float]:
-    """Each design's expected load on each service and the theatre in the first contract year."""
+    """Each design's expected load on each service and the theatre in the first contract year, at
+    the capacity set (a managed policy's most sessions are whole: rounded, they move its reach)."""
+    s = s.model_copy(update={"run": s.run.model_copy(update={"capacity_policies": "fixed"})})
     return {(design, stage): by_year[0] for design in s.designs for stage, by_year in expected_loads(s, design).items()}

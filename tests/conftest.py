@@ -12,6 +12,9 @@ from sim.scenario import Scenario, load_scenario, validate_raw
 ROOT = Path(__file__).resolve().parents[1]
 BEDFORDSHIRE = ROOT / "scenarios" / "bedfordshire.toml"
 ALL_TO = "physio"
+AT_CAPACITY_SET = "run.capacity_policies=fixed"
+"""Every service and theatre at the capacity the file sets, its capacity policy aside: for tests of
+what a given capacity does (a list over capacity, a cut), which a managed policy would answer."""
 
 
 @pytest.fixture(scope="session")
@@ -27,14 +30,15 @@ service's load as it was."""
 @pytest.fixture(scope="session")
 def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled scenario scaled down (:data:`SMALL_POPULATION`), as a file: for tests of what is
-    done with runs (batches, resumes, folders, tables), which need patients, not 46,000 a year."""
+    done with runs (batches, resumes, folders, tables), which need patients, not 46,000 a year; at
+    the capacity set (:data:`AT_CAPACITY_SET`)."""
     from sim.results import SCENARIO_FILE, save_inputs
     from sim.scale import scale, write
 
     folder = tmp_path_factory.mktemp("small")
     # the prime as the file runs it, without its second capacity structure: compare and sweep would
     # run it too, and these tests are of what is done with runs (tests/test_structures.py: structures)
-    s = load_scenario(BEDFORDSHIRE)
+    s = load_scenario(BEDFORDSHIRE, [AT_CAPACITY_SET])  # and at the capacity set (tests/test_capacity_policy.py: policies)
     one = {n: d.model_copy(update={"structures": {}, "structure": ""}) for n, d in s.designs.items()}
     save_inputs(folder, s.model_copy(update={"designs": one}))
     out = folder / "bedfordshire_small.toml"

@@ -27,12 +27,12 @@ from sim.model.capacity import effective_weekly
 from sim.rtt.bands import BAND_LABELS
 from sim.scenario import load_scenario, with_values
 from sim.schema import Scenario
-from tests.conftest import BEDFORDSHIRE
+from tests.conftest import AT_CAPACITY_SET, BEDFORDSHIRE
 
 PEOPLE = 90_000
 CUT = 0.8
 WEEKS = 52.18
-SETS = ["run.years=1", "run.replications=6", "designs.prime.stage_overrides.theatre.slots_per_week=120"]
+SETS = ["run.years=1", "run.replications=6", "designs.prime.stage_overrides.theatre.slots_per_week=120", AT_CAPACITY_SET]
 """One contract year; the theatre kept out of the way (a fifth of the bundled area's, for 90,000
 people), so only the clinic's capacity answers."""
 

@@ -12,7 +12,7 @@ from sim.experiment import run_replications
 from sim.flows import expected_activity
 from sim.model.pathway import Pathway, simulate
 from sim.scenario import ScenarioError
-from tests.conftest import NO_REMOVALS, bundled, scenario_from, single_stage
+from tests.conftest import AT_CAPACITY_SET, NO_REMOVALS, bundled, scenario_from, single_stage
 from tests.validation.test_queueing_theory import exact_mean_list
 
 MRI = 'stages.mri={kind="diagnostic", provider="acute_trust", slots_per_week=400, tariff_first=150, dna_first=0.05}'
@@ -320,7 +320,7 @@ def test_the_theatre_may_overflow_to_the_independent_sector() -> None:
 
     from sim.finance import tariff_value_by_element
 
-    sets = ("run.years=1", "surgery.slots_per_week=100", "surgery.removal_rate_per_week=0")
+    sets = ("run.years=1", "surgery.slots_per_week=100", "surgery.removal_rate_per_week=0", AT_CAPACITY_SET)
     overflow = ('finance.providers.independent_sector={payment="tariff"}', "surgery.overflow_after_weeks=18",
                 'surgery.overflow_provider="independent_sector"')  # fmt: skip
     s = bundled(*sets, *overflow)

@@ -10,6 +10,8 @@ import pytest
 from sim.model.pathway import Pathway
 from tests.conftest import bundled
 
+PLACES = ("triage", "physio", "podiatry", "community_specialist", "orthopaedics", "rheumatology", "pain")
+
 
 class AuditedPathway(Pathway):
     """Records every discharge, so a second discharge of the same patient is caught."""
@@ -30,6 +32,11 @@ class AuditedPathway(Pathway):
         (),  # the bundled scenario as it is
         ("stages.orthopaedics.slots_per_week=300", "surgery.beds=3"),  # lists that grow: many left in the system
         # day-case procedures on a tight theatre list that removes some: they leave it every way
+        # every capacity policy adding and taking away sessions all the time
+        (
+            *(f"stages.{n}.capacity_policy.{k}" for n in PLACES for k in ("add_at=3", "remove_at=2", "lag_days=0")),
+            *(f"surgery.capacity_policy.{k}" for k in ("add_at=3", "remove_at=2", "lag_days=0")),
+        ),
         (
             "stages.orthopaedics.procedure_share=0.4",
             "stages.community_specialist.procedure_share=0.3",

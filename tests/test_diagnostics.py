@@ -19,10 +19,10 @@ from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
 from sim.model.pathway import Pathway
 from sim.model.patient import Patient
-from tests.conftest import BEDFORDSHIRE, NO_REMOVALS, bundled, scenario_from, single_stage
+from tests.conftest import AT_CAPACITY_SET, BEDFORDSHIRE, NO_REMOVALS, bundled, scenario_from, single_stage
 
 runner = CliRunner()
-SHORT = ("run.years=1", "run.warmup_days=120", "demand.growth=0")
+SHORT = ("run.years=1", "run.warmup_days=120", "demand.growth=0", AT_CAPACITY_SET)
 
 
 def test_an_overloaded_theatre_is_flagged() -> None:
@@ -46,7 +46,7 @@ def test_the_simulated_load_is_the_load_validate_shows() -> None:
     """One definition: every appointment asked for over every slot offered. In steady state
     (a long warm-up: a rheumatology course runs most of a year) the simulated load agrees with
     validate's, from the traffic equations."""
-    s = bundled("run.years=1", "run.warmup_days=730", "demand.growth=0", *NO_REMOVALS)  # nobody leaves unseen
+    s = bundled("run.years=1", "run.warmup_days=730", "demand.growth=0", AT_CAPACITY_SET, *NO_REMOVALS)  # nobody leaves unseen
     checks = diagnostics.stage_checks(run_replications(s, ["fragmented"], 2, uncertainty=False), s)
     for stage, demand in stage_load(s, "fragmented").items():
         simulated = checks[checks.stage == stage].load.iloc[0]

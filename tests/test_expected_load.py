@@ -13,11 +13,11 @@ from sim.diagnostics import expected_loads, overload_warnings, overloaded_paths
 from sim.flows import stage_load
 from sim.model.capacity import effective_weekly
 from sim.tasks import Task, run_task
-from tests.conftest import bundled
+from tests.conftest import AT_CAPACITY_SET, bundled
 
 
 def test_year_one_is_the_validate_load_and_later_years_grow_as_referrals_do() -> None:
-    s = bundled("demand.growth=0.08", "demand.outside_contract.per_year=0")  # one flow, one growth rate
+    s = bundled("demand.growth=0.08", "demand.outside_contract.per_year=0", AT_CAPACITY_SET)  # one flow, one growth rate
     loads = expected_loads(s, "fragmented")
     g = 0.08
     first = (1 + g - 1) / math.log1p(g)  # the mean of (1 + g) ** t over the first year

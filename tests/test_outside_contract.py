@@ -25,7 +25,7 @@ from sim.scale import scale
 from sim.scenario import ScenarioError, load_scenario, with_switch_over
 from sim.schema import Scenario
 from sim.switchover import simulate_switch_over
-from tests.conftest import NO_REMOVALS, bundled
+from tests.conftest import AT_CAPACITY_SET, NO_REMOVALS, bundled
 
 FLOW = ("demand.outside_contract.per_year=1500", "demand.outside_contract.growth=0.01")
 """About 18% on top of the scaled-down scenario's 8,400 GP referrals a year."""
@@ -188,8 +188,8 @@ def test_outside_activity_matches_the_traffic_equations(ample: tuple[Scenario, p
 def test_expected_loads_grow_care_outside_the_contract_at_its_own_rate() -> None:
     """A year's expected load is the contract's demand grown at its rate plus care outside the
     contract grown at its own: the loads with it less those without are its load, so grown."""
-    with_flow = bundled(*OFF, "demand.outside_contract.per_year=3000", "demand.outside_contract.growth=-0.1")
-    without = bundled(*OFF)
+    with_flow = bundled(*OFF, AT_CAPACITY_SET, "demand.outside_contract.per_year=3000", "demand.outside_contract.growth=-0.1")
+    without = bundled(*OFF, AT_CAPACITY_SET)
     for design in ("fragmented", "prime"):
         a, b, apart = expected_loads(with_flow, design), expected_loads(without, design), outside_load(with_flow, design)
         assert apart["orthopaedics"] > 50 and apart.get("rheumatology", 0.0) == 0.0

@@ -20,7 +20,7 @@ from sim.model.patient import NO_CLOCK, Patient
 from sim.rtt.bands import BAND_LABELS, band_of
 from sim.rtt.returns import read_returns, returns_for
 from sim.schema import Scenario, ScenarioError
-from tests.conftest import bundled, scenario_from
+from tests.conftest import AT_CAPACITY_SET, bundled, scenario_from
 
 NEEDS = ("self_management", "physio", "specialist", "surgical")
 
@@ -257,7 +257,7 @@ def test_removals_follow_the_rate_by_weeks_waited() -> None:
     rate = 0.15
     m = Pathway(
         bundled(
-            "run.years=2", "run.warmup_days=0", "stages.rheumatology.slots_per_week=0",
+            "run.years=2", "run.warmup_days=0", "stages.rheumatology.slots_per_week=0", AT_CAPACITY_SET,
             f"stages.rheumatology.removal_rate_per_week={rate}", "demand.growth=0",
         ),
         "fragmented", 0,

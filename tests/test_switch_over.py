@@ -16,7 +16,7 @@ from sim.model.patient import NO_CLOCK
 from sim.scenario import ScenarioError, with_switch_over
 from sim.switchover import blind_routing, hand_over, ramp, scaled_slots, simulate_switch_over
 from sim.transition import months_to_settle, path
-from tests.conftest import BEDFORDSHIRE, bundled
+from tests.conftest import AT_CAPACITY_SET, BEDFORDSHIRE, bundled
 from tests.test_conservation import AuditedPathway
 
 WARMUP = 150
@@ -263,7 +263,7 @@ def test_a_bid_may_take_over_the_old_system(tmp_path) -> None:
     """bid --takes-over prices the prime taking over the fragmented lists and mobilising: its first
     year triages fewer and keeps a backlog the steady state never has (the new services start at 60%)."""
     base = ["bid", str(BEDFORDSHIRE), "--bid", "24m", "--reps", "2", "--years", "1", "--no-uncertainty", "--quiet",
-            "--jobs", "1", "--set", f"run.warmup_days={WARMUP}"]  # fmt: skip
+            "--jobs", "1", "--set", f"run.warmup_days={WARMUP}", "--set", AT_CAPACITY_SET]  # fmt: skip
     steady = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "steady")])
     switched = CliRunner().invoke(app, [*base, "--takes-over", "fragmented", "--out", str(tmp_path / "switched")])
     assert steady.exit_code == 0 and switched.exit_code == 0, switched.output
