@@ -854,9 +854,17 @@ def calibrate_command(
     jobs: JobsOpt = None,
     quiet: QuietOpt = False,
 ) -> None:
-    """Fit an area's capacity, booking lead and removals to its published RTT returns, and back-test."""
+    """Fit an area's capacity, booking lead and removals to its published RTT returns, and back-test.
+
+    The fit holds every service at the capacity set (``run.capacity_policies=fixed``): the returns
+    tell the capacity that was in force in their months, sessions added included; the scenario's
+    capacity policies act on what is fitted when it is run."""
     with _user_errors():
         s = load(scenario, set_, warn=_warn)
+        if s.capacity_policies_act:
+            err_console.print("Capacity policies held fixed while fitting: the returns tell the capacity in force in "
+                              "their months (the calibrated scenario keeps them)", highlight=False)  # fmt: skip
+            s = s.model_copy(update={"run": s.run.model_copy(update={"capacity_policies": "fixed"})})
         try:
             table = read_published(rtt, commissioner, treatment_function)
             st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals, fit_routing, from_scenario)
