@@ -425,3 +425,17 @@ def test_nhsrwaitinglist_rules_by_hand() -> None:
     assert diagnostics.target_queue_size(30, 18) == pytest.approx(135.0)
     # a list of 18R/(-ln(1-p)) keeps p within 18 weeks: R = 10, p = 0.92 gives 71.27
     assert diagnostics.relief_list_size(10) == pytest.approx(71.27, abs=0.01)
+
+
+def test_the_waiting_lists_say_what_capacity_policies_added(tmp_path, small: Path) -> None:
+    """The small scenario holds capacity as set; with the bundled policies acting, the report says what they did."""
+    out = tmp_path / "o"
+    args = ["run", str(small), "--design", "prime", "--reps", "2", "--years", "1", "--quiet", "--report",
+            "--set", "run.warmup_days=60", "--set", "run.capacity_policies=as_set",
+            "--set", "stages.triage.capacity_policy.add_at=1", "--set", "stages.triage.capacity_policy.remove_at=0",
+            "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "prime: triage added" in result.output
+    lists = text(sections(out)["waiting-lists"])
+    assert "Capacity policies (sessions added as lists grow): prime: triage added" in lists

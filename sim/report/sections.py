@@ -128,6 +128,9 @@ def waiting_section(view: View) -> Section | None:
     body = view.point_note() + figure(fig, f"Patients waiting (referred, not yet seen), {when}.{start}")
     spread = diagnostics.overload_warnings(diagnostics.overloaded_paths(view.table))
     body += "".join(f'<p class="note">{esc(m)}</p>' for m in spread)
+    policies = diagnostics.policy_lines(view.table, view.scenario)
+    if policies:  # what the lists would be without them is a run with --set run.capacity_policies=fixed
+        body += '<p class="note">Capacity policies (sessions added as lists grow): ' + "; ".join(map(esc, policies)) + ".</p>"
     return Section("waiting-lists", "Waiting lists over time", body)
 
 
