@@ -141,7 +141,7 @@ def test_the_share_within_18_weeks_counts_waits_under_126_days() -> None:
     assert share_within_18w([500 - 125, 500 - 126, 500 - 10, 500 - 400], 500) == 50.0
 
 
-SHORT = ("run.years=2", "run.warmup_days=200")
+SHORT = ("run.years=1", "run.warmup_days=200")
 PLACES_FIXED = (
     *(f'stages.{n}.capacity_policy.kind="fixed"' for n in bundled().stages),
     'surgery.capacity_policy.kind="fixed"',
@@ -229,7 +229,7 @@ def test_target_searches_a_managed_policy_s_maximum_and_its_triggers() -> None:
     s = scenario_from(grown(**{**MANAGED, "max_sessions": 4}))
     s = s.model_copy(update={"run": s.run.model_copy(update=run)})
     goal = Target(f"{SERVICE}_first_wait_p92_days", 30.0, at_least=False, year=4, probability=1.0)
-    answer, trials = search(s, "fragmented", [SERVICE], goal, uncertainty=False, searched="maximum", tolerance=0.05)
+    answer, trials = search(s, "fragmented", [SERVICE], goal, uncertainty=False, searched="maximum", tolerance=0.1)
     key = f"stages.{SERVICE}.capacity_policy.max_sessions"
     assert answer is not None and answer.met
     found = answer.slots[key]
@@ -239,7 +239,7 @@ def test_target_searches_a_managed_policy_s_maximum_and_its_triggers() -> None:
     s = scenario_from(grown(**MANAGED))
     s = s.model_copy(update={"run": s.run.model_copy(update=run)})
     answer, trials = search(s, "fragmented", [SERVICE], Target(f"{SERVICE}_list_mean", 100.0, at_least=False, year=4),
-                            uncertainty=False, searched="trigger", tolerance=0.05)  # fmt: skip
+                            uncertainty=False, searched="trigger", tolerance=0.1)  # fmt: skip
     assert answer is not None
     add = answer.slots[f"stages.{SERVICE}.capacity_policy.add_at"]
     remove = answer.slots[f"stages.{SERVICE}.capacity_policy.remove_at"]
