@@ -127,10 +127,17 @@ def model_extensions() -> list:
         # Every other module, ours or a library's, is read as untyped (Any): the compiled code
         # then does not depend on which libraries, or which of their versions, the build sees.
         flags = ["--follow-imports=skip", "--no-site-packages", "--ignore-missing-imports"]
-        return mypycify([*flags, *sources], group_name=RULES.GROUP, opt_level=opt_level())
+        extensions = mypycify([*flags, *sources], group_name=RULES.GROUP, opt_level=opt_level())
     except (ImportError, SystemExit) as e:  # mypyc absent, or the sources did not type-check
         say(f"not compiling the model ({e!r}); it will run from its Python sources")
         return []
+    if new_compiler().compiler_type == "unix":
+        # Random streams wrap 64-bit integers (sim/model/draws.py): defined C only with -fwrapv
+        # (Python's own flags carry it too, on most builds).
+        for extension in extensions:
+            extension.extra_compile_args = [*extension.extra_compile_args, "-fwrapv"]
+    return extensions
+
 
 
 remove_build_products()

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from sim.model.clocks import NONADMITTED
 from sim.model.counters import DayCounts, ListCounters
-from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, CountTable
+from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, LOW_53, MASK, TO_UNIT, CountTable
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
 from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes, leaving_day
@@ -282,7 +282,8 @@ class Clinic:
             slots -= 1
             s = p.here
             p.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
-            if (s >> 11) * TO_UNIT < (dna_first if first else dna_followup):
+            top: int = (s >> 11) & LOW_53
+            if top * TO_UNIT < (dna_first if first else dna_followup):
                 self._missed(p, day, first)
             elif first:
                 self._first(p, day)
@@ -328,7 +329,8 @@ class Clinic:
                 stats.wait_days += day - entered
                 s = p.here
                 p.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
-                if (s >> 11) * TO_UNIT < dna_first:
+                top = (s >> 11) & LOW_53
+                if top * TO_UNIT < dna_first:
                     self._missed(p, day, True)
                 else:
                     self._first(p, day)

@@ -13,6 +13,8 @@ import math
 from itertools import accumulate
 from typing import Final
 
+from mypy_extensions import i64
+
 
 class Choice:
     """Pick a key of a probability row with one uniform number (inverse CDF)."""
@@ -93,11 +95,33 @@ class CountTable:
 # come from a 64-bit linear congruential step (Knuth's MMIX constants), of which the top 53
 # bits are used. A stream is short (a patient's draws for one purpose), so the speed of
 # three integer operations a draw matters more than an LCG's weakness over long runs.
+#
+# States are 64-bit words. Compiled, they are C's signed 64-bit integers (``i64``), whose
+# arithmetic wraps modulo 2**64 (the build passes ``-fwrapv``, which makes that defined C) and
+# never allocates; from the sources they are Python integers in [0, 2**64), kept there by
+# ``& MASK``. Both forms hold the same bits, so they draw the same numbers: constants above
+# 2**63 are written as their signed equivalents (the same bits), and right shifts are masked
+# so that C's arithmetic shift of a negative word gives the logical shift's bits.
 
-MASK: Final = (1 << 64) - 1
-GOLDEN: Final = 0x9E3779B97F4A7C15
-LCG_MULTIPLIER: Final = 6364136223846793005
-LCG_INCREMENT: Final = 1442695040888963407
+
+def _probe() -> None:
+    """Nothing: its type says whether this module runs compiled (a C function) or not."""
+
+
+COMPILED: Final = type(_probe).__name__ != "function"
+MASK: Final[i64] = -1 if COMPILED else 0xFFFFFFFFFFFFFFFF
+"""Keeps a state's 64 bits: a no-op on C's wrapping integers, a wrap on Python's."""
+# Constants of 2**62 or more are made with i64(): mypyc keeps them as C integers then (a
+# literal that large would be a Python integer, converted at every use).
+GOLDEN: Final = i64(-0x61C8864680B583EB)  # 0x9E3779B97F4A7C15
+MIX_1: Final = i64(-0x40A7B892E31B1A47)  # 0xBF58476D1CE4E5B9
+MIX_2: Final = i64(-0x6B2FB644ECCEEE15)  # 0x94D049BB133111EB
+LCG_MULTIPLIER: Final = i64(6364136223846793005)
+LCG_INCREMENT: Final[i64] = 1442695040888963407
+LOW_34: Final[i64] = 0x3FFFFFFFF
+LOW_37: Final[i64] = 0x1FFFFFFFFF
+LOW_33: Final[i64] = 0x1FFFFFFFF
+LOW_53: Final[i64] = 0x1FFFFFFFFFFFFF
 TO_UNIT: Final = 1.0 / (1 << 53)
 
 # Purposes of a patient's streams (the place is 0 for those not tied to a service).
@@ -107,24 +131,25 @@ GP: Final = 2  # GP wait and re-referral
 SURGERY: Final = 3  # priority category, length of stay, post-operative follow-ups, rehabilitation
 
 
-def mix(z: int) -> int:
-    """SplitMix64's finaliser: a 64-bit integer each of whose bits depends on all of ``z``'s."""
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & MASK
-    return z ^ (z >> 31)
+def mix(z: i64) -> i64:
+    """SplitMix64's finaliser: a 64-bit word each of whose bits depends on all of ``z``'s."""
+    z = ((z ^ ((z >> 30) & LOW_34)) * MIX_1) & MASK
+    z = ((z ^ ((z >> 27) & LOW_37)) * MIX_2) & MASK
+    return z ^ ((z >> 31) & LOW_33)
 
 
-def seed(key: int, purpose: int, place: int = 0, episode: int = 0) -> int:
+def seed(key: i64, purpose: i64, place: i64 = 0, episode: i64 = 0) -> i64:
     """The first state of the stream keyed to (patient key, purpose, place, episode)."""
     code = (purpose << 40) | (place << 20) | episode
     return mix((key + (code + 1) * GOLDEN) & MASK)
 
 
-def step(state: int) -> int:
+def step(state: i64) -> i64:
     """The next state of a stream."""
     return (state * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
 
 
-def unit(state: int) -> float:
-    """A state as a uniform number in [0, 1)."""
-    return (state >> 11) * TO_UNIT
+def unit(state: i64) -> float:
+    """A state as a uniform number in [0, 1): its top 53 bits."""
+    top: int = (state >> 11) & LOW_53  # an int, which mypy multiplies by a float (i64 it does not)
+    return top * TO_UNIT

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from sim.model.draws import EPISODE, LCG_INCREMENT, LCG_MULTIPLIER, MASK, TO_UNIT, seed, step, unit
+from mypy_extensions import i64
+
+from sim.model.draws import EPISODE, GP, LCG_INCREMENT, LCG_MULTIPLIER, LOW_53, MASK, ROUTE, TO_UNIT, seed
 
 # Phases of a journey: looking for the right treatment, after surgery, in rehabilitation.
 NORMAL: Final = 0
@@ -28,7 +30,7 @@ class Patient:
     ``key`` ties the patient's random numbers to them (see :mod:`sim.model.draws`): each
     episode at a service has its own stream (``here``), keyed to the service and to how many
     episodes the patient has had there; routing, GP and surgical decisions have one stream
-    each (``u``).
+    each (``u``; its state in ``route``, ``gp`` and ``surgery``, 0 until its first draw).
     """
 
     __slots__ = (
@@ -41,6 +43,7 @@ class Patient:
         "episodes",
         "failed",
         "function",
+        "gp",
         "gp_hospital",
         "here",
         "joint",
@@ -58,8 +61,9 @@ class Patient:
         "reached",
         "referrals",
         "referred",
+        "route",
         "seen_hospital",
-        "streams",
+        "surgery",
         "tested",
         "treated",
         "triaged",
@@ -77,7 +81,7 @@ class Patient:
         need: str,
         urgent: bool,
         referred: int,
-        key: int,
+        key: i64,
         u_gp: float,
         u_triage: float,
         u_surgery: float,
@@ -93,9 +97,11 @@ class Patient:
         # wait for a first appointment (or an operation) there
         self.reached = referred
         self.key = key
-        self.here = 0
-        # made at first use: most patients need neither, and every referral makes a patient
-        self.streams: list[int] | None = None  # by purpose (sim.model.draws); 0: not started
+        self.here: i64 = 0
+        self.route: i64 = 0
+        self.gp: i64 = 0
+        self.surgery: i64 = 0
+        # made at first use: most patients need none, and every referral makes a patient
         self.episodes: dict[int, int] | None = None
         self.u_gp = u_gp
         self.u_triage = u_triage
@@ -137,16 +143,22 @@ class Patient:
         """The next uniform of the current episode's stream."""
         s = self.here  # step() and unit() written out: this is on every decision's path
         self.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
-        return (s >> 11) * TO_UNIT
+        top: int = (s >> 11) & LOW_53
+        return top * TO_UNIT
 
-    def u(self, purpose: int) -> float:
+    def u(self, purpose: i64) -> float:
         """The next uniform of the patient's stream for ``ROUTE``, ``GP`` or ``SURGERY``."""
-        streams = self.streams
-        if streams is None:
-            streams = self.streams = [0, 0, 0, 0]
-        s = streams[purpose] or seed(self.key, purpose)
-        streams[purpose] = step(s)
-        return unit(s)
+        if purpose == ROUTE:
+            s = self.route or seed(self.key, ROUTE)
+            self.route = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+        elif purpose == GP:
+            s = self.gp or seed(self.key, GP)
+            self.gp = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+        else:
+            s = self.surgery or seed(self.key, purpose)
+            self.surgery = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
+        top: int = (s >> 11) & LOW_53
+        return top * TO_UNIT
 
     def __repr__(self) -> str:
         return f"Patient({self.pid}, {self.need}, referred day {self.referred})"
