@@ -1,11 +1,11 @@
-"""Build: install msksim, its model run from the Python sources or, on request, compiled.
+"""Build: install msksim with its model compiled to C where a C compiler is there.
 
-``pip install -e .`` installs the sources. ``MSKSIM_COMPILE=1 pip install -e .`` also compiles the
-model (``sim/model``) to C with mypyc: a replication runs about twice as fast with the same
-numbers, for a minute more of install and a C compiler. ``MSKSIM_PURE_PYTHON=1`` overrides it.
+``pip install -e .`` compiles the model (``sim/model``) with mypyc: a replication runs about
+twice as fast as from the Python sources, with the same numbers, for a minute or two more of
+install. Where compiling fails (no C compiler, say) the install goes on with the sources and
+says so. ``MSKSIM_COMPILE=0`` (or ``MSKSIM_PURE_PYTHON=1``) installs the sources alone.
 ``MSKSIM_COMPILE_OPT_LEVEL`` (0 to 3, default 3) is the C compiler's optimisation: 0 builds in
 half the time, for a slower model with the same numbers (the build tests use it).
-Where compiling fails (no C compiler, say) the install goes on with the sources and says so.
 Every build first removes the compiled files an earlier build left in the source tree, so an
 install that does not compile leaves none to run stale. ``sim/model/compiled.py`` says which
 modules are compiled and picks the form at import.
@@ -49,8 +49,8 @@ RULES = _compiled_rules()
 
 
 def compiling() -> bool:
-    """Whether this install was asked to compile the model."""
-    asked = os.environ.get("MSKSIM_COMPILE", "").strip().lower() not in OFF
+    """Whether this install compiles the model: unless ``MSKSIM_COMPILE`` says no."""
+    asked = os.environ.get("MSKSIM_COMPILE", "1").strip().lower() not in OFF
     return asked and not os.environ.get("MSKSIM_PURE_PYTHON", "").strip()
 
 
@@ -137,7 +137,6 @@ def model_extensions() -> list:
         for extension in extensions:
             extension.extra_compile_args = [*extension.extra_compile_args, "-fwrapv"]
     return extensions
-
 
 
 remove_build_products()

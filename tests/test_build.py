@@ -3,12 +3,13 @@
 Real installs, made cheap: the repository's files (``git ls-files``) are copied to a scratch
 folder and installed with ``pip install --no-deps --no-build-isolation -e`` into a scratch
 virtual environment that sees this one's packages through a ``.pth`` file (``venv
---system-site-packages`` would see the base interpreter's instead). A plain install takes
-seconds; the one compiling install of the suite takes a minute or more and is skipped, saying
+--system-site-packages`` would see the base interpreter's instead). An install of the sources
+(``MSKSIM_COMPILE=0``) takes seconds; the one compiling install of the suite (the default)
+takes a minute or more and is skipped, saying
 why, where there is no C compiler or mypy (unless ``MSKSIM_REQUIRE_COMPILE_TEST`` is set, as
 in CI, where a skip would hide the compiled model). One checkout goes through the paths in the
-order of this file: plain install, stale compiled files, no C compiler, compiling install
-(switching from the sources), edited source, broken library, plain install again.
+order of this file: sources install, stale compiled files, no C compiler, compiling install
+(switching from the sources), edited source, broken library, sources install again.
 """
 
 from __future__ import annotations
@@ -124,7 +125,7 @@ def compiled(checkout: Checkout) -> Checkout:
         pytest.fail(f"MSKSIM_REQUIRE_COMPILE_TEST is set but {why}")
     if why:
         pytest.skip(why)
-    said = checkout.install(MSKSIM_COMPILE="1", MSKSIM_COMPILE_OPT_LEVEL="0")
+    said = checkout.install(MSKSIM_COMPILE_OPT_LEVEL="0")  # compiling is the default
     assert "could not compile" not in said and "not compiling" not in said, said[-3000:]
     return checkout
 
@@ -137,8 +138,8 @@ def test_the_build_requirement_is_pinned_as_the_test_extra() -> None:
     assert build[0] in project["project"]["optional-dependencies"]["test"]
 
 
-def test_a_plain_install_runs_the_sources(checkout: Checkout) -> None:
-    checkout.install()
+def test_an_install_asked_not_to_compile_runs_the_sources(checkout: Checkout) -> None:
+    checkout.install(MSKSIM_COMPILE="0")
     expect(checkout, "interpreted")
     assert checkout.products() == []
 
@@ -151,13 +152,13 @@ def test_compiled_files_left_behind_run_no_code_and_go_at_the_next_install(check
         (source.parent / f"{source.stem}{suffix}").write_bytes(b"not a library")
     (checkout.src / f"{GROUP_MODULE}{suffix}").write_bytes(b"not a library")
     expect(checkout, "interpreted", GROUP_MODULE)  # "cannot be loaded" at the root, "missing" elsewhere
-    assert "removed" in checkout.install()
+    assert "removed" in checkout.install(MSKSIM_COMPILE="0")
     assert checkout.products() == []
     expect(checkout, "interpreted")
 
 
 def test_without_a_c_compiler_the_install_goes_on_from_the_sources(checkout: Checkout) -> None:
-    said = checkout.install(MSKSIM_COMPILE="1", CC="false")
+    said = checkout.install(CC="false")  # the default install, which compiles where it can
     assert "msksim: " in said and "will run from its Python sources" in said, said[-3000:]
     assert checkout.products() == []
     expect(checkout, "interpreted")
@@ -209,8 +210,8 @@ def test_a_missing_or_broken_library_falls_back_to_the_sources(compiled: Checkou
     expect(compiled, "compiled", everywhere=False)
 
 
-def test_a_plain_install_after_compiling_removes_the_compiled_files(compiled: Checkout) -> None:
-    compiled.install()
+def test_an_install_of_the_sources_after_compiling_removes_the_compiled_files(compiled: Checkout) -> None:
+    compiled.install(MSKSIM_COMPILE="0")
     assert compiled.products() == []
     assert [p for p in compiled.src.rglob("*.so") if "build" not in p.relative_to(compiled.src).parts] == []
     expect(compiled, "interpreted")

@@ -2,8 +2,8 @@
 
 This is the one place that decides, and the one place that says how.
 
-A plain install (``pip install -e .``) runs the sources. ``MSKSIM_COMPILE=1 pip install -e .``
-compiles the other modules of ``sim.model`` to C with mypyc (``setup.py``): each module gets a
+An install (``pip install -e .``) compiles the other modules of ``sim.model`` to C with mypyc
+where it can (``setup.py``; ``MSKSIM_COMPILE=0`` installs the sources alone): each module gets a
 small extension module beside its source (``clinic.cpython-311-x86_64-linux-gnu.so``) that loads
 its code from one shared library, the group module ``msksim_model__mypyc`` (beside the ``sim``
 package). Python imports an extension module in place of its source, so :func:`choose`, run when
@@ -14,7 +14,7 @@ The compiled modules run when every model source has one, none was edited since,
 module loads and holds each of them. The sources run instead, with the same results, when
 
 * ``MSKSIM_PURE_PYTHON`` is set, to profile or step through the model line by line;
-* nothing was compiled (the default install; no C compiler when compiling was asked for);
+* nothing was compiled (``MSKSIM_COMPILE=0``, or no C compiler at install);
 * a source was edited (or added) after compiling: the compiled module would run the old code,
   so a warning names the files and says how to compile again;
 * the group module is missing or cannot be loaded (a broken or partial build): with a warning.
@@ -44,7 +44,7 @@ GROUP = "msksim_model"
 GROUP_MODULE = f"{GROUP}__mypyc"
 SLACK_SECONDS = 2.0
 """An install writes sources and compiled modules moments apart, in either order."""
-REBUILD = "MSKSIM_COMPILE=1 pip install -e ."
+REBUILD = "pip install -e ."
 
 
 def _extensions(folder: Path, stem: str = "*") -> dict[str, Path]:
@@ -136,6 +136,6 @@ def choose() -> str:
         if not why:
             return "compiled"
         warnings.warn(f"{why}. Compile it again with `{REBUILD}`, or remove the compiled "
-                      "files with `pip install -e .`.", RuntimeWarning, stacklevel=2)  # fmt: skip
+                      "files with `MSKSIM_COMPILE=0 pip install -e .`.", RuntimeWarning, stacklevel=2)  # fmt: skip
     sys.meta_path.insert(0, _Sources())
     return "interpreted"
