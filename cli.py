@@ -14,82 +14,45 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.table import Table
 
-from sim import __version__, diagnostics, plausibility
-from sim.batch import (
-    STRUCTURES,
-    Batch,
-    BatchError,
-    BatchOptions,
-    check_out,
-    execute,
-    failures,
-    finish,
-    load,
-    metric_now,
-    open_executor,
-    parse_grid,
-    precision_verdict,
-    prepare,
-)
-from sim.bid import BidPaths, parse_money, parse_price, unranked_inputs
-from sim.calibrate.area import CalibrationError, calibrate, read_published, setup
-from sim.calibrate.identify import capacities
-from sim.calibrate.output import write as write_calibration
-from sim.executors import Executor
-from sim.experiment import BatchResult
-from sim.flows import expected_activity, stage_load
-from sim.journal import Journal
-from sim.metrics import paths_for_upper_bound
-from sim.model.capacity import effective_weekly
-from sim.outputs import bid_json, bid_tables, bid_terms, design_tables, summary_json, sweep_summary, sweep_tables
-from sim.report.calibration import print_calibration
-from sim.report.html import build_report
-from sim.report.terminal import (
-    fmt,
-    plain,
-    print_beside,
-    print_bid,
-    print_returns,
-    print_summary,
-    print_sweep,
-    print_switch_over,
-    structures_table,
-)
-from sim.results import SCENARIO_FILE, ResultsError, read_run, run_folder, write_atomic, write_csv
-from sim.rtt.compare import beside_run
-from sim.rtt.returns import ReturnsError, read_returns
-from sim.scale import loads as scale_loads
-from sim.scale import scale as scale_scenario
-from sim.scale import write as write_scaled
-from sim.schema import THEATRE, Scenario, ScenarioError
-from sim.target import (
-    HIGHEST,
-    SEARCHES,
-    Target,
-    TargetError,
-    Trial,
-    capacity_values,
-    check_target,
-    search,
-    searched_values,
-    structures_range,
-    target_toml,
-    trajectory,
-    trials_table,
-    unmet,
-)
-from sim.transition import SWITCH_OVER, compared, difference_scopes
-from sim.uncertainty import parse_uncertainty
-from sim.values import scenario_to_dict, value_at
+from sim import __version__
+from sim.lazy import later
+from sim.options import BatchOptions
 
-__all__ = ["app", "main", "sweep_summary"]
+pd = later("pandas")
+area_fit = later("sim.calibrate.area")
+area_scale = later("sim.scale")
+batching = later("sim.batch")
+bidding = later("sim.bid")
+calibration_output = later("sim.calibrate.output")
+calibration_report = later("sim.report.calibration")
+diagnostics = later("sim.diagnostics")
+executors = later("sim.executors")
+experiment = later("sim.experiment")
+identified = later("sim.calibrate.identify")
+journal = later("sim.journal")
+metrics = later("sim.metrics")
+model_capacity = later("sim.model.capacity")
+outputs = later("sim.outputs")
+plausibility = later("sim.plausibility")
+report_html = later("sim.report.html")
+results = later("sim.results")
+rtt_compare = later("sim.rtt.compare")
+rtt_returns = later("sim.rtt.returns")
+scenario_values = later("sim.values")
+schema = later("sim.schema")
+targets = later("sim.target")
+terminal = later("sim.report.terminal")
+traffic = later("sim.flows")
+transitions = later("sim.transition")
+uncertainty = later("sim.uncertainty")
+
+__all__ = ["app", "main"]
 
 app = typer.Typer(
     help="msksim: simulate the NHS musculoskeletal pathway, fragmented providers against a prime contractor.",
@@ -236,7 +199,7 @@ def _user_errors() -> Iterator[None]:
     """Bad input ends the command with ``error: …`` and exit code 2, never a traceback."""
     try:
         yield
-    except (BatchError, ScenarioError, ResultsError) as e:
+    except (batching.BatchError, schema.ScenarioError, results.ResultsError) as e:
         _fail(str(e))
 
 
@@ -263,12 +226,12 @@ def batch_command(command: Callable[..., None]) -> Callable[..., None]:
     return with_options
 
 
-def _execute(batch: Batch, options: BatchOptions) -> BatchResult:
-    executor = open_executor(options.jobs, options.scheduler)
+def _execute(batch: batching.Batch, options: BatchOptions) -> experiment.BatchResult:
+    executor = batching.open_executor(options.jobs, options.scheduler)
     try:
         return _run(batch, options, executor)
     except KeyboardInterrupt:
-        done = len(Journal(batch.folder).read()) if batch.folder.is_dir() else 0
+        done = len(journal.Journal(batch.folder).read()) if batch.folder.is_dir() else 0
         _fail(
             f"interrupted: {done} finished replication(s) are kept in {batch.folder}; "
             f"continue with: msksim {batch.kind} --resume {batch.folder}",
@@ -278,9 +241,9 @@ def _execute(batch: Batch, options: BatchOptions) -> BatchResult:
         executor.close()
 
 
-def _run(batch: Batch, options: BatchOptions, executor: Executor) -> BatchResult:
+def _run(batch: batching.Batch, options: BatchOptions, executor: executors.Executor) -> experiment.BatchResult:
     if options.quiet:
-        return execute(batch, executor)
+        return batching.execute(batch, executor)
     columns = (
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -291,14 +254,16 @@ def _run(batch: Batch, options: BatchOptions, executor: Executor) -> BatchResult
     )
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task(f"{batch.scenario.name}: {', '.join(batch.designs)}", total=None)
-        return execute(batch, executor, lambda done, total: bar.update(task, completed=done, total=total))
+        return batching.execute(batch, executor, lambda done, total: bar.update(task, completed=done, total=total))
 
 
-def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool) -> None:
+def _finish(
+    batch: batching.Batch, result: experiment.BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool
+) -> None:
     """Write everything (warnings as they come), the report if asked, then the precision verdict."""
-    if finish(batch, result, tables, started, warn=_warn) and report:
-        err_console.print(f"Report written to [bold]{build_report(batch.folder)}[/bold]")  # stdout is kept for --json
-    verdict = precision_verdict(batch, result)
+    if batching.finish(batch, result, tables, started, warn=_warn) and report:
+        err_console.print(f"Report written to [bold]{report_html.build_report(batch.folder)}[/bold]")  # stdout is kept for --json
+    verdict = batching.precision_verdict(batch, result)
     if verdict is not None:
         met, message = verdict
         if met:
@@ -307,8 +272,8 @@ def _finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
             _warn(message)
 
 
-def _report_errors(result: BatchResult) -> None:
-    message = failures(result)
+def _report_errors(result: experiment.BatchResult) -> None:
+    message = batching.failures(result)
     if message:
         _fail(message, code=1)
 
@@ -376,37 +341,37 @@ def _simulate(kind: str, scenario: Path | None, designs: list[str], options: Bat
     """``run`` and ``compare``: simulate, write, and show one design, or two with their difference
     (and the designs run ``also``, each with its difference from the first)."""
     started = datetime.now(UTC)
-    batch = prepare(kind, scenario, designs, options, warn=_warn, precision=precision, metric=metric,
+    batch = batching.prepare(kind, scenario, designs, options, warn=_warn, precision=precision, metric=metric,
                     switch_over=switch_over, also=also or [])  # fmt: skip
     result = _execute(batch, options)
-    tables = design_tables(batch, result)
+    tables = outputs.design_tables(batch, result)
     table, summary = tables["replications"], tables["summary"]
     _finish(batch, result, tables, started, options.report)
     if not table.empty:
         if as_json:
-            typer.echo(summary_json(summary, batch.folder))
+            typer.echo(outputs.summary_json(summary, batch.folder))
         else:
             reps, years, name = result.replications, batch.scenario.run.years, batch.scenario.name
-            pair = compared(batch.designs, batch.extra)
+            pair = transitions.compared(batch.designs, batch.extra)
             if pair:
                 title = f"{name}: {reps} replications × {years} years, common random numbers"
-                columns = difference_scopes(batch.designs, batch.extra)
+                columns = transitions.difference_scopes(batch.designs, batch.extra)
             else:
                 title = f"{name}: {batch.designs[0]} design, {reps} replications × {years} years"
                 columns = list(batch.designs)
-            print_summary(summary, columns, title, out_console)
-            print_returns(summary, list(batch.designs), out_console)
-            ranges = structures_table(summary, batch.extra.get(STRUCTURES, {}), batch.scenario)
+            terminal.print_summary(summary, columns, title, out_console)
+            terminal.print_returns(summary, list(batch.designs), out_console)
+            ranges = terminal.structures_table(summary, batch.extra.get(batching.STRUCTURES, {}), batch.scenario)
             if ranges is not None:
                 out_console.print(ranges)
             if "switch_over" in tables:
-                print_switch_over(tables["switch_over"], batch.extra[SWITCH_OVER], out_console)
+                terminal.print_switch_over(tables["switch_over"], batch.extra[transitions.SWITCH_OVER], out_console)
             _print_policies(table, batch.scenario)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 
 
-def _print_policies(table: pd.DataFrame, scenario: Scenario) -> None:
+def _print_policies(table: pd.DataFrame, scenario: schema.Scenario) -> None:
     """What the capacity policies that acted did, and how to see the run without them."""
     lines = diagnostics.policy_lines(table, scenario)
     if lines:
@@ -436,15 +401,15 @@ def sweep(
 ) -> None:
     """Run every combination of the swept values × designs × replications (same patients throughout)."""
     started = datetime.now(UTC)
-    grid = parse_grid(grid_items, grid_file) if options.resume is None else {}
+    grid = batching.parse_grid(grid_items, grid_file) if options.resume is None else {}
     names = [d.strip() for d in designs.split(",") if d.strip()]
-    batch = prepare("sweep", scenario, names, options, warn=_warn, metric=metric, grid=grid)
+    batch = batching.prepare("sweep", scenario, names, options, warn=_warn, metric=metric, grid=grid)
     result = _execute(batch, options)
-    tables = sweep_tables(batch, result)
+    tables = outputs.sweep_tables(batch, result)
     _finish(batch, result, tables, started, options.report)
     if tables:
         # the batch's metric: an old name given is read as its new one, and a resumed batch keeps its own
-        print_sweep(tables["sweep_summary"], list(batch.grid), batch.metric, out_console, scenario=batch.scenario)
+        terminal.print_sweep(tables["sweep_summary"], list(batch.grid), batch.metric, out_console, scenario=batch.scenario)
         out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
 
@@ -491,13 +456,13 @@ def bid(
     monthly cash (bid_monthly.csv): when a reserve runs out, and the buffer that covers 90% of paths."""
     started = datetime.now(UTC)
     try:
-        amount, per_head = parse_price(price) if price is not None else (None, False)
+        amount, per_head = bidding.parse_price(price) if price is not None else (None, False)
     except ValueError as e:
-        raise BatchError(f"--bid: {e}") from None
+        raise batching.BatchError(f"--bid: {e}") from None
     try:
-        held = parse_money(reserve, zero=True) if reserve is not None else 0.0
+        held = bidding.parse_money(reserve, zero=True) if reserve is not None else 0.0
     except ValueError as e:
-        raise BatchError(f"--reserve: {e}") from None
+        raise batching.BatchError(f"--reserve: {e}") from None
     extra = {
         "bid_year1_gbp": None if per_head else amount,
         "bid_per_head_gbp": amount if per_head else None,
@@ -506,22 +471,22 @@ def bid(
     }
     if takes_over is not None and options.resume is None:
         options.sets = [*options.sets, f"designs.{design}.inherits={json.dumps(takes_over)}"]
-    batch = prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
-    price_year1, risk = bid_terms(batch, scenario or batch.folder / SCENARIO_FILE)
+    batch = batching.prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
+    price_year1, risk = outputs.bid_terms(batch, scenario or batch.folder / results.SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value(batch.scenario.population)
     if amount is not None and written > 0 and not 1 / BID_SANITY <= price_year1 / written <= BID_SANITY:
         _warn(
-            f"--bid {price}: {fmt(price_year1, 'gbp')} is {price_year1 / written:.2g} times the scenario's year-1 "
-            f"value ({fmt(written, 'gbp')}): is that the price you meant?"
+            f"--bid {price}: {terminal.fmt(price_year1, 'gbp')} is {price_year1 / written:.2g} times the scenario's year-1 "
+            f"value ({terminal.fmt(written, 'gbp')}): is that the price you meant?"
         )
     if per_head:
-        covered = f"a year-1 price of {fmt(price_year1, 'gbp')} for the population covered"
+        covered = f"a year-1 price of {terminal.fmt(price_year1, 'gbp')} for the population covered"
         err_console.print(f"--bid {escape(str(price))}: {covered}", highlight=False)
     result = _execute(batch, options)
-    tables = bid_tables(batch, result, price_year1, risk, warn=_warn)
+    tables = outputs.bid_tables(batch, result, price_year1, risk, warn=_warn)
     _finish(batch, result, tables, started, options.report)
     if "bid_summary" in tables:
-        unranked = unranked_inputs(BidPaths(tables["replications"], batch.scenario, batch.designs[0]))
+        unranked = bidding.unranked_inputs(bidding.BidPaths(tables["replications"], batch.scenario, batch.designs[0]))
         if unranked:
             _warn(unranked)
         row = tables["bid_summary"].set_index("metric").loc["safe_price_year1_gbp"]
@@ -529,13 +494,13 @@ def bid(
             _warn(f"no year-1 price keeps the probability of a cumulative loss at or under {risk:.0%} on these paths")
         elif not math.isfinite(row["ci_high"]):
             _warn(
-                f"the safe price rests on {int(row['n'])} paths: at least {paths_for_upper_bound(1 - risk)} are needed "
+                f"the safe price rests on {int(row['n'])} paths: at least {metrics.paths_for_upper_bound(1 - risk)} are needed "
                 f"to bound it from above at 95% for a {risk:.0%} loss probability; raise --reps"
             )
         if as_json:
-            typer.echo(bid_json(tables["bid_summary"], batch.folder))
+            typer.echo(outputs.bid_json(tables["bid_summary"], batch.folder))
         else:
-            print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, price_year1, out_console)
+            terminal.print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, price_year1, out_console)
             _print_policies(tables["replications"], batch.scenario)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
@@ -547,9 +512,9 @@ def report_command(
 ) -> None:
     """Write report.html (self-contained: charts, tables, diagnostics) into a results folder."""
     with _user_errors():
-        read_run(folder)  # a damaged folder is named and explained before the report reads it
+        results.read_run(folder)  # a damaged folder is named and explained before the report reads it
     try:
-        written = build_report(folder)
+        written = report_html.build_report(folder)
     except (KeyError, ValueError, TypeError, IndexError) as e:  # a table edited into a shape the checks let by
         _fail(f"{folder}: cannot build the report from its tables ({type(e).__name__}: {e}); were they edited?")
     out_console.print(f"Report written to [bold]{written}[/bold]")
@@ -564,23 +529,23 @@ def published_command(
 ) -> None:
     """Set a run's RTT returns beside the published ones, month for month (the same calendar months)."""
     with _user_errors():
-        run = read_run(folder)
+        run = results.read_run(folder)
         if "rtt_returns" not in run.tables:
-            raise ResultsError(folder, "no rtt_returns.csv (written by runs since the RTT returns were added)")
+            raise results.ResultsError(folder, "no rtt_returns.csv (written by runs since the RTT returns were added)")
         try:
-            published = read_returns(rtt, commissioner)
-        except ReturnsError as e:
+            published = rtt_returns.read_returns(rtt, commissioner)
+        except rtt_returns.ReturnsError as e:
             _fail(str(e))
     if published.empty:
         _fail(f"no rows for commissioner {commissioner} in {', '.join(map(str, rtt))}")
     returns = run.tables["rtt_returns"]
     for name in design or list(dict.fromkeys(returns["design"])):
-        table, months = beside_run(returns, published, name)
+        table, months = rtt_compare.beside_run(returns, published, name)
         if table.empty:
             _warn(f"design '{name}': no months of the run match the published ones")
             continue
         pairs = ", ".join(f"{p} ← {s}" if p != s else p for p, s in months.items())
-        print_beside(table, f"{name}: simulated (mean, range over replications) beside {commissioner} (months {pairs})")
+        terminal.print_beside(table, f"{name}: simulated (mean, range over replications) beside {commissioner} (months {pairs})")
 
 
 @app.command(
@@ -644,25 +609,25 @@ def target_command(
     delay-led fit), the search runs under each, and the answer is the range they give."""
     with _user_errors():
         if (at_least is None) == (at_most is None):
-            raise BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
-        if searched not in SEARCHES:
-            raise BatchError(f"--search {searched}: expected one of {', '.join(SEARCHES)}")
-        s = load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
-        metric = metric_now(metric, _warn)
+            raise batching.BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
+        if searched not in targets.SEARCHES:
+            raise batching.BatchError(f"--search {searched}: expected one of {', '.join(targets.SEARCHES)}")
+        s = batching.load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
+        metric = batching.metric_now(metric, _warn)
         name = design or s.own_designs()[-1]
         if name not in s.designs:
-            raise BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")
-        goal = Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability)
+            raise batching.BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")
+        goal = targets.Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability)
         if structure and structure not in s.designs[name].structures:
-            raise BatchError(f"--structure {structure}: not a structure of design '{name}'; it has "
+            raise batching.BatchError(f"--structure {structure}: not a structure of design '{name}'; it has "
                              f"{', '.join(s.designs[name].structures) or 'none'}")  # fmt: skip
         try:
-            capacity_values(s, name, stage, searched)
-            check_target(s, name, goal)
-        except TargetError as e:
-            raise BatchError(str(e)) from None
-        folder = run_folder(f"{s.name}-target", out)
-        check_out(folder, out is not None, force)
+            targets.capacity_values(s, name, stage, searched)
+            targets.check_target(s, name, goal)
+        except targets.TargetError as e:
+            raise batching.BatchError(str(e)) from None
+        folder = results.run_folder(f"{s.name}-target", out)
+        batching.check_out(folder, out is not None, force)
     structures = [structure] if structure else s.structure_names([name]) or [""]
     if len(structures) > 1:
         err_console.print(
@@ -670,30 +635,30 @@ def target_command(
             f"({', '.join(structures)}): the search runs under each, on the same patients",
             highlight=False,
         )
-    found: dict[str, tuple[Trial, dict[str, Any]]] = {}
-    tried: dict[str, list[Trial]] = {}
+    found: dict[str, tuple[targets.Trial, dict[str, Any]]] = {}
+    tried: dict[str, list[targets.Trial]] = {}
     folder.mkdir(parents=True, exist_ok=True)
     all_trials = []
-    executor = open_executor(jobs, None)
+    executor = batching.open_executor(jobs, None)
     try:
         for one in structures:
             run = s.with_structure(one) if one else s
-            values = capacity_values(run, name, stage, searched)
+            values = targets.capacity_values(run, name, stage, searched)
             answer, trials = _target_search(run, name, stage, goal, one, executor, tolerance, no_uncertainty, quiet, searched)
-            all_trials.append(trials_table(trials).assign(**({"structure": one} if one else {})))
+            all_trials.append(targets.trials_table(trials).assign(**({"structure": one} if one else {})))
             tried[one] = trials
             if answer is not None:
                 found[one] = (answer, values)
-    except (TargetError, ScenarioError) as e:
+    except (targets.TargetError, schema.ScenarioError) as e:
         _fail(str(e))
     finally:
         executor.close()
-    write_csv(folder / "target.csv", pd.concat(all_trials, ignore_index=True))
+    results.write_csv(folder / "target.csv", pd.concat(all_trials, ignore_index=True))
     missed = [one for one in structures if one not in found]
     if missed and not found:
-        why = "; ".join(unmet(tried[one], one) for one in missed)
-        _fail(f"not met even at x{HIGHEST:g} the capacity of {', '.join(stage)}: {why} (trials in {folder / 'target.csv'})",
-              code=1)  # fmt: skip
+        why = "; ".join(targets.unmet(tried[one], one) for one in missed)
+        _fail(f"not met even at x{targets.HIGHEST:g} the capacity of {', '.join(stage)}: {why} "
+              f"(trials in {folder / 'target.csv'})", code=1)  # fmt: skip
     source = Path(os.path.relpath(scenario.resolve(), folder.resolve())).as_posix()
     shortcuts = [f"{k}={v}" for k, v in (("run.replications", reps), ("run.seed", seed), ("run.years", years)) if v is not None]
     written = ["target.csv"]
@@ -701,22 +666,24 @@ def target_command(
         suffix = f"_{one}" if len(structures) > 1 else ""
         sets = [*(set_ or []), *shortcuts, *([f'designs.{name}.structure="{one}"'] if one else [])]
         run = s.with_structure(one) if one else s
-        write_csv(folder / f"target_monthly{suffix}.csv", trajectory(answer))
-        write_atomic(folder / f"target{suffix}.toml", target_toml(run, name, answer, values, source, sets, goal))
+        results.write_csv(folder / f"target_monthly{suffix}.csv", targets.trajectory(answer))
+        results.write_atomic(folder / f"target{suffix}.toml", targets.target_toml(run, name, answer, values, source, sets, goal))
         written += [f"target_monthly{suffix}.csv", f"target{suffix}.toml"]
         _print_target(answer, values, goal, s.run.years, metric, one)
     if len(found) > 1:
-        out_console.print(structures_range(found, goal), highlight=False)
+        out_console.print(targets.structures_range(found, goal), highlight=False)
     for one in missed:
-        out_console.print(f"[yellow]Not met even at x{HIGHEST:g}: {unmet(tried[one], one)}[/yellow]", highlight=False)
+        out_console.print(
+            f"[yellow]Not met even at x{targets.HIGHEST:g}: {targets.unmet(tried[one], one)}[/yellow]", highlight=False
+        )
     out_console.print(f"Results written to [bold]{folder}[/bold] ({', '.join(written)})")
     if missed:
         raise typer.Exit(1)
 
 
-def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, structure: str, executor: Executor,
-                   tolerance: float, no_uncertainty: bool, quiet: bool, searched: str = "capacity",
-                   ) -> tuple[Trial | None, list[Trial]]:  # fmt: skip
+def _target_search(s: schema.Scenario, name: str, stage: list[str], goal: targets.Target, structure: str,
+                   executor: executors.Executor, tolerance: float, no_uncertainty: bool, quiet: bool, searched: str = "capacity",
+                   ) -> tuple[targets.Trial | None, list[targets.Trial]]:  # fmt: skip
     """One search of ``target`` (under one structure), saying each trial as it finishes."""
     under = f" under the {structure} structure" if structure else ""
     what = {"maximum": "managed policy's most sessions a week", "trigger": "managed policy's list triggers"}
@@ -727,15 +694,15 @@ def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, struc
         highlight=False,
     )
 
-    def said(t: Trial) -> None:
+    def said(t: targets.Trial) -> None:
         err_console.print(
             f"  x{t.factor:.4g}: met on {t.met_share:.0%} of replications, {goal.metric} {t.metric_mean:,.4g} on average, "
-            f"{t.cost_metric} {fmt(t.cost_gbp, 'gbp')} — {'meets' if t.met else 'misses'} the target",
+            f"{t.cost_metric} {terminal.fmt(t.cost_gbp, 'gbp')} — {'meets' if t.met else 'misses'} the target",
             highlight=False,
         )
 
     if quiet:
-        return search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
+        return targets.search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
                       report=said, searched=searched)  # fmt: skip
     columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
@@ -744,26 +711,28 @@ def _target_search(s: Scenario, name: str, stage: list[str], goal: Target, struc
             task = bar.add_task(f"trial x{factor:.4g}", total=s.run.replications)
             return lambda done, total: bar.update(task, completed=done, total=total)
 
-        return search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
+        return targets.search(s, name, stage, goal, executor=executor, tolerance=tolerance, uncertainty=not no_uncertainty,
                       report=said, progress=tasks, searched=searched)  # fmt: skip
 
 
-def _print_target(answer: Trial, values: dict[str, Any], goal: Target, years: int, metric: str, structure: str) -> None:
+def _print_target(
+    answer: targets.Trial, values: dict[str, Any], goal: targets.Target, years: int, metric: str, structure: str
+) -> None:
     """The capacity found (under one structure), and its waits month by month."""
     under = f", {structure} structure" if structure else ""
     table = Table(title=f"Least capacity found{under}: x{answer.factor:.4g} of that set ({goal.words})", header_style="bold")
     for col in ("Key", "Set", "Found"):
         table.add_column(col, justify="left" if col == "Key" else "right", overflow="fold")
-    for key, was in searched_values(values).items():
-        table.add_row(key, plain(float(was), 15), plain(answer.slots[key], 15))
+    for key, was in targets.searched_values(values).items():
+        table.add_row(key, terminal.plain(float(was), 15), terminal.plain(answer.slots[key], 15))
     out_console.print(table)
     out_console.print(
         f"Met on {answer.met_share:.0%} of replications (95% Wilson interval {answer.met_low:.0%} to {answer.met_high:.0%}); "
-        f"{metric} {answer.metric_mean:,.4g} on average; {answer.cost_metric} {fmt(answer.cost_gbp, 'gbp')} in year "
+        f"{metric} {answer.metric_mean:,.4g} on average; {answer.cost_metric} {terminal.fmt(answer.cost_gbp, 'gbp')} in year "
         f"{goal.year or years}.",
         highlight=False,
     )
-    path = trajectory(answer)
+    path = targets.trajectory(answer)
     if not path.empty:
         months = Table(title="Month by month at that capacity (mean over replications)", header_style="bold")
         shown = [c for c in ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "rtt_wait_p92_weeks") if c in path]
@@ -860,47 +829,49 @@ def calibrate_command(
     tell the capacity that was in force in their months, sessions added included; the scenario's
     capacity policies act on what is fitted when it is run."""
     with _user_errors():
-        s = load(scenario, set_, warn=_warn)
+        s = batching.load(scenario, set_, warn=_warn)
         if s.capacity_policies_act:
             err_console.print("Capacity policies held fixed while fitting: the returns tell the capacity in force in "
                               "their months (the calibrated scenario keeps them)", highlight=False)  # fmt: skip
             s = s.model_copy(update={"run": s.run.model_copy(update={"capacity_policies": "fixed"})})
         try:
-            table = read_published(rtt, commissioner, treatment_function)
-            st = setup(s, design, table, commissioner, treatment_function, holdout, fit_referrals, fit_routing, from_scenario)
-        except ReturnsError as e:
+            table = area_fit.read_published(rtt, commissioner, treatment_function)
+            st = area_fit.setup(
+                s, design, table, commissioner, treatment_function, holdout, fit_referrals, fit_routing, from_scenario
+            )
+        except rtt_returns.ReturnsError as e:
             _fail(str(e))
-        except CalibrationError as e:
+        except area_fit.CalibrationError as e:
             _fail(str(e))
-        known = [*s.design_stages(st.design), THEATRE]
+        known = [*s.design_stages(st.design), schema.THEATRE]
         for name in queue_led or []:
             if name not in known:
-                raise BatchError(f"--queue-led {name}: not a service of design '{st.design}' (or theatre); known: "
+                raise batching.BatchError(f"--queue-led {name}: not a service of design '{st.design}' (or theatre); known: "
                                  f"{', '.join(known)}")  # fmt: skip
-        folder = run_folder(f"{s.name}-calibration", out)
-        check_out(folder, out is not None, force)
+        folder = results.run_folder(f"{s.name}-calibration", out)
+        batching.check_out(folder, out is not None, force)
     err_console.print(
         f"Fitting design '{st.design}' of {s.name} to {commissioner}, functions {', '.join(st.functions)}: "
         f"{len(st.knobs)} unknowns, months {', '.join(st.fit_months)}"
         + (f", holding out {', '.join(st.holdout_months)}" if st.holdout_months else ""),
         highlight=False,
     )
-    executor = open_executor(jobs, None)
+    executor = batching.open_executor(jobs, None)
     try:
         if quiet:
-            cal = calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds, queue_led=queue_led)
+            cal = area_fit.calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds, queue_led=queue_led)
         else:
             columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
             with Progress(*columns, console=err_console, transient=True) as bar:
-                most = 1 + (rounds + 1) * 2 * len(st.knobs) + 2 * len(capacities(st.knobs))  # candidates, at most
+                most = 1 + (rounds + 1) * 2 * len(st.knobs) + 2 * len(identified.capacities(st.knobs))  # candidates, at most
                 task = bar.add_task("calibrating (simulations)", total=most * reps)
-                cal = calibrate(
+                cal = area_fit.calibrate(
                     st, executor, reps, rounds, progress=lambda n: bar.advance(task, n), structure_rounds=structure_rounds
                 )
     finally:
         executor.close()
-    print_calibration(cal, out_console)
-    for path in write_calibration(cal, folder, scenario, rtt, set_ or []):
+    calibration_report.print_calibration(cal, out_console)
+    for path in calibration_output.write(cal, folder, scenario, rtt, set_ or []):
         err_console.print(f"Written {path}", highlight=False)
 
 
@@ -921,16 +892,16 @@ def scale(
     it was; prices per unit, shares, rates and delays stay as they are, so every load does too.
     """
     with _user_errors():
-        s = load(scenario, None, warn=_warn)
-        scaling = scale_scenario(s, population, name)
+        s = batching.load(scenario, None, warn=_warn)
+        scaling = area_scale.scale(s, population, name)
         target = out if out is not None else scenario.parent / f"{scaling.name}.toml"
-        scaled = write_scaled(scaling, scenario, target, force)
+        scaled = area_scale.write(scaling, scenario, target, force)
     table = Table(title=f"Scaled x{scaling.factor:.6g}: population {s.population:,} to {population:,}", header_style="bold")
     table.add_column("Key", overflow="fold")
     for col in ("Was", "Now"):
         table.add_column(col, justify="right")
     for v in scaling.values:
-        table.add_row(v.key, plain(v.was, 15), plain(v.now, 15))
+        table.add_row(v.key, terminal.plain(v.was, 15), terminal.plain(v.now, 15))
     out_console.print(table)
     if scaling.uncertainty:
         how = [
@@ -940,7 +911,7 @@ def scale(
         out_console.print(f"Distributions of scaled values: {'; '.join(how)}.", highlight=False)
     for note in scaling.notes:
         _warn(note)
-    before, after = scale_loads(s), scale_loads(scaled)
+    before, after = area_scale.loads(s), area_scale.loads(scaled)
     change = max((abs(after[k] - before[k]) for k in before if math.isfinite(before[k])), default=0.0)
     out_console.print(
         f"Every service's load (appointments asked for / slots offered) is as before, to within {change:.3f}. "
@@ -953,7 +924,7 @@ def scale(
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
     with _user_errors():
-        s = load(scenario, set_, warn=_warn)
+        s = batching.load(scenario, set_, warn=_warn)
     for message in plausibility.warnings(s):
         _warn(message)
     d = s.demand
@@ -975,8 +946,8 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
             highlight=False,
         )
     for name, design in s.designs.items():
-        flows = expected_activity(s, name)
-        weekly = stage_load(s, name, flows)
+        flows = traffic.expected_activity(s, name)
+        weekly = traffic.stage_load(s, name, flows)
         title = (
             f"Design '{name}': entry {design.entry}, unresolved → {design.unresolved}; "
             "capacity after bank holidays, reduced periods and cancellations; load = appointments asked for "
@@ -987,18 +958,19 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
             table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left")
         stages = s.design_stages(name)
         for st_name, demand in weekly.items():
-            cap = effective_weekly(s, st_name, name)
+            cap = model_capacity.effective_weekly(s, st_name, name)
             rho = demand / cap if cap else float("inf")
             style = "bold red" if rho >= 1 else ("yellow" if rho >= 0.9 else "")
             cfg = stages.get(st_name)
             function = "as listed" if cfg is None else cfg.rtt_function or "none"
             table.add_row(
-                st_name, fmt(cap, "count"), fmt(demand, "count"),
+                st_name, terminal.fmt(cap, "count"), terminal.fmt(demand, "count"),
                 f"[{style}]{rho:.2f}[/{style}]" if style else f"{rho:.2f}", function,
             )  # fmt: skip
         out_console.print(table)
         n = d.referrals_per_year
         ops = (flows.get("surgeries_daycase", 0) + flows.get("surgeries_inpatient", 0)) * n
+        fmt = terminal.fmt
         out_console.print(
             f"  expected per year: {fmt(flows.get('gp_consultations', 0) * n, 'count')} extra GP consultations, "
             f"{fmt(flows.get('joint_replacements', 0) * n, 'count')} joint replacements, {fmt(ops, 'count')} operations",
@@ -1008,24 +980,24 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         out_console.print(uncertainty_table(s))
 
 
-def uncertainty_table(s: Scenario) -> Table:
+def uncertainty_table(s: schema.Scenario) -> Table:
     """Each uncertain input: its distribution, the value the scenario sets and the range drawn."""
-    dists = parse_uncertainty(s.uncertainty, s, s.name)
-    data = scenario_to_dict(s)
+    dists = uncertainty.parse_uncertainty(s.uncertainty, s, s.name)
+    data = scenario_values.scenario_to_dict(s)
     table = Table(title="Uncertain inputs, drawn afresh for each replication (--no-uncertainty: the values set)",
                   header_style="bold")  # fmt: skip
     for col in ("Key", "Distribution", "Value set", "Range drawn (99.98%)"):
         table.add_column(col, justify="left" if col in ("Key", "Distribution") else "right")
     for key, dist in dists.items():
-        point = value_at(data, key)
+        point = scenario_values.value_at(data, key)
         params = {k: v for k, v in dist.model_dump().items() if k not in ("dist", "also", "relative") and v is not None}
-        shown = ", ".join(f"{k} {plain(v, 15)}" if isinstance(v, float | int) else f"{k} {v}" for k, v in params.items())
+        shown = ", ".join(f"{k} {terminal.plain(v, 15)}" if isinstance(v, float | int) else f"{k} {v}" for k, v in params.items())
         described = f"{dist.dist}({shown})" + (" × value set" if dist.relative else "")
         if isinstance(point, dict):
             table.add_row(key, described, "a row of shares", "each share drawn, the row summing to 1")
             continue
         low, high = dist.ends(point)
-        table.add_row(key, described, plain(point, 15), f"{plain(low)} to {plain(high)}")
+        table.add_row(key, described, terminal.plain(point, 15), f"{terminal.plain(low)} to {terminal.plain(high)}")
     return table
 
 

@@ -20,8 +20,6 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sim import diagnostics, limits, plausibility, transition, warmup
 from sim.columns import current_name, numeric_columns
 from sim.dictionary import dictionary
@@ -29,7 +27,9 @@ from sim.executors import Executor, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
 from sim.files import FileProblem, read_text
 from sim.journal import JOURNAL, JournalError, locked
+from sim.lazy import later
 from sim.metrics import rtt_monthly
+from sim.options import BatchOptions
 from sim.provider_costs import monthly_premiums
 from sim.results import (
     BATCH_FILE,
@@ -50,6 +50,8 @@ from sim.schema import Scenario, ScenarioError
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
 
+pd = later("pandas")
+
 STRUCTURES = "structures"
 """In a batch's ``extra``: per design added to run another capacity structure, [design, structure]."""
 
@@ -59,38 +61,6 @@ Say = Callable[[str], None]
 
 class BatchError(Exception):
     """Options or files that make no batch: the message names the option or file and the problem."""
-
-
-@dataclass
-class BatchOptions:
-    """The options every simulating command shares, as given on the command line."""
-
-    reps: int | None = None
-    seed: int | None = None
-    years: int | None = None
-    out: Path | None = None
-    sets: list[str] = field(default_factory=list)
-    backlog: Path | None = None
-    commissioner: str | None = None
-    month: str | None = None
-    jobs: int | None = None
-    scheduler: str | None = None
-    no_uncertainty: bool = False
-    resume: Path | None = None
-    quiet: bool = False
-    report: bool = False
-    force: bool = False
-    xlsx: bool = False
-
-    def overrides(self) -> list[str]:
-        """``--set`` values, then ``--backlog FILE`` as a backlog with no warm-up (the backlog is the start)."""
-        sets = list(self.sets)
-        if self.backlog is not None:
-            sets += [f"backlog.file={json.dumps(str(self.backlog.resolve()), ensure_ascii=False)}", "run.warmup_days=0"]
-        for key, value in (("commissioner", self.commissioner), ("month", self.month)):
-            if value is not None:
-                sets.append(f"backlog.{key}={json.dumps(value, ensure_ascii=False)}")
-        return sets
 
 
 @dataclass

@@ -16,15 +16,17 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
-from scipy.stats import rankdata, spearmanr
 
 from sim.columns import column
 from sim.contracts import contract_value, prime_account, sharing_edges
+from sim.lazy import later
 from sim.metrics import interval, quantile_interval, share_interval
 from sim.payment import COST_OF_PROVIDER, PAID_TO_PROVIDER
 from sim.prices import cost_index, discount_factor
 from sim.schema import PrimeContract, Scenario
+
+pd = later("pandas")
+stats = later("scipy.stats")
 
 _MONEY = re.compile(r"^\s*£?\s*(-?[0-9][0-9,_]*(?:\.[0-9]+)?)\s*([kKmMbB]n?)?\s*$")
 _THOUSANDS = re.compile(r"^-?[0-9]{1,3}(,[0-9]{3})*(\.[0-9]+)?$")
@@ -332,8 +334,8 @@ SWINGS: tuple[Swing, ...] = (
 
 def prcc(x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Partial rank correlation of ``y`` with each column of ``x``, the others held fixed."""
-    rx = np.column_stack([rankdata(col) for col in x.T]) if x.size else x
-    ry = rankdata(y)
+    rx = np.column_stack([stats.rankdata(col) for col in x.T]) if x.size else x
+    ry = stats.rankdata(y)
     out = np.full(rx.shape[1], np.nan)
     for j in range(rx.shape[1]):
         others = np.column_stack([np.ones(len(ry)), np.delete(rx, j, axis=1)])
@@ -391,7 +393,7 @@ def drawn_sensitivity(paths: BidPaths, price: float) -> pd.DataFrame:
     y = paths.cumulative(price)
     x = drawn.loc[paths.paths].to_numpy(dtype=float)
     partial = n >= k + 3
-    rho = prcc(x, y) if partial else np.array([spearmanr(col, y).statistic if np.ptp(y) > 0 else np.nan for col in x.T])
+    rho = prcc(x, y) if partial else np.array([stats.spearmanr(col, y).statistic if np.ptp(y) > 0 else np.nan for col in x.T])
     records = []
     for j, name in enumerate(drawn.columns):
         lo_cut, hi_cut = np.quantile(x[:, j], [0.25, 0.75])

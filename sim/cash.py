@@ -23,13 +23,15 @@ from __future__ import annotations
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
 
 from sim.bid import BidPaths
 from sim.finance import tariff_value_by_provider
+from sim.lazy import later
 from sim.metrics import interval, quantile_interval, share_interval
 from sim.model.recorder import OPERATIONS
 from sim.schema import Scenario
+
+pd = later("pandas")
 
 HORIZONS = (6, 12, 24)
 """Months from the contract start by which the chance of running out of cash is reported."""

@@ -7,14 +7,17 @@ and year, so a bid can re-price the same simulated paths at any price.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TypeAlias
 
 import numpy as np
-import pandas as pd
 
 from sim.columns import column
+from sim.lazy import later
 from sim.schema import PrimeContract, QualityTarget, TariffShare, share_in_year
 
-Money = pd.Series | np.ndarray | float
+pd = later("pandas")
+
+Money: TypeAlias = "pd.Series | np.ndarray | float"
 
 
 def target_credit(values: Money, target: QualityTarget, sign: int) -> np.ndarray:

@@ -23,11 +23,12 @@ import math
 from dataclasses import dataclass, replace
 from typing import Any
 
-import pandas as pd
-
 from sim.flows import outside_load, stage_load
+from sim.lazy import later
 from sim.model.capacity import available_weekly, effective_weekly
 from sim.schema import THEATRE, RemovalRate, Scenario, removal_bands
+
+pd = later("pandas")
 
 WEEKS_PER_YEAR = 365.25 / 7
 FACTOR = 4.0

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 
-import pandas as pd
-
 from sim.columns import find
+from sim.lazy import later
+
+pd = later("pandas")
 
 UNDESCRIBED = "(not described)"
 RESULT_TABLES = ("replications", "sweep")

@@ -16,15 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from sim.journal import JOURNAL, Journal
+from sim.lazy import later
 from sim.metrics import interval
 from sim.scenario import with_values
 from sim.schema import Scenario
 from sim.tasks import Outcome, Task, run_task, tasks_for
 from sim.traces import SERIES_COLUMNS, Traces
+
+pd = later("pandas")
 
 __all__ = [
     "JOURNAL",
@@ -68,13 +70,13 @@ class BatchResult:
     series: pd.DataFrame
     errors: list[Outcome]
     replications: int
-    monthly: pd.DataFrame = field(default_factory=pd.DataFrame)
-    waits: pd.DataFrame = field(default_factory=pd.DataFrame)
-    flows: pd.DataFrame = field(default_factory=pd.DataFrame)
+    monthly: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
+    waits: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
+    flows: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
     precision_met: bool | None = None
     """With a precision target: whether the final table meets it (None without one)."""
     engines: list[str] = field(default_factory=list)
-    returns: pd.DataFrame = field(default_factory=pd.DataFrame)
+    returns: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
     damaged: list[int] = field(default_factory=list)
     """Lines of the journal that held no finished task when the batch was resumed (skipped, run again)."""
 

@@ -14,9 +14,9 @@ providers' income and costs hold it: it is their work, on their capacity.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.columns import ADDED_SESSIONS_COST, OUTSIDE_MONEY, outside_counted
+from sim.lazy import later
 from sim.payment import (
     COST_OF_PROVIDER,
     FINANCE_COLUMNS,
@@ -31,6 +31,8 @@ from sim.payment import (
 from sim.prices import cost_index, price_index
 from sim.provider_costs import provider_costs, session_premiums, stranded
 from sim.schema import OUTSIDE_CONTRACT, THEATRE, THEATRE_OVERFLOW, Scenario
+
+pd = later("pandas")
 
 
 def tariff_value_by_element(rows: pd.DataFrame, scenario: Scenario, design: str) -> Elements:

@@ -6,8 +6,11 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 import numpy as np
-import pandas as pd
-from scipy import stats
+
+from sim.lazy import later
+
+pd = later("pandas")
+stats = later("scipy.stats")
 
 ID_COLUMNS = ("design", "replication", "year")
 

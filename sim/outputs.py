@@ -13,15 +13,16 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sim.batch import Batch, BatchError, Say, per_point
 from sim.bid import BidPaths, bid_summary, bid_table, sensitivity
 from sim.cash import CashError, cash_summary, monthly_cash
 from sim.experiment import BatchResult
+from sim.lazy import later
 from sim.metrics import summarise
 from sim.rtt.summary import summarise_returns
 from sim.transition import also_compared, compared
+
+pd = later("pandas")
 
 
 def design_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:

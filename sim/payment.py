@@ -15,15 +15,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import ClassVar, Generic, TypeVar
+from typing import ClassVar, Generic, TypeAlias, TypeVar
 
 import numpy as np
-import pandas as pd
 
 from sim.contracts import prime_account, tariff_share_account
+from sim.lazy import later
 from sim.prices import cost_index, price_index
 from sim.provider_costs import ProviderCost
 from sim.schema import Finance, PrimeContract, Provider, TariffShare
+
+pd = later("pandas")
 
 FINANCE_COLUMNS = (
     "tariff_value_gbp",
@@ -47,7 +49,7 @@ COST_OF_PROVIDER = "cost_provider_"
 
 Terms = TypeVar("Terms", PrimeContract, TariffShare)
 
-Columns = dict[str, pd.Series]
+Columns: TypeAlias = "dict[str, pd.Series]"
 """Result columns by name, each indexed like the rows they were settled for."""
 
 

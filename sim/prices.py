@@ -9,13 +9,16 @@ year's money into its present value, year 1 undiscounted.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeAlias
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.schema import Finance
 
-Years = pd.Series | np.ndarray
+pd = later("pandas")
+
+Years: TypeAlias = "pd.Series | np.ndarray"
 
 
 def _per_year(years: Years, index_of: Callable[[int], float]) -> np.ndarray:

@@ -18,11 +18,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.model.capacity import year_capacity
 from sim.prices import cost_index
 from sim.schema import Scenario, Surgery
+
+pd = later("pandas")
 
 
 @dataclass(frozen=True)

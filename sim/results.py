@@ -21,16 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import tomli_w
 
 from sim import __version__
 from sim.columns import current_name
 from sim.files import MAX_DATA_BYTES, FileProblem, read_bytes, read_text
+from sim.lazy import later
 from sim.model import ENGINE
 from sim.scenario import load_scenario
 from sim.schema import Scenario, ScenarioError
 from sim.values import scenario_to_dict
+
+pd = later("pandas")
 
 SCENARIO_FILE = "scenario.toml"
 MANIFEST_FILE = "manifest.json"

@@ -17,16 +17,18 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.columns import column
 from sim.executors import Executor, SerialExecutor
 from sim.experiment import Progress, run_batch
+from sim.lazy import later
 from sim.metrics import rtt_monthly, share_interval
 from sim.rtt.summary import metric_name, parse_metric, per_replication
 from sim.scenario import with_values
 from sim.schema import THEATRE, Scenario, scaled_staff
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
+
+pd = later("pandas")
 
 LOWEST, HIGHEST = 1 / 16, 16.0
 """The factors the search stops at: below a sixteenth or above sixteen times the capacity set,
@@ -70,7 +72,7 @@ class Trial:
     cost_gbp: float
     cost_metric: str
     met: bool
-    monthly: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    monthly: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame())
 
 
 SEARCHES = ("capacity", "maximum", "trigger")

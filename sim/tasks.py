@@ -13,17 +13,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from sim.diagnostics import expected_loads
 from sim.finance import add_finance
 from sim.interrupt import stop_at_day_boundaries
+from sim.lazy import later
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
 from sim.scenario import apply_parameters
 from sim.schema import Scenario
 from sim.switchover import simulate_switch_over
 from sim.uncertainty import draw_parameters, parameter_columns, parse_uncertainty
+
+pd = later("pandas")
 
 
 @dataclass(frozen=True, order=True)

@@ -8,10 +8,12 @@ are kept per task (the returns packed, see :class:`sim.rtt.table.Packed`).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.rtt.table import Codebook, Packed
 from sim.tasks import Outcome, Task
+
+pd = later("pandas")
 
 SERIES_COLUMNS = ("waiting_list", "in_system", "rtt_incomplete")
 

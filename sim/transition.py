@@ -14,7 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pandas as pd
+
+from sim.lazy import later
+
+pd = later("pandas")
 
 SWITCH_OVER = "switch_over"
 """The key of a batch's ``extra`` settings naming the three designs: ``from``, ``design``, ``steady``."""

@@ -34,11 +34,13 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import Field, TypeAdapter, ValidationError, model_validator
-from scipy import stats
 
+from sim.lazy import later
 from sim.schema import Scenario, ScenarioError, Strict
 from sim.streams import generator
 from sim.values import MISSING, scenario_to_dict, value_at
+
+stats = later("scipy.stats")
 
 Positive = Annotated[float, Field(gt=0.0)]
 TAIL = 1e-4

@@ -11,8 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
-from matplotlib.figure import Figure
+
+from sim.lazy import later
+
+pd = later("pandas")
+figure = later("matplotlib.figure")
 
 BATCH = 5
 """Observations averaged into one batch before MSER is applied (MSER-5)."""
@@ -91,7 +94,7 @@ def verdicts(analysis: pd.DataFrame) -> list[str]:
 
 def plot(analysis: pd.DataFrame, path: Path, measure: str = "in_system") -> None:
     """Welch plot: the moving average per design, the warm-up end and the MSER point."""
-    fig = Figure(figsize=(8, 4.5), dpi=110)
+    fig = figure.Figure(figsize=(8, 4.5), dpi=110)
     ax = fig.subplots()
     for (point, design), part in analysis.groupby(["point", "design"]):
         label = design if analysis["point"].nunique() == 1 else f"{design} (point {point})"

@@ -1,5 +1,9 @@
 """Imports run one way: every module imports alone, none imports inside a function, and the
-scenario modules are layered (schema, values, uncertainty and backlog, checks, loading)."""
+scenario modules are layered (schema, values, uncertainty and backlog, checks, loading).
+
+A module loaded at first use (``name = later("module")``, :mod:`sim.lazy`) counts as imported
+where ``later`` is called, which must be at the top of a module: the command line starts with
+none of the heavy libraries, and its commands' modules load when the command runs."""
 
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ OPTIONAL = {
     "distributed",
 }
 """Top-level packages that may be imported inside a function: optional dependencies only."""
+
+ANYWHERE = {"sim.lazy"}
+"""Utilities that import no project module, which any layer may use."""
 
 RETURNS = {"sim.rtt", "sim.rtt.bands", "sim.rtt.returns"}
 """Published RTT returns: read with no scenario, so any layer may use them."""
@@ -59,10 +66,18 @@ def module_name(path: Path) -> str:
 MODULES = {module_name(p): p for p in SOURCES}
 
 
+def later_calls(tree: ast.AST) -> list[ast.Call]:
+    """Every call of ``later(...)`` in a module."""
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id == "later"]
+
+
 def project_imports(path: Path) -> set[str]:
-    """Project modules a file imports anywhere in it (including under TYPE_CHECKING)."""
+    """Project modules a file imports anywhere in it (including under TYPE_CHECKING, and those
+    it loads at first use with ``later``)."""
     out = set()
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    out |= {c.args[0].value for c in later_calls(tree) if c.args and isinstance(c.args[0], ast.Constant)}
+    for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             out |= {a.name for a in node.names}
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
@@ -193,7 +208,7 @@ def test_the_function_import_check_finds_them() -> None:
 
 
 def test_scenario_modules_import_only_the_layers_before_them() -> None:
-    wrong = {m: sorted(project_imports(MODULES[m]) - allowed) for m, allowed in LAYERS.items()}
+    wrong = {m: sorted(project_imports(MODULES[m]) - allowed - ANYWHERE) for m, allowed in LAYERS.items()}
     assert not {m: w for m, w in wrong.items() if w}, wrong
     assert project_imports(MODULES["sim.scenario"]) == LAYERS["sim.scenario"]
 
@@ -204,3 +219,49 @@ def test_scenario_modules_reach_nothing_built_on_scenarios() -> None:
         assert not above, f"{m} reaches {above}"
     assert "sim.schema" in reachable("sim.checks")
     assert {"sim.model.pathway", "sim.scenario"} <= reachable("sim.experiment")
+
+
+def test_later_is_called_at_the_top_of_a_module_with_a_module_name() -> None:
+    """``later`` in a function would be an import inside a function in disguise."""
+    offenders = []
+    for path in SOURCES:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        top = {id(n.value) for n in tree.body if isinstance(n, ast.Assign)}
+        for call in later_calls(tree):
+            named = len(call.args) == 1 and isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)
+            if id(call) not in top or not named:
+                offenders.append(f"{path.relative_to(ROOT)}:{call.lineno}")
+    assert not offenders, 'write `name = later("module")` at the top of the module:\n' + "\n".join(offenders)
+
+
+STARTS = """
+import sys
+import cli
+try:
+    cli.app(sys.argv[1:])
+except SystemExit:
+    pass
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("pandas", "scipy", "matplotlib", "numpy", "sim")))
+"""
+
+
+def loaded_by(*args: str) -> list[str]:
+    """The heavy libraries and project modules loaded by ``msksim ARGS``, run in a fresh interpreter."""
+    done = subprocess.run([sys.executable, "-c", STARTS, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return json.loads(done.stdout.strip().splitlines()[-1].replace("'", '"'))
+
+
+def test_the_command_line_starts_without_loading_the_model_or_heavy_libraries() -> None:
+    """``msksim --help`` loads the command line's own modules only: numpy, pandas, SciPy,
+    matplotlib and the project's other modules load when a command needs them."""
+    assert loaded_by("--help") == ["sim", "sim.lazy", "sim.options"]
+    assert loaded_by("run", "--help") == ["sim", "sim.lazy", "sim.options"]
+
+
+def test_a_command_loads_what_it_uses() -> None:
+    """The stand-ins load their modules when a command runs: validate reads a scenario and
+    reports without matplotlib."""
+    loaded = loaded_by("validate", str(ROOT / "scenarios" / "bedfordshire.toml"))
+    assert {"numpy", "sim.scenario", "sim.diagnostics"} <= set(loaded)
+    assert not any(m.split(".")[0] == "matplotlib" for m in loaded)

@@ -3,7 +3,9 @@ ones, beside the naive forecast that carries the last calibration month forward.
 
 from __future__ import annotations
 
-import pandas as pd
+from sim.lazy import later
+
+pd = later("pandas")
 
 MEASURES = {
     "list_size_pct": ("per_month", "relative"),

@@ -18,14 +18,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import pandas as pd
-
 from sim.executors import Executor
+from sim.lazy import later
 from sim.rtt.bands import BAND_LABELS
 from sim.rtt.compare import PARTS, monthly_statistics
 from sim.scenario import with_values
 from sim.schema import Scenario
 from sim.tasks import Task
+
+pd = later("pandas")
 
 TOLERANCES = {"per_month": 0.15, "within_18w_pct": 5.0, "median_weeks": 2.0}
 """The calibration targets: counts within 15%, the share within 18 weeks within 5 points,
@@ -78,7 +79,7 @@ class Evaluation:
     values: dict[str, float]
     statistics: pd.DataFrame
     loss: float
-    terms: pd.DataFrame = field(default_factory=pd.DataFrame)
+    terms: pd.DataFrame = field(default_factory=lambda: pd.DataFrame())
 
 
 def simulated_statistics(outcomes: list[Any], months: dict[str, str], functions: list[str]) -> pd.DataFrame:

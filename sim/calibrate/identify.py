@@ -11,9 +11,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import pandas as pd
-
 from sim.calibrate.fit import Evaluation, Fitter, Knob
+from sim.lazy import later
+
+pd = later("pandas")
 
 FACTOR = 1.25
 """Each capacity is tried at its fitted value divided and multiplied by this (20% less, 25% more)."""

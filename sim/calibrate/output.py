@@ -8,17 +8,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, Evaluation, Knob, mean_statistics
 from sim.calibrate.identify import UNTOLD
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS
 from sim.calibrate.structures import WHY
+from sim.lazy import later
 from sim.results import write_atomic, write_csv
 from sim.rtt.returns import commissioner_rows, named_month_part, read_returns
 from sim.schema import THEATRE, Scenario
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
+
+pd = later("pandas")
 
 FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "backtest.csv", "structures.csv")
 

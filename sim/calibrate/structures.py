@@ -16,14 +16,16 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from sim.calibrate.fit import LN2, MEDIAN_DELAY, REMOVAL_SCALE, Evaluation, Fitter, Knob
 from sim.calibrate.identify import CAPACITY, Identified
 from sim.flows import stage_load
+from sim.lazy import later
 from sim.model.capacity import effective_weekly
 from sim.rtt.returns import returns_for
 from sim.schema import THEATRE, Scenario
+
+pd = later("pandas")
 
 DELAY, QUEUE = "delay", "queue"
 """The structures' names, as ``calibrated.toml`` and every command call them."""

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.bid import BidPaths
+from sim.lazy import later
 from sim.report import charts
 from sim.report.labels import input_label, merged_label, metric_label, term_end, value_text
 from sim.report.page import Section, esc, figure
 from sim.report.terminal import fmt
 from sim.report.view import View
+
+pd = later("pandas")
 
 
 def bid_section(view: View) -> Section | None:

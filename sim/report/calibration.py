@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
@@ -13,6 +12,9 @@ from sim.calibrate.area import REMOVAL_SCALE, Calibration
 from sim.calibrate.fit import TOLERANCES
 from sim.calibrate.identify import UNTOLD
 from sim.calibrate.output import tables
+from sim.lazy import later
+
+pd = later("pandas")
 
 
 def _n(x: float, digits: int = 1) -> str:

@@ -5,19 +5,18 @@ from __future__ import annotations
 import base64
 import io
 import math
-from typing import Any
+from typing import Any, TypeAlias
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
-import pandas as pd
-from matplotlib.patches import Patch
-from matplotlib.ticker import FuncFormatter, MaxNLocator
 
+from sim.lazy import later
 from sim.report.labels import stage_name, value_text, words
 from sim.report.terminal import fmt
+
+pd = later("pandas")
+figure = later("matplotlib.figure")  # figures made without pyplot: no GUI backend, no global state
+mpatches = later("matplotlib.patches")
+ticker = later("matplotlib.ticker")
 
 COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f"]
 LOW_END, HIGH_END = "#9ecae1", "#2b6cb0"  # tornado: the input at its low / high end
@@ -25,14 +24,19 @@ LOSS, GAIN, BID = "#c44e52", "#55a868", "#4c72b0"
 DAYS_PER_MONTH = 365.25 / 12
 STANDARD = 92  # the 18-week standard: 92% of incomplete pathways
 
-Lines = list[tuple[str, pd.DataFrame]]
+Lines: TypeAlias = "list[tuple[str, pd.DataFrame]]"
+
+
+def subplots(*grid: int, figsize: tuple[float, float], squeeze: bool = True) -> tuple[Any, Any]:
+    """A new figure and its axes, as ``pyplot.subplots`` makes them, without pyplot."""
+    fig = figure.Figure(figsize=figsize)
+    return fig, fig.subplots(*grid, squeeze=squeeze)
 
 
 def png_data(fig) -> str:
-    """A figure as a ``data:`` URI (the figure is closed)."""
+    """A figure as a ``data:`` URI."""
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
 
 
@@ -51,7 +55,7 @@ def _band(ax, part: pd.DataFrame, column: str, warmup_days: int, colour: str, la
 
 def _panels(count: int, cols: int, height: float):
     rows = math.ceil(count / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(11, height * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, squeeze=False, figsize=(11, height * rows))
     return fig, axes
 
 
@@ -92,7 +96,7 @@ def waiting_lists(monthly: pd.DataFrame, stages: list[str], designs: list[str], 
 
 def rtt_within(monthly: pd.DataFrame, designs: list[str], warmup_days: int, backlog: bool):
     """Incomplete pathways within 18 weeks at each month end, against the standard."""
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = subplots(figsize=(9, 3.6))
     for i, design in enumerate(designs):
         _band(ax, monthly[monthly["design"] == design], "rtt_incomplete_within_18w_pct", warmup_days, COLOURS[i], design)
     ax.axhline(STANDARD, color="black", linestyle="--", linewidth=1, label="92% standard")
@@ -106,7 +110,7 @@ def rtt_within(monthly: pd.DataFrame, designs: list[str], warmup_days: int, back
 
 def wait_distribution(waits: pd.DataFrame, designs: list[str]):
     """How long incomplete pathways have waited, by whole weeks, with the 18- and 52-week marks."""
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = subplots(figsize=(9, 3.6))
     width = 0.8 / max(len(designs), 1)
     last = 0.0
     for i, design in enumerate(designs):
@@ -142,7 +146,7 @@ def activity(per_year: pd.DataFrame, items: list[tuple[str, str]], years: list, 
         ax.set_title(label, fontsize=9)
         ax.set_xlabel("Contract year", fontsize=8)
         ax.tick_params(labelsize=8)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     spare = _spare_panels(axes, len(items))
     handles, names = axes.flat[0].get_legend_handles_labels()
     if spare:  # in an empty panel, where it hides no bar
@@ -156,7 +160,7 @@ def activity(per_year: pd.DataFrame, items: list[tuple[str, str]], years: list, 
 
 def costs(table: pd.DataFrame, designs: list[str], providers: list[str]):
     """Per design, the money per provider a year, stacked, and the commissioner's spend as a line."""
-    fig, axes = plt.subplots(1, len(designs), figsize=(5 * len(designs), 3.9), squeeze=False)
+    fig, axes = subplots(1, len(designs), figsize=(5 * len(designs), 3.9), squeeze=False)
     colour = {p: COLOURS[i % len(COLOURS)] for i, p in enumerate(providers)}  # the same colour in every panel
     handles: dict[str, Any] = {}
     for ax, design in zip(axes.flat, designs, strict=True):
@@ -196,7 +200,7 @@ def cash_fan(cash: pd.DataFrame, reserve: float):
     bands across replications, with the line where the reserve is used up."""
     by_month = cash.groupby("month")["cumulative_cash_gbp"]
     q = by_month.quantile([0.05, 0.25, 0.5, 0.75, 0.95]).unstack() / 1e6
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = subplots(figsize=(9, 3.6))
     ax.fill_between(q.index, q[0.05], q[0.95], color=BID, alpha=0.15, linewidth=0, label="90% of replications")
     ax.fill_between(q.index, q[0.25], q[0.75], color=BID, alpha=0.3, linewidth=0, label="50% of replications")
     ax.plot(q.index, q[0.5], color=BID, label="median")
@@ -213,7 +217,7 @@ def cash_fan(cash: pd.DataFrame, reserve: float):
 
 def surplus_histogram(cumulative_m: pd.Series, price: float, p_loss: float):
     """The prime's cumulative surplus across replications (£ million), losses in red."""
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = subplots(figsize=(9, 3.6))
     bins = min(40, max(10, len(cumulative_m) // 5))
     _, edges, patches = ax.hist(cumulative_m, bins=bins, color=BID, edgecolor="white")
     for patch, left in zip(patches, edges[:-1], strict=True):
@@ -224,13 +228,13 @@ def surplus_histogram(cumulative_m: pd.Series, price: float, p_loss: float):
     ax.set_title(f"Prime's cumulative surplus over the contract at a year-1 price of {fmt(price, 'gbp')}: P(loss) = {p_loss:.0%}")
     ax.set_xlabel("Cumulative surplus (£ million); losses shaded")
     ax.set_ylabel("Replications")
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_locator(ticker.MaxNLocator(integer=True))
     return fig
 
 
 def loss_curve(prices: np.ndarray, probs: list[float], price: float, safe: float, risk: float):
     """Probability of a cumulative loss against the year-1 price, with the bid and the lowest safe price."""
-    fig, ax = plt.subplots(figsize=(9, 3.6))
+    fig, ax = subplots(figsize=(9, 3.6))
     ax.plot(prices / 1e6, probs, "k-")
     ax.axhline(risk, color=LOSS, linestyle="--", linewidth=1, label=f"risk appetite {risk:.0%}")
     ax.axvline(safe / 1e6, color=GAIN, linestyle="--", linewidth=1, label=f"lowest safe price {fmt(safe, 'gbp')}")
@@ -244,7 +248,7 @@ def loss_curve(prices: np.ndarray, probs: list[float], price: float, safe: float
 
 def tornado(top: pd.DataFrame, base_gbp: float):
     """Bars from the expected surplus to the surplus with each input at its low and high end."""
-    fig, ax = plt.subplots(figsize=(10, 0.48 * len(top) + 1.6))
+    fig, ax = subplots(figsize=(10, 0.48 * len(top) + 1.6))
     base = base_gbp / 1e6
     for i, r in enumerate(top.itertuples()):
         lo, hi = r.surplus_at_low_gbp / 1e6, r.surplus_at_high_gbp / 1e6
@@ -262,8 +266,8 @@ def tornado(top: pd.DataFrame, base_gbp: float):
     ax.set_title("What moves the result (tornado)")
     fig.legend(
         handles=[
-            Patch(color=LOW_END, label="input at its low end (lowest quarter of draws; a term at its low setting)"),
-            Patch(color=HIGH_END, label="input at its high end (highest quarter of draws; a term at its high setting)"),
+            mpatches.Patch(color=LOW_END, label="input at its low end (lowest quarter of draws; a term at its low setting)"),
+            mpatches.Patch(color=HIGH_END, label="input at its high end (highest quarter of draws; a term at its high setting)"),
         ],
         fontsize=8,
         loc="lower center",
@@ -285,7 +289,7 @@ def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: fl
     keys, one panel per design), mean and 95% interval. ``low`` is the lowest interval end of a
     percentage (None for another unit); ``labels`` the key's and the metric's names."""
     wide = len(panels) > 1 or panels[0][0] is not None
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels) if wide else 9, 3.8), squeeze=False)
+    fig, axes = subplots(1, len(panels), figsize=(4.8 * len(panels) if wide else 9, 3.8), squeeze=False)
     for ax, (title, lines) in zip(axes.flat, panels, strict=True):
         numeric = all(pd.api.types.is_numeric_dtype(sub[key]) for _, sub in lines)
         values = sorted({float(v) for _, sub in lines for v in sub[key]}) if numeric else []
@@ -306,7 +310,7 @@ def sweep(panels: list[tuple[str | None, Lines]], key: str, metric: str, low: fl
             ax.set_ylim(max(0.0, min(low, 90.0) - 2), 100.5)
         ax.set_xlabel(labels[0])
         ax.set_ylabel(labels[1])
-        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _, k=key: value_text(k, v)))
+        ax.xaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _, k=key: value_text(k, v)))
         if title is not None:
             ax.set_title(title, fontsize=10)
         ax.legend(fontsize=8)
@@ -342,7 +346,7 @@ def return_bands(panels: list[tuple[str, pd.DataFrame]], designs: list[str], sta
         ax.set_xlabel("Weeks waited (band's lower edge)", fontsize=8)
         ax.set_ylabel("Pathways", fontsize=8)
         ax.tick_params(labelsize=8)
-        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
+        ax.yaxis.set_major_formatter(ticker.FuncFormatter(lambda v, _: f"{v:,.0f}"))
     spare = _spare_panels(axes, len(panels))
     handles, names = axes.flat[0].get_legend_handles_labels()
     (spare[0].legend(handles, names, loc="center", fontsize=9, frameon=False) if spare else axes.flat[0].legend(fontsize=8))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import base64
 
-import pandas as pd
-
 from sim import diagnostics
 from sim.experiment import grid_points
+from sim.lazy import later
 from sim.report.labels import words
 from sim.report.page import Section, esc, warnings
 from sim.report.view import View, describe
 from sim.warmup import verdicts
+
+pd = later("pandas")
 
 UNITS = {"theatre": "day-case slots", "beds": "bed-days"}  # what demand and capacity count, where not appointments
 HEAD = (

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import matplotlib.pyplot as plt
-import pandas as pd
-from matplotlib.patches import FancyBboxPatch, PathPatch
-from matplotlib.path import Path as MplPath
-
+from sim.lazy import later
 from sim.report.labels import words
 from sim.schema import Scenario
+
+pd = later("pandas")
+figure = later("matplotlib.figure")  # figures made without pyplot: no GUI backend, no global state
+mpatches = later("matplotlib.patches")
+mpath = later("matplotlib.path")
 
 BACK = "back to the GP"
 SOURCES = ("GP", "self-referral", "outside the contract")
@@ -116,8 +117,8 @@ def _band(ax, x0: float, y0: float, x1: float, y1: float, width: float, colour: 
         (x0, y0), (x0 + dx, y0), (x1 - dx, y1), (x1, y1),
         (x1, y1 - width), (x1 - dx, y1 - width), (x0 + dx, y0 - width), (x0, y0 - width), (x0, y0),
     ]  # fmt: skip
-    codes = [MplPath.MOVETO, *[MplPath.CURVE4] * 3, MplPath.LINETO, *[MplPath.CURVE4] * 3, MplPath.CLOSEPOLY]
-    ax.add_patch(PathPatch(MplPath(verts, codes), facecolor=colour, edgecolor="none", alpha=0.45, zorder=1))
+    codes = [mpath.Path.MOVETO, *[mpath.Path.CURVE4] * 3, mpath.Path.LINETO, *[mpath.Path.CURVE4] * 3, mpath.Path.CLOSEPOLY]
+    ax.add_patch(mpatches.PathPatch(mpath.Path(verts, codes), facecolor=colour, edgecolor="none", alpha=0.45, zorder=1))
 
 
 class _Labels:
@@ -163,7 +164,7 @@ def _loop(ax, back: Node, gp: Node, width: float, lane_top: float, per_x: float,
         head = min(0.45, (lane_top - width - gp.top) * 0.6)
         ax.plot([back.x, back.x, gp.x, gp.x], [back.top, y, y, gp.top + head], **style)
         tip = [(gp.x - 1.7 * half_x, gp.top + head), (gp.x + 1.7 * half_x, gp.top + head), (gp.x, gp.top)]
-    ax.add_patch(plt.Polygon(tip, closed=True, color=LOOP, alpha=0.6, linewidth=0, zorder=1))
+    ax.add_patch(mpatches.Polygon(tip, closed=True, color=LOOP, alpha=0.6, linewidth=0, zorder=1))
 
 
 def flow_diagram(flows: pd.DataFrame, design: str, scenario: Scenario | None = None):
@@ -350,7 +351,7 @@ def _canvas(nodes: dict[str, Node], loop_width: float, side: bool):
     bottom = min(n.top - n.height for n in nodes.values()) - 0.3
     fig_w = 11.0
     fig_h = min(max(fig_w * (top - bottom) / (right - left) * 1.1, 4.5), 9.0)
-    fig = plt.figure(figsize=(fig_w, fig_h))
+    fig = figure.Figure(figsize=(fig_w, fig_h))
     ax = fig.add_axes((0, 0, 1, 1))
     ax.set_xlim(left, right)
     ax.set_ylim(bottom, top)
@@ -378,7 +379,7 @@ def _draw_bands(ax, fwd: pd.DataFrame, nodes: dict[str, Node], ends, k: float, l
 def _draw_box(ax, n: Node, loop_total: float) -> None:
     """A place's box with its name and, where there is room, its patients a year."""
     colour = LOOP if n.name == BACK else "#444"
-    ax.add_patch(FancyBboxPatch((n.rect[0], n.rect[1]), BOX_W, n.height, boxstyle="round,pad=0,rounding_size=0.08",
+    ax.add_patch(mpatches.FancyBboxPatch((n.rect[0], n.rect[1]), BOX_W, n.height, boxstyle="round,pad=0,rounding_size=0.08",
                                 fc="white", ec=colour, linewidth=1.0, zorder=3))  # fmt: skip
     name = words(n.name)
     if n.name == "GP":

@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-
+from sim.lazy import later
 from sim.results import read_run
 from sim.schema import Scenario
+
+pd = later("pandas")
 
 TABLES = (
     "replications", "summary", "sweep", "sweep_summary", "monthly", "rtt_waits", "rtt_returns", "flows", "bid", "bid_summary",

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from sim.columns import column, first_waits
+from sim.lazy import later
 from sim.metrics import HEADLINE, summarise
 from sim.report.page import Section, esc
 from sim.report.terminal import fmt
 from sim.report.view import View
+
+pd = later("pandas")
 
 TOTALS = {  # KPI rows summed over the stages, shown when any is non-zero
     "advice_and_guidance": "Answered by advice and guidance, no appointment",

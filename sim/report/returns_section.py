@@ -5,8 +5,7 @@ Read from ``rtt_returns.csv``; a folder written before the model made returns ge
 
 from __future__ import annotations
 
-import pandas as pd
-
+from sim.lazy import later
 from sim.report import charts
 from sim.report.labels import RETURN_PARTS, function_label
 from sim.report.page import Section, esc, figure
@@ -14,6 +13,8 @@ from sim.report.terminal import RETURN_HEADINGS, RETURN_UNITS, number
 from sim.report.view import View
 from sim.rtt.bands import BAND_LABELS, STANDARD_WEEKS
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, returns_rows, summarise_returns
+
+pd = later("pandas")
 
 GROUPED_FROM = 52
 """Bands from this week on are shown as one bar (``52+``): long waits are few and would stretch the axis."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import pandas as pd
-
+from sim.lazy import later
 from sim.report import charts
 from sim.report.labels import key_label, metric_label, value_text, words
 from sim.report.page import Section, esc, figure
 from sim.report.terminal import clock_covers, fmt, sweep_metrics, sweep_verdicts, unit_of
 from sim.report.view import View, describe
+
+pd = later("pandas")
 
 SUMMARY_FIELDS = {"point", "design", "metric", "mean", "ci_low", "ci_high", "n"}
 

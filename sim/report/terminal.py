@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 
 import numpy as np
-import pandas as pd
 from rich.console import Console
 from rich.table import Table
 
 from sim.cash import COVER as CASH_COVER
 from sim.cash import HORIZONS as CASH_HORIZONS
 from sim.columns import column, find, first_waits
+from sim.lazy import later
 from sim.metrics import HEADLINE
 from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
 from sim.schema import Scenario
 from sim.transition import months_to_settle
+
+pd = later("pandas")
 
 RETURN_UNITS = {"per_month": "count", "within_18w_pct": "pct", "median_weeks": "weeks", "p95_weeks": "weeks"}
 RETURN_HEADINGS = ("Per month", "Within 18 wk (%)", "Median (wk)", "95th pct (wk)")

@@ -12,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.report.folder import Folder, load_folder
 from sim.report.labels import key_label, value_text
 from sim.schema import Scenario
 from sim.transition import compared
+
+pd = later("pandas")
 
 
 @dataclass

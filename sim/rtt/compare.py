@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.rtt.bands import BAND_LABELS
 from sim.rtt.table import STATISTICS, with_statistics
+
+pd = later("pandas")
 
 PARTS = ("incomplete", "admitted", "nonadmitted")
 """The parts the NHS publishes by weeks waited."""

@@ -39,10 +39,12 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
-import pandas as pd
 
 from sim.files import MAX_DATA_BYTES, FileProblem, check_input, read_bytes
+from sim.lazy import later
 from sim.rtt.bands import BAND_LABELS, N_BANDS, OPEN_BAND, STANDARD_WEEKS
+
+pd = later("pandas")
 
 PARTS: Final = ("incomplete", "admitted", "nonadmitted", "clock_starts", "incomplete_dta")
 """The parts of a return, as named in the frame."""

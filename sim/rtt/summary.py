@@ -21,10 +21,12 @@ from collections.abc import Iterable
 from typing import Final, NamedTuple
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.metrics import interval, paired_differences
 from sim.rtt.bands import BAND_LABELS, N_BANDS, percentile, within_pct
+
+pd = later("pandas")
 
 SUMMARY_COLUMNS: Final = ("scope", "year", "metric", "mean", "ci_low", "ci_high", "n")
 """The columns of a ``summary.csv`` row."""

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 import numpy as np
-import pandas as pd
 
+from sim.lazy import later
 from sim.rtt.bands import BAND_LABELS, N_BANDS, percentile, within_pct
+
+pd = later("pandas")
 
 KEYS: Final = ("month", "year", "treatment_function", "part")
 """The columns naming a row of a return, in order, before the band counts."""
