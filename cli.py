@@ -45,6 +45,7 @@ results = later("sim.results")
 rtt_compare = later("sim.rtt.compare")
 rtt_returns = later("sim.rtt.returns")
 scenario_values = later("sim.values")
+scenarios = later("sim.scenario")
 schema = later("sim.schema")
 targets = later("sim.target")
 terminal = later("sim.report.terminal")
@@ -612,7 +613,7 @@ def target_command(
             raise batching.BatchError("give the target one way: --at-least VALUE or --at-most VALUE")
         if searched not in targets.SEARCHES:
             raise batching.BatchError(f"--search {searched}: expected one of {', '.join(targets.SEARCHES)}")
-        s = batching.load(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
+        s = scenarios.load_given(scenario, set_, reps=reps, seed=seed, years=years, warn=_warn)
         metric = batching.metric_now(metric, _warn)
         name = design or s.own_designs()[-1]
         if name not in s.designs:
@@ -829,7 +830,7 @@ def calibrate_command(
     tell the capacity that was in force in their months, sessions added included; the scenario's
     capacity policies act on what is fitted when it is run."""
     with _user_errors():
-        s = batching.load(scenario, set_, warn=_warn)
+        s = scenarios.load_given(scenario, set_, warn=_warn)
         if s.capacity_policies_act:
             err_console.print("Capacity policies held fixed while fitting: the returns tell the capacity in force in "
                               "their months (the calibrated scenario keeps them)", highlight=False)  # fmt: skip
@@ -892,7 +893,7 @@ def scale(
     it was; prices per unit, shares, rates and delays stay as they are, so every load does too.
     """
     with _user_errors():
-        s = batching.load(scenario, None, warn=_warn)
+        s = scenarios.load_given(scenario, None, warn=_warn)
         scaling = area_scale.scale(s, population, name)
         target = out if out is not None else scenario.parent / f"{scaling.name}.toml"
         scaled = area_scale.write(scaling, scenario, target, force)
@@ -924,7 +925,7 @@ def scale(
 def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
     """Check a scenario file and summarise what it describes."""
     with _user_errors():
-        s = batching.load(scenario, set_, warn=_warn)
+        s = scenarios.load_given(scenario, set_, warn=_warn)
     for message in plausibility.warnings(s):
         _warn(message)
     d = s.demand

@@ -45,7 +45,7 @@ from sim.results import (
     wrong_setting,
 )
 from sim.rtt.table import with_statistics
-from sim.scenario import load_scenario, with_structure_designs, with_switch_over
+from sim.scenario import load_given, with_structure_designs, with_switch_over
 from sim.schema import Scenario, ScenarioError
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
@@ -100,26 +100,6 @@ class Batch:
         }
 
 
-def load(path: Path, sets: list[str] | None, reps: int | None = None, seed: int | None = None,
-         years: int | None = None, warn: Say | None = None) -> Scenario:  # fmt: skip
-    """A scenario with ``--set`` values and the ``--reps``, ``--seed``, ``--years`` shortcuts applied.
-
-    Raises
-    ------
-    ScenarioError
-        Naming the file (or option), the key and the problem.
-    """
-    overrides = list(sets or [])
-    for key, value in (("run.replications", reps), ("run.seed", seed), ("run.years", years)):
-        if value is not None:
-            overrides.append(f"{key}={value}")
-    notes: list[str] = []
-    scenario = load_scenario(path, overrides, notes)
-    for note in notes if warn is not None else ():
-        warn(note)
-    return scenario
-
-
 def metric_now(metric: str, warn: Say) -> str:
     """The column ``--metric`` names today: an old name is read as its new one, with a warning."""
     now = current_name(metric)
@@ -146,7 +126,7 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         return _reopen(kind, options.resume, options, warn, path)
     if path is None:
         raise BatchError(f"{kind}: give a scenario file (e.g. scenarios/bedfordshire.toml), or --resume DIR")
-    scenario = load(path, options.overrides(), options.reps, options.seed, options.years,
+    scenario = load_given(path, options.overrides(), options.reps, options.seed, options.years,
                     None if options.no_uncertainty else warn)  # fmt: skip
     if also:
         if switch_over:
@@ -287,7 +267,7 @@ def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say, path: Pat
     if ignored:
         warn(f"--resume continues the batch as it was started: {', '.join(ignored)} ignored")
     # --reps may raise (or lower) the target: finished replications are kept either way
-    scenario = load(folder / SCENARIO_FILE, None, options.reps)
+    scenario = load_given(folder / SCENARIO_FILE, None, options.reps)
     unknown = [d for d in settings["designs"] if d not in scenario.designs]
     if unknown:
         raise BatchError(f"--resume {folder}: {BATCH_FILE}: designs: '{unknown[0]}' is not a design of its scenario")

@@ -14,6 +14,7 @@ re-exported here.
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -111,6 +112,26 @@ __all__ = [
     "validate_raw",
     "with_values",
 ]
+
+
+def load_given(path: Path, sets: list[str] | None, reps: int | None = None, seed: int | None = None,
+         years: int | None = None, warn: Callable[[str], None] | None = None) -> Scenario:  # fmt: skip
+    """A scenario with ``--set`` values and the ``--reps``, ``--seed``, ``--years`` shortcuts applied.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the file (or option), the key and the problem.
+    """
+    overrides = list(sets or [])
+    for key, value in (("run.replications", reps), ("run.seed", seed), ("run.years", years)):
+        if value is not None:
+            overrides.append(f"{key}={value}")
+    notes: list[str] = []
+    scenario = load_scenario(path, overrides, notes)
+    for note in notes if warn is not None else ():
+        warn(note)
+    return scenario
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None, notes: list[str] | None = None) -> Scenario:

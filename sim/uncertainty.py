@@ -40,7 +40,7 @@ from sim.schema import Scenario, ScenarioError, Strict
 from sim.streams import generator
 from sim.values import MISSING, scenario_to_dict, value_at
 
-stats = later("scipy.stats")
+special = later("scipy.special")  # quantiles, without the second it takes to import scipy.stats
 
 Positive = Annotated[float, Field(gt=0.0)]
 TAIL = 1e-4
@@ -75,13 +75,14 @@ class _Dist(Strict):
         return lo, hi
 
     def _ends(self) -> tuple[float, float]:
-        lo, hi = self._frozen().ppf([TAIL, 1.0 - TAIL])
+        lo, hi = self._quantiles(np.array([TAIL, 1.0 - TAIL]))
         return float(lo), float(hi)
 
     def draw(self, rng: np.random.Generator, point: Any) -> Any:
         raise NotImplementedError
 
-    def _frozen(self) -> Any:
+    def _quantiles(self, q: np.ndarray) -> np.ndarray:
+        """The quantiles ``q``, computed as ``scipy.stats``' ``ppf`` does (a test checks it)."""
         raise NotImplementedError
 
 
@@ -93,8 +94,8 @@ class Normal(_Dist):
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.normal(self.mean, self.sd))
 
-    def _frozen(self) -> Any:
-        return stats.norm(self.mean, self.sd)
+    def _quantiles(self, q: np.ndarray) -> np.ndarray:
+        return special.ndtri(q) * self.sd + self.mean
 
 
 class LogNormal(_Dist):
@@ -108,9 +109,9 @@ class LogNormal(_Dist):
         sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
         return float(rng.lognormal(math.log(self.mean) - sigma2 / 2, math.sqrt(sigma2)))
 
-    def _frozen(self) -> Any:
+    def _quantiles(self, q: np.ndarray) -> np.ndarray:
         sigma2 = math.log(1.0 + (self.sd / self.mean) ** 2)
-        return stats.lognorm(math.sqrt(sigma2), scale=math.exp(math.log(self.mean) - sigma2 / 2))
+        return np.exp(math.sqrt(sigma2) * special.ndtri(q)) * math.exp(math.log(self.mean) - sigma2 / 2)
 
 
 class Gamma(_Dist):
@@ -124,9 +125,9 @@ class Gamma(_Dist):
         shape = (self.mean / self.sd) ** 2
         return float(rng.gamma(shape, self.mean / shape))
 
-    def _frozen(self) -> Any:
+    def _quantiles(self, q: np.ndarray) -> np.ndarray:
         shape = (self.mean / self.sd) ** 2
-        return stats.gamma(shape, scale=self.mean / shape)
+        return special.gammaincinv(shape, q) * (self.mean / shape)
 
 
 class Beta(_Dist):
@@ -158,8 +159,8 @@ class Beta(_Dist):
     def draw(self, rng: np.random.Generator, point: Any) -> float:
         return float(rng.beta(*self.parameters()))
 
-    def _frozen(self) -> Any:
-        return stats.beta(*self.parameters())
+    def _quantiles(self, q: np.ndarray) -> np.ndarray:
+        return special.betaincinv(*self.parameters(), q)
 
 
 class Uniform(_Dist):

@@ -261,7 +261,8 @@ def test_the_command_line_starts_without_loading_the_model_or_heavy_libraries() 
 
 def test_a_command_loads_what_it_uses() -> None:
     """The stand-ins load their modules when a command runs: validate reads a scenario and
-    reports without matplotlib."""
+    its expected loads, without the batch machinery, the simulation or matplotlib."""
     loaded = loaded_by("validate", str(ROOT / "scenarios" / "bedfordshire.toml"))
-    assert {"numpy", "sim.scenario", "sim.diagnostics"} <= set(loaded)
+    assert {"numpy", "sim.scenario", "sim.flows"} <= set(loaded)
+    assert not {"sim.batch", "sim.model.pathway"} & set(loaded)
     assert not any(m.split(".")[0] == "matplotlib" for m in loaded)

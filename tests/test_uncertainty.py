@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from hypothesis import example, given, settings
@@ -66,6 +68,24 @@ def test_moments_as_specified(dist) -> None:
     x = draws(dist)
     assert x.mean() == pytest.approx(dist.mean, rel=0.03)
     assert x.std() == pytest.approx(dist.sd, rel=0.06)
+
+
+@settings(max_examples=200, deadline=None)
+@given(mean=st.floats(0.05, 0.95), spread=st.floats(0.02, 0.9), sd=st.floats(0.01, 500.0), centre=st.floats(-1e4, 1e4))
+def test_ends_are_the_tail_quantiles_scipy_stats_gives(mean: float, spread: float, sd: float, centre: float) -> None:
+    """Ends are computed from scipy.special (scipy.stats takes a second to import, on every load of
+    a scenario): they must be the same numbers as scipy.stats' ppf, to the last bit."""
+    q = [1e-4, 1 - 1e-4]
+    beta_sd = spread * (mean * (1 - mean)) ** 0.5
+    b = Beta(dist="beta", mean=mean, sd=beta_sd)
+    assert b.ends() == tuple(stats.beta(*b.parameters()).ppf(q))
+    positive = abs(centre) + 1.0
+    g = Gamma(dist="gamma", mean=positive, sd=sd)
+    assert g.ends() == tuple(stats.gamma((positive / sd) ** 2, scale=positive / (positive / sd) ** 2).ppf(q))
+    assert Normal(dist="normal", mean=centre, sd=sd).ends() == tuple(stats.norm(centre, sd).ppf(q))
+    sigma2 = math.log(1.0 + (sd / positive) ** 2)
+    reference = stats.lognorm(math.sqrt(sigma2), scale=math.exp(math.log(positive) - sigma2 / 2)).ppf(q)
+    assert LogNormal(dist="lognormal", mean=positive, sd=sd).ends() == tuple(reference)
 
 
 rows = st.lists(st.floats(0.01, 1.0), min_size=2, max_size=6).map(lambda w: {f"k{i}": v / sum(w) for i, v in enumerate(w)})
