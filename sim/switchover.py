@@ -78,7 +78,7 @@ def hand_over(old: Pathway, new: Pathway, day: int) -> None:
             _re_triage(clinic, new, day)
     _keep_theatre(old, new, day)
     _calendar(old, new, day)
-    for p in new.rtt.running.values():
+    for p in new.rtt.running():
         if p.function < 0:  # nowhere better found: the first function the new design reports
             p.function = 0
 
@@ -87,10 +87,11 @@ def _clocks(old: Pathway, new: Pathway) -> None:
     """Running clocks move to the new model, their treatment functions renumbered; a function
     the new design does not report (-1 for now) is replaced by that of the service the patient lands at."""
     codes = new.rtt.functions
-    for p in old.rtt.running.values():
+    running = old.rtt.running()
+    for p in running:
         code = old.rtt.functions[p.function]
         p.function = codes.index(code) if code in codes else -1
-        new.rtt.running[p.pid] = p
+    new.rtt.receive(running)
 
 
 def _clock_here(p: Patient, clinic: Clinic) -> None:
@@ -122,7 +123,7 @@ def _keep_clinic(old: Clinic, new: Clinic, day: int) -> None:
     new.due.extend(old.due)
     for due, booked in old.bookings.items():
         new.bookings.setdefault(due, []).extend(booked)
-    for _, p in [*old.due, *(b for booked in old.bookings.values() for b in booked)]:
+    for p in [*old.due, *(b for booked in old.bookings.values() for b in booked)]:
         _clock_here(p, new)
 
 
@@ -136,7 +137,7 @@ def _re_triage(old: Clinic, new: Pathway, day: int) -> None:
     index = old.index
     waiting = [p for _, p in [*old.urgent, *old.routine] if p.waiting_at == index]
     waiting += [p for buckets in old.incoming for bucket in buckets.values() for p in bucket if p.waiting_at == index]
-    booked = [p for _, p in old.due] + [p for booked in old.bookings.values() for _, p in booked]
+    booked = [*old.due, *(p for booked in old.bookings.values() for p in booked)]
     for p in waiting + booked:
         p.waiting_at, p.leaves = NOT_WAITING, NEVER
         if p.function < 0 and p.clock != NO_CLOCK:

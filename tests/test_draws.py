@@ -8,6 +8,8 @@ numbers to the last bit, whichever runs here (the compiled one in CI).
 
 from __future__ import annotations
 
+import bisect
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -72,3 +74,11 @@ def test_a_patients_streams_draw_the_defined_numbers(key: int, places: list[int]
 def test_the_largest_words_draw_below_one() -> None:
     assert uniforms(WORD, 1) == [draws.unit(-1 if draws.COMPILED else WORD)]
     assert draws.unit(-1 if draws.COMPILED else WORD) < 1.0
+
+
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=40), st.floats(0.0, 1.0, exclude_max=True))
+def test_the_search_of_a_row_is_bisect_right(values: list[float], u: float) -> None:
+    """Compiled, ``Choice`` and ``CountTable`` search their rows with ``first_above``; from the
+    sources with ``bisect``: the same index either way."""
+    cum = sorted(values)
+    assert draws.first_above(cum, u) == bisect.bisect_right(cum, u)

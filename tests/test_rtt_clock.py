@@ -112,7 +112,7 @@ def test_a_referral_to_a_consultant_led_service_starts_a_clock() -> None:
     m = model("gp")
     p = patient(m, "specialist")
     m.refer(p, "ortho", 10)
-    assert p.clock == 10 and p.pid in m.rtt.running
+    assert p.clock == 10 and p in m.rtt.running()
     assert count(m, "110", STARTS) == 1
 
 
@@ -120,7 +120,7 @@ def test_a_referral_to_a_service_that_is_not_consultant_led_starts_none() -> Non
     m = model("gp")
     p = patient(m, "physio")
     m.refer(p, "physio", 10)
-    assert p.clock == NO_CLOCK and not m.rtt.running
+    assert p.clock == NO_CLOCK and not m.rtt.running() and m.rtt.open == 0
 
 
 def test_first_definitive_treatment_in_outpatients_stops_the_clock_as_non_admitted() -> None:
@@ -176,7 +176,7 @@ def test_a_wait_for_therapy_after_triage_keeps_the_clock_until_therapy_starts() 
     p = patient(m, "physio")
     m.refer(p, "triage", 0)
     run_days(m, 0, 4)  # triaged to physio, still waiting for a first appointment
-    assert p.clock == 0 and p.pid in m.rtt.running
+    assert p.clock == 0 and p in m.rtt.running()
     run_days(m, 4, 12)
     assert p.clock == NO_CLOCK and count(m, "X01", NONADMITTED) == 1
 
@@ -250,6 +250,10 @@ def test_returns_balance_month_by_month(design: str) -> None:
     # the clocks the returns count are those the patients carry
     last = returns_frame(m).query("part == 'incomplete'").groupby("month")["total"].sum().iloc[-1]
     assert last == sum(1 for p in m.census() if p.clock != NO_CLOCK)
+    # the running clocks held are exactly those of the patients, each once, and counted right
+    running = m.rtt.running()
+    assert len({id(p) for p in running}) == len(running) == m.rtt.open
+    assert {id(p) for p in running} == {id(p) for p in m.census() if p.clock != NO_CLOCK}
 
 
 def test_removals_follow_the_rate_by_weeks_waited() -> None:

@@ -53,8 +53,8 @@ def test_every_patient_carries_over_with_their_clock(old_design: str, new_design
     # re-referred without a clock (from a service outside the RTT rules) to a consultant-led one: a clock starts that day
     assert all(clocks[pid] in (NO_CLOCK, WARMUP) for pid in moved - running)
     assert new.created - new.discharged == len(after)
-    assert set(new.rtt.running) >= running
-    assert all(0 <= p.function < len(new.rtt.functions) for p in new.rtt.running.values())
+    assert {p.pid for p in new.rtt.running()} >= running
+    assert all(0 <= p.function < len(new.rtt.functions) for p in new.rtt.running())
     if old_design == "prime":  # triage and the community clinic close: their patients are re-referred
         assert moved
     places = {p.pid: p.waiting_at for p in new.census()}

@@ -68,11 +68,11 @@ class Clinic:
         self.capacity = capacity
         self.urgent: deque[tuple[int, Patient]] = deque()  # (day listed, patient)
         self.routine: deque[tuple[int, Patient]] = deque()
-        self.bookings: dict[int, list[tuple[bool, Patient]]] = {}  # due day -> (first visit?, patient)
+        self.bookings: dict[int, list[Patient]] = {}  # due day -> patients (Patient.first_booked: a first visit?)
         # day they can be listed -> referrals, urgent and routine apart, so a day's arrivals
         # join their list in one C-level extend rather than one append each
         self.incoming: tuple[dict[int, list[Patient]], dict[int, list[Patient]]] = ({}, {})
-        self.due: deque[tuple[bool, Patient]] = deque()
+        self.due: deque[Patient] = deque()
         self.stats = StageStats()
         # days from the referral reaching the service to the first appointment attended there
         self.first_waits = DayCounts()
@@ -210,11 +210,12 @@ class Clinic:
 
     def book(self, p: Patient, due: int, first: bool = False) -> None:
         """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""
+        p.first_booked = first
         bucket = self.bookings.get(due)
         if bucket is None:
-            self.bookings[due] = [(first, p)]
+            self.bookings[due] = [p]
         else:
-            bucket.append((first, p))
+            bucket.append(p)
 
     # -- the daily session ---------------------------------------------------------------
 
@@ -278,7 +279,8 @@ class Clinic:
         interval = self.interval
         followups = outside = 0
         while slots and due:
-            first, p = due.popleft()
+            p = due.popleft()
+            first = p.first_booked
             slots -= 1
             s = p.here
             p.here = (s * LCG_MULTIPLIER + LCG_INCREMENT) & MASK
@@ -300,11 +302,12 @@ class Clinic:
                     left = self._skip_followups(p, left)
                 p.left = left
                 if left > 0:
+                    p.first_booked = False
                     bucket = bookings.get(day + interval)
                     if bucket is None:
-                        bookings[day + interval] = [(False, p)]
+                        bookings[day + interval] = [p]
                     else:
-                        bucket.append((False, p))
+                        bucket.append(p)
                 else:
                     self._end(p, day)
         stats = self.stats
@@ -485,8 +488,8 @@ class Clinic:
 
     def patients(self) -> list[Patient]:
         """Everyone waiting or booked here (for conservation checks)."""
-        booked = [p for bucket in self.bookings.values() for _, p in bucket]
+        booked = [p for bucket in self.bookings.values() for p in bucket]
         here = self.index
         incoming = [p for buckets in self.incoming for bucket in buckets.values() for p in bucket if p.waiting_at == here]
         listed = [p for _, p in self.urgent if p.waiting_at == here] + [p for _, p in self.routine if p.waiting_at == here]
-        return listed + [p for _, p in self.due] + booked + incoming
+        return listed + list(self.due) + booked + incoming

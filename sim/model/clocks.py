@@ -23,7 +23,7 @@ import math
 from typing import Final
 
 from sim.model.patient import NO_CLOCK, Patient
-from sim.rtt.bands import N_BANDS, OPEN_BAND
+from sim.rtt import bands
 
 PARTS: Final = ("incomplete", "admitted", "nonadmitted", "clock_starts", "removals", "transfers_in", "transfers_out")
 """The parts of a month's return, in the order the rows are written."""
@@ -35,6 +35,10 @@ REMOVALS: Final = 4
 TRANSFERS_IN: Final = 5
 TRANSFERS_OUT: Final = 6
 WEEK: Final = 7.0
+# Typed here: a name imported from a module outside the compiled model is untyped (Any) to it,
+# and every comparison or index with it would go through Python's generic operations.
+N_BANDS: Final[int] = bands.N_BANDS
+OPEN_BAND: Final[int] = bands.OPEN_BAND
 
 
 def band(days: float) -> int:
@@ -49,16 +53,20 @@ def band(days: float) -> int:
 class RTTClocks:
     """The clocks of one run.
 
-    ``running`` holds the patients whose clock runs, by patient number (a clock's start day
-    is ``Patient.clock``, its treatment function ``Patient.function``). ``counts[f][part]``
-    are this month's events by week band, emptied by :meth:`month`. ``stops`` holds the
-    waits (days) of the pathways completed since the recorder last emptied it, kept only
-    once ``counting`` (after the warm-up).
+    A clock's start day is ``Patient.clock`` and its treatment function ``Patient.function``.
+    :meth:`running` gives the patients whose clock runs; ``open`` counts them. ``counts[f][part]``
+    are this month's events by week band, emptied by :meth:`month`. ``stops`` holds the waits
+    (days) of the pathways completed since the recorder last emptied it, kept only once
+    ``counting`` (after the warm-up).
     """
 
     def __init__(self, functions: list[str]):
         self.functions = functions
-        self.running: dict[int, Patient] = {}
+        # Patients whose clock ran since the last sweep (Patient.tracked): a stopped clock
+        # stays here until :meth:`running` sweeps it out, which costs less than taking each
+        # patient out of a dict when their clock stops.
+        self.tracked: list[Patient] = []
+        self.open = 0
         self.stops: list[float] = []
         self.counting = False
         self.counts: list[list[list[int]]] = self._empty()
@@ -70,8 +78,33 @@ class RTTClocks:
         """A clock starts on ``day`` (a backlog patient's before the run)."""
         p.clock = day
         p.function = function
-        self.running[p.pid] = p
+        self.adopt(p)
         self.counts[function][STARTS][0] += 1
+
+    def adopt(self, p: Patient) -> None:
+        """Hold ``p``, whose clock has just started, among this run's clocks."""
+        if not p.tracked:
+            p.tracked = True
+            self.tracked.append(p)
+        self.open += 1
+
+    def receive(self, patients: list[Patient]) -> None:
+        """Hold the running clocks of another run's patients (a hand-over between designs)."""
+        for p in patients:
+            p.tracked = True
+            self.tracked.append(p)
+        self.open += len(patients)
+
+    def running(self) -> list[Patient]:
+        """The patients whose clock runs (the stopped ones swept out on the way)."""
+        kept = []
+        for p in self.tracked:
+            if p.clock != NO_CLOCK:
+                kept.append(p)
+            else:
+                p.tracked = False
+        self.tracked = kept
+        return kept
 
     def moved(self, p: Patient, day: int, function: int) -> None:
         """A patient with a running clock is referred on to a service of ``function``."""
@@ -89,12 +122,12 @@ class RTTClocks:
             if self.counting and part != REMOVALS:
                 self.stops.append(waited)
             p.clock = NO_CLOCK
-            del self.running[p.pid]
+            self.open -= 1
 
     def incomplete(self, day: int) -> list[list[int]]:
         """Pathways still waiting at the start of ``day``, by function and week band."""
         out = [[0] * N_BANDS for _ in self.functions]
-        for p in self.running.values():
+        for p in self.running():
             out[p.function][band(day - p.clock)] += 1
         return out
 

@@ -42,7 +42,7 @@ class ListCounters(Counters):
             self.list_area -= today - day  # counted as waiting on the days since they left
 
 
-LONGEST_DAY: Final = 7 * OPEN_BAND
+LONGEST_DAY: Final[int] = 7 * OPEN_BAND  # typed: OPEN_BAND comes from outside the compiled model
 """Waits are counted day by day up to 104 weeks (as the RTT returns band them); longer ones
 are counted together in the last day's count, as the returns' open band ``104+``."""
 

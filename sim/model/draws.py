@@ -8,12 +8,36 @@ probability row, a count) take one uniform by inverse CDF.
 
 from __future__ import annotations
 
-import bisect
 import math
+from bisect import bisect_right
 from itertools import accumulate
 from typing import Final
 
 from mypy_extensions import i64
+
+
+def _probe() -> None:
+    """Nothing: its type says whether this module runs compiled (a C function) or not."""
+
+
+COMPILED: Final = type(_probe).__name__ != "function"
+
+
+def first_above(cum: list[float], u: float) -> int:
+    """The first index whose value is above ``u`` in the ascending ``cum`` (``bisect_right``).
+
+    Written out for the compiled model, where the search runs on C doubles and a call to
+    ``bisect`` would box ``u`` and go through Python's calling convention each draw; from the
+    sources ``bisect`` (in C) is the faster, and is used.
+    """
+    lo, hi = 0, len(cum)
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if u < cum[mid]:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 class Choice:
@@ -32,7 +56,7 @@ class Choice:
         self._cum = cum
 
     def __call__(self, u: float) -> str:
-        return self.keys[bisect.bisect_right(self._cum, u)]
+        return self.keys[first_above(self._cum, u) if COMPILED else bisect_right(self._cum, u)]
 
 
 DIRECT_LIMIT: Final = 500.0
@@ -81,7 +105,7 @@ class CountTable:
         self._cum = cum
 
     def __call__(self, u: float) -> int:
-        return self.offset + self._low + bisect.bisect_right(self._cum, u)
+        return self.offset + self._low + (first_above(self._cum, u) if COMPILED else bisect_right(self._cum, u))
 
     def pmf(self) -> list[float]:
         """Probabilities of ``offset + 0, offset + 1, ...`` (for the traffic equations)."""
@@ -103,12 +127,6 @@ class CountTable:
 # 2**63 are written as their signed equivalents (the same bits), and right shifts are masked
 # so that C's arithmetic shift of a negative word gives the logical shift's bits.
 
-
-def _probe() -> None:
-    """Nothing: its type says whether this module runs compiled (a C function) or not."""
-
-
-COMPILED: Final = type(_probe).__name__ != "function"
 MASK: Final[i64] = -1 if COMPILED else 0xFFFFFFFFFFFFFFFF
 """Keeps a state's 64 bits: a no-op on C's wrapping integers, a wrap on Python's."""
 # Constants of 2**62 or more are made with i64(): mypyc keeps them as C integers then (a

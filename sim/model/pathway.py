@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, Final
@@ -108,7 +108,10 @@ class Pathway:
         self.dna_returns = 0
         self.journeys = JourneyStats()
         self.health = HealthLost(list(scenario.demand.conditions.values()))
-        self.flows: dict[tuple[str, str], int] = defaultdict(int)  # (from, to) moves after warm-up
+        # moves after the warm-up, by place and destination, and the pairs in the order first seen
+        # (counted by name, without making a (from, to) tuple a move: see flows)
+        self.moves: dict[str, dict[str, int]] = {}
+        self.move_pairs: list[tuple[str, str]] = []
         self.counting = False  # flows and completed pathways are counted after the warm-up
         self.recorder = Recorder(self)
         self.arrivals = draw_referrals(scenario, self.streams, self.first_day, self.days)
@@ -343,8 +346,8 @@ class Pathway:
 
         ``delay`` is the days a referral takes to arrive (an internal referral, a letter).
         """
-        if self.counting:  # inlined move(): this is on every referral's path
-            self.flows[p.at, dest] += 1
+        if self.counting:
+            self.count_move(p.at, dest)
         p.at = dest
         clinic = self.stages.get(dest)
         if clinic is None:
@@ -398,8 +401,22 @@ class Pathway:
     def move(self, p: Patient, to: str) -> None:
         """Count a move between places (after the warm-up) for the flow diagram."""
         if self.counting:
-            self.flows[p.at, to] += 1
+            self.count_move(p.at, to)
         p.at = to
+
+    def count_move(self, at: str, to: str) -> None:
+        moves = self.moves.get(at)
+        if moves is None:
+            moves = self.moves[at] = {}
+        n = moves.get(to, 0)
+        if n == 0:
+            self.move_pairs.append((at, to))
+        moves[to] = n + 1
+
+    @property
+    def flows(self) -> Counter[tuple[str, str]]:
+        """Moves after the warm-up: (from, to) -> count, in the order the pairs were first seen."""
+        return Counter({(a, b): self.moves[a][b] for a, b in self.move_pairs})
 
     def _advice(self, p: Patient, day: int) -> None:
         self.rtt.stop(p, day, NONADMITTED)  # advised and discharged: the pathway is complete
@@ -512,8 +529,8 @@ class Pathway:
         # if never treated (unresolved or lost), they waited until now
         self.health.treated(p, day)
         to = LEAVING[outcome]
-        if self.counting:  # inlined move()
-            self.flows[p.at, to] += 1
+        if self.counting:
+            self.count_move(p.at, to)
         p.at = to
         self.discharged += 1
         self.journeys.add(p, day, outcome)

@@ -42,6 +42,7 @@ class Patient:
         "dnas",
         "episodes",
         "failed",
+        "first_booked",
         "function",
         "gp",
         "gp_hospital",
@@ -65,6 +66,7 @@ class Patient:
         "seen_hospital",
         "surgery",
         "tested",
+        "tracked",
         "treated",
         "triaged",
         "u_gp",
@@ -102,13 +104,14 @@ class Patient:
         self.gp: i64 = 0
         self.surgery: i64 = 0
         # made at first use: most patients need none, and every referral makes a patient
-        self.episodes: dict[int, int] | None = None
+        self.episodes: list[int] | None = None  # by place: episodes there so far
         self.u_gp = u_gp
         self.u_triage = u_triage
         self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
         self.gp_hospital = False
         self.clock = NO_CLOCK
         self.function = -1  # the treatment function of the running clock (sim.model.clocks)
+        self.tracked = False  # held in the list of running clocks (sim.model.clocks)
         self.waiting_at = NOT_WAITING  # the place whose list the patient waits on, if any
         self.leaves = NEVER  # the day the patient would leave the list they wait on, unseen
         self.seen_hospital = False
@@ -122,6 +125,7 @@ class Patient:
         self.ok = False
         self.origin = ""
         self.ordered_by = ""  # the clinic a diagnostic test was ordered by, which makes the decision after it
+        self.first_booked = False  # the appointment booked at a clinic is a first visit (rebooked)
         self.failed = 0  # services (bits by index) that discharged the patient unhelped to the GP
         self.tested = 0  # diagnostic services (bits by index) the patient has had a test at
         self.joint = False
@@ -134,8 +138,10 @@ class Patient:
         number of earlier episodes there."""
         episodes = self.episodes
         if episodes is None:
-            episodes = self.episodes = {}
-        n = episodes.get(place, 0)
+            episodes = self.episodes = [0] * (place + 1)
+        elif place >= len(episodes):
+            episodes.extend([0] * (place + 1 - len(episodes)))
+        n = episodes[place]
         episodes[place] = n + 1
         self.here = seed(self.key, EPISODE, place, n)
 

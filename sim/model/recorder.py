@@ -95,7 +95,7 @@ class Recorder:
         if day in self._events:
             if day in self._weeks:
                 m = self.model
-                self.series.append((day, m.waiting_list(), m.created - m.discharged, len(m.rtt.running)))
+                self.series.append((day, m.waiting_list(), m.created - m.discharged, m.rtt.open))
             self._boundary(day)
             if day in self.month_ends or day == self.year_starts[0]:
                 return  # its lists closed the month just ended, or the warm-up
