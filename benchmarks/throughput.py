@@ -1,28 +1,39 @@
-"""Throughput: appointments simulated per CPU second, msksim against Ciw and a bare loop,
-and the compiled model against its sources.
+"""Throughput and start-up: the model compiled and from its sources, against Ciw and a bare loop.
 
 Run by hand (prints figures, asserts nothing):
 
-    python benchmarks/throughput.py
+    python benchmarks/throughput.py [--against CHECKOUT ...] [--repeat 3]
 
-1. The bundled Bedfordshire scenario, each design, 5 contract years after the warm-up:
-   CPU seconds per replication and appointments (attended, missed, operations) per second.
-2. The four-stage validation network (tests/validation/network.py) in msksim, in Ciw and
-   as a bare loop (daily slots taken from plain deques, random numbers drawn in blocks, no
-   bookkeeping): the floor a pure-Python model cannot beat by much.
-3. Where the model is compiled (``MSKSIM_COMPILE=1 pip install -e .``): section 1 again from
-   the sources, in a subprocess with ``MSKSIM_PURE_PYTHON=1``, and how many times as fast the
-   compiled model is.
+Every figure is CPU time (best of ``--repeat``), each form of the model measured in a fresh
+process of its own:
+
+1. One replication of the bundled Bedfordshire scenario, each design, 5 contract years after
+   the warm-up year: CPU seconds.
+2. The four-stage validation network (``tests/validation/network.py``): appointments a CPU
+   second in msksim, in Ciw (if installed) and as a bare loop (daily slots taken from plain
+   deques, random numbers drawn in blocks, no bookkeeping): the floor a Python model cannot
+   beat by much.
+3. Start-up: ``msksim --help`` and ``msksim validate`` on the bundled scenario, as a user runs
+   them (the console script, in a child process), beside the interpreter starting alone.
+
+``--against`` measures another checkout of msksim beside this one (its own virtual environment
+at ``CHECKOUT/.venv`` if it has one, else this interpreter), for a before-and-after taken in
+one run: machines differ about twice in absolute speed, and one machine from hour to hour.
+The table is printed in Markdown, with the date and the machine.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import platform
+import resource
 import subprocess
 import sys
 import time
 from collections import deque
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -30,65 +41,52 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.model import ENGINE  # noqa: E402
-from sim.model.pathway import Pathway, simulate  # noqa: E402
-from sim.scenario import load_scenario, validate_raw  # noqa: E402
 from tests.validation import network as net  # noqa: E402
 
+FORM = r"""
+import json, sys, time
+sys.path.insert(0, ".")
+from sim.model import ENGINE
+from sim.model.pathway import Pathway, simulate
+from sim.scenario import load_scenario, validate_raw
+from tests.validation import network as net
+repeat = int(sys.argv[1])
 
-def cpu(fn, repeat: int = 3):
-    """Best of ``repeat`` CPU times, and the last result."""
-    best, out = float("inf"), None
+def best(fn):
+    out = float("inf")
     for _ in range(repeat):
         t = time.process_time()
-        out = fn()
-        best = min(best, time.process_time() - t)
-    return best, out
-
-
-def bedfordshire(quiet: bool = False) -> dict[str, float]:
-    """CPU seconds for one replication of each design of the bundled scenario (best of 3)."""
-    s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml")
-    if not quiet:
-        print(f"1. bundled scenario: {s.run.years} years after {s.run.warmup_days} warm-up days, one replication, "
-              f"one core, {ENGINE}")  # fmt: skip
-    out = {}
-    for design in s.designs:
-
-        def one(design=design):
-            m = Pathway(s, design, 0)
-            m.run()
-            return m
-
-        out[design], m = cpu(one)
-        rows = m.recorder.rows
-        measured = sum(r["appointments"] for r in rows)
-        # appointments in the warm-up year are simulated too: count them from the rate of the first year
-        total = measured * (1 + s.run.warmup_days / (365.25 * s.run.years))
-        if not quiet:
-            print(f"   {design:<11} {out[design]:6.2f} CPU s   ~{total / 1e6:.2f}m appointments   "
-                  f"{total / out[design]:>10,.0f} a second")  # fmt: skip
+        fn()
+        out = min(out, time.process_time() - t)
     return out
 
-
-def compiled_against_sources(compiled: dict[str, float]) -> None:
-    print("\n3. the compiled model against its sources, bundled scenario, one replication, one core")
-    if ENGINE != "compiled":
-        print("   the model runs from its sources here: MSKSIM_COMPILE=1 pip install -e . to compare")
-        return
-    env = {**os.environ, "MSKSIM_PURE_PYTHON": "1"}
-    out = subprocess.run([sys.executable, __file__, "--sources-only"], env=env, capture_output=True, text=True, check=True)
-    sources = json.loads(out.stdout)
-    for design, secs in compiled.items():
-        print(f"   {design:<11} {secs:6.2f} CPU s compiled   {sources[design]:6.2f} interpreted   "
-              f"{sources[design] / secs:4.2f} x as fast compiled")  # fmt: skip
+s = load_scenario("scenarios/bedfordshire.toml")
+seconds = {d: best(lambda d=d: Pathway(s, d, 0).run()) for d in ("fragmented", "prime")}
+small = validate_raw(net.msksim_scenario(), "network")
+rows = simulate(small, "prime", 0)
+per_day = sum(rows[0][f"{k}_list_exits"] for k in ("triage", "physio", "orthopaedics", "theatre")) / 365
+network = per_day * (net.WARMUP_DAYS + 365) / best(lambda: simulate(small, "prime", 0))
+print(json.dumps({"engine": ENGINE, "seconds": seconds, "network": network}))
+"""
+"""Run in a child, from a checkout's root: section 1 and msksim's part of section 2."""
 
 
-def ciw_appointments(seed: int) -> tuple[float, int]:
+def measure_form(checkout: Path, python: str, repeat: int, pure: bool) -> dict:
+    env = (
+        {**os.environ, "MSKSIM_PURE_PYTHON": "1"} if pure else {k: v for k, v in os.environ.items() if k != "MSKSIM_PURE_PYTHON"}
+    )
+    done = subprocess.run([python, "-c", FORM, str(repeat)], cwd=checkout, env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{checkout}: {done.stderr[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def ciw_rate(seed: int) -> float:
+    """Appointments a CPU second of Ciw on the validation network."""
     import ciw
 
     half = ciw.dists.Deterministic(0.5)
-    N = ciw.create_network(
+    network = ciw.create_network(
         arrival_distributions=[ciw.dists.Exponential(net.LAMBDA), None, None, None],
         service_distributions=[half] * 4,
         number_of_servers=[
@@ -98,13 +96,13 @@ def ciw_appointments(seed: int) -> tuple[float, int]:
     )
     ciw.seed(seed)
     t = time.process_time()
-    Q = ciw.Simulation(N)
-    Q.simulate_until_max_time(net.WARMUP_DAYS + 365)
-    return time.process_time() - t, len(Q.get_all_records())
+    q = ciw.Simulation(network)
+    q.simulate_until_max_time(net.WARMUP_DAYS + 365)
+    return len(q.get_all_records()) / (time.process_time() - t)
 
 
 def bare_loop(days: int, seed: int = 1) -> int:
-    """The network with nothing but deques and block random numbers."""
+    """The network with nothing but deques and block random numbers: appointments made."""
     rng = np.random.default_rng(seed)
     arrivals = rng.poisson(net.LAMBDA, days).tolist()
     u = rng.random(int(net.LAMBDA * days * 3)).tolist()
@@ -143,31 +141,82 @@ def bare_loop(days: int, seed: int = 1) -> int:
     return done
 
 
-def small_network() -> None:
-    print("\n2. the four-stage validation network, 515 days, one replication")
-    s = validate_raw(net.msksim_scenario(), "network")
-    secs, rows = cpu(lambda: simulate(s, "prime", 0))
-    per_day = sum(rows[0][f"{k}_list_exits"] for k in ("triage", "physio", "orthopaedics", "theatre")) / 365
-    ours = per_day * (net.WARMUP_DAYS + 365) / secs
+def bare_rate(repeat: int) -> float:
     days = net.WARMUP_DAYS + 365
-    bare_secs, bare = cpu(lambda: bare_loop(days))
-    floor = bare / bare_secs
+    best = float("inf")
+    for _ in range(repeat):
+        t = time.process_time()
+        n = bare_loop(days)
+        best = min(best, time.process_time() - t)
+    return n / best
+
+
+def child_cpu(args: list[str], repeat: int, cwd: Path) -> float:
+    """Best CPU seconds (user + system) of a child process running ``args``."""
+    best = float("inf")
+    for _ in range(repeat):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        subprocess.run(args, cwd=cwd, capture_output=True, check=True)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        best = min(best, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    return best
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU") if Path("/proc/cpuinfo").exists() \
+        else platform.processor()  # fmt: skip
+    return f"{cpu}, {os.cpu_count()} cores, {platform.system()}, Python {platform.python_version()}, NumPy {np.__version__}"
+
+
+def label(checkout: Path) -> str:
+    done = subprocess.run(["git", "log", "-1", "--format=%h"], cwd=checkout, capture_output=True, text=True)
+    return done.stdout.strip() or checkout.name
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--against", type=Path, nargs="*", default=[], help="other checkouts measured beside this one")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    print(f"msksim throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
+    print(f"CPU seconds, best of {args.repeat}; each form in a fresh process, one core\n")
+
     try:
-        ciw_secs, ciw_n = min(ciw_appointments(1) for _ in range(2))
-        theirs = ciw_n / ciw_secs
-        print(f"   Ciw          {theirs:>12,.0f} appointments a CPU second")
+        ciw = max(ciw_rate(1) for _ in range(2))
     except ImportError:
-        theirs = float("nan")
-        print("   Ciw          not installed (pip install ciw)")
-    print(f"   msksim       {ours:>12,.0f} appointments a CPU second   {ours / theirs:5.1f} x Ciw")
-    print(f"   bare loop    {floor:>12,.0f} appointments a CPU second   msksim is {floor / ours:4.1f} x slower than the floor")
+        ciw = float("nan")
+    bare = bare_rate(args.repeat)
+
+    rows = []
+    for checkout in [ROOT, *args.against]:
+        venv = checkout / ".venv" / "bin" / "python"
+        python = str(venv) if venv.exists() else sys.executable
+        name = "this version" if checkout == ROOT else label(checkout)
+        for pure in (False, True):
+            got = measure_form(checkout, python, args.repeat, pure)
+            if not pure and got["engine"] != "compiled":
+                print(f"({name}: not compiled here; `pip install -e .` with a C compiler compiles it)")
+                continue
+            rows.append((f"{name}, {got['engine']}", got))
+
+    print("| build | CPU s per 5-year replication, fragmented / prime | × Ciw on the validation network "
+          "| × slower than the bare loop |")  # fmt: skip
+    print("|---|---|---|---|")
+    for name, got in rows:
+        s = got["seconds"]
+        print(f"| {name} | {s['fragmented']:.2f} / {s['prime']:.2f} | {got['network'] / ciw:.1f} | {bare / got['network']:.1f} |")
+    print(f"\nValidation network, appointments a CPU second: Ciw {ciw:,.0f}; bare loop {bare:,.0f}; "
+          + "; ".join(f"{name} {got['network']:,.0f}" for name, got in rows))  # fmt: skip
+
+    script = Path(sys.executable).parent / "msksim"
+    msksim = [str(script)] if script.exists() else [sys.executable, "-c", "import cli; cli.main()"]
+    bundled = "scenarios/bedfordshire.toml"
+    print("\nStart-up, CPU s of the whole process:")
+    print(f"  python -c pass                    {child_cpu([sys.executable, '-c', 'pass'], args.repeat, ROOT):.2f}")
+    print(f"  msksim --help                     {child_cpu([*msksim, '--help'], args.repeat, ROOT):.2f}")
+    print(f"  msksim validate {bundled}  {child_cpu([*msksim, 'validate', bundled], args.repeat, ROOT):.2f}")
 
 
 if __name__ == "__main__":
-    if sys.argv[1:] == ["--sources-only"]:  # section 3's subprocess: section 1's seconds, as JSON
-        print(json.dumps(bedfordshire(quiet=True)))
-        sys.exit()
-    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}")
-    seconds = bedfordshire()
-    small_network()
-    compiled_against_sources(seconds)
+    main()

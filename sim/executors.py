@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 
 from sim.schema import Scenario
-from sim.tasks import Outcome, Task, run_task
+from sim.tasks import Outcome, Task, run_task, worker_started
 
 
 class Executor:
@@ -37,7 +37,7 @@ class ProcessExecutor(Executor):
 
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self.pool = ProcessPoolExecutor(max_workers=jobs)
+        self.pool = ProcessPoolExecutor(max_workers=jobs, initializer=worker_started)
 
     def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
         todo = list(tasks)

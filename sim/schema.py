@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 from itertools import pairwise
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Final, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
@@ -69,6 +69,11 @@ RemovalRate = WeeklyRate | list[tuple[NonNegative, WeeklyRate]]
 def removal_bands(rate: float | list[tuple[float, float]]) -> list[tuple[float, float]]:
     """A removal rate as ``[(from_week, rate), ...]`` whatever form it was given in."""
     return [(0.0, float(rate))] if isinstance(rate, (int, float)) else [(float(w), float(r)) for w, r in rate]
+
+
+MAX_SERVICES: Final = 62
+"""Services a scenario may define: a patient keeps the services visited as bits of a 64-bit word
+(``sim.model.patient``), far more than any MSK pathway has."""
 
 
 def _check_removals(rate: RemovalRate) -> RemovalRate:
@@ -960,7 +965,7 @@ class Scenario(Strict):
     run: RunSettings = Field(default_factory=RunSettings)
     calendar: Calendar = Field(default_factory=Calendar)
     demand: Demand
-    stages: dict[str, Stage] = Field(min_length=1)
+    stages: dict[str, Stage] = Field(min_length=1, max_length=MAX_SERVICES)
     surgery: Surgery
     gp: GP
     designs: dict[str, Design] = Field(min_length=1)

@@ -23,7 +23,7 @@ from cli import app
 from sim.experiment import JOURNAL, Journal, Outcome, ProcessExecutor, SerialExecutor, Task, run_batch
 from sim.metrics import interval
 from sim.scenario import load_scenario
-from tests.conftest import ROOT, bundled
+from tests.conftest import BEDFORDSHIRE, ROOT, bundled
 
 SHORT = ("run.years=1", "run.warmup_days=60")
 
@@ -217,3 +217,27 @@ def test_sweep_writes_one_row_per_point_design_replication_year(tmp_path: Path, 
     assert same_growth.groupby(["design", "replication", "year"])["referrals"].nunique().max() == 1
     summary = pd.read_csv(out / "sweep_summary.csv")
     assert len(summary[summary["metric"] == "rtt_incomplete_within_18w_pct"]) == 4 * 2
+
+
+FROZEN_WORKER = """
+import gc, json, sys
+from sim.scenario import load_scenario
+from sim.tasks import Task, run_task, worker_started
+s = load_scenario(sys.argv[1], ["run.years=1", "run.warmup_days=30"])
+worker_started()
+counts = []
+for rep in range(3):
+    assert run_task(s, Task(0, rep, "prime"), uncertainty=False).error is None
+    counts.append(gc.get_freeze_count())
+print(json.dumps(counts))
+"""
+
+
+def test_a_worker_sets_aside_what_it_keeps_and_frees_each_model() -> None:
+    """A worker freezes what it inherited, and after each task what survived the collection:
+    never a model (tens of thousands of objects), which would then never be freed."""
+    done = subprocess.run([sys.executable, "-c", FROZEN_WORKER, str(BEDFORDSHIRE)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    first, second, third = json.loads(done.stdout.strip().splitlines()[-1])
+    assert third - second < 2_000 and second - first < 2_000, (first, second, third)

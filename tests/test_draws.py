@@ -82,3 +82,12 @@ def test_the_search_of_a_row_is_bisect_right(values: list[float], u: float) -> N
     sources with ``bisect``: the same index either way."""
     cum = sorted(values)
     assert draws.first_above(cum, u) == bisect.bisect_right(cum, u)
+
+
+@given(st.lists(st.integers(0, 61), min_size=1, max_size=12))
+def test_episodes_are_counted_by_place(places: list[int]) -> None:
+    p = patient(1)
+    for i, place in enumerate(places):
+        assert p.episodes_at(place) == places[:i].count(place)
+        p.arrive(place)
+        assert p.episodes_at(place) == places[: i + 1].count(place)

@@ -132,12 +132,12 @@ def _first_orthopaedic_episodes(design: str, scenario) -> dict[int, str]:
     class Audit(Pathway):
         def move(self, p, to):
             # listed for an operation (a day-case procedure is the clinic's treatment, at its own share)
-            if to == "theatre" and p.origin == "orthopaedics" and (p.episodes or {}).get(ortho, 0) == 1 and not p.procedure:
+            if to == "theatre" and p.origin == "orthopaedics" and p.episodes_at(ortho) == 1 and not p.procedure:
                 out.setdefault(p.key, "listed")
             super().move(p, to)
 
         def episode_ended(self, clinic, p, day):
-            if clinic.name == "orthopaedics" and (p.episodes or {}).get(ortho, 0) == 1 and p.phase == 0:
+            if clinic.name == "orthopaedics" and p.episodes_at(ortho) == 1 and p.phase == 0:
                 out.setdefault(p.key, "not listed")
             super().episode_ended(clinic, p, day)
 

@@ -10,10 +10,10 @@ from typer.testing import CliRunner
 import sim.scenario
 from cli import app
 from sim import schema, values
-from sim.scenario import load_scenario
-from sim.schema import ScenarioError
-from sim.values import deep_merge, leaf_keys, parse_override
-from tests.conftest import BEDFORDSHIRE, ROOT
+from sim.scenario import load_scenario, validate_raw
+from sim.schema import MAX_SERVICES, ScenarioError
+from sim.values import deep_merge, leaf_keys, parse_override, scenario_to_dict
+from tests.conftest import BEDFORDSHIRE, ROOT, bundled
 
 runner = CliRunner()
 
@@ -249,3 +249,13 @@ def test_the_loading_module_still_offers_what_callers_import() -> None:
             assert name in sim.scenario.__all__
     for name in ("load_scenario", "validate_raw", "with_values", "apply_parameters"):
         assert callable(getattr(sim.scenario, name))
+
+
+def test_more_services_than_a_patient_can_keep_are_refused() -> None:
+    """A patient keeps the services visited as bits of a 64-bit word: 62 services at most."""
+    data = scenario_to_dict(bundled())
+    first = next(iter(data["stages"].values()))
+    data["stages"] |= {f"extra{i}": dict(first) for i in range(MAX_SERVICES + 1 - len(data["stages"]))}
+    with pytest.raises(ScenarioError) as e:
+        validate_raw(data, "many.toml")
+    assert e.value.key == "stages" and "at most 62" in e.value.problem

@@ -40,7 +40,6 @@ class Patient:
         "condition",
         "daycase",
         "dnas",
-        "episodes",
         "failed",
         "first_booked",
         "function",
@@ -62,6 +61,7 @@ class Patient:
         "reached",
         "referrals",
         "referred",
+        "repeats",
         "route",
         "seen_hospital",
         "surgery",
@@ -73,6 +73,7 @@ class Patient:
         "u_surgery",
         "u_triage",
         "urgent",
+        "visited",
         "waiting_at",
     )
 
@@ -103,8 +104,8 @@ class Patient:
         self.route: i64 = 0
         self.gp: i64 = 0
         self.surgery: i64 = 0
-        # made at first use: most patients need none, and every referral makes a patient
-        self.episodes: list[int] | None = None  # by place: episodes there so far
+        self.visited: i64 = 0  # places (bits by index) where an episode has started
+        self.repeats: dict[int, int] | None = None  # by place visited again: episodes there so far
         self.u_gp = u_gp
         self.u_triage = u_triage
         self.u_surgery = u_surgery  # drawn at referral so both designs pick the same operation
@@ -136,14 +137,23 @@ class Patient:
     def arrive(self, place: int) -> None:
         """An episode at a service starts: its own stream, keyed to the place and the
         number of earlier episodes there."""
-        episodes = self.episodes
-        if episodes is None:
-            episodes = self.episodes = [0] * (place + 1)
-        elif place >= len(episodes):
-            episodes.extend([0] * (place + 1 - len(episodes)))
-        n = episodes[place]
-        episodes[place] = n + 1
+        bit: i64 = 1 << place
+        if not self.visited & bit:  # the first episode there, as most are: nothing to allocate
+            self.visited |= bit
+            n = 0
+        else:
+            repeats = self.repeats
+            if repeats is None:
+                repeats = self.repeats = {}
+            n = repeats.get(place, 1)
+            repeats[place] = n + 1
         self.here = seed(self.key, EPISODE, place, n)
+
+    def episodes_at(self, place: int) -> int:
+        """How many episodes the patient has started at a place."""
+        if not self.visited & (1 << place):
+            return 0
+        return self.repeats.get(place, 1) if self.repeats is not None else 1
 
     def here_u(self) -> float:
         """The next uniform of the current episode's stream."""

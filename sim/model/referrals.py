@@ -53,6 +53,7 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
     cond = np.searchsorted(cond_cum, u[:, 0], side="right")
     cond_list = cast(list[int], cond.tolist())  # numpy's stubs take this for a scalar
     need_idx: np.ndarray = np.empty(n, dtype=int)
+    needs: tuple[str, ...] = NEEDS  # typed: compiled, indexing it is then native
     for index, condition in enumerate(conds):
         mask = cond == index
         cum = np.cumsum([condition.need.get(k, 0.0) for k in NEEDS])
@@ -62,7 +63,7 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
     rows = list(
         zip(
             cond_list,
-            [NEEDS[i] for i in need_idx.tolist()],
+            [needs[i] for i in need_idx.tolist()],
             urgent.tolist(),
             keys,
             u[:, 3].tolist(),
