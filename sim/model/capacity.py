@@ -23,6 +23,12 @@ def bank_holidays(first: date, last: date, region: str) -> frozenset[date]:
     return frozenset(d for d in days if first <= d <= last)
 
 
+@lru_cache(maxsize=8)
+def dates(first_day: date, days: int) -> tuple[date, ...]:
+    """The calendar date of each simulated day: made once, for every service and replication."""
+    return tuple(first_day + timedelta(days=d) for d in range(days))
+
+
 def _month_day(text: str) -> tuple[int, int]:
     month, day = text.split("-")
     return int(month), int(day)
@@ -68,8 +74,7 @@ def daily_capacity(
     periods = [(_month_day(p.start), _month_day(p.end), p.factor) for p in reduced or ()]
     out: list[float] = []
     carry = 0.0
-    for d in range(days):
-        today = first_day + timedelta(days=d)
+    for today in dates(first_day, days):
         if today.weekday() >= working_days or today in closed:
             out.append(0.0)
             continue
@@ -95,8 +100,7 @@ def open_days(working_days: int, first_day: date, days: int, closed: frozenset[d
     """For each simulated day, whether a place that works ``working_days`` a week (Monday first)
     works that day: not at a weekend beyond them, not on a closed day."""
     out = []
-    for d in range(days):
-        today = first_day + timedelta(days=d)
+    for today in dates(first_day, days):
         out.append(today.weekday() < working_days and today not in closed)
     return out
 

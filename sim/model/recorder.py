@@ -70,7 +70,7 @@ class Recorder:
         self._snapshots: list[tuple[float, ...]] = []
         # Lists summed over the month's days (at the start of each): a list that is empty but for a
         # few days after a bank holiday is seen as it is, not by whether the month ends in those days.
-        self._list_sums = np.zeros(len(model.stages) + 1)
+        self._list_sums: list[int] = [0] * (len(model.stages) + 1)  # daily lists added up (ints: exact)
         self._list_days = 0
         # Activity counters run by contract year; a month's activity is their change since the
         # last month end, plus what a year that closed within the month had done by then.
@@ -100,7 +100,9 @@ class Recorder:
             if day in self.month_ends or day == self.year_starts[0]:
                 return  # its lists closed the month just ended, or the warm-up
         if self.year > 0:
-            self._list_sums += self._lists()
+            sums = self._list_sums  # added in place: a NumPy call a day cost more than the sums
+            for i, n in enumerate(self._lists()):
+                sums[i] += n
             self._list_days += 1
 
     def _lists(self) -> list[int]:
@@ -168,9 +170,9 @@ class Recorder:
             within, p92, median, over, bands = 100.0, 0.0, 0.0, [0] * len(BREACH_WEEKS), [0] * (len(BAND_EDGES) - 1)
         self._snapshots.append((within, p92, median, n, *over))
         lists = self._lists()
-        self._list_sums += lists
-        means = (self._list_sums / (self._list_days + 1)).tolist()
-        self._list_sums[:], self._list_days = 0.0, 0
+        days = self._list_days + 1
+        means = [(total + n) / days for total, n in zip(self._list_sums, lists, strict=True)]
+        self._list_sums, self._list_days = [0] * len(lists), 0
         now = self._activity()
         done = (self._activity_carry + now - self._activity_then).tolist()
         self._activity_then, self._activity_carry = now, np.zeros_like(now)

@@ -37,9 +37,9 @@ def draw_referrals(scenario: Scenario, streams: Streams, first_day: date, days: 
     season = season / season.mean()
     start = scenario.run.start_date
     offsets = np.arange(days) - (start - first_day).days
-    dates = [first_day + timedelta(days=int(i)) for i in range(days)]
-    month = np.array([d.month - 1 for d in dates])
-    working = np.array([d.weekday() < dem.referral_working_days for d in dates])
+    day = np.datetime64(first_day, "D") + np.arange(days)
+    month = day.astype("datetime64[M]").astype(np.int64) % 12  # January 0, as date.month - 1
+    working = (day.astype(np.int64) + 3) % 7 < dem.referral_working_days  # 1970-01-01 was a Thursday (3)
     per_day = dem.gp_referrals_per_year / (365.25 * dem.referral_working_days / 7.0)
     lam = per_day * season[month] * (1.0 + dem.growth) ** (offsets / 365.25) * working
     counts = streams.rng["arrivals"].poisson(lam)
