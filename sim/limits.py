@@ -1,7 +1,7 @@
 """How much memory a batch will need, estimated before anything runs.
 
 A run holds every patient still in the system, so its memory follows the lists: the
-scaling benchmark (``benchmarks/scaling.py``, README "Speed") measured about 150 MB for a
+scaling benchmark (``benchmarks/scaling.py``, docs/performance.md) measured about 150 MB for a
 process and 3 kB for each patient in the system, and 0.07 MB in the parent for each
 finished five-year task. Lists grow without limit where demand outruns capacity, so the
 estimate adds, service by service, the demand above capacity over the horizon (demand

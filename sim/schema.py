@@ -713,7 +713,7 @@ class Design(Strict):
         if isinstance(data, dict) and "clock" in data:
             raise ValueError(
                 "'clock' is no longer a setting: every design follows the national RTT rules "
-                "(README, 'The RTT clock'); delete the key"
+                "(docs/model.md, 'The RTT clock'); delete the key"
             )
         return data
 

@@ -174,9 +174,9 @@ def check_target(scenario: Scenario, design: str, target: Target) -> None:
         try:
             col = column(target.metric)
         except KeyError:
-            raise TargetError(f"--metric {target.metric}: not a result column; a result column (README, 'Result "
-                              f"columns') or one treatment function's: {', '.join(function_metrics(scenario, design))}"
-                              ) from None  # fmt: skip
+            functions = ", ".join(function_metrics(scenario, design))
+            raise TargetError(f"--metric {target.metric}: not a result column; a result column (docs/results.md, 'Results', "
+                              f"and data_dictionary.csv) or one treatment function's: {functions}") from None  # fmt: skip
         if col.unit in ("id", "text"):
             raise TargetError(f"--metric {target.metric}: not a number")
     if target.year is not None and not 1 <= target.year <= scenario.run.years:

@@ -133,7 +133,7 @@ def test_the_promised_files_exist() -> None:
     assert TEMPLATE in BUNDLED and OLDHAM in BUNDLED
 
 
-# Capacity fitted to published waits at or just past demand (README: Calibration): these
+# Capacity fitted to published waits at or just past demand (docs/calibration.md): these
 # lists grow slowly, as the returns' own lists did; any other stage must keep up.
 FITTED_AT_CAPACITY = {
     (name, "fragmented", stage): limit

@@ -1,4 +1,4 @@
-"""The bundled Bedfordshire scenario reproduces the validation targets in the README's Calibration section.
+"""The bundled Bedfordshire scenario reproduces the validation targets in the Calibration page (docs/calibration.md).
 
 The fragmented design is the 2009/10 system fitted to 5P2's returns and carried forward; the
 prime design is the prime as delivered, fitted to 06F's; ``prime_as_claimed`` is the claim of
@@ -39,7 +39,7 @@ def test_fragmented_spend(year_one) -> None:
     """Target 1, as the fitted system gives it: the seeds' £24-27m a year for about 45,000
     patients holds for the commissioner's whole MSK spend, the T&O care outside the contract
     included (about £2.2m); the contract's own part is about £22m, since the fitted lists remove
-    patients unseen as the returns do (README: Calibration)."""
+    patients unseen as the returns do (docs/calibration.md)."""
     assert 24e6 <= mean(year_one, "fragmented", "commissioner_cost_with_outside_gbp") <= 27e6
     assert 21e6 <= mean(year_one, "fragmented", "commissioner_cost_gbp") <= 23.5e6
     assert 1.8e6 <= mean(year_one, "fragmented", "outside_contract_spend_gbp") <= 2.7e6
@@ -89,7 +89,7 @@ def test_physio_dna(year_one, design: str) -> None:
 
 
 def test_hand_calculation(year_one) -> None:
-    """The deterministic hand calculation (README, Calibration), within 15%: the routing's
+    """The deterministic hand calculation (docs/calibration.md), within 15%: the routing's
     expected activity (the traffic equations, which the simulation is held to elsewhere) for
     the contract's patients at the year's referrals; the simulated GP consultations."""
     referrals = mean(year_one, "fragmented", "referrals")

@@ -7,7 +7,7 @@ its fragmented design in its own era (``bedfordshire_2010.toml``) against Bedfor
 waits); Oldham's hub against Oldham CCG (00Y), December 2014 to February 2015: trauma and
 orthopaedics (110), the mean of the three months, within the targets (share within 18 weeks
 5 points, median 2 weeks, counts 15%). The targets the bundled scenarios do not meet are in
-the README's Calibration section, with why; they are not asserted here.
+the Calibration page (docs/calibration.md), with why; they are not asserted here.
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def test_calibrated_waits_meet_the_target(beside, case: str, part: str, statisti
 
 def test_the_prime_hub_reports_no_more_clocks_under_other_than_the_returns_allow(beside) -> None:
     """06F's Other (X01) non-admitted clock stops rose about 650-700 a month above their 2009/10
-    trend: the prime's hub may add about that, not a third more (README: Calibration)."""
+    trend: the prime's hub may add about that, not a third more (docs/calibration.md)."""
     _, simulated = beside["prime"]
     assert 300 <= simulated.loc[("X01", "nonadmitted"), "per_month"] <= 930
 

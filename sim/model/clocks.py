@@ -1,6 +1,6 @@
 """RTT clocks under the national rules, and the month's returns by treatment function.
 
-One rule in every design, the NHS's (README, "The RTT clock"):
+One rule in every design, the NHS's (docs/model.md, "The RTT clock"):
 
 * a referral to a consultant-led or interface service starts a clock, unless one runs;
 * the clock runs on through onward referrals, listing for surgery and waits for therapy;

@@ -212,6 +212,6 @@ def _caveats(view: View) -> list[str]:
         out.append("The run starts from empty lists after a warm-up, not from today's list (see Starting from today).")
     out.append(
         "A model: patients' needs and the services' decisions are drawn from the scenario's rates; the bundled "
-        "scenarios are calibrated to the published figures the README lists, with the misses it names."
+        "scenarios are calibrated to the published figures docs/calibration.md lists, with the misses it names."
     )
     return out
