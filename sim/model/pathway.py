@@ -405,6 +405,7 @@ class Pathway:
         p.at = to
 
     def count_move(self, at: str, to: str) -> None:
+        """Count one move from ``at`` to ``to`` (after the warm-up)."""
         moves = self.moves.get(at)
         if moves is None:
             moves = self.moves[at] = {}
