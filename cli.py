@@ -376,7 +376,7 @@ def _print_policies(table: pd.DataFrame, scenario: schema.Scenario) -> None:
     """What the capacity policies that acted did, and how to see the run without them."""
     lines = diagnostics.policy_lines(table, scenario)
     if lines:
-        out_console.print("Capacity policies (README: Capacity that follows demand):", highlight=False)
+        out_console.print("Capacity policies (docs/planning.md: Capacity that follows demand):", highlight=False)
         for line in lines:
             out_console.print(f"  {line}", highlight=False)
         out_console.print("  At the capacity the file sets instead: --set run.capacity_policies=fixed", highlight=False)

@@ -1,4 +1,4 @@
-"""The README's Calibration tables: each bundled design's T&O returns beside the published ones.
+"""The Calibration page's tables (docs/calibration.md): each bundled design's T&O returns beside the published ones.
 
 Run by hand (``python benchmarks/rtt_tables.py [REPS]``, default 10 replications): for each
 case, the mean of the three published months beside the simulated mean of the same calendar
