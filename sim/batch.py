@@ -8,7 +8,6 @@ then runs the tasks; :func:`finish` writes every table and the manifest. Bad inp
 
 from __future__ import annotations
 
-import difflib
 import functools
 import json
 import math
@@ -20,8 +19,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim import diagnostics, limits, plausibility, transition, warmup
-from sim.columns import current_name, numeric_columns
+from sim import diagnostics, limits, measures, plausibility, transition, warmup
+from sim.columns import current_name
 from sim.dictionary import dictionary
 from sim.executors import Executor, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
@@ -45,7 +44,7 @@ from sim.results import (
     wrong_setting,
 )
 from sim.rtt.table import with_statistics
-from sim.scenario import load_given, with_structure_designs, with_switch_over
+from sim.scenario import load_given, override_notes, with_structure_designs, with_switch_over
 from sim.schema import Scenario, ScenarioError
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
@@ -126,8 +125,8 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         return _reopen(kind, options.resume, options, warn, path)
     if path is None:
         raise BatchError(f"{kind}: give a scenario file (e.g. scenarios/bedfordshire.toml), or --resume DIR")
-    scenario = load_given(path, options.overrides(), options.reps, options.seed, options.years,
-                    None if options.no_uncertainty else warn)  # fmt: skip
+    scenario = load_given(path, options.overrides(), options.reps, options.seed, options.years, warn,
+                          drawn=not options.no_uncertainty)  # fmt: skip
     if also:
         if switch_over:
             raise BatchError("--also and --transition: run the switch-over and the extra designs apart")
@@ -147,6 +146,8 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
                 again = "`compare` runs each, or" if kind == "run" else "its price under another may differ: run again with"
                 warn(f"design '{d}' runs its {cfg.active_structure} structure; the returns allow {', '.join(others)} as "
                      f"well: {again} --set designs.{d}.structure=\"{others[0]}\"")  # fmt: skip
+    for note in override_notes(scenario, grid or {}, "--grid", designs):
+        warn(note)
     if kind == "sweep" and grid:  # every structure the returns allow, as one more dimension of the grid
         for d in designs:
             key = f"designs.{d}.structure"
@@ -165,12 +166,11 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         if scenario.run.warmup_days == 0 and scenario.backlog is None:
             warn(f"--transition: run.warmup_days is 0 and there is no backlog: '{name}' takes over empty lists")
     metric = metric_now(metric, warn)
-    if precision is not None:
-        known = numeric_columns(scenario, designs[0], uncertainty=True)
-        if metric not in known:
-            close = difflib.get_close_matches(metric, known, n=1)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
-            raise BatchError(f"--metric {metric}: not a column of replications.csv{hint}")
+    if precision is not None or kind == "sweep":  # what the precision or the sweep's verdict reads
+        try:
+            measures.check(metric, scenario, designs)
+        except measures.MeasureError as e:
+            raise BatchError(str(e)) from None
     folder = run_folder(scenario, options.out)
     batch = Batch(kind, scenario, designs, folder, not options.no_uncertainty, precision, metric, grid or {}, extra or {},
                   force=options.force, xlsx=options.xlsx)  # fmt: skip
@@ -461,7 +461,7 @@ def precision_verdict(batch: Batch, result: BatchResult) -> tuple[bool, str] | N
     if batch.precision is None:
         return None
     goal = f"95% interval of {batch.metric} within ±{batch.precision:.3g} × its mean"
-    reached = relative_half_width(result.table, batch.metric) if not result.table.empty else math.inf
+    reached = relative_half_width(result.table, batch.metric, result.returns) if not result.table.empty else math.inf
     got = f"±{reached:.3g} × its mean" if math.isfinite(reached) else "no interval (too few replications, or a zero mean)"
     if result.precision_met:
         return True, f"Precision: {goal}, met with {result.replications} replications (reached {got})."

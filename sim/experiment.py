@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from sim import measures
 from sim.executors import DaskExecutor, Executor, ProcessExecutor, SerialExecutor, default_jobs, make_executor
 from sim.journal import JOURNAL, Journal
 from sim.lazy import later
@@ -157,12 +158,16 @@ def run_batch(
         store.run(executor, scenarios, wanted, uncertainty, progress)
         if precision is None or target >= replications or store.errors:
             break
-        if precise_enough(store.table(wanted), metric, precision):
+        returns = store.traces.returns_frame(set(wanted)) if measures.of_returns(metric) else None
+        if precise_enough(store.table(wanted), metric, precision, returns):
             break
         target = min(target + step, replications)
     table = store.table(wanted)
-    met = None if precision is None else (not store.errors and not table.empty and precise_enough(table, metric, precision))
     traces = store.traces
+    returns = traces.returns_frame(set(wanted))
+    met = None
+    if precision is not None:
+        met = not store.errors and not table.empty and precise_enough(table, metric, precision, returns)
     return BatchResult(
         table,
         traces.weekly_frame(),
@@ -173,7 +178,7 @@ def run_batch(
         traces.flows_frame(),
         met,
         sorted(traces.engines),
-        traces.returns_frame(set(wanted)),
+        returns,
         store.damaged,
     )
 
@@ -199,15 +204,19 @@ def grid_values(grid: dict[str, list[Any]]) -> dict[int, dict[str, Any]]:
     return {i: dict(zip(keys, c, strict=True)) for i, c in enumerate(combos)} if grid else {}
 
 
-def precise_enough(table: pd.DataFrame, metric: str, precision: float) -> bool:
+def precise_enough(table: pd.DataFrame, metric: str, precision: float, returns: pd.DataFrame | None = None) -> bool:
     """Whether every point × design has a 95% half-width within ``precision`` × |mean|."""
-    return relative_half_width(table, metric) <= precision
+    return relative_half_width(table, metric, returns) <= precision
 
 
-def relative_half_width(table: pd.DataFrame, metric: str) -> float:
-    """The widest 95% half-width of ``metric`` as a share of its |mean|, over points × designs
+def relative_half_width(table: pd.DataFrame, metric: str, returns: pd.DataFrame | None = None) -> float:
+    """The widest 95% half-width of ``metric`` (a result column, or a measure of the ``returns``:
+    :mod:`sim.measures`) over the whole horizon as a share of its |mean|, over points × designs
     (inf when an interval cannot be formed: fewer than two replications, or a zero mean)."""
-    per_rep = table.groupby(["point", "design", "replication"])[metric].mean()
+    f = measures.frame(table, returns if returns is not None else pd.DataFrame(), metric)
+    per_rep = f[f["year"] == "all"].set_index(["point", "design", "replication"])["value"].astype(float)
+    if per_rep.empty:
+        return math.inf
     widest = 0.0
     for _, values in per_rep.groupby(level=["point", "design"]):
         mean, low, high, n = interval(values.to_numpy())

@@ -55,7 +55,23 @@ def sweep_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
     combos = list(itertools.product(*(batch.grid[k] for k in keys)))
     swept = pd.DataFrame({key: [combos[p][j] for p in table["point"]] for j, key in enumerate(keys)}, index=table.index)
     table = pd.concat([table.iloc[:, :1], swept, table.iloc[:, 1:]], axis=1)  # the swept values beside the point
-    return {"sweep": table, "sweep_summary": sweep_summary(table, keys)}
+    summary = sweep_summary(table, keys)
+    if not result.returns.empty and "point" in result.returns.columns:
+        summary = pd.concat([summary, _returns_by_point(result.returns, keys, combos, summary.columns)], ignore_index=True)
+    return {"sweep": table, "sweep_summary": summary}
+
+
+def _returns_by_point(returns: pd.DataFrame, keys: list[str], combos: list[tuple], columns: pd.Index) -> pd.DataFrame:
+    """The RTT returns' measures (``rtt_110_incomplete_within_18w_pct``, …) per grid point ×
+    design over the whole horizon, as rows of ``sweep_summary``."""
+    parts = []
+    for point, part in returns.groupby("point", sort=True):
+        rows = summarise_returns(part.drop(columns=["point"]))
+        rows = rows[rows["year"] == "all"].rename(columns={"scope": "design"}).drop(columns=["year"])
+        for j, key in enumerate(keys):
+            rows[key] = combos[int(point)][j]
+        parts.append(rows.assign(point=int(point)))
+    return pd.concat(parts, ignore_index=True)[list(columns)] if parts else pd.DataFrame(columns=columns)
 
 
 def sweep_summary(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

@@ -14,7 +14,7 @@ re-exported here.
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -115,8 +115,11 @@ __all__ = [
 
 
 def load_given(path: Path, sets: list[str] | None, reps: int | None = None, seed: int | None = None,
-         years: int | None = None, warn: Callable[[str], None] | None = None) -> Scenario:  # fmt: skip
+         years: int | None = None, warn: Callable[[str], None] | None = None, drawn: bool = True) -> Scenario:  # fmt: skip
     """A scenario with ``--set`` values and the ``--reps``, ``--seed``, ``--years`` shortcuts applied.
+
+    ``warn`` is told of each ``--set`` key a design overrides, and (when inputs are ``drawn``)
+    of each that replaces an uncertain input.
 
     Raises
     ------
@@ -129,9 +132,52 @@ def load_given(path: Path, sets: list[str] | None, reps: int | None = None, seed
             overrides.append(f"{key}={value}")
     notes: list[str] = []
     scenario = load_scenario(path, overrides, notes)
+    if not drawn:
+        notes = []
+    notes += override_notes(scenario, dict.fromkeys(parse_override(item)[0] for item in sets or []), "--set")
     for note in notes if warn is not None else ():
         warn(note)
     return scenario
+
+
+def overridden(scenario: Scenario, key: str, designs: Iterable[str] | None = None) -> dict[str, str]:
+    """The designs (of ``designs``, all by default) in which another key wins over ``key`` (a
+    service's or the theatre's, shared or a design's own override), each with the key that
+    does: what must change to change that design. Empty for any other key."""
+    parts = key_parts(key) or []
+    if len(parts) >= 3 and parts[0] == "stages":
+        place, leaf, of = parts[1], parts[2], None
+    elif len(parts) >= 2 and parts[0] == "surgery":
+        place, leaf, of = THEATRE, parts[1], None
+    elif len(parts) >= 5 and parts[0] == "designs" and parts[2] == "stage_overrides":
+        place, leaf, of = parts[3], parts[4], parts[1]
+    else:
+        return {}
+    out = {}
+    for design in designs if designs is not None else scenario.designs:
+        if design not in scenario.designs or (of is not None and design != of):
+            continue
+        if place != THEATRE and place not in scenario.design_stages(design):
+            continue
+        winner = _source_key(scenario, design, scenario.capacity_key(design, place, leaf), place, leaf)
+        if key_parts(winner) != parts[: len(key_parts(winner) or [])]:
+            out[design] = winner
+    return out
+
+
+def _source_key(scenario: Scenario, design: str, winner: str, place: str, leaf: str) -> str:
+    """Where a design ``based_on`` another has an override only by inheriting it, the base's key:
+    the one a user sets to change both."""
+    data: dict[str, Any] | None = None
+    while (base := scenario.designs[design].based_on) is not None and winner.startswith(f"designs.{design}."):
+        theirs = f"designs.{base}." + winner[len(f"designs.{design}.") :]
+        if scenario.capacity_key(base, place, leaf) != theirs:
+            break
+        data = data if data is not None else scenario_to_dict(scenario)
+        if value_at(data, winner) != value_at(data, theirs):  # the design sets its own
+            break
+        design, winner = base, theirs
+    return winner
 
 
 def load_scenario(path: str | Path, overrides: list[str] | None = None, notes: list[str] | None = None) -> Scenario:
@@ -173,6 +219,23 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None, notes: l
         _resolve_backlog_file(raw, Path.cwd())
     raw = resolve_based_on(raw, str(path))
     return validate_raw(raw, str(path), set_keys)
+
+
+def override_notes(scenario: Scenario, keys: Iterable[str], option: str, designs: Iterable[str] | None = None) -> list[str]:
+    """A sentence for each of ``keys`` that a design overrides, naming the design and the key
+    that wins there: what a user changing ``keys`` (by ``option``) must change instead."""
+    out = []
+    for key in keys:
+        won = overridden(scenario, key, designs)
+        if won:
+            names = ", ".join(f"'{d}'" for d in won)
+            one, winners = len(won) == 1, list(dict.fromkeys(won.values()))
+            out.append(
+                f"{option} {key} does not change design{'' if one else 's'} {names}: {', '.join(winners)} "
+                f"win{'s' if len(winners) == 1 else ''} there, so {'it runs' if one else 'they run'} as before; set "
+                f"{'that key' if len(winners) == 1 else 'those keys'} to change {'it' if one else 'them'}"
+            )
+    return out
 
 
 def resolve_based_on(raw: dict[str, Any], source: str) -> dict[str, Any]:

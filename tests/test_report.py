@@ -120,6 +120,7 @@ def test_diagnostics_show_theatre_for_a_compare(compared: Path) -> None:
     assert "Appendix: checks on the model" in diag and "In plain words" in diag, "jargon is explained, at the end"
     assert list(sections(compared))[-1] == "diagnostics"
     assert "fragmented theatre day-case slots" in diag and "prime theatre day-case slots" in diag
+    assert "The rule of thumb and msksim target" in diag and "analytic steady state" in diag
 
 
 def test_the_tornado_table_gives_each_terms_ends_as_values(bid: Path) -> None:
@@ -371,7 +372,7 @@ def _verdict_rows(key: str, rows: list[tuple], other: str | None = None) -> pd.D
 
 
 def test_a_sweep_met_at_its_lowest_value_says_the_threshold_may_lie_lower(bedfordshire) -> None:
-    key = "stages.orthopaedics.slots_per_week"
+    key = "designs.prime.stage_overrides.orthopaedics.slots_per_week"  # the key that changes the prime
     summary = _verdict_rows(key, [(500, None, 99.0, 98.0), (600, None, 99.5, 99.0)])
     verdict = sweep_verdicts(summary, [key], "rtt_incomplete_within_18w_pct", bedfordshire)["prime"]
     assert ": 500" in verdict and "the lowest value tried" in verdict and "may lie lower" in verdict
@@ -380,7 +381,7 @@ def test_a_sweep_met_at_its_lowest_value_says_the_threshold_may_lie_lower(bedfor
 
 
 def test_a_two_key_sweep_gets_a_verdict_for_each_value_of_the_other(bedfordshire) -> None:
-    key, other = "stages.orthopaedics.slots_per_week", "demand.growth"
+    key, other = "designs.prime.stage_overrides.orthopaedics.slots_per_week", "demand.growth"
     rows = [(500, 0.02, 95.0, 93.0), (600, 0.02, 99.0, 98.0), (500, 0.06, 85.0, 80.0), (600, 0.06, 95.0, 93.0)]
     verdict = sweep_verdicts(_verdict_rows(key, rows, other), [key, other], "rtt_incomplete_within_18w_pct", bedfordshire)[
         "prime"

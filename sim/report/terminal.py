@@ -15,6 +15,7 @@ from sim.lazy import later
 from sim.metrics import HEADLINE
 from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
+from sim.scenario import overridden
 from sim.schema import Scenario
 from sim.transition import months_to_settle
 
@@ -406,7 +407,7 @@ def print_sweep(
                 if pd.notna(r["ci_low"])
                 else fmt(r["mean"], unit)
             )
-            if m == "rtt_incomplete_within_18w_pct":  # green only when the whole interval meets the standard
+            if is_18_week_share(m):  # green only when the whole interval meets the standard
                 low = r["ci_low"] if pd.notna(r["ci_low"]) else r["mean"]
                 text = f"[green]{text}[/green]" if low >= 92 else f"[red]{text}[/red]" if r["mean"] < 92 else text
             cells.append(text)
@@ -445,11 +446,29 @@ def sweep_verdicts(
     design's clock does not cover the swept stage, says so instead. When the smallest value
     tried already meets it, says the threshold may lie lower. ``plain`` names the key and its
     values in words (for the HTML report)."""
-    if metric != "rtt_incomplete_within_18w_pct" or not keys:
+    if not is_18_week_share(metric) or not keys:
         return {}
-    if len(keys) > 1:
-        return _verdicts_by_others(summary, keys, metric, scenario, plain)
-    key = keys[0]
+    out = _verdicts_by_others(summary, keys, metric, scenario, plain) if len(keys) > 1 else _verdicts(
+        summary, keys[0], metric, scenario, plain)  # fmt: skip
+    if scenario is not None:  # a value that did not reach a design is not ranked for it
+        for design, winner in overridden(scenario, keys[0], list(out)).items():
+            out[design] = (
+                f"{keys[0]} does not change this design: {winner} wins there, so every point ran it alike and no "
+                f"value is ranked; sweep {winner} to size it"
+            )
+    return out
+
+
+def is_18_week_share(metric: str) -> bool:
+    """Whether ``metric`` is a share of incomplete pathways within 18 weeks: pooled, or one function's."""
+    parsed = parse_metric(metric)
+    if parsed is not None:
+        return parsed.part == "incomplete" and parsed.statistic == "within_18w_pct"
+    return metric == "rtt_incomplete_within_18w_pct"
+
+
+def _verdicts(summary: pd.DataFrame, key: str, metric: str, scenario: Scenario | None, plain: bool) -> dict[str, str]:
+    """:func:`sweep_verdicts` for a sweep of one key."""
     name = key_label(key).lower() if plain else key
 
     def value(v: object) -> str:
