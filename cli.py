@@ -22,7 +22,7 @@ from rich.table import Table
 
 from sim import __version__
 from sim.lazy import later
-from sim.options import BatchOptions
+from sim.options import MAX_LOAD, BatchOptions
 
 pd = later("pandas")
 area_fit = later("sim.calibrate.area")
@@ -560,7 +560,13 @@ def target_command(
         list[str], typer.Option("--stage", help="A service whose capacity is searched (or theatre); repeat.", metavar="NAME")
     ],
     metric: Annotated[
-        str, typer.Option("--metric", help="The result column to meet, e.g. rtt_incomplete_within_18w_pct.", metavar="COLUMN")
+        str,
+        typer.Option(
+            "--metric",
+            help="The measure to meet: a numeric column of replications.csv (rtt_incomplete_within_18w_pct) or one "
+            "treatment function's return (rtt_110_incomplete_within_18w_pct: trauma and orthopaedics).",
+            metavar="MEASURE",
+        ),
     ] = "rtt_incomplete_within_18w_pct",
     at_least: Annotated[
         float | None, typer.Option("--at-least", help="The metric must be at least this.", metavar="VALUE")
@@ -572,6 +578,15 @@ def target_command(
     probability: Annotated[
         float, typer.Option("--probability", help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P")
     ] = 0.9,
+    max_load: Annotated[
+        float,
+        typer.Option(
+            "--max-load",
+            help="The highest expected load (appointments asked for / slots offered) any searched service may have in "
+            "any year of the run: capacity at or above it is never recommended.",
+            metavar="L",
+        ),
+    ] = MAX_LOAD,
     design: Annotated[
         str | None,
         typer.Option("--design", help="The design (default: the scenario's last not based on another).", metavar="NAME"),
@@ -618,7 +633,8 @@ def target_command(
         name = design or s.own_designs()[-1]
         if name not in s.designs:
             raise batching.BatchError(f"--design {name}: not a design of {s.name}; known: {', '.join(s.designs)}")
-        goal = targets.Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability)
+        goal = targets.Target(metric, at_least if at_least is not None else at_most, at_least is not None, year, probability,
+                              max_load)  # fmt: skip
         if structure and structure not in s.designs[name].structures:
             raise batching.BatchError(f"--structure {structure}: not a structure of design '{name}'; it has "
                              f"{', '.join(s.designs[name].structures) or 'none'}")  # fmt: skip
@@ -667,10 +683,17 @@ def target_command(
         suffix = f"_{one}" if len(structures) > 1 else ""
         sets = [*(set_ or []), *shortcuts, *([f'designs.{name}.structure="{one}"'] if one else [])]
         run = s.with_structure(one) if one else s
+        loads = targets.answer_loads(run, name, values, answer)
+        notes = [*targets.horizon(run, name, loads, answer, goal), *targets.reconcile(loads, answer, goal)]
         results.write_csv(folder / f"target_monthly{suffix}.csv", targets.trajectory(answer))
-        results.write_atomic(folder / f"target{suffix}.toml", targets.target_toml(run, name, answer, values, source, sets, goal))
-        written += [f"target_monthly{suffix}.csv", f"target{suffix}.toml"]
-        _print_target(answer, values, goal, s.run.years, metric, one)
+        results.write_csv(folder / f"target_loads{suffix}.csv", loads)
+        toml = targets.target_toml(run, name, answer, values, source, sets, goal, notes)
+        results.write_atomic(folder / f"target{suffix}.toml", toml)
+        written += [f"target_monthly{suffix}.csv", f"target_loads{suffix}.csv", f"target{suffix}.toml"]
+        _print_target(answer, values, goal, s.run.years, metric, one, loads)
+        for line in notes:
+            out_console.print(f"[yellow]{line}[/yellow]" if line.startswith(("Warning", "Not settled")) else line,
+                              highlight=False)  # fmt: skip
     if len(found) > 1:
         out_console.print(targets.structures_range(found, goal), highlight=False)
     for one in missed:
@@ -689,16 +712,19 @@ def _target_search(s: schema.Scenario, name: str, stage: list[str], goal: target
     under = f" under the {structure} structure" if structure else ""
     what = {"maximum": "managed policy's most sessions a week", "trigger": "managed policy's list triggers"}
     what = what.get(searched, "capacity")
+    keys = targets.searched_values(targets.capacity_values(s, name, stage, searched))
     err_console.print(
         f"Searching the {what} of {', '.join(stage)} in design '{name}'{under} for {goal.words}, "
-        f"{s.run.replications} replications a trial, seed {s.run.seed}",
+        f"{s.run.replications} replications a trial, seed {s.run.seed}, every searched service's expected load under "
+        f"{goal.max_load:g} in every year; the keys scaled, as the design sets them: {', '.join(keys)}",
         highlight=False,
     )
 
     def said(t: targets.Trial) -> None:
         err_console.print(
             f"  x{t.factor:.4g}: met on {t.met_share:.0%} of replications, {goal.metric} {t.metric_mean:,.4g} on average, "
-            f"{t.cost_metric} {terminal.fmt(t.cost_gbp, 'gbp')} — {'meets' if t.met else 'misses'} the target",
+            f"{t.cost_metric} {terminal.fmt(t.cost_gbp, 'gbp')}, highest load {t.peak.load:.3f}"
+            f"{' (the least the maximum load allows)' if t.at_floor else ''} — {'meets' if t.met else 'misses'} the target",
             highlight=False,
         )
 
@@ -716,10 +742,9 @@ def _target_search(s: schema.Scenario, name: str, stage: list[str], goal: target
                       report=said, progress=tasks, searched=searched)  # fmt: skip
 
 
-def _print_target(
-    answer: targets.Trial, values: dict[str, Any], goal: targets.Target, years: int, metric: str, structure: str
-) -> None:
-    """The capacity found (under one structure), and its waits month by month."""
+def _print_target(answer: targets.Trial, values: dict[str, Any], goal: targets.Target, years: int, metric: str, structure: str,
+                  loads: pd.DataFrame) -> None:  # fmt: skip
+    """The capacity found (under one structure), every service's expected load, and its waits month by month."""
     under = f", {structure} structure" if structure else ""
     table = Table(title=f"Least capacity found{under}: x{answer.factor:.4g} of that set ({goal.words})", header_style="bold")
     for col in ("Key", "Set", "Found"):
@@ -733,6 +758,15 @@ def _print_target(
         f"{goal.year or years}.",
         highlight=False,
     )
+    by_year = Table(title=f"Expected load at that capacity (maximum {goal.max_load:g})", header_style="bold")
+    years_shown = [c for c in loads.columns if c.startswith("year_")]
+    for col in ("Service", *(c.replace("_", " ") for c in years_shown)):
+        by_year.add_column(col, justify="left" if col == "Service" else "right")
+    for r in loads.itertuples(index=False):
+        cells = [f"{getattr(r, c):.3f}" for c in years_shown]
+        cells = [f"[red]{c}[/red]" if float(c) >= goal.max_load else c for c in cells]
+        by_year.add_row(f"{r.stage} (searched)" if r.searched else str(r.stage), *cells)
+    out_console.print(by_year)
     path = targets.trajectory(answer)
     if not path.empty:
         months = Table(title="Month by month at that capacity (mean over replications)", header_style="bold")

@@ -53,6 +53,13 @@ def target_queue_size(demand: float, target_wait: float, factor: float = FACTOR)
     return demand * target_wait / factor
 
 
+def rule_of_thumb(asked: float) -> float:
+    """Slots a week that keep a service's mean first wait at the 18-week rule of thumb (``T / f``)
+    when ``asked`` appointments a week are asked of it, first and follow-up (:func:`target_capacity`
+    for the first ones, plus the follow-ups): the analytic steady state of one service alone."""
+    return target_capacity(asked, RTT_WEEKS)
+
+
 def relief_list_size(removals: float, share: float = STANDARD, weeks: float = RTT_WEEKS) -> float:
     """Largest list that keeps ``share`` of patients within ``weeks`` when ``removals`` leave a week."""
     return weeks * removals / -math.log(1.0 - share)
@@ -185,11 +192,14 @@ def _removes(rate: RemovalRate) -> bool:
     return any(r > 0 for _, r in removal_bands(rate))
 
 
-def expected_loads(scenario: Scenario, design: str) -> dict[str, list[float]]:
+def expected_loads(
+    scenario: Scenario, design: str, asked: tuple[dict[str, float], dict[str, float]] | None = None
+) -> dict[str, list[float]]:
     """Each stage's and the theatre's expected load in each contract year: the appointments the
     traffic equations ask of it (year 1's, grown as referrals grow, care outside the contract at
-    its own rate) over its slots that year."""
-    weekly, outside = stage_load(scenario, design), outside_load(scenario, design)
+    its own rate) over its slots that year. ``asked`` (:func:`asked_weekly`) spares solving the
+    traffic equations again for a scenario that differs only in capacity."""
+    weekly, outside = asked if asked is not None else asked_weekly(scenario, design)
     years = scenario.run.years
     grown = _grown(scenario.demand.growth, years)
     grown_outside = _grown(scenario.demand.outside_contract.growth, years)
@@ -203,6 +213,12 @@ def expected_loads(scenario: Scenario, design: str) -> dict[str, list[float]]:
             loads.append(now / c if c > 0 else (math.inf if now > 0 else 0.0))
         out[stage] = loads
     return out
+
+
+def asked_weekly(scenario: Scenario, design: str) -> tuple[dict[str, float], dict[str, float]]:
+    """Slots a week each stage is asked for in year 1, all care and care outside the contract:
+    the routing's, whatever the capacity."""
+    return stage_load(scenario, design), outside_load(scenario, design)
 
 
 def _grown(g: float, years: int) -> list[float]:
@@ -357,6 +373,40 @@ def warnings(checks: pd.DataFrame, replications: int, steady: bool = True, names
             + f"; use at least {MIN_REPLICATIONS}"
         )
     return msgs
+
+
+RULE_GAP = 0.10
+"""Where the rule of thumb's capacity and the capacity simulated differ by more than this share,
+the report says why."""
+
+
+def rule_gaps(checks: pd.DataFrame) -> list[str]:
+    """Why the rule of thumb's capacity and the capacity simulated differ, for each service
+    (not beds) where they differ by more than :data:`RULE_GAP`: what each answers, and where
+    ``msksim target`` gives the simulated least capacity."""
+    out = []
+    for c in checks[checks["stage"] != BEDS].itertuples():
+        if c.key_value <= 0 or abs(c.key_needed / c.key_value - 1) <= RULE_GAP:
+            continue
+        gap = c.key_needed / c.key_value - 1
+        said = (f"{c.design}, {c.stage}: the rule of thumb asks {c.key} ≈ {c.key_needed:,.0f}, {gap:+.0%} on the "
+                f"{c.key_value:,.0f} simulated")  # fmt: skip
+        if gap < 0:
+            why = (
+                f"the rule is the analytic steady state of this service alone, holding its own mean first wait at "
+                f"{RTT_WEEKS / FACTOR:.1f} weeks, which for a service of this size is a load close to 1; the capacity set "
+                f"runs at a load of {c.load:.2f}. Whether the 18-week share would hold with less depends on the "
+                "calendar, booking, variable demand and the years ahead, which the rule leaves out: `msksim target` "
+                "simulates them and never recommends a load of 0.95 or more"
+            )
+        else:
+            why = (
+                f"at a load of {c.load:.2f} demand outruns the capacity set, so no steady state exists for the simulation "
+                "to settle to; the rule gives the least capacity with one, `msksim target` the least that meets the "
+                "18-week share once the calendar, booking and the years ahead are simulated"
+            )
+        out.append(f"{said}: {why}.")
+    return out
 
 
 def policy_lines(table: pd.DataFrame, scenario: Scenario) -> list[str]:

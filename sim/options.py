@@ -7,6 +7,12 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
+MAX_LOAD = 0.95
+"""The highest expected load (appointments asked for over slots offered) ``target`` recommends in
+any year of the horizon, by default. A list at a load of 1 or more only grows, and one just under
+1 takes years to settle and swings with every holiday: an answer that meets the target there is
+luck of the horizon, not capacity."""
+
 
 @dataclass
 class BatchOptions:

@@ -12,18 +12,22 @@ share of replications that meet it is at least the probability asked for.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from sim import measures
 from sim.columns import column
+from sim.diagnostics import asked_weekly, expected_loads, rule_of_thumb
 from sim.executors import Executor, SerialExecutor
 from sim.experiment import Progress, run_batch
 from sim.lazy import later
 from sim.metrics import rtt_monthly, share_interval
-from sim.rtt.summary import metric_name, parse_metric, per_replication
+from sim.model.capacity import available_weekly
+from sim.options import MAX_LOAD
+from sim.rtt.summary import parse_metric
 from sim.scenario import with_values
 from sim.schema import THEATRE, Scenario, scaled_staff
 from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
@@ -49,6 +53,7 @@ class Target:
     at_least: bool
     year: int | None = None
     probability: float = 0.9
+    max_load: float = MAX_LOAD
 
     def met(self, values: np.ndarray) -> np.ndarray:
         return values >= self.threshold if self.at_least else values <= self.threshold
@@ -57,6 +62,19 @@ class Target:
     def words(self) -> str:
         side = "at least" if self.at_least else "at most"
         return f"{self.metric} {side} {self.threshold:g} on {self.probability:.0%} of replications"
+
+
+@dataclass(frozen=True)
+class Load:
+    """The highest expected load of some services over the years of a run: where and when."""
+
+    load: float
+    stage: str
+    year: int
+
+    @property
+    def words(self) -> str:
+        return f"{self.stage} at load {self.load:.3f} in year {self.year}"
 
 
 @dataclass
@@ -72,6 +90,9 @@ class Trial:
     cost_gbp: float
     cost_metric: str
     met: bool
+    peak: Load | None = None
+    at_floor: bool = False
+    """Whether the factor was the least the maximum load allows: there the load, not the target, binds."""
     monthly: pd.DataFrame = field(repr=False, default_factory=lambda: pd.DataFrame())
 
 
@@ -134,55 +155,70 @@ def searched_values(values: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if k.endswith(("slots_per_week", ".max_sessions", ".add_at", ".remove_at"))}
 
 
-def reported_functions(scenario: Scenario, design: str) -> list[str]:
-    """The treatment functions a design's RTT pathways report under."""
-    codes = {st.rtt_function for st in scenario.design_stages(design).values()}
-    return sorted(c for c in codes if c is not None)
-
-
-def function_metrics(scenario: Scenario, design: str) -> list[str]:
-    """One treatment function's share of incomplete pathways within 18 weeks, for each function
-    ``design`` reports under (``rtt_110_incomplete_within_18w_pct``: trauma and orthopaedics),
-    as the NHS reports them: the pooled share can be held up by another function's short clocks.
-    Any measure of the returns (:func:`sim.rtt.summary.parse_metric`) can be a target too."""
-    return [metric_name(f, "incomplete", "within_18w_pct") for f in reported_functions(scenario, design)]
-
-
-def returns_values(returns: pd.DataFrame, design: str, metric: str, year: int) -> np.ndarray:
-    """Per replication (in order): a measure of the returns (``rtt_110_incomplete_within_18w_pct``)
-    in contract ``year``, each part's counts pooled over the year's months as a return."""
-    if returns.empty:
-        return np.array([])
-    wide = per_replication(returns[returns["design"] == design])
-    rows = wide[wide["year"] == str(year)].sort_values("replication")
-    return rows[metric].to_numpy(dtype=float) if metric in rows else np.array([])
-
-
 def check_target(scenario: Scenario, design: str, target: Target) -> None:
-    """Raise :class:`TargetError` unless the measure exists for the design and has a better
-    direction, and the year is in the run."""
+    """Raise :class:`TargetError` unless the measure is one a run of the design writes, has a
+    better direction and a threshold it can reach, and the year is in the run."""
+    try:
+        measures.check(target.metric, scenario, [design])
+    except measures.MeasureError as e:
+        raise TargetError(str(e)) from None
     of_returns = parse_metric(target.metric)
     if of_returns is not None:
-        function = of_returns.treatment_function
-        if function not in reported_functions(scenario, design):
-            known = ", ".join(function_metrics(scenario, design))
-            raise TargetError(f"--metric {target.metric}: design '{design}' reports no pathways under treatment function "
-                              f"{function}; it has {known}")  # fmt: skip
         if of_returns.statistic == "per_month":
             raise TargetError(f"--metric {target.metric}: a count of pathways has no better direction to meet")
+        share = of_returns.statistic == "within_18w_pct"
     else:
-        try:
-            col = column(target.metric)
-        except KeyError:
-            functions = ", ".join(function_metrics(scenario, design))
-            raise TargetError(f"--metric {target.metric}: not a result column; a result column (docs/results.md, 'Results', "
-                              f"and data_dictionary.csv) or one treatment function's: {functions}") from None  # fmt: skip
+        col = column(target.metric)
         if col.unit in ("id", "text"):
             raise TargetError(f"--metric {target.metric}: not a number")
+        share = col.unit == "pct"
+    option = "--at-least" if target.at_least else "--at-most"
+    if not math.isfinite(target.threshold):
+        raise TargetError(f"{option} {target.threshold}: expected a finite number")
+    if share and (target.threshold > 100 if target.at_least else target.threshold < 0):
+        raise TargetError(f"{option} {target.threshold:g}: {target.metric} is a percentage, between 0 and 100")
     if target.year is not None and not 1 <= target.year <= scenario.run.years:
         raise TargetError(f"--year {target.year}: the run has contract years 1 to {scenario.run.years}")
     if not 0 < target.probability <= 1:
         raise TargetError(f"--probability {target.probability}: expected more than 0 and at most 1")
+    if not 0 < target.max_load <= 1:
+        raise TargetError(f"--max-load {target.max_load:g}: expected more than 0 and at most 1")
+
+
+def peak_load(scenario: Scenario, design: str, stages: list[str], asked: tuple[dict[str, float], dict[str, float]] | None = None
+              ) -> Load:  # fmt: skip
+    """The highest expected load of ``stages`` in any contract year of the run (traffic
+    equations at the scenario's central values, :func:`sim.diagnostics.expected_loads`)."""
+    loads = expected_loads(scenario, design, asked)
+    return max((Load(v, stage, year) for stage in stages for year, v in enumerate(loads[stage], 1)), key=lambda x: x.load)
+
+
+def least_safe_factor(scenario: Scenario, design: str, stages: list[str], values: dict[str, Any], max_load: float
+                      ) -> float | None:  # fmt: skip
+    """The least factor on ``values`` at which every one of ``stages`` has an expected load below
+    ``max_load`` in every year (to 0.1%); :data:`LOWEST` when all are below it there, None when
+    not even :data:`HIGHEST` times the capacity brings them below (a search that does not
+    change their capacity, such as the list triggers)."""
+    asked = asked_weekly(scenario, design)
+
+    def safe(f: float) -> bool:  # under the maximum as shown, to three places
+        return peak_load(at_factor(scenario, values, f), design, stages, asked).load < max_load - 5e-4
+
+    # where the factor scales every slot, the load falls as 1 / factor: the first guess is exact
+    high = min(max(peak_load(scenario, design, stages, asked).load / max_load * (1 + 1e-6), LOWEST), HIGHEST)
+    while not safe(high):
+        if high >= HIGHEST:
+            return None
+        high = min(high * 1.25, HIGHEST)
+    low = high
+    while safe(low):
+        if low <= LOWEST:
+            return LOWEST
+        high, low = low, max(low / 1.25, LOWEST)
+    while high / low - 1 > 1e-3:
+        mid = math.sqrt(high * low)
+        high, low = (mid, low) if safe(mid) else (high, mid)
+    return high
 
 
 def run_trial(
@@ -196,13 +232,9 @@ def run_trial(
         raise RuntimeError(f"{len(result.errors)} replication(s) failed; first:\n{result.errors[0].error}")
     table = result.table
     year = target.year or s.run.years
-    rows = table[table["year"] == year].sort_values("replication")
-    if parse_metric(target.metric) is not None:
-        values_now = returns_values(result.returns, design, target.metric, year)
-    elif target.metric not in rows.columns:
-        raise TargetError(f"--metric {target.metric}: design '{design}' has no such column")
-    else:
-        values_now = rows[target.metric].to_numpy(dtype=float)
+    values_now = measures.values(table, result.returns, target.metric, design, year)
+    if not len(values_now) or np.isnan(values_now).all():
+        raise TargetError(f"--metric {target.metric}: blank for design '{design}' in year {year}")
     met = target.met(values_now)
     share, low, high, _ = share_interval(met.astype(float)) if len(met) > 1 else (float(met.mean()), np.nan, np.nan, 1)
     costed = table["capacity_cost_gbp"].notna().any() if "capacity_cost_gbp" in table else False
@@ -216,6 +248,7 @@ def run_trial(
         metric_mean=float(np.nanmean(values_now)) if len(values_now) else float("nan"),
         cost_gbp=cost, cost_metric=cost_metric,
         met=bool(share >= target.probability - 1e-12),
+        peak=peak_load(s, design, _stages(values)),
         monthly=rtt_monthly(result.monthly, s),
     )  # fmt: skip
 
@@ -261,30 +294,199 @@ def search(
     given a factor, returns the callback its replications report to."""
     check_target(scenario, design, target)
     values = capacity_values(scenario, design, stages, searched)
+    floor = safe_floor(scenario, design, stages, values, target.max_load, searched)
     executor = executor or SerialExecutor()
     trials: list[Trial] = []
 
     def trial(f: float) -> Trial:
         t = run_trial(scenario, design, target, values, f, executor, uncertainty, progress(f) if progress else None)
+        t.at_floor = f <= floor
         trials.append(t)
         if report:
             report(t)
         return t
 
-    first = trial(1.0)
+    first = trial(max(1.0, floor))
     met, missed = (first, None) if first.met else (None, first)
     while met is None and missed.factor < HIGHEST:
         t = trial(min(missed.factor * 2, HIGHEST))
         met, missed = (t, missed) if t.met else (None, t)
     if met is None:
         return None, trials
-    while missed is None and met.factor > LOWEST:
-        t = trial(max(met.factor / 2, LOWEST))
+    while missed is None and met.factor > floor:
+        t = trial(max(met.factor / 2, floor))
         met, missed = (t, None) if t.met else (met, t)
     while missed is not None and met.factor / missed.factor - 1 > tolerance:
         t = trial(float(np.sqrt(met.factor * missed.factor)))  # halfway in ratio: the bracket narrows evenly
         met, missed = (t, missed) if t.met else (met, t)
     return met, trials
+
+
+def safe_floor(scenario: Scenario, design: str, stages: list[str], values: dict[str, Any], max_load: float,
+               searched: str = "capacity") -> float:  # fmt: skip
+    """The least factor the search may try: every searched service under ``max_load`` in every
+    year of the run (:func:`least_safe_factor`).
+
+    Raises
+    ------
+    TargetError
+        When no factor the search may try brings them under it, saying which service and year bind.
+    """
+    floor = least_safe_factor(scenario, design, stages, values, max_load)
+    if floor is not None:
+        return floor
+    peak = peak_load(at_factor(scenario, values, HIGHEST), design, stages)
+    if searched == "trigger":
+        why = ("the list triggers change when capacity is added, not how much may be: search the capacity "
+               "(--search capacity) or the most sessions a week (--search maximum)")  # fmt: skip
+    else:
+        why = f"not even at x{HIGHEST:g} the capacity set ({peak.words})"
+    raise TargetError(f"--max-load {max_load:g}: {peak.stage} cannot be brought under it in every year of the run: {why}")
+
+
+def answer_loads(scenario: Scenario, design: str, values: dict[str, Any], answer: Trial) -> pd.DataFrame:
+    """``target_loads.csv``: every service's expected load in each year at the answer's capacity,
+    the searched ones marked; for each searched key of slots a week, the value the rule of thumb
+    asks (:func:`rules_of_thumb`) beside the value found."""
+    loads = expected_loads(at_factor(scenario, values, answer.factor), design)
+    searched = _stages(values)
+    rules = {_stages([key])[0]: (key, rule) for key, rule in rules_of_thumb(scenario, design, values).items()}
+    rows = []
+    for stage, by_year in loads.items():
+        row: dict[str, Any] = {"stage": stage, "searched": stage in searched}
+        row |= {f"year_{y}": v for y, v in enumerate(by_year, 1)}
+        key, rule = rules.get(stage, ("", math.nan))
+        row |= {"key": key, "rule_of_thumb": rule, "found": answer.slots.get(key, math.nan)}
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def rules_of_thumb(scenario: Scenario, design: str, values: dict[str, Any]) -> dict[str, float]:
+    """For each searched key of slots a week, the value at which the NHSRwaitinglist rule of thumb
+    (:func:`sim.diagnostics.rule_of_thumb`: the analytic steady state of one service, a mean first
+    wait of 18 / 4 weeks) holds in the year that asks most of it, in the key's own units."""
+    loads = expected_loads(scenario, design)
+    out = {}
+    for key, now in searched_values(values).items():
+        stage = _stages([key])[0]
+        if not key.endswith("slots_per_week") or stage not in loads:
+            continue
+        needed = []
+        for year, load in enumerate(loads[stage], 1):
+            capacity = available_weekly(scenario, stage, design, year)
+            if capacity > 0:  # the key counts slots before holidays and cancellations: scale as capacity scales
+                needed.append(rule_of_thumb(load * capacity) * float(now) / capacity)
+        if needed:
+            out[key] = max(needed)
+    return out
+
+
+DIFFERS = 0.10
+"""Where ``target``'s answer and the rule of thumb differ by more than this share, it says why."""
+
+
+def reconcile(loads: pd.DataFrame, answer: Trial, target: Target) -> list[str]:
+    """How the rule of thumb and the simulated answer relate, service by service, in sentences,
+    with why where they differ by more than :data:`DIFFERS`."""
+    out = []
+    for r in loads[loads["searched"] & loads["rule_of_thumb"].notna()].itertuples(index=False):
+        gap = r.found / r.rule_of_thumb - 1 if r.rule_of_thumb > 0 else math.nan
+        said = (f"{r.stage}: the rule of thumb (analytic steady state of the service alone) asks {r.rule_of_thumb:,.1f} of "
+                f"{r.key}; the simulated answer is {r.found:,.1f} ({gap:+.0%})")  # fmt: skip
+        own = max(v for k, v in r._asdict().items() if k.startswith("year_"))
+        binds = answer.peak is not None and answer.peak.stage == r.stage
+        if abs(gap) <= DIFFERS:
+            out.append(said + ".")
+        elif gap > 0 and not binds and len(loads[loads["searched"]]) > 1:
+            bound = answer.peak.stage if answer.peak is not None else "another"
+            out.append(said + (
+                f": one factor scales the searched services together, and {bound} sets it; this one is left at a load of "
+                f"{own:.3f} at most: search it alone (--stage {r.stage}) for its own least."))  # fmt: skip
+        elif gap > 0 and answer.at_floor:
+            out.append(said + (
+                f": the rule keeps the service's own mean first wait at 4.5 weeks, which for a service of this size is "
+                f"a load close to 1, while the answer keeps the load under {target.max_load:g} in every year so that its "
+                "list settles (--max-load)."))  # fmt: skip
+        elif gap > 0:
+            out.append(said + (
+                ": the simulated target needs more than the steady state of one service: the calendar (holidays, "
+                "reduced periods), booking, variable demand and the waits at the other services on the same clocks "
+                "all lengthen the pathway the target counts."))  # fmt: skip
+        else:
+            out.append(said + (
+                ": the target is met with less than the rule asks: the 18-week share counts whole pathways, most of "
+                "which wait far less than one service's mean, and patients leaving the list unseen shorten it."))  # fmt: skip
+    return out
+
+
+def years_to(load: float, limit: float, growth: float) -> float:
+    """Years of demand growing by ``growth`` a year that take a load from ``load`` to ``limit``."""
+    if load >= limit:
+        return 0.0
+    return math.log(limit / load) / math.log1p(growth) if growth > 0 and load > 0 else math.inf
+
+
+SETTLED = 5.0
+"""A list that grows by more percentage points than referrals over the target's year has not
+settled: the target is met there only because it has not grown yet."""
+
+
+def horizon(scenario: Scenario, design: str, loads: pd.DataFrame, answer: Trial, target: Target) -> list[str]:
+    """What the answer owes to the horizon, in sentences: which load binds and when; how long
+    demand growth takes to bring it to the maximum load and to 1; whether the list settled in the
+    target's year; and any service not searched whose load reaches the maximum."""
+    years = scenario.run.years
+    cols = [f"year_{y}" for y in range(1, years + 1)]
+    growth = scenario.demand.growth
+    out = []
+    peak = answer.peak
+    if peak is not None:
+        bound = "the maximum load binds" if answer.at_floor else "the target binds"
+        out.append(f"Highest expected load of the searched services: {peak.words} (maximum {target.max_load:g}): {bound}.")
+        searched = loads[loads["searched"]]
+        last = float(searched[cols[-1]].max())
+        to_max, to_one = years_to(last, target.max_load, growth), years_to(last, 1.0, growth)
+        if math.isfinite(to_one):
+            reaches = f"{target.max_load:g} about {to_max:.1f} and 1" if to_max >= 0.05 else "1"
+            out.append(
+                f"With referrals growing {growth:.1%} a year, the highest load reaches {reaches} about {to_one:.1f} years "
+                f"after year {years}, the run's last, at this capacity: past then its list grows without limit. A longer "
+                "horizon (--years) gives a capacity that holds longer."
+            )
+        else:
+            out.append(f"Referrals do not grow: the load stays under {target.max_load:g} past year {years} at this capacity.")
+    year = target.year or years
+    months = answer.monthly
+    if not months.empty and "rtt_incomplete" in months:
+        path = trajectory(answer)
+        ends = pd.to_datetime(path["month_end"])
+        first = add_years_to(scenario, year - 1)
+        in_year = path[(ends > first) & (ends <= add_years_to(scenario, year))]
+        if len(in_year) >= 6:
+            start, end = in_year["rtt_incomplete"].iloc[:3].mean(), in_year["rtt_incomplete"].iloc[-3:].mean()
+            grew = 100.0 * (end / start - 1) if start > 0 else 0.0
+            if grew - 100.0 * growth > SETTLED:
+                out.append(
+                    f"Not settled: the waiting list grew {grew:.0f}% over year {year} (referrals {growth:.1%}); the target is "
+                    "met there only because the list has not grown yet. Lower --max-load or run longer (--years)."
+                )
+            else:
+                out.append(f"Settled: the waiting list changed {grew:+.0f}% over year {year} (referrals {growth:+.1%}).")
+    others = loads[~loads["searched"]]
+    for r in others.itertuples(index=False):
+        worst = max(range(years), key=lambda i: getattr(r, cols[i]))
+        value = getattr(r, cols[worst])
+        if value >= target.max_load:
+            out.append(
+                f"Warning: {r.stage}, not searched, has a load of {value:.3f} in year {worst + 1}: its list grows whatever "
+                f"the searched services have; search it too (--stage {r.stage})."
+            )
+    return out
+
+
+def add_years_to(scenario: Scenario, years: int) -> pd.Timestamp:
+    """The date ``years`` contract years after the contract start."""
+    return pd.Timestamp(scenario.run.start_date) + pd.DateOffset(years=years)
 
 
 def trials_table(trials: list[Trial]) -> pd.DataFrame:
@@ -294,6 +496,8 @@ def trials_table(trials: list[Trial]) -> pd.DataFrame:
         rows.append({
             "factor": t.factor, "met": t.met, "met_share": t.met_share, "met_ci_low": t.met_low, "met_ci_high": t.met_high,
             "metric_mean": t.metric_mean, t.cost_metric: t.cost_gbp, **{f"slots.{k}": v for k, v in t.slots.items()},
+            "peak_load": t.peak.load if t.peak else np.nan, "peak_load_stage": t.peak.stage if t.peak else "",
+            "peak_load_year": t.peak.year if t.peak else np.nan, "at_max_load": t.at_floor,
         })  # fmt: skip
     return pd.DataFrame(rows)
 
@@ -308,13 +512,16 @@ def trajectory(trial: Trial) -> pd.DataFrame:
 
 
 def target_toml(scenario: Scenario, design: str, answer: Trial, values: dict[str, Any], source: str, sets: list[str],
-                target: Target) -> str:  # fmt: skip
-    """The answer as a scenario: ``extends`` the one searched and sets the capacity found."""
+                target: Target, notes: Sequence[str] = ()) -> str:  # fmt: skip
+    """The answer as a scenario: ``extends`` the one searched and sets the capacity found; ``notes``
+    (:func:`horizon`) say what it owes to the horizon."""
     found = scenario_to_dict(at_factor(scenario, values, answer.factor))
     lines = [
         f"# {scenario.name}, design '{design}': the least capacity found by `msksim target` to meet",
         f"# {target.words} in contract year {target.year or scenario.run.years}: x{answer.factor:.4g} the capacity set",
-        f"# (met on {answer.met_share:.0%} of {scenario.run.replications} replications, seed {scenario.run.seed}).",
+        f"# (met on {answer.met_share:.0%} of {scenario.run.replications} replications, seed {scenario.run.seed}),",
+        f"# with every searched service's expected load under {target.max_load:g} in every year of the run.",
+        *(f"# {line}" for line in notes),
         f'extends = "{source}"',
         f'name = "{scenario.name}_target"',
     ]

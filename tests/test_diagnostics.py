@@ -112,3 +112,18 @@ def test_json_output_is_strict_json_even_with_a_report(tmp_path: Path) -> None:
     data = json.loads(stdout, parse_constant=lambda c: pytest.fail(f"{c} in JSON output"))
     assert data["summary"]["prime"]["referrals"]["ci_low"] is None  # one replication: no interval
     assert (out / "report.html").exists()
+
+
+def test_where_the_rule_of_thumb_and_the_capacity_simulated_differ_the_report_says_why() -> None:
+    import pandas as pd
+
+    checks = pd.DataFrame([
+        {"design": "prime", "stage": "orthopaedics", "key": "k.o", "key_value": 1000.0, "key_needed": 700.0, "load": 0.70},
+        {"design": "prime", "stage": "theatre", "key": "k.t", "key_value": 100.0, "key_needed": 125.0, "load": 1.25},
+        {"design": "prime", "stage": "physio", "key": "k.p", "key_value": 100.0, "key_needed": 95.0, "load": 0.95},
+        {"design": "prime", "stage": diagnostics.BEDS, "key": "k.b", "key_value": 10.0, "key_needed": 20.0, "load": 2.0},
+    ])  # fmt: skip
+    said = diagnostics.rule_gaps(checks)
+    assert len(said) == 2  # physio within 10%, beds not a service
+    assert "orthopaedics" in said[0] and "-30%" in said[0] and "load of 0.70" in said[0] and "msksim target" in said[0]
+    assert "theatre" in said[1] and "+25%" in said[1] and "no steady state" in said[1]

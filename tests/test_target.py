@@ -3,16 +3,33 @@ single slot queue, and its search, its inputs and its output checked on their ow
 
 from __future__ import annotations
 
+import math
 import tomllib
 from datetime import date
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from cli import app
+from sim.diagnostics import expected_loads
 from sim.scenario import load_scenario
-from sim.target import HIGHEST, Target, TargetError, at_factor, capacity_values, check_target, search
+from sim.target import (
+    HIGHEST,
+    Load,
+    Target,
+    TargetError,
+    Trial,
+    at_factor,
+    capacity_values,
+    check_target,
+    least_safe_factor,
+    reconcile,
+    rules_of_thumb,
+    search,
+    years_to,
+)
 from sim.values import toml_value
 from tests.conftest import ALL_TO, BEDFORDSHIRE, scenario_from, single_stage
 from tests.validation.test_queueing_theory import exact_mean_list
@@ -82,8 +99,13 @@ def test_staff_are_scaled_with_their_slots() -> None:
     ("stages", "goal", "problem"),
     [
         (["surgery"], Target("rtt_incomplete_within_18w_pct", 92, True), "not a service of design 'prime'"),
-        (["orthopaedics"], Target("rtt_within_18", 92, True), "not a result column"),
-        (["orthopaedics"], Target("design", 1, True), "not a number"),
+        (["orthopaedics"], Target("rtt_within_18", 92, True), "nearest: rtt_incomplete_within_18w_pct"),
+        (["orthopaedics"], Target("rtt_11_incomplete_within_18w_pct", 92, True), "rtt_110_incomplete_within_18w_pct"),
+        (["orthopaedics"], Target("design", 1, True), "not a measure a run of prime writes"),
+        (["orthopaedics"], Target("rtt_incomplete_within_18w_pct", 101, True), "a percentage, between 0 and 100"),
+        (["orthopaedics"], Target("rtt_incomplete_within_18w_pct", float("nan"), True), "a finite number"),
+        (["orthopaedics"], Target("rtt_110_clock_starts_per_month", 9, True), "no better direction"),
+        (["orthopaedics"], Target("rtt_incomplete_within_18w_pct", 92, True, max_load=1.2), "--max-load 1.2"),
         (["orthopaedics"], Target("rtt_incomplete_within_18w_pct", 92, True, year=9), "contract years 1 to 5"),
     ],
 )
@@ -92,6 +114,77 @@ def test_a_target_that_cannot_be_searched_is_a_clear_error(stages: list[str], go
     with pytest.raises(TargetError, match=problem):
         capacity_values(s, "prime", stages)
         check_target(s, "prime", goal)
+
+
+def test_a_target_per_treatment_function_is_accepted() -> None:
+    """The NHS reports waits by treatment function: trauma and orthopaedics' share is a target."""
+    s = load_scenario(BEDFORDSHIRE)
+    check_target(s, "prime", Target("rtt_110_incomplete_within_18w_pct", 92, True))
+    check_target(s, "fragmented", Target("rtt_110_admitted_median_weeks", 12, False))
+
+
+def test_the_search_never_recommends_a_load_at_or_above_the_maximum() -> None:
+    """A target any capacity meets (a list of at most a million) would be met far below demand;
+    the search stops at the least capacity whose load stays under the maximum in every year. With
+    referrals growing 10% a year, the last year binds: 8 a day grown over year 3 (the mean factor
+    of 1.1^t over it) over 0.95 slots a day, to the 0.1% the floor is found to."""
+    raw = single_stage(LAM, 12)
+    raw["run"] |= {"years": 3, "warmup_days": 60, "replications": 2}
+    raw["demand"]["growth"] = 0.1
+    s = scenario_from(raw)
+    goal = Target(f"{ALL_TO}_list_mean", 1e6, at_least=False, probability=0.5, max_load=0.95)
+    answer, trials = search(s, "fragmented", [ALL_TO], goal, uncertainty=False)
+    assert answer is not None and answer.at_floor and answer.peak is not None
+    assert answer.peak.year == 3 and answer.peak.load < 0.95
+    grown = (1.1**3 - 1.1**2) / math.log(1.1)
+    per_day = answer.slots[f"stages.{ALL_TO}.slots_per_week"] / 7
+    assert LAM * grown / 0.95 < per_day < LAM * grown / 0.95 * 1.002
+    assert all(t.peak.load < 0.95 for t in trials)  # nothing at or over the maximum was even tried
+    loads = expected_loads(at_factor(s, capacity_values(s, "fragmented", [ALL_TO]), answer.factor), "fragmented")
+    assert max(loads[ALL_TO]) == pytest.approx(answer.peak.load) and max(loads[ALL_TO]) < 0.95
+
+
+def test_the_floor_follows_the_maximum_load() -> None:
+    s = queue(12)
+    values = capacity_values(s, "fragmented", [ALL_TO])
+    for most in (0.5, 0.8, 0.95, 1.0):
+        floor = least_safe_factor(s, "fragmented", [ALL_TO], values, most)
+        assert floor is not None
+        assert LAM / most < 12 * floor <= LAM / most * 1.002
+
+
+def test_the_rule_of_thumb_is_the_steady_state_of_one_service() -> None:
+    """8 referrals a day, every day open: 56 slots a week asked, and Kingman's margin at a mean
+    wait of 18 / 4 weeks with coefficients of variation 1 is 4 / 18 of a slot a week more."""
+    s = queue(12)
+    rules = rules_of_thumb(s, "fragmented", capacity_values(s, "fragmented", [ALL_TO]))
+    assert rules == {f"stages.{ALL_TO}.slots_per_week": pytest.approx(7 * LAM + 4 / 18, rel=1e-3)}
+
+
+def test_the_rule_of_thumb_and_the_answer_are_reconciled() -> None:
+    answer = Trial(factor=1.2, slots={}, met_share=1.0, met_low=0.7, met_high=1.0, metric_mean=93.0, cost_gbp=0.0,
+                   cost_metric="capacity_cost_gbp", met=True, peak=Load(0.949, "orthopaedics", 2), at_floor=True)  # fmt: skip
+    loads = pd.DataFrame([
+        {"stage": "orthopaedics", "searched": True, "year_1": 0.94, "year_2": 0.949, "key": "o", "rule_of_thumb": 100.0,
+         "found": 112.0},
+        {"stage": "theatre", "searched": True, "year_1": 0.85, "year_2": 0.86, "key": "t", "rule_of_thumb": 100.0,
+         "found": 125.0},
+        {"stage": "rheumatology", "searched": True, "year_1": 0.9, "year_2": 0.91, "key": "r", "rule_of_thumb": 100.0,
+         "found": 95.0},
+        {"stage": "physio", "searched": False, "year_1": 0.5, "year_2": 0.5, "key": "", "rule_of_thumb": math.nan,
+         "found": math.nan},
+    ])  # fmt: skip
+    said = reconcile(loads, answer, Target("rtt_incomplete_within_18w_pct", 92, True))
+    assert len(said) == 3  # the searched services with a rule
+    assert "(+12%)" in said[0] and "--max-load" in said[0]  # the maximum load binds it
+    assert "(+25%)" in said[1] and "orthopaedics sets it" in said[1] and "0.860" in said[1]
+    assert "(-5%)" in said[2] and said[2].endswith(".") and ":" not in said[2].split("(-5%)")[1]
+
+
+def test_years_to_a_load() -> None:
+    assert years_to(0.9, 1.0, 0.03) == pytest.approx(math.log(1 / 0.9) / math.log(1.03))
+    assert years_to(1.1, 1.0, 0.03) == 0.0
+    assert years_to(0.9, 1.0, 0.0) == math.inf
 
 
 def test_target_command_writes_the_answer_as_a_scenario(tmp_path: Path) -> None:
@@ -107,8 +200,10 @@ def test_target_command_writes_the_answer_as_a_scenario(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     said = " ".join(result.output.split())
     assert "Least capacity found" in said
-    for name in ("target.csv", "target_monthly.csv", "target.toml"):
+    for name in ("target.csv", "target_monthly.csv", "target_loads.csv", "target.toml"):
         assert (out / name).exists(), name
+    assert "Highest expected load of the searched services" in said and "Expected load at that capacity" in said
+    assert "under 0.95 in every year of the run" in (out / "target.toml").read_text(encoding="utf-8")
     found = load_scenario(out / "target.toml")
     written = tomllib.loads((out / "target.toml").read_text(encoding="utf-8"))
     assert found.stages[ALL_TO].slots_per_week == written["stages"][ALL_TO]["slots_per_week"] < 7 * 12

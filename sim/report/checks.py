@@ -56,9 +56,28 @@ def diagnostics_section(view: View) -> Section | None:
         "The simulated list counts patients waiting to be offered a slot, after any booking lead time: it is smaller "
         "than the waiting list charted above, which also counts patients already booked.</p>"
         f'<div class="scroll"><table class="diag">{HEAD.format(wait=wait)}{rows}</table></div>'
+        '<p><b>The rule of thumb and <code>msksim target</code>.</b> Both answer "how much capacity?", differently. '
+        "The rule is the analytic steady state of one service alone: the capacity that holds its own mean first wait "
+        f"at {wait:.1f} weeks, from the demand and follow-ups above, for a list that has settled. "
+        "<code>msksim target</code> is the simulated one: it searches the least capacity at which the whole pathway "
+        "meets a share within 18 weeks in a contract year, with the calendar (holidays, reduced periods), booking, "
+        "variable demand and growth over the horizon, and never at an expected load of 0.95 or more in any year. "
+        "For a large service the rule's margin over demand is a fraction of a slot, so the rule sits at a load "
+        "close to 1 and <code>target</code> at or above the capacity of load 0.95.</p>" + _rule_gaps(checks)
     )
     body += warmup(view)
     return Section("diagnostics", "Appendix: checks on the model (diagnostics)", PLAIN_WORDS + body)
+
+
+def _rule_gaps(checks: pd.DataFrame) -> str:
+    """Where the rule of thumb and the capacity simulated differ by more than 10%, why (one list per grid point)."""
+    if "point" in checks.columns and checks["point"].nunique() > 1:
+        return ""  # a sweep's points differ by design: its table shows each
+    gaps = diagnostics.rule_gaps(checks)
+    if not gaps:
+        return ""
+    items = "".join(f"<li>{esc(g)}</li>" for g in gaps)
+    return f"<p>Where the rule of thumb and the capacity simulated differ by more than 10%, and why:</p><ul>{items}</ul>"
 
 
 def _where(view: View, point) -> str:
