@@ -586,7 +586,7 @@ def print_takeover(table: pd.DataFrame, names: dict[str, str], console: Console 
         scale = 100.0 if unit == "probability" else 1.0
         shown = "pct" if unit == "probability" else unit
         text = fmt(scale * r["mean"], shown) if unit != "patients" else f"{r['mean']:+,.0f}"
-        if pd.isna(r["ci_low"]) or r["ci_low"] == r["ci_high"]:
+        if pd.isna(r["ci_low"]) or r["ci_low"] == r["ci_high"] or unit == "probability":
             return text
         low, high = scale * r["ci_low"], scale * r["ci_high"]
         ends = (fmt(low, shown), fmt(high, shown)) if unit != "patients" else (f"{low:+,.0f}", f"{high:+,.0f}")
