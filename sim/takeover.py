@@ -31,14 +31,15 @@ TAKES_OVER = "takes_over"
 
 
 def taken_over(returns: pd.DataFrame, design: str) -> pd.Series:
-    """Per replication, the incomplete RTT pathways ``design`` holds at the contract start (its
-    year-0 return): for a design that takes over, the pathways it took over."""
+    """Per replication (and grid point, in a sweep), the incomplete RTT pathways ``design`` holds at
+    the contract start (its year-0 return): for a design that takes over, the pathways it took over."""
     if returns.empty or "year" not in returns.columns:
         return pd.Series(dtype=float)
     start = returns[(returns["design"] == design) & (returns["year"] == 0) & (returns["part"] == "incomplete")]
     bands = [c for c in BAND_LABELS if c in start.columns]
     counts = start["total"] if "total" in start.columns else start[bands].sum(axis=1)
-    return counts.groupby(start["replication"]).sum().astype(float)
+    keys = [start[k] for k in ("point", "replication") if k in start.columns]  # a sweep's points apart
+    return counts.groupby(keys).sum().astype(float)
 
 
 def inheriting(scenario: Any, designs: list[str]) -> dict[str, str]:
