@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import inspect
-import json
 import math
 import os
 import sys
@@ -47,6 +46,7 @@ rtt_returns = later("sim.rtt.returns")
 scenario_values = later("sim.values")
 scenarios = later("sim.scenario")
 schema = later("sim.schema")
+takeover_mod = later("sim.takeover")
 targets = later("sim.target")
 terminal = later("sim.report.terminal")
 traffic = later("sim.flows")
@@ -367,9 +367,16 @@ def _simulate(kind: str, scenario: Path | None, designs: list[str], options: Bat
                 out_console.print(ranges)
             if "switch_over" in tables:
                 terminal.print_switch_over(tables["switch_over"], batch.extra[transitions.SWITCH_OVER], out_console)
+            _print_takeovers(batch, result)
             _print_policies(table, batch.scenario)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)
+
+
+def _print_takeovers(batch: batching.Batch, result: experiment.BatchResult) -> None:
+    """What each design that takes over another's lists took over (none: nothing said)."""
+    for design, what in takeover_mod.takeovers(batch.scenario, batch.designs, result.returns).items():
+        out_console.print(takeover_mod.sentence(design, what), highlight=False)
 
 
 def _print_policies(table: pd.DataFrame, scenario: schema.Scenario) -> None:
@@ -470,9 +477,9 @@ def bid(
         "max_loss_probability": max_loss_probability,
         "reserve_gbp": held,
     }
-    if takes_over is not None and options.resume is None:
-        options.sets = [*options.sets, f"designs.{design}.inherits={json.dumps(takes_over)}"]
-    batch = batching.prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra)
+    takeover = takes_over if options.resume is None else None
+    batch = batching.prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra,
+                             takes_over=takeover)  # fmt: skip
     price_year1, risk = outputs.bid_terms(batch, scenario or batch.folder / results.SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value(batch.scenario.population)
     if amount is not None and written > 0 and not 1 / BID_SANITY <= price_year1 / written <= BID_SANITY:
@@ -502,6 +509,9 @@ def bid(
             typer.echo(outputs.bid_json(tables["bid_summary"], batch.folder))
         else:
             terminal.print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, price_year1, out_console)
+            _print_takeovers(batch, result)
+            if "takeover" in tables:
+                terminal.print_takeover(tables["takeover"], batch.extra[takeover_mod.TAKES_OVER], out_console)
             _print_policies(tables["replications"], batch.scenario)
             out_console.print(f"Results written to [bold]{batch.folder}[/bold]")
     _report_errors(result)

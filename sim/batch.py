@@ -46,6 +46,7 @@ from sim.results import (
 from sim.rtt.table import with_statistics
 from sim.scenario import load_given, override_notes, with_structure_designs, with_switch_over
 from sim.schema import Scenario, ScenarioError
+from sim.takeover import TAKES_OVER, takeovers
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
 
@@ -109,12 +110,18 @@ def metric_now(metric: str, warn: Say) -> str:
 
 def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOptions, *, warn: Say, precision: float | None = None,
             metric: str = "rtt_incomplete_within_18w_pct", grid: dict[str, list[Any]] | None = None,
-            extra: dict[str, Any] | None = None, switch_over: bool = False, also: list[str] | None = None) -> Batch:  # fmt: skip
+            extra: dict[str, Any] | None = None, switch_over: bool = False, also: list[str] | None = None,
+            takes_over: str | None = None) -> Batch:  # fmt: skip
     """Validate all input, and either settle a new batch or reopen one to resume.
 
     With ``switch_over`` (two designs: old, new), a third design runs the new one taking
     over from the old at the contract start; the batch's designs are then old, the
     switch-over and new (its steady state), and the differences are the switch-over's.
+
+    With ``takes_over`` (a bid: one design), the design runs taking over the lists of the design
+    named, beside itself in its steady state on the same patients: the batch's designs are the
+    takeover (``<design>_from_<takes_over>``, priced) and the design (what the takeover adds is
+    paired against it, :mod:`sim.takeover`).
 
     Raises
     ------
@@ -159,6 +166,8 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
             designs = [*designs, *added]
             extra = {**(extra or {}), ALSO: [*(extra or {}).get(ALSO, []), *added],
                      STRUCTURES: {name: list(of) for name, of in added.items()}}  # fmt: skip
+    if takes_over is not None:
+        scenario, designs, extra = _with_takeover(scenario, designs[0], takes_over, extra)
     if switch_over:
         scenario, name = with_switch_over(scenario, designs[1], designs[0])
         designs = [designs[0], name, designs[1]]
@@ -183,6 +192,27 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         warn(unfitted)
     check_memory(batch, options, warn)
     return batch
+
+
+def _with_takeover(
+    scenario: Scenario, design: str, old: str, extra: dict[str, Any] | None
+) -> tuple[Scenario, list[str], dict[str, Any]]:
+    """The scenario with ``design`` taking over from ``old`` added, the batch's designs (the
+    takeover, then ``design`` in its steady state) and its ``extra`` settings naming them."""
+    cfg = scenario.designs[design]
+    if old not in scenario.designs or old == design:
+        others = ", ".join(n for n in scenario.designs if n != design)
+        raise BatchError(f"--takes-over {old}: designs.{design}.inherits: not a known other design; known: {others}")
+    if cfg.inherits is not None:
+        raise BatchError(
+            f"--takes-over {old}: designs.{design} takes over '{cfg.inherits}' already (inherits): "
+            "bid without --takes-over, or on a design that starts afresh"
+        )
+    if scenario.designs[old].inherits is not None:
+        raise BatchError(f"--takes-over {old}: '{old}' itself inherits from '{scenario.designs[old].inherits}': "
+                         "take over from a design that starts afresh")  # fmt: skip
+    scenario, name = with_switch_over(scenario, design, old, source="--takes-over")
+    return scenario, [name, design], {**(extra or {}), TAKES_OVER: {"from": old, "design": name, "without": design}}
 
 
 RESULTS_MARKS = (JOURNAL, BATCH_FILE, MANIFEST_FILE, "calibrated.toml")
@@ -377,6 +407,9 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
     if not result.series.empty:
         extra["warmup_mser_truncation_day"] = _warmup(batch, result, tables, warn)
     tables.update(_trace_tables(batch, result))
+    taken = takeovers(batch.scenario, batch.designs, result.returns)
+    if taken:
+        extra["takes_over"] = taken
     if result.damaged:
         lines = ", ".join(map(str, result.damaged))
         warn(f"{batch.folder / JOURNAL}: line(s) {lines} damaged, not a finished task: skipped, and their tasks run again")

@@ -90,7 +90,7 @@ class BidPaths:
     """
 
     def __init__(self, table: pd.DataFrame, scenario: Scenario, design: str = "prime"):
-        contract = scenario.finance.prime_contract
+        contract = scenario.design_finance(design).prime_contract  # a takeover's mobilisation cost included
         if contract is None:
             raise ValueError("the scenario has no finance.prime_contract")
         self.contract: PrimeContract = contract

@@ -35,6 +35,8 @@ TABLES: dict[str, str] = {
     "bid_summary": "The figures a bidder asks for, with 95% intervals where they apply.",
     "bid_monthly": "The prime's cash per replication × month of the contract: income as paid, costs as incurred.",
     "switch_over": "A design taking over from another, month by month against its steady state (compare --transition).",
+    "takeover": "A bid that takes over (bid --takes-over): what the takeover adds, year by year, against the same design "
+    "without it at the same price, paired by replication (extra_* measures: with minus without).",
     "sensitivity": "What moves the cumulative surplus: drawn inputs ranked, and terms and costs swung.",
     "errors": "Replications that raised, with the traceback.",
     "data_dictionary": "This table: every column of every table in the folder.",

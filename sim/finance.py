@@ -112,7 +112,7 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         rows.loc[idx, "tariff_value_gbp"] = sum(e.value for e in elements.values())
         gp = part["gp_consultations"] * scenario.gp.consultation_cost * cost_index(scenario.finance, part["year"])
         rows.loc[idx, "gp_cost_gbp"] = gp
-        policy = payment_policy(scenario.designs[name].payment, scenario.finance, scenario.population)
+        policy = payment_policy(scenario.designs[name].payment, scenario.design_finance(name), scenario.population)
         costs = provider_costs(part, scenario, name)
         contract, contract_costs, beyond = part, costs, {}
         if outside:  # the design's payment settles the contract's own activity; the rest is paid at tariff

@@ -18,8 +18,9 @@ from sim.bid import BidPaths, bid_summary, bid_table, sensitivity
 from sim.cash import CashError, cash_summary, monthly_cash
 from sim.experiment import BatchResult
 from sim.lazy import later
-from sim.metrics import summarise
+from sim.metrics import interval, summarise
 from sim.rtt.summary import summarise_returns
+from sim.takeover import TAKES_OVER, taken_over, takeover_table
 from sim.transition import also_compared, compared
 
 pd = later("pandas")
@@ -111,13 +112,23 @@ def bid_terms(batch: Batch, source: Path) -> tuple[float, float]:
 
 
 def bid_tables(batch: Batch, result: BatchResult, year1: float, risk: float, warn: Say = print) -> dict[str, pd.DataFrame]:
-    """``replications``, and with rows: ``summary``, ``bid``, ``bid_summary``, ``bid_monthly`` and ``sensitivity``."""
+    """``replications``, and with rows: ``summary``, ``bid``, ``bid_summary``, ``bid_monthly`` and ``sensitivity``;
+    for a bid that takes over, ``takeover`` too (:func:`sim.takeover.takeover_table`)."""
     table = per_point(batch, result.table)
     tables = {"replications": table}
     if not table.empty:
         paths = BidPaths(table, batch.scenario, batch.designs[0])
         summary = bid_summary(paths, year1, risk)
-        tables.update(summary=with_returns(summarise(table), batch, result), bid=bid_table(paths, year1))
+        pair = _takeover_pair(batch, table)
+        tables.update(summary=with_returns(summarise(table, *pair), batch, result, *pair), bid=bid_table(paths, year1))
+        if batch.scenario.designs[batch.designs[0]].inherits is not None:
+            counts = taken_over(per_point(batch, result.returns), batch.designs[0]).to_numpy()
+            mean, low, high, n = interval(counts) if len(counts) else (float("nan"), float("nan"), float("nan"), 0)
+            row = {"metric": "pathways_taken_over", "year": "all", "unit": "patients", "mean": mean, "ci_low": low,
+                   "ci_high": high, "n": n}  # fmt: skip
+            summary = pd.concat([summary, pd.DataFrame([row])], ignore_index=True)
+        if pair:
+            tables["takeover"] = takeover_table(paths, BidPaths(table, batch.scenario, pair[0]), year1, risk)
         reserve = float(batch.extra.get("reserve_gbp") or 0.0)
         try:
             cash = monthly_cash(paths, per_point(batch, result.monthly), batch.scenario, year1, reserve)
@@ -128,6 +139,16 @@ def bid_tables(batch: Batch, result: BatchResult, year1: float, risk: float, war
             summary = pd.concat([summary, pd.DataFrame(cash_summary(cash, reserve))], ignore_index=True)
         tables.update(bid_summary=summary, sensitivity=sensitivity(paths, year1))
     return tables
+
+
+def _takeover_pair(batch: Batch, table: pd.DataFrame) -> list[str]:
+    """A bid that takes over: the design without the takeover, then the one with it (whose
+    difference the summary pairs); none otherwise, or when either has no rows."""
+    takes = batch.extra.get(TAKES_OVER)
+    if not takes:
+        return []
+    pair = [takes["without"], takes["design"]]
+    return pair if all((table["design"] == d).any() for d in pair) else []
 
 
 def summary_json(summary: pd.DataFrame, folder: Path) -> str:

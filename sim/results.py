@@ -55,11 +55,14 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "flows": ("design", "from", "to", "per_year"),
     "summary": ("scope", "year", "metric", "mean", "ci_low", "ci_high", "n"),
     "bid_monthly": ("replication", "year", "month", "cumulative_cash_gbp"),
+    "takeover": ("metric", "year", "unit", "mean", "ci_low", "ci_high", "n"),
     "switch_over": ("day", "month", "measure", "old_design_mean", "switch_over_mean", "steady_state_mean", "settled"),
     "warmup": ("design", "day", "in_system_mean", "moving_average", "mser_truncation_day", "warmup_day"),
 }
 """The columns a report reads from each table, checked when a folder is read back."""
 WHOLE_NUMBER_COLUMNS = ("point", "replication", "year", "day")
+YEAR_OR_ALL = ("summary", "takeover")
+"""Tables whose ``year`` may be "all" (the whole contract): not checked for whole numbers."""
 TEXT_COLUMNS: dict[str, type] = {"treatment_function": str}
 """Columns read back as text in any table: a treatment function's code such as "110" is not a number."""
 
@@ -364,7 +367,7 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
     missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in table.columns]
     if missing:
         raise ResultsError(path, f"not msksim's {name} table: no column {', '.join(missing)}")
-    for column in WHOLE_NUMBER_COLUMNS if name in REQUIRED_COLUMNS and name != "summary" else ():  # summary's year may be "all"
+    for column in WHOLE_NUMBER_COLUMNS if name in REQUIRED_COLUMNS and name not in YEAR_OR_ALL else ():
         if column in table.columns and len(table) and not pd.api.types.is_integer_dtype(table[column]):
             raise ResultsError(path, f"column {column}: expected whole numbers, got {table[column].iloc[0]!r} and the like")
     return table

@@ -102,6 +102,9 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
         for k in ("year1_value_gbp", "capitated_population", "overheads_gbp", "mobilisation_gbp"):
             if contract.get(k) is not None:
                 yield ("finance", "prime_contract", k), False
+    for name, design in d["designs"].items():  # a bigger area's mobilisation costs more
+        if (design.get("mobilisation") or {}).get("cost_gbp") is not None:
+            yield ("designs", name, "mobilisation", "cost_gbp"), False
     if d["finance"].get("tariff_share"):
         yield ("finance", "tariff_share", "overheads_gbp"), False
     backlog = d.get("backlog") or {}

@@ -573,12 +573,18 @@ class Mobilisation(Strict):
     from ``capacity_from`` of its planned slots to all of them, and the share of triage
     decisions made on the patient's need rises from ``triage_accuracy_from`` to 1: the
     others route the patient as the average referral would be routed, blind to their need.
+
+    ``cost_gbp`` is the one-off cost of mobilising (recruiting and training the new teams, IT,
+    estates, running beside the old services while patients move): charged in year 1 of a
+    prime contract, on top of ``finance.prime_contract.mobilisation_gbp``, only when the
+    design takes over (a steady-state run has nothing to mobilise).
     """
 
     months: int = Field(6, ge=1, le=60)
     capacity_from: Annotated[float, Field(gt=0.0, le=1.0)] = 1.0
     triage_accuracy_from: Probability = 1.0
     services: list[str] | None = None
+    cost_gbp: Money = 0.0
 
 
 class CapacityBasis(Strict):
@@ -1043,6 +1049,18 @@ class Scenario(Strict):
         ]
         staff = [g.model_copy(update={"wte": g.wte * factor}) for g in service.staff]
         return service.model_copy(update={"slots_per_week": slots, "staff": staff, "capacity_changes": changes})
+
+    def design_finance(self, design: str) -> Finance:
+        """The money terms ``design`` is settled on: the scenario's, with the cost of its
+        mobilisation (``designs.<design>.mobilisation.cost_gbp``) added to the prime contract's
+        year-1 mobilisation when the design takes over from another (``inherits``)."""
+        d, finance = self.designs[design], self.finance
+        cost = d.mobilisation.cost_gbp if d.inherits is not None and d.mobilisation is not None else 0.0
+        if not cost or finance.prime_contract is None:
+            return finance
+        terms = finance.prime_contract
+        terms = terms.model_copy(update={"mobilisation_gbp": terms.mobilisation_gbp + cost})
+        return finance.model_copy(update={"prime_contract": terms})
 
     def own_designs(self) -> list[str]:
         """The designs not written as changes to another (``based_on``): where a command that

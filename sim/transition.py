@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from sim.lazy import later
+from sim.takeover import TAKES_OVER
 
 pd = later("pandas")
 
@@ -36,8 +37,10 @@ compared with the pair's first (``compare --also``)."""
 
 
 def compared(designs: list[str], extra: dict[str, Any] | None) -> list[str]:
-    """The two designs whose differences a batch reports: its pair, or a switch-over's old and
-    switch-over designs; none otherwise."""
+    """The two designs whose differences a batch reports: its pair, a switch-over's old and
+    switch-over designs, or a takeover bid's design without and with the takeover; none otherwise."""
+    if extra and extra.get(TAKES_OVER):  # a bid that takes over: the takeover against the same design without it
+        return [extra[TAKES_OVER]["without"], extra[TAKES_OVER]["design"]]
     if extra and (extra.get(SWITCH_OVER) or extra.get(ALSO)):
         return designs[:2]
     return list(designs) if len(designs) == 2 else []

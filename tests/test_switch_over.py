@@ -268,8 +268,12 @@ def test_a_bid_may_take_over_the_old_system(tmp_path) -> None:
     switched = CliRunner().invoke(app, [*base, "--takes-over", "fragmented", "--out", str(tmp_path / "switched")])
     assert steady.exit_code == 0 and switched.exit_code == 0, switched.output
     assert 'inherits = "fragmented"' in (tmp_path / "switched" / "scenario.toml").read_text()
-    a, b = (pd.read_csv(tmp_path / name / "replications.csv") for name in ("steady", "switched"))
+    a, both = (pd.read_csv(tmp_path / name / "replications.csv") for name in ("steady", "switched"))
+    b = both[both["design"] == "prime_from_fragmented"].reset_index(drop=True)
     assert (b["triage_first"] < a["triage_first"]).all()
     assert (b["triage_list_mean"] > 5 * a["triage_list_mean"] + 100).all()  # the new triage team's backlog
+    # the steady state runs beside it on the same patients: the bid without the takeover, paired
+    beside = both[both["design"] == "prime"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(beside[a.columns], a, check_dtype=False)
     bad = CliRunner().invoke(app, [*base, "--takes-over", "nowhere", "--out", str(tmp_path / "bad")])
     assert bad.exit_code == 2 and "designs.prime.inherits" in bad.output and not (tmp_path / "bad").exists()

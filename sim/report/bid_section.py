@@ -9,8 +9,9 @@ from sim.lazy import later
 from sim.report import charts
 from sim.report.labels import input_label, merged_label, metric_label, term_end, value_text
 from sim.report.page import Section, esc, figure
-from sim.report.terminal import fmt
+from sim.report.terminal import TAKEOVER_COLUMNS, fmt
 from sim.report.view import View
+from sim.takeover import TAKES_OVER
 
 pd = later("pandas")
 
@@ -48,8 +49,58 @@ def bid_section(view: View) -> Section | None:
         )
     if not sens.empty:
         body += "<h3>What moves the result</h3>" + tornado(tornado_rows(sens), paths.cumulative(price).mean())
+    if view.folder.has("takeover"):
+        names = view.folder.batch.get("extra", {}).get(TAKES_OVER, {})
+        body += "<h3>What the takeover adds</h3>" + takeover_html(view.folder.table("takeover"), names)
     body += "<h3>The figures</h3>" + bid_tables(bs)
     return Section("bid", "The bid", body)
+
+
+def takeover_html(table: pd.DataFrame, names: dict[str, str]) -> str:
+    """``takeover.csv`` as the bidder reads it: year by year, the takeover minus the same
+    design without it, paired on the same patients, then the safe price each way."""
+    by = table.assign(year=table["year"].astype(str)).set_index(["metric", "year"])
+
+    def cell(metric: str, year: str, unit: str) -> str:
+        if (metric, year) not in by.index:
+            return "–"
+        r = by.loc[(metric, year)]
+        if unit == "patients":
+            value = f"{r['mean']:+,.0f}"
+            ends = "" if pd.isna(r["ci_low"]) else f"{r['ci_low']:+,.0f} to {r['ci_high']:+,.0f}"
+        else:
+            value = _fmt_bid(metric, r["mean"])
+            ends = "" if pd.isna(r["ci_low"]) or r["ci_low"] == r["ci_high"] else (
+                f"{_fmt_bid(metric, r['ci_low'])} to {_fmt_bid(metric, r['ci_high'])}"
+            )  # fmt: skip
+        return value + (f'<br><span class="ci">{esc(ends)}</span>' if ends and not _probability(metric) else "")
+
+    whole = {"loss_probability_with": "loss_probability_cumulative_with",
+             "loss_probability_without": "loss_probability_cumulative_without"}  # fmt: skip
+    head = "".join(f"<th>{esc(h)}</th>" for h, _, _ in TAKEOVER_COLUMNS)
+    years = sorted({y for y in by.index.get_level_values("year") if y != "all"}, key=int)
+    body = "".join(f"<tr><td>{y}</td>" + "".join(f"<td>{cell(m, y, u)}</td>" for _, m, u in TAKEOVER_COLUMNS) + "</tr>"
+                   for y in years)  # fmt: skip
+    body += "<tr><td>Contract</td>" + "".join(f"<td>{cell(whole.get(m, m), 'all', u)}</td>" for _, m, u in TAKEOVER_COLUMNS)
+    body += "</tr>"
+
+    def safe(metric: str) -> float:
+        return float(by.loc[(metric, "all"), "mean"]) if (metric, "all") in by.index else float("nan")
+
+    lead = (
+        f"<p>{esc(names.get('design', 'The takeover'))} (taking over the lists of {esc(names.get('from', 'the old design'))} "
+        f"and mobilising) minus {esc(names.get('without', 'the same design'))} in its steady state, at the same price and "
+        "on the same patients and drawn inputs, replication by replication (mean and 95% interval; takeover.csv). "
+        "The inherited list's care is costed in the year it is given; what is still waiting at the contract's end "
+        "is not costed, and shows in the last column.</p>"
+    )
+    price = (
+        f"<p>Lowest safe year-1 price: {fmt(safe('safe_price_year1_with_gbp'), 'gbp')} taking over, "
+        f"{fmt(safe('safe_price_year1_without_gbp'), 'gbp')} without; the takeover adds "
+        f"{fmt(safe('extra_safe_price_year1_gbp'), 'gbp')} (£{safe('extra_safe_price_per_head_gbp'):,.2f} a head). "
+        "The contract row's loss probabilities are of a cumulative loss.</p>"
+    )
+    return lead + f"<table><tr><th>Contract year</th>{head}</tr>{body}</table>" + price
 
 
 def tornado_rows(sens: pd.DataFrame) -> pd.DataFrame:

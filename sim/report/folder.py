@@ -17,7 +17,7 @@ pd = later("pandas")
 
 TABLES = (
     "replications", "summary", "sweep", "sweep_summary", "monthly", "rtt_waits", "rtt_returns", "flows", "bid", "bid_summary",
-    "bid_monthly", "sensitivity", "warmup", "switch_over",
+    "bid_monthly", "sensitivity", "warmup", "switch_over", "takeover",
 )  # fmt: skip
 """The CSV files a report may use, by name without ``.csv``."""
 

@@ -33,6 +33,7 @@ BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not 
     "reserve_exhausted_probability_24m": "Probability the reserve runs out within 24 months",
     "reserve_exhausted_probability_contract": "Probability the reserve runs out during the contract",
     "cash_buffer_90pct_gbp": "Cash buffer (reserve plus guarantee) for a 90% chance of never running out",
+    "pathways_taken_over": "Incomplete RTT pathways taken over at the contract start",
 }
 
 TREATMENT_FUNCTIONS: dict[str, tuple[str, str]] = {  # code: (name, short name) as RTT returns name them

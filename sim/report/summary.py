@@ -12,6 +12,7 @@ from sim.report.labels import key_label
 from sim.report.page import Section, esc
 from sim.report.terminal import fmt, sweep_verdicts
 from sim.report.view import View
+from sim.takeover import TAKES_OVER, sentence, takeovers
 
 pd = later("pandas")
 
@@ -25,7 +26,7 @@ def summary_section(view: View) -> Section | None:
     whole = kpi_summary(view)
     whole = whole[whole["year"].astype(str) == "all"].set_index(["scope", "metric"])
     answers = [_waits(view, whole), _activity(view, whole), _cost(view, whole)]
-    answers += _bid(view) + _sweep(view)
+    answers += _bid(view) + _takeover(view) + _sweep(view)
     items = "".join(f"<li><b>{esc(head)}.</b> {esc(text)}</li>" for head, text in answers if text)
     caveats = "".join(f"<li>{esc(c)}</li>" for c in _caveats(view))
     body = (
@@ -174,6 +175,28 @@ def _bid(view: View) -> list[tuple[str, str]]:
     return out
 
 
+def _returns(view: View) -> pd.DataFrame:
+    """The run's RTT returns at the point shown (empty for a folder without them)."""
+    return view.csv("rtt_returns") if view.folder.has("rtt_returns") else pd.DataFrame()
+
+
+def _takeover(view: View) -> list[tuple[str, str]]:
+    """A takeover bid: what taking over adds to the prime's cost and to the safe price."""
+    if not view.folder.has("takeover"):
+        return []
+    t = view.folder.table("takeover")
+    t = t[t["year"].astype(str) == "all"].set_index("metric")["mean"]
+    names = view.folder.batch.get("extra", {}).get(TAKES_OVER, {})
+    return [(
+        "The takeover",
+        f"Against the same prime without it, on the same patients, taking over the lists of "
+        f"{names.get('from', 'the old design')} adds {fmt(t['extra_cost_gbp'], 'gbp')} to the prime's costs over the "
+        f"contract ({fmt(t['extra_mobilisation_gbp'], 'gbp')} of it mobilisation), changing its surplus by "
+        f"{fmt(t['extra_surplus_gbp'], 'gbp')}; the lowest safe year-1 price moves by "
+        f"{fmt(t['extra_safe_price_year1_gbp'], 'gbp')} (takeover.csv, year by year in The bid).",
+    )]  # fmt: skip
+
+
 def _sweep(view: View) -> list[tuple[str, str]]:
     if not view.sweep or not view.folder.has("sweep_summary"):
         return []
@@ -208,8 +231,18 @@ def _caveats(view: View) -> list[str]:
     unfitted = view.scenario.unfitted_beside_fitted(list(view.designs))
     if unfitted:
         out.append(unfitted[0].upper() + unfitted[1:] + ".")
-    if view.scenario.backlog is None:
-        out.append("The run starts from empty lists after a warm-up, not from today's list (see Starting from today).")
+    taken = takeovers(view.scenario, list(view.designs), _returns(view))
+    out += [sentence(design, what) for design, what in taken.items()]
+    afresh = [d for d in view.designs if d not in taken]
+    if view.scenario.backlog is None and afresh:
+        if not taken:
+            out.append("The run starts from empty lists after a warm-up, not from today's list (see Starting from today).")
+        else:
+            names = ", ".join(f"'{d}'" for d in afresh)
+            out.append(
+                f"{names} start{'s' if len(afresh) == 1 else ''} from the lists {'its' if len(afresh) == 1 else 'their'} "
+                "own warm-up built from empty, not from today's list (see Starting from today)."
+            )
     out.append(
         "A model: patients' needs and the services' decisions are drawn from the scenario's rates; the bundled "
         "scenarios are calibrated to the published figures docs/calibration.md lists, with the misses it names."

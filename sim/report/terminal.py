@@ -580,3 +580,58 @@ def structures_table(summary: pd.DataFrame, structures: dict[str, list[str]], sc
     for row in rows:
         table.add_row(*row)
     return table
+
+
+TAKEOVER_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("Extra cost", "extra_cost_gbp", "gbp"),
+    ("of which mobilisation", "extra_mobilisation_gbp", "gbp"),
+    ("Extra surplus", "extra_surplus_gbp", "gbp"),
+    ("P(loss) with", "loss_probability_with", "probability"),
+    ("P(loss) without", "loss_probability_without", "probability"),
+    ("Extra waiting at year end", "extra_waiting_list_end", "patients"),
+)
+"""The columns of the takeover's year-by-year table: heading, measure of ``takeover.csv``, unit."""
+
+
+def print_takeover(table: pd.DataFrame, names: dict[str, str], console: Console | None = None) -> None:
+    """What taking over adds to the bid, year by year, paired on the same patients (``takeover.csv``)."""
+    console = console or Console()
+    by = table.assign(year=table["year"].astype(str)).set_index(["metric", "year"])
+
+    def cell(metric: str, year: str, unit: str) -> str:
+        if (metric, year) not in by.index:
+            return "–"
+        r = by.loc[(metric, year)]
+        scale = 100.0 if unit == "probability" else 1.0
+        shown = "pct" if unit == "probability" else unit
+        text = fmt(scale * r["mean"], shown) if unit != "patients" else f"{r['mean']:+,.0f}"
+        if pd.isna(r["ci_low"]) or r["ci_low"] == r["ci_high"] or unit == "probability":
+            return text
+        low, high = scale * r["ci_low"], scale * r["ci_high"]
+        ends = (fmt(low, shown), fmt(high, shown)) if unit != "patients" else (f"{low:+,.0f}", f"{high:+,.0f}")
+        return f"{text} [dim]({ends[0]} to {ends[1]})[/dim]"
+
+    title = (
+        f"What taking over '{names['from']}' adds to the bid: '{names['design']}' minus '{names['without']}' at the "
+        "same price, paired on the same patients (mean, 95% CI)"
+    )
+    out = Table(title=title, header_style="bold")
+    out.add_column("Year", justify="right")
+    for heading, _, _ in TAKEOVER_COLUMNS:
+        out.add_column(heading, justify="right")
+    years = sorted({y for y in by.index.get_level_values("year") if y != "all"}, key=int)
+    for y in years:
+        out.add_row(y, *(cell(metric, y, unit) for _, metric, unit in TAKEOVER_COLUMNS))
+    whole = {"loss_probability_with": "loss_probability_cumulative_with",
+             "loss_probability_without": "loss_probability_cumulative_without"}  # fmt: skip
+    out.add_row("Contract", *(cell(whole.get(metric, metric), "all", unit) for _, metric, unit in TAKEOVER_COLUMNS))
+    console.print(out)
+    safe = {m: by.loc[(m, "all"), "mean"] for m in ("safe_price_year1_with_gbp", "safe_price_year1_without_gbp",
+                                                     "extra_safe_price_year1_gbp", "extra_safe_price_per_head_gbp")}  # fmt: skip
+    console.print(
+        f"Lowest safe year-1 price: {fmt(safe['safe_price_year1_with_gbp'], 'gbp')} taking over, "
+        f"{fmt(safe['safe_price_year1_without_gbp'], 'gbp')} without: the takeover adds "
+        f"{fmt(safe['extra_safe_price_year1_gbp'], 'gbp')} ({pence(safe['extra_safe_price_per_head_gbp'])} a head). "
+        "P(loss) in the contract row is of a cumulative loss.",
+        highlight=False,
+    )
