@@ -24,6 +24,7 @@ from sim.target import (
     at_factor,
     capacity_values,
     check_target,
+    horizon,
     least_safe_factor,
     reconcile,
     rules_of_thumb,
@@ -179,6 +180,32 @@ def test_the_rule_of_thumb_and_the_answer_are_reconciled() -> None:
     assert "(+12%)" in said[0] and "--max-load" in said[0]  # the maximum load binds it
     assert "(+25%)" in said[1] and "orthopaedics sets it" in said[1] and "0.860" in said[1]
     assert "(-5%)" in said[2] and said[2].endswith(".") and ":" not in said[2].split("(-5%)")[1]
+
+
+def test_a_list_still_growing_in_the_target_s_year_is_not_settled() -> None:
+    """A list that grows 30% over the year of the target (referrals 2%) meets it only because it
+    has not grown yet; one that grows as referrals do has settled. And an unsearched service at
+    the maximum load is warned of."""
+    s = queue(12, years=2)
+    s = s.model_copy(update={"demand": s.demand.model_copy(update={"growth": 0.02})})
+    months = pd.date_range(s.run.start_date, periods=24, freq="ME").strftime("%Y-%m-%d")
+    loads = pd.DataFrame([
+        {"stage": ALL_TO, "searched": True, "year_1": 0.9, "year_2": 0.92},
+        {"stage": "other", "searched": False, "year_1": 0.9, "year_2": 0.97},
+    ])  # fmt: skip
+
+    def said(growth_in_year_2: float) -> list[str]:
+        size = [1000.0] * 12 + [1000.0 * (1 + growth_in_year_2 * i / 11) for i in range(12)]
+        answer = Trial(factor=1.0, slots={}, met_share=1.0, met_low=0.7, met_high=1.0, metric_mean=93.0, cost_gbp=0.0,
+                       cost_metric="capacity_cost_gbp", met=True, peak=Load(0.92, ALL_TO, 2),
+                       monthly=pd.DataFrame({"month_end": months, "rtt_incomplete": size}))  # fmt: skip
+        return horizon(s, "fragmented", loads, answer, Target("rtt_incomplete_within_18w_pct", 92, True, year=2))
+
+    growing = said(0.3)
+    assert any(line.startswith("Not settled") for line in growing)
+    assert any("Warning: other, not searched, has a load of 0.970 in year 2" in line for line in growing)
+    assert any("the target binds" in line for line in growing)
+    assert any(line.startswith("Settled") for line in said(0.02))
 
 
 def test_years_to_a_load() -> None:
