@@ -738,7 +738,7 @@ def _print_target(
         months = Table(title="Month by month at that capacity (mean over replications)", header_style="bold")
         shown = [c for c in ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "rtt_wait_p92_weeks") if c in path]
         for col in ("Month end", *shown):
-            months.add_column(col, justify="right")
+            months.add_column(col, justify="right", overflow="fold")
         for r in path.itertuples(index=False):
             months.add_row(str(r.month_end), *(f"{getattr(r, c):,.1f}" for c in shown))
         out_console.print(months)
@@ -900,7 +900,7 @@ def scale(
     table = Table(title=f"Scaled x{scaling.factor:.6g}: population {s.population:,} to {population:,}", header_style="bold")
     table.add_column("Key", overflow="fold")
     for col in ("Was", "Now"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for v in scaling.values:
         table.add_row(v.key, terminal.plain(v.was, 15), terminal.plain(v.now, 15))
     out_console.print(table)
@@ -956,7 +956,7 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         )
         table = Table(title=title, header_style="bold")
         for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load", "RTT function"):
-            table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left")
+            table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left", overflow="fold")
         stages = s.design_stages(name)
         for st_name, demand in weekly.items():
             cap = model_capacity.effective_weekly(s, st_name, name)
@@ -988,7 +988,7 @@ def uncertainty_table(s: schema.Scenario) -> Table:
     table = Table(title="Uncertain inputs, drawn afresh for each replication (--no-uncertainty: the values set)",
                   header_style="bold")  # fmt: skip
     for col in ("Key", "Distribution", "Value set", "Range drawn (99.98%)"):
-        table.add_column(col, justify="left" if col in ("Key", "Distribution") else "right")
+        table.add_column(col, justify="left" if col in ("Key", "Distribution") else "right", overflow="fold")
     for key, dist in dists.items():
         point = scenario_values.value_at(data, key)
         params = {k: v for k, v in dist.model_dump().items() if k not in ("dist", "also", "relative") and v is not None}
