@@ -885,12 +885,13 @@ def scale(
         typer.Option("--out", help="Scenario file to write (default: NAME_PEOPLE.toml beside SCENARIO).", metavar="FILE"),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Its scenario name (default: NAME_PEOPLE).", metavar="NAME")] = None,
-    force: ForceOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
 ) -> None:
     """Scale a scenario to another population: referrals, slots, beds and the sums paid together.
 
-    Writes a scenario that extends SCENARIO and sets only what was scaled, each value with what
-    it was; prices per unit, shares, rates and delays stay as they are, so every load does too.
+    Writes a scenario that extends SCENARIO and sets only what was scaled, each value rounded
+    (slots to 0.1 a week, staff to 0.01 WTE, the rest whole) with what it was; prices per unit,
+    shares, rates and delays stay as they are, so every load does too, to the rounding.
     """
     with _user_errors():
         s = scenarios.load_given(scenario, None, warn=_warn)
@@ -902,8 +903,9 @@ def scale(
     for col in ("Was", "Now"):
         table.add_column(col, justify="right", overflow="fold")
     for v in scaling.values:
-        table.add_row(v.key, terminal.plain(v.was, 15), terminal.plain(v.now, 15))
+        table.add_row(v.key, terminal.plain(v.was, 15), terminal.plain(v.now, 12))
     out_console.print(table)
+    out_console.print(f"{area_scale.ROUNDING[0].upper()}{area_scale.ROUNDING[1:]}.", highlight=False)
     if scaling.uncertainty:
         how = [
             f"{k} ({'relative, unchanged' if e.get('relative') else f'x{scaling.factor:.6g}'})"
@@ -913,12 +915,20 @@ def scale(
     for note in scaling.notes:
         _warn(note)
     before, after = area_scale.loads(s), area_scale.loads(scaled)
-    change = max((abs(after[k] - before[k]) for k in before if math.isfinite(before[k])), default=0.0)
+    moved = {k: abs(after[k] - before[k]) for k in before if math.isfinite(before[k])}
+    change = max(moved.values(), default=0.0)
     out_console.print(
-        f"Every service's load (appointments asked for / slots offered) is as before, to within {change:.3f}. "
-        f"Not scaled: prices per unit, shares, rates and days. Written {target}; check it with: msksim validate {target}",
+        f"Every service's load (appointments asked for / slots offered) is as before, to within {change:.3f} "
+        f"(the rounding; {area_scale.LOAD_TOLERANCE} at most). Not scaled: prices per unit, shares, rates and days. "
+        f"Written {target}; check it with: msksim validate {target}",
         highlight=False,
     )
+    if change > area_scale.LOAD_TOLERANCE:
+        (design, stage), _ = max(moved.items(), key=lambda kv: kv[1])
+        _warn(
+            f"{design}: rounding moved {stage}'s load from {before[design, stage]:.3f} to {after[design, stage]:.3f}; "
+            f"set its capacity in {target} to give the load you mean"
+        )
 
 
 @app.command(epilog="Example: msksim validate scenarios/bedfordshire.toml --set demand.referrals_per_year=40000")
