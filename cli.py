@@ -25,6 +25,7 @@ from sim.lazy import later
 from sim.options import BatchOptions
 
 pd = later("pandas")
+alike = later("sim.alike")
 area_fit = later("sim.calibrate.area")
 area_scale = later("sim.scale")
 batching = later("sim.batch")
@@ -191,8 +192,26 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code=code)
 
 
+_held: list[list[str]] = []
+"""Warnings held while a burst of them comes (a batch's checks), to be grouped when it ends."""
+
+
 def _warn(message: str) -> None:
-    err_console.print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False)
+    if _held:
+        _held[-1].append(message)
+    else:
+        err_console.print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False)
+
+
+@contextlib.contextmanager
+def _grouped() -> Iterator[None]:
+    """Warnings given inside are printed when it ends, those alike as one with a count."""
+    _held.append([])
+    try:
+        yield
+    finally:
+        for message in alike.group(_held.pop()):
+            _warn(message)
 
 
 @contextlib.contextmanager
@@ -262,7 +281,9 @@ def _finish(
     batch: batching.Batch, result: experiment.BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool
 ) -> None:
     """Write everything (warnings as they come), the report if asked, then the precision verdict."""
-    if batching.finish(batch, result, tables, started, warn=_warn) and report:
+    with _grouped():
+        written = batching.finish(batch, result, tables, started, warn=_warn)
+    if written and report:
         err_console.print(f"Report written to [bold]{report_html.build_report(batch.folder)}[/bold]")  # stdout is kept for --json
     verdict = batching.precision_verdict(batch, result)
     if verdict is not None:
