@@ -767,7 +767,8 @@ def _print_target(
 
 @app.command(
     name="calibrate",
-    epilog="Example: msksim calibrate scenarios/bedfordshire.toml --rtt data/rtt/FILE.csv --commissioner 06F --holdout 1",
+    epilog="Example (the nine 2014/15 returns bundled, one --rtt each): msksim calibrate scenarios/bedfordshire.toml "
+    "--commissioner 06F --holdout 1 $(for f in data/rtt/rtt-commissioner-ccg-*.csv; do echo --rtt $f; done)",
 )
 def calibrate_command(
     scenario: ScenarioArg,
