@@ -91,10 +91,10 @@ def verdicts(analysis: pd.DataFrame) -> list[str]:
         if cut > warm:
             where = f"design '{design}'" + (f", grid point {point}" if analysis["point"].nunique() > 1 else "")
             years = math.ceil((cut - warm) / 365.25)
-            span = "year 1" if years == 1 else f"years 1-{years}"
+            span = "year 1 reads" if years == 1 else f"years 1-{years} read"
             msgs.append(
                 f"warm-up may be too short for {where}: the number in the system settles by day {cut} (MSER-5), "
-                f"the warm-up ends at day {warm}. If the lists are still filling from empty, contract {span} read "
+                f"the warm-up ends at day {warm}. If the lists are still filling from empty, contract {span} "
                 f"low on lists and waits: rerun with --set run.warmup_days={_rounded_up(cut)} to see. If instead "
                 "they keep growing (a service over capacity), no warm-up settles them. warmup.png in the results "
                 "folder shows which"
