@@ -767,8 +767,8 @@ def _print_target(
 
 @app.command(
     name="calibrate",
-    epilog="Example (the nine 2014/15 returns bundled, one --rtt each): msksim calibrate scenarios/bedfordshire.toml "
-    "--commissioner 06F --holdout 1 $(for f in data/rtt/rtt-commissioner-ccg-*.csv; do echo --rtt $f; done)",
+    epilog="Example: msksim calibrate scenarios/bedfordshire.toml --commissioner 06F --holdout 1 "
+    "$(for f in data/rtt/rtt-commissioner-ccg-*.csv; do echo --rtt $f; done)  (the bundled 2014/15 returns)",
 )
 def calibrate_command(
     scenario: ScenarioArg,

@@ -233,7 +233,7 @@ def _staffed(d: dict[str, Any], values: list[Scaled]) -> list[Scaled]:
                 wte.get((*where, "staff", i, "wte"), g["wte"]) * g["sessions_per_wte"] * g["slots_per_session"]
                 for i, g in enumerate(staff)
             )
-            v = Scaled(v.path, v.was, now, v.exact)
+            v = Scaled(v.path, v.was, round(now, 6), v.exact)  # written too: a base may set them beside its staff
         out.append(v)
     return out
 
@@ -253,10 +253,7 @@ def scaled_toml(scaling: Scaling, original: Path, out: Path) -> str:
     ]
     lines += [f"# {n}" for n in scaling.notes]
     tables: dict[str, list[str]] = {}
-    staffed = {v.path[: v.path.index("staff")] for v in scaling.values if "staff" in v.path}
     for v in scaling.values:
-        if v.path[-1] == "slots_per_week" and v.path[:-1] in staffed:
-            continue  # the staff give them: written, the two would have to agree to the last digit
         listed = next((k for k, _ in LISTS if k in v.path), None)
         if listed is not None:  # a list replaces the original's whole: written whole, once
             field = dict(LISTS)[listed]
