@@ -24,6 +24,7 @@ from sim.lazy import later
 from sim.options import MAX_LOAD, BatchOptions
 
 pd = later("pandas")
+alike = later("sim.alike")
 area_fit = later("sim.calibrate.area")
 area_scale = later("sim.scale")
 batching = later("sim.batch")
@@ -191,8 +192,26 @@ def _fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code=code)
 
 
+_held: list[list[str]] = []
+"""Warnings held while a burst of them comes (a batch's checks), to be grouped when it ends."""
+
+
 def _warn(message: str) -> None:
-    err_console.print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False)
+    if _held:
+        _held[-1].append(message)
+    else:
+        err_console.print(f"[bold yellow]warning:[/bold yellow] {escape(message)}", highlight=False)
+
+
+@contextlib.contextmanager
+def _grouped() -> Iterator[None]:
+    """Warnings given inside are printed when it ends, those alike as one with a count."""
+    _held.append([])
+    try:
+        yield
+    finally:
+        for message in alike.group(_held.pop()):
+            _warn(message)
 
 
 @contextlib.contextmanager
@@ -262,7 +281,9 @@ def _finish(
     batch: batching.Batch, result: experiment.BatchResult, tables: dict[str, pd.DataFrame], started: datetime, report: bool
 ) -> None:
     """Write everything (warnings as they come), the report if asked, then the precision verdict."""
-    if batching.finish(batch, result, tables, started, warn=_warn) and report:
+    with _grouped():
+        written = batching.finish(batch, result, tables, started, warn=_warn)
+    if written and report:
         err_console.print(f"Report written to [bold]{report_html.build_report(batch.folder)}[/bold]")  # stdout is kept for --json
     verdict = batching.precision_verdict(batch, result)
     if verdict is not None:
@@ -782,7 +803,7 @@ def _print_target(answer: targets.Trial, values: dict[str, Any], goal: targets.T
         months = Table(title="Month by month at that capacity (mean over replications)", header_style="bold")
         shown = [c for c in ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "rtt_wait_p92_weeks") if c in path]
         for col in ("Month end", *shown):
-            months.add_column(col, justify="right")
+            months.add_column(col, justify="right", overflow="fold")
         for r in path.itertuples(index=False):
             months.add_row(str(r.month_end), *(f"{getattr(r, c):,.1f}" for c in shown))
         out_console.print(months)
@@ -790,7 +811,8 @@ def _print_target(answer: targets.Trial, values: dict[str, Any], goal: targets.T
 
 @app.command(
     name="calibrate",
-    epilog="Example: msksim calibrate scenarios/bedfordshire.toml --rtt data/rtt/FILE.csv --commissioner 06F --holdout 1",
+    epilog="Example: msksim calibrate scenarios/bedfordshire.toml --commissioner 06F --holdout 1 "
+    "$(for f in data/rtt/rtt-commissioner-ccg-*.csv; do echo --rtt $f; done)  (the bundled 2014/15 returns)",
 )
 def calibrate_command(
     scenario: ScenarioArg,
@@ -929,12 +951,13 @@ def scale(
         typer.Option("--out", help="Scenario file to write (default: NAME_PEOPLE.toml beside SCENARIO).", metavar="FILE"),
     ] = None,
     name: Annotated[str | None, typer.Option("--name", help="Its scenario name (default: NAME_PEOPLE).", metavar="NAME")] = None,
-    force: ForceOpt = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
 ) -> None:
     """Scale a scenario to another population: referrals, slots, beds and the sums paid together.
 
-    Writes a scenario that extends SCENARIO and sets only what was scaled, each value with what
-    it was; prices per unit, shares, rates and delays stay as they are, so every load does too.
+    Writes a scenario that extends SCENARIO and sets only what was scaled, each value rounded
+    (slots to 0.1 a week, staff to 0.01 WTE, the rest whole) with what it was; prices per unit,
+    shares, rates and delays stay as they are, so every load does too, to the rounding.
     """
     with _user_errors():
         s = scenarios.load_given(scenario, None, warn=_warn)
@@ -944,10 +967,11 @@ def scale(
     table = Table(title=f"Scaled x{scaling.factor:.6g}: population {s.population:,} to {population:,}", header_style="bold")
     table.add_column("Key", overflow="fold")
     for col in ("Was", "Now"):
-        table.add_column(col, justify="right")
+        table.add_column(col, justify="right", overflow="fold")
     for v in scaling.values:
-        table.add_row(v.key, terminal.plain(v.was, 15), terminal.plain(v.now, 15))
+        table.add_row(v.key, terminal.plain(v.was, 15), terminal.plain(v.now, 12))
     out_console.print(table)
+    out_console.print(f"{area_scale.ROUNDING[0].upper()}{area_scale.ROUNDING[1:]}.", highlight=False)
     if scaling.uncertainty:
         how = [
             f"{k} ({'relative, unchanged' if e.get('relative') else f'x{scaling.factor:.6g}'})"
@@ -957,12 +981,20 @@ def scale(
     for note in scaling.notes:
         _warn(note)
     before, after = area_scale.loads(s), area_scale.loads(scaled)
-    change = max((abs(after[k] - before[k]) for k in before if math.isfinite(before[k])), default=0.0)
+    moved = {k: abs(after[k] - before[k]) for k in before if math.isfinite(before[k])}
+    change = max(moved.values(), default=0.0)
     out_console.print(
-        f"Every service's load (appointments asked for / slots offered) is as before, to within {change:.3f}. "
-        f"Not scaled: prices per unit, shares, rates and days. Written {target}; check it with: msksim validate {target}",
+        f"Every service's load (appointments asked for / slots offered) is as before, to within {change:.3f} "
+        f"(the rounding; {area_scale.LOAD_TOLERANCE} at most). Not scaled: prices per unit, shares, rates and days. "
+        f"Written {target}; check it with: msksim validate {target}",
         highlight=False,
     )
+    if change > area_scale.LOAD_TOLERANCE:
+        (design, stage), _ = max(moved.items(), key=lambda kv: kv[1])
+        _warn(
+            f"{design}: rounding moved {stage}'s load from {before[design, stage]:.3f} to {after[design, stage]:.3f}; "
+            f"set its capacity in {target} to give the load you mean"
+        )
 
 
 @app.command(epilog="Example: msksim validate scenarios/bedfordshire.toml --set demand.referrals_per_year=40000")
@@ -1000,7 +1032,7 @@ def validate(scenario: ScenarioArg, set_: SetOpt = None) -> None:
         )
         table = Table(title=title, header_style="bold")
         for col in ("Stage", "Capacity /wk", "Expected demand /wk (year 1)", "Load", "RTT function"):
-            table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left")
+            table.add_column(col, justify="right" if col not in ("Stage", "RTT function") else "left", overflow="fold")
         stages = s.design_stages(name)
         for st_name, demand in weekly.items():
             cap = model_capacity.effective_weekly(s, st_name, name)
@@ -1032,7 +1064,7 @@ def uncertainty_table(s: schema.Scenario) -> Table:
     table = Table(title="Uncertain inputs, drawn afresh for each replication (--no-uncertainty: the values set)",
                   header_style="bold")  # fmt: skip
     for col in ("Key", "Distribution", "Value set", "Range drawn (99.98%)"):
-        table.add_column(col, justify="left" if col in ("Key", "Distribution") else "right")
+        table.add_column(col, justify="left" if col in ("Key", "Distribution") else "right", overflow="fold")
     for key, dist in dists.items():
         point = scenario_values.value_at(data, key)
         params = {k: v for k, v in dist.model_dump().items() if k not in ("dist", "also", "relative") and v is not None}

@@ -318,7 +318,9 @@ def _with_driver(found: Overload, part: pd.DataFrame, peak: pd.Series, over: pd.
 OVERLOAD_NOTE = (
     "In those replications the drawn inputs ask more of the service than it offers, so its list grows without "
     "limit and its band across replications widens: the spread is in the inputs, not in the simulation "
-    "(<stage>_expected_load in replications.csv; the input named goes most with the load, by rank correlation)."
+    "(<stage>_expected_load in replications.csv; the input named goes most with the load, by rank correlation). "
+    "If those inputs can happen, give the service more slots or its capacity policy more sessions (max_sessions); "
+    "if they cannot, narrow the input's range in [uncertainty]."
 )
 
 

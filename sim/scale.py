@@ -10,6 +10,7 @@ slots offered) stays as it was. :func:`scaled_toml` writes the result as a scena
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from typing import Any
 from sim.diagnostics import expected_loads
 from sim.results import write_atomic
 from sim.scenario import load_scenario
-from sim.schema import NAME_PATTERN, Scenario, ScenarioError
+from sim.schema import MAX_DESCRIPTION, NAME_PATTERN, Scenario, ScenarioError
 from sim.values import key_parts, scenario_to_dict, toml_key, toml_value
 
 Path_ = tuple[str | int, ...]
@@ -58,17 +59,20 @@ class Scaling:
     name: str
     notes: list[str]
     """What was not scaled and why (a backlog file, say)."""
+    description: str = ""
+    """The scaled scenario's own description: what it was scaled from, and by how much."""
 
     @property
     def factor(self) -> float:
         return self.population / self.scenario.population
 
 
-def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
-    """Every value that grows with the population: (its path in the resolved scenario, whole number)."""
-    yield ("demand", "referrals_per_year"), False
-    yield ("demand", "self_referral", "per_year"), False
-    yield ("demand", "outside_contract", "per_year"), False
+def _extensive(d: dict[str, Any]) -> Iterator[Path_]:
+    """Every value that grows with the population: its path in the resolved scenario (how it is
+    rounded is :func:`rounded`'s, by its key)."""
+    yield ("demand", "referrals_per_year")
+    yield ("demand", "self_referral", "per_year")
+    yield ("demand", "outside_contract", "per_year")
     places: list[tuple[Path_, dict[str, Any]]] = [(("stages", n), st) for n, st in d["stages"].items()]
     places.append((("surgery",), d["surgery"]))
     for design, cfg in d["designs"].items():
@@ -77,40 +81,67 @@ def _extensive(d: dict[str, Any]) -> Iterator[tuple[Path_, bool]]:
             places += [(("designs", design, "structures", name, "stage_overrides", p), o)
                        for p, o in structure["stage_overrides"].items()]  # fmt: skip
         if cfg.get("capacity_basis"):  # the demand its capacities are for grows with the population too
-            yield ("designs", design, "capacity_basis", "referrals_per_year"), False
+            yield ("designs", design, "capacity_basis", "referrals_per_year")
     for where, cfg in places:
         if "slots_per_week" in cfg:
-            yield (*where, "slots_per_week"), False
+            yield (*where, "slots_per_week")
         for i, _ in enumerate(cfg.get("capacity_changes") or []):
-            yield (*where, "capacity_changes", i, "slots_per_week"), False
+            yield (*where, "capacity_changes", i, "slots_per_week")
         for i, _ in enumerate(cfg.get("staff") or []):  # scaled with the slots they give, so the two agree
-            yield (*where, "staff", i, "wte"), False
+            yield (*where, "staff", i, "wte")
         if "beds" in cfg:
-            yield (*where, "beds"), True
+            yield (*where, "beds")
         policy = cfg.get("capacity_policy") or {}
         if policy.get("kind") == "managed":  # a bigger area's list and the sessions it may add are bigger
             if policy.get("measure", "list") == "list":
-                yield (*where, "capacity_policy", "add_at"), False
-                yield (*where, "capacity_policy", "remove_at"), False
-            yield (*where, "capacity_policy", "max_sessions"), True
+                yield (*where, "capacity_policy", "add_at")
+                yield (*where, "capacity_policy", "remove_at")
+            yield (*where, "capacity_policy", "max_sessions")
     for provider in d["finance"]["providers"]:
-        yield ("finance", "providers", provider, "block_gbp"), False
-        yield ("finance", "providers", provider, "overheads_gbp"), False
+        yield ("finance", "providers", provider, "block_gbp")
+        yield ("finance", "providers", provider, "overheads_gbp")
     contract = d["finance"].get("prime_contract")
     if contract:
         # a price per head grows with the population by itself; a population set for it must be scaled
         for k in ("year1_value_gbp", "capitated_population", "overheads_gbp", "mobilisation_gbp"):
             if contract.get(k) is not None:
-                yield ("finance", "prime_contract", k), False
+                yield ("finance", "prime_contract", k)
     for name, design in d["designs"].items():  # a bigger area's mobilisation costs more
         if (design.get("mobilisation") or {}).get("cost_gbp") is not None:
-            yield ("designs", name, "mobilisation", "cost_gbp"), False
+            yield ("designs", name, "mobilisation", "cost_gbp")
     if d["finance"].get("tariff_share"):
-        yield ("finance", "tariff_share", "overheads_gbp"), False
+        yield ("finance", "tariff_share", "overheads_gbp")
     backlog = d.get("backlog") or {}
     for stage, bands in (backlog.get("stages") or {}).items():
         for band in bands:
-            yield ("backlog", "stages", stage, band), True
+            yield ("backlog", "stages", stage, band)
+
+
+PLACES = {"slots_per_week": 1, "wte": 2}
+"""Decimal places a scaled value is written to, by its key: slots a week to 0.1, staff to 0.01
+WTE; every other value (referrals, patients on a list, beds, sessions, sums in pounds) whole."""
+
+FIGURES = 3
+"""Significant figures kept however small a value: 2.6 slots a week stays 2.61, not 2.6."""
+
+LOAD_TOLERANCE = 0.01
+"""How far the rounding may move a service's expected load (appointments asked for over slots
+offered) before ``scale`` warns: the load is what the scaled area is for."""
+
+ROUNDING = (
+    "rounded: referrals, patients, beds and sessions to whole numbers, slots to 0.1 a week, staff to "
+    f"0.01 WTE (at least {FIGURES} significant figures), sums to whole pounds; each value's comment in the file "
+    "gives the product before rounding"
+)
+
+
+def rounded(key: str, exact: float) -> int | float:
+    """``exact`` to the places :data:`PLACES` gives its key (at least :data:`FIGURES` significant
+    figures): a whole number as an int."""
+    places = PLACES.get(key, 0)
+    if exact and places:
+        places = max(places, FIGURES - 1 - math.floor(math.log10(abs(exact))))
+    return round(exact, places) if places else round(exact)
 
 
 LISTS = (("capacity_changes", "slots_per_week"), ("staff", "wte"))
@@ -146,15 +177,16 @@ def scale(scenario: Scenario, population: int, name: str | None = None) -> Scali
     d = scenario_to_dict(scenario)
     f = population / scenario.population
     values = []
-    for path, whole in _extensive(d):
+    for path in _extensive(d):
         was = _get(d, path)
         if not was:  # nothing to scale: left out of the file, which stays short
             continue
         exact = was * population / scenario.population  # multiplied first: 1,150 x 150,000 / 250,000 is 690 exactly
-        now = round(exact) if whole else float(exact)
+        now = rounded(str(path[-1]), exact)
         if path[-1] == "max_sessions":  # a managed policy adds one session at least
             now = max(now, 1)
         values.append(Scaled(path, was, now, float(exact)))
+    values = _staffed(d, values)
     scaled_keys = {v.key for v in values}
     uncertainty = {}
     for key, entry in scenario.uncertainty.items():
@@ -171,9 +203,11 @@ def scale(scenario: Scenario, population: int, name: str | None = None) -> Scali
             )  # fmt: skip
         if entry.get("relative"):
             uncertainty[key] = dict(entry)  # multiples of the value: they move with it
-        else:
+        else:  # in the value's units: scaled, and rounded as the value is
+            field = str(parts[-1])
             uncertainty[key] = {
-                k: (v * f if k in SCALED_PARAMETERS and isinstance(v, int | float) else v) for k, v in entry.items()
+                k: (rounded(field, v * f) if k in SCALED_PARAMETERS and isinstance(v, int | float) else v)
+                for k, v in entry.items()
             }
     notes = []
     backlog = d.get("backlog") or {}
@@ -182,10 +216,29 @@ def scale(scenario: Scenario, population: int, name: str | None = None) -> Scali
             f"backlog.file: the {len(scenario.backlog.patients) or len(scenario.backlog.pathways)} patients "
             "or pathways it lists are not scaled; the scaled area starts from the same list"
         )
-    rounded = [v for v in values if v.now != v.exact]
-    if rounded:
-        notes.append("rounded to whole numbers: " + ", ".join(f"{v.key} {v.exact:.6g} to {v.now}" for v in rounded))
-    return Scaling(scenario, population, values, uncertainty, new_name, notes)
+    description = (
+        f"{scenario.name} scaled from {scenario.population:,} to {population:,} people by msksim scale: referrals, "
+        f"capacity and the sums paid x{f:.4g}, rounded; everything else as in {scenario.name}"
+    )[:MAX_DESCRIPTION]
+    return Scaling(scenario, population, values, uncertainty, new_name, notes, description)
+
+
+def _staffed(d: dict[str, Any], values: list[Scaled]) -> list[Scaled]:
+    """A staffed service's slots a week are what its rounded staff give (the scenario requires
+    the two to agree), not the slots rounded on their own."""
+    wte = {v.path: v.now for v in values if v.path[-1] == "wte"}
+    out = []
+    for v in values:
+        where = v.path[:-1]
+        staff = _get(d, where).get("staff") if v.path[-1] == "slots_per_week" and "capacity_changes" not in v.path else None
+        if staff:
+            now = sum(
+                wte.get((*where, "staff", i, "wte"), g["wte"]) * g["sessions_per_wte"] * g["slots_per_session"]
+                for i, g in enumerate(staff)
+            )
+            v = Scaled(v.path, v.was, round(now, 6), v.exact)  # written too: a base may set them beside its staff
+        out.append(v)
+    return out
 
 
 def scaled_toml(scaling: Scaling, original: Path, out: Path) -> str:
@@ -197,7 +250,9 @@ def scaled_toml(scaling: Scaling, original: Path, out: Path) -> str:
         f"# overheads) are x{f:.6g}; prices per unit, shares, rates and days are those of the original.",
         f'extends = "{Path(os.path.relpath(original.resolve(), out.parent.resolve())).as_posix()}"',
         f'name = "{scaling.name}"',
+        f"description = {toml_value(scaling.description)}",
         f"population = {scaling.population}",
+        f"# {ROUNDING}",
     ]
     lines += [f"# {n}" for n in scaling.notes]
     tables: dict[str, list[str]] = {}
@@ -214,9 +269,9 @@ def scaled_toml(scaling: Scaling, original: Path, out: Path) -> str:
             was = ", ".join(toml_value(c[field]) for c in items)
             tables.setdefault(_dotted(where), []).append(f"{listed} = {toml_value(scaled)}  # {field} were {was}")
             continue
-        rounded = f" (x{f:.6g} = {v.exact:.6g}, rounded)" if v.now != v.exact else ""
+        exact = f" (x{f:.6g} = {v.exact:.6g}, rounded)" if v.now != v.exact else ""
         tables.setdefault(_dotted(v.path[:-1]), []).append(
-            f"{toml_key(str(v.path[-1]))} = {toml_value(v.now)}  # was {toml_value(v.was)}{rounded}"
+            f"{toml_key(str(v.path[-1]))} = {toml_value(v.now)}  # was {toml_value(v.was)}{exact}"
         )
     for table, rows in tables.items():
         lines += ["", f"[{table}]", *rows]

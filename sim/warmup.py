@@ -8,6 +8,7 @@ moving average of the mean across replications so one can see where it levels of
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -82,14 +83,28 @@ def analyse(
 
 
 def verdicts(analysis: pd.DataFrame) -> list[str]:
-    """Warnings where MSER says the configured warm-up is too short."""
+    """Warnings where MSER says the configured warm-up is too short: which contract years that
+    touches, what it means for their numbers, and what to do."""
     msgs = []
     for (point, design), part in analysis.groupby(["point", "design"]):
         cut, warm = int(part["mser_truncation_day"].iloc[0]), int(part["warmup_day"].iloc[0])
         if cut > warm:
             where = f"design '{design}'" + (f", grid point {point}" if analysis["point"].nunique() > 1 else "")
-            msgs.append(f"warm-up may be too short for {where}: MSER-5 truncates at day {cut}, the warm-up ends at day {warm}")
+            years = math.ceil((cut - warm) / 365.25)
+            span = "year 1 reads" if years == 1 else f"years 1-{years} read"
+            msgs.append(
+                f"warm-up may be too short for {where}: the number in the system settles by day {cut} (MSER-5), "
+                f"the warm-up ends at day {warm}. If the lists are still filling from empty, contract {span} "
+                f"low on lists and waits: rerun with --set run.warmup_days={_rounded_up(cut)} to see. If instead "
+                "they keep growing (a service over capacity), no warm-up settles them. warmup.png in the results "
+                "folder shows which"
+            )
     return msgs
+
+
+def _rounded_up(day: int) -> int:
+    """A warm-up to try: ``day`` up to a whole number of 365-day years."""
+    return 365 * math.ceil(day / 365)
 
 
 def plot(analysis: pd.DataFrame, path: Path, measure: str = "in_system") -> None:

@@ -3,14 +3,18 @@ scaled together, everything else as it was."""
 
 from __future__ import annotations
 
+import math
+import re
 import shutil
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from cli import app
-from sim.scale import loads, scale
+from sim.scale import FIGURES, LOAD_TOLERANCE, PLACES, loads, rounded, scale
 from sim.scenario import load_scenario
 from sim.uncertainty import draw_parameters, parse_uncertainty
 from sim.values import leaf_keys, scenario_to_dict, value_at
@@ -49,13 +53,13 @@ def test_what_grows_with_the_population_is_scaled_and_nothing_else(scaled) -> No
         "finance.providers.community_physio.block_gbp", "finance.prime_contract.year1_value_gbp",
         "designs.prime.stage_overrides.orthopaedics.slots_per_week",
     } <= set(expected)  # fmt: skip
-    for key in leaf_keys({k: v for k, v in a.items() if k not in ("name", "population", "uncertainty")}):
+    for key in leaf_keys({k: v for k, v in a.items() if k not in ("name", "description", "population", "uncertainty")}):
         was, now = value_at(a, key), value_at(b, key)
         items = sorted(k for k in expected if k.startswith(key + "."))  # a list whose items hold a scaled value
         if items:
             for item in items:
                 i, field = item.removeprefix(key + ".").split(".")
-                assert now[int(i)][field] == pytest.approx(was[int(i)][field] * f, rel=1e-12), item
+                assert now[int(i)][field] == rounded(field, was[int(i)][field] * f), item
                 assert {k: v for k, v in now[int(i)].items() if k != field} == {
                     k: v for k, v in was[int(i)].items() if k != field
                 }
@@ -65,8 +69,11 @@ def test_what_grows_with_the_population_is_scaled_and_nothing_else(scaled) -> No
                 assert now == round(was * f)
             elif key.endswith("max_sessions"):  # whole sessions, one at least
                 assert now == max(round(was * f), 1), key
+            elif key.endswith("slots_per_week") and value_at(b, key.rsplit(".", 1)[0]).get("staff"):
+                staff = value_at(b, key.rsplit(".", 1)[0])["staff"]  # a staffed service's slots are its rounded staff's
+                assert now == pytest.approx(sum(g["wte"] * g["sessions_per_wte"] * g["slots_per_session"] for g in staff))
             else:
-                assert now == pytest.approx(was * f, rel=1e-12), key
+                assert now == rounded(key.rsplit(".", 1)[-1], was * f), key
         else:
             assert now == was, key
 
@@ -76,7 +83,7 @@ def test_every_load_is_unchanged(scaled) -> None:
     before, after = loads(load_scenario(original)), loads(load_scenario(out))
     assert before.keys() == after.keys() and len(before) >= 10
     for k in before:
-        assert after[k] == pytest.approx(before[k], rel=1e-3), k  # whole slots a day: not exactly linear
+        assert after[k] == pytest.approx(before[k], abs=LOAD_TOLERANCE), k  # rounded, and whole slots a day
 
 
 def test_an_absolute_range_is_scaled_and_draws_the_same_patients_scaled(scaled) -> None:
@@ -85,12 +92,12 @@ def test_an_absolute_range_is_scaled_and_draws_the_same_patients_scaled(scaled) 
     original, out = scaled
     before, after = load_scenario(original), load_scenario(out)
     f = PEOPLE / before.population
-    assert after.uncertainty["demand.referrals_per_year"]["low"] == pytest.approx(40_000 * f)
+    assert after.uncertainty["demand.referrals_per_year"]["low"] == round(40_000 * f)  # rounded as the value is
     assert set(after.uncertainty) == set(before.uncertainty), "every other distribution is inherited"
     for rep in range(3):
         a = draw_parameters(parse_uncertainty(before.uncertainty, before, "a"), before, rep)
         b = draw_parameters(parse_uncertainty(after.uncertainty, after, "b"), after, rep)
-        assert b["demand.referrals_per_year"] == pytest.approx(a["demand.referrals_per_year"] * f, rel=1e-12)
+        assert b["demand.referrals_per_year"] == pytest.approx(a["demand.referrals_per_year"] * f, rel=1e-4)
         assert b["demand.growth"] == a["demand.growth"]
 
 
@@ -108,8 +115,9 @@ def test_a_copy_of_the_template_scaled_validates_with_its_loads(tmp_path: Path) 
     result = runner.invoke(app, ["scale", str(copy), "--population", "150000"])
     assert result.exit_code == 0, result.output
     out = tmp_path / "template_150000.toml"
-    assert "as before, to within 0.000" in _flat(result.output)
-    assert "surgery.beds 10.9091 to 11" in _flat(result.output)
+    assert re.search(r"as before, to within 0\.00\d \(the rounding; 0\.01 at most\)", _flat(result.output))
+    assert "Rounded: referrals, patients, beds and sessions to whole numbers, slots to 0.1 a week" in _flat(result.output)
+    assert "warning" not in result.output, "rounding is said, not warned about"
     result = runner.invoke(app, ["validate", str(out)])
     assert result.exit_code == 0, result.output
     assert "Population 150,000; 15,341 referrals a year" in _flat(result.output)
@@ -166,3 +174,59 @@ def test_staff_and_overheads_are_scaled_with_the_slots(tmp_path: Path) -> None:
     assert half.stages["triage"].staff[0].wte == pytest.approx(2.5)
     assert half.stages["triage"].slots_per_week == pytest.approx(575)
     assert half.finance.providers["prime"].overheads_gbp == pytest.approx(150_000)
+
+
+def test_what_is_written_is_rounded_and_says_so(tmp_path: Path) -> None:
+    """The template scaled to 300,000 people: referrals and patients whole, slots to 0.1 a week,
+    staff to 0.01 WTE, pounds whole; each value's comment gives the product before rounding."""
+    copy = tmp_path / "template.toml"
+    shutil.copy(TEMPLATE, copy)
+    out = tmp_path / "my_area_300k.toml"
+    result = runner.invoke(app, ["scale", str(copy), "--population", "300000", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    assert "slots_per_week = 659.7  # was 967.6 (x0.681818 = 659.727, rounded)" in text
+    assert "referrals_per_year = 30682  # was 45000.0 (x0.681818 = 30681.8, rounded)" in text
+    assert "year1_value_gbp = 18068182  #" in text and "wte = 4.26," in text
+    s = load_scenario(out)
+    assert s.demand.referrals_per_year == 30682 and s.stages["orthopaedics"].slots_per_week == 659.7
+    assert s.stages["triage"].slots_per_week == pytest.approx(4.26 * 8 * 23), "a staffed service's slots are its staff's"
+    assert s.stages["orthopaedics"].capacity_policy.add_at == 136
+    assert "658.727" not in _flat(result.output) and "30,681.8" not in _flat(result.output)
+    before, after = loads(load_scenario(copy)), loads(s)
+    assert max(abs(after[k] - before[k]) for k in before if math.isfinite(before[k])) <= LOAD_TOLERANCE
+
+
+def test_the_scaled_scenario_is_named_and_described_after_the_original(tmp_path: Path) -> None:
+    copy = tmp_path / "template.toml"
+    shutil.copy(TEMPLATE, copy)
+    out = tmp_path / "my_area.toml"
+    assert runner.invoke(app, ["scale", str(copy), "--population", "300000", "--out", str(out)]).exit_code == 0
+    s, original = load_scenario(out), load_scenario(copy)
+    assert s.name == "template_300000"
+    assert s.description != original.description, "not the template's 'every key explained'"
+    assert s.description.startswith("template scaled from 440,000 to 300,000 people")
+
+
+@given(key=st.sampled_from([*PLACES, "referrals_per_year", "block_gbp"]), exact=st.floats(0.01, 1e8))
+def test_rounding_keeps_its_places_and_three_figures(key: str, exact: float) -> None:
+    now = rounded(key, exact)
+    places = PLACES.get(key, 0)
+    if places == 0:
+        assert isinstance(now, int) and abs(now - exact) <= 0.5
+    else:
+        assert abs(now - exact) <= 0.5 * 10**-places + 1e-9
+        assert abs(now - exact) <= 0.5 * 10 ** (1 - FIGURES) * exact + 1e-12, "three significant figures at least"
+
+
+@pytest.mark.parametrize("people", [20_000, 1_000_000])
+def test_every_load_holds_within_the_tolerance_for_a_small_or_large_area(tmp_path: Path, people: int) -> None:
+    copy = tmp_path / "bedfordshire.toml"
+    shutil.copy(BEDFORDSHIRE, copy)
+    out = tmp_path / "scaled.toml"
+    result = runner.invoke(app, ["scale", str(copy), "--population", str(people), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
+    before, after = loads(load_scenario(copy)), loads(load_scenario(out))
+    for k in before:
+        assert after[k] == pytest.approx(before[k], abs=LOAD_TOLERANCE), k

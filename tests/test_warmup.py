@@ -45,3 +45,16 @@ def test_moving_average_is_centred_and_keeps_length() -> None:
     y = np.arange(10, dtype=float)
     m = moving_average(y, 2)
     assert len(m) == 10 and m[0] == 0 and m[5] == 5 and m[-1] == 9
+
+
+def test_the_warning_says_what_it_means_for_the_numbers_and_what_to_do() -> None:
+    """A warm-up ending before the lists settle: the warning names the contract years it touches,
+    which way their numbers lean, the warm-up to try, and where to see whether it is a trend."""
+    weeks = 6 * 52
+    level = transient(weeks, settle=40, seed=5)  # settles over about two years
+    (msg,) = verdicts(analyse(series(level, "fragmented"), 365))
+    cut = int(analyse(series(level, "fragmented"), 365)["mser_truncation_day"].iloc[0])
+    assert "design 'fragmented'" in msg and f"day {cut}" in msg
+    assert "read low on lists and waits" in msg and "contract year" in msg
+    assert f"--set run.warmup_days={365 * -(-cut // 365)}" in msg
+    assert "warmup.png" in msg

@@ -9,7 +9,7 @@ from sim.lazy import later
 from sim.report import charts
 from sim.report.labels import input_label, merged_label, metric_label, term_end, value_text
 from sim.report.page import Section, esc, figure
-from sim.report.terminal import TAKEOVER_COLUMNS, fmt
+from sim.report.terminal import TAKEOVER_COLUMNS, fmt, pence
 from sim.report.view import View
 from sim.takeover import TAKES_OVER
 
@@ -192,6 +192,8 @@ def _bid_ci(metric: str, low: float, high: float, below: bool = False) -> str:
 def _fmt_bid(metric: str, value: float) -> str:
     if pd.isna(value):
         return "–"
+    if metric.endswith("_per_head_gbp"):  # to the penny, as the terminal gives it
+        return pence(value)
     if metric.endswith("_gbp"):
         return fmt(value, "gbp")
     if _probability(metric):

@@ -34,7 +34,7 @@ def print_calibration(cal: Calibration, console: Console) -> None:
     st = cal.setup
     t = Table(title=f"Stock and flow of {st.commissioner}'s returns (per week, {', '.join(st.fit_months)})", header_style="bold")
     for col in ("function", "admitted", "non-admitted", "clock starts", "removals <12 wk", "removals 12+ wk", "removals / exits"):
-        t.add_column(col, justify="left" if col == "function" else "right")
+        t.add_column(col, justify="left" if col == "function" else "right", overflow="fold")
     for f, a in st.arithmetic.items():
         r = a.rates
         t.add_row(f, _n(r.admitted_per_week), _n(r.nonadmitted_per_week), _n(r.clock_starts_per_week),
@@ -46,7 +46,7 @@ def print_calibration(cal: Calibration, console: Console) -> None:
     losses = f"loss {_figure(cal.start.loss, 3)} → {_figure(cal.best.loss, 3)}"
     u = Table(title=f"Unknowns of design '{st.design}' ({losses})", header_style="bold")
     for col in ("key", "start", "fitted", "fitted to"):
-        u.add_column(col, justify="right" if col in ("start", "fitted") else "left")
+        u.add_column(col, justify="right" if col in ("start", "fitted") else "left", overflow="fold")
     for k in st.knobs:
         key = f"removal rates × (from the returns), {k.key.split('.')[-1]}" if k.key.startswith(REMOVAL_SCALE) else k.key
         u.add_row(key, _figure(k.start), _figure(cal.best.values[k.key]), k.why)
@@ -72,7 +72,7 @@ def print_calibration(cal: Calibration, console: Console) -> None:
         header_style="bold",
     )
     for col in ("month", "function", "part", "", "pathways", "within 18 wk", "median wk", "95th pct wk"):
-        f.add_column(col, justify="left" if col in ("month", "function", "part", "") else "right")
+        f.add_column(col, justify="left" if col in ("month", "function", "part", "") else "right", overflow="fold")
     for _, r in fit.sort_values(["treatment_function", "part", "month"]).iterrows():
         f.add_row(
             r["month"], r["treatment_function"], r["part"], r["used"],
@@ -104,7 +104,7 @@ def print_backtest(bt: pd.DataFrame, console: Console) -> None:
     t = Table(title="Back-test on the held-out months: error of the model and of the last month carried forward",
               header_style="bold")  # fmt: skip
     for col in ("month", "function", "measure", "published", "model", "naive", "model error", "naive error"):
-        t.add_column(col, justify="left" if col in ("month", "function", "measure") else "right")
+        t.add_column(col, justify="left" if col in ("month", "function", "measure") else "right", overflow="fold")
     labels = {"list_size_pct": "incomplete pathways (error %)", "within_18w_points": "within 18 weeks (points)",
               "median_weeks": "median wait (weeks)"}  # fmt: skip
     for _, r in bt.iterrows():

@@ -122,7 +122,9 @@ def wait_distribution(waits: pd.DataFrame, designs: list[str]):
     ax.set_xlim(-0.5, right)
     for mark in (18, 52):
         ax.axvline(mark, color="black", linestyle="--", linewidth=1)
-        ax.text(mark + 0.5, ax.get_ylim()[1] * 0.9, f"{mark} weeks", fontsize=8)
+        inside = right - mark > 8  # room for the label right of the line; else left of it, never past the edge
+        ax.text(mark + (0.5 if inside else -0.5), ax.get_ylim()[1] * 0.9, f"{mark} weeks", fontsize=8,
+                ha="left" if inside else "right")  # fmt: skip
     top = int(waits["weeks"].max()) if not waits.empty else 0
     ax.set_title("How long incomplete pathways have waited (mean per month end)")
     ax.set_xlabel("Weeks waited" + (f" ({top} = {top // 52} years or more)" if last >= top - 1 and top else ""))
@@ -340,7 +342,8 @@ def return_bands(panels: list[tuple[str, pd.DataFrame]], designs: list[str], sta
             ax.axvline(standard_weeks - 0.1, color="black", linestyle="--", linewidth=1)
             ax.text(standard_weeks + 0.3, ax.get_ylim()[1] * 0.9, f"{standard_weeks} weeks", fontsize=8)
         step = max(1, len(bands) // 10)
-        ticks = [k for k in range(len(bands)) if k % step == 0 or k == len(bands) - 1]
+        last = len(bands) - 1  # always labelled ("52+"); a regular tick closer to it than a step would overlap it
+        ticks = [k for k in range(last) if k % step == 0 and last - k >= step] + [last]
         ax.set_xticks([k + 0.4 for k in ticks], [bands[k].split("-")[0] if "-" in bands[k] else bands[k] for k in ticks])
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("Weeks waited (band's lower edge)", fontsize=8)

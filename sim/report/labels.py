@@ -253,6 +253,7 @@ def value_text(key: str, value: float) -> str:
         tail.endswith(("share", "rate", "growth", "escalator"))
         or ".routing." in key
         or ".onward." in key
+        or ".inflation." in key  # finance.inflation.tariff -0.01 is -1.0% a year, not a price
         or any(f".{field}." in key for field in ("resolves", "list_for_surgery", "need"))
     )
     if share and abs(value) <= 1:

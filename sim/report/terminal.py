@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 from rich.console import Console
+from rich.measure import Measurement
 from rich.table import Table
 
 from sim.cash import COVER as CASH_COVER
@@ -96,12 +97,53 @@ def _cell(summary: pd.DataFrame, scope: str, metric: str, unit: str, year: str) 
     return f"{fmt(r['mean'], unit)} [dim]± {fmt(half, unit).lstrip('-')}[/dim]"
 
 
+def _scope_columns(table: Table, scopes: list[str]) -> None:
+    """The label column, then one per scope: on a narrow terminal a cell wraps between its mean
+    and its interval, and a heading between its words, never cut short."""
+    table.add_column("Per year", style="bold", overflow="fold")  # no minimum: rich would widen it past the edge
+    for s in scopes:
+        table.add_column(s, justify="right", overflow="fold")
+
+
+def scope_groups(scopes: list[str]) -> list[list[str]]:
+    """The columns of a side-by-side table in groups that belong together: a design, then its
+    difference from the baseline (``"prime - fragmented"`` follows ``"prime"``)."""
+    groups: list[list[str]] = []
+    for s in scopes:
+        if groups and " - " in s:
+            groups[-1].append(s)
+        else:
+            groups.append([s])
+    return groups
+
+
+def fitting(console: Console, scopes: list[str], build) -> list[Table]:
+    """``build(scopes)`` as one table where it fits the console's width, else as several, each
+    the first group (the baseline) and as many of the others as fit: on a narrow terminal the
+    designs come one comparison at a time rather than with their numbers cut."""
+    whole = build(scopes)
+    if whole is None or len(scopes) < 3 or _minimum(console, whole) <= console.width:
+        return [] if whole is None else [whole]
+    first, *rest = scope_groups(scopes)
+    chunks: list[list[str]] = []
+    for group in rest:
+        if chunks and _minimum(console, build([*first, *chunks[-1], *group])) <= console.width:
+            chunks[-1] += group
+        else:
+            chunks.append(list(group))
+    return [t for t in (build([*first, *c]) for c in chunks or [[]]) if t is not None]
+
+
+def _minimum(console: Console, table: Table) -> int:
+    """The fewest columns ``table`` takes without cutting a word (measured unbounded: a measure
+    within the console's width would be capped at it)."""
+    return Measurement.get(console, console.options.update_width(10_000), table).minimum
+
+
 def summary_table(summary: pd.DataFrame, scopes: list[str], title: str, year: str = "all") -> Table:
     """The headline metrics for the given scopes (designs, then differences)."""
     table = Table(title=title, caption="Mean per contract year ± half-width of the 95% confidence interval", header_style="bold")
-    table.add_column("Per year", style="bold", ratio=1, overflow="fold", min_width=LABEL_WIDTH)
-    for s in scopes:
-        table.add_column(s, justify="right", no_wrap=True)
+    _scope_columns(table, scopes)
     present = set(summary["metric"])
     # then each costed provider's income and what of its fixed cost is left uncovered
     providers = [m for m in dict.fromkeys(summary["metric"]) if m.startswith(("provider_income_", "provider_stranded_"))]
@@ -129,9 +171,7 @@ def waits_table(summary: pd.DataFrame, scopes: list[str], year: str = "all") -> 
         "missed first appointment's rebooking included",
         header_style="bold",
     )
-    table.add_column("Per year", style="bold", ratio=1, overflow="fold", min_width=LABEL_WIDTH)
-    for s in scopes:
-        table.add_column(s, justify="right", no_wrap=True)
+    _scope_columns(table, scopes)
     for metric in metrics:
         cells = [_cell(summary, s, metric, "days", year) for s in scopes]
         if not all(c == "–" for c in cells):
@@ -142,10 +182,10 @@ def waits_table(summary: pd.DataFrame, scopes: list[str], year: str = "all") -> 
 def print_summary(summary: pd.DataFrame, scopes: list[str], title: str, console: Console | None = None) -> None:
     """The headline table, then the waits at each service."""
     console = console or Console()
-    console.print(summary_table(summary, scopes, title))
-    waits = waits_table(summary, scopes)
-    if waits is not None:
-        console.print(waits)
+    for table in fitting(console, scopes, lambda some: summary_table(summary, some, title)):
+        console.print(table)
+    for table in fitting(console, scopes, lambda some: waits_table(summary, some)):
+        console.print(table)
 
 
 def number(value: float, unit: str, like: float | None = None) -> str:
@@ -230,7 +270,7 @@ def switch_over_table(table: pd.DataFrame, designs: dict[str, str], measure: str
     when = "not within the run" if settle is None else f"{settle} month{'s' * (settle != 1)}"
     out = Table(title=f"Switch-over: {designs['design']}, {label}; steady state reached in {when}", header_style="bold")
     for col in ("Month", designs["from"], designs["design"], designs["steady"], "Difference (95% CI)", ""):
-        out.add_column(col, justify="right" if col not in ("",) else "left")
+        out.add_column(col, justify="right" if col not in ("",) else "left", overflow="fold")
     digits = 1 if measure.endswith(("_pct", "_weeks")) else 0
     for _, r in part[part["month"].isin(SWITCH_MONTHS)].iterrows():
         diff = f"{r['difference']:+,.{digits}f} ({r['difference_lo']:+,.{digits}f} to {r['difference_hi']:+,.{digits}f})"
@@ -269,7 +309,7 @@ def print_beside(table: pd.DataFrame, title: str, console: Console | None = None
     mean (range over replications) of the count a month, within 18 weeks, median and 95th centile."""
     out = Table(title=title, header_style="bold")
     for col in ("Function", "Part", "Per month", "Within 18 weeks (%)", "Median (weeks)", "95th centile (weeks)"):
-        out.add_column(col, justify="left" if col in ("Function", "Part") else "right")
+        out.add_column(col, justify="left" if col in ("Function", "Part") else "right", overflow="fold")
 
     def cell(r: pd.Series, who: str, stat: str, digits: int) -> str:
         mean, low, high = r[f"{who}_{stat}"], r[f"{who}_{stat}_low"], r[f"{who}_{stat}_high"]
@@ -304,8 +344,8 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
     per_head = get("bid_per_head_gbp")["mean"]
     title = f"{scenario.name}: bid of {fmt(price, 'gbp')} in year 1 ({pence(per_head)} a head), {n} replications"
     head = Table(title=title, header_style="bold")
-    head.add_column("Over the whole contract", style="bold")
-    head.add_column("", justify="right")
+    head.add_column("Over the whole contract", style="bold", overflow="fold")
+    head.add_column("", justify="right", overflow="fold")
     head.add_row("Expected cumulative surplus (95% CI)", money_ci("cumulative_surplus_gbp"))
     rate = get("discount_rate")["mean"]
     head.add_row(f"Net present value at {rate:.1%} a year (95% CI)", money_ci("cumulative_surplus_npv_gbp"))
@@ -352,7 +392,7 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
     years = sorted({y for y in summary["year"] if y != "all"}, key=int)
     per_year = Table(title="Year by year (mean, 95% CI)", header_style="bold")
     for col in ("Year", "Prime surplus", "P(loss)", "Commissioner spend", "Gain share"):
-        per_year.add_column(col, justify="right")
+        per_year.add_column(col, justify="right", overflow="fold")
     for y in years:
         per_year.add_row(
             y,
@@ -365,7 +405,7 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
 
     tornado = Table(title="What moves the cumulative surplus (low / high swing)", header_style="bold")
     for col in ("Input", "Low", "High", "Surplus at low", "Surplus at high", "Swing"):
-        tornado.add_column(col, justify="right" if col != "Input" else "left")
+        tornado.add_column(col, justify="right" if col != "Input" else "left", overflow="fold")
     for r in swings.itertuples():
         tornado.add_row(
             r.input,
@@ -387,7 +427,7 @@ def print_sweep(
     table = Table(title=f"Sweep over {', '.join(keys)} (mean per year, 95% CI)", header_style="bold")
     for k in keys:
         table.add_column(k, justify="right", overflow="fold")  # a key path is never cut short
-    table.add_column("design")
+    table.add_column("design", overflow="fold")
     shown = [(m, unit_of(m)) for m in sweep_metrics(metric)]
     costed = summary[summary["metric"] == "capacity_cost_gbp"]
     if metric != "capacity_cost_gbp" and costed["mean"].notna().any():  # what each point's capacity costs the providers
@@ -575,8 +615,8 @@ def structures_table(summary: pd.DataFrame, structures: dict[str, list[str]], sc
     table = Table(title=STRUCTURES_TITLE, header_style="bold", caption="Mean per contract year, the same patients under each")
     table.add_column("Per year", style="bold", overflow="fold", min_width=LABEL_WIDTH)
     for heading in headings:
-        table.add_column(heading, justify="right")
-    table.add_column("Range", justify="right")
+        table.add_column(heading, justify="right", overflow="fold")
+    table.add_column("Range", justify="right", overflow="fold")
     for row in rows:
         table.add_row(*row)
     return table
