@@ -792,7 +792,7 @@ def _print_target(answer: targets.Trial, values: dict[str, Any], goal: targets.T
     by_year = Table(title=f"Expected load at that capacity (maximum {goal.max_load:g})", header_style="bold")
     years_shown = [c for c in loads.columns if c.startswith("year_")]
     for col in ("Service", *(c.replace("_", " ") for c in years_shown)):
-        by_year.add_column(col, justify="left" if col == "Service" else "right")
+        by_year.add_column(col, justify="left" if col == "Service" else "right", overflow="fold")
     for r in loads.itertuples(index=False):
         cells = [f"{getattr(r, c):.3f}" for c in years_shown]
         cells = [f"[red]{c}[/red]" if float(c) >= goal.max_load else c for c in cells]

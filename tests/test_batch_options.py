@@ -41,7 +41,7 @@ def test_unknown_metric_fails_before_anything_runs(tmp_path: Path) -> None:
     out = tmp_path / "m"
     code, output = run("run", str(BEDFORDSHIRE), "--precision", "0.05", "--metric", "rtt_incomplet_18w_pct", "--out", str(out))
     assert code == 2
-    assert "did you mean 'rtt_incomplete_within_18w_pct'" in " ".join(output.split())
+    assert "nearest: rtt_incomplete_within_18w_pct" in " ".join(output.split())
     assert not out.exists()
 
 

@@ -656,9 +656,9 @@ def print_takeover(table: pd.DataFrame, names: dict[str, str], console: Console 
         "same price, paired on the same patients (mean, 95% CI)"
     )
     out = Table(title=title, header_style="bold")
-    out.add_column("Year", justify="right")
+    out.add_column("Year", justify="right", overflow="fold")
     for heading, _, _ in TAKEOVER_COLUMNS:
-        out.add_column(heading, justify="right")
+        out.add_column(heading, justify="right", overflow="fold")
     years = sorted({y for y in by.index.get_level_values("year") if y != "all"}, key=int)
     for y in years:
         out.add_row(y, *(cell(metric, y, unit) for _, metric, unit in TAKEOVER_COLUMNS))
