@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +20,20 @@ ALL_TO = "physio"
 AT_CAPACITY_SET = "run.capacity_policies=fixed"
 """Every service and theatre at the capacity the file sets, its capacity policy aside: for tests of
 what a given capacity does (a list over capacity, a cut), which a managed policy would answer."""
+
+
+def from_the_sources(count: Callable[[], Any]) -> Any:
+    """What ``count`` (a function of a test module, returning JSON-ready data) returns, run from
+    the Python sources: a compiled class's methods cannot be wrapped, so a test that counts
+    through a hook on the model runs it there when the install is compiled."""
+    import sim.model
+
+    if sim.model.ENGINE != "compiled":
+        return json.loads(json.dumps(count()))
+    script = f"import json; from {count.__module__} import {count.__name__} as f; print(json.dumps(f()))"
+    env = {**os.environ, "MSKSIM_PURE_PYTHON": "1"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    return json.loads(done.stdout)
 
 
 @pytest.fixture(scope="session")

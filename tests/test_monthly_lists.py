@@ -4,20 +4,16 @@ list as it is rather than by where the month end falls."""
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
 
-import sim.model
 from sim.model import recorder
 from sim.model.pathway import Pathway
 from sim.report import charts
-from tests.conftest import ROOT, bundled
+from tests.conftest import bundled, from_the_sources
 
 
 def counted_year() -> dict:
@@ -46,13 +42,7 @@ def counted_year() -> dict:
 
 @pytest.fixture(scope="module")
 def prime_year() -> tuple[pd.DataFrame, dict[int, list[int]]]:
-    if sim.model.ENGINE == "compiled":  # a compiled class's methods cannot be wrapped: count in the sources
-        script = "import json; from tests.test_monthly_lists import counted_year; print(json.dumps(counted_year()))"
-        env = {**os.environ, "MSKSIM_PURE_PYTHON": "1"}
-        out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-        data = json.loads(out.stdout)
-    else:
-        data = counted_year()
+    data = from_the_sources(counted_year)
     daily = {int(day): counts for day, counts in data["daily"].items()}
     assert len(daily) > 300, "every day was counted"
     return pd.DataFrame(data["monthly"], columns=data["columns"]), daily

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -14,11 +11,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.finance import add_finance
-from sim.model import ENGINE
 from sim.report.html import build_report
 from sim.scenario import ScenarioError
 from sim.switchover import simulate_switch_over
-from tests.conftest import AT_CAPACITY_SET, BEDFORDSHIRE, ROOT, bundled
+from tests.conftest import AT_CAPACITY_SET, BEDFORDSHIRE, bundled, from_the_sources
 
 WARMUP = 150
 TAKES_OVER = 'designs.prime.inherits="fragmented"'
@@ -70,13 +66,7 @@ def operations_in_year_one() -> dict:
 def test_the_inherited_list_is_costed_when_it_is_treated() -> None:
     """Patients on the surgical list the prime takes over are operated in its first year, counted
     with everyone else's operations, and those operations are in the prime's delivery cost."""
-    if ENGINE == "compiled":  # a compiled class's methods cannot be wrapped: count in the sources
-        script = "import json; from tests.test_takeover import operations_in_year_one as f; print(json.dumps(f()))"
-        env = {**os.environ, "MSKSIM_PURE_PYTHON": "1"}
-        done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
-        data = json.loads(done.stdout)
-    else:
-        data = operations_in_year_one()
+    data = from_the_sources(operations_in_year_one)
     s = bundled("run.years=1", f"run.warmup_days={WARMUP}", TAKES_OVER, AT_CAPACITY_SET)
     rows, theirs = pd.DataFrame(data["rows"]), data["theirs"]
     assert data["inherited"] > 0
