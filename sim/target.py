@@ -7,6 +7,12 @@ the replications see the same patients and a higher factor meets the target on a
 the paths a lower one did (up to the few paths where extra capacity reorders who is seen);
 the answer is always a factor that was run and met it. A trial meets the target when the
 share of replications that meet it is at least the probability asked for.
+
+No factor is tried below the least at which every searched service's expected load stays
+under the maximum (:data:`sim.options.MAX_LOAD`, ``--max-load``) in every year of the run:
+a list at load 1 only grows, so a target met there is met only until it has grown. The
+answer says which load binds, what the horizon gives (:func:`horizon`) and how it stands
+against the rule of thumb (:func:`reconcile`).
 """
 
 from __future__ import annotations
