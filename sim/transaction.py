@@ -53,8 +53,13 @@ def staged(target: Path, last: Iterable[str] = ()) -> Iterator[Path]:
     nothing partial is left by the block.
     """
     made = not os.path.lexists(target)
-    target.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=f".{target.name}.staging-", dir=target.parent))
+    except OSError as e:  # named by the folder asked for, not the staging folder's name
+        if made:
+            _remove(target)
+        raise OSError(e.errno, e.strerror, str(target)) from None
     try:
         yield stage
         names = sorted(p.name for p in stage.iterdir())

@@ -298,3 +298,12 @@ def test_a_second_scale_to_the_same_file_is_refused(tmp_path: Path, small: Path)
                  str(out), "another msksim process")  # fmt: skip
         assert not out.exists()
     assert _tree(tmp_path) == set(), "the lock file goes with the lock"
+
+
+def test_staging_where_no_folder_can_be_made_names_the_target(tmpfs: Callable[[str], Path]) -> None:
+    fs = tmpfs("64k")
+    _remount(fs, "ro")
+    with pytest.raises(OSError) as caught, staged(fs / "out"):
+        pass
+    assert caught.value.errno == errno.EROFS and caught.value.filename == str(fs / "out")
+    assert _tree(fs) == set()
