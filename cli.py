@@ -47,6 +47,7 @@ rtt_returns = later("sim.rtt.returns")
 scenario_values = later("sim.values")
 scenarios = later("sim.scenario")
 schema = later("sim.schema")
+staging = later("sim.transaction")
 takeover_mod = later("sim.takeover")
 targets = later("sim.target")
 terminal = later("sim.report.terminal")
@@ -216,11 +217,14 @@ def _grouped() -> Iterator[None]:
 
 @contextlib.contextmanager
 def _user_errors() -> Iterator[None]:
-    """Bad input ends the command with ``error: …`` and exit code 2, never a traceback."""
+    """Bad input, or a file system that refuses a write (full, read-only, …), ends the command
+    with ``error: …`` and exit code 2, never a traceback."""
     try:
         yield
-    except (batching.BatchError, schema.ScenarioError, results.ResultsError) as e:
+    except (batching.BatchError, schema.ScenarioError, results.ResultsError, staging.SpaceError) as e:
         _fail(str(e))
+    except OSError as e:
+        _fail(staging.describe(e))
 
 
 def batch_command(command: Callable[..., None]) -> Callable[..., None]:
@@ -546,7 +550,9 @@ def report_command(
     with _user_errors():
         results.read_run(folder)  # a damaged folder is named and explained before the report reads it
     try:
-        written = report_html.build_report(folder)
+        with _user_errors(), staging.held(folder):
+            staging.check_writable(folder / "report.html", staging.LEAST_OUTPUT, "the report")  # before the work
+            written = report_html.build_report(folder)
     except (KeyError, ValueError, TypeError, IndexError) as e:  # a table edited into a shape the checks let by
         _fail(f"{folder}: cannot build the report from its tables ({type(e).__name__}: {e}); were they edited?")
     out_console.print(f"Report written to [bold]{written}[/bold]")
@@ -683,9 +689,29 @@ def target_command(
             f"({', '.join(structures)}): the search runs under each, on the same patients",
             highlight=False,
         )
+    # the folder held (and refused to a second msksim) throughout; its files moved in together at the end
+    with _user_errors(), staging.claimed(folder, out is not None, force, what="target"), staging.staged(folder) as into:
+        found, tried, written = _target_run(s, scenario, name, stage, goal, structures, into, folder, set_, reps, seed,
+                                            years, jobs, tolerance, no_uncertainty, quiet, searched)  # fmt: skip
+    missed = [one for one in structures if one not in found]
+    if missed and not found:
+        why = "; ".join(targets.unmet(tried[one], one) for one in missed)
+        _fail(f"not met even at x{targets.HIGHEST:g} the capacity of {', '.join(stage)}: {why} "
+              f"(trials in {folder / 'target.csv'})", code=1)  # fmt: skip
+    out_console.print(f"Results written to [bold]{folder}[/bold] ({', '.join(written)})")
+    if missed:
+        raise typer.Exit(1)
+
+
+def _target_run(s: schema.Scenario, scenario: Path, name: str, stage: list[str], goal: targets.Target, structures: list[str],
+                into: Path, folder: Path, set_: list[str] | None, reps: int | None, seed: int | None, years: int | None,
+                jobs: int | None, tolerance: float, no_uncertainty: bool, quiet: bool, searched: str,
+                ) -> tuple[dict[str, tuple[targets.Trial, dict[str, Any]]], dict[str, list[targets.Trial]],
+                           list[str]]:  # fmt: skip
+    """``target``'s searches, their files written in ``into`` (moved into ``folder`` after), what is found shown."""
+    written: list[str] = []
     found: dict[str, tuple[targets.Trial, dict[str, Any]]] = {}
     tried: dict[str, list[targets.Trial]] = {}
-    folder.mkdir(parents=True, exist_ok=True)
     all_trials = []
     executor = batching.open_executor(jobs, None)
     try:
@@ -701,27 +727,25 @@ def target_command(
         _fail(str(e))
     finally:
         executor.close()
-    results.write_csv(folder / "target.csv", pd.concat(all_trials, ignore_index=True))
+    results.write_csv(into / "target.csv", pd.concat(all_trials, ignore_index=True))
+    written.append("target.csv")
     missed = [one for one in structures if one not in found]
-    if missed and not found:
-        why = "; ".join(targets.unmet(tried[one], one) for one in missed)
-        _fail(f"not met even at x{targets.HIGHEST:g} the capacity of {', '.join(stage)}: {why} "
-              f"(trials in {folder / 'target.csv'})", code=1)  # fmt: skip
+    if missed and not found:  # the trials alone are kept, to show how near each came
+        return found, tried, written
     source = Path(os.path.relpath(scenario.resolve(), folder.resolve())).as_posix()
     shortcuts = [f"{k}={v}" for k, v in (("run.replications", reps), ("run.seed", seed), ("run.years", years)) if v is not None]
-    written = ["target.csv"]
     for one, (answer, values) in found.items():
         suffix = f"_{one}" if len(structures) > 1 else ""
         sets = [*(set_ or []), *shortcuts, *([f'designs.{name}.structure="{one}"'] if one else [])]
         run = s.with_structure(one) if one else s
         loads = targets.answer_loads(run, name, values, answer)
         notes = [*targets.horizon(run, name, loads, answer, goal), *targets.reconcile(loads, answer, goal)]
-        results.write_csv(folder / f"target_monthly{suffix}.csv", targets.trajectory(answer))
-        results.write_csv(folder / f"target_loads{suffix}.csv", loads)
+        results.write_csv(into / f"target_monthly{suffix}.csv", targets.trajectory(answer))
+        results.write_csv(into / f"target_loads{suffix}.csv", loads)
         toml = targets.target_toml(run, name, answer, values, source, sets, goal, notes)
-        results.write_atomic(folder / f"target{suffix}.toml", toml)
+        results.write_atomic(into / f"target{suffix}.toml", toml)
         written += [f"target_monthly{suffix}.csv", f"target_loads{suffix}.csv", f"target{suffix}.toml"]
-        _print_target(answer, values, goal, s.run.years, metric, one, loads)
+        _print_target(answer, values, goal, s.run.years, goal.metric, one, loads)
         for line in notes:
             out_console.print(f"[yellow]{line}[/yellow]" if line.startswith(("Warning", "Not settled")) else line,
                               highlight=False)  # fmt: skip
@@ -731,9 +755,7 @@ def target_command(
         out_console.print(
             f"[yellow]Not met even at x{targets.HIGHEST:g}: {targets.unmet(tried[one], one)}[/yellow]", highlight=False
         )
-    out_console.print(f"Results written to [bold]{folder}[/bold] ({', '.join(written)})")
-    if missed:
-        raise typer.Exit(1)
+    return found, tried, written
 
 
 def _target_search(s: schema.Scenario, name: str, stage: list[str], goal: targets.Target, structure: str,
@@ -917,28 +939,32 @@ def calibrate_command(
                                  f"{', '.join(known)}")  # fmt: skip
         folder = results.run_folder(f"{s.name}-calibration", out)
         batching.check_out(folder, out is not None, force)
-    err_console.print(
-        f"Fitting design '{st.design}' of {s.name} to {commissioner}, functions {', '.join(st.functions)}: "
-        f"{len(st.knobs)} unknowns, months {', '.join(st.fit_months)}"
-        + (f", holding out {', '.join(st.holdout_months)}" if st.holdout_months else ""),
-        highlight=False,
-    )
-    executor = batching.open_executor(jobs, None)
-    try:
-        if quiet:
-            cal = area_fit.calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds, queue_led=queue_led)
-        else:
-            columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            with Progress(*columns, console=err_console, transient=True) as bar:
-                most = 1 + (rounds + 1) * 2 * len(st.knobs) + 2 * len(identified.capacities(st.knobs))  # candidates, at most
-                task = bar.add_task("calibrating (simulations)", total=most * reps)
-                cal = area_fit.calibrate(
-                    st, executor, reps, rounds, progress=lambda n: bar.advance(task, n), structure_rounds=structure_rounds
-                )
-    finally:
-        executor.close()
-    calibration_report.print_calibration(cal, out_console)
-    for path in calibration_output.write(cal, folder, scenario, rtt, set_ or []):
+    # the folder held (and refused to a second msksim) from here; its files moved in together at the end
+    with _user_errors(), staging.claimed(folder, out is not None, force, what="calibrate"):
+        err_console.print(
+            f"Fitting design '{st.design}' of {s.name} to {commissioner}, functions {', '.join(st.functions)}: "
+            f"{len(st.knobs)} unknowns, months {', '.join(st.fit_months)}"
+            + (f", holding out {', '.join(st.holdout_months)}" if st.holdout_months else ""),
+            highlight=False,
+        )
+        executor = batching.open_executor(jobs, None)
+        try:
+            if quiet:
+                cal = area_fit.calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds, queue_led=queue_led)
+            else:
+                columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+                with Progress(*columns, console=err_console, transient=True) as bar:
+                    most = 1 + (rounds + 1) * 2 * len(st.knobs) + 2 * len(identified.capacities(st.knobs))  # candidates, at most
+                    task = bar.add_task("calibrating (simulations)", total=most * reps)
+                    cal = area_fit.calibrate(
+                        st, executor, reps, rounds, progress=lambda n: bar.advance(task, n), structure_rounds=structure_rounds
+                    )
+        finally:
+            executor.close()
+        calibration_report.print_calibration(cal, out_console)
+        with staging.staged(folder, last=("calibrated.toml",)) as stage:
+            written = calibration_output.write(cal, folder, scenario, rtt, set_ or [], stage)
+    for path in written:
         err_console.print(f"Written {path}", highlight=False)
 
 

@@ -12,6 +12,7 @@ import functools
 import json
 import math
 import os
+import shutil
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,6 +48,7 @@ from sim.rtt.table import with_statistics
 from sim.scenario import load_given, override_notes, with_structure_designs, with_switch_over
 from sim.schema import Scenario, ScenarioError
 from sim.takeover import TAKES_OVER, takeovers
+from sim.transaction import check_space, describe, staged
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
 
@@ -251,6 +253,22 @@ def check_out(folder: Path, given: bool, force: bool) -> None:
         raise BatchError(f"{name}: cannot write there ({existing} is not a folder you may write to)")
 
 
+BYTES_PER_TASK_YEAR = 20_000
+"""The least a finished task leaves on disk per simulated year (its journal line and table rows),
+about a fifth of what small runs measure: the space check refuses only a batch that cannot fit."""
+BYTES_FIXED = 100_000
+"""The least a batch's folder holds whatever its size (scenario, dictionary, manifest, chart), about a third of it."""
+
+
+def estimate_bytes(batch: Batch) -> int:
+    """A low estimate of what a new batch writes (a resumed one has written much of it already)."""
+    if batch.resumed:
+        return 0
+    s = batch.scenario
+    tasks = len(batch.points) * len(batch.designs) * s.run.replications
+    return int(BYTES_FIXED + tasks * BYTES_PER_TASK_YEAR * (s.run.years + s.run.warmup_days / 365))
+
+
 def check_memory(batch: Batch, options: BatchOptions, warn: Say) -> None:
     """Refuse a batch that cannot fit in this machine's memory; warn of one that fills half of it."""
     local = options.scheduler is None
@@ -368,13 +386,22 @@ def execute(batch: Batch, executor: Executor, progress: Progress | None = None) 
     BatchError
         When the folder cannot be made or written, or another process is running its batch.
     """
+    check_space(batch.folder, estimate_bytes(batch), f"this {batch.kind}")
+    made = not os.path.lexists(batch.folder)
     try:
         with locked(batch.folder):
             return _locked_execute(batch, executor, progress)
     except JournalError as e:
         raise BatchError(str(e)) from None
     except OSError as e:
-        raise BatchError(f"{batch.folder}: cannot write the results: {e.strerror or e}") from None
+        if os.path.lexists(batch.folder / BATCH_FILE):  # its settings and finished tasks kept: it goes on from them
+            raise BatchError(
+                f"{describe(e)}: the finished replications are kept in {batch.folder / JOURNAL}: free some space "
+                f"(or fix the folder) and continue with: msksim {batch.kind} --resume {batch.folder}"
+            ) from None
+        if made:  # the batch's settings never landed: nothing there to resume, so nothing left
+            shutil.rmtree(batch.folder, ignore_errors=True)
+        raise BatchError(f"cannot write the results: {describe(e)}") from None
 
 
 def _locked_execute(batch: Batch, executor: Executor, progress: Progress | None) -> BatchResult:
@@ -399,13 +426,48 @@ def per_point(batch: Batch, frame: pd.DataFrame) -> pd.DataFrame:
 def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime, *, warn: Say) -> bool:
     """Warm-up check, diagnostics, error list, every table and the manifest.
 
+    The files are written beside the folder and moved in together, the manifest last, under the
+    folder's lock: a file system that refuses them (full, read-only, …) leaves the folder as it
+    was, its journal kept for ``--resume``.
+
     Returns whether the run has result rows (what a report is made of).
+
+    Raises
+    ------
+    BatchError
+        Naming the file that could not be written, the reason, and how to resume.
     """
+    try:
+        with locked(batch.folder), staged(batch.folder, last=(MANIFEST_FILE,)) as stage:
+            _write_tables(batch, result, tables, started, warn, stage)
+    except JournalError as e:
+        raise BatchError(str(e)) from None
+    except OSError as e:
+        raise BatchError(
+            f"{describe(e)}: no results written; the finished replications are kept in {batch.folder / JOURNAL}: "
+            f"free some space (or fix the folder) and continue with: msksim {batch.kind} --resume {batch.folder}"
+        ) from None
+    main = next((tables[n] for n in MAIN_TABLES if n in tables), None)
+    if main is None or main.empty:
+        return False
+    checks = diagnostics.stage_checks(main, batch.points)
+    names = {i: ", ".join(f"{k} = {v}" for k, v in values.items()) for i, values in grid_values(batch.grid).items()}
+    for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None, names=names):
+        warn(msg)
+    for msg in diagnostics.overload_warnings(diagnostics.overloaded_paths(main), names):
+        warn(msg)
+    return True
+
+
+def _write_tables(
+    batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], started: datetime, warn: Say, stage: Path
+) -> None:
+    """Every table, the chart, the workbook and the manifest, written in ``stage``."""
     extra: dict[str, Any] = {"replications_run": result.replications, "batch": batch.settings()}
     if batch.precision is not None:
         extra["precision_met"] = result.precision_met
     if not result.series.empty:
-        extra["warmup_mser_truncation_day"] = _warmup(batch, result, tables, warn)
+        extra["warmup_mser_truncation_day"] = _warmup(batch, result, tables, warn, stage)
     tables.update(_trace_tables(batch, result))
     taken = takeovers(batch.scenario, batch.designs, result.returns)
     if taken:
@@ -424,22 +486,12 @@ def finish(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], s
             ]
         )
     tables["data_dictionary"] = dictionary(tables)
-    write_run(batch.folder, batch.scenario, tables, started=started, extra=extra, workers=result.engines)
+    write_run(batch.folder, batch.scenario, tables, started=started, extra=extra, workers=result.engines, stage=stage)
     if batch.xlsx:
-        write_xlsx(batch.folder / XLSX_FILE, tables)
-    main = next((tables[n] for n in MAIN_TABLES if n in tables), None)
-    if main is None or main.empty:
-        return False
-    checks = diagnostics.stage_checks(main, batch.points)
-    names = {i: ", ".join(f"{k} = {v}" for k, v in values.items()) for i, values in grid_values(batch.grid).items()}
-    for msg in diagnostics.warnings(checks, result.replications, steady=batch.scenario.backlog is None, names=names):
-        warn(msg)
-    for msg in diagnostics.overload_warnings(diagnostics.overloaded_paths(main), names):
-        warn(msg)
-    return True
+        write_xlsx(stage / XLSX_FILE, tables)
 
 
-def _warmup(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], warn: Say) -> dict[str, int]:
+def _warmup(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], warn: Say, into: Path) -> dict[str, int]:
     """Judge the warm-up on the mean series: a table, a chart, warnings; MSER's truncation day per design."""
     growth = {i: s.demand.growth for i, s in batch.points.items()}
     analysis = warmup.analyse(result.series, batch.scenario.run.warmup_days, growth=growth)
@@ -449,7 +501,7 @@ def _warmup(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], 
         steady = analysis[[batch.scenario.designs[d].inherits is None for d in analysis["design"]]]
         for msg in warmup.verdicts(steady):
             warn(msg)
-    warmup.plot(analysis, batch.folder / "warmup.png")
+    warmup.plot(analysis, into / "warmup.png")
     return analysis.groupby("design")["mser_truncation_day"].first().to_dict()
 
 

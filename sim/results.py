@@ -97,7 +97,10 @@ def write_atomic(path: Path, data: str | bytes) -> None:
     """Write a whole file or nothing."""
     path.parent.mkdir(parents=True, exist_ok=True)
     mode = "wb" if isinstance(data, bytes) else "w"
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:  # named by the file to be written, not a temporary name
+        raise OSError(e.errno, e.strerror, str(path)) from None
     try:
         os.fchmod(fd, FILE_MODE)
         with os.fdopen(fd, mode, **({} if mode == "wb" else {"encoding": "utf-8", "newline": ""})) as fh:
@@ -105,6 +108,9 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+    except OSError as e:
+        Path(tmp).unlink(missing_ok=True)
+        raise OSError(e.errno, e.strerror, str(path)) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
@@ -198,15 +204,19 @@ def write_run(
     command: list[str] | None = None,
     extra: dict[str, Any] | None = None,
     workers: list[str] | None = None,
+    stage: Path | None = None,
 ) -> Path:
     """Write a finished run: its inputs and ``scenario.toml``, each table as CSV, then ``manifest.json``.
 
     ``workers`` are the engines the tasks ran on (``sim.model.ENGINE`` in each worker), kept
-    in the manifest beside this process's own.
+    in the manifest beside this process's own. With ``stage`` (a staging folder, moved into
+    ``folder`` as one, :mod:`sim.transaction`) the files are written there, the manifest
+    listing those of both.
     """
-    save_inputs(folder, scenario)
+    into = stage or folder
+    save_inputs(into, scenario)
     for name, table in tables.items():
-        write_csv(folder / f"{name}.csv", table)
+        write_csv(into / f"{name}.csv", table)
     manifest = {
         "msksim_version": __version__,
         "model": {"parent": ENGINE, "workers": sorted(workers or [])},
@@ -218,11 +228,13 @@ def write_run(
         "command": command if command is not None else sys.argv,
         "started": started.isoformat(),
         "finished": datetime.now(UTC).isoformat(),
-        "files": sorted({f"{n}.csv" for n in tables} | {p.name for p in folder.iterdir() if not p.name.startswith(".")}),
+        "files": sorted(
+            {f"{n}.csv" for n in tables} | {p.name for f in {folder, into} for p in f.iterdir() if not p.name.startswith(".")}
+        ),
         "scenario": json.loads(as_saved(scenario).model_dump_json()),
         **(extra or {}),
     }
-    write_atomic(folder / MANIFEST_FILE, json.dumps(manifest, indent=2))
+    write_atomic(into / MANIFEST_FILE, json.dumps(manifest, indent=2))
     return folder
 
 

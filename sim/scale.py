@@ -20,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from sim.diagnostics import expected_loads
+from sim.journal import JournalError
 from sim.results import write_atomic
 from sim.scenario import load_scenario
 from sim.schema import MAX_DESCRIPTION, NAME_PATTERN, Scenario, ScenarioError
+from sim.transaction import file_locked
 from sim.values import key_parts, scenario_to_dict, toml_key, toml_value
 
 Path_ = tuple[str | int, ...]
@@ -292,6 +294,15 @@ def write(scaling: Scaling, original: Path, out: Path, force: bool = False) -> S
     """
     if out.is_dir():
         raise ScenarioError(str(out), "--out", "is a folder; give the scenario file to write, e.g. small.toml")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with file_locked(out):  # a second scale to the same file is refused, not mixed with this one
+            return _write(scaling, original, out, force)
+    except JournalError:
+        raise ScenarioError(str(out), "--out", "another msksim process is writing it; wait for it to finish") from None
+
+
+def _write(scaling: Scaling, original: Path, out: Path, force: bool) -> Scenario:
     if (out.exists() or out.is_symlink()) and not force:
         raise ScenarioError(str(out), "--out", "exists; give another name, or --force to replace it")
     if out.resolve() == original.resolve():
@@ -301,6 +312,8 @@ def write(scaling: Scaling, original: Path, out: Path, force: bool = False) -> S
     try:
         write_atomic(trial, text)
         scaled = load_scenario(trial)
+    except OSError as e:  # named by the file asked for, not the trial beside it
+        raise OSError(e.errno, e.strerror, str(out)) from None
     finally:
         trial.unlink(missing_ok=True)
     write_atomic(out, text)

@@ -179,17 +179,18 @@ def _incomplete_file(rtt: list[Path], commissioner: str, month: str) -> Path | N
     return None
 
 
-def write_backlog(rtt: list[Path], commissioner: str, month: str, folder: Path) -> Path | None:
+def write_backlog(rtt: list[Path], commissioner: str, month: str, folder: Path, into: Path | None = None) -> Path | None:
     """The starting backlog in ``folder``: the commissioner's rows of the return holding
     ``month``'s incomplete pathways, so the results carry their own (the return itself, left
-    as it is, where ``folder`` is where it is); None where no return given holds them."""
+    as it is, where ``folder`` is where it is); None where no return given holds them.
+    Written in ``into`` (a staging folder) when given, named by where it will be."""
     source = _incomplete_file(rtt, commissioner, month)
     if source is None:
         return None
     target = folder / source.name
     if target.resolve() == source.resolve():
         return source
-    write_atomic(target, commissioner_rows(source, commissioner))
+    write_atomic((into or folder) / source.name, commissioner_rows(source, commissioner))
     return target
 
 
@@ -238,20 +239,24 @@ def structures_table(cal: Calibration) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def write(cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path], sets: list[str] | None = None) -> list[Path]:
-    """Everything, each file whole or not at all; the scenario last (with the ``--set`` values)."""
+def write(
+    cal: Calibration, folder: Path, scenario_path: Path, rtt: list[Path], sets: list[str] | None = None, stage: Path | None = None
+) -> list[Path]:
+    """Everything, each file whole or not at all; the scenario last (with the ``--set`` values).
+
+    With ``stage`` the files are written there (a staging folder beside ``folder``, moved in
+    as one), the paths they name and those returned being where they will be, in ``folder``."""
+    into = stage or folder
     written = []
     for name, table in tables(cal).items():
         if table.empty:
             continue
-        path = folder / f"{name}.csv"
-        write_csv(path, table)
-        written.append(path)
+        write_csv(into / f"{name}.csv", table)
+        written.append(folder / f"{name}.csv")
     st = cal.setup
-    backlog = write_backlog(rtt, st.commissioner, st.fit_months[-1], folder)
+    backlog = write_backlog(rtt, st.commissioner, st.fit_months[-1], folder, into)
     if backlog is not None and backlog.resolve() not in {p.resolve() for p in rtt}:  # not a return given, left as it is
         written.append(backlog)
-    path = folder / "calibrated.toml"
-    write_atomic(path, calibrated_toml(cal, scenario_path, folder, backlog, sets))
-    written.append(path)
+    write_atomic(into / "calibrated.toml", calibrated_toml(cal, scenario_path, folder, backlog, sets))
+    written.append(folder / "calibrated.toml")
     return written
