@@ -23,7 +23,8 @@ from sim.tasks import Outcome, Task, run_task, worker_started
 PER_CORE = 8
 """Most local workers a core: more only share it, each with its own memory."""
 SPARE_PROCESSES = 16
-"""Processes left free under the machine's process limit, for everything else that runs."""
+"""Processes left free under the machine's process limit, for everything else that runs (a
+quarter of the room where that is less, but 4 at least: the parent's own threads count too)."""
 PR_SET_PDEATHSIG = 1
 """Linux's prctl option: the signal a process is sent when its parent dies."""
 
@@ -62,7 +63,7 @@ class ProcessExecutor(Executor):
     def __init__(self, jobs: int, note: Callable[[str], None] | None = None):
         most, why = most_jobs()
         if jobs > most:
-            (note or _stderr)(f"--jobs {jobs}: {most} workers at most ({why})")
+            (note or _stderr)(f"--jobs {jobs}: {most} worker{'s' if most > 1 else ''} at most ({why})")
             jobs = most
         self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
@@ -193,9 +194,10 @@ def most_jobs() -> tuple[int, str]:
     cores = os.cpu_count() or 1
     most, why = PER_CORE * cores, f"{PER_CORE} a core on {cores} core(s): more only share them"
     room = process_room()
-    if room is not None and room - SPARE_PROCESSES < most:
-        most = max(1, room - SPARE_PROCESSES)
-        why = f"the machine's process limit leaves room for {room} more processes, {SPARE_PROCESSES} of them kept spare"
+    spare = min(SPARE_PROCESSES, max(4, (room or 0) // 4))
+    if room is not None and room - spare < most:
+        most = max(1, room - spare)
+        why = f"the machine's process limit leaves room for {room} more processes, {spare} of them kept spare"
     return most, why
 
 

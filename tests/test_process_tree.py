@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -166,10 +166,10 @@ def test_no_more_workers_than_tasks(small: Path, tmp_path: Path) -> None:
 
 
 def test_jobs_above_what_the_machine_can_start_are_lowered_with_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(executors, "process_room", lambda: executors.SPARE_PROCESSES + 3)
+    monkeypatch.setattr(executors, "process_room", lambda: 7)
     notes: list[str] = []
     executor = ProcessExecutor(1_000_000, notes.append)
-    assert executor.jobs == 3
+    assert executor.jobs == 3  # 4 kept spare
     assert notes and notes[0].startswith("--jobs 1000000: 3 workers at most") and "process limit" in notes[0]
     monkeypatch.setattr(executors, "process_room", lambda: None)
     notes.clear()
@@ -247,3 +247,75 @@ def test_a_terminating_signal_stops_as_ctrl_c_with_its_own_exit_code(signum: int
             assert signal.getsignal(signum) is signal.SIG_IGN
     finally:
         signal.signal(signum, before)
+
+
+Limited = tuple[Path, Callable[[int], None]]
+"""A cgroup to start a command in, and a way to set its process limit."""
+
+
+@pytest.fixture
+def few_processes(tmp_path: Path) -> Iterator[Limited]:
+    """A cgroup (v1 ``pids``) to start a command in, and a way to set its process limit, as in a
+    container; skipped where one cannot be made (not root, no writable ``pids`` hierarchy)."""
+    base = Path("/sys/fs/cgroup/pids")
+    if os.geteuid() != 0 or not os.access(base, os.W_OK) or not (base / "cgroup.procs").exists():
+        pytest.skip("needs root and a writable cgroup v1 pids hierarchy to limit a command's processes")
+    group = base / f"msksim-test-{os.getpid()}-{tmp_path.name}"
+    try:
+        group.mkdir()
+    except OSError as e:
+        pytest.skip(f"cannot make a pids cgroup: {e.strerror}")
+
+    def limit(most: int) -> None:
+        (group / "pids.max").write_text(str(most))
+
+    try:
+        yield group, limit
+    finally:
+        for pid in (group / "cgroup.procs").read_text().split():
+            os.kill(int(pid), signal.SIGKILL)  # ours: started in it by the test
+        assert _until(lambda: not (group / "cgroup.procs").read_text().strip(), 5)
+        group.rmdir()
+
+
+def _in(group: Path) -> Callable[[], None]:
+    def enter() -> None:
+        _default_signals()
+        (group / "cgroup.procs").write_text(str(os.getpid()))
+
+    return enter
+
+
+def test_a_million_jobs_in_a_container_short_of_processes_run_on_what_it_allows(few_processes: Limited, small: Path,
+                                                                                tmp_path: Path) -> None:  # fmt: skip
+    group, limit = few_processes
+    limit(12)
+    out = tmp_path / "out"
+    done = subprocess.run(
+        [sys.executable, "cli.py", "run", str(small), "--reps", "2", "--years", "1", "--set", "run.warmup_days=30",
+         "--jobs", "1000000", "--quiet", "--out", str(out)],
+        cwd=ROOT, capture_output=True, text=True, timeout=300, preexec_fn=_in(group),
+    )  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 0, said
+    assert "--jobs 1000000:" in said and "process limit" in said
+
+
+def test_a_fork_the_container_refuses_exits_2_and_leaves_nothing(few_processes: Limited, small: Path, tmp_path: Path) -> None:
+    """The limit not read (as where it cannot be), the machine refuses the fork itself."""
+    group, limit = few_processes
+    limit(8)
+    out = tmp_path / "out"
+    script = (
+        "import sys; from sim import executors; executors.process_room = lambda: None; import cli; "
+        f"sys.argv = ['msksim', 'run', {str(small)!r}, '--reps', '12', '--years', '1', '--jobs', '12', '--quiet', "
+        f"'--out', {str(out)!r}]; cli.app()"
+    )
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=300,
+                          preexec_fn=_in(group))  # fmt: skip
+    said = " ".join(done.stderr.split())
+    assert done.returncode == 2, said
+    assert said.startswith("error: --jobs 12: cannot start worker process") and "Traceback" not in said
+    assert os.strerror(errno.EAGAIN) in said
+    assert not out.exists()
+    assert not (group / "cgroup.procs").read_text().strip()  # no worker left behind
