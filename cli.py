@@ -35,6 +35,7 @@ diagnostics = later("sim.diagnostics")
 executors = later("sim.executors")
 experiment = later("sim.experiment")
 identified = later("sim.calibrate.identify")
+interrupt = later("sim.interrupt")
 journal = later("sim.journal")
 metrics = later("sim.metrics")
 model_capacity = later("sim.model.capacity")
@@ -251,15 +252,17 @@ def batch_command(command: Callable[..., None]) -> Callable[..., None]:
 
 
 def _execute(batch: batching.Batch, options: BatchOptions) -> experiment.BatchResult:
-    executor = batching.open_executor(options.jobs, options.scheduler)
+    executor = batching.open_executor(options.jobs, options.scheduler, warn=_warn)
     try:
-        return _run(batch, options, executor)
-    except KeyboardInterrupt:
+        with interrupt.terminating():  # SIGTERM and SIGHUP stop the batch as Ctrl-C does
+            return _run(batch, options, executor)
+    except KeyboardInterrupt as e:
         done = len(journal.Journal(batch.folder).read()) if batch.folder.is_dir() else 0
+        how = f"stopped by {e.name}" if isinstance(e, interrupt.Terminated) else "interrupted"
         _fail(
-            f"interrupted: {done} finished replication(s) are kept in {batch.folder}; "
+            f"{how}: {done} finished replication(s) are kept in {batch.folder}; "
             f"continue with: msksim {batch.kind} --resume {batch.folder}",
-            code=130,
+            code=interrupt.exit_code(e),
         )
     finally:
         executor.close()
@@ -713,7 +716,7 @@ def _target_run(s: schema.Scenario, scenario: Path, name: str, stage: list[str],
     found: dict[str, tuple[targets.Trial, dict[str, Any]]] = {}
     tried: dict[str, list[targets.Trial]] = {}
     all_trials = []
-    executor = batching.open_executor(jobs, None)
+    executor = batching.open_executor(jobs, None, warn=_warn)
     try:
         for one in structures:
             run = s.with_structure(one) if one else s
@@ -723,7 +726,7 @@ def _target_run(s: schema.Scenario, scenario: Path, name: str, stage: list[str],
             tried[one] = trials
             if answer is not None:
                 found[one] = (answer, values)
-    except (targets.TargetError, schema.ScenarioError) as e:
+    except (targets.TargetError, schema.ScenarioError, executors.StartError) as e:
         _fail(str(e))
     finally:
         executor.close()
@@ -947,7 +950,7 @@ def calibrate_command(
             + (f", holding out {', '.join(st.holdout_months)}" if st.holdout_months else ""),
             highlight=False,
         )
-        executor = batching.open_executor(jobs, None)
+        executor = batching.open_executor(jobs, None, warn=_warn)
         try:
             if quiet:
                 cal = area_fit.calibrate(st, executor, reps, rounds, structure_rounds=structure_rounds, queue_led=queue_led)
@@ -959,6 +962,8 @@ def calibrate_command(
                     cal = area_fit.calibrate(
                         st, executor, reps, rounds, progress=lambda n: bar.advance(task, n), structure_rounds=structure_rounds
                     )
+        except executors.StartError as e:
+            _fail(str(e))
         finally:
             executor.close()
         calibration_report.print_calibration(cal, out_console)

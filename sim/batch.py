@@ -23,7 +23,7 @@ from typing import Any
 from sim import diagnostics, limits, measures, plausibility, transition, warmup
 from sim.columns import current_name
 from sim.dictionary import dictionary
-from sim.executors import Executor, default_jobs, make_executor
+from sim.executors import Executor, ProcessExecutor, StartError, default_jobs, make_executor
 from sim.experiment import BatchResult, Progress, grid_points, grid_values, relative_half_width, run_batch
 from sim.files import FileProblem, read_text
 from sim.journal import JOURNAL, JournalError, locked
@@ -362,8 +362,9 @@ def _grid_file(path: Path) -> dict[str, list[Any]]:
     return dict(table)
 
 
-def open_executor(jobs: int | None, scheduler: str | None) -> Executor:
-    """Local processes (all cores unless ``jobs``), or the Dask cluster at ``scheduler``.
+def open_executor(jobs: int | None, scheduler: str | None, warn: Say | None = None) -> Executor:
+    """Local processes (all cores unless ``jobs``, as many as the machine can start: ``warn`` is
+    told when fewer), or the Dask cluster at ``scheduler``.
 
     Raises
     ------
@@ -371,7 +372,7 @@ def open_executor(jobs: int | None, scheduler: str | None) -> Executor:
         When the scheduler cannot be used (nothing has been written yet).
     """
     try:
-        return make_executor(jobs or default_jobs(), scheduler)
+        return make_executor(jobs or default_jobs(), scheduler, warn)
     except (OSError, RuntimeError, ValueError) as e:
         raise BatchError(f"--scheduler {scheduler}: cannot use the Dask scheduler: {e}") from None
 
@@ -381,16 +382,23 @@ def execute(batch: Batch, executor: Executor, progress: Progress | None = None) 
 
     The folder's lock is held throughout: a second process on the same folder is refused.
 
+    Local workers are started first, before the lock is taken and anything is written.
+
     Raises
     ------
     BatchError
-        When the folder cannot be made or written, or another process is running its batch.
+        When the folder cannot be made or written, another process is running its batch, or the
+        workers cannot be started.
     """
     check_space(batch.folder, estimate_bytes(batch), f"this {batch.kind}")
     made = not os.path.lexists(batch.folder)
     try:
+        if isinstance(executor, ProcessExecutor):  # before the lock and the first file: see StartError
+            executor.start(len(batch.points) * len(batch.designs) * batch.scenario.run.replications)
         with locked(batch.folder):
             return _locked_execute(batch, executor, progress)
+    except StartError as e:
+        raise BatchError(str(e)) from None
     except JournalError as e:
         raise BatchError(str(e)) from None
     except OSError as e:

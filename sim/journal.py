@@ -4,6 +4,10 @@ One line a task, written whole in one call, flushed and synced: a batch killed h
 resumes from the lines that landed, and a line cut short by the kill is dropped. A damaged
 line elsewhere is skipped and reported, never taken to end the journal; the lines after it
 are kept. One process at a time runs a batch: :func:`locked` holds an advisory lock.
+
+A lock taken with ``flock`` belongs to the open file, which a forked child shares: a worker
+forked while the lock is held would hold it too, and outlive a killed parent holding it. Workers
+therefore close what they inherited (:func:`release_inherited`) as they start.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ from sim.columns import current_name
 from sim.tasks import Outcome, Task
 
 JOURNAL = "journal.jsonl"
+
+_locks: set[int] = set()
+"""File descriptors of the locks this process holds (:func:`locked`)."""
 
 
 class JournalError(Exception):
@@ -94,9 +101,21 @@ def locked(folder: Path) -> Iterator[None]:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             raise JournalError(f"{folder}: another msksim process is running this batch; wait for it to finish") from None
+        _locks.add(fd)
         yield
     finally:
+        _locks.discard(fd)
         os.close(fd)  # closing releases the lock
+
+
+def release_inherited() -> None:
+    """In a forked worker: close the parent's lock files, so that only the parent holds its locks.
+
+    Closing one copy leaves the parent's lock in place (unlocking would release it for both)."""
+    for fd in list(_locks):
+        with contextlib.suppress(OSError):
+            os.close(fd)
+    _locks.clear()
 
 
 def _outcome(line: bytes) -> Outcome | None:

@@ -127,11 +127,19 @@ def load_given(path: Path, sets: list[str] | None, reps: int | None = None, seed
         Naming the file (or option), the key and the problem.
     """
     overrides = list(sets or [])
-    for key, value in (("run.replications", reps), ("run.seed", seed), ("run.years", years)):
+    options: dict[str, str] = {}
+    shortcuts = (("run.replications", "--reps", reps), ("run.seed", "--seed", seed), ("run.years", "--years", years))
+    for key, option, value in shortcuts:
         if value is not None:
             overrides.append(f"{key}={value}")
+            options[key] = option
     notes: list[str] = []
-    scenario = load_scenario(path, overrides, notes)
+    try:
+        scenario = load_scenario(path, overrides, notes)
+    except ScenarioError as e:
+        if e.key in options:  # the option given wins over the file and any --set: name it
+            raise ScenarioError(f"{path} ({options[e.key]})", e.key, e.problem) from None
+        raise
     if not drawn:
         notes = []
     notes += override_notes(scenario, dict.fromkeys(parse_override(item)[0] for item in sets or []), "--set")

@@ -218,7 +218,7 @@ CASES = [
         ("batch.json", "nosuch"),
     ),
     # Limits
-    Case("--reps 1,000,000,000", run_bundled("--reps", "1000000000"), ("memory", "--reps")),
+    Case("--reps 1,000,000,000", run_bundled("--reps", "1000000000"), ("--reps", "run.replications", "100000")),
     Case("referrals 1e7", run_bundled("--set", "demand.referrals_per_year=1e7"), ("memory",)),
     Case("referrals over 1e7", run_bundled("--set", "demand.referrals_per_year=2e7"), ("demand.referrals_per_year",)),
 ]
