@@ -119,10 +119,21 @@ ResumeOpt = Annotated[
     Path | None,
     typer.Option("--resume", help="Continue a batch that stopped, from its results folder.", show_default=False, metavar="DIR"),
 ]
+
+
+def _finite(value: float | None) -> float | None:
+    """A number option's value, refused when it is infinite or not a number (``inf``, ``nan``):
+    the command line reads them as floats, and no option means anything at either."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, not {value}")
+    return value
+
+
 PrecisionOpt = Annotated[
     float | None,
     typer.Option(
         "--precision",
+        callback=_finite,
         help="Add replications until the 95% CI half-width is within this share of the mean.",
         min=0,
         metavar="SHARE",
@@ -467,7 +478,10 @@ def bid(
         ),
     ] = None,
     max_loss_probability: Annotated[
-        float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P")
+        float,
+        typer.Option(
+            "--max-loss-probability", callback=_finite, help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P"
+        ),
     ] = 0.10,
     reserve: Annotated[
         str | None,
@@ -600,19 +614,25 @@ def target_command(
         ),
     ] = "rtt_incomplete_within_18w_pct",
     at_least: Annotated[
-        float | None, typer.Option("--at-least", help="The metric must be at least this.", metavar="VALUE")
+        float | None, typer.Option("--at-least", callback=_finite, help="The metric must be at least this.", metavar="VALUE")
     ] = None,
-    at_most: Annotated[float | None, typer.Option("--at-most", help="The metric must be at most this.", metavar="VALUE")] = None,
+    at_most: Annotated[
+        float | None, typer.Option("--at-most", callback=_finite, help="The metric must be at most this.", metavar="VALUE")
+    ] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="The contract year to meet it in (default: the last).", min=1, metavar="Y")
     ] = None,
     probability: Annotated[
-        float, typer.Option("--probability", help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P")
+        float,
+        typer.Option(
+            "--probability", callback=_finite, help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P"
+        ),
     ] = 0.9,
     max_load: Annotated[
         float,
         typer.Option(
             "--max-load",
+            callback=_finite,
             help="The highest expected load (appointments asked for / slots offered) any searched service may have in "
             "any year of the run: capacity at or above it is never recommended.",
             metavar="L",
@@ -623,7 +643,8 @@ def target_command(
         typer.Option("--design", help="The design (default: the scenario's last not based on another).", metavar="NAME"),
     ] = None,
     tolerance: Annotated[
-        float, typer.Option("--tolerance", help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0)
+        float,
+        typer.Option("--tolerance", callback=_finite, help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0),
     ] = 0.01,
     reps: Annotated[int | None, typer.Option("--reps", help="Replications per trial.", min=1, metavar="N")] = None,
     years: Annotated[int | None, typer.Option("--years", help="Contract years.", min=1, metavar="Y")] = None,
