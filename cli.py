@@ -441,6 +441,8 @@ def sweep(
 ) -> None:
     """Run every combination of the swept values × designs × replications (same patients throughout)."""
     started = datetime.now(UTC)
+    if options.resume is not None:
+        batching.refuse_on_resume(options.resume, [("--grid", grid_items), ("--grid-file", grid_file)])
     grid = batching.parse_grid(grid_items, grid_file) if options.resume is None else {}
     names = [d.strip() for d in designs.split(",") if d.strip()]
     batch = batching.prepare("sweep", scenario, names, options, warn=_warn, metric=metric, grid=grid)
@@ -515,6 +517,13 @@ def bid(
     takeover = takes_over if options.resume is None else None
     batch = batching.prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra,
                              takes_over=takeover)  # fmt: skip
+    if options.resume is not None:  # the batch's price and terms are its own: the same again is harmless
+        was = batch.extra.get(batching.TAKES_OVER) or {}
+        changed = [("--bid", price is not None and (batch.extra.get("bid_year1_gbp"), batch.extra.get("bid_per_head_gbp"))
+                    != (extra["bid_year1_gbp"], extra["bid_per_head_gbp"])),
+                   ("--reserve", reserve is not None and batch.extra.get("reserve_gbp", 0.0) != held),
+                   ("--takes-over", takes_over is not None and was.get("from") != takes_over)]  # fmt: skip
+        batching.refuse_on_resume(batch.folder, changed)
     price_year1, risk = outputs.bid_terms(batch, scenario or batch.folder / results.SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value(batch.scenario.population)
     if amount is not None and written > 0 and not 1 / BID_SANITY <= price_year1 / written <= BID_SANITY:
@@ -579,13 +588,18 @@ def published_command(
         if "rtt_returns" not in run.tables:
             raise results.ResultsError(folder, "no rtt_returns.csv (written by runs since the RTT returns were added)")
         try:
+            rtt_returns.check_one_era(rtt)
             published = rtt_returns.read_returns(rtt, commissioner)
         except rtt_returns.ReturnsError as e:
             _fail(str(e))
     if published.empty:
         _fail(f"no rows for commissioner {commissioner} in {', '.join(map(str, rtt))}")
     returns = run.tables["rtt_returns"]
-    for name in design or list(dict.fromkeys(returns["design"])):
+    known = list(dict.fromkeys(returns["design"].astype(str)))
+    for name in design or []:
+        if name not in known:
+            _fail(f"--design {name}: not a design of the run in {folder}; known: {', '.join(known)}")
+    for name in design or known:
         table, months = rtt_compare.beside_run(returns, published, name)
         if table.empty:
             _warn(f"design '{name}': no months of the run match the published ones")
