@@ -86,13 +86,13 @@ def test_resume_refuses_a_grid(tmp_path: Path, batch: Path) -> None:
     refused(tmp_path, ["sweep", "--resume", str(batch), "--grid", "run.seed=1,2"], "--grid", "resumed")
 
 
-def test_resume_takes_the_same_terms_again_and_applies_xlsx(batch: Path) -> None:
-    """The command line repeated is harmless; --xlsx is only about output, so it is applied."""
-    assert not (batch / "results.xlsx").exists()
+def test_resume_takes_the_same_terms_again_and_applies_output_options(batch: Path) -> None:
+    """The command line repeated is harmless; --xlsx and --report are only about output, so they apply."""
+    assert not (batch / "results.xlsx").exists() and not (batch / "report.html").exists()
     args = ["bid", "--resume", str(batch), "--bid", "57/head", "--years", "1", "--set", "run.warmup_days=30", "--xlsx"]
-    result = runner.invoke(app, [*args, "--quiet", "--jobs", "1"])
+    result = runner.invoke(app, [*args, "--report", "--quiet", "--jobs", "1"])
     assert result.exit_code == 0, result.output
-    assert (batch / "results.xlsx").exists()
+    assert (batch / "results.xlsx").exists() and (batch / "report.html").exists()
 
 
 # --------------------------------------------------------------------------- designs and measures
