@@ -121,10 +121,21 @@ ResumeOpt = Annotated[
     Path | None,
     typer.Option("--resume", help="Continue a batch that stopped, from its results folder.", show_default=False, metavar="DIR"),
 ]
+
+
+def _finite(value: float | None) -> float | None:
+    """A number option's value, refused when it is infinite or not a number (``inf``, ``nan``):
+    the command line reads them as floats, and no option means anything at either."""
+    if value is not None and not math.isfinite(value):
+        raise typer.BadParameter(f"must be a finite number, not {value}")
+    return value
+
+
 PrecisionOpt = Annotated[
     float | None,
     typer.Option(
         "--precision",
+        callback=_finite,
         help="Add replications until the 95% CI half-width is within this share of the mean.",
         min=0,
         metavar="SHARE",
@@ -437,6 +448,8 @@ def sweep(
 ) -> None:
     """Run every combination of the swept values × designs × replications (same patients throughout)."""
     started = datetime.now(UTC)
+    if options.resume is not None:
+        batching.refuse_on_resume(options.resume, [("--grid", grid_items), ("--grid-file", grid_file)])
     grid = batching.parse_grid(grid_items, grid_file) if options.resume is None else {}
     names = [d.strip() for d in designs.split(",") if d.strip()]
     batch = batching.prepare("sweep", scenario, names, options, warn=_warn, metric=metric, grid=grid)
@@ -474,7 +487,10 @@ def bid(
         ),
     ] = None,
     max_loss_probability: Annotated[
-        float, typer.Option("--max-loss-probability", help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P")
+        float,
+        typer.Option(
+            "--max-loss-probability", callback=_finite, help="Risk appetite for the safe price.", min=0.0, max=1.0, metavar="P"
+        ),
     ] = 0.10,
     reserve: Annotated[
         str | None,
@@ -508,6 +524,13 @@ def bid(
     takeover = takes_over if options.resume is None else None
     batch = batching.prepare("bid", scenario, [design], options, warn=_warn, metric="prime_surplus_gbp", extra=extra,
                              takes_over=takeover)  # fmt: skip
+    if options.resume is not None:  # the batch's price and terms are its own: the same again is harmless
+        was = batch.extra.get(batching.TAKES_OVER) or {}
+        changed = [("--bid", price is not None and (batch.extra.get("bid_year1_gbp"), batch.extra.get("bid_per_head_gbp"))
+                    != (extra["bid_year1_gbp"], extra["bid_per_head_gbp"])),
+                   ("--reserve", reserve is not None and batch.extra.get("reserve_gbp", 0.0) != held),
+                   ("--takes-over", takes_over is not None and was.get("from") != takes_over)]  # fmt: skip
+        batching.refuse_on_resume(batch.folder, changed)
     price_year1, risk = outputs.bid_terms(batch, scenario or batch.folder / results.SCENARIO_FILE)
     written = batch.scenario.finance.prime_contract.year1_value(batch.scenario.population)
     if amount is not None and written > 0 and not 1 / BID_SANITY <= price_year1 / written <= BID_SANITY:
@@ -574,13 +597,18 @@ def published_command(
         if "rtt_returns" not in run.tables:
             raise results.ResultsError(folder, "no rtt_returns.csv (written by runs since the RTT returns were added)")
         try:
+            rtt_returns.check_one_era(rtt)
             published = rtt_returns.read_returns(rtt, commissioner)
         except rtt_returns.ReturnsError as e:
             _fail(str(e))
     if published.empty:
         _fail(f"no rows for commissioner {commissioner} in {', '.join(map(str, rtt))}")
     returns = run.tables["rtt_returns"]
-    for name in design or list(dict.fromkeys(returns["design"])):
+    known = list(dict.fromkeys(returns["design"].astype(str)))
+    for name in design or []:
+        if name not in known:
+            _fail(f"--design {name}: not a design of the run in {folder}; known: {', '.join(known)}")
+    for name in design or known:
         table, months = rtt_compare.beside_run(returns, published, name)
         if table.empty:
             _warn(f"design '{name}': no months of the run match the published ones")
@@ -609,19 +637,25 @@ def target_command(
         ),
     ] = "rtt_incomplete_within_18w_pct",
     at_least: Annotated[
-        float | None, typer.Option("--at-least", help="The metric must be at least this.", metavar="VALUE")
+        float | None, typer.Option("--at-least", callback=_finite, help="The metric must be at least this.", metavar="VALUE")
     ] = None,
-    at_most: Annotated[float | None, typer.Option("--at-most", help="The metric must be at most this.", metavar="VALUE")] = None,
+    at_most: Annotated[
+        float | None, typer.Option("--at-most", callback=_finite, help="The metric must be at most this.", metavar="VALUE")
+    ] = None,
     year: Annotated[
         int | None, typer.Option("--year", help="The contract year to meet it in (default: the last).", min=1, metavar="Y")
     ] = None,
     probability: Annotated[
-        float, typer.Option("--probability", help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P")
+        float,
+        typer.Option(
+            "--probability", callback=_finite, help="Share of replications that must meet it.", min=0.0, max=1.0, metavar="P"
+        ),
     ] = 0.9,
     max_load: Annotated[
         float,
         typer.Option(
             "--max-load",
+            callback=_finite,
             help="The highest expected load (appointments asked for / slots offered) any searched service may have in "
             "any year of the run: capacity at or above it is never recommended.",
             metavar="L",
@@ -632,7 +666,8 @@ def target_command(
         typer.Option("--design", help="The design (default: the scenario's last not based on another).", metavar="NAME"),
     ] = None,
     tolerance: Annotated[
-        float, typer.Option("--tolerance", help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0)
+        float,
+        typer.Option("--tolerance", callback=_finite, help="Stop when the bracket is this close (relative).", min=1e-4, max=1.0),
     ] = 0.01,
     reps: Annotated[int | None, typer.Option("--reps", help="Replications per trial.", min=1, metavar="N")] = None,
     years: Annotated[int | None, typer.Option("--years", help="Contract years.", min=1, metavar="Y")] = None,

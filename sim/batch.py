@@ -131,11 +131,24 @@ def prepare(kind: str, path: Path | None, designs: list[str], options: BatchOpti
         On any bad input; nothing has been written then.
     """
     if options.resume is not None:
+        # a bid's --takes-over is checked against the batch's own by the command
+        given = [("--precision", precision), ("--also", also), ("--transition", switch_over), ("--grid", grid)]
+        refuse_on_resume(options.resume, given)
         return _reopen(kind, options.resume, options, warn, path)
     if path is None:
         raise BatchError(f"{kind}: give a scenario file (e.g. scenarios/bedfordshire.toml), or --resume DIR")
-    scenario = load_given(path, options.overrides(), options.reps, options.seed, options.years, warn,
-                          drawn=not options.no_uncertainty)  # fmt: skip
+    twice = next((d for i, d in enumerate(designs) if d in designs[:i]), None)
+    if twice is not None:
+        named = "--baseline and --design both name" if kind == "compare" else "--designs names twice"
+        raise BatchError(f"{named} the design '{twice}': a design is compared with another, not itself")
+    try:
+        scenario = load_given(path, options.overrides(), options.reps, options.seed, options.years, warn,
+                              drawn=not options.no_uncertainty)  # fmt: skip
+    except ScenarioError as e:
+        chosen = options.commissioner is not None or options.month is not None
+        if chosen and options.backlog is None and e.key in ("backlog.commissioner", "backlog.month"):
+            raise BatchError("--commissioner and --month choose an RTT return to start from: give --backlog FILE too") from None
+        raise
     if also:
         if switch_over:
             raise BatchError("--also and --transition: run the switch-over and the extra designs apart")
@@ -308,21 +321,57 @@ def _reopen(kind: str, folder: Path, options: BatchOptions, warn: Say, path: Pat
         raise BatchError(f"--resume {folder}: {BATCH_FILE}: {wrong}; not the settings of a batch")
     if settings["kind"] != kind:
         raise BatchError(f"--resume {folder}: that folder holds a '{settings['kind']}' batch, not '{kind}'")
-    given = (("--set", options.sets), ("--seed", options.seed), ("--years", options.years), ("--out", options.out))
-    ignored = [name for name, value in given if value]
+    if options.no_uncertainty and settings["uncertainty"]:
+        refuse_on_resume(folder, [("--no-uncertainty", True)])
+    # --reps may raise (or lower) the target: finished replications are kept either way
+    scenario = load_given(folder / SCENARIO_FILE, None, options.reps)
+    _refuse_changes(folder, scenario, options)
+    ignored = ["--out"] if options.out is not None and options.out.resolve() != folder.resolve() else []
     if path is not None and path.resolve() != (folder / SCENARIO_FILE).resolve():
         ignored.insert(0, f"the scenario {path} (the folder's own {SCENARIO_FILE} is used)")
     if ignored:
         warn(f"--resume continues the batch as it was started: {', '.join(ignored)} ignored")
-    # --reps may raise (or lower) the target: finished replications are kept either way
-    scenario = load_given(folder / SCENARIO_FILE, None, options.reps)
     unknown = [d for d in settings["designs"] if d not in scenario.designs]
     if unknown:
         raise BatchError(f"--resume {folder}: {BATCH_FILE}: designs: '{unknown[0]}' is not a design of its scenario")
     settings["metric"] = current_name(settings["metric"])  # a batch started before a rename
-    batch = Batch(kind, scenario, folder=folder, resumed=True, **{n: settings[n] for n in names})
+    # --xlsx is only about output: a resumed batch writes the workbook when asked
+    batch = Batch(kind, scenario, folder=folder, resumed=True, xlsx=options.xlsx, **{n: settings[n] for n in names})
     check_memory(batch, options, warn)
     return batch
+
+
+def _refuse_changes(folder: Path, scenario: Scenario, options: BatchOptions) -> None:
+    """Refuse scenario options given on resume that would change the batch's scenario (the
+    same values as it was started with, e.g. the command line repeated, are harmless)."""
+    given = [("--set", options.sets), ("--seed", options.seed), ("--years", options.years), ("--backlog", options.backlog),
+             ("--commissioner", options.commissioner), ("--month", options.month)]  # fmt: skip
+    named = [(name, value) for name, value in given if value is not None and value != []]
+    if not named:
+        return
+    try:
+        again = load_given(folder / SCENARIO_FILE, options.overrides(), options.reps, options.seed, options.years)
+    except ScenarioError:
+        again = None
+    if again != scenario:
+        refuse_on_resume(folder, named)
+
+
+def refuse_on_resume(folder: Path, given: list[tuple[str, Any]]) -> None:
+    """Refuse options that would change a resumed batch's results: it keeps the settings it was
+    started with (its own scenario, seed, designs and terms), so they would be silently ignored.
+
+    Raises
+    ------
+    BatchError
+        Naming the first option given (one given is not None, False or empty).
+    """
+    for name, value in given:
+        if value is not None and value is not False and value != [] and value != {}:
+            raise BatchError(
+                f"--resume {folder}: {name} cannot change a batch that is resumed: it keeps its own settings "
+                f"(start a new batch with --out to use {name})"
+            )
 
 
 def parse_grid(items: list[str] | None, grid_file: Path | None) -> dict[str, list[Any]]:

@@ -10,6 +10,7 @@ things are wrong, the first is reported.
 from __future__ import annotations
 
 import difflib
+import tomllib
 from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
@@ -33,8 +34,16 @@ def cross_check(s: Scenario) -> None:
         check(s)
 
 
+RETURN_CHOICE = "the commissioner and month choose an RTT return's incomplete pathways to start from"
+"""Why a backlog's commissioner or month needs its file: they choose from a return."""
+
+
 def check_backlog(s: Scenario) -> None:
     """The backlog's stages and bands against the scenario (its file is read when loading)."""
+    b = s.backlog
+    if b.file is None and (b.commissioner is not None or b.month is not None):
+        key = "backlog.commissioner" if b.commissioner is not None else "backlog.month"
+        raise KeyProblem(key, f"{RETURN_CHOICE}: give backlog.file, the return, too")
     if s.run.warmup_days != 0:
         problem = "must be 0 when the run starts from a backlog (the backlog is the state at the start)"
         raise KeyProblem("run.warmup_days", problem)
@@ -485,6 +494,24 @@ def loc_to_key(loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
+_TYPE_NEEDED = {
+    "float_type": "a valid number",
+    "int_type": "a valid whole number",
+    "bool_type": "true or false",
+    "date_type": "a date (e.g. 2015-04-01, without quotes)",
+}
+"""Strict types' errors as plain words: the type a key needs."""
+
+
+def _unquoted(text: str) -> bool:
+    """Whether text would be a number, boolean or date if its quotes were taken off."""
+    try:
+        tomllib.loads(f"v = {text}")
+    except tomllib.TOMLDecodeError:
+        return False
+    return True
+
+
 def pydantic_problem(err: dict[str, Any]) -> str:
     """One pydantic error as a short problem, with a 'did you mean' for an unknown key."""
     kind = err["type"]
@@ -493,6 +520,11 @@ def pydantic_problem(err: dict[str, Any]) -> str:
         return f"unknown key '{name}'{_hint(name, _known_fields(err['loc'][:-1]))}"
     if kind == "missing":
         return "required key is missing"
+    if kind in _TYPE_NEEDED and "input" in err and isinstance(err["input"], bool | str):
+        got = err["input"]
+        what = ("true" if got else "false") if isinstance(got, bool) else f"the text {_short(repr(got))}"
+        hint = " (write it without quotes)" if isinstance(got, str) and _unquoted(got) else ""
+        return f"should be {_TYPE_NEEDED[kind]}, not {what}{hint}"
     msg = err["msg"].removeprefix("Value error, ")
     if "input" in err and kind != "value_error" and not isinstance(err["input"], dict):
         msg += f" (got {_short(repr(err['input']))})"

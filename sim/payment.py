@@ -41,6 +41,15 @@ FINANCE_COLUMNS = (
 )
 """The money columns every result row gets (empty where a design's payment has none)."""
 
+INTEGRATOR_COLUMNS = (
+    "prime_income_gbp",
+    "prime_cost_gbp",
+    "prime_surplus_gbp",
+    "commissioner_gain_share_gbp",
+    "quality_payment_gbp",
+)
+"""The money columns only an integrator's payment fills: blank for a design paid by activity."""
+
 PAID_TO_PROVIDER = "pay_provider_"
 """Column prefix: what the commissioner pays a provider directly (``pay_provider_<name>_gbp``)."""
 

@@ -8,6 +8,7 @@ relative to the folder, so it can be moved, reported on and resumed anywhere.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import os
@@ -63,6 +64,11 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 WHOLE_NUMBER_COLUMNS = ("point", "replication", "year", "day")
 YEAR_OR_ALL = ("summary", "takeover")
 """Tables whose ``year`` may be "all" (the whole contract): not checked for whole numbers."""
+TABLES_KEY = "tables"
+"""The manifest's record of each table as written (``bytes``, ``rows``, ``sha256``): a table
+that no longer matches was changed or cut short since, and is refused, not read."""
+NUMBER_COLUMNS_BUT: dict[str, tuple[str, ...]] = {"rtt_returns": ("design", "month", "treatment_function", "part")}
+"""Tables whose every column but these holds numbers: a cell that is not one is named."""
 TEXT_COLUMNS: dict[str, type] = {"treatment_function": str}
 """Columns read back as text in any table: a treatment function's code such as "110" is not a number."""
 
@@ -215,8 +221,11 @@ def write_run(
     """
     into = stage or folder
     save_inputs(into, scenario)
+    written: dict[str, dict[str, Any]] = {}
     for name, table in tables.items():
-        write_csv(into / f"{name}.csv", table)
+        data = csv_text(table).encode("utf-8")
+        write_atomic(into / f"{name}.csv", data)
+        written[f"{name}.csv"] = {"bytes": len(data), "rows": len(table), "sha256": hashlib.sha256(data).hexdigest()}
     manifest = {
         "msksim_version": __version__,
         "model": {"parent": ENGINE, "workers": sorted(workers or [])},
@@ -232,6 +241,7 @@ def write_run(
             {f"{n}.csv" for n in tables} | {p.name for f in {folder, into} for p in f.iterdir() if not p.name.startswith(".")}
         ),
         "scenario": json.loads(as_saved(scenario).model_dump_json()),
+        TABLES_KEY: written,
         **(extra or {}),
     }
     write_atomic(into / MANIFEST_FILE, json.dumps(manifest, indent=2))
@@ -358,15 +368,21 @@ def _read_tables(folder: Path, manifest: dict[str, Any]) -> dict[str, pd.DataFra
     names = [f.removesuffix(".csv") for f in files if isinstance(f, str) and f.endswith(".csv") and f != BACKLOG_COPY]
     if not any(n in names for n in MAIN_TABLES):
         raise ResultsError(folder / MANIFEST_FILE, "files: lists neither replications.csv nor sweep.csv")
-    return {name: _read_table(folder / f"{name}.csv", name) for name in names}
+    recorded = manifest.get(TABLES_KEY)
+    recorded = recorded if isinstance(recorded, dict) else {}  # folders written before it was recorded
+    return {name: _read_table(folder / f"{name}.csv", name, recorded.get(f"{name}.csv")) for name in names}
 
 
-def _read_table(path: Path, name: str) -> pd.DataFrame:
+def _read_table(path: Path, name: str, recorded: Any = None) -> pd.DataFrame:
     if not path.exists():
         raise ResultsError(path, f"missing (listed in {MANIFEST_FILE})")
     try:
         raw = read_bytes(path, MAX_DATA_BYTES)
+        if raw.strip() and not raw.endswith(b"\n"):  # every table is written whole, ending its last line
+            row = raw.count(b"\n")
+            raise ResultsError(path, f"row {row} ends mid-line: the table was cut short since it was written")
         if not raw.strip():  # a table with no rows and no columns, as written
+            _check_recorded(path, raw, recorded)
             return pd.DataFrame()
         table = pd.read_csv(io.BytesIO(raw), dtype=TEXT_COLUMNS)
     except FileProblem as e:
@@ -382,4 +398,34 @@ def _read_table(path: Path, name: str) -> pd.DataFrame:
     for column in WHOLE_NUMBER_COLUMNS if name in REQUIRED_COLUMNS and name not in YEAR_OR_ALL else ():
         if column in table.columns and len(table) and not pd.api.types.is_integer_dtype(table[column]):
             raise ResultsError(path, f"column {column}: expected whole numbers, got {table[column].iloc[0]!r} and the like")
+    if name in NUMBER_COLUMNS_BUT:
+        _check_numbers(path, table, NUMBER_COLUMNS_BUT[name])
+    _check_recorded(path, raw, recorded)
     return table
+
+
+def _check_numbers(path: Path, table: pd.DataFrame, text: tuple[str, ...]) -> None:
+    """Refuse a cell that is not a number in a column of numbers, naming its row and column."""
+    for column in table.columns:
+        if column in text or pd.api.types.is_numeric_dtype(table[column]):
+            continue
+        bad = pd.to_numeric(table[column], errors="coerce").isna() & table[column].notna()
+        if bad.any():
+            at = int(bad.to_numpy().argmax())
+            raise ResultsError(path, f"row {at + 1}, column {column}: {table[column].iloc[at]!r} is not a number")
+
+
+def _check_recorded(path: Path, raw: bytes, recorded: Any) -> None:
+    """Refuse a table that is not as the manifest records it was written."""
+    if not isinstance(recorded, dict) or not isinstance(recorded.get("sha256"), str):
+        return
+    if hashlib.sha256(raw).hexdigest() != recorded["sha256"]:
+        size = recorded.get("bytes")
+        how = (
+            f"{len(raw):,} bytes where {size:,} were written"
+            if isinstance(size, int) and size != len(raw)
+            else "its checksum differs"
+        )
+        raise ResultsError(
+            path, f"does not match {MANIFEST_FILE}: {how} (changed or damaged since); run the batch again, or restore the table"
+        )

@@ -11,7 +11,7 @@ from datetime import date
 from itertools import pairwise
 from typing import Annotated, Any, Final, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 NEEDS: tuple[str, ...] = ("self_management", "physio", "specialist", "surgical")
 """Latent clinical need, the hidden truth that routing decisions try to match."""
@@ -56,12 +56,19 @@ class ScenarioError(ValueError):
 
 
 class Strict(BaseModel):
-    """Base for scenario sections: unknown keys are errors, objects are immutable."""
+    """Base for scenario sections: unknown keys are errors, objects are immutable, and types
+    are strict: ``true`` is not a number and ``"125"`` is text, not 125 (a whole number is
+    still a number wherever a fraction may be)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
-RemovalRate = WeeklyRate | list[tuple[NonNegative, WeeklyRate]]
+def _as_tuple(value: Any) -> Any:
+    """A TOML array read as a pair: strict types take a tuple only, and TOML has no tuples."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+RemovalRate = WeeklyRate | list[Annotated[tuple[NonNegative, WeeklyRate], BeforeValidator(_as_tuple)]]
 """Share of those still waiting who leave a list each week without being seen: one rate, or
 ``[[from_week, rate], ...]`` by weeks waited (the first from week 0)."""
 

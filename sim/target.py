@@ -33,6 +33,7 @@ from sim.lazy import later
 from sim.metrics import rtt_monthly, share_interval
 from sim.model.capacity import available_weekly
 from sim.options import MAX_LOAD
+from sim.payment import INTEGRATOR_COLUMNS
 from sim.rtt.summary import parse_metric
 from sim.scenario import with_values
 from sim.schema import THEATRE, Scenario, scaled_staff
@@ -178,6 +179,11 @@ def check_target(scenario: Scenario, design: str, target: Target) -> None:
         if col.unit in ("id", "text"):
             raise TargetError(f"--metric {target.metric}: not a number")
         share = col.unit == "pct"
+        if target.metric in INTEGRATOR_COLUMNS and scenario.designs[design].payment == "activity":
+            raise TargetError(
+                f"--metric {target.metric}: blank for design '{design}': it is paid by activity, with no integrator "
+                "to have one; choose a design with an integrator, or another measure"
+            )
     option = "--at-least" if target.at_least else "--at-most"
     if not math.isfinite(target.threshold):
         raise TargetError(f"{option} {target.threshold}: expected a finite number")

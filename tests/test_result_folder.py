@@ -156,8 +156,16 @@ QUEUE_WAITS = {f"{place}_queue_wait_mean_days": f"{place}_wait_mean_days" for pl
 """Per-place columns renamed: the bundled scenario's orthopaedics and the theatre stand for every place."""
 
 
+def _without_table_record(folder: Path) -> None:
+    """Drop the manifest's record of the tables as written: folders written then had none."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest.pop("tables", None)
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
 def _as_written_before_the_rename(folder: Path) -> None:
     """Put back the old column names in a folder's tables and journal."""
+    _without_table_record(folder)
     _rename_header(folder / "replications.csv", {"rtt_incomplete_within_18w_pct": "rtt_incomplete_18w_pct", **QUEUE_WAITS})
     for path in (folder / "summary.csv", folder / JOURNAL):
         text = path.read_text()
@@ -228,6 +236,7 @@ def test_an_old_name_of_a_service_s_column_is_read_as_the_new_with_a_word(tmp_pa
 
 def _as_written_before_the_first_waits(folder: Path) -> None:
     """Take the waits for a first appointment (and for admission) out of a folder's tables and journal."""
+    _without_table_record(folder)
     table = pd.read_csv(folder / "replications.csv")
     (folder / "replications.csv").write_text(csv_text(table.drop(columns=first_waits(table.columns))))
     summary = pd.read_csv(folder / "summary.csv", dtype=str, keep_default_na=False)

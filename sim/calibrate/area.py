@@ -21,7 +21,7 @@ from sim.flows import stage_load
 from sim.lazy import later
 from sim.model.capacity import effective_weekly
 from sim.rtt.compare import PARTS, matching_months
-from sim.rtt.returns import read_returns, returns_for
+from sim.rtt.returns import check_one_era, read_returns, returns_for
 from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, Stage, removal_bands, scaled_staff
 from sim.uncertainty import parse_uncertainty
 
@@ -88,6 +88,7 @@ def read_published(paths: list[Path], commissioner: str, functions: list[str] | 
     """One commissioner's returns for consecutive months, each with every part of every
     function wanted; anything missing is an error naming it."""
     files = ", ".join(str(p) for p in paths)
+    check_one_era(paths)
     table = read_returns(paths, commissioner)
     if table.empty:
         raise CalibrationError("--commissioner", f"no rows for commissioner '{commissioner}' in {files}")

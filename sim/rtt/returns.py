@@ -307,12 +307,15 @@ def returns_for(df: pd.DataFrame, commissioner: str, month: str, treatment_funct
 # Reading.
 
 
-def _read_csv(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
-    """The header and the data rows (numbered from 1, blank lines skipped) of a CSV file."""
+def _read_csv(path: Path, header_only: bool = False) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and the data rows (numbered from 1, blank lines skipped) of a CSV file (no rows
+    with ``header_only``: its first line is read)."""
     try:
         raw = read_bytes(path, MAX_DATA_BYTES)
     except FileProblem as e:
         raise ReturnsError(path, f"cannot be read: {e.problem}") from None
+    if header_only:
+        raw = raw.split(b"\n", 1)[0]
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -412,6 +415,32 @@ def _check(path: Path, numbers: list[int], column: str, published: np.ndarray, c
         i = differ[0]
         problem = f"{published[i]:g} published, but {what} is {computed[i]:g}"
         raise ReturnsError(path, problem, row=numbers[i], column=column)
+
+
+def check_one_era(paths: Iterable[str | Path]) -> None:
+    """Refuse commissioner-based returns of two eras together: PCTs commissioned to March 2013
+    and CCGs from April, under other codes and areas, so one area's returns cannot run across
+    both (its months would be another body's). Only the headers are read.
+
+    Raises
+    ------
+    ReturnsError
+        Naming the first file of the second era and one of the first.
+    """
+    eras: dict[str, str] = {}  # the commissioners' kind (PCT, CCG): the first file of each
+    for path in paths:
+        header, _ = _read_csv(Path(path), header_only=True)
+        if TF_CODE not in header or PART_TYPE in header:
+            continue
+        kind = header[_commissioner_column(Path(path), header)].removesuffix("Code").strip() or "?"
+        eras.setdefault(kind, str(path))
+        if len(eras) > 1:
+            (first, was), *_ = eras.items()
+            raise ReturnsError(
+                path,
+                f"a return by {kind}, where {was} is one by {first}: commissioners changed in April 2013 (PCTs to "
+                "CCGs, other codes and areas), so returns of the two eras cannot be used together; give one era's",
+            )
 
 
 def _commissioner_column(path: Path, header: list[str]) -> int:
