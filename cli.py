@@ -576,7 +576,7 @@ def report_command(
     with _user_errors():
         results.read_run(folder)  # a damaged folder is named and explained before the report reads it
     try:
-        with _user_errors(), staging.held(folder):
+        with _user_errors(), batching.held(folder):
             staging.check_writable(folder / "report.html", staging.LEAST_OUTPUT, "the report")  # before the work
             written = report_html.build_report(folder)
     except (KeyError, ValueError, TypeError, IndexError) as e:  # a table edited into a shape the checks let by
@@ -728,7 +728,7 @@ def target_command(
             highlight=False,
         )
     # the folder held (and refused to a second msksim) throughout; its files moved in together at the end
-    with _user_errors(), staging.claimed(folder, out is not None, force, what="target"), staging.staged(folder) as into:
+    with _user_errors(), batching.claimed(folder, out is not None, force, what="target"), staging.staged(folder) as into:
         found, tried, written = _target_run(s, scenario, name, stage, goal, structures, into, folder, set_, reps, seed,
                                             years, jobs, tolerance, no_uncertainty, quiet, searched)  # fmt: skip
     missed = [one for one in structures if one not in found]
@@ -978,7 +978,7 @@ def calibrate_command(
         folder = results.run_folder(f"{s.name}-calibration", out)
         batching.check_out(folder, out is not None, force)
     # the folder held (and refused to a second msksim) from here; its files moved in together at the end
-    with _user_errors(), staging.claimed(folder, out is not None, force, what="calibrate"):
+    with _user_errors(), batching.claimed(folder, out is not None, force, what="calibrate"):
         err_console.print(
             f"Fitting design '{st.design}' of {s.name} to {commissioner}, functions {', '.join(st.functions)}: "
             f"{len(st.knobs)} unknowns, months {', '.join(st.fit_months)}"

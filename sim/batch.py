@@ -8,13 +8,14 @@ then runs the tasks; :func:`finish` writes every table and the manifest. Bad inp
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import math
 import os
 import shutil
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -48,7 +49,7 @@ from sim.rtt.table import with_statistics
 from sim.scenario import load_given, override_notes, with_structure_designs, with_switch_over
 from sim.schema import Scenario, ScenarioError
 from sim.takeover import TAKES_OVER, takeovers
-from sim.transaction import check_space, describe, staged
+from sim.transaction import LEAST_OUTPUT, check_space, describe, staged
 from sim.transition import ALSO, SWITCH_OVER
 from sim.values import parse_override
 
@@ -619,3 +620,50 @@ def failures(result: BatchResult) -> str | None:
         return None
     total = len(result.errors) + len({(r["point"], r["design"], r["replication"]) for r in result.table.to_dict("records")})
     return f"{len(result.errors)} of {total} replications failed; see errors.csv (the rest are saved)"
+
+
+@contextlib.contextmanager
+def claimed(
+    folder: Path, given: bool, force: bool, need: int = LEAST_OUTPUT, what: str = "writing its results"
+) -> Iterator[None]:
+    """Hold ``folder`` for a command that writes into it: the batch's ``--out`` rules
+    (:func:`check_out`) and its lock, checked again once the lock is held (another
+    process may have finished there meanwhile). A folder this made is removed on failure when
+    nothing was moved into it.
+
+    Raises
+    ------
+    BatchError
+        When the folder is refused, or another msksim process holds it.
+    SpaceError
+        When its file system has not ``need`` bytes free.
+    """
+    made = not os.path.lexists(folder)
+    check_out(folder, given, force)
+    check_space(folder, need, what)
+    try:
+        with locked(folder):
+            check_out(folder, given, force)
+            yield
+    except JournalError as e:
+        raise BatchError(str(e)) from None
+    finally:
+        if made and folder.is_dir() and not any(folder.iterdir()):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
+
+
+@contextlib.contextmanager
+def held(folder: Path) -> Iterator[None]:
+    """Hold an existing results folder's lock (the batch's) while writing into it.
+
+    Raises
+    ------
+    BatchError
+        When another msksim process holds it.
+    """
+    try:
+        with locked(folder):
+            yield
+    except JournalError as e:
+        raise BatchError(str(e)) from None

@@ -3,7 +3,7 @@
 Files are written into a staging folder beside the target (on the same file system, so a
 rename is atomic) and moved into place at the end, those named ``last`` (a manifest) after
 the rest; on any failure the staging folder goes, and a folder the command made is removed
-again. :func:`claimed` gives the non-batch commands the batch's ``--out`` rules and lock;
+again (:func:`sim.batch.claimed` gives the other writing commands the batch's ``--out`` rules and lock);
 :func:`describe` words an ``OSError`` as ``PATH: strerror (ENAME)`` for the ``error:`` line.
 """
 
@@ -18,7 +18,7 @@ import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-from sim.journal import JournalError, locked
+from sim.journal import JournalError
 
 MB = 1024 * 1024
 
@@ -85,57 +85,6 @@ def staged(target: Path, last: Iterable[str] = ()) -> Iterator[Path]:
 LEAST_OUTPUT = 16 * 1024
 """Less than any ``target`` or ``calibrate`` folder holds: where not even this is free, they are
 refused before their search rather than failing at its end."""
-
-
-@contextlib.contextmanager
-def claimed(
-    folder: Path, given: bool, force: bool, need: int = LEAST_OUTPUT, what: str = "writing its results"
-) -> Iterator[None]:
-    """Hold ``folder`` for a command that writes into it: the batch's ``--out`` rules
-    (:func:`sim.batch.check_out`) and its lock, checked again once the lock is held (another
-    process may have finished there meanwhile). A folder this made is removed on failure when
-    nothing was moved into it.
-
-    Raises
-    ------
-    BatchError
-        When the folder is refused, or another msksim process holds it.
-    SpaceError
-        When its file system has not ``need`` bytes free.
-    """
-    from sim.batch import BatchError, check_out
-
-    made = not os.path.lexists(folder)
-    check_out(folder, given, force)
-    check_space(folder, need, what)
-    try:
-        with locked(folder):
-            check_out(folder, given, force)
-            yield
-    except JournalError as e:
-        raise BatchError(str(e)) from None
-    finally:
-        if made and folder.is_dir() and not any(folder.iterdir()):
-            with contextlib.suppress(OSError):
-                folder.rmdir()
-
-
-@contextlib.contextmanager
-def held(folder: Path) -> Iterator[None]:
-    """Hold an existing results folder's lock (the batch's) while writing into it.
-
-    Raises
-    ------
-    BatchError
-        When another msksim process holds it.
-    """
-    from sim.batch import BatchError
-
-    try:
-        with locked(folder):
-            yield
-    except JournalError as e:
-        raise BatchError(str(e)) from None
 
 
 @contextlib.contextmanager

@@ -31,7 +31,8 @@ def _with_run(small: Path, tmp_path: Path, line: str) -> Path:
         ("start_date = 9999-06-01", "run.start_date", str(LATEST_START)),
         ("start_date = 0001-01-01", "run.start_date", str(EARLIEST_START)),
         ("start_date = 1989-12-31", "run.start_date", str(EARLIEST_START)),
-        ("warmup_days = 1e9", "run.warmup_days", str(MAX_WARMUP_DAYS)),
+        ("warmup_days = 1000000000", "run.warmup_days", str(MAX_WARMUP_DAYS)),
+        ("warmup_days = 1e9", "run.warmup_days", "integer"),  # a number of days is whole
         ("warmup_days = 7301", "run.warmup_days", str(MAX_WARMUP_DAYS)),
         ("years = 51", "run.years", str(MAX_YEARS)),
         ("replications = 1000000000000000000000000000000", "run.replications", str(MAX_REPLICATIONS)),
