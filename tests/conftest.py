@@ -36,6 +36,33 @@ def from_the_sources(count: Callable[[], Any]) -> Any:
     return json.loads(done.stdout)
 
 
+QUICK = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--no-uncertainty", "--quiet", "--jobs", "1"]
+"""A run as short as a test of what is written can make it: one replication of one year."""
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def refused(tmp_path: Path, args: list[str], *words: str) -> str:
+    """Run the command line ``args``; check exit 2, the words, no traceback, nothing under
+    ``tmp_path`` changed; the output, on one line."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    before = _snapshot(tmp_path)
+    result = CliRunner().invoke(app, args)
+    text = " ".join(result.output.split())
+    squeezed = "".join(result.output.split())  # Rich may break a long path mid-word
+    assert result.exit_code == 2, f"exit {result.exit_code}\n{result.output}{result.exception!r}"
+    assert "Traceback" not in result.output and "error:" in text
+    for w in words:
+        assert "".join(w.split()) in squeezed, f"{w!r} not in: {text}"
+    assert _snapshot(tmp_path) == before, "something was written"
+    return text
+
+
 @pytest.fixture(scope="session")
 def bedfordshire() -> Scenario:
     return load_scenario(BEDFORDSHIRE)

@@ -92,6 +92,15 @@ def _default_signals() -> None:
         signal.signal(signum, signal.SIG_DFL)
 
 
+def _batch(small: Path, out: Path, jobs: int) -> subprocess.Popen[str]:
+    """A batch of the small scenario long enough to be stopped part way, started in its own process."""
+    return subprocess.Popen(
+        [sys.executable, "cli.py", "run", str(small), "--reps", "8", "--years", "2", "--set", "run.warmup_days=30",
+         "--jobs", str(jobs), "--quiet", "--out", str(out)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
+    )  # fmt: skip
+
+
 def _msksim(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "cli.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
 
@@ -99,11 +108,7 @@ def _msksim(*args: str) -> subprocess.CompletedProcess[str]:
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
 def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_path: Path, signum: int) -> None:
     out = tmp_path / "out"
-    parent = subprocess.Popen(
-        [sys.executable, "cli.py", "run", str(small), "--reps", "8", "--years", "2", "--set", "run.warmup_days=30",
-         "--jobs", "2", "--quiet", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
-    )  # fmt: skip
+    parent = _batch(small, out, jobs=2)
     try:
         journal = out / JOURNAL
         started = _until(lambda: journal.exists() and journal.stat().st_size > 0, 120)
@@ -134,11 +139,7 @@ def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_pa
 def test_sigterm_stops_a_model_running_in_the_parent_between_days(small: Path, tmp_path: Path) -> None:
     """With ``--jobs 1`` the model runs in the parent: SIGTERM is held to the next simulated day."""
     out = tmp_path / "out"
-    parent = subprocess.Popen(
-        [sys.executable, "cli.py", "run", str(small), "--reps", "8", "--years", "2", "--set", "run.warmup_days=30",
-         "--jobs", "1", "--quiet", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
-    )  # fmt: skip
+    parent = _batch(small, out, jobs=1)
     try:
         journal = out / JOURNAL
         assert _until(lambda: journal.exists() and journal.stat().st_size > 0, 120) and parent.poll() is None

@@ -15,29 +15,10 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import BEDFORDSHIRE, ROOT
+from tests.conftest import BEDFORDSHIRE, QUICK, ROOT, refused
 
 runner = CliRunner()
-QUICK = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--no-uncertainty", "--quiet", "--jobs", "1"]
 RTT = ROOT / "data" / "rtt"
-
-
-def _snapshot(folder: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
-def refused(tmp_path: Path, args: list[str], *words: str) -> str:
-    """Run ``args``; check exit 2, the words, no traceback, nothing under ``tmp_path`` changed."""
-    before = _snapshot(tmp_path)
-    result = runner.invoke(app, args)
-    text = " ".join(result.output.split())
-    squeezed = "".join(result.output.split())  # Rich may break a long path mid-word
-    assert result.exit_code == 2, f"exit {result.exit_code}\n{result.output}{result.exception!r}"
-    assert "Traceback" not in result.output and "error:" in text
-    for w in words:
-        assert "".join(w.split()) in squeezed, f"{w!r} not in: {text}"
-    assert _snapshot(tmp_path) == before, "something was written"
-    return text
 
 
 @pytest.fixture(scope="module")
