@@ -63,6 +63,18 @@ def refused(tmp_path: Path, args: list[str], *words: str) -> str:
     return text
 
 
+def quick_run(tmp_path_factory: pytest.TempPathFactory, *args: str) -> Path:
+    """The folder of a finished :data:`QUICK` run of the command line ``args`` (command first)."""
+    from typer.testing import CliRunner
+
+    from cli import app
+
+    out = tmp_path_factory.mktemp(args[0]) / args[0]
+    result = CliRunner().invoke(app, [*args, *QUICK, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
 @pytest.fixture(scope="session")
 def bedfordshire() -> Scenario:
     return load_scenario(BEDFORDSHIRE)

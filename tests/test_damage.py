@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.results import MANIFEST_FILE, TABLES_KEY, ResultsError, read_run
-from tests.conftest import QUICK, ROOT, refused
+from tests.conftest import ROOT, quick_run, refused
 
 runner = CliRunner()
 RTT = ROOT / "data" / "rtt" / "rtt-commissioner-ccg-2015-01-incomplete.csv"
@@ -27,10 +27,7 @@ RTT = ROOT / "data" / "rtt" / "rtt-commissioner-ccg-2015-01-incomplete.csv"
 
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory, small: Path) -> Path:
-    out = tmp_path_factory.mktemp("run") / "run"
-    result = runner.invoke(app, ["run", str(small), "--design", "prime", *QUICK, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return quick_run(tmp_path_factory, "run", str(small), "--design", "prime")
 
 
 @pytest.fixture

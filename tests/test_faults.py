@@ -34,7 +34,7 @@ from cli import app
 from sim.journal import JOURNAL, locked
 from sim.results import BATCH_FILE, MANIFEST_FILE, SCENARIO_FILE
 from sim.transaction import file_locked, staged
-from tests.conftest import ROOT
+from tests.conftest import ROOT, quick_run
 
 runner = CliRunner()
 QUICK = ["--reps", "2", "--years", "1", "--set", "run.warmup_days=30", "--jobs", "1", "--quiet"]
@@ -159,10 +159,7 @@ def test_scale_onto_a_full_disk(tmpfs: Callable[[str], Path], small: Path) -> No
 @pytest.fixture(scope="module")
 def finished(tmp_path_factory: pytest.TempPathFactory, small: Path) -> Path:
     """A finished compare (its folder to be copied onto the file systems the tests break)."""
-    out = tmp_path_factory.mktemp("finished") / "run"
-    result = runner.invoke(app, ["compare", str(small), *QUICK, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return quick_run(tmp_path_factory, "compare", str(small))
 
 
 def _copy_onto(folder: Path, fs: Path) -> Path:

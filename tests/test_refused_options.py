@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from tests.conftest import BEDFORDSHIRE, QUICK, ROOT, refused
+from tests.conftest import BEDFORDSHIRE, QUICK, ROOT, quick_run, refused
 
 runner = CliRunner()
 RTT = ROOT / "data" / "rtt"
@@ -24,10 +24,7 @@ RTT = ROOT / "data" / "rtt"
 @pytest.fixture(scope="module")
 def bid_folder(tmp_path_factory: pytest.TempPathFactory, small: Path) -> Path:
     """A finished bid of the small scenario at 57 a head, one replication."""
-    out = tmp_path_factory.mktemp("bid") / "bid"
-    result = runner.invoke(app, ["bid", str(small), "--bid", "57/head", *QUICK, "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    return out
+    return quick_run(tmp_path_factory, "bid", str(small), "--bid", "57/head")
 
 
 @pytest.fixture
