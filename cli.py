@@ -38,6 +38,10 @@ identified = later("sim.calibrate.identify")
 interrupt = later("sim.interrupt")
 journal = later("sim.journal")
 metrics = later("sim.metrics")
+national_areas = later("sim.national.areas")
+national_batch = later("sim.national.batch")
+national_report = later("sim.report.national")
+national_task = later("sim.national.task")
 model_capacity = later("sim.model.capacity")
 outputs = later("sim.outputs")
 plausibility = later("sim.plausibility")
@@ -1006,6 +1010,160 @@ def calibrate_command(
             written = calibration_output.write(cal, folder, scenario, rtt, set_ or [], stage)
     for path in written:
         err_console.print(f"Written {path}", highlight=False)
+
+
+@app.command(
+    name="national",
+    epilog="Example: msksim national scenarios/bedfordshire.toml --areas 06F,00Y,12F --holdout 1 "
+    "$(for f in data/rtt/rtt-commissioner-ccg-*.csv; do echo --rtt $f; done)  (every CCG's 2014/15 returns are bundled)",
+)
+def national_command(
+    scenario: ScenarioArg,
+    rtt: Annotated[
+        list[Path],
+        typer.Option("--rtt", help="Published RTT return files of one era, one per month and part; repeat.", metavar="FILE"),
+    ],
+    areas: Annotated[
+        str, typer.Option("--areas", help="Commissioner codes, comma-separated (06F,00Y), or 'all'.", metavar="CODES")
+    ] = "all",
+    holdout: Annotated[
+        int,
+        typer.Option("--holdout", help="Months held out at the end of each area's, for the back-test.", min=0, metavar="MONTHS"),
+    ] = 1,
+    population: Annotated[
+        Path | None,
+        typer.Option(
+            "--population",
+            help="CSV of code,population; an area it does not name has its population estimated from the returns.",
+            metavar="FILE",
+        ),
+    ] = None,
+    design: Annotated[
+        str, typer.Option("--design", help="The design fitted to each area's returns.", metavar="NAME")
+    ] = "fragmented",
+    compare: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--compare", help="A design run beside it on the same patients (repeat; default: every other).", metavar="NAME"
+        ),
+    ] = None,
+    fit_referrals: Annotated[
+        bool,
+        typer.Option(
+            "--fit-referrals/--no-fit-referrals",
+            help="Fit each area's referral volume too (a third to three times the scaled one): an estimated population "
+            "is corrected by the area's own clock starts and stops.",
+        ),
+    ] = True,
+    reps: Annotated[int, typer.Option("--reps", help="Replications per fitting candidate.", min=1, metavar="N")] = 2,
+    rounds: Annotated[int, typer.Option("--rounds", help="Rounds of each area's fit at most.", min=0, metavar="N")] = 4,
+    compare_reps: Annotated[
+        int, typer.Option("--compare-reps", help="Replications of the paired comparison.", min=2, metavar="N")
+    ] = 10,
+    out: OutOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the batch in --out from the areas that finished.")] = False,
+    force: ForceOpt = False,
+    set_: SetOpt = None,
+    jobs: JobsOpt = None,
+    scheduler: SchedulerOpt = None,
+    quiet: QuietOpt = False,
+) -> None:
+    """Fit every area in the returns and compare the designs there: one area, one task.
+
+    For each commissioner: scale the template to its population (from --population or estimated
+    from the returns), fit the design to its months but those held out, back-test the held-out
+    months beside the naive forecast, and run the compared designs on the same patients. Writes
+    national.csv (a row an area), national_backtest.csv, national.html and, per area,
+    areas/CODE/scaled.toml and calibrated.toml. A failed area is recorded and the rest go on."""
+    started = datetime.now(UTC)
+    with _user_errors():
+        template = scenarios.load_given(scenario, set_, warn=_warn)
+        others = tuple(compare) if compare else tuple(d for d in template.designs if d != design)
+        settings = national_task.Settings(design, others, holdout, fit_referrals, reps, rounds, compare_reps)
+        folder = out if out is not None else results.run_folder(f"{template.name}-national", None)
+        if resume and not (folder / national_batch.JOURNAL).exists():
+            _fail(f"--resume: {folder} holds no national batch to continue (no {national_batch.JOURNAL}); give its --out")
+        if not resume and (folder / national_batch.JOURNAL).exists() and not force:
+            _fail(f"--out {folder}: already holds a national batch: continue it with --resume, choose another --out, "
+                  "or --force to replace it")  # fmt: skip
+        try:
+            nat = national_batch.prepare(scenario, template, rtt, areas, population, settings, folder)
+        except (national_batch.NationalError, national_areas.AreaError, rtt_returns.ReturnsError) as e:
+            _fail(str(e))
+        if resume:
+            try:
+                national_batch.refuse_changes(nat)
+            except national_batch.NationalError as e:
+                _fail(str(e))
+    guard = batching.held(folder) if resume else batching.claimed(folder, out is not None, force, what="a national batch")
+    with _user_errors(), guard:
+        if force and not resume:
+            national_batch.start_over(folder)
+        err_console.print(
+            f"{len(nat.codes)} area(s) of {len(nat.names)} in the returns ({', '.join(nat.months)}): design '{design}' fitted "
+            f"to each, {holdout} month(s) held out, compared with {', '.join(others)}",
+            highlight=False,
+        )
+        executor = batching.open_executor(jobs, scheduler, warn=_warn)
+        try:
+            with interrupt.terminating():
+                outcomes = _national_run(nat, executor, quiet)
+        except KeyboardInterrupt as e:
+            done, _ = national_batch.read_journal(folder)
+            how = f"stopped by {e.name}" if isinstance(e, interrupt.Terminated) else "interrupted"
+            _fail(f"{how}: {len(done)} finished area(s) are kept in {folder}; continue with the same command and --resume",
+                  code=interrupt.exit_code(e))  # fmt: skip
+        except executors.StartError as e:
+            _fail(str(e))
+        finally:
+            executor.close()
+        written = national_batch.finish(nat, outcomes, started, national_report.national_report)
+    _print_national(national_batch.national_table(outcomes))
+    for path in written:
+        err_console.print(f"Written {path}", highlight=False)
+    failed = [o for o in outcomes.values() if o.row.get("status") != "done"]
+    if failed:
+        _warn(f"{len(failed)} of {len(outcomes)} area(s) did not finish (national.csv says why): "
+              + "; ".join(f"{o.code}: {o.row.get('error', '')}" for o in failed[:5]))  # fmt: skip
+
+
+def _national_run(nat: Any, executor: executors.Executor, quiet: bool) -> dict[str, Any]:
+    if quiet:
+        return national_batch.execute(nat, executor)
+    columns = (TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+               TextColumn("ETA"), TimeRemainingColumn())  # fmt: skip
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("areas", total=len(nat.codes))
+        return national_batch.execute(
+            nat,
+            executor,
+            lambda done, total: bar.update(task, completed=done, total=total),
+            lambda code: bar.update(task, description=f"areas (scaling {code})"),
+        )
+
+
+def _print_national(table: pd.DataFrame) -> None:
+    """A few columns of every area: its population, fit, back-test and the T&O lists and waits."""
+    shown = Table(title="Areas (national.csv has every column)", header_style="bold")
+    cols = [("code", "Code"), ("population", "People"), ("fit_loss", "Fit loss"), ("backtest_beats_naive", "Beats naive"),
+            ("published_110_within_18w_pct", "Pub. <18w %"), ("fitted_110_within_18w_pct", "Fit <18w %"),
+            ("t_and_o_load", "T&O load")]  # fmt: skip
+    diff = next((c for c in table.columns if c.endswith("_110_incomplete_within_18w_pct") and "_minus_" in c), None)
+    if diff:
+        cols.append((diff, f"{diff.split('_minus_')[0]} Δ<18w"))
+    cols.append(("status", "Status"))
+    for _, title in cols:
+        shown.add_column(title, justify="right", overflow="fold")
+    for _, r in table.iterrows():
+        cells = []
+        for col, _ in cols:
+            v = r.get(col, "")
+            if isinstance(v, float):
+                cells.append("" if math.isnan(v) else (f"{v:,.0f}" if col == "population" else f"{v:,.2f}"))
+            else:
+                cells.append(str(v))
+        shown.add_row(*cells)
+    out_console.print(shown)
 
 
 @app.command(epilog="Example: msksim scale scenarios/template.toml --population 150000 --out scenarios/my_area.toml")

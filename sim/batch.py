@@ -231,7 +231,7 @@ def _with_takeover(
     return scenario, [name, design], {**(extra or {}), TAKES_OVER: {"from": old, "design": name, "without": design}}
 
 
-RESULTS_MARKS = (JOURNAL, BATCH_FILE, MANIFEST_FILE, "calibrated.toml")
+RESULTS_MARKS = (JOURNAL, BATCH_FILE, MANIFEST_FILE, "calibrated.toml", "areas.jsonl", "national.json")
 """Files that make a folder an msksim results folder."""
 
 

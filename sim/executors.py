@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sim import interrupt, journal
 from sim.schema import Scenario
@@ -29,6 +30,9 @@ PR_SET_PDEATHSIG = 1
 """Linux's prctl option: the signal a process is sent when its parent dies."""
 
 
+R = TypeVar("R")
+
+
 class StartError(RuntimeError):
     """A worker process could not be started (the machine's process or memory limit)."""
 
@@ -38,6 +42,12 @@ class Executor:
 
     def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
         """Run ``tasks``, each on the scenario of its grid point; yield each outcome once."""
+        return self.map(run_task, [(scenarios[t.point], t, uncertainty) for t in tasks])
+
+    def map(self, fn: Callable[..., R], calls: list[tuple[Any, ...]]) -> Iterator[R]:
+        """``fn(*args)`` for each of ``calls``; yield each result once, as it finishes. ``fn``
+        must be importable by name and never raise (it returns its errors), as
+        :func:`sim.tasks.run_task` does."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -47,9 +57,9 @@ class Executor:
 class SerialExecutor(Executor):
     """In this process, one task after another."""
 
-    def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
-        for t in tasks:
-            yield run_task(scenarios[t.point], t, uncertainty)
+    def map(self, fn: Callable[..., R], calls: list[tuple[Any, ...]]) -> Iterator[R]:
+        for args in calls:
+            yield fn(*args)
 
 
 class ProcessExecutor(Executor):
@@ -68,7 +78,7 @@ class ProcessExecutor(Executor):
         self.jobs = jobs
         self.pool: ProcessPoolExecutor | None = None
         self.workers = 0
-        self.running: set[Future[Outcome]] = set()
+        self.running: set[Future[Any]] = set()
 
     def start(self, tasks: int) -> None:
         """Start the workers for ``tasks`` tasks now (at most ``jobs``), not at the first task.
@@ -98,18 +108,18 @@ class ProcessExecutor(Executor):
                 f"(the machine's limit on processes or memory); run with fewer --jobs, e.g. --jobs {max(1, started)}"
             ) from None
 
-    def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
-        if not tasks:
+    def map(self, fn: Callable[..., R], calls: list[tuple[Any, ...]]) -> Iterator[R]:
+        if not calls:
             return
-        self.start(len(tasks))
+        self.start(len(calls))
         assert self.pool is not None
-        todo = list(tasks)
-        running = self.running = set()
+        todo = list(calls)
+        running: set[Future[Any]] = set()
+        self.running = running
         try:
             while todo or running:
                 while todo and len(running) < 2 * self.workers:
-                    t = todo.pop(0)
-                    running.add(self.pool.submit(run_task, scenarios[t.point], t, uncertainty))
+                    running.add(self.pool.submit(fn, *todo.pop(0)))
                 done, _ = wait(running, return_when=FIRST_COMPLETED)
                 running -= done
                 for fut in done:
@@ -159,10 +169,14 @@ class DaskExecutor(Executor):
         self.client = Client(address)
 
     def run(self, scenarios: dict[int, Scenario], tasks: list[Task], uncertainty: bool) -> Iterator[Outcome]:
+        # a scenario shared by many tasks is sent to each worker once, not with every task
+        shared = {k: self.client.scatter(v, broadcast=True) for k, v in scenarios.items()}
+        return self.map(run_task, [(shared[t.point], t, uncertainty) for t in tasks])
+
+    def map(self, fn: Callable[..., R], calls: list[tuple[Any, ...]]) -> Iterator[R]:
         from distributed import as_completed  # present: __init__ imported the package
 
-        shared = {k: self.client.scatter(v, broadcast=True) for k, v in scenarios.items()}
-        futures = [self.client.submit(run_task, shared[t.point], t, uncertainty, pure=False) for t in tasks]
+        futures = [self.client.submit(fn, *args, pure=False) for args in calls]
         for fut in as_completed(futures):
             yield fut.result()
             fut.release()

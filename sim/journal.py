@@ -16,10 +16,10 @@ import contextlib
 import fcntl
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -27,6 +27,8 @@ from sim.columns import current_name
 from sim.tasks import Outcome, Task
 
 JOURNAL = "journal.jsonl"
+
+T = TypeVar("T")
 
 _locks: set[int] = set()
 """File descriptors of the locks this process holds (:func:`locked`)."""
@@ -36,24 +38,25 @@ class JournalError(Exception):
     """A journal that cannot be used: a link out of the folder, or a batch another process is running."""
 
 
-class Journal:
-    """Append-only record of finished tasks: one JSON line each, written whole and synced.
+class Lines:
+    """An append-only file of JSON records, one a line, each written whole in one synced call.
 
-    ``damaged`` lists the lines (numbered from 1) of the last :meth:`read` that held no
-    finished task: they are skipped, and their tasks run again.
+    ``damaged`` lists the lines (numbered from 1) of the last :meth:`read` that ``parse`` could
+    not read: they are skipped, and their work is done again.
     """
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, name: str):
         folder.mkdir(parents=True, exist_ok=True)
-        self.path = folder / JOURNAL
+        self.path = folder / name
         self.damaged: list[int] = []
         if self.path.is_symlink():
             raise JournalError(f"{self.path}: is a symbolic link; a batch writes its journal only inside its own folder")
 
-    def read(self) -> dict[Task, Outcome]:
-        """Finished tasks so far. A damaged line is skipped (and counted in ``damaged``); a last
-        line cut short by a crash is truncated away, so the next line starts clean."""
-        out: dict[Task, Outcome] = {}
+    def records(self, parse: Callable[[bytes], T | None]) -> list[T]:
+        """What the lines hold, read by ``parse`` (None for a damaged line, which is skipped and
+        counted in ``damaged``); a last line cut short by a crash is truncated away, so the next
+        line starts clean."""
+        out: list[T] = []
         self.damaged = []
         if not self.path.exists():
             return out
@@ -63,26 +66,44 @@ class Journal:
                 if not line.endswith(b"\n"):
                     break  # the last line, cut short
                 end += len(line)
-                outcome = _outcome(line)
-                if outcome is None:
+                record = parse(line)
+                if record is None:
                     self.damaged.append(number)
                 else:
-                    out[outcome.task] = outcome
+                    out.append(record)
         if end < self.path.stat().st_size:
             with open(self.path, "r+b") as fh:
                 fh.truncate(end)
         return out
 
-    def append(self, outcome: Outcome) -> None:
-        """Add one finished task (its rows, traces or error) in a single synced write."""
-        rec = {"task": asdict(outcome.task), "rows": outcome.rows, "traces": outcome.traces, "error": outcome.error}
-        line = (json.dumps(rec, default=_plain) + "\n").encode()
+    def add(self, record: dict[str, Any]) -> None:
+        """Add one record in a single synced write."""
+        line = (json.dumps(record, default=_plain) + "\n").encode()
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW, 0o644)
         try:
             os.write(fd, line)
             os.fsync(fd)
         finally:
             os.close(fd)
+
+
+class Journal(Lines):
+    """Append-only record of finished tasks: one JSON line each, written whole and synced.
+
+    ``damaged`` lists the lines (numbered from 1) of the last :meth:`read` that held no
+    finished task: they are skipped, and their tasks run again.
+    """
+
+    def __init__(self, folder: Path):
+        super().__init__(folder, JOURNAL)
+
+    def read(self) -> dict[Task, Outcome]:
+        """Finished tasks so far (a damaged line skipped, a last line cut short truncated away)."""
+        return {o.task: o for o in self.records(_outcome)}
+
+    def append(self, outcome: Outcome) -> None:
+        """Add one finished task (its rows, traces or error) in a single synced write."""
+        self.add({"task": asdict(outcome.task), "rows": outcome.rows, "traces": outcome.traces, "error": outcome.error})
 
 
 @contextlib.contextmanager

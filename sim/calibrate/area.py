@@ -87,9 +87,13 @@ def month_after(month: str) -> str:
 def read_published(paths: list[Path], commissioner: str, functions: list[str] | None) -> pd.DataFrame:
     """One commissioner's returns for consecutive months, each with every part of every
     function wanted; anything missing is an error naming it."""
-    files = ", ".join(str(p) for p in paths)
     check_one_era(paths)
-    table = read_returns(paths, commissioner)
+    return read_published_table(read_returns(paths, commissioner), paths, commissioner, functions)
+
+
+def read_published_table(table: pd.DataFrame, paths: list[Path], commissioner: str, functions: list[str] | None) -> pd.DataFrame:
+    """:func:`read_published` for a commissioner's rows read already (from ``paths``)."""
+    files = ", ".join(str(p) for p in paths)
     if table.empty:
         raise CalibrationError("--commissioner", f"no rows for commissioner '{commissioner}' in {files}")
     for f in functions or []:

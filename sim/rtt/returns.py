@@ -257,6 +257,29 @@ def commissioner_rows(path: str | Path, commissioner: str) -> str:
     return out.getvalue()
 
 
+def commissioners(paths: Iterable[str | Path]) -> dict[str, str]:
+    """Every commissioner's code in ``paths`` and its name (the column after the code; the code
+    again where the format names none), read without checking the rows' figures.
+
+    Raises
+    ------
+    ReturnsError
+        A file that cannot be read, or of neither format.
+    """
+    out: dict[str, str] = {}
+    for path in paths:
+        header, rows = _read_csv(Path(path))
+        if PART_TYPE not in header and TF_CODE not in header:
+            raise ReturnsError(path, "the header is neither a commissioner-based return's nor a full CSV extract's")
+        at = _commissioner_column(Path(path), header)
+        named = at + 1 < len(header) and header[at + 1].endswith("Name")
+        for _, record in rows:
+            code = record[at].strip().upper()
+            if code:
+                out.setdefault(code, record[at + 1].strip() if named else code)
+    return dict(sorted(out.items()))
+
+
 def returns_for(df: pd.DataFrame, commissioner: str, month: str, treatment_function: str, part: str) -> tuple[np.ndarray, int]:
     """The band counts of one return, ready for :func:`sim.rtt.bands.percentile` and ``within_pct``.
 
