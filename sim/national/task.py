@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import math
 import re
+import resource
+import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -99,11 +101,23 @@ class AreaOutcome:
     calibrated: str = ""
     notes: list[str] = field(default_factory=list)
     error: str | None = None
+    cpu_seconds: float = 0.0
+    """CPU time the area took where it ran (not in ``national.csv``, which is the same wherever it runs)."""
+    peak_memory_mb: float = 0.0
+    """The peak resident memory of the process it ran in, when it ended."""
 
 
 def run_area(task: AreaTask) -> AreaOutcome:
     """Fit, back-test and compare one area. Never raises but for Ctrl-C: an error is the
     outcome's, with the area's row saying where it stopped, so one area does not stop a batch."""
+    began = time.process_time()
+    out = _run_area(task)
+    out.cpu_seconds = round(time.process_time() - began, 3)
+    out.peak_memory_mb = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # Linux: kilobytes
+    return out
+
+
+def _run_area(task: AreaTask) -> AreaOutcome:
     row: dict[str, Any] = identity(task)
     stage = "fit"
     try:
