@@ -278,6 +278,8 @@ def finish(nat: National, outcomes: dict[str, AreaOutcome], started: datetime, r
             "areas": len(nat.codes),
             "done": int((table["status"] == "done").sum()) if not table.empty else 0,
             "failed": int((table["status"] == "failed").sum()) if not table.empty else 0,
+            "cpu_seconds_by_area": {c: o.cpu_seconds for c, o in sorted(outcomes.items())},
+            "peak_memory_mb_by_area": {c: o.peak_memory_mb for c, o in sorted(outcomes.items())},
         }
         write_atomic(stage / "national_manifest.json", json.dumps(manifest, indent=2) + "\n")
     return written
