@@ -401,7 +401,7 @@ def _counts(path: Path, rows: list[tuple[int, list[str]]], pos: dict[str, int], 
         bad = ~np.isfinite(values) | (values < 0) | (values != np.round(values))
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ReturnsError(path, f"{cells[i, j]!r} is not a count", row=rows[i][0], column=columns[j])
+        raise ReturnsError(path, f"{str(cells[i, j])!r} is not a count", row=rows[i][0], column=columns[j])
     return values
 
 
@@ -413,7 +413,7 @@ def _statistics(path: Path, rows: list[tuple[int, list[str]]], pos: dict[str, in
         bad = np.isinf(values) | (values < 0)
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise ReturnsError(path, f"{cells[i, j]!r} is not a number of weeks or a share", row=rows[i][0], column=columns[j])
+        raise ReturnsError(path, f"{str(cells[i, j])!r} is not a number of weeks or a share", row=rows[i][0], column=columns[j])
     return values
 
 
