@@ -83,7 +83,7 @@ def test_a_bad_population_file_is_named(tmp_path: Path, text: str, words: str) -
 
 def test_a_population_file_is_read(tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
-    path.write_text("code,population\n06f,\"440,000\"\n00Y,225_000\n")
+    path.write_text('code,population\n06f,"440,000"\n00Y,225_000\n')
     assert read_population_file(path) == {"06F": 440_000, "00Y": 225_000}
 
 

@@ -86,7 +86,7 @@ def test_every_bundled_file_is_read(national: pd.DataFrame) -> None:
     codes = set(national["commissioner"])
     assert {"5P2", "5J5", "06F", "00Y"} <= codes
     # every commissioner of England: 211 CCGs and NHS England; 152 PCTs and the national group
-    assert len({c for c in codes if c[0].isdigit() and len(c) == 3 or c == "X24"}) >= 212
+    assert len({c for c in codes if (c[0].isdigit() and len(c) == 3) or c == "X24"}) >= 212
     assert sorted(set(national["month"])) == ["2009-12", "2010-01", "2010-02", "2014-12", "2015-01", "2015-02"]
     assert set(national["part"]) == {"incomplete", "admitted", "nonadmitted"}
     assert {"110", "410", "999", "X01"} <= set(national["treatment_function"])
@@ -95,7 +95,9 @@ def test_every_bundled_file_is_read(national: pd.DataFrame) -> None:
     per_area = national.groupby("commissioner")["treatment_function"].nunique()
     assert (per_area[["5P2", "5J5", "06F", "00Y"]] == 20).all()
     assert set(national.loc[~national["commissioner"].isin(["5P2", "5J5", "06F", "00Y"]), "treatment_function"]) == {
-        "110", "410", "999"
+        "110",
+        "410",
+        "999",
     }
     assert len(national) == 9 * (2 * 20 + 210 * 3) + 9 * (2 * 20 + 151 * 3)
     assert not national.duplicated(["month", "commissioner", "treatment_function", "part"]).any()
