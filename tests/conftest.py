@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from sim import interrupt
 from sim.scenario import Scenario, load_scenario, validate_raw
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,6 +40,13 @@ def from_the_sources(count: Callable[[], Any]) -> Any:
 
 QUICK = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--no-uncertainty", "--quiet", "--jobs", "1"]
 """A run as short as a test of what is written can make it: one replication of one year."""
+
+
+def default_signals() -> None:
+    """As a shell starts a command: a test runner may ignore SIGHUP, and an ignored signal is inherited
+    (and left ignored, as under ``nohup``)."""
+    for signum in interrupt.TERMINATING:
+        signal.signal(signum, signal.SIG_DFL)
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

@@ -88,7 +88,7 @@ def test_result_files_follow_the_umask_and_resume_can_extend(tmp_path: Path, sma
 
 def test_help_shows_bracketed_words_examples_and_plain_metavars() -> None:
     """Rich markup used to swallow "[uncertainty]"; list options read <list[str]>."""
-    for command in ("run", "compare", "sweep", "bid", "calibrate", "validate", "report", "published"):
+    for command in ("run", "compare", "sweep", "bid", "calibrate", "national", "validate", "report", "published"):
         result = runner.invoke(app, [command, "--help"], terminal_width=200)
         assert result.exit_code == 0
         assert "Example: msksim " + command in result.output

@@ -7,6 +7,10 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import distributed
@@ -26,7 +30,7 @@ from sim.national.areas import (
     read_population_file,
 )
 from sim.rtt.returns import commissioners, read_returns
-from tests.conftest import BEDFORDSHIRE, ROOT, refused
+from tests.conftest import BEDFORDSHIRE, ROOT, default_signals, refused
 
 CCG = sorted((ROOT / "data" / "rtt").glob("rtt-commissioner-ccg-*.csv"))
 MONTHS = ["2014-12", "2015-01", "2015-02"]
@@ -200,3 +204,32 @@ def test_a_dask_cluster_gives_the_same_table(batch: tuple[list[Path], Path, str]
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
         _national(rtt, out.parent / "dask", "--scheduler", cluster.scheduler_address)
     assert (out.parent / "dask" / "national.csv").read_bytes() == (out / "national.csv").read_bytes()
+
+
+def test_a_stopped_batch_keeps_its_finished_areas_and_resumes(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    args = [sys.executable, "cli.py", "national", str(BEDFORDSHIRE), *(a for f in CCG for a in ("--rtt", str(f))),
+            "--areas", "03V,10D", *FAST, "--jobs", "1", "--out", str(out)]  # fmt: skip
+    parent = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=default_signals)  # fmt: skip
+    journal = out / "areas.jsonl"
+    try:
+        deadline = time.monotonic() + 300
+        while not (journal.exists() and journal.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert parent.poll() is None, "the batch ended before it could be stopped"
+        parent.send_signal(signal.SIGTERM)  # the second area is running, in this process (--jobs 1)
+        _, err = parent.communicate(timeout=120)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+    said = " ".join(err.split())
+    assert parent.returncode == 128 + signal.SIGTERM, said
+    assert "stopped by SIGTERM: 1 finished area(s) are kept" in said and "--resume" in said and "Traceback" not in said
+    assert [json.loads(line)["code"] for line in journal.read_text().splitlines()] == ["03V"]
+    assert not (out / "national.csv").exists()
+    resumed = subprocess.run([*args, "--resume"], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert [json.loads(line)["code"] for line in journal.read_text().splitlines()] == ["03V", "10D"]
+    assert list(pd.read_csv(out / "national.csv")["status"]) == ["done", "done"]

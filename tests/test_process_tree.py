@@ -24,6 +24,7 @@ from cli import app
 from sim import executors, interrupt
 from sim.executors import ProcessExecutor, StartError
 from sim.journal import JOURNAL, locked
+from tests.conftest import default_signals
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc (Linux)")
 
@@ -85,19 +86,12 @@ def _until(check, seconds: float) -> bool:  # type: ignore[no-untyped-def]
     return check()
 
 
-def _default_signals() -> None:
-    """As a shell starts a command: a test runner may ignore SIGHUP, and an ignored signal is inherited
-    (and left ignored, as under ``nohup``)."""
-    for signum in interrupt.TERMINATING:
-        signal.signal(signum, signal.SIG_DFL)
-
-
 def _batch(small: Path, out: Path, jobs: int) -> subprocess.Popen[str]:
     """A batch of the small scenario long enough to be stopped part way, started in its own process."""
     return subprocess.Popen(
         [sys.executable, "cli.py", "run", str(small), "--reps", "8", "--years", "2", "--set", "run.warmup_days=30",
          "--jobs", str(jobs), "--quiet", "--out", str(out)],
-        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=_default_signals,
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=default_signals,
     )  # fmt: skip
 
 
@@ -281,7 +275,7 @@ def few_processes(tmp_path: Path) -> Iterator[Limited]:
 
 def _in(group: Path) -> Callable[[], None]:
     def enter() -> None:
-        _default_signals()
+        default_signals()
         (group / "cgroup.procs").write_text(str(os.getpid()))
 
     return enter
