@@ -40,7 +40,8 @@ def _interval(row: pd.Series, name: str, digits: int = 1) -> str:
 
 
 def _cell(value: Any) -> str:
-    return esc(value) if isinstance(value, str) else _n(value)
+    """A table cell: words to the left, numbers to the right."""
+    return f'<td style="text-align:left">{esc(value)}</td>' if isinstance(value, str) else f"<td>{_n(value)}</td>"
 
 
 def _table(rows: pd.DataFrame, columns: list[tuple[str, str]], cells: dict[str, Any] | None = None) -> str:
@@ -48,7 +49,7 @@ def _table(rows: pd.DataFrame, columns: list[tuple[str, str]], cells: dict[str, 
     head = "".join(f"<th>{esc(title)}</th>" for _, title in columns)
     body = []
     for _, r in rows.iterrows():
-        tds = [f"<td>{cells[col](r) if col in cells else _cell(r.get(col, ''))}</td>" for col, _ in columns]
+        tds = [f"<td>{cells[col](r)}</td>" if col in cells else _cell(r.get(col, "")) for col, _ in columns]
         body.append(f"<tr>{''.join(tds)}</tr>")
     return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
 
@@ -169,5 +170,6 @@ def national_report(nat: Any, table: pd.DataFrame, bt: pd.DataFrame) -> str:
         Section("designs", "What the compared design would change", caveat(nat) + differences(done, nat)),
         Section("failed", "Areas that did not finish", failed(table)),
     ]
-    return render(nat.template, {"finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "msksim_version": __version__},
+    title = nat.template.model_copy(update={"name": f"{nat.template.name} in {len(table)} areas"})  # the page's title
+    return render(title, {"finished": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), "msksim_version": __version__},
                   sections)  # fmt: skip
