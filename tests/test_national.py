@@ -233,3 +233,15 @@ def test_a_stopped_batch_keeps_its_finished_areas_and_resumes(tmp_path: Path) ->
     assert resumed.returncode == 0, resumed.stderr
     assert [json.loads(line)["code"] for line in journal.read_text().splitlines()] == ["03V", "10D"]
     assert list(pd.read_csv(out / "national.csv")["status"]) == ["done", "done"]
+
+
+def test_the_pct_era_runs_too(tmp_path: Path) -> None:
+    pct = sorted((ROOT / "data" / "rtt").glob("rtt-commissioner-pct-*.csv"))
+    out = tmp_path / "pct"
+    args = ["national", str(BEDFORDSHIRE), *(a for f in pct for a in ("--rtt", str(f))), "--areas", "5D9", "--holdout", "1",
+            *FAST, "--jobs", "1", "--out", str(out)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    row = pd.read_csv(out / "national.csv").iloc[0]
+    assert row["status"] == "done" and row["months_fitted"] == "2009-12 to 2010-01"
+    assert "152 commissioners" in row["population_source"] and "mid-2009 and mid-2010" in row["population_source"]

@@ -25,7 +25,12 @@ FILES = ("calibrated.toml", "fit.csv", "stock_and_flow.csv", "unknowns.csv", "ba
 
 
 def calibrated_toml(
-    cal: Calibration, scenario_path: Path, folder: Path, backlog: Path | None, sets: list[str] | None = None
+    cal: Calibration,
+    scenario_path: Path,
+    folder: Path,
+    backlog: Path | None,
+    sets: list[str] | None = None,
+    command: str = "msksim calibrate",
 ) -> str:
     """The calibrated scenario: ``extends`` the one given and sets what was fitted, and the
     values set on the command line (``sets``), which the fit simulated too; ``backlog``, the
@@ -60,7 +65,7 @@ def calibrated_toml(
     )
     lines = [
         f"# {s.name}, design '{st.design}', calibrated to commissioner {st.commissioner}'s published RTT returns",
-        f"# for {months} (treatment functions {funcs}) by `msksim calibrate` on {datetime.now(UTC):%Y-%m-%d}.",
+        f"# for {months} (treatment functions {funcs}) by `{command}` on {datetime.now(UTC):%Y-%m-%d}.",
         "# Every value below was fitted, but those marked as set when fitted (--set); everything else",
         "# comes from the scenario this extends.",
         f"# Loss {cal.best.loss:.3g}, from {cal.start.loss:.3g} before the fit (1 = every target at its",

@@ -127,7 +127,7 @@ def _run_area(task: AreaTask) -> AreaOutcome:
             stage = "comparison"
             row |= comparison_columns(task, cal)
         folder = Path(task.folder)
-        text = calibrated_toml(cal, folder / "scaled.toml", folder, None)
+        text = calibrated_toml(cal, folder / "scaled.toml", folder, None, command="msksim national")
         bt = cal.backtest.assign(code=task.code).to_dict("records") if not cal.backtest.empty else []
         return AreaOutcome(task.code, row | {"status": "done"}, bt, text, cal.setup.notes)
     except (CalibrationError, ReturnsError) as e:  # the area's returns cannot be fitted to: said plainly
