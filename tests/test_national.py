@@ -162,6 +162,7 @@ def test_every_area_has_a_row_and_a_bad_one_does_not_stop_the_others(batch: tupl
     assert done["population_source"].startswith("estimated from the returns")
     assert "population estimated" in done["flags"]
     assert done["months_fitted"] == "2014-12 to 2015-01" and done["months_held_out"] == "2015-02"
+    assert 0 <= done["backtest_within_tolerance"] <= 3 and 0 <= done["backtest_beats_naive"] <= 3
     for column in ("fit_loss", "backtest_list_error", "naive_list_error", "t_and_o_load", "published_110_within_18w_pct",
                    "prime_minus_fragmented_110_incomplete_within_18w_pct_low",
                    "prime_as_claimed_minus_fragmented_commissioner_cost_with_outside_gbp"):  # fmt: skip
@@ -175,6 +176,14 @@ def test_every_area_has_a_row_and_a_bad_one_does_not_stop_the_others(batch: tupl
     january = published[(published["month"] == "2015-01") & (published["part"] == "incomplete")]["total"].iloc[0]
     naive = bt[(bt["measure"] == "list_size_pct") & (bt["treatment_function"] == "110")]["naive"].iloc[0]
     assert naive == january
+    # the row's errors are the back-test table's, read against the fit's tolerances
+    t_and_o = bt[bt["treatment_function"] == "110"].groupby("measure")[["model_error", "naive_error"]].agg(
+        lambda e: e.abs().mean()
+    )
+    assert done["backtest_list_error"] == pytest.approx(t_and_o.loc["list_size_pct", "model_error"])
+    assert done["naive_median_error"] == pytest.approx(t_and_o.loc["median_weeks", "naive_error"])
+    tolerances = {"list_size_pct": 15.0, "within_18w_points": 5.0, "median_weeks": 2.0}
+    assert done["backtest_within_tolerance"] == sum(t_and_o.loc[m, "model_error"] <= tol for m, tol in tolerances.items())
 
 
 def test_each_area_folder_holds_its_scenarios(batch: tuple[list[Path], Path, str]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.calibrate.area import Calibration, CalibrationError, calibrate, setup
-from sim.calibrate.fit import mean_statistics
+from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.calibrate.output import calibrated_toml
 from sim.calibrate.structures import untold_places
 from sim.diagnostics import expected_loads
@@ -54,7 +54,13 @@ contract years, paired by replication (common random numbers), with its 95% inte
 LEVELS = ("rtt_110_incomplete_per_month", "rtt_110_incomplete_within_18w_pct", "rtt_110_incomplete_median_weeks")
 """The fitted design's own T&O list and waits, over the contract years."""
 
-BACKTEST = {"list_size_pct": "list", "within_18w_points": "within_18w", "median_weeks": "median"}
+BACKTEST = {
+    "list_size_pct": ("list", 100 * TOLERANCES["per_month"]),
+    "within_18w_points": ("within_18w", TOLERANCES["within_18w_pct"]),
+    "median_weeks": ("median", TOLERANCES["median_weeks"]),
+}
+"""Each back-test measure: its short name in ``national.csv`` and the fit's tolerance for it
+(the list in per cent of the published one, the share in points, the median in weeks)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +213,8 @@ def fit_columns(task: AreaTask, cal: Calibration) -> dict[str, Any]:
     ref = knobs.get("demand.referrals_per_year")
     if ref is not None and (math.isclose(referrals, ref.low, rel_tol=0.01) or math.isclose(referrals, ref.high, rel_tol=0.01)):
         flags.append("referrals at the end of their range")
+    if row.get("backtest_outside_tolerance"):
+        flags.append(f"back-test outside the fit's tolerance ({row['backtest_outside_tolerance']})")
     if row.get("backtest_beats_naive") is not None and row["backtest_beats_naive"] < 2:
         flags.append("back-test no better than the naive forecast")
     for design in task.fitted_here:
@@ -223,14 +231,20 @@ def backtest_columns(bt: pd.DataFrame) -> dict[str, Any]:
         return {}
     mine = bt[bt["treatment_function"] == FUNCTION]
     out: dict[str, Any] = {}
-    beats = 0
-    for measure, short in BACKTEST.items():
+    beats, within, outside = 0, 0, []
+    for measure, (short, tolerance) in BACKTEST.items():
         m = mine[mine["measure"] == measure]
         model, naive = float(m["model_error"].abs().mean()), float(m["naive_error"].abs().mean())
         out[f"backtest_{short}_error"] = model
         out[f"naive_{short}_error"] = naive
         beats += int(model <= naive)
+        if model <= tolerance:
+            within += 1
+        else:
+            outside.append(short)
     out["backtest_beats_naive"] = beats
+    out["backtest_within_tolerance"] = within
+    out["backtest_outside_tolerance"] = ", ".join(outside)
     return out
 
 
