@@ -126,6 +126,17 @@ def differing_columns(a: list[dict[str, str]], b: list[dict[str, str]]) -> list[
     return differ
 
 
+def england_populations() -> dict[str, int]:
+    """Every CCG's population as ``msksim national`` estimates it from the bundled returns."""
+    sys.path.insert(0, str(ROOT))
+    from sim.national.areas import NATIONAL_COMMISSIONERS, clock_stops, estimated  # the tree's own, as the CLI's
+    from sim.rtt.returns import read_returns
+
+    stops = clock_stops(read_returns(sorted(ROOT.glob(RTT)), treatment_functions=["999"]))
+    months = ["2014-12", "2015-01", "2015-02"]
+    return {c: estimated(stops, c, months)[0] for c in stops.index if c not in NATIONAL_COMMISSIONERS}
+
+
 def cpu_model() -> str:
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -199,6 +210,17 @@ def main() -> None:
         else "DIFFERENT; columns that differ: " + ", ".join(differ[:10]) + (" ..." if len(differ) > 10 else "")))  # fmt: skip
     say("areas not done: " + ("none" if not failed else "; ".join(f"{c} ({s}): {e}" for c, s, e in failed)))
     say(f"all {ENGLAND} CCGs on {cores} cores: {ENGLAND} x {mean:,.1f} s / {cores} cores = {span(ENGLAND * mean / cores)}")
+    people = england_populations()
+    measured = [local.cpu[c] / float(population[c]) for c in codes if population.get(c)]
+    rate = sum(measured) / len(measured)  # CPU seconds a person, mean of the areas measured
+    scaled = {c: rate * p for c, p in people.items()}
+    total, biggest = sum(scaled.values()), max(scaled, key=lambda c: scaled[c])
+    say(f"scaled by population instead: {rate * 1e5:,.1f} s per 100,000 people x England's {sum(people.values()):,} "
+        f"people = {total:,.0f} s; on {cores} cores {span(total / cores)}; the largest CCG ({biggest}, "
+        f"{people[biggest]:,} people) {scaled[biggest]:,.0f} s")  # fmt: skip
+    for n in CLUSTERS:
+        say(f"  on {n} one-core workers, largest areas first: at least max({total:,.0f} s / {n}, {scaled[biggest]:,.0f} s) "
+            f"= {span(max(total / n, scaled[biggest]))}")  # fmt: skip
     extrapolated = []
     for n in CLUSTERS:
         rounds = math.ceil(ENGLAND / n)
@@ -250,6 +272,17 @@ def main() -> None:
     for n, rounds in extrapolated:
         md.append(f"- on {n} one-core workers: ceil({ENGLAND} / {n}) = {rounds} × {mean:,.1f} s = {span(rounds * mean)}"
                   f"; at most {rounds} × {largest:,.1f} s = {span(rounds * largest)}")  # fmt: skip
+    md += [
+        "",
+        f"Scaled by population instead (an area's CPU grows with its people; {rate * 1e5:,.1f} s per 100,000 people, "
+        f"the mean of those measured), over every CCG's population as `msksim national` estimates it "
+        f"({sum(people.values()):,} people; the largest, {biggest}, {people[biggest]:,}):",
+        "",
+        f"- on {cores} cores: {total:,.0f} s / {cores} = {span(total / cores)}",
+    ]
+    for n in CLUSTERS:
+        md.append(f"- on {n} one-core workers, largest areas first: at least max({total:,.0f} s / {n}, "
+                  f"{scaled[biggest]:,.0f} s for {biggest}) = {span(max(total / n, scaled[biggest]))}")  # fmt: skip
     tmp_md = MARKDOWN.with_name(f".{MARKDOWN.name}.{os.getpid()}.tmp")
     tmp_md.write_text("\n".join(md) + "\n")
     os.replace(tmp_md, MARKDOWN)
