@@ -210,14 +210,14 @@ def main() -> None:
         else "DIFFERENT; columns that differ: " + ", ".join(differ[:10]) + (" ..." if len(differ) > 10 else "")))  # fmt: skip
     say("areas not done: " + ("none" if not failed else "; ".join(f"{c} ({s}): {e}" for c, s, e in failed)))
     say(f"all {ENGLAND} CCGs on {cores} cores: {ENGLAND} x {mean:,.1f} s / {cores} cores = {span(ENGLAND * mean / cores)}")
-    people = england_populations()
+    england = england_populations()
     measured = [local.cpu[c] / float(population[c]) for c in codes if population.get(c)]
     rate = sum(measured) / len(measured)  # CPU seconds a person, mean of the areas measured
-    scaled = {c: rate * p for c, p in people.items()}
+    scaled = {c: rate * p for c, p in england.items()}
     total, biggest = sum(scaled.values()), max(scaled, key=lambda c: scaled[c])
-    say(f"scaled by population instead: {rate * 1e5:,.1f} s per 100,000 people x England's {sum(people.values()):,} "
+    say(f"scaled by population instead: {rate * 1e5:,.1f} s per 100,000 people x England's {sum(england.values()):,} "
         f"people = {total:,.0f} s; on {cores} cores {span(total / cores)}; the largest CCG ({biggest}, "
-        f"{people[biggest]:,} people) {scaled[biggest]:,.0f} s")  # fmt: skip
+        f"{england[biggest]:,} people) {scaled[biggest]:,.0f} s")  # fmt: skip
     for n in CLUSTERS:
         say(f"  on {n} one-core workers, largest areas first: at least max({total:,.0f} s / {n}, {scaled[biggest]:,.0f} s) "
             f"= {span(max(total / n, scaled[biggest]))}")  # fmt: skip
@@ -276,7 +276,7 @@ def main() -> None:
         "",
         f"Scaled by population instead (an area's CPU grows with its people; {rate * 1e5:,.1f} s per 100,000 people, "
         f"the mean of those measured), over every CCG's population as `msksim national` estimates it "
-        f"({sum(people.values()):,} people; the largest, {biggest}, {people[biggest]:,}):",
+        f"({sum(england.values()):,} people; the largest, {biggest}, {england[biggest]:,}):",
         "",
         f"- on {cores} cores: {total:,.0f} s / {cores} = {span(total / cores)}",
     ]
