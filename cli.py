@@ -1087,7 +1087,7 @@ def national_command(
             _fail(f"--out {folder}: already holds a national batch: continue it with --resume, choose another --out, "
                   "or --force to replace it")  # fmt: skip
         try:
-            nat = national_batch.prepare(scenario, template, rtt, areas, population, settings, folder)
+            nat = national_batch.prepare(scenario, template, rtt, areas, population, settings, folder, set_)
         except (national_batch.NationalError, national_areas.AreaError, rtt_returns.ReturnsError) as e:
             _fail(str(e))
         if resume:

@@ -207,6 +207,9 @@ def test_resume_runs_only_what_did_not_finish(batch: tuple[list[Path], Path, str
     assert (out / "national.csv").read_bytes() == before
     refused(out.parent, ["national", str(BEDFORDSHIRE), *(a for f in rtt for a in ("--rtt", str(f))), "--areas", "03V",
                          *FAST, "--out", str(out), "--resume"], "areas differs from the batch's start")  # fmt: skip
+    refused(out.parent, ["national", str(BEDFORDSHIRE), *(a for f in rtt for a in ("--rtt", str(f))), "--areas",
+                         "03V,10D,07L", "--holdout", "1", *FAST, "--set", "demand.growth=0.02", "--out", str(out),
+                         "--resume"], "set differs from the batch's start")  # fmt: skip
 
 
 def test_a_dask_cluster_gives_the_same_table(batch: tuple[list[Path], Path, str]) -> None:

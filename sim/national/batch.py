@@ -85,6 +85,7 @@ def prepare(
     population_file: Path | None,
     settings: Settings,
     folder: Path,
+    sets: list[str] | None = None,
 ) -> National:
     """Check everything the batch is asked before anything is written.
 
@@ -119,6 +120,7 @@ def prepare(
     record = {
         "template": str(template_path),
         "template_sha256": _digest(template_path),
+        "set": list(sets or []),
         "rtt": {p.name: _digest(p) for p in rtt},
         "areas": codes,
         "population_file": None if population_file is None else _digest(population_file),
