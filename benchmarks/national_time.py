@@ -265,7 +265,8 @@ def main() -> None:
         f"CPU outside the areas' tasks (the CLI and worker start-up, `--jobs {JOBS}`): {outside:,.1f} s. "
         "An area's CPU is its process's, so on a Dask worker it counts the worker's own threads too.",
         "",
-        f"All {ENGLAND} CCGs, at the mean CPU an area of those measured (the largest, {largest:,.1f} s, bounds a round):",
+        f"All {ENGLAND} CCGs, at the mean CPU an area of those measured (the largest of them, {largest:,.1f} s, "
+        "bounds a round of areas no larger; England has larger ones):",
         "",
         f"- on {cores} cores: {ENGLAND} × {mean:,.1f} s / {cores} = {span(ENGLAND * mean / cores)}",
     ]
