@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,33 @@ def default_signals() -> None:
     (and left ignored, as under ``nohup``)."""
     for signum in interrupt.TERMINATING:
         signal.signal(signum, signal.SIG_DFL)
+
+
+def until(check: Callable[[], bool], seconds: float) -> bool:
+    """Whether ``check`` holds within ``seconds`` (asked every 0.1 s)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
+
+
+def stopped_by(parent: subprocess.Popen[str], signum: int, ready: Callable[[], bool], seconds: float = 120,
+               settle: float = 0.0) -> str:  # fmt: skip
+    """Once ``ready`` holds (within ``seconds``, and ``settle`` seconds more) with ``parent`` still
+    running, send it ``signum`` and wait for it to end: its stderr on one line. The process is
+    killed if the test fails first."""
+    try:
+        assert until(ready, seconds) and parent.poll() is None, "the command ended (or was never ready) before it was stopped"
+        time.sleep(settle)
+        parent.send_signal(signum)
+        _, err = parent.communicate(timeout=120)
+    finally:
+        if parent.poll() is None:
+            parent.kill()
+            parent.wait()
+    return " ".join(err.split())
 
 
 def _snapshot(folder: Path) -> dict[str, bytes]:

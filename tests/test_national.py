@@ -10,7 +10,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import distributed
@@ -30,7 +29,7 @@ from sim.national.areas import (
     read_population_file,
 )
 from sim.rtt.returns import commissioners, read_returns
-from tests.conftest import BEDFORDSHIRE, ROOT, default_signals, refused
+from tests.conftest import BEDFORDSHIRE, ROOT, default_signals, refused, stopped_by
 
 CCG = sorted((ROOT / "data" / "rtt").glob("rtt-commissioner-ccg-*.csv"))
 MONTHS = ["2014-12", "2015-01", "2015-02"]
@@ -226,18 +225,8 @@ def test_a_stopped_batch_keeps_its_finished_areas_and_resumes(tmp_path: Path) ->
     parent = subprocess.Popen(args, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                               preexec_fn=default_signals)  # fmt: skip
     journal = out / "areas.jsonl"
-    try:
-        deadline = time.monotonic() + 300
-        while not (journal.exists() and journal.read_bytes().count(b"\n") >= 1) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        assert parent.poll() is None, "the batch ended before it could be stopped"
-        parent.send_signal(signal.SIGTERM)  # the second area is running, in this process (--jobs 1)
-        _, err = parent.communicate(timeout=120)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-    said = " ".join(err.split())
+    # once the first area is journalled the second is running, in this process (--jobs 1)
+    said = stopped_by(parent, signal.SIGTERM, lambda: journal.exists() and journal.read_bytes().count(b"\n") >= 1, 300)
     assert parent.returncode == 128 + signal.SIGTERM, said
     assert "stopped by SIGTERM: 1 finished area(s) are kept" in said and "--resume" in said and "Traceback" not in said
     assert [json.loads(line)["code"] for line in journal.read_text().splitlines()] == ["03V"]

@@ -13,7 +13,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -24,7 +23,7 @@ from cli import app
 from sim import executors, interrupt
 from sim.executors import ProcessExecutor, StartError
 from sim.journal import JOURNAL, locked
-from tests.conftest import default_signals
+from tests.conftest import default_signals, stopped_by, until
 
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads the process tree from /proc (Linux)")
 
@@ -77,15 +76,6 @@ def _lock_is_free(folder: Path) -> bool:
         os.close(fd)
 
 
-def _until(check, seconds: float) -> bool:  # type: ignore[no-untyped-def]
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        if check():
-            return True
-        time.sleep(0.1)
-    return check()
-
-
 def _batch(small: Path, out: Path, jobs: int) -> subprocess.Popen[str]:
     """A batch of the small scenario long enough to be stopped part way, started in its own process."""
     return subprocess.Popen(
@@ -105,7 +95,7 @@ def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_pa
     parent = _batch(small, out, jobs=2)
     try:
         journal = out / JOURNAL
-        started = _until(lambda: journal.exists() and journal.stat().st_size > 0, 120)
+        started = until(lambda: journal.exists() and journal.stat().st_size > 0, 120)
         workers = _children(parent.pid)
         assert started and parent.poll() is None, "the batch finished (or failed) before it could be stopped"
         assert len(workers) == 2
@@ -117,7 +107,7 @@ def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_pa
         if parent.poll() is None:
             parent.kill()
             parent.wait()
-    assert _until(lambda: not any(_alive(w) for w in workers), 5), "workers outlived their parent"
+    assert until(lambda: not any(_alive(w) for w in workers), 5), "workers outlived their parent"
     assert _lock_is_free(out)
     if signum == signal.SIGKILL:
         assert parent.returncode == -signal.SIGKILL
@@ -133,18 +123,10 @@ def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_pa
 def test_sigterm_stops_a_model_running_in_the_parent_between_days(small: Path, tmp_path: Path) -> None:
     """With ``--jobs 1`` the model runs in the parent: SIGTERM is held to the next simulated day."""
     out = tmp_path / "out"
+    journal = out / JOURNAL
+    # half a second after the first replication ends: into the next replication's model
     parent = _batch(small, out, jobs=1)
-    try:
-        journal = out / JOURNAL
-        assert _until(lambda: journal.exists() and journal.stat().st_size > 0, 120) and parent.poll() is None
-        time.sleep(0.5)  # into the next replication's model
-        parent.send_signal(signal.SIGTERM)
-        _, err = parent.communicate(timeout=60)
-    finally:
-        if parent.poll() is None:
-            parent.kill()
-            parent.wait()
-    said = " ".join(err.split())
+    said = stopped_by(parent, signal.SIGTERM, lambda: journal.exists() and journal.stat().st_size > 0, settle=0.5)
     assert parent.returncode == 128 + signal.SIGTERM, said
     assert "error: stopped by SIGTERM" in said and "Traceback" not in said
     assert journal.read_bytes().endswith(b"\n")  # whole lines only
@@ -219,7 +201,7 @@ def test_workers_started_under_a_lock_do_not_hold_it(tmp_path: Path) -> None:
             executor.start(2)
             workers = set(executor.pool._processes)  # type: ignore[union-attr,arg-type]
             assert workers  # each lets go of the parent's lock as it starts
-            assert _until(lambda: not any(_open_on(w, tmp_path) for w in workers), 5)
+            assert until(lambda: not any(_open_on(w, tmp_path) for w in workers), 5)
         assert _lock_is_free(tmp_path)  # the parent let go: nobody holds it
     finally:
         executor.close()
@@ -269,7 +251,7 @@ def few_processes(tmp_path: Path) -> Iterator[Limited]:
     finally:
         for pid in (group / "cgroup.procs").read_text().split():
             os.kill(int(pid), signal.SIGKILL)  # ours: started in it by the test
-        assert _until(lambda: not (group / "cgroup.procs").read_text().strip(), 5)
+        assert until(lambda: not (group / "cgroup.procs").read_text().strip(), 5)
         group.rmdir()
 
 
