@@ -1119,6 +1119,8 @@ def national_command(
             executor.close()
         written = national_batch.finish(nat, outcomes, started, national_report.national_report)
     _print_national(national_batch.national_table(outcomes))
+    for note in nat.notes:
+        _warn(note)
     for path in written:
         err_console.print(f"Written {path}", highlight=False)
     failed = [o for o in outcomes.values() if o.row.get("status") != "done"]

@@ -199,8 +199,11 @@ def test_resume_runs_only_what_did_not_finish(batch: tuple[list[Path], Path, str
     rtt, out, _ = batch
     before = (out / "national.csv").read_bytes()
     lines = (out / "areas.jsonl").read_text().splitlines()
-    _national(rtt, out, "--jobs", "1", "--resume")
-    again = (out / "areas.jsonl").read_text().splitlines()
+    with (out / "areas.jsonl").open("a") as fh:
+        fh.write('{"code": "03V", "row": \n')  # a line a crash damaged: skipped, said, and its area not lost
+    said = " ".join(_national(rtt, out, "--jobs", "1", "--resume").split())
+    assert f"line(s) {len(lines) + 1} held no finished area" in said
+    again = [line for line in (out / "areas.jsonl").read_text().splitlines() if line != '{"code": "03V", "row": ']
     assert again[: len(lines)] == lines
     assert sorted(json.loads(line)["code"] for line in again[len(lines) :]) == ["07L", "10D"]  # the failed, tried again
     assert (out / "national.csv").read_bytes() == before

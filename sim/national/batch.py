@@ -214,6 +214,9 @@ def execute(
     write_atomic(nat.folder / SETTINGS, json.dumps(nat.record, indent=2) + "\n")
     journal = Lines(nat.folder, JOURNAL)
     done = {o.code: o for o in journal.records(_outcome) if o.row.get("status") == "done"}
+    if journal.damaged:
+        lines = ", ".join(str(n) for n in journal.damaged)
+        nat.notes.append(f"{nat.folder / JOURNAL}: line(s) {lines} held no finished area and were skipped; their areas ran again")
     outcomes: dict[str, AreaOutcome] = {c: done[c] for c in nat.codes if c in done}
     total = len(nat.codes)
     if progress:
