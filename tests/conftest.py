@@ -39,6 +39,38 @@ def from_the_sources(count: Callable[[], Any]) -> Any:
     return json.loads(done.stdout)
 
 
+TIERS = ("slow", "build", "browser", "validation")
+"""Markers of the tests left out of the fast tier. ``pytest`` alone runs the rest, for a quick
+loop while editing; ``pytest --all`` runs everything (CI and the README's test command), as does
+any ``-m`` expression. Tests under ``tests/validation`` are ``validation`` and those of
+``tests/test_build.py`` ``build`` by where they are; ``slow`` and ``browser`` are marked on each test."""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--all", action="store_true", help="run every test, the slow, build, browser and validation ones too")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        path = Path(str(item.fspath))
+        if path.parent.name == "validation":
+            item.add_marker(pytest.mark.validation)
+        elif path.name == "test_build.py":
+            item.add_marker(pytest.mark.build)
+    if config.getoption("--all") or config.getoption("markexpr"):
+        return
+    left = [i for i in items if any(i.get_closest_marker(m) for m in TIERS)]
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = [i for i in items if i not in set(left)]
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    if config.getoption("--all") or config.getoption("markexpr"):
+        return None
+    return f"the fast tier: tests marked {', '.join(TIERS)} are left out; pytest --all runs every test"
+
+
 QUICK = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--no-uncertainty", "--quiet", "--jobs", "1"]
 """A run as short as a test of what is written can make it: one replication of one year."""
 

@@ -40,6 +40,7 @@ def known(tmp_path: Path) -> tuple[Path, np.ndarray]:
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_backlog_reproduces_its_rtt_distribution_at_day_zero(known, design: str) -> None:
     path, weeks = known
     s = bundled(*FROM_BACKLOG, f"backlog.file={str(path)!r}")
@@ -132,6 +133,7 @@ def test_aggregate_backlog_is_generated() -> None:
         bundled(*FROM_BACKLOG, 'backlog.stages.orthopaedics={ "lots" = 3 }')
 
 
+@pytest.mark.slow
 def test_cli_backlog_option(known, tmp_path: Path) -> None:
     path, _ = known
     out = tmp_path / "o"

@@ -262,6 +262,7 @@ def test_a_batch_bigger_than_the_machine_is_refused_before_anything_runs(tmp_pat
     assert result.exit_code == 2 and "memory" in result.output and not out.exists()
 
 
+@pytest.mark.slow
 def test_a_batch_over_half_the_machine_is_warned_of(tmp_path: Path, monkeypatch, small: Path) -> None:
     monkeypatch.setattr(limits, "machine_memory", lambda: 600 * limits.MB)
     result = runner.invoke(app, ["validate", str(small)])
@@ -305,6 +306,7 @@ def test_a_backlog_wait_over_ten_years_is_warned_of(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("name", ["bl-🦴.csv", "waiting list ü.csv"])
+@pytest.mark.slow
 def test_a_backlog_file_name_in_any_script_is_read(tmp_path: Path, name: str, small: Path) -> None:
     (tmp_path / name).write_text("stage,condition,weeks_waited\nphysio,back_neck,3\n", encoding="utf-8")
     out = tmp_path / "out"
@@ -320,6 +322,7 @@ def test_a_scenario_with_a_byte_order_mark_is_read(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
 
 
+@pytest.mark.slow
 def test_force_writes_into_a_folder_of_other_files_and_keeps_them(tmp_path: Path, small: Path) -> None:
     mine = a_folder_of_mine(tmp_path)
     result = runner.invoke(app, ["run", str(small), *RUN, "--set", "run.warmup_days=30", "--out", str(mine), "--force"])
@@ -343,6 +346,7 @@ def test_runs_started_in_the_same_second_get_their_own_folders(monkeypatch) -> N
     assert len(folders) == 50
 
 
+@pytest.mark.slow
 def test_two_runs_at_once_write_two_folders(tmp_path: Path, small: Path) -> None:
     """Two real runs started together, each with its own --set, each in its own folder."""
     command = [sys.executable, "-c", "from cli import app; app()", "run", str(small), *RUN, "--set", "run.warmup_days=20"]
@@ -384,6 +388,7 @@ def test_a_damaged_line_in_the_middle_of_a_journal_loses_only_itself(tmp_path: P
     assert (tmp_path / JOURNAL).read_bytes() == b"".join(garbled), "nothing is truncated away"
 
 
+@pytest.mark.slow
 def test_a_resumed_batch_reports_a_damaged_journal_line_and_reruns_only_its_task(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "out"
     args = ["run", str(small), *RUN, "--reps", "3", "--set", "run.warmup_days=20"]
@@ -399,6 +404,7 @@ def test_a_resumed_batch_reports_a_damaged_journal_line_and_reruns_only_its_task
     assert len((out / JOURNAL).read_bytes().splitlines()) == 4, "the lost task ran again, the others did not"
 
 
+@pytest.mark.slow
 def test_a_second_process_on_the_same_batch_is_refused(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "out"
     args = ["run", str(small), *RUN, "--set", "run.warmup_days=20"]

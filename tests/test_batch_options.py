@@ -24,6 +24,7 @@ def run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@pytest.mark.slow
 def test_precision_not_reached_is_said_and_recorded(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "p"
     code, output = run(
@@ -52,6 +53,7 @@ def test_unusable_scheduler_fails_and_writes_nothing(tmp_path: Path) -> None:
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_a_swept_value_is_used_even_where_it_is_uncertain(tmp_path: Path, small: Path) -> None:
     """Referrals a year carry a distribution in the bundled scenario; a grid over them
     must still run each point at its own value (the other inputs stay uncertain)."""
@@ -69,6 +71,7 @@ def test_a_swept_value_is_used_even_where_it_is_uncertain(tmp_path: Path, small:
     assert "param.demand.growth" in t.columns
 
 
+@pytest.mark.slow
 def test_result_files_follow_the_umask_and_resume_can_extend(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "r"
     code, output = run("run", str(small), "--design", "prime", "--reps", "1", "--out", str(out), *QUICK)

@@ -28,6 +28,7 @@ from tests.conftest import BEDFORDSHIRE, ROOT, bundled
 SHORT = ("run.years=1", "run.warmup_days=60")
 
 
+@pytest.mark.slow
 def test_same_table_in_one_process_two_processes_and_a_dask_cluster(small: Path) -> None:
     distributed = pytest.importorskip("distributed")
     s = load_scenario(small, list(SHORT))
@@ -47,6 +48,7 @@ def test_same_table_in_one_process_two_processes_and_a_dask_cluster(small: Path)
     pdt.assert_frame_equal(one, on_cluster)
 
 
+@pytest.mark.slow
 def test_uncertain_inputs_are_drawn_per_replication_and_shared_by_designs(small: Path) -> None:
     s = load_scenario(small, list(SHORT))
     t = run_batch(s, ["fragmented", "prime"], 3).table
@@ -107,6 +109,7 @@ def test_precision_rule_stops_where_it_should(monkeypatch) -> None:
     assert capped.replications == 12
 
 
+@pytest.mark.slow
 def test_resume_after_a_kill_gives_the_same_table(tmp_path: Path, small: Path) -> None:
     """Kill a real batch part way (SIGKILL), resume it, and compare with an uninterrupted run."""
     args = [str(small), "--reps", "4", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
@@ -139,6 +142,7 @@ def _as_from_a_terminal() -> None:
     signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
 
 
+@pytest.mark.slow
 def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "stopped"
     args = ["run", str(small), "--reps", "8", "--years", "1", "--set", "run.warmup_days=60", "--jobs", "1", "--quiet"]
@@ -157,6 +161,7 @@ def test_ctrl_c_says_what_is_kept_and_how_to_resume_without_the_scenario(tmp_pat
     assert sorted(pd.read_csv(out / "replications.csv")["replication"].unique()) == list(range(8))
 
 
+@pytest.mark.slow
 def test_a_scenario_given_with_resume_is_named_as_ignored(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "b"
     args = ["--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--jobs", "1", "--quiet", "--no-uncertainty"]
@@ -172,6 +177,7 @@ def test_a_command_without_a_scenario_or_resume_is_an_error() -> None:
     assert result.exit_code == 2 and "give a scenario file" in result.output
 
 
+@pytest.mark.slow
 def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "b"
     args = ["run", str(small), "--reps", "1", "--years", "1", "--set", "run.warmup_days=30", "--quiet", "--out", str(out)]
@@ -180,6 +186,7 @@ def test_a_folder_holding_a_batch_is_not_overwritten(tmp_path: Path, small: Path
     assert again.exit_code == 2 and "--resume" in again.output
 
 
+@pytest.mark.slow
 def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: Path, monkeypatch, small: Path) -> None:
     """A replication that raises is recorded with its error; the others land."""
 
@@ -202,6 +209,7 @@ def test_failed_replications_make_the_command_fail_but_keep_the_rest(tmp_path: P
     assert "went wrong" in errors["error"].iloc[0]
 
 
+@pytest.mark.slow
 def test_sweep_writes_one_row_per_point_design_replication_year(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "sweep"
     args = ["sweep", str(small), "--grid", "stages.physio.slots_per_week=400,480", "--grid", "demand.growth=0.02,0.06"]
@@ -233,6 +241,7 @@ print(json.dumps(counts))
 """
 
 
+@pytest.mark.slow
 def test_a_worker_sets_aside_what_it_keeps_and_frees_each_model() -> None:
     """A worker freezes what it inherited, and after each task what survived the collection:
     never a model (tens of thousands of objects), which would then never be freed."""

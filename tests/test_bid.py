@@ -48,6 +48,7 @@ def test_parse_money_refuses_a_decimal_comma(text: str) -> None:
         parse_money(text)
 
 
+@pytest.mark.slow
 def test_a_bid_far_from_the_scenarios_price_is_queried(tmp_path) -> None:
     out = tmp_path / "bid"
     args = ["bid", str(BEDFORDSHIRE), "--bid", "265m", "--reps", "2", "--years", "1", "--set", "run.warmup_days=30"]
@@ -105,6 +106,7 @@ def test_prime_share_never_falls_as_surplus_rises(contract: PrimeContract, surpl
 
 @settings(max_examples=40, deadline=None)
 @given(price=st.floats(10e6, 40e6), step=st.floats(1.0, 2e6))
+@pytest.mark.slow
 def test_result_rises_with_price_and_falls_with_cost(paths: BidPaths, price: float, step: float) -> None:
     base = paths.cumulative(price)
     assert np.all(paths.cumulative(price + step) >= base - 1e-6)
@@ -184,6 +186,7 @@ def synthetic(draw: st.DrawFn, only_monotone: bool = False) -> BidPaths:
 
 @settings(max_examples=60, deadline=None)
 @given(synthetic(), st.floats(0.0, 1.0))
+@pytest.mark.slow
 def test_safe_price_meets_the_risk_appetite(paths: BidPaths, risk: float) -> None:
     """At the price found, and at any higher price, P(cumulative loss) <= target."""
     price = paths.safe_price(risk)
@@ -194,6 +197,7 @@ def test_safe_price_meets_the_risk_appetite(paths: BidPaths, risk: float) -> Non
 
 @settings(max_examples=40, deadline=None)
 @given(synthetic(only_monotone=True), st.floats(0.0, 1.0))
+@pytest.mark.slow
 def test_safe_price_is_the_lowest(paths: BidPaths, risk: float) -> None:
     """Where the result rises with the price, £1 under the price found the target is missed."""
     price = paths.safe_price(risk)
@@ -292,6 +296,7 @@ def test_no_safe_price_is_a_clear_error() -> None:
     assert np.all(paths.cumulative(PRICE_CAP_FACTOR * 1e7) < 0)
 
 
+@pytest.mark.slow
 def test_bid_outputs(paths: BidPaths) -> None:
     price = 26.5e6
     table = bid_table(paths, price)
@@ -342,6 +347,7 @@ def test_the_safe_price_has_order_statistic_bounds_and_says_how_many_paths(n: in
         assert np.isnan(row["ci_high"])
 
 
+@pytest.mark.slow
 def test_unitingcare_style_bid_loses_money_in_year_one() -> None:
     """Target 7: priced about 9% under expected cost with VAT unfunded, year 1 is a deficit."""
     s = load_scenario(UNITINGCARE, ["run.years=1", "run.warmup_days=180"])
@@ -373,6 +379,7 @@ def test_pennine_style_account_by_hand() -> None:
     assert (acc["commissioner_gain_share_gbp"] == 0).all()
 
 
+@pytest.mark.slow
 def test_pennine_style_payment() -> None:
     """On a run: the commissioner pays 90% of the tariff value plus the incentive earned."""
     s = bundled(
@@ -393,6 +400,7 @@ def test_pennine_style_payment() -> None:
     assert (t["commissioner_gain_share_gbp"] == 0).all()
 
 
+@pytest.mark.slow
 def test_bid_command(tmp_path) -> None:
     out = tmp_path / "bid"
     args = ["bid", str(ROOT / "scenarios" / "bedfordshire.toml"), "--bid", "24m", "--reps", "2", "--years", "1"]

@@ -176,6 +176,7 @@ def test_uncertain_inputs_are_centred_on_the_point_values(path: Path) -> None:
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
 @pytest.mark.parametrize("path", [TEMPLATE, OLDHAM], ids=lambda p: p.name)
+@pytest.mark.slow
 def test_runs_every_service_and_loses_no_patient(path: Path, design: str) -> None:
     s = load_scenario(path, list(SHORT))
     m = AuditedPathway(s, design, 0)
@@ -264,6 +265,7 @@ def test_oldham_extends_bedfordshire_scaled_by_population(oldham: Scenario, bedf
             assert load == pytest.approx(there[stage] / effective_weekly(bedfordshire_scenario, stage, design), abs=0.03), stage
 
 
+@pytest.mark.slow
 def test_oldham_simulated_referrals_scale_with_population(
     oldham: Scenario, bedfordshire_scenario: Scenario, oldham_table: pd.DataFrame, bedfordshire_table: pd.DataFrame
 ) -> None:
@@ -276,6 +278,7 @@ def test_oldham_simulated_referrals_scale_with_population(
     assert per_referral == pytest.approx(bedfordshire_table["commissioner_cost_gbp"].sum() / there, rel=0.05)
 
 
+@pytest.mark.slow
 def test_oldham_hub_is_paid_a_share_of_tariff_plus_incentive(oldham: Scenario, oldham_table: pd.DataFrame) -> None:
     assert oldham.designs["prime"].payment == "tariff_share"
     terms = oldham.finance.tariff_share

@@ -123,6 +123,7 @@ def test_a_function_no_clinic_reports_under_is_refused():
         setup(s, "prime", table, "06F", ["502"], 1)
 
 
+@pytest.mark.slow
 def test_cli_bad_returns_exit_2_and_write_nothing(tmp_path: Path):
     out = tmp_path / "out"
     args = [sys.executable, str(ROOT / "cli.py"), "calibrate", str(ROOT / "scenarios" / "bedfordshire.toml"),
@@ -162,6 +163,7 @@ def _synthetic_returns(scenario, design: str, values: dict, seed: int, months: l
     return stats.groupby(["month", "treatment_function", "part"], as_index=False).mean(numeric_only=True)
 
 
+@pytest.mark.slow
 def test_fit_recovers_a_known_theatre_capacity():
     """Simulate an area whose theatre has 11 slots a week (a tenth more demand than it can
     meet), take its returns, and fit the theatre from 30% too many slots: on the same random
@@ -198,6 +200,7 @@ def test_a_design_commissions_its_own_theatre():
         load_scenario(ROOT / "scenarios" / "bedfordshire.toml", ["designs.prime.stage_overrides.theatre.slots=80"])
 
 
+@pytest.mark.slow
 def test_the_calibrated_scenario_is_valid_and_sets_what_was_simulated(tmp_path: Path):
     """A short calibration (a tenth of Bedfordshire, T&O, one round) writes calibrated.toml:
     `msksim validate` accepts it, and it holds exactly the values of the best candidate."""
@@ -297,6 +300,7 @@ def test_the_unknowns_are_printed_without_e_notation():
 HUB_UNDER_TO = tuple(f'designs.prime.stage_overrides.{s}.treatment_function="110"' for s in ("triage", "community_specialist"))
 
 
+@pytest.mark.slow
 def test_a_staffed_hub_clinic_reporting_under_the_function_is_fitted_by_its_staff(tmp_path: Path):
     """A hub whose clocks report under T&O: its staffed clinic's capacity is fitted as slots and
     written as staff (slots beside staff would have to agree), with a procedure share, since T&O
@@ -331,6 +335,7 @@ def test_a_staffed_hub_clinic_reporting_under_the_function_is_fitted_by_its_staf
     assert fitted.design_stages("prime")["community_specialist"].slots_per_week == pytest.approx(slots, rel=1e-9)
 
 
+@pytest.mark.slow
 def test_a_capacity_well_above_demand_is_not_told_by_the_returns_and_one_at_demand_is():
     """Moving orthopaedics 20% down or 25% up from twice its demand leaves the simulated returns
     where they were (the waits are its booking delay's); from its demand, 20% less overloads it

@@ -31,10 +31,12 @@ def mean(summary, scope: str, metric: str, year: str = "1") -> float:
     return float(hit["mean"].iloc[0])
 
 
+@pytest.mark.slow
 def test_about_45000_referrals(year_one) -> None:
     assert 44_000 <= mean(year_one, "fragmented", "referrals") <= 48_000
 
 
+@pytest.mark.slow
 def test_fragmented_spend(year_one) -> None:
     """Target 1, as the fitted system gives it: the seeds' £24-27m a year for about 45,000
     patients holds for the commissioner's whole MSK spend, the T&O care outside the contract

@@ -49,6 +49,7 @@ def year_loads(t: pd.DataFrame) -> pd.Series:
     return (t[f"{SERVICE}_arrivals"] / offered).groupby(t["year"]).mean()
 
 
+@pytest.mark.slow
 def test_follows_demand_holds_the_load_within_the_error_of_its_lag() -> None:
     review, lag = 91, 28
     fixed = year_loads(rows_of(grown()))
@@ -89,6 +90,7 @@ MANAGED = dict(kind="managed", add_at=200, remove_at=80, session_slots=14, max_s
 and reaches about 65 a day in year 4."""
 
 
+@pytest.mark.slow
 def test_managed_holds_the_list_between_its_triggers_and_pays_each_session_its_premium() -> None:
     raw = grown(**MANAGED)
     s = scenario_from(raw)
@@ -114,6 +116,7 @@ def test_managed_holds_the_list_between_its_triggers_and_pays_each_session_its_p
     assert (t["commissioner_cost_gbp"] == no_premium["commissioner_cost_gbp"]).all()  # paid by activity, as before
 
 
+@pytest.mark.slow
 def test_managed_cannot_hold_a_list_beyond_its_maximum_and_says_so() -> None:
     t = rows_of(grown(**{**MANAGED, "max_sessions": 3}))
     last = t[t["year"] == t["year"].max()]
@@ -124,6 +127,7 @@ def test_managed_cannot_hold_a_list_beyond_its_maximum_and_says_so() -> None:
     assert (held[f"{SERVICE}_expected_load"] < 1).all()
 
 
+@pytest.mark.slow
 def test_managed_on_the_share_within_18_weeks_adds_sessions_when_it_falls() -> None:
     policy = {**MANAGED, "measure": "within_18w_pct", "add_at": 95.0, "remove_at": 99.0}
     fixed = rows_of(grown(), replications=1)
@@ -149,6 +153,7 @@ PLACES_FIXED = (
 """The bundled scenario's own policies switched off, place by place, so a test can set one."""
 
 
+@pytest.mark.slow
 def test_a_policy_that_never_acts_changes_no_number() -> None:
     """Sessions that never start leave every patient where they were: the same rows, lists and returns."""
     never = 'stages.physio.capacity_policy={kind="managed", add_at=1e7, remove_at=0, max_sessions=5}'
@@ -166,6 +171,7 @@ def test_a_policy_that_never_acts_changes_no_number() -> None:
         assert b.traces["returns"] == a.traces["returns"]
 
 
+@pytest.mark.slow
 def test_run_capacity_policies_fixed_holds_every_policy_at_the_file_s_capacity() -> None:
     acting = 'stages.physio.capacity_policy={kind="managed", add_at=1, remove_at=0, max_sessions=5}'
     base, held = bundled(*SHORT, *PLACES_FIXED), bundled(*SHORT, *PLACES_FIXED, acting, "run.capacity_policies=fixed")
@@ -174,6 +180,7 @@ def test_run_capacity_policies_fixed_holds_every_policy_at_the_file_s_capacity()
     pd.testing.assert_frame_equal(pd.DataFrame(a.rows), pd.DataFrame(b.rows), check_exact=True)
 
 
+@pytest.mark.slow
 def test_the_integrator_pays_the_premiums_of_the_services_it_buys() -> None:
     acting = 'stages.physio.capacity_policy={kind="managed", add_at=1, remove_at=0, max_sessions=3, lag_days=0, '
     paid = bundled(*SHORT, *PLACES_FIXED, acting + "premium_per_session_gbp=750}")
@@ -189,6 +196,7 @@ def test_the_integrator_pays_the_premiums_of_the_services_it_buys() -> None:
     np.testing.assert_allclose(ta["added_sessions_cost_gbp"], premium, rtol=1e-12)
 
 
+@pytest.mark.slow
 def test_a_design_taking_over_manages_its_capacity_from_the_switch() -> None:
     acting = 'designs.prime.stage_overrides.triage.capacity_policy={kind="managed", add_at=1, remove_at=0, max_sessions=4}'
     s = bundled(*SHORT, *PLACES_FIXED, 'designs.prime.inherits="fragmented"', acting)
@@ -221,6 +229,7 @@ def test_bad_policies_are_named_at_their_key(setting: str, problem: str) -> None
     assert problem in str(e.value)
 
 
+@pytest.mark.slow
 def test_target_searches_a_managed_policy_s_maximum_and_its_triggers() -> None:
     """The least sessions a week that hold the list's waits, in whole sessions: one fewer misses."""
     from sim.options import MAX_LOAD
@@ -261,6 +270,7 @@ def test_an_override_sets_a_policy_key_by_key() -> None:
     assert (fragmented.add_at, fragmented.remove_at) == (500, 300)
 
 
+@pytest.mark.slow
 def test_a_drawn_policy_setting_is_ranked_with_the_other_drawn_inputs() -> None:
     """The premium drawn per replication moves the prime's costs: the bid's tornado ranks it."""
     from sim.bid import BidPaths, drawn_sensitivity

@@ -90,6 +90,7 @@ def test_the_bundled_prime_has_both_structures() -> None:
 
 
 @pytest.mark.parametrize("structure", ["queue", "delay"])
+@pytest.mark.slow
 def test_a_capacity_cut_moves_each_structure_s_list_as_its_arithmetic_says(small: Path, structure: str) -> None:
     s = load_scenario(small, SETS).with_structure(structure)
     before, after = function_110(s, 1.0), function_110(s, CUT)

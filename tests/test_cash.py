@@ -73,6 +73,7 @@ def test_a_year_of_cash_worked_by_hand() -> None:
     assert summary["reserve_exhausted_probability_contract"] == 1.0
 
 
+@pytest.mark.slow
 def test_a_bid_writes_monthly_cash_that_adds_up_to_its_years(tmp_path) -> None:
     out = tmp_path / "bid"
     args = ["bid", str(BEDFORDSHIRE), "--reps", "2", "--years", "2", "--set", "run.warmup_days=90", "--jobs", "2"]

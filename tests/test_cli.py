@@ -31,12 +31,14 @@ def compared(tmp_path_factory, small: Path):
     return out, result.output
 
 
+@pytest.mark.slow
 def test_compare_prints_side_by_side(compared) -> None:
     _, output = compared
     for text in ("fragmented", "prime", "prime - fragmented", "Commissioner", "RTT within"):
         assert text in output
 
 
+@pytest.mark.slow
 def test_compare_writes_files_with_contract_columns(compared) -> None:
     out, _ = compared
     files = {p.name for p in out.iterdir()}
@@ -60,6 +62,7 @@ def test_resolved_scenario_and_manifest(compared) -> None:
         assert key in manifest
 
 
+@pytest.mark.slow
 def test_run_one_design_json(tmp_path, small: Path) -> None:
     out = tmp_path / "one"
     result = runner.invoke(app, ["run", str(small), "--design", "prime", *SHORT, "--out", str(out), "--json"])
@@ -70,6 +73,7 @@ def test_run_one_design_json(tmp_path, small: Path) -> None:
     assert set(pd.read_csv(out / "replications.csv")["design"]) == {"prime"}
 
 
+@pytest.mark.slow
 def test_same_seed_same_files(tmp_path, compared, small: Path) -> None:
     """Re-running the same command reproduces replications.csv exactly."""
     out, _ = compared

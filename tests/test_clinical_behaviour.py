@@ -57,6 +57,7 @@ def behaving():
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_behaviour_matches_the_traffic_equations(behaving, design: str) -> None:
     """With tests, returns after missed appointments and avoidable operations, follow-ups by need,
     self-referral replacing GP referrals, patient-initiated follow-up and day-case procedures, each
@@ -86,6 +87,7 @@ def test_behaviour_matches_the_traffic_equations(behaving, design: str) -> None:
     assert sum(flows.get(f"ended_{o}", 0.0) for o in ends) == pytest.approx(journeys, abs=1e-9)
 
 
+@pytest.mark.slow
 def test_a_diagnostic_list_is_the_exact_slot_queue() -> None:
     """Every referral is seen the day it arrives at a clinic with ample slots, which orders a scan
     for all: the scanner's list is then Poisson(λ) arrivals a day against c slots, the chain
@@ -108,6 +110,7 @@ def test_a_diagnostic_list_is_the_exact_slot_queue() -> None:
 # --------------------------------------------------------------------------- each in isolation
 
 
+@pytest.mark.slow
 def test_a_test_is_charged_once_and_not_repeated() -> None:
     """A patient scanned at the community clinic is not scanned again at orthopaedics: with every
     first attendance at both ordering a scan, scans equal the patients reaching either, once."""
@@ -124,6 +127,7 @@ def test_a_test_is_charged_once_and_not_repeated() -> None:
     )
 
 
+@pytest.mark.slow
 def test_the_rtt_clock_runs_through_a_test() -> None:
     """A test is not treatment: a patient waiting for a scan (or its result) keeps their clock."""
     s = bundled("run.years=1", *WITH_MRI, "stages.orthopaedics.tests={mri=1.0}")
@@ -133,6 +137,7 @@ def test_the_rtt_clock_runs_through_a_test() -> None:
     assert at_mri and all(p.clock != float("-inf") for p in at_mri)
 
 
+@pytest.mark.slow
 def test_an_operation_helps_the_surgical_need_only() -> None:
     """Nobody is operated on needlessly when only the surgical need is listed; otherwise the
     needless operations are counted and, with no return, end unresolved."""
@@ -144,6 +149,7 @@ def test_an_operation_helps_the_surgical_need_only() -> None:
     assert row["surgeries_avoidable"] > 0
 
 
+@pytest.mark.slow
 def test_a_did_not_attend_discharge_may_return_to_the_gp() -> None:
     base = ("run.years=1", "stages.physio.dna_first=0.3", "stages.physio.max_dna=1")
     off = simulate(bundled(*base), "fragmented", 0)[0]
@@ -176,6 +182,7 @@ class WatchedGP(Pathway):
 
 
 @pytest.mark.parametrize("remembers", [True, False])
+@pytest.mark.slow
 def test_the_gp_remembers_the_services_that_failed(remembers: bool) -> None:
     """Remembering, the GP never sends a patient back to a service that failed them while the row
     has another; forgetting, they often do (the check can fail)."""
@@ -189,6 +196,7 @@ def test_the_gp_remembers_the_services_that_failed(remembers: bool) -> None:
         assert m.to_failed > 0.05 * m.again
 
 
+@pytest.mark.slow
 def test_the_gp_chooses_among_the_services_not_yet_tried() -> None:
     m = Pathway(bundled("gp.remembers_failed=true"), "fragmented", 0)
     row = m.scenario.gp.rereferral["specialist"]
@@ -205,6 +213,7 @@ def test_the_gp_chooses_among_the_services_not_yet_tried() -> None:
     assert {m._elsewhere(p, x) for x in u} == {d for d, w in row.items() if w > 0}
 
 
+@pytest.mark.slow
 def test_advice_and_guidance_has_a_price_and_some_come_back() -> None:
     """Each referral answered by advice is paid for; with a return share, some of those the advice
     helped see their GP again and are referred again: more GP consultations, same patients."""
@@ -225,6 +234,7 @@ def test_advice_and_guidance_has_a_price_and_some_come_back() -> None:
     assert back["gp_consultations"] - free["gp_consultations"] > 0.2 * answered
 
 
+@pytest.mark.slow
 def test_self_referral_replaces_gp_referrals() -> None:
     s = bundled(
         "run.years=1", "demand.growth=0", "demand.self_referral.per_year=6000", "demand.self_referral.replaces_gp_share=0.5"
@@ -250,6 +260,7 @@ def test_follow_ups_differ_by_need_and_design() -> None:
     assert more > plain
 
 
+@pytest.mark.slow
 def test_triage_may_have_missed_appointments_and_a_lead_time() -> None:
     def triage_list(*sets: str) -> tuple[dict, float]:
         m = Pathway(bundled("run.years=1", *sets), "prime", 0)
@@ -312,6 +323,7 @@ def test_patients_may_choose_by_waits() -> None:
     assert blind["physio_b_list_mean"] > 200 and aware["physio_b_list_mean"] < 0.2 * blind["physio_b_list_mean"]
 
 
+@pytest.mark.slow
 def test_the_theatre_may_overflow_to_the_independent_sector() -> None:
     """With too few theatre slots, routine patients still waiting 18 weeks after listing are
     operated on by the overflow provider: nobody on the list waits longer, and their operations
@@ -363,6 +375,7 @@ def _admitted_and_nonadmitted(model: Pathway) -> tuple[int, int]:
     return admitted, nonadmitted
 
 
+@pytest.mark.slow
 def test_a_procedure_is_an_admitted_clock_stop_on_the_theatre_list() -> None:
     """Of the patients orthopaedics treats, a share gets a day-case procedure on the theatre list
     first: it stops the clock as admitted, so admitted stops grow by the procedures done and
@@ -385,6 +398,7 @@ def test_a_procedure_is_an_admitted_clock_stop_on_the_theatre_list() -> None:
         assert row_on[key] == pytest.approx(row_off[key], rel=0.02), key
 
 
+@pytest.mark.slow
 def test_a_procedure_is_priced_and_takes_theatre_time() -> None:
     """The theatre is paid ``tariff_procedure`` for each, and the expected theatre load counts
     ``procedure_slots`` for each."""

@@ -32,6 +32,7 @@ def runs() -> dict:
 
 
 @pytest.mark.parametrize(("path", "design"), CASES, ids=[f"{p.stem}-{d}" for p, d in CASES])
+@pytest.mark.slow
 def test_a_run_has_exactly_the_declared_columns_in_order(runs, path: Path, design: str) -> None:
     scenario, rows = runs[path.stem, design]
     declared = columns_for(scenario, design)
@@ -46,6 +47,7 @@ def test_a_run_has_exactly_the_declared_columns_in_order(runs, path: Path, desig
         assert col.source in ("identifiers", "recorder", "finance", "flows", "uncertainty")
 
 
+@pytest.mark.slow
 def test_drawn_inputs_and_money_columns_come_from_their_part_of_the_model(runs) -> None:
     scenario, rows = runs["bedfordshire", "prime"]
     sources = {n: column(n).source for n in rows[0]}

@@ -44,6 +44,7 @@ def rows_and_flows(design: str) -> dict:
     return json.loads(json.dumps({"rows": rows, "flows": sorted((f"{a}>{b}", n) for (a, b), n in m.flows.items())}))
 
 
+@pytest.mark.slow
 def test_compiled_and_interpreted_models_give_identical_results() -> None:
     if sim.model.ENGINE != "compiled":
         pytest.skip("the model is not compiled here: nothing to compare")

@@ -45,6 +45,7 @@ class AuditedPathway(Pathway):
         ),
     ],
 )
+@pytest.mark.slow
 def test_every_referral_is_in_the_system_or_left_once(design: str, overrides: tuple[str, ...]) -> None:
     s = bundled("run.years=1", "run.warmup_days=120", *overrides)
     m = AuditedPathway(s, design, 3)
@@ -57,6 +58,7 @@ def test_every_referral_is_in_the_system_or_left_once(design: str, overrides: tu
     assert m.created == m.discharged + len(inside)
 
 
+@pytest.mark.slow
 def test_rows_account_for_referrals(bedfordshire) -> None:
     """Year by year: in the system at the end = at the start + referrals - journeys ended."""
     s = bundled("run.years=3")
@@ -67,6 +69,7 @@ def test_rows_account_for_referrals(bedfordshire) -> None:
         assert after["in_system_end"] == before["in_system_end"] + arrived - after["journeys_ended"]
 
 
+@pytest.mark.slow
 def test_a_run_makes_little_cyclic_garbage_and_restores_the_collector() -> None:
     """A run pauses the cyclic garbage collector, which is safe only while the model makes
     almost no reference cycles: a year of the bundled scenario leaves next to none."""

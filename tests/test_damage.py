@@ -61,6 +61,7 @@ def forget_record(folder: Path) -> None:
     (folder / MANIFEST_FILE).write_text(json.dumps(manifest))
 
 
+@pytest.mark.slow
 def test_the_manifest_records_each_table_as_written(finished: Path) -> None:
     recorded = json.loads((finished / MANIFEST_FILE).read_text())[TABLES_KEY]
     assert {"replications.csv", "rtt_returns.csv", "summary.csv"} <= set(recorded)
@@ -70,6 +71,7 @@ def test_the_manifest_records_each_table_as_written(finished: Path) -> None:
         assert entry["rows"] == len(pd.read_csv(finished / name)) if data.strip() else entry["rows"] == 0
 
 
+@pytest.mark.slow
 def test_report_refuses_a_table_cut_mid_line(folder: Path, tmp_path: Path) -> None:
     cut(folder / "replications.csv", keep=0.97)
     refused(tmp_path, ["report", str(folder)], "replications.csv", "mid-line")
@@ -108,6 +110,7 @@ def test_published_refuses_text_in_a_count_column(folder: Path, tmp_path: Path, 
     refused(tmp_path, args, "rtt_returns.csv", "row 3", "column 1-2", "'abc' is not a number")
 
 
+@pytest.mark.slow
 def test_resume_writes_the_tables_again_from_the_journal(folder: Path) -> None:
     """--resume reads the journal, not the tables: a damaged table is written again, whole."""
     good = (folder / "replications.csv").read_bytes()

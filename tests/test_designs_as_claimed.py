@@ -75,6 +75,7 @@ def test_the_traffic_equations_follow_the_shift() -> None:
     assert high["community_specialist_first"] < 0.7 * low["community_specialist_first"]
 
 
+@pytest.mark.slow
 def test_compare_also_runs_a_third_design_on_the_same_patients(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "three"
     args = ["compare", str(small), "--also", "prime_as_claimed", "--set", CLAIMED, "--reps", "2", "--years", "1",

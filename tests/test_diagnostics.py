@@ -25,6 +25,7 @@ runner = CliRunner()
 SHORT = ("run.years=1", "run.warmup_days=120", "demand.growth=0", AT_CAPACITY_SET)
 
 
+@pytest.mark.slow
 def test_an_overloaded_theatre_is_flagged() -> None:
     s = bundled(*SHORT, "surgery.slots_per_week=60")
     t = run_replications(s, ["fragmented"], 2, uncertainty=False)
@@ -42,6 +43,7 @@ def test_an_overloaded_theatre_is_flagged() -> None:
     assert 0 < ok[ok.stage == "beds"].load.iloc[0] < 1
 
 
+@pytest.mark.slow
 def test_the_simulated_load_is_the_load_validate_shows() -> None:
     """One definition: every appointment asked for over every slot offered. In steady state
     (a long warm-up: a rheumatology course runs most of a year) the simulated load agrees with
@@ -103,6 +105,7 @@ def test_health_lost_by_those_still_waiting_counts() -> None:
     assert row["qaly_lost_waiting"] == pytest.approx(row["referrals"] * 0.1 * 0.5, rel=0.1)
 
 
+@pytest.mark.slow
 def test_json_output_is_strict_json_even_with_a_report(tmp_path: Path) -> None:
     out = tmp_path / "j"
     args = ["run", str(BEDFORDSHIRE), "--design", "prime", "--reps", "1", "--years", "1", "--set", "run.warmup_days=30"]

@@ -32,6 +32,7 @@ def folder(request, tmp_path_factory, small: Path) -> Path:
     return out
 
 
+@pytest.mark.slow
 def test_every_column_of_every_table_is_described(folder: Path) -> None:
     dictionary = pd.read_csv(folder / "data_dictionary.csv")
     described = set(zip(dictionary["table"], dictionary["column"], strict=True))
@@ -44,6 +45,7 @@ def test_every_column_of_every_table_is_described(folder: Path) -> None:
     assert dictionary["description"].str.len().min() > 10
 
 
+@pytest.mark.slow
 def test_the_workbook_holds_every_table_dictionary_first(folder: Path) -> None:
     if not (folder / "results.xlsx").exists():
         assert "compare" not in str(folder), "--xlsx was given"

@@ -28,6 +28,7 @@ def test_year_one_is_the_validate_load_and_later_years_grow_as_referrals_do() ->
         np.testing.assert_allclose(np.array(loads[stage]) * caps / loads[stage][0] / caps[0], (1 + g) ** np.arange(s.run.years))
 
 
+@pytest.mark.slow
 def test_the_growth_factor_is_the_model_s_referrals() -> None:
     """A wrong year (the end of the year, say, not its mean) is 4% out at 8% growth."""
     s = bundled("demand.growth=0.08", "run.years=3", "run.warmup_days=0")

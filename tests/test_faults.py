@@ -106,6 +106,7 @@ def _fill(where: Path) -> None:
 # --------------------------------------------------------------------------- full disk
 
 
+@pytest.mark.slow
 def test_compare_onto_a_full_disk_keeps_the_journal_and_resumes(tmpfs: Callable[[str], Path], small: Path) -> None:
     """Room for the journal, not the tables: exit 2 naming the table and ENOSPC, no table nor manifest
     left, no staging folder; once there is room, the resume writes the whole folder."""
@@ -167,6 +168,7 @@ def _copy_onto(folder: Path, fs: Path) -> Path:
     return fs / folder.name
 
 
+@pytest.mark.slow
 def test_report_onto_a_full_disk(tmpfs: Callable[[str], Path], finished: Path) -> None:
     fs = tmpfs("4m")
     run = _copy_onto(finished, fs)
@@ -219,6 +221,7 @@ def test_scale_on_a_read_only_file_system(tmpfs: Callable[[str], Path], small: P
     assert _tree(fs) == before
 
 
+@pytest.mark.slow
 def test_report_on_a_read_only_file_system(tmpfs: Callable[[str], Path], finished: Path) -> None:
     fs = tmpfs("4m")
     run = _copy_onto(finished, fs)
@@ -252,6 +255,7 @@ def _held_elsewhere(folder: Path) -> subprocess.Popen[str]:
     ],
     ids=["run", "compare", "sweep", "bid"],
 )
+@pytest.mark.slow
 def test_a_second_batch_on_a_held_folder_is_refused(tmp_path: Path, small: Path, command: list[str]) -> None:
     out = tmp_path / "out"
     helper = _held_elsewhere(out)

@@ -13,6 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ROOT
 
 SOURCES = [*sorted((ROOT / "sim").rglob("*.py")), ROOT / "cli.py"]
@@ -161,6 +163,7 @@ project uses but no project module: the project's import order is tested as a fr
 interpreter would run it, without paying for numpy and pandas once per module."""
 
 
+@pytest.mark.slow
 def test_every_module_imports_alone_in_a_fresh_interpreter() -> None:
     done = subprocess.run(
         [sys.executable, "-c", IMPORT_EACH_ALONE, json.dumps(sorted(MODULES))],
@@ -190,6 +193,7 @@ def test_the_import_check_catches_a_cycle(tmp_path: Path) -> None:
     assert results["json"] == [0, ""]
 
 
+@pytest.mark.slow
 def test_no_imports_inside_functions() -> None:
     offenders = [
         f"{p.relative_to(ROOT)}:{line}: {m}" for p in SOURCES for line, m in imports_in_functions(p.read_text(encoding="utf-8"))
@@ -213,6 +217,7 @@ def test_scenario_modules_import_only_the_layers_before_them() -> None:
     assert project_imports(MODULES["sim.scenario"]) == LAYERS["sim.scenario"]
 
 
+@pytest.mark.slow
 def test_scenario_modules_reach_nothing_built_on_scenarios() -> None:
     for m in LAYERS:
         above = sorted(r for r in reachable(m) if r.startswith(ABOVE_SCENARIOS))
@@ -221,6 +226,7 @@ def test_scenario_modules_reach_nothing_built_on_scenarios() -> None:
     assert {"sim.model.pathway", "sim.scenario"} <= reachable("sim.experiment")
 
 
+@pytest.mark.slow
 def test_later_is_called_at_the_top_of_a_module_with_a_module_name() -> None:
     """``later`` in a function would be an import inside a function in disguise."""
     offenders = []
@@ -259,6 +265,7 @@ def test_the_command_line_starts_without_loading_the_model_or_heavy_libraries() 
     assert loaded_by("run", "--help") == ["sim", "sim.lazy", "sim.options"]
 
 
+@pytest.mark.slow
 def test_a_command_loads_what_it_uses() -> None:
     """The stand-ins load their modules when a command runs: validate reads a scenario and
     its expected loads, without the batch machinery, the simulation or matplotlib."""

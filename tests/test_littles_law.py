@@ -12,6 +12,7 @@ DAYS_PER_YEAR = 365
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_littles_law_per_stage(design: str) -> None:
     """Time-average list size equals exit rate × mean wait, for each stage and the theatre."""
     # Tighter capacity than the default so that every list is long enough to measure.

@@ -30,6 +30,7 @@ def test_the_names_hold_the_columns_and_each_function_s_returns() -> None:
         measures.check("nosuch", s, ["prime"])
 
 
+@pytest.mark.slow
 def test_precision_reads_a_measure_of_the_returns(small: Path) -> None:
     """The widest half-width of T&O's share within 18 weeks, from the returns pooled over the
     horizon, is what the precision rule stops on."""

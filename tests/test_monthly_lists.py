@@ -48,6 +48,7 @@ def prime_year() -> tuple[pd.DataFrame, dict[int, list[int]]]:
     return pd.DataFrame(data["monthly"], columns=data["columns"]), daily
 
 
+@pytest.mark.slow
 def test_the_month_mean_is_the_mean_of_the_days(prime_year) -> None:
     monthly, daily = prime_year
     names = [c.removesuffix("_waiting_mean") for c in monthly.columns if c.endswith("_waiting_mean")]
@@ -63,6 +64,7 @@ def test_the_month_mean_is_the_mean_of_the_days(prime_year) -> None:
         assert row[[f"{n}_waiting" for n in names]].tolist() == daily[end]
 
 
+@pytest.mark.slow
 def test_triage_after_a_bank_holiday_does_not_make_the_month(prime_year) -> None:
     """Triage keeps up from day to day, so its list is empty most mornings but for a week after
     a bank holiday; a month ending in such a week counts hundreds at its end."""

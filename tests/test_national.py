@@ -100,6 +100,7 @@ def test_areas_asked_for() -> None:
         chosen(known, "X24")
 
 
+@pytest.mark.slow
 def test_bad_options_are_refused_before_anything_is_written(tmp_path: Path) -> None:
     rtt = [a for f in CCG for a in ("--rtt", str(f))]
     out = ["--out", str(tmp_path / "n")]
@@ -147,6 +148,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], Path, s
     return rtt, out, _national(rtt, out, "--jobs", "2")
 
 
+@pytest.mark.slow
 def test_every_area_has_a_row_and_a_bad_one_does_not_stop_the_others(batch: tuple[list[Path], Path, str]) -> None:
     _, out, output = batch
     table = pd.read_csv(out / "national.csv", dtype={"code": str}).set_index("code")
@@ -185,6 +187,7 @@ def test_every_area_has_a_row_and_a_bad_one_does_not_stop_the_others(batch: tupl
     assert done["backtest_within_tolerance"] == sum(t_and_o.loc[m, "model_error"] <= tol for m, tol in tolerances.items())
 
 
+@pytest.mark.slow
 def test_each_area_folder_holds_its_scenarios(batch: tuple[list[Path], Path, str]) -> None:
     _, out, _ = batch
     assert (out / "areas" / "03V" / "scaled.toml").exists() and (out / "areas" / "03V" / "calibrated.toml").exists()
@@ -195,6 +198,7 @@ def test_each_area_folder_holds_its_scenarios(batch: tuple[list[Path], Path, str
     assert "Where the model can be trusted" in (out / "national.html").read_text()
 
 
+@pytest.mark.slow
 def test_resume_runs_only_what_did_not_finish(batch: tuple[list[Path], Path, str]) -> None:
     rtt, out, _ = batch
     before = (out / "national.csv").read_bytes()
@@ -214,6 +218,7 @@ def test_resume_runs_only_what_did_not_finish(batch: tuple[list[Path], Path, str
                          "--resume"], "set differs from the batch's start")  # fmt: skip
 
 
+@pytest.mark.slow
 def test_a_dask_cluster_gives_the_same_table(batch: tuple[list[Path], Path, str]) -> None:
     rtt, out, _ = batch
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
@@ -221,6 +226,7 @@ def test_a_dask_cluster_gives_the_same_table(batch: tuple[list[Path], Path, str]
     assert (out.parent / "dask" / "national.csv").read_bytes() == (out / "national.csv").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_stopped_batch_keeps_its_finished_areas_and_resumes(tmp_path: Path) -> None:
     out = tmp_path / "out"
     args = [sys.executable, "cli.py", "national", str(BEDFORDSHIRE), *(a for f in CCG for a in ("--rtt", str(f))),
@@ -240,6 +246,7 @@ def test_a_stopped_batch_keeps_its_finished_areas_and_resumes(tmp_path: Path) ->
     assert list(pd.read_csv(out / "national.csv")["status"]) == ["done", "done"]
 
 
+@pytest.mark.slow
 def test_the_pct_era_runs_too(tmp_path: Path) -> None:
     pct = sorted((ROOT / "data" / "rtt").glob("rtt-commissioner-pct-*.csv"))
     out = tmp_path / "pct"

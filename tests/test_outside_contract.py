@@ -122,6 +122,7 @@ def test_every_outside_patient_is_accounted_for_and_never_routed_by_the_contract
     assert m.gp_consultations + m.onward_referrals > 0 and row["orthopaedics_advice_and_guidance"] > 0
 
 
+@pytest.mark.slow
 def test_both_designs_see_the_same_outside_patients_on_the_same_days(small: Path) -> None:
     """Common random numbers: the same referrals outside the contract, day by day, key by key, in
     every design and replication; another replication has others."""
@@ -164,6 +165,7 @@ def ample(small: Path) -> tuple[Scenario, pd.DataFrame]:
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_outside_activity_matches_the_traffic_equations(ample: tuple[Scenario, pd.DataFrame], design: str) -> None:
     """Each count of care outside the contract per referral outside it is within the 99% interval
     (or 3%) of the solved routing, which never sends it back to the GP or onward."""
@@ -228,6 +230,7 @@ def outside_at_tariff(row: dict[str, Any], s: Scenario, design: str) -> float:
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_outside_spend_is_its_activity_at_tariff_and_not_the_contracts(small: Path, design: str) -> None:
     """With capacity to spare the contract's patients meet nobody outside it, so its money (the
     prime's delivery cost, the commissioner's MSK spend) is what it is without care outside the
@@ -258,6 +261,7 @@ def test_outside_spend_is_its_activity_at_tariff_and_not_the_contracts(small: Pa
     assert b["provider_cost_acute_trust_gbp"] > a["provider_cost_acute_trust_gbp"]
 
 
+@pytest.mark.slow
 def test_a_tariff_share_hub_is_not_paid_for_care_outside_the_contract(small: Path) -> None:
     """Pennine-style: the hub's tariff income and its costs are those without care outside the
     contract (its incentive turns on measures that count all patients: not compared)."""
@@ -275,6 +279,7 @@ def test_a_tariff_share_hub_is_not_paid_for_care_outside_the_contract(small: Pat
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_switched_off_every_number_is_as_before(small: Path, design: str) -> None:
     """At 0 a year nothing is drawn, counted or paid: whatever the table's other settings, the row
     is the one without them, with no column of care outside the contract."""
@@ -287,6 +292,7 @@ def test_switched_off_every_number_is_as_before(small: Path, design: str) -> Non
     assert with_flow["outside_contract_referrals"] > 1000  # the same table with the flow on does count it
 
 
+@pytest.mark.slow
 def test_columns_are_declared_and_there_when_the_volume_is_drawn(small: Path) -> None:
     """With care outside the contract, or its volume drawn per replication (a draw may be 0), a run's
     columns are the declared ones, in order."""

@@ -72,6 +72,7 @@ def test_a_per_function_share_gets_a_verdict(metric: str) -> None:
     assert "smallest" in verdict and "2800" in verdict
 
 
+@pytest.mark.slow
 def test_a_sweep_over_an_overridden_key_warns_and_reads_a_per_function_metric(tmp_path: Path, small: Path) -> None:
     out = tmp_path / "sweep"
     args = ["sweep", str(small), "--grid", "stages.orthopaedics.slots_per_week=30,40", "--designs", "fragmented,prime",

@@ -35,6 +35,7 @@ def per_referral(t, col: str) -> tuple[float, float]:
     return float(r.mean()), float(r.std(ddof=1) / np.sqrt(len(r)))
 
 
+@pytest.mark.slow
 def test_patient_initiated_follow_up_cuts_follow_ups_by_its_share() -> None:
     share, back = 0.4, 0.25
     _, base = totals()
@@ -45,6 +46,7 @@ def test_patient_initiated_follow_up_cuts_follow_ups_by_its_share() -> None:
     assert pifu["rheumatology_first"].sum() == pytest.approx(base["rheumatology_first"].sum(), rel=0.03)
 
 
+@pytest.mark.slow
 def test_advice_and_guidance_cuts_first_attendances_by_its_share() -> None:
     share = 0.25
     _, base = totals()
@@ -58,6 +60,7 @@ def test_advice_and_guidance_cuts_first_attendances_by_its_share() -> None:
     )
 
 
+@pytest.mark.slow
 def test_self_referral_adds_direct_demand() -> None:
     _, base = totals()
     _, more = totals("demand.self_referral.per_year=6000")
@@ -66,6 +69,7 @@ def test_self_referral_adds_direct_demand() -> None:
     assert (more["referrals"] == base["referrals"]).all(), "GP referrals (common random numbers) are unchanged"
 
 
+@pytest.mark.slow
 def test_overflow_to_the_independent_sector_caps_the_wait() -> None:
     """With too few orthopaedic slots, routine patients past 10 weeks go to the independent sector."""
     base = bundled(*STEADY, "stages.orthopaedics.slots_per_week=760")
@@ -89,6 +93,7 @@ def test_overflow_to_the_independent_sector_caps_the_wait() -> None:
     assert t["orthopaedics_queue_wait_mean_days"].mean() < without["orthopaedics_queue_wait_mean_days"].mean()
 
 
+@pytest.mark.slow
 def test_patient_choice_between_providers() -> None:
     base = bundled(*STEADY)
     gp = base.gp.referral
@@ -112,6 +117,7 @@ def test_patient_choice_between_providers() -> None:
     assert direct == pytest.approx(flows["orthopaedics_is_arrivals"], rel=0.06)
 
 
+@pytest.mark.slow
 def test_health_lost_while_waiting_grows_with_the_wait() -> None:
     util = ("demand.conditions.knee.utility_loss=0.15", "demand.conditions.knee.utility_decline_per_week=0.002")
     _, ample = totals(*util)

@@ -90,6 +90,7 @@ def _msksim(*args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.parametrize("signum", [signal.SIGKILL, signal.SIGTERM, signal.SIGHUP], ids=lambda s: signal.Signals(s).name)
+@pytest.mark.slow
 def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_path: Path, signum: int) -> None:
     out = tmp_path / "out"
     parent = _batch(small, out, jobs=2)
@@ -120,6 +121,7 @@ def test_workers_die_with_their_parent_and_the_batch_resumes(small: Path, tmp_pa
         assert "Traceback" not in said
 
 
+@pytest.mark.slow
 def test_sigterm_stops_a_model_running_in_the_parent_between_days(small: Path, tmp_path: Path) -> None:
     """With ``--jobs 1`` the model runs in the parent: SIGTERM is held to the next simulated day."""
     out = tmp_path / "out"
@@ -263,6 +265,7 @@ def _in(group: Path) -> Callable[[], None]:
     return enter
 
 
+@pytest.mark.slow
 def test_a_million_jobs_in_a_container_short_of_processes_run_on_what_it_allows(few_processes: Limited, small: Path,
                                                                                 tmp_path: Path) -> None:  # fmt: skip
     group, limit = few_processes
@@ -278,6 +281,7 @@ def test_a_million_jobs_in_a_container_short_of_processes_run_on_what_it_allows(
     assert "--jobs 1000000:" in said and "process limit" in said
 
 
+@pytest.mark.slow
 def test_a_fork_the_container_refuses_exits_2_and_leaves_nothing(few_processes: Limited, small: Path, tmp_path: Path) -> None:
     """The limit not read (as where it cannot be), the machine refuses the fork itself."""
     group, limit = few_processes

@@ -49,11 +49,13 @@ def batch(bid_folder: Path, tmp_path: Path) -> Path:
         (["--month", "2015-02"], "--month"),
     ],
 )
+@pytest.mark.slow
 def test_resume_refuses_an_option_that_would_change_the_results(batch: Path, tmp_path: Path, given: list[str],
                                                                  option: str) -> None:  # fmt: skip
     refused(tmp_path, ["bid", "--resume", str(batch), *given, "--quiet"], option, "cannot change a batch that is resumed")
 
 
+@pytest.mark.slow
 def test_resume_refuses_a_precision(tmp_path: Path, batch: Path) -> None:
     # a bid takes no --precision; run's is refused on resume before the folder's kind is read
     refused(tmp_path, ["run", "--resume", str(batch), "--precision", "0.1"], "--precision", "resumed")
@@ -64,6 +66,7 @@ def test_resume_refuses_a_grid(tmp_path: Path, batch: Path) -> None:
     refused(tmp_path, ["sweep", "--resume", str(batch), "--grid", "run.seed=1,2"], "--grid", "resumed")
 
 
+@pytest.mark.slow
 def test_resume_takes_the_same_terms_again_and_applies_output_options(batch: Path) -> None:
     """The command line repeated is harmless; --xlsx and --report are only about output, so they apply."""
     assert not (batch / "results.xlsx").exists() and not (batch / "report.html").exists()

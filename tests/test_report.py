@@ -77,6 +77,7 @@ def text(fragment: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", fragment)))
 
 
+@pytest.mark.slow
 def test_compare_report_has_every_section(compared: Path) -> None:
     found = sections(compared)
     assert set(COMMON_SECTIONS) <= set(found)
@@ -85,6 +86,7 @@ def test_compare_report_has_every_section(compared: Path) -> None:
         assert phrase in page(compared)
 
 
+@pytest.mark.slow
 def test_bid_report_has_every_section(bid: Path) -> None:
     found = sections(bid)
     assert {*COMMON_SECTIONS, "bid"} <= set(found)
@@ -96,6 +98,7 @@ def test_bid_report_has_every_section(bid: Path) -> None:
     assert "<th>Year</th>" not in found["bid"], "no constant 'all' year column"
 
 
+@pytest.mark.slow
 def test_sweep_report_has_every_section_and_pools_no_grid_points(swept: Path) -> None:
     found = sections(swept)
     assert {*COMMON_SECTIONS, "sweep"} <= set(found)
@@ -107,6 +110,7 @@ def test_sweep_report_has_every_section_and_pools_no_grid_points(swept: Path) ->
     assert "does not cover" in sweep, "fragmented physio carries no 18-week clock"
 
 
+@pytest.mark.slow
 def test_sweep_diagnostics_flag_the_overloaded_point_and_show_theatre(swept: Path) -> None:
     diag = text(sections(swept)["diagnostics"])
     assert f"Grid point 0 (Physio slots a week = {OVERLOADED:,}): fragmented: physio is over capacity" in diag
@@ -115,6 +119,7 @@ def test_sweep_diagnostics_flag_the_overloaded_point_and_show_theatre(swept: Pat
     assert "4.5 weeks" in diag and "waiting to be offered a slot" in diag
 
 
+@pytest.mark.slow
 def test_diagnostics_show_theatre_for_a_compare(compared: Path) -> None:
     diag = text(sections(compared)["diagnostics"])
     assert "Appendix: checks on the model" in diag and "In plain words" in diag, "jargon is explained, at the end"
@@ -123,6 +128,7 @@ def test_diagnostics_show_theatre_for_a_compare(compared: Path) -> None:
     assert "The rule of thumb and msksim target" in diag and "analytic steady state" in diag
 
 
+@pytest.mark.slow
 def test_the_tornado_table_gives_each_terms_ends_as_values(bid: Path) -> None:
     """It showed the words "low" and "high" for every contract term."""
     table = text(sections(bid)["bid"])
@@ -266,6 +272,7 @@ def test_key_labels_for_every_kind_of_key() -> None:
     assert key_label("surgery.nothing_known") == "Surgery › nothing known"
 
 
+@pytest.mark.slow
 def test_a_folder_is_read_once_and_sections_without_data_are_left_out(compared: Path) -> None:
     folder = load_folder(compared)
     assert folder.has("replications") and not folder.has("bid_summary") and folder.warmup_png
@@ -285,6 +292,7 @@ def test_report_is_self_contained_and_small(compared: Path) -> None:
     assert (compared / "report.html").stat().st_size < 5_000_000
 
 
+@pytest.mark.slow
 def test_report_command_rebuilds_it(compared: Path) -> None:
     (compared / "report.html").unlink()
     assert runner.invoke(app, ["report", str(compared)]).exit_code == 0
@@ -293,12 +301,14 @@ def test_report_command_rebuilds_it(compared: Path) -> None:
     assert bad.exit_code == 2
 
 
+@pytest.mark.slow
 def test_run_report(tmp_path_factory, small: Path) -> None:
     out = _run(tmp_path_factory, "run", ["run", str(small), "--design", "prime"])
     assert set(COMMON_SECTIONS) <= set(sections(out))
 
 
 @pytest.mark.parametrize("name", ["compared", "bid", "swept"])
+@pytest.mark.browser
 def test_report_renders_in_chromium(name: str, request, tmp_path: Path) -> None:
     """No console errors, no network requests, and a screenshot that is not blank."""
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -403,6 +413,7 @@ def test_sweep_warnings_name_the_grid_point_by_its_values() -> None:
     assert "grid point" not in " ".join(msgs)
 
 
+@pytest.mark.slow
 def test_over_capacity_stage_is_flagged(tmp_path, small: Path) -> None:
     """A stage above load 1 gives a warning, in the diagnostics and on the terminal."""
     s = load_scenario(small, ["run.years=1", "run.warmup_days=60", f"stages.physio.slots_per_week={OVERLOADED}"])
@@ -428,6 +439,7 @@ def test_nhsrwaitinglist_rules_by_hand() -> None:
     assert diagnostics.relief_list_size(10) == pytest.approx(71.27, abs=0.01)
 
 
+@pytest.mark.slow
 def test_the_waiting_lists_say_what_capacity_policies_added(tmp_path, small: Path) -> None:
     """The small scenario holds capacity as set; with the bundled policies acting, the report says what they did."""
     out = tmp_path / "o"

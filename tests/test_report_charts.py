@@ -21,6 +21,7 @@ def _drawn(fig):
 
 
 @pytest.mark.parametrize("shown", [20, 40, 52])
+@pytest.mark.slow
 def test_the_band_chart_s_tick_labels_do_not_overlap(shown: int) -> None:
     """``50`` and ``52+`` sat two bands apart and ran into each other."""
     bands = [f"{k}-{k + 1}" for k in range(shown)] + ["52+"]

@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pandas.testing as pdt
+import pytest
 from scipy import stats
 
 from sim.experiment import run_replications
@@ -38,6 +39,7 @@ def test_different_seed_or_replication_differs(small: Path) -> None:
     assert a != simulate(s, "fragmented", 1)[0]
 
 
+@pytest.mark.slow
 def test_processes_do_not_change_results(small: Path) -> None:
     """One process or two, and whatever order tasks finish in: the same table, row for row."""
     s = load_scenario(small, list(SHORT))
@@ -46,6 +48,7 @@ def test_processes_do_not_change_results(small: Path) -> None:
     pdt.assert_frame_equal(one, two)
 
 
+@pytest.mark.slow
 def test_the_hash_seed_does_not_change_results(small: Path) -> None:
     """Set and dict order never leak into the numbers: two interpreters with different hash seeds."""
     code = (
@@ -61,6 +64,7 @@ def test_the_hash_seed_does_not_change_results(small: Path) -> None:
     assert tables[0] and tables[0] == tables[1]
 
 
+@pytest.mark.slow
 def test_replication_does_not_depend_on_others(small: Path) -> None:
     """Replication 2 alone equals replication 2 of a batch."""
     s = load_scenario(small, list(SHORT))
@@ -146,6 +150,7 @@ def _first_orthopaedic_episodes(design: str, scenario) -> dict[int, str]:
     return out
 
 
+@pytest.mark.slow
 def test_the_same_patient_gets_the_same_listing_decision_in_both_designs() -> None:
     """Where a patient reaches the orthopaedic clinic in both designs, the surgeon's decision
     at their first episode there is the same: it draws from the patient's own stream."""
@@ -158,6 +163,7 @@ def test_the_same_patient_gets_the_same_listing_decision_in_both_designs() -> No
     assert all(frag[k] == prime[k] for k in both)
 
 
+@pytest.mark.slow
 def test_common_random_numbers_sharpen_the_difference() -> None:
     """Paired by replication, design differences vary less than with independent streams.
 

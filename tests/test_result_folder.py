@@ -52,6 +52,7 @@ def from_backlog(tmp_path_factory) -> tuple[Path, bytes]:
     return moved, content
 
 
+@pytest.mark.slow
 def test_the_backlog_is_copied_and_named_relative_to_the_folder(from_backlog) -> None:
     folder, content = from_backlog
     assert (folder / BACKLOG_COPY).read_bytes() == content
@@ -62,11 +63,13 @@ def test_the_backlog_is_copied_and_named_relative_to_the_folder(from_backlog) ->
     assert sorted(run.main["replication"].unique()) == [0, 1]
 
 
+@pytest.mark.slow
 def test_the_manifest_names_the_engine_of_parent_and_workers(from_backlog) -> None:
     folder, _ = from_backlog
     assert json.loads((folder / "manifest.json").read_text())["model"] == {"parent": ENGINE, "workers": [ENGINE]}
 
 
+@pytest.mark.slow
 def test_report_and_resume_work_without_the_original(from_backlog, tmp_path: Path) -> None:
     folder = tmp_path / "run"
     shutil.copytree(from_backlog[0], folder)
@@ -192,6 +195,7 @@ def test_one_name_for_the_share_within_18_weeks_in_every_table(from_backlog) -> 
         assert old not in every, old
 
 
+@pytest.mark.slow
 def test_a_folder_written_before_the_rename_reports_and_resumes(from_backlog, tmp_path: Path) -> None:
     folder = tmp_path / "old"
     shutil.copytree(from_backlog[0], folder)
@@ -248,6 +252,7 @@ def _as_written_before_the_first_waits(folder: Path) -> None:
     journal.write_text("".join(json.dumps(rec) + "\n" for rec in records))
 
 
+@pytest.mark.slow
 def test_a_folder_written_before_the_first_waits_reports_and_resumes(from_backlog, tmp_path: Path) -> None:
     folder = tmp_path / "old"
     shutil.copytree(from_backlog[0], folder)

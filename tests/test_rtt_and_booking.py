@@ -38,6 +38,7 @@ def test_monthly_table_agrees_with_patient_level_waits(design: str) -> None:
         assert row[f"rtt_over_{w}w"] == int((ages > w).sum())
 
 
+@pytest.mark.slow
 def test_rtt_monthly_table_shape() -> None:
     s = bundled("run.years=1", "run.warmup_days=60")
     result = run_batch(s, ["fragmented", "prime"], 2, uncertainty=False)
@@ -49,6 +50,7 @@ def test_rtt_monthly_table_shape() -> None:
     assert isinstance(table, pd.DataFrame)
 
 
+@pytest.mark.slow
 def test_long_waiter_rule_lowers_the_52_week_tail() -> None:
     """Same seed, same patients: booking long waiters first cuts the breaches that treat-in-turn leaves.
 

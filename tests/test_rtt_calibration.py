@@ -85,6 +85,7 @@ TARGETS = [  # (case, part, statistic): the targets the calibrated scenarios mee
 
 
 @pytest.mark.parametrize(("case", "part", "statistic"), TARGETS)
+@pytest.mark.slow
 def test_calibrated_waits_meet_the_target(beside, case: str, part: str, statistic: str) -> None:
     published, simulated = beside[case]
     pub, sim = published.loc[part, statistic], simulated.loc[("110", part), statistic]
@@ -96,6 +97,7 @@ def test_calibrated_waits_meet_the_target(beside, case: str, part: str, statisti
         assert abs(sim - pub) <= 2, f"{case} {part}: median {sim:.1f} weeks against {pub:.1f}"
 
 
+@pytest.mark.slow
 def test_the_prime_hub_reports_no_more_clocks_under_other_than_the_returns_allow(beside) -> None:
     """06F's Other (X01) non-admitted clock stops rose about 650-700 a month above their 2009/10
     trend: the prime's hub may add about that, not a third more (docs/calibration.md)."""

@@ -256,6 +256,7 @@ def test_returns_balance_month_by_month(design: str) -> None:
     assert {id(p) for p in running} == {id(p) for p in m.census() if p.clock != NO_CLOCK}
 
 
+@pytest.mark.slow
 def test_removals_follow_the_rate_by_weeks_waited() -> None:
     """A list nobody is seen from: removals by week band fall geometrically at the weekly rate."""
     rate = 0.15
@@ -297,6 +298,7 @@ def from_return(path: Path, commissioner: str, month: str, start: str) -> Scenar
     ],
 )
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_a_run_from_a_published_return_starts_from_its_week_bands(name, commissioner, month, start, design) -> None:
     path = DATA / name
     published = read_returns(path, commissioner)

@@ -48,6 +48,7 @@ def test_beside_gives_the_published_range_and_the_simulated_mean_over_replicatio
     assert row["simulated_per_month"] == 6 and row["simulated_per_month_low"] == 4 and row["simulated_per_month_high"] == 8
 
 
+@pytest.mark.slow
 def test_published_command_sets_a_run_beside_its_returns(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["run", str(BEDFORDSHIRE), "--design", "prime", "--reps", "1", "--years", "1", "--no-uncertainty"]

@@ -325,6 +325,7 @@ def test_the_terminal_table_shows_each_design_function_and_part_with_intervals()
     assert returns_table(summary[summary["metric"] == "referrals"], ["a"]) is None
 
 
+@pytest.mark.slow
 def test_the_report_section_charts_the_bands_and_tabulates_the_parts(written: Path) -> None:
     view = load_view(written)
     section = returns_section(view)
@@ -363,6 +364,7 @@ def test_a_folder_without_returns_gets_a_note_and_an_empty_one_no_section(writte
     assert returns_section(make_view(folder)) is None
 
 
+@pytest.mark.slow
 def test_compare_prints_the_returns_table_and_writes_the_file(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
     args = ["compare", str(BEDFORDSHIRE), "--reps", "2", "--years", "1", "--set", "run.warmup_days=60", "--quiet"]

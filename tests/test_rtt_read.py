@@ -80,6 +80,7 @@ def number(text: str) -> float:
 # The bundled commissioner returns.
 
 
+@pytest.mark.slow
 def test_every_bundled_file_is_read(national: pd.DataFrame) -> None:
     assert len(FILES) == 18
     assert list(national.columns) == list(COLUMNS)
@@ -104,6 +105,7 @@ def test_every_bundled_file_is_read(national: pd.DataFrame) -> None:
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
+@pytest.mark.slow
 def test_totals_and_shares_are_the_published_ones(
     bundled: pd.DataFrame, counted: dict[Key, tuple[np.ndarray, int]], path: Path
 ) -> None:
@@ -172,6 +174,7 @@ def test_named_rows(bundled: pd.DataFrame) -> None:
     assert (oldham_all["total"], oldham_all["52+"], oldham_all["unknown_start"], oldham_all["within_18w"]) == (1429, 4, 0, 1224)
 
 
+@pytest.mark.slow
 def test_within_18_weeks_is_the_first_18_bands_over_the_known_total(
     bundled: pd.DataFrame, counted: dict[Key, tuple[np.ndarray, int]]
 ) -> None:
@@ -341,6 +344,7 @@ def test_extract_rows_by_eye() -> None:
         returns_for(read_returns(EXTRACT), "ZZC", "2024-04", "110", "incomplete")
 
 
+@pytest.mark.slow
 def test_extract_filters_and_mixes_with_commissioner_returns() -> None:
     assert set(read_returns(EXTRACT, treatment_functions=["C_110"])["treatment_function"]) == {"110"}
     assert read_returns(EXTRACT, commissioner="06F").empty
@@ -524,6 +528,7 @@ def test_within_pct_counts_waits_of_at_most_18_weeks(days: list[int]) -> None:
 
 
 @given(counts_arrays, st.floats(min_value=0.0, max_value=1.0))
+@pytest.mark.slow
 def test_percentile_lies_in_the_counted_bands(counts: np.ndarray, q: float) -> None:
     if counts.sum() == 0:
         assert math.isnan(percentile(counts, q))
@@ -533,6 +538,7 @@ def test_percentile_lies_in_the_counted_bands(counts: np.ndarray, q: float) -> N
 
 
 @given(counts_arrays, st.lists(st.floats(min_value=0.0, max_value=1.0), min_size=2, max_size=6))
+@pytest.mark.slow
 def test_percentile_rises_with_q(counts: np.ndarray, qs: list[float]) -> None:
     """Except across the median, whose position (n + 1)/2 is above q n for q a little over 0.5 when n < 50."""
     qs = sorted(q for q in qs if q != 0.5)

@@ -41,6 +41,7 @@ def scaled(tmp_path_factory) -> tuple[Path, Path]:
     return original, out
 
 
+@pytest.mark.slow
 def test_what_grows_with_the_population_is_scaled_and_nothing_else(scaled) -> None:
     original, out = scaled
     before, after = load_scenario(original), load_scenario(out)
@@ -109,6 +110,7 @@ def test_the_file_says_what_each_value_was(scaled) -> None:
     assert "beds = 11  # was 32 (x0.340909 = 10.9091, rounded)" in text
 
 
+@pytest.mark.slow
 def test_a_copy_of_the_template_scaled_validates_with_its_loads(tmp_path: Path) -> None:
     copy = tmp_path / "my_area.toml"
     shutil.copy(TEMPLATE, copy)
@@ -176,6 +178,7 @@ def test_staff_and_overheads_are_scaled_with_the_slots(tmp_path: Path) -> None:
     assert half.finance.providers["prime"].overheads_gbp == pytest.approx(150_000)
 
 
+@pytest.mark.slow
 def test_what_is_written_is_rounded_and_says_so(tmp_path: Path) -> None:
     """The template scaled to 300,000 people: referrals and patients whole, slots to 0.1 a week,
     staff to 0.01 WTE, pounds whole; each value's comment gives the product before rounding."""
@@ -220,6 +223,7 @@ def test_rounding_keeps_its_places_and_three_figures(key: str, exact: float) -> 
 
 
 @pytest.mark.parametrize("people", [20_000, 1_000_000])
+@pytest.mark.slow
 def test_every_load_holds_within_the_tolerance_for_a_small_or_large_area(tmp_path: Path, people: int) -> None:
     copy = tmp_path / "bedfordshire.toml"
     shutil.copy(BEDFORDSHIRE, copy)

@@ -30,6 +30,7 @@ def test_one_uniform_says_stale_and_when() -> None:
     assert leaving_day(RemovalTimes([(0.0, 0.0)]), stale, 0.2, 0, 0.0, 0.6) == (float("inf"), False)
 
 
+@pytest.mark.slow
 def test_a_rate_without_a_share_changes_nothing() -> None:
     base = run_replications(bundled("run.years=1"), ["fragmented"], 1)
     same = run_replications(bundled("run.years=1", f"{ORTHO}.stale_removal_rate_per_week=0.1"), ["fragmented"], 1)
@@ -42,6 +43,7 @@ def steady():
     return s, run_replications(s, ["fragmented"], 3, jobs=2)
 
 
+@pytest.mark.slow
 def test_stale_pathways_are_removed_and_never_seen(steady) -> None:
     """Per referral, orthopaedics removes its stale share of arrivals (no other removals here)
     and sees the rest, as the traffic equations say."""
@@ -60,6 +62,7 @@ def test_stale_pathways_are_removed_and_never_seen(steady) -> None:
     assert flows["ended_removed"] > 0 and ended(flows) == pytest.approx(ended(plain), abs=1e-9)  # nobody lost
 
 
+@pytest.mark.slow
 def test_stale_pathways_wait_till_validation() -> None:
     """With room at the clinic, its list is the booking delays' stock of those it will see
     plus the stale pathways, each on it a mean of 1 / -ln(1 - 0.1) weeks (Little's law)."""

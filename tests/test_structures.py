@@ -91,6 +91,7 @@ def test_a_bad_structure_is_named(tmp_path: Path, sets: list[str], key: str, say
     assert key in str(e.value) and says in str(e.value)
 
 
+@pytest.mark.slow
 def test_a_structure_run_beside_the_design_is_the_same_as_the_design_run_under_it(tmp_path: Path) -> None:
     """The design ``prime_delay`` compare adds runs the same patients as ``prime`` does with
     structure ``delay``: row for row the same results."""
@@ -110,6 +111,7 @@ def test_a_structure_run_beside_the_design_is_the_same_as_the_design_run_under_i
         with_structure_designs(taken, ["prime"])
 
 
+@pytest.mark.slow
 def test_compare_and_sweep_run_every_structure_and_compare_shows_the_range(tmp_path: Path) -> None:
     path = two_structures(tmp_path)
     sets = [a for x in [*SMALL, "run.replications=2"] for a in ("--set", x)]
@@ -128,6 +130,7 @@ def test_compare_and_sweep_run_every_structure_and_compare_shows_the_range(tmp_p
     assert set(sweep["designs.prime.structure"]) == {"queue", "delay"}
 
 
+@pytest.mark.slow
 def test_target_answers_under_each_structure_on_one_function_s_waits(tmp_path: Path) -> None:
     path = two_structures(tmp_path)
     sets = [a for x in SMALL for a in ("--set", x)]
@@ -211,6 +214,7 @@ def test_the_shortest_published_waits_by_hand() -> None:
     assert shortest_wait_days(pd.DataFrame(rows), "06F", ["2015-01", "2015-02"], "110", "nonadmitted") == 14.0
 
 
+@pytest.mark.slow
 def test_calibrate_writes_both_structures_each_as_fitted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A short calibration whose capacities are taken as untold, both structures kept: the
     calibrated scenario runs each structure at exactly the values its search found."""

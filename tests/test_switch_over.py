@@ -84,6 +84,7 @@ def test_lists_keep_their_order_and_days_listed() -> None:
     assert new.theatre.size == old.theatre.size
 
 
+@pytest.mark.slow
 def test_the_switch_over_runs_and_accounts_for_every_referral() -> None:
     """Through the whole run: every patient ever referred is in the system or left exactly once."""
     s = bundled("run.years=1", f"run.warmup_days={WARMUP}", 'designs.prime.inherits="fragmented"')
@@ -96,6 +97,7 @@ def test_the_switch_over_runs_and_accounts_for_every_referral() -> None:
     assert len(rows) == 1 and rows[0]["design"] == "prime"
 
 
+@pytest.mark.slow
 def test_without_mobilisation_the_switch_over_meets_the_steady_state_where_lists_turn_over() -> None:
     """Lists that turn over within weeks forget where they started: by the year's end the
     switch-over's triage and physio lists are the steady state's, on the same patients."""
@@ -164,6 +166,7 @@ def test_blind_routing_is_the_routing_of_the_average_referral(bedfordshire) -> N
         assert got[dest] / len(u) == pytest.approx(share, abs=1e-4), dest
 
 
+@pytest.mark.slow
 def test_a_triage_team_still_learning_routes_blind() -> None:
     """With accuracy 0 all year, triage sends patients whatever their need at the average
     referral's rates: the same share reaches each service, but the wrong patients, so many more
@@ -240,6 +243,7 @@ def test_the_months_to_settle_are_counted_from_the_contract_start() -> None:
     assert (table["old_design_mean"] == 50.0).all()
 
 
+@pytest.mark.slow
 def test_compare_transition_shows_the_path_and_writes_it(tmp_path, small: Path) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(
@@ -259,6 +263,7 @@ def test_compare_transition_shows_the_path_and_writes_it(tmp_path, small: Path) 
     assert "The switch-over" in report and "takes over the patients of fragmented" in report
 
 
+@pytest.mark.slow
 def test_a_bid_may_take_over_the_old_system(tmp_path) -> None:
     """bid --takes-over prices the prime taking over the fragmented lists and mobilising: its first
     year triages fewer and keeps a backlog the steady state never has (the new services start at 60%)."""

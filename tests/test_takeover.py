@@ -63,6 +63,7 @@ def operations_in_year_one() -> dict:
     }, default=float))  # fmt: skip
 
 
+@pytest.mark.slow
 def test_the_inherited_list_is_costed_when_it_is_treated() -> None:
     """Patients on the surgical list the prime takes over are operated in its first year, counted
     with everyone else's operations, and those operations are in the prime's delivery cost."""
@@ -93,6 +94,7 @@ def takeover_bid(tmp_path_factory) -> tuple[Path, str]:
     return out, result.output
 
 
+@pytest.mark.slow
 def test_a_takeover_bid_says_what_it_took_over(takeover_bid) -> None:
     out, printed = takeover_bid
     manifest = json.loads((out / "manifest.json").read_text())["takes_over"]["prime_from_fragmented"]
@@ -107,6 +109,7 @@ def test_a_takeover_bid_says_what_it_took_over(takeover_bid) -> None:
     assert start.groupby("replication")["total"].sum().mean() == pytest.approx(manifest["pathways_mean"])
 
 
+@pytest.mark.slow
 def test_a_takeover_report_says_so_and_not_that_it_starts_from_empty_lists(takeover_bid) -> None:
     out, _ = takeover_bid
     page = build_report(out).read_text()
@@ -115,6 +118,7 @@ def test_a_takeover_report_says_so_and_not_that_it_starts_from_empty_lists(takeo
     assert "What the takeover adds" in page
 
 
+@pytest.mark.slow
 def test_the_takeover_is_charged_its_mobilisation_in_year_one(takeover_bid) -> None:
     out, _ = takeover_bid
     bid = pd.read_csv(out / "bid.csv")

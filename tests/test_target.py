@@ -46,6 +46,7 @@ def queue(slots_per_day: float, **run: int):
     return scenario_from(raw)
 
 
+@pytest.mark.slow
 def test_finds_the_capacity_theory_gives() -> None:
     """With 8 referrals a day the mean list is L(9) at 9 slots a day and L(10) at 10 (the exact
     Markov chain): asked for a list at most halfway between, the search must land between 9 and
@@ -63,6 +64,7 @@ def test_finds_the_capacity_theory_gives() -> None:
     assert trials[0].factor == 1.0 and trials[0].met  # 12 a day meets it, so the search went down
 
 
+@pytest.mark.slow
 def test_a_target_no_capacity_meets_is_said() -> None:
     """A list of at most -1 is never met: the search stops at its highest factor and says so."""
     answer, trials = search(queue(12, replications=2, years=1), "fragmented", [ALL_TO],
@@ -124,6 +126,7 @@ def test_a_target_per_treatment_function_is_accepted() -> None:
     check_target(s, "fragmented", Target("rtt_110_admitted_median_weeks", 12, False))
 
 
+@pytest.mark.slow
 def test_the_search_never_recommends_a_load_at_or_above_the_maximum() -> None:
     """A target any capacity meets (a list of at most a million) would be met far below demand;
     the search stops at the least capacity whose load stays under the maximum in every year. With
@@ -214,6 +217,7 @@ def test_years_to_a_load() -> None:
     assert years_to(0.9, 1.0, 0.0) == math.inf
 
 
+@pytest.mark.slow
 def test_target_command_writes_the_answer_as_a_scenario(tmp_path: Path) -> None:
     scenario = tmp_path / "queue.toml"
     raw = single_stage(LAM, 12)

@@ -64,6 +64,7 @@ def _whole(text: str, width: int) -> None:
             assert line.rstrip()[-1] in BORDERS + "━─", line
 
 
+@pytest.mark.slow
 def test_the_comparison_fits_80_columns_with_every_label_and_number() -> None:
     text = _rendered(80, lambda c: print_summary(_summary(), SCOPES, "bedfordshire: 10 replications × 5 years", c))
     _whole(text, 80)
@@ -81,6 +82,7 @@ def test_a_wide_terminal_shows_every_design_in_one_table() -> None:
     assert text.count("┏") == 2, "the headline table and the waits, once each"
 
 
+@pytest.mark.slow
 def test_a_narrow_terminal_shows_the_designs_one_comparison_at_a_time() -> None:
     """Each part keeps the baseline beside the design it is compared with."""
     text = _rendered(80, lambda c: print_summary(_summary(), SCOPES, "t", c))
@@ -95,6 +97,7 @@ def test_the_returns_table_folds_and_is_never_cut() -> None:
 
 @settings(max_examples=8, deadline=None)
 @given(width=st.integers(min_value=60, max_value=160), size=st.sampled_from([3.0, 1_234.5, 56_789_012.0]))
+@pytest.mark.slow
 def test_no_width_cuts_a_cell(width: int, size: float) -> None:
     _whole(_rendered(width, lambda c: print_summary(_summary(size), SCOPES, "t", c)), width)
 

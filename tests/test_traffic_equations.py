@@ -33,6 +33,7 @@ def _keys(scenario, design: str) -> list[str]:
 
 
 @pytest.mark.parametrize("design", ["fragmented", "prime"])
+@pytest.mark.slow
 def test_activity_matches_traffic_equations(steady, design: str) -> None:
     """Per referral, each count is within the 99% interval (or 1%) of the solved routing."""
     scenario, table = steady
@@ -80,6 +81,7 @@ class _Unrolled(_Solver):
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "scenarios").glob("*.toml")), ids=lambda p: p.stem)
+@pytest.mark.slow
 def test_the_memo_gives_what_unrolling_every_visit_gives(path) -> None:
     s = load_scenario(path)
     for design in s.designs:

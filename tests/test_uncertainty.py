@@ -72,6 +72,7 @@ def test_moments_as_specified(dist) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(mean=st.floats(0.05, 0.95), spread=st.floats(0.02, 0.9), sd=st.floats(0.01, 500.0), centre=st.floats(-1e4, 1e4))
+@pytest.mark.slow
 def test_ends_are_the_tail_quantiles_scipy_stats_gives(mean: float, spread: float, sd: float, centre: float) -> None:
     """Ends are computed from scipy.special (scipy.stats takes a second to import, on every load of
     a scenario): they must be the same numbers as scipy.stats' ppf, to the last bit."""
