@@ -1109,7 +1109,7 @@ def national_command(
             with interrupt.terminating():
                 outcomes = _national_run(nat, executor, quiet)
         except KeyboardInterrupt as e:
-            done, _ = national_batch.read_journal(folder)
+            done = national_batch.read_journal(folder)
             how = f"stopped by {e.name}" if isinstance(e, interrupt.Terminated) else "interrupted"
             _fail(f"{how}: {len(done)} finished area(s) are kept in {folder}; continue with the same command and --resume",
                   code=interrupt.exit_code(e))  # fmt: skip
@@ -1160,10 +1160,12 @@ def _print_national(table: pd.DataFrame) -> None:
         cells = []
         for col, _ in cols:
             v = r.get(col, "")
-            if isinstance(v, float):
-                cells.append("" if math.isnan(v) else (f"{v:,.0f}" if col == "population" else f"{v:,.2f}"))
+            if isinstance(v, str):
+                cells.append(v)
+            elif pd.isna(v):
+                cells.append("")
             else:
-                cells.append(str(v))
+                cells.append(f"{v:,.0f}" if col in ("population", "backtest_beats_naive") else f"{v:,.2f}")
         shown.add_row(*cells)
     out_console.print(shown)
 

@@ -185,11 +185,9 @@ def task_for(nat: National, code: str) -> AreaTask | AreaOutcome:
                     fitted_here(nat.template, code, others), f"{AREAS}/{code}")  # fmt: skip
 
 
-def read_journal(folder: Path) -> tuple[dict[str, AreaOutcome], list[int]]:
-    """The areas finished so far (the last line of each wins) and the journal's damaged lines."""
-    lines = Lines(folder, JOURNAL)
-    outcomes = {o.code: o for o in lines.records(_outcome)}
-    return outcomes, lines.damaged
+def read_journal(folder: Path) -> dict[str, AreaOutcome]:
+    """The areas journalled so far (the last line of each wins)."""
+    return {o.code: o for o in Lines(folder, JOURNAL).records(_outcome)}
 
 
 def _outcome(line: bytes) -> AreaOutcome | None:

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sim.calibrate.area import Calibration, CalibrationError, calibrate, setup
+from sim.calibrate.area import Calibration, CalibrationError, calibrate, clinics_by_function, setup
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.calibrate.output import calibrated_toml
 from sim.calibrate.structures import untold_places
@@ -171,10 +171,8 @@ def fit_columns(task: AreaTask, cal: Calibration) -> dict[str, Any]:
     st = cal.setup
     values = cal.best.values
     over = f"designs.{st.design}.stage_overrides."
-    stages = st.scenario.design_stages(st.design)
-    clinics = [k for k in values if k.startswith(over) and k.endswith(".slots_per_week")
-               and stages.get(k[len(over):].split(".")[0]) is not None
-               and stages[k[len(over):].split(".")[0]].rtt_function == FUNCTION]  # fmt: skip
+    t_and_o = clinics_by_function(st.scenario, st.design).get(FUNCTION, [])
+    clinics = [f"{over}{c}.slots_per_week" for c in t_and_o if f"{over}{c}.slots_per_week" in values]
     knobs = {k.key: k for k in st.knobs}
     referrals = values.get("demand.referrals_per_year", st.scenario.demand.referrals_per_year)
     row: dict[str, Any] = {
@@ -191,8 +189,7 @@ def fit_columns(task: AreaTask, cal: Calibration) -> dict[str, Any]:
     }
     fitted = with_values(st.scenario, cal.scenario_values, f"{st.scenario.name} [fitted]", how=None)
     loads = expected_loads(fitted, st.design)
-    t_and_o = [name for name, stg in stages.items() if stg.rtt_function == FUNCTION and name in loads]
-    row["t_and_o_load"] = max((loads[n][0] for n in t_and_o), default=math.nan)
+    row["t_and_o_load"] = max((loads[n][0] for n in t_and_o if n in loads), default=math.nan)
     row["theatre_load"] = loads[THEATRE][0] if THEATRE in loads else math.nan
     last = st.fit_months[-1]
     pub = st.statistics
