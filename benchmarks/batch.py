@@ -26,8 +26,8 @@ import threading
 import time
 from pathlib import Path
 
-from sim.experiment import ProcessExecutor, SerialExecutor, run_batch
-from sim.scenario import load_scenario
+from sim.runs.experiment import ProcessExecutor, SerialExecutor, run_batch
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 

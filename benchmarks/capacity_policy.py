@@ -22,8 +22,8 @@ from pathlib import Path
 
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
-from sim.scenario import apply_parameters, load_scenario
-from sim.uncertainty import draw_parameters, parse_uncertainty
+from sim.scenario.loading import apply_parameters, load_scenario
+from sim.scenario.uncertainty import draw_parameters, parse_uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -27,8 +27,8 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sim.experiment import run_replications  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.runs.experiment import run_replications  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
 
 METRICS = (
     "joint_replacements",

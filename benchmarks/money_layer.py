@@ -6,7 +6,7 @@ Run by hand (prints figures, asserts nothing)::
     python benchmarks/money_layer.py --reps 20 --scenario scenarios/unitingcare_style.toml
 
 A bid is simulation (the model, in the workers), then money: each replication's rows costed
-(:func:`sim.finance.add_finance`, in the workers, once per task) and the paths priced in the
+(:func:`sim.money.finance.add_finance`, in the workers, once per task) and the paths priced in the
 main process (the bid summary with its break-even search, the sensitivity swings and the
 monthly cash). Both are timed in this one process, one after the other, on the same rows, so
 the ratio does not depend on the machine; the simulation is timed without the costing.
@@ -20,12 +20,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.bid import BidPaths, bid_summary, sensitivity
-from sim.cash import monthly_cash
-from sim.finance import add_finance
 from sim.model.pathway import Pathway
-from sim.scenario import apply_parameters, load_scenario
-from sim.uncertainty import draw_parameters, parse_uncertainty
+from sim.money.bid import BidPaths, bid_summary, sensitivity
+from sim.money.cash import monthly_cash
+from sim.money.finance import add_finance
+from sim.scenario.loading import apply_parameters, load_scenario
+from sim.scenario.uncertainty import draw_parameters, parse_uncertainty
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -35,7 +35,7 @@ from sim.model.clocks import REMOVALS, RTTClocks  # noqa: E402
 from sim.model.patient import NO_CLOCK, Patient  # noqa: E402
 from sim.rtt.summary import summarise_returns  # noqa: E402
 from sim.rtt.table import Codebook, with_statistics  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
 
 
 class WithoutReturns(RTTClocks):

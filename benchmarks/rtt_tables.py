@@ -21,8 +21,8 @@ sys.path.insert(0, str(ROOT))
 
 from sim.calibrate.area import read_published  # noqa: E402
 from sim.calibrate.fit import Fitter, mean_statistics, published_statistics  # noqa: E402
-from sim.executors import make_executor  # noqa: E402
-from sim.scenario import load_scenario  # noqa: E402
+from sim.runs.executors import make_executor  # noqa: E402
+from sim.scenario.loading import load_scenario  # noqa: E402
 
 CASES = {  # name: file, design, commissioner, era, years between the returns and the run
     "prime as delivered (06F)": ("bedfordshire.toml", "prime", "06F", "ccg", 0),

@@ -18,7 +18,7 @@ CASE = r"""
 import json, resource, sys, time
 sys.path.insert(0, {root!r})
 from sim.model.pathway import Pathway
-from sim.scenario import load_scenario
+from sim.scenario.loading import load_scenario
 scale, years, design = {scale}, {years}, {design!r}
 base = load_scenario({path!r})
 sets = [f"run.years={{years}}", f"demand.referrals_per_year={{base.demand.referrals_per_year * scale}}",

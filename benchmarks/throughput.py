@@ -48,7 +48,7 @@ import json, sys, time
 sys.path.insert(0, ".")
 from sim.model import ENGINE
 from sim.model.pathway import Pathway, simulate
-from sim.scenario import load_scenario, validate_raw
+from sim.scenario.loading import load_scenario, validate_raw
 from tests.validation import network as net
 repeat = int(sys.argv[1])
 

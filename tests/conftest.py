@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from sim import interrupt
-from sim.scenario import Scenario, load_scenario, validate_raw
+from sim.base import interrupt
+from sim.scenario.loading import Scenario, load_scenario, validate_raw
 
 ROOT = Path(__file__).resolve().parents[1]
 BEDFORDSHIRE = ROOT / "scenarios" / "bedfordshire.toml"
@@ -43,7 +43,7 @@ TIERS = ("slow", "build", "browser", "validation")
 """Markers of the tests left out of the fast tier. ``pytest`` alone runs the rest, for a quick
 loop while editing; ``pytest --all`` runs everything (CI and the README's test command), as does
 any ``-m`` expression. Tests under ``tests/validation`` are ``validation`` and those of
-``tests/test_build.py`` ``build`` by where they are; ``slow`` and ``browser`` are marked on each test."""
+``tests/project/test_build.py`` ``build`` by where they are; ``slow`` and ``browser`` are marked on each test."""
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -159,13 +159,13 @@ def small(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The bundled scenario scaled down (:data:`SMALL_POPULATION`), as a file: for tests of what is
     done with runs (batches, resumes, folders, tables), which need patients, not 46,000 a year; at
     the capacity set (:data:`AT_CAPACITY_SET`)."""
-    from sim.results import SCENARIO_FILE, save_inputs
-    from sim.scale import scale, write
+    from sim.planning.scale import scale, write
+    from sim.runs.results import SCENARIO_FILE, save_inputs
 
     folder = tmp_path_factory.mktemp("small")
     # the prime as the file runs it, without its second capacity structure: compare and sweep would
-    # run it too, and these tests are of what is done with runs (tests/test_structures.py: structures)
-    s = load_scenario(BEDFORDSHIRE, [AT_CAPACITY_SET])  # and at the capacity set (tests/test_capacity_policy.py: policies)
+    # run it too, and these tests are of what is done with runs (tests/model/test_structures.py: structures)
+    s = load_scenario(BEDFORDSHIRE, [AT_CAPACITY_SET])  # and at the capacity set (tests/model/test_capacity_policy.py: policies)
     one = {n: d.model_copy(update={"structures": {}, "structure": ""}) for n, d in s.designs.items()}
     save_inputs(folder, s.model_copy(update={"designs": one}))
     out = folder / "bedfordshire_small.toml"

@@ -19,8 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from sim.experiment import Task, run_task
-from sim.scenario import load_scenario
+from sim.runs.experiment import Task, run_task
+from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SHORT = ("run.years=2", "run.warmup_days=200")

@@ -11,19 +11,19 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.flows import stage_load
+from sim.base.lazy import later
 from sim.calibrate.backtest import backtest
 from sim.calibrate.fit import LN2, MEDIAN_DELAY, REMOVAL_SCALE, Evaluation, Fitter, Knob, mean_statistics, published_statistics
 from sim.calibrate.identify import Identified, identify
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS, MonthFlow, Rates, month_flow, rates
 from sim.calibrate.structures import DELAY, Choice, choose, fit_queue_led, shortest_waits, structure_fit, untold_places
-from sim.executors import Executor
-from sim.flows import stage_load
-from sim.lazy import later
 from sim.model.capacity import effective_weekly
 from sim.rtt.compare import PARTS, matching_months
 from sim.rtt.returns import check_one_era, read_returns, returns_for
-from sim.schema import OTHER_FUNCTION, THEATRE, Scenario, Stage, removal_bands, scaled_staff
-from sim.uncertainty import parse_uncertainty
+from sim.runs.executors import Executor
+from sim.scenario.schema import OTHER_FUNCTION, THEATRE, Scenario, Stage, removal_bands, scaled_staff
+from sim.scenario.uncertainty import parse_uncertainty
 
 pd = later("pandas")
 

@@ -3,7 +3,7 @@ ones, beside the naive forecast that carries the last calibration month forward.
 
 from __future__ import annotations
 
-from sim.lazy import later
+from sim.base.lazy import later
 
 pd = later("pandas")
 

@@ -18,13 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sim.executors import Executor
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.rtt.bands import BAND_LABELS
 from sim.rtt.compare import PARTS, monthly_statistics
-from sim.scenario import with_values
-from sim.schema import Scenario
-from sim.tasks import Task
+from sim.runs.executors import Executor
+from sim.runs.tasks import Task
+from sim.scenario.loading import with_values
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from sim.base.lazy import later
 from sim.calibrate.fit import Evaluation, Fitter, Knob
-from sim.lazy import later
 
 pd = later("pandas")
 

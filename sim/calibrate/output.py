@@ -8,16 +8,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.base.lazy import later
 from sim.calibrate.area import Calibration
 from sim.calibrate.fit import TOLERANCES, Evaluation, Knob, mean_statistics
 from sim.calibrate.identify import UNTOLD
 from sim.calibrate.stockflow import LONG_WAIT_WEEKS
 from sim.calibrate.structures import WHY
-from sim.lazy import later
-from sim.results import write_atomic, write_csv
 from sim.rtt.returns import commissioner_rows, named_month_part, read_returns
-from sim.schema import THEATRE, Scenario
-from sim.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
+from sim.runs.results import write_atomic, write_csv
+from sim.scenario.schema import THEATRE, Scenario
+from sim.scenario.values import key_parts, parse_override, scenario_to_dict, toml_key, toml_value, value_at
 
 pd = later("pandas")
 

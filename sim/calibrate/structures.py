@@ -17,13 +17,13 @@ from typing import Any
 
 import numpy as np
 
+from sim.analysis.flows import stage_load
+from sim.base.lazy import later
 from sim.calibrate.fit import LN2, MEDIAN_DELAY, REMOVAL_SCALE, Evaluation, Fitter, Knob
 from sim.calibrate.identify import CAPACITY, Identified
-from sim.flows import stage_load
-from sim.lazy import later
 from sim.model.capacity import effective_weekly
 from sim.rtt.returns import returns_for
-from sim.schema import THEATRE, Scenario
+from sim.scenario.schema import THEATRE, Scenario
 
 pd = later("pandas")
 

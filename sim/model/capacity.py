@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import holidays
 
-from sim.schema import CapacityChange, ReducedPeriod
+from sim.scenario.schema import CapacityChange, ReducedPeriod
 
 DAYS_A_YEAR = 365.25
 

@@ -22,7 +22,7 @@ from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, LOW_53, MASK, TO_UNIT
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
 from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes, leaving_day
-from sim.schema import NEEDS, Stage, removal_bands
+from sim.scenario.schema import NEEDS, Stage, removal_bands
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway

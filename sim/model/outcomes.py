@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sim.model.patient import Patient
-from sim.schema import Condition
+from sim.scenario.schema import Condition
 
 WEEKS_A_YEAR = 52.18
 

@@ -38,8 +38,8 @@ from typing import Any, Final
 import simpy
 from mypy_extensions import mypyc_attr
 
-from sim.backlog import seed_backlog
-from sim.interrupt import requested as interrupt_requested
+from sim.base.interrupt import requested as interrupt_requested
+from sim.base.streams import Streams
 from sim.model.capacity import add_years, bank_holidays, daily_capacity, open_days
 from sim.model.clinic import Clinic
 from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
@@ -51,8 +51,8 @@ from sim.model.policy import CapacityPlan
 from sim.model.recorder import Recorder, Row
 from sim.model.referrals import DirectReferrals, draw_referrals, horizon_days, outside_contract, self_referrals
 from sim.model.theatre import Theatre
-from sim.schema import NEEDS, THEATRE, Scenario, onward_row
-from sim.streams import Streams
+from sim.scenario.backlog import seed_backlog
+from sim.scenario.schema import NEEDS, THEATRE, Scenario, onward_row
 
 Transfer = Callable[[Any, int], None]
 LEAVING: Final = {
@@ -84,7 +84,7 @@ class Pathway:
         self.first_day = run.start_date - timedelta(days=run.warmup_days)
         self.warmup = run.warmup_days
         self.days = run.warmup_days + horizon_days(scenario)
-        # a design taking over from another runs from the switch, with the patients it is handed (sim.switchover)
+        # a design taking over from another runs from the switch, with the patients it is handed (sim.analysis.switchover)
         self.start = start
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
@@ -280,7 +280,7 @@ class Pathway:
         if self.start:
             yield self.env.timeout(self.start)
         for day in range(self.start, self.days):
-            if interrupt_requested():  # Ctrl-C, deferred to here (sim.interrupt)
+            if interrupt_requested():  # Ctrl-C, deferred to here (sim.base.interrupt)
                 raise KeyboardInterrupt
             self._day(day)
             yield self.env.timeout(1)

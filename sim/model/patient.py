@@ -23,7 +23,7 @@ NOT_WAITING: Final = -1
 class Patient:
     """One person referred with an MSK problem.
 
-    ``need`` is the latent clinical need (one of :data:`sim.scenario.NEEDS`); services see
+    ``need`` is the latent clinical need (one of :data:`sim.scenario.loading.NEEDS`); services see
     it only through their decisions. ``clock`` is the start day of a running RTT clock, or
     :data:`NO_CLOCK` when none runs.
 

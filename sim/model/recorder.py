@@ -16,7 +16,7 @@ import numpy as np
 from sim.model.capacity import add_years
 from sim.model.policy import CapacityPlan
 from sim.rtt.bands import N_BANDS, percentile, within_pct
-from sim.schema import OUTSIDE_CONTRACT
+from sim.scenario.schema import OUTSIDE_CONTRACT
 
 if TYPE_CHECKING:
     from sim.model.pathway import Pathway

@@ -12,9 +12,9 @@ from typing import Final, cast
 
 import numpy as np
 
+from sim.base.streams import Streams, patient_keys
 from sim.model.draws import Choice
-from sim.schema import NEEDS, Scenario
-from sim.streams import Streams, patient_keys
+from sim.scenario.schema import NEEDS, Scenario
 
 Referral = tuple[int, str, bool, int, float, float, float]
 """(condition, need, urgent, patient key, u_gp, u_triage, u_surgery)."""

@@ -14,7 +14,7 @@ from sim.model.draws import SURGERY, Choice, CountTable
 from sim.model.patient import NEVER, NORMAL, NOT_WAITING, POSTOP, REHAB, Patient
 from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes
-from sim.schema import THEATRE, Scenario, removal_bands
+from sim.scenario.schema import THEATRE, Scenario, removal_bands
 
 ON_LIST = -2
 """``Patient.waiting_at`` while on the surgical list."""

@@ -14,8 +14,8 @@ import io
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.files import FileProblem, read_bytes
-from sim.lazy import later
+from sim.base.files import FileProblem, read_bytes
+from sim.base.lazy import later
 
 pd = later("pandas")
 

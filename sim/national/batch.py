@@ -19,11 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sim import scale
+from sim.base.lazy import later
 from sim.calibrate.area import CalibrationError, read_published_table
-from sim.executors import Executor
-from sim.journal import Lines
-from sim.lazy import later
 from sim.national.areas import (
     POPULATION_FILE,
     Area,
@@ -34,10 +31,13 @@ from sim.national.areas import (
     read_population_file,
 )
 from sim.national.task import AreaOutcome, AreaTask, Settings, fitted_here, run_area
-from sim.results import SCENARIO_FILE, save_inputs, write_atomic, write_csv
+from sim.planning import scale
 from sim.rtt.returns import ReturnsError, check_one_era, commissioners, read_returns
-from sim.schema import Scenario, ScenarioError
-from sim.transaction import staged
+from sim.runs.executors import Executor
+from sim.runs.journal import Lines
+from sim.runs.results import SCENARIO_FILE, save_inputs, write_atomic, write_csv
+from sim.runs.transaction import staged
+from sim.scenario.schema import Scenario, ScenarioError
 
 pd = later("pandas")
 

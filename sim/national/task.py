@@ -19,20 +19,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.diagnostics import expected_loads
+from sim.base.interrupt import stop_at_day_boundaries
+from sim.base.lazy import later
+from sim.base.metrics import summarise
 from sim.calibrate.area import Calibration, CalibrationError, calibrate, clinics_by_function, setup
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.calibrate.output import calibrated_toml
 from sim.calibrate.structures import untold_places
-from sim.diagnostics import expected_loads
-from sim.executors import SerialExecutor
-from sim.experiment import run_batch
-from sim.interrupt import stop_at_day_boundaries
-from sim.lazy import later
-from sim.metrics import summarise
 from sim.rtt.returns import ReturnsError
 from sim.rtt.summary import summarise_returns
-from sim.scenario import with_values
-from sim.schema import THEATRE, Scenario
+from sim.runs.executors import SerialExecutor
+from sim.runs.experiment import run_batch
+from sim.scenario.loading import with_values
+from sim.scenario.schema import THEATRE, Scenario
 
 pd = later("pandas")
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.bid import BidPaths
-from sim.lazy import later
+from sim.analysis.takeover import TAKES_OVER
+from sim.base.lazy import later
+from sim.money.bid import BidPaths
 from sim.report import charts
 from sim.report.labels import input_label, merged_label, metric_label, term_end, value_text
 from sim.report.page import Section, esc, figure
 from sim.report.terminal import TAKEOVER_COLUMNS, fmt, pence
 from sim.report.view import View
-from sim.takeover import TAKES_OVER
 
 pd = later("pandas")
 

@@ -8,11 +8,11 @@ import math
 from rich.console import Console
 from rich.table import Table
 
+from sim.base.lazy import later
 from sim.calibrate.area import REMOVAL_SCALE, Calibration
 from sim.calibrate.fit import TOLERANCES
 from sim.calibrate.identify import UNTOLD
 from sim.calibrate.output import tables
-from sim.lazy import later
 
 pd = later("pandas")
 

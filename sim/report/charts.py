@@ -9,7 +9,7 @@ from typing import Any, TypeAlias
 
 import numpy as np
 
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.report.labels import stage_name, value_text, words
 from sim.report.terminal import fmt
 

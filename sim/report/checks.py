@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import base64
 
-from sim import diagnostics
-from sim.experiment import grid_points
-from sim.lazy import later
+from sim.analysis import diagnostics
+from sim.analysis.warmup import verdicts
+from sim.base.lazy import later
 from sim.report.labels import words
 from sim.report.page import Section, esc, warnings
 from sim.report.view import View, describe
-from sim.warmup import verdicts
+from sim.runs.experiment import grid_points
 
 pd = later("pandas")
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.report.labels import words
-from sim.schema import Scenario
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
 figure = later("matplotlib.figure")  # figures made without pyplot: no GUI backend, no global state

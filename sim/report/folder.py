@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.lazy import later
-from sim.results import read_run
-from sim.schema import Scenario
+from sim.base.lazy import later
+from sim.runs.results import read_run
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
 
@@ -42,11 +42,11 @@ class Folder:
 
 
 def load_folder(path: Path) -> Folder:
-    """Read a finished results folder (checked by :func:`sim.results.read_run`) and its warm-up chart.
+    """Read a finished results folder (checked by :func:`sim.runs.results.read_run`) and its warm-up chart.
 
     Raises
     ------
-    sim.results.ResultsError
+    sim.runs.results.ResultsError
         Naming the file and the problem, when the folder is not a complete, readable run.
     """
     run = read_run(path)

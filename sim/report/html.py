@@ -28,7 +28,7 @@ from sim.report.sections import (
 from sim.report.summary import summary_section
 from sim.report.sweep import sweep_section
 from sim.report.view import View, load_view
-from sim.results import write_atomic
+from sim.runs.results import write_atomic
 
 SECTIONS: tuple[Callable[[View], Section | None], ...] = (
     summary_section,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.columns import column, first_waits
-from sim.lazy import later
-from sim.metrics import HEADLINE, summarise
+from sim.base.lazy import later
+from sim.base.metrics import HEADLINE, summarise
 from sim.report.page import Section, esc
 from sim.report.terminal import fmt
 from sim.report.view import View
+from sim.scenario.columns import column, first_waits
 
 pd = later("pandas")
 

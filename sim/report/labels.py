@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sim.columns import find, stage_name, words
 from sim.rtt.summary import parse_metric
+from sim.scenario.columns import find, stage_name, words
 
 BID_FIGURES: dict[str, str] = {  # the bid summary's own figures, which are not result columns
     "bid_year1_gbp": "Year-1 price bid",
@@ -119,7 +119,7 @@ CONTRACT_FIELDS: dict[str, str] = {
     "upfront_share": "Share paid up front",
     "quality_share": "Quality pot (share of the contract)",
 }
-TERMS: dict[str, str] = {  # the contract terms sim/bid.py swings low/high
+TERMS: dict[str, str] = {  # the contract terms sim/money/bid.py swings low/high
     "delivery cost (activity and unit costs)": "Delivery costs, all activity and unit costs (×0.9 to ×1.1)",
     "overheads_gbp": "Overheads (×0.8 to ×1.2)",
     "escalator": "Yearly price escalator (1 point lower to 1 point higher)",

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sim import __version__
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.report.charts import COLOURS, subplots
 from sim.report.page import Section, esc, figure, render, warnings
 

@@ -10,7 +10,7 @@ import html
 from typing import Any, NamedTuple
 
 from sim.report.charts import png_data
-from sim.schema import Scenario
+from sim.scenario.schema import Scenario
 
 CSS = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif; margin: 2em auto; max-width: 1000px;

@@ -5,7 +5,7 @@ Read from ``rtt_returns.csv``; a folder written before the model made returns ge
 
 from __future__ import annotations
 
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.report import charts
 from sim.report.labels import RETURN_PARTS, function_label
 from sim.report.page import Section, esc, figure

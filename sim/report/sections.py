@@ -8,16 +8,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sim import diagnostics
-from sim.batch import STRUCTURES
-from sim.columns import column
+from sim.analysis import diagnostics
+from sim.analysis.transition import SWITCH_OVER, months_to_settle
 from sim.report import charts
 from sim.report.flowchart import flow_diagram
 from sim.report.labels import key_label, stage_name, value_text, words
 from sim.report.page import Section, esc, figure
 from sim.report.terminal import STRUCTURES_TITLE, fmt, structure_rows
 from sim.report.view import View
-from sim.transition import SWITCH_OVER, months_to_settle
+from sim.runs.batch import STRUCTURES
+from sim.scenario.columns import column
 
 ACTIVITY_SHOWN = (  # the activity charted, by point of delivery
     "gp_consultations", "triage_contacts", "physio_contacts", "first_op_attendances", "followup_op_attendances",

@@ -4,15 +4,15 @@ verdict), and the caveats. The details follow in the sections below it."""
 
 from __future__ import annotations
 
-from sim import diagnostics
-from sim.experiment import grid_points
-from sim.lazy import later
+from sim.analysis import diagnostics
+from sim.analysis.takeover import TAKES_OVER, sentence, takeovers
+from sim.base.lazy import later
 from sim.report.kpi import kpi_summary
 from sim.report.labels import key_label
 from sim.report.page import Section, esc
 from sim.report.terminal import fmt, sweep_verdicts
 from sim.report.view import View
-from sim.takeover import TAKES_OVER, sentence, takeovers
+from sim.runs.experiment import grid_points
 
 pd = later("pandas")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.report import charts
 from sim.report.labels import key_label, metric_label, value_text, words
 from sim.report.page import Section, esc, figure

@@ -9,16 +9,16 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from sim.cash import COVER as CASH_COVER
-from sim.cash import HORIZONS as CASH_HORIZONS
-from sim.columns import column, find, first_waits
-from sim.lazy import later
-from sim.metrics import HEADLINE
+from sim.analysis.transition import months_to_settle
+from sim.base.lazy import later
+from sim.base.metrics import HEADLINE
+from sim.money.cash import COVER as CASH_COVER
+from sim.money.cash import HORIZONS as CASH_HORIZONS
 from sim.report.labels import RETURN_PARTS, function_label, key_label, value_text
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
-from sim.scenario import overridden
-from sim.schema import Scenario
-from sim.transition import months_to_settle
+from sim.scenario.columns import column, find, first_waits
+from sim.scenario.loading import overridden
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
 

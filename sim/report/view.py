@@ -13,11 +13,11 @@ from typing import Any
 
 import numpy as np
 
-from sim.lazy import later
+from sim.analysis.transition import compared
+from sim.base.lazy import later
 from sim.report.folder import Folder, load_folder
 from sim.report.labels import key_label, value_text
-from sim.schema import Scenario
-from sim.transition import compared
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
 
@@ -39,7 +39,7 @@ class View:
 
     @property
     def pair(self) -> list[str]:
-        """The two designs whose differences the folder reports (none: see :func:`sim.transition.compared`)."""
+        """The two designs whose differences the folder reports (none: see :func:`sim.analysis.transition.compared`)."""
         return compared(self.designs, self.folder.batch.get("extra"))
 
     def at_point(self, frame: pd.DataFrame) -> pd.DataFrame:

@@ -9,7 +9,7 @@ The published median and 95th percentile are read from those counts by linear
 interpolation inside the band where the percentile falls (see :func:`percentile`); the
 published share within 18 weeks is the first 18 bands over all the banded pathways (see
 :func:`within_pct`). Both reproduce the NHS England commissioner returns of December 2014 to
-February 2015 (tests/test_rtt_read.py).
+February 2015 (tests/rtt/test_rtt_read.py).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.rtt.bands import BAND_LABELS
 from sim.rtt.table import STATISTICS, with_statistics
 

@@ -40,8 +40,8 @@ from typing import Final
 
 import numpy as np
 
-from sim.files import MAX_DATA_BYTES, FileProblem, check_input, read_bytes
-from sim.lazy import later
+from sim.base.files import MAX_DATA_BYTES, FileProblem, check_input, read_bytes
+from sim.base.lazy import later
 from sim.rtt.bands import BAND_LABELS, N_BANDS, OPEN_BAND, STANDARD_WEEKS
 
 pd = later("pandas")

@@ -4,8 +4,8 @@ Per design × replication × treatment function × part, the band counts are poo
 months of each contract year (and of the whole horizon, year ``all``), and read as the NHS
 reads a return: the percentage within 18 weeks, the median and the 95th percentile
 (:mod:`sim.rtt.bands`), with the mean count per month. Across replications each becomes a
-mean with its 95% interval (:func:`sim.metrics.interval`), and with two designs the paired
-difference, exactly as :func:`sim.metrics.summarise` does for the result columns.
+mean with its 95% interval (:func:`sim.base.metrics.interval`), and with two designs the paired
+difference, exactly as :func:`sim.base.metrics.summarise` does for the result columns.
 
 Only contract years count: the rows of year 0 (the lists as they stood when the contract
 started, there for the returns to balance) are left out.
@@ -22,8 +22,8 @@ from typing import Final, NamedTuple
 
 import numpy as np
 
-from sim.lazy import later
-from sim.metrics import interval, paired_differences
+from sim.base.lazy import later
+from sim.base.metrics import interval, paired_differences
 from sim.rtt.bands import BAND_LABELS, N_BANDS, percentile, within_pct
 
 pd = later("pandas")

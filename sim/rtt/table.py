@@ -15,7 +15,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from sim.lazy import later
+from sim.base.lazy import later
 from sim.rtt.bands import BAND_LABELS, N_BANDS, percentile, within_pct
 
 pd = later("pandas")

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from sim.model.pathway import simulate
-from sim.scenario import validate_raw
+from sim.scenario.loading import validate_raw
 from tests.validation.network import ciw_measures, combined_halfwidth, msksim_measures, msksim_scenario
 
 pytest.importorskip("ciw")

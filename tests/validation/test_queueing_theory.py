@@ -74,7 +74,7 @@ def test_ample_capacity_means_no_wait() -> None:
 
 def test_nhsrwaitinglist_relations_at_moderate_load() -> None:
     """Load = λ/μ is the share of slots used; the list is λ times the mean wait (Little)."""
-    from sim.diagnostics import target_queue_size
+    from sim.analysis.diagnostics import target_queue_size
 
     lam, c = 7.0, 10  # load 0.7
     s = scenario_from(single_stage(lam, c))
@@ -90,7 +90,7 @@ def test_nhsrwaitinglist_relations_at_moderate_load() -> None:
 
 
 def test_zero_demand_gives_no_activity_and_no_cost() -> None:
-    from sim.experiment import run_replications
+    from sim.runs.experiment import run_replications
     from tests.conftest import bundled
 
     s = bundled("run.years=1", "run.warmup_days=30", "demand.referrals_per_year=0", "demand.outside_contract.per_year=0")

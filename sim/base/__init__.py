@@ -1,0 +1,1 @@
+"""Services below everything: safe file reading, random streams, Ctrl-C, lazy imports, grouped warnings, summary statistics."""

@@ -1,0 +1,1 @@
+"""Money: prices over the years, payment policies, contracts, providers' costs, finance per row, cash, bids."""

@@ -1,0 +1,1 @@
+"""Commands that search over runs: the least capacity for a target, scaling a scenario to another area."""

@@ -1,0 +1,1 @@
+"""Diagnostics, warm-up, expected load, measures, the switch-over and takeovers."""

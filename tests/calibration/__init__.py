@@ -1,0 +1,1 @@
+"""Calibration to the returns: the bundled scenarios' targets, calibrate and national."""

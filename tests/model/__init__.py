@@ -1,0 +1,1 @@
+"""The model: conservation, Little's law, the traffic equations, clocks, booking, capacity."""

@@ -1,0 +1,1 @@
+"""Money: contract arithmetic, finance columns, cash, bids, capacity that costs."""

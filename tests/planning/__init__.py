@@ -1,0 +1,1 @@
+"""Planning commands: target and scale."""

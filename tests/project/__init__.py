@@ -1,0 +1,1 @@
+"""The project as installed and laid out: builds, imports, docs."""

@@ -1,0 +1,1 @@
+"""RTT returns: reading published ones, writing and comparing simulated ones."""

@@ -1,0 +1,1 @@
+"""Batches and result folders: executors, resume, faults, reproducibility, the data dictionary."""

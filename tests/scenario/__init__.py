@@ -1,0 +1,1 @@
+"""Scenario files: validation, overrides, bounds, uncertainty, backlogs, the bundled scenarios."""
