@@ -2,15 +2,73 @@
 
 from __future__ import annotations
 
+import math
+
 from rich.console import Console
 from rich.table import Table
 
+from sim.analysis.takeover import TAKES_OVER
 from sim.base.lazy import later
+from sim.base.metrics import paths_for_upper_bound
+from sim.money.bid import BidPaths, unranked_inputs
 from sim.money.cash import COVER as CASH_COVER
 from sim.money.cash import HORIZONS as CASH_HORIZONS
 from sim.report.terminal import fmt, pence, plain
+from sim.report.terminal_run import print_policies, print_takeovers
+from sim.runs.batch import Batch
+from sim.runs.experiment import BatchResult
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
+
+BID_SANITY = 3.0
+"""A --bid further than this factor from the scenario's own year-1 value is queried."""
+
+
+def price_query(price: str, year1: float, scenario: Scenario) -> str | None:
+    """A warning when ``--bid PRICE`` (``year1`` for the population covered) is further than
+    :data:`BID_SANITY` times from the scenario's own year-1 value (None when it is not)."""
+    written = scenario.finance.prime_contract.year1_value(scenario.population)
+    if written > 0 and not 1 / BID_SANITY <= year1 / written <= BID_SANITY:
+        return (
+            f"--bid {price}: {fmt(year1, 'gbp')} is {year1 / written:.2g} times the scenario's year-1 "
+            f"value ({fmt(written, 'gbp')}): is that the price you meant?"
+        )
+    return None
+
+
+def per_head_price(year1: float) -> str:
+    """What a price per head comes to for the population covered."""
+    return f"a year-1 price of {fmt(year1, 'gbp')} for the population covered"
+
+
+def bid_warnings(tables: dict[str, pd.DataFrame], batch: Batch, risk: float) -> list[str]:
+    """What to say of a bid's paths: inputs drawn that could not be ranked, and a safe price
+    that none or too few of them bound."""
+    out = []
+    unranked = unranked_inputs(BidPaths(tables["replications"], batch.scenario, batch.designs[0]))
+    if unranked:
+        out.append(unranked)
+    row = tables["bid_summary"].set_index("metric").loc["safe_price_year1_gbp"]
+    if not math.isfinite(row["mean"]):
+        out.append(f"no year-1 price keeps the probability of a cumulative loss at or under {risk:.0%} on these paths")
+    elif not math.isfinite(row["ci_high"]):
+        out.append(
+            f"the safe price rests on {int(row['n'])} paths: at least {paths_for_upper_bound(1 - risk)} are needed "
+            f"to bound it from above at 95% for a {risk:.0%} loss probability; raise --reps"
+        )
+    return out
+
+
+def print_bid_result(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame], price: float,
+                     console: Console) -> None:  # fmt: skip
+    """The stress test, what was taken over and what it adds, the capacity policies, then where the results are."""
+    print_bid(tables["bid_summary"], tables["sensitivity"], batch.scenario, price, console)
+    print_takeovers(batch, result, console)
+    if "takeover" in tables:
+        print_takeover(tables["takeover"], batch.extra[TAKES_OVER], console)
+    print_policies(tables["replications"], batch.scenario, console)
+    console.print(f"Results written to [bold]{batch.folder}[/bold]")
 
 
 def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: float, console: Console | None = None) -> None:
