@@ -14,7 +14,7 @@ from sim.planning import targeting
 from sim.planning.answer import unmet
 from sim.planning.target import HIGHEST, TargetError, Trial
 from sim.report import progress
-from sim.report.terminal_scenario import print_scaled
+from sim.report.terminal_scale import print_scaled
 from sim.report.terminal_target import print_answer, print_ends, print_search, print_structures, trial_line
 from sim.runs.batch import open_executor
 from sim.runs.executors import StartError
