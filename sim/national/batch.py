@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from sim.base import interrupt
 from sim.base.lazy import later
 from sim.calibrate.area import CalibrationError, read_published_table
 from sim.national.areas import (
@@ -33,9 +34,10 @@ from sim.national.areas import (
 from sim.national.task import AreaOutcome, AreaTask, Settings, fitted_here, run_area
 from sim.planning import scale
 from sim.rtt.returns import ReturnsError, check_one_era, commissioners, read_returns
+from sim.runs.batch import Stopped
 from sim.runs.executors import Executor
 from sim.runs.journal import Lines
-from sim.runs.results import SCENARIO_FILE, save_inputs, write_atomic, write_csv
+from sim.runs.results import SCENARIO_FILE, run_folder, save_inputs, write_atomic, write_csv
 from sim.runs.transaction import staged
 from sim.scenario.schema import Scenario, ScenarioError
 
@@ -293,3 +295,44 @@ def start_over(folder: Path) -> None:
     (folder / JOURNAL).unlink(missing_ok=True)
     if (folder / AREAS).is_dir():
         shutil.rmtree(folder / AREAS)
+
+
+def settle(template_path: Path, template: Scenario, rtt: list[Path], areas: str, population_file: Path | None,
+           settings: Settings, out: Path | None, resume: bool, force: bool, sets: list[str] | None) -> National:  # fmt: skip
+    """The batch in ``out`` (a new folder without it), new or resumed, checked before anything is written.
+
+    Raises
+    ------
+    NationalError, AreaError, ReturnsError
+        When ``--resume`` finds no batch, a batch is there already (without ``--force``), or :func:`prepare`
+        or, on resume, :func:`refuse_changes` refuse it.
+    """
+    folder = out if out is not None else run_folder(f"{template.name}-national", None)
+    if resume and not (folder / JOURNAL).exists():
+        raise NationalError(f"--resume: {folder} holds no national batch to continue (no {JOURNAL}); give its --out")
+    if not resume and (folder / JOURNAL).exists() and not force:
+        raise NationalError(f"--out {folder}: already holds a national batch: continue it with --resume, choose another "
+                            "--out, or --force to replace it")  # fmt: skip
+    nat = prepare(template_path, template, rtt, areas, population_file, settings, folder, sets)
+    if resume:
+        refuse_changes(nat)
+    return nat
+
+
+def run(nat: National, executor: Executor, progress: Callable[[int, int], None] | None = None,
+        preparing: Callable[[str], None] | None = None) -> dict[str, AreaOutcome]:  # fmt: skip
+    """:func:`execute`, stopped by Ctrl-C, SIGTERM or SIGHUP.
+
+    Raises
+    ------
+    Stopped
+        When stopped: the finished areas are kept in the folder, for ``--resume``.
+    """
+    try:
+        with interrupt.terminating():
+            return execute(nat, executor, progress, preparing)
+    except KeyboardInterrupt as e:
+        done = read_journal(nat.folder)
+        how = f"stopped by {e.name}" if isinstance(e, interrupt.Terminated) else "interrupted"
+        raise Stopped(f"{how}: {len(done)} finished area(s) are kept in {nat.folder}; continue with the same command "
+                      "and --resume", interrupt.exit_code(e)) from None  # fmt: skip

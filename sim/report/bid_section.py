@@ -10,7 +10,8 @@ from sim.money.bid import BidPaths
 from sim.report import charts
 from sim.report.labels import input_label, merged_label, metric_label, term_end, value_text
 from sim.report.page import Section, esc, figure
-from sim.report.terminal import TAKEOVER_COLUMNS, fmt, pence
+from sim.report.terminal import fmt, pence
+from sim.report.terminal_bid import TAKEOVER_COLUMNS
 from sim.report.view import View
 
 pd = later("pandas")

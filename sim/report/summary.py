@@ -10,7 +10,8 @@ from sim.base.lazy import later
 from sim.report.kpi import kpi_summary
 from sim.report.labels import key_label
 from sim.report.page import Section, esc
-from sim.report.terminal import fmt, sweep_verdicts
+from sim.report.terminal import fmt
+from sim.report.verdicts import sweep_verdicts
 from sim.report.view import View
 from sim.runs.experiment import grid_points
 

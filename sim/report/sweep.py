@@ -6,7 +6,8 @@ from sim.base.lazy import later
 from sim.report import charts
 from sim.report.labels import key_label, metric_label, value_text, words
 from sim.report.page import Section, esc, figure
-from sim.report.terminal import clock_covers, fmt, sweep_metrics, sweep_verdicts, unit_of
+from sim.report.terminal import fmt, sweep_metrics, unit_of
+from sim.report.verdicts import clock_covers, sweep_verdicts
 from sim.report.view import View, describe
 
 pd = later("pandas")

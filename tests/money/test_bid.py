@@ -11,7 +11,8 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from cli import app
-from sim.money.bid import PRICE_CAP_FACTOR, BidPaths, bid_summary, bid_table, parse_money, sensitivity
+from sim.money.amounts import parse_money
+from sim.money.bid import PRICE_CAP_FACTOR, BidPaths, bid_summary, bid_table, sensitivity
 from sim.money.contracts import prime_account, share_surplus, sharing_edges, tariff_share_account
 from sim.runs.experiment import run_replications
 from sim.scenario.loading import PrimeContract, TariffShare, load_scenario

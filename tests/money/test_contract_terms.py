@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.money.bid import BidPaths, bid_summary, parse_price
+from sim.money.amounts import parse_price
+from sim.money.bid import BidPaths, bid_summary
 from sim.money.contracts import prime_account, quality_met, target_credit, tariff_share_account
 from sim.money.finance import add_finance
 from sim.money.payment import Element, payment_policy

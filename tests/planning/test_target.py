@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.analysis.diagnostics import expected_loads
+from sim.planning.answer import horizon, reconcile, rules_of_thumb, years_to
 from sim.planning.target import (
     HIGHEST,
     Load,
@@ -23,12 +24,8 @@ from sim.planning.target import (
     at_factor,
     capacity_values,
     check_target,
-    horizon,
     least_safe_factor,
-    reconcile,
-    rules_of_thumb,
     search,
-    years_to,
 )
 from sim.scenario.loading import load_scenario
 from sim.scenario.values import toml_value

@@ -39,6 +39,7 @@ PACKAGES = (
     "sim.calibrate",
     "sim.national",
     "sim.report",
+    "sim.commands",
     "cli",
 )
 """The packages of ``sim``, bottom to top: each may import its own modules and those of the
@@ -47,7 +48,7 @@ lazy imports) serves everything; the RTT returns are read with no scenario; the 
 on the scenario; the analysis of a scenario and of a run (traffic equations, diagnostics, the
 switch-over) on the model; money on what a run counts; runs on all of those; the commands that
 search over runs (target, scale, calibrate, national) on runs; the report and the command line
-on everything."""
+on everything; the command line's shared options and commands (``sim.commands``) under ``cli``."""
 
 LAYERS = {
     "sim.scenario.schema": set(),
@@ -293,8 +294,10 @@ def loaded_by(*args: str) -> list[str]:
 def test_the_command_line_starts_without_loading_the_model_or_heavy_libraries() -> None:
     """``msksim --help`` loads the command line's own modules only: numpy, pandas, SciPy,
     matplotlib and the project's other modules load when a command needs them."""
-    assert loaded_by("--help") == ["sim", "sim.base", "sim.base.lazy", "sim.runs", "sim.runs.options"]
-    assert loaded_by("run", "--help") == ["sim", "sim.base", "sim.base.lazy", "sim.runs", "sim.runs.options"]
+    light = ["sim", "sim.base", "sim.base.lazy", "sim.commands", "sim.commands.searches", "sim.commands.shared", "sim.runs",
+             "sim.runs.options"]  # fmt: skip
+    assert loaded_by("--help") == light
+    assert loaded_by("run", "--help") == light
 
 
 @pytest.mark.slow

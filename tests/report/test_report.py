@@ -22,7 +22,8 @@ from sim.report.html import SECTIONS
 from sim.report.kpi import _cell, _waits_table
 from sim.report.labels import key_label, metric_label
 from sim.report.sections import flow_section, scenario_section
-from sim.report.terminal import sweep_verdicts, waits_table
+from sim.report.terminal import waits_table
+from sim.report.verdicts import sweep_verdicts
 from sim.report.view import load_view, make_view
 from sim.runs.experiment import run_replications
 from sim.scenario.columns import column

@@ -289,7 +289,7 @@ def test_a_fork_the_container_refuses_exits_2_and_leaves_nothing(few_processes: 
     limit(8)
     out = tmp_path / "out"
     script = (
-        "import sys; from sim import executors; executors.process_room = lambda: None; import cli; "
+        "import sys; from sim.runs import executors; executors.process_room = lambda: None; import cli; "
         f"sys.argv = ['msksim', 'run', {str(small)!r}, '--reps', '12', '--years', '1', '--jobs', '12', '--quiet', "
         f"'--out', {str(out)!r}]; cli.app()"
     )

@@ -17,9 +17,10 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.model import ENGINE
-from sim.runs.batch import BatchOptions, prepare
 from sim.runs.journal import JOURNAL
+from sim.runs.options import BatchOptions
 from sim.runs.results import BACKLOG_COPY, ResultsError, csv_text, read_run
+from sim.runs.settle import Request, prepare
 from sim.scenario.columns import current_name, first_waits
 from tests.conftest import BEDFORDSHIRE
 
@@ -222,7 +223,7 @@ def test_a_folder_written_before_the_rename_reports_and_resumes(from_backlog, tm
 def test_an_old_metric_name_is_read_as_the_new_with_a_word(tmp_path: Path) -> None:
     said: list[str] = []
     options = BatchOptions(reps=2, years=1, out=tmp_path / "r")
-    batch = prepare("run", BEDFORDSHIRE, ["prime"], options, warn=said.append, precision=0.5, metric="rtt_incomplete_18w_pct")
+    batch = prepare(Request("run", ["prime"], 0.5, "rtt_incomplete_18w_pct"), BEDFORDSHIRE, options, said.append)
     assert batch.metric == "rtt_incomplete_within_18w_pct" == batch.settings()["metric"]
     assert "--metric rtt_incomplete_18w_pct: renamed rtt_incomplete_within_18w_pct" in " ".join(said)
 
@@ -230,8 +231,7 @@ def test_an_old_metric_name_is_read_as_the_new_with_a_word(tmp_path: Path) -> No
 def test_an_old_name_of_a_service_s_column_is_read_as_the_new_with_a_word(tmp_path: Path) -> None:
     said: list[str] = []
     options = BatchOptions(reps=2, years=1, out=tmp_path / "r")
-    batch = prepare("run", BEDFORDSHIRE, ["prime"], options, warn=said.append, precision=0.5,
-                    metric="orthopaedics_wait_mean_days")  # fmt: skip
+    batch = prepare(Request("run", ["prime"], 0.5, "orthopaedics_wait_mean_days"), BEDFORDSHIRE, options, said.append)
     assert batch.metric == "orthopaedics_queue_wait_mean_days"
     assert "--metric orthopaedics_wait_mean_days: renamed orthopaedics_queue_wait_mean_days" in " ".join(said)
     assert current_name("theatre_wait_mean_days") == "theatre_queue_wait_mean_days"

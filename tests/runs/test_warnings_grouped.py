@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-import cli
 from sim.base.alike import group, pattern
+from sim.commands import shared
 
 WARMUP = (
     "warm-up may be too short for design '{d}': the number in the system settles by day {day} (MSER-5), the warm-up "
@@ -51,14 +51,14 @@ def test_every_message_is_kept(messages: list[str]) -> None:
 
 def test_the_command_prints_a_burst_of_warnings_grouped(capsys) -> None:
     """What the batch's checks say comes out once the checks end, alike grouped."""
-    with cli._grouped():
-        cli._warn(WARMUP.format(d="fragmented", day=1050))
-        cli._warn(WARMUP.format(d="prime", day=700))
-        cli._warn(WARMUP.format(d="prime_queue", day=800))
+    with shared.grouped():
+        shared.warn(WARMUP.format(d="fragmented", day=1050))
+        shared.warn(WARMUP.format(d="prime", day=700))
+        shared.warn(WARMUP.format(d="prime_queue", day=800))
     err = " ".join(capsys.readouterr().err.split())
     assert err.count("warning:") == 1 and "warning: 3 alike: warm-up may be too short" in err
 
 
 def test_a_warning_outside_a_burst_is_printed_at_once(capsys) -> None:
-    cli._warn("on its own")
+    shared.warn("on its own")
     assert "warning: on its own" in capsys.readouterr().err

@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from sim.report.terminal import sweep_verdicts
+from sim.report.verdicts import sweep_verdicts
 from sim.scenario.loading import load_given, load_scenario, overridden
 from tests.conftest import BEDFORDSHIRE
 

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from cli import app
-from sim.money.bid import MONEY_GRAMMAR, parse_money, parse_price
+from sim.money.amounts import MONEY_GRAMMAR, parse_money, parse_price
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import ScenarioError
 from tests.conftest import BEDFORDSHIRE
