@@ -62,9 +62,8 @@ def calibrate(scenario: Path, rtt: list[Path], commissioner: str, treatment_func
         executor = open_executor(jobs, None, warn=warn)
         try:
             with progress.bar(err_console, "calibrating (simulations)", most * reps, quiet, eta=False) as bar:
-                # TODO: --queue-led reaches the fit only with --quiet; pass it with the bar too once its effect is checked
                 cal = area_fit.calibrate(st, executor, reps, rounds, progress=bar.advance if bar else None,
-                                         structure_rounds=structure_rounds, queue_led=None if bar else queue_led)  # fmt: skip
+                                         structure_rounds=structure_rounds, queue_led=queue_led)  # fmt: skip
         finally:
             executor.close()
         print_calibration(cal, out_console)

@@ -138,6 +138,29 @@ def test_cli_bad_returns_exit_2_and_write_nothing(tmp_path: Path):
     assert not out.exists()
 
 
+class _Asked(Exception):
+    """Raised by a stand-in fit, carrying what the command asked of it."""
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_calibrate_passes_queue_led_to_the_fit_with_or_without_the_progress_bar(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: bool
+) -> None:
+    """--queue-led reaches the fit whether the bar shows or not (it once reached it only with --quiet)."""
+
+    def asked(*args: object, **kwargs: object) -> None:
+        raise _Asked(kwargs)
+
+    monkeypatch.setattr("sim.calibrate.area.calibrate", asked)
+    args = ["calibrate", str(ROOT / "scenarios" / "bedfordshire.toml"), "--commissioner", "06F",
+            "--queue-led", "orthopaedics", "--out", str(tmp_path / "out"), *(["--quiet"] if quiet else [])]  # fmt: skip
+    for p in CCG:
+        args += ["--rtt", str(p)]
+    result = CliRunner().invoke(app, args)
+    assert isinstance(result.exception, _Asked), result.output
+    assert result.exception.args[0]["queue_led"] == ["orthopaedics"]
+
+
 # -- a fit that recovers what it was not told ------------------------------------------------
 
 SMALL = [  # a tenth of Bedfordshire, one contract year: quick, and still a queue at the theatre
