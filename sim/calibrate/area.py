@@ -22,7 +22,10 @@ from sim.model.capacity import effective_weekly
 from sim.rtt.compare import PARTS, matching_months
 from sim.rtt.returns import check_one_era, read_returns, returns_for
 from sim.runs.executors import Executor
-from sim.scenario.schema import OTHER_FUNCTION, THEATRE, Scenario, Stage, removal_bands, scaled_staff
+from sim.scenario.capacity import scaled_staff
+from sim.scenario.fields import removal_bands
+from sim.scenario.schema import THEATRE, Scenario
+from sim.scenario.stages import OTHER_FUNCTION, Stage
 from sim.scenario.uncertainty import parse_uncertainty
 
 pd = later("pandas")

@@ -17,7 +17,11 @@ from pydantic import BaseModel, ValidationError
 
 from sim.scenario.backlog import parse_band
 from sim.scenario.columns import column, columns_for, current_name, find
-from sim.scenario.schema import ADVICE, DEFAULT_QUALITY_TARGETS, NEEDS, ROW_TOLERANCE, THEATRE, Design, Scenario, Stage, over
+from sim.scenario.contracts import DEFAULT_QUALITY_TARGETS
+from sim.scenario.designs import Design, over
+from sim.scenario.fields import ROW_TOLERANCE
+from sim.scenario.schema import ADVICE, NEEDS, THEATRE, Scenario
+from sim.scenario.stages import Stage
 
 
 class KeyProblem(ValueError):

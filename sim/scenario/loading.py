@@ -24,6 +24,7 @@ from pydantic import ValidationError
 from sim.base.files import MAX_SCENARIO_BYTES, FileProblem, read_text
 from sim.rtt.returns import is_return
 from sim.scenario.backlog import read_backlog_csv, read_return_backlog
+from sim.scenario.capacity import CapacityChange
 from sim.scenario.checks import (
     KeyProblem,
     check_backlog,
@@ -34,31 +35,15 @@ from sim.scenario.checks import (
     unknown,
     waiting_places,
 )
-from sim.scenario.schema import (
-    ADVICE,
-    GP,
-    NEEDS,
-    THEATRE,
-    Backlog,
-    Calendar,
-    CapacityChange,
-    Condition,
-    Demand,
-    Design,
-    Finance,
-    PrimeContract,
-    Provider,
-    ReducedPeriod,
-    RunSettings,
-    Scenario,
-    ScenarioError,
-    SelfReferral,
-    Stage,
-    Strict,
-    Surgery,
-    TariffShare,
-    onward_row,
-)
+from sim.scenario.contracts import PrimeContract, TariffShare
+from sim.scenario.demand import GP, Condition, Demand, SelfReferral
+from sim.scenario.designs import Design
+from sim.scenario.fields import Strict
+from sim.scenario.finance import Finance, Provider
+from sim.scenario.run import Calendar, ReducedPeriod, RunSettings
+from sim.scenario.schema import ADVICE, NEEDS, THEATRE, Backlog, Scenario, ScenarioError, onward_row
+from sim.scenario.stages import Stage
+from sim.scenario.surgery import Surgery
 from sim.scenario.uncertainty import check_limits, parse_uncertainty
 from sim.scenario.values import (
     MISSING,

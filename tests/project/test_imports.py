@@ -1,6 +1,7 @@
 """Imports run one way: every module imports alone, none imports inside a function, the
 packages of ``sim`` are layered (each imports only those below it), and so are the scenario's
-modules (schema, values, uncertainty and backlog, columns, checks, loading).
+modules (the schema's sections, the schema, values, uncertainty and backlog, columns, checks,
+loading).
 
 A module loaded at first use (``name = later("module")``, :mod:`sim.base.lazy`) counts as imported
 where ``later`` is called, which must be at the top of a module: the command line starts with
@@ -49,15 +50,32 @@ switch-over) on the model; money on what a run counts; runs on all of those; the
 search over runs (target, scale, calibrate, national) on runs; the report and the command line
 on everything."""
 
+SECTIONS = {
+    "sim.scenario.fields": set(),
+    "sim.scenario.run": {"sim.scenario.fields"},
+    "sim.scenario.demand": {"sim.scenario.fields"},
+    "sim.scenario.capacity": {"sim.scenario.fields"},
+    "sim.scenario.designs": {"sim.scenario.fields"},
+    "sim.scenario.contracts": {"sim.scenario.fields"},
+    "sim.scenario.stages": {"sim.scenario.fields", "sim.scenario.capacity"},
+    "sim.scenario.surgery": {"sim.scenario.fields", "sim.scenario.capacity"},
+    "sim.scenario.finance": {"sim.scenario.fields", "sim.scenario.contracts"},
+}
+"""The schema's sections, each on the shared types (``fields``) and the few sections it holds."""
+
+SCHEMA = {*SECTIONS, "sim.scenario.schema"}
+"""The whole schema: its sections and the scenario made of them."""
+
 LAYERS = {
-    "sim.scenario.schema": set(),
-    "sim.scenario.values": {"sim.scenario.schema"},
-    "sim.scenario.backlog": {"sim.scenario.schema", "sim.scenario.values"},
-    "sim.scenario.uncertainty": {"sim.scenario.schema", "sim.scenario.values"},
-    "sim.scenario.columns": {"sim.scenario.schema", "sim.scenario.uncertainty"},
-    "sim.scenario.checks": {"sim.scenario.schema", "sim.scenario.values", "sim.scenario.backlog", "sim.scenario.columns"},
+    **SECTIONS,
+    "sim.scenario.schema": set(SECTIONS),
+    "sim.scenario.values": SCHEMA,
+    "sim.scenario.backlog": {*SCHEMA, "sim.scenario.values"},
+    "sim.scenario.uncertainty": {*SCHEMA, "sim.scenario.values"},
+    "sim.scenario.columns": {*SCHEMA, "sim.scenario.uncertainty"},
+    "sim.scenario.checks": {*SCHEMA, "sim.scenario.values", "sim.scenario.backlog", "sim.scenario.columns"},
     "sim.scenario.loading": {
-        "sim.scenario.schema",
+        *SCHEMA,
         "sim.scenario.values",
         "sim.scenario.backlog",
         "sim.scenario.uncertainty",
