@@ -1,7 +1,7 @@
 """Imports run one way: every module imports alone, none imports inside a function, the
 packages of ``sim`` are layered (each imports only those below it), and so are the scenario's
-modules (the schema's sections, the schema, values, uncertainty and backlog, columns, checks,
-loading).
+modules (the schema's sections, the schema, values, uncertainty and backlog, columns, the
+checks, reading, loading).
 
 A module loaded at first use (``name = later("module")``, :mod:`sim.base.lazy`) counts as imported
 where ``later`` is called, which must be at the top of a module: the command line starts with
@@ -73,18 +73,36 @@ LAYERS = {
     "sim.scenario.backlog": {*SCHEMA, "sim.scenario.values"},
     "sim.scenario.uncertainty": {*SCHEMA, "sim.scenario.values"},
     "sim.scenario.columns": {*SCHEMA, "sim.scenario.uncertainty"},
-    "sim.scenario.checks": {*SCHEMA, "sim.scenario.values", "sim.scenario.backlog", "sim.scenario.columns"},
+    "sim.scenario.problems": SCHEMA,
+    "sim.scenario.design_checks": {*SCHEMA, "sim.scenario.problems"},
+    "sim.scenario.contract_checks": {*SCHEMA, "sim.scenario.columns", "sim.scenario.problems"},
+    "sim.scenario.checks": {
+        *SCHEMA,
+        "sim.scenario.values",
+        "sim.scenario.backlog",
+        "sim.scenario.columns",
+        "sim.scenario.problems",
+        "sim.scenario.design_checks",
+        "sim.scenario.contract_checks",
+    },
+    "sim.scenario.reading": {*SCHEMA, "sim.scenario.values"},
+    "sim.scenario.based_on": {*SCHEMA, "sim.scenario.values", "sim.scenario.problems"},
     "sim.scenario.loading": {
         *SCHEMA,
         "sim.scenario.values",
         "sim.scenario.backlog",
         "sim.scenario.uncertainty",
+        "sim.scenario.problems",
         "sim.scenario.checks",
+        "sim.scenario.reading",
+        "sim.scenario.based_on",
     },
 }
 """The scenario modules each scenario module may import: only those in layers before it. The
 results schema (``columns``) sits beside the checks: it names what a run measures, which a
-contract's outcome targets are checked against."""
+contract's outcome targets are checked against. How a problem is worded (``problems``) comes
+before the checks that raise them; reading files and merging designs ``based_on`` another come
+after them, just below loading."""
 
 
 def package_of(module: str) -> str:
