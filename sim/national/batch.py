@@ -32,7 +32,8 @@ from sim.national.areas import (
 )
 from sim.national.task import AreaOutcome, AreaTask, Settings, fitted_here, run_area
 from sim.planning import scale
-from sim.rtt.returns import ReturnsError, check_one_era, commissioners, read_returns
+from sim.rtt.return_file import ReturnsError
+from sim.rtt.returns import check_one_era, commissioners, read_returns
 from sim.runs.executors import Executor
 from sim.runs.journal import Lines
 from sim.runs.results import SCENARIO_FILE, save_inputs, write_atomic, write_csv
