@@ -26,7 +26,8 @@ from typing import Any
 from sim.analysis.flows import outside_load, stage_load
 from sim.base.lazy import later
 from sim.model.capacity import available_weekly, effective_weekly
-from sim.scenario.schema import THEATRE, RemovalRate, Scenario, removal_bands
+from sim.scenario.fields import RemovalRate, removal_bands
+from sim.scenario.schema import THEATRE, Scenario
 
 pd = later("pandas")
 

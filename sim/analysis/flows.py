@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 
 from sim.model.draws import CountTable
-from sim.scenario.schema import ADVICE, NEEDS, THEATRE, Scenario, Stage, onward_row
+from sim.scenario.schema import ADVICE, NEEDS, THEATRE, Scenario, onward_row
+from sim.scenario.stages import Stage
 
 Flows = dict[str, float]
 

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 
 from sim.analysis.flows import expected_activity, stage_load
 from sim.model.capacity import effective_weekly
-from sim.scenario.schema import Scenario, removal_bands
+from sim.scenario.fields import removal_bands
+from sim.scenario.schema import Scenario
 
 MB = 1024 * 1024
 PROCESS_BYTES = 150 * MB

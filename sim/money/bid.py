@@ -22,7 +22,8 @@ from sim.money.contracts import contract_value, prime_account, sharing_edges
 from sim.money.payment import COST_OF_PROVIDER, PAID_TO_PROVIDER
 from sim.money.prices import cost_index, discount_factor
 from sim.scenario.columns import column
-from sim.scenario.schema import PrimeContract, Scenario
+from sim.scenario.contracts import PrimeContract
+from sim.scenario.schema import Scenario
 
 pd = later("pandas")
 stats = later("scipy.stats")

@@ -13,7 +13,7 @@ import numpy as np
 
 from sim.base.lazy import later
 from sim.scenario.columns import column
-from sim.scenario.schema import PrimeContract, QualityTarget, TariffShare, share_in_year
+from sim.scenario.contracts import PrimeContract, QualityTarget, TariffShare, share_in_year
 
 pd = later("pandas")
 

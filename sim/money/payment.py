@@ -23,7 +23,8 @@ from sim.base.lazy import later
 from sim.money.contracts import prime_account, tariff_share_account
 from sim.money.prices import cost_index, price_index
 from sim.money.provider_costs import ProviderCost
-from sim.scenario.schema import Finance, PrimeContract, Provider, TariffShare
+from sim.scenario.contracts import PrimeContract, TariffShare
+from sim.scenario.finance import Finance, Provider
 
 pd = later("pandas")
 

@@ -14,7 +14,7 @@ from typing import TypeAlias
 import numpy as np
 
 from sim.base.lazy import later
-from sim.scenario.schema import Finance
+from sim.scenario.finance import Finance
 
 pd = later("pandas")
 

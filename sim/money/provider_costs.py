@@ -22,7 +22,8 @@ import numpy as np
 from sim.base.lazy import later
 from sim.model.capacity import year_capacity
 from sim.money.prices import cost_index
-from sim.scenario.schema import Scenario, Surgery
+from sim.scenario.schema import Scenario
+from sim.scenario.surgery import Surgery
 
 pd = later("pandas")
 

@@ -27,7 +27,7 @@ from sim.calibrate.area import Calibration, CalibrationError, calibrate, clinics
 from sim.calibrate.fit import TOLERANCES, mean_statistics
 from sim.calibrate.output import calibrated_toml
 from sim.calibrate.structures import untold_places
-from sim.rtt.returns import ReturnsError
+from sim.rtt.return_file import ReturnsError
 from sim.rtt.summary import summarise_returns
 from sim.runs.executors import SerialExecutor
 from sim.runs.experiment import run_batch

@@ -23,8 +23,9 @@ from sim.analysis.diagnostics import expected_loads
 from sim.runs.journal import JournalError
 from sim.runs.results import write_atomic
 from sim.runs.transaction import file_locked
+from sim.scenario.fields import MAX_DESCRIPTION, NAME_PATTERN
 from sim.scenario.loading import load_scenario
-from sim.scenario.schema import MAX_DESCRIPTION, NAME_PATTERN, Scenario, ScenarioError
+from sim.scenario.schema import Scenario, ScenarioError
 from sim.scenario.values import key_parts, scenario_to_dict, toml_key, toml_value
 
 Path_ = tuple[str | int, ...]

@@ -33,9 +33,10 @@ from sim.rtt.summary import parse_metric
 from sim.runs.executors import Executor, SerialExecutor
 from sim.runs.experiment import Progress, run_batch
 from sim.runs.options import MAX_LOAD
+from sim.scenario.capacity import scaled_staff
 from sim.scenario.columns import column
 from sim.scenario.loading import with_values
-from sim.scenario.schema import THEATRE, Scenario, scaled_staff
+from sim.scenario.schema import THEATRE, Scenario
 from sim.scenario.values import scenario_to_dict, value_at
 
 pd = later("pandas")

@@ -32,8 +32,10 @@ import numpy as np
 from sim.base.files import MAX_DATA_BYTES, FileProblem, read_text
 from sim.base.streams import patient_keys
 from sim.rtt.bands import N_BANDS
-from sim.rtt.returns import ReturnsError, read_returns, returns_for
-from sim.scenario.schema import NEEDS, OTHER_FUNCTION, THEATRE, Scenario, ScenarioError
+from sim.rtt.return_file import ReturnsError
+from sim.rtt.returns import read_returns, returns_for
+from sim.scenario.schema import NEEDS, THEATRE, Scenario, ScenarioError
+from sim.scenario.stages import OTHER_FUNCTION
 
 REQUIRED = ("stage", "condition")
 KNOWN = {"stage", "condition", "weeks_waited", "clock_start", "priority", "design", "need"}

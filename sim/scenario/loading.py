@@ -1,64 +1,43 @@
-"""Scenario files: loading, ``extends`` and ``--set`` overrides, and validation.
+"""Scenario files: loading, ``--set`` overrides, validation, and designs added to a scenario.
 
 A scenario is TOML, read with the standard library and validated once, centrally, into
 frozen pydantic objects (:mod:`sim.scenario.schema`) before any model is built. Every problem is
 reported as a :class:`ScenarioError` naming the file, the key path and what is wrong.
 
 The modules beneath this one are layered, each importing only those before it:
-:mod:`sim.base.files` (reading input files safely), :mod:`sim.scenario.schema` (the models),
-:mod:`sim.scenario.values` (key paths, overrides, merging),
+:mod:`sim.base.files` (reading input files safely), :mod:`sim.scenario.schema` (the models, a
+module per section beside it), :mod:`sim.scenario.values` (key paths, overrides, merging),
 :mod:`sim.scenario.uncertainty` and :mod:`sim.scenario.backlog` (distributions, backlog rows),
-:mod:`sim.scenario.checks` (checks across sections). The names most callers need are
-re-exported here.
+:mod:`sim.scenario.problems` (how a problem is worded), :mod:`sim.scenario.checks` (checks
+across sections), :mod:`sim.scenario.reading` (files and ``extends``) and
+:mod:`sim.scenario.based_on` (designs written as changes to another). The names most callers
+need are re-exported here.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
-from sim.base.files import MAX_SCENARIO_BYTES, FileProblem, read_text
 from sim.rtt.returns import is_return
 from sim.scenario.backlog import read_backlog_csv, read_return_backlog
-from sim.scenario.checks import (
-    KeyProblem,
-    check_backlog,
-    check_raw_destinations,
-    cross_check,
-    loc_to_key,
-    pydantic_problem,
-    unknown,
-    waiting_places,
-)
-from sim.scenario.schema import (
-    ADVICE,
-    GP,
-    NEEDS,
-    THEATRE,
-    Backlog,
-    Calendar,
-    CapacityChange,
-    Condition,
-    Demand,
-    Design,
-    Finance,
-    PrimeContract,
-    Provider,
-    ReducedPeriod,
-    RunSettings,
-    Scenario,
-    ScenarioError,
-    SelfReferral,
-    Stage,
-    Strict,
-    Surgery,
-    TariffShare,
-    onward_row,
-)
+from sim.scenario.based_on import resolve_based_on
+from sim.scenario.capacity import CapacityChange
+from sim.scenario.checks import check_backlog, check_raw_destinations, cross_check, waiting_places
+from sim.scenario.contracts import PrimeContract, TariffShare
+from sim.scenario.demand import GP, Condition, Demand, SelfReferral
+from sim.scenario.designs import Design
+from sim.scenario.fields import Strict
+from sim.scenario.finance import Finance, Provider
+from sim.scenario.problems import KeyProblem, loc_to_key, pydantic_problem, unknown
+from sim.scenario.reading import MAX_DEPTH, depth, read_with_extends, resolve_backlog_file
+from sim.scenario.run import Calendar, ReducedPeriod, RunSettings
+from sim.scenario.schema import ADVICE, NEEDS, THEATRE, Backlog, Scenario, ScenarioError, onward_row
+from sim.scenario.stages import Stage
+from sim.scenario.surgery import Surgery
 from sim.scenario.uncertainty import check_limits, parse_uncertainty
 from sim.scenario.values import (
     MISSING,
@@ -67,17 +46,10 @@ from sim.scenario.values import (
     deep_merge,
     fix_uncertain,
     key_parts,
-    leaf_keys,
     parse_override,
     scenario_to_dict,
     value_at,
 )
-
-MAX_EXTENDS = 20
-"""The longest chain of files extending one another (the bundled ones use two)."""
-
-MAX_DEPTH = 12
-"""How deeply a scenario's tables and arrays may nest (the schema's deepest is 5)."""
 
 __all__ = [
     "ADVICE",
@@ -208,14 +180,14 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None, notes: l
         Naming the file (or ``--set``), the key path and the problem.
     """
     path = Path(path)
-    raw = _read_with_extends(path, seen=())
-    _resolve_backlog_file(raw, path.parent)
+    raw = read_with_extends(path, seen=())
+    resolve_backlog_file(raw, path.parent)
     set_keys: set[str] = set()
     for item in overrides or []:
         key, value = parse_override(item)
         assign(raw, key, value)
         set_keys.add(key)
-    if set_keys and _depth(raw) > MAX_DEPTH:
+    if set_keys and depth(raw) > MAX_DEPTH:
         raise ScenarioError(f"{path} (--set)", "", f"a key nested more than {MAX_DEPTH} deep: no scenario key is")
     if notes is not None and isinstance(raw.get("uncertainty"), dict):
         table = {k: v for k, v in raw["uncertainty"].items() if isinstance(k, str)}
@@ -225,7 +197,7 @@ def load_scenario(path: str | Path, overrides: list[str] | None = None, notes: l
                 f"not drawn from its [uncertainty] distribution"
             )
     if any(k.startswith("backlog") for k in set_keys):
-        _resolve_backlog_file(raw, Path.cwd())
+        resolve_backlog_file(raw, Path.cwd())
     raw = resolve_based_on(raw, str(path))
     return validate_raw(raw, str(path), set_keys)
 
@@ -244,69 +216,6 @@ def override_notes(scenario: Scenario, keys: Iterable[str], option: str, designs
                 f"win{'s' if len(winners) == 1 else ''} there, so {'it runs' if one else 'they run'} as before; set "
                 f"{'that key' if len(winners) == 1 else 'those keys'} to change {'it' if one else 'them'}"
             )
-    return out
-
-
-def resolve_based_on(raw: dict[str, Any], source: str) -> dict[str, Any]:
-    """Designs written as changes to another (``based_on``), merged over it.
-
-    What the design sets wins; every ``[uncertainty]`` draw on a key of the design it is based
-    on also sets that key of this one (``also``), unless this one sets the key itself, so in a
-    replication the two run on the same drawn values.
-    """
-    designs = raw.get("designs")
-    if not isinstance(designs, dict) or not any(isinstance(d, dict) and "based_on" in d for d in designs.values()):
-        return raw
-    own = {name: leaf_keys(d) for name, d in designs.items() if isinstance(d, dict)}
-    merged: dict[str, Any] = {}
-
-    def resolve(name: str, chain: tuple[str, ...]) -> dict[str, Any]:
-        if name in merged:
-            return merged[name]
-        d = designs[name]
-        base = d.get("based_on") if isinstance(d, dict) else None
-        if base is None:
-            merged[name] = d
-            return d
-        key = f"designs.{name}.based_on"
-        if not isinstance(base, str) or base not in designs:
-            raise ScenarioError(source, key, unknown(str(base), set(designs) - {name}, "design"))
-        if base in chain or base == name:
-            raise ScenarioError(source, key, f"designs based on each other: {' -> '.join((*chain, name, base))}")
-        inherited = {k: v for k, v in resolve(base, (*chain, name)).items() if k != "fitted_to"}  # its changes were not fitted
-        merged[name] = {**deep_merge(inherited, d), "based_on": base}
-        return merged[name]
-
-    out = {**raw, "designs": {name: resolve(name, ()) for name in designs}}
-    if isinstance(raw.get("uncertainty"), dict):
-        out["uncertainty"] = _shared_draws(raw["uncertainty"], merged, own)
-    return out
-
-
-def _sets(leaves: list[str], key: str) -> bool:
-    """Whether a design's own leaf keys set ``key`` (or a part of the table it names)."""
-    return any(k == key or k.startswith(f"{key}.") for k in leaves)
-
-
-def _shared_draws(table: dict[str, Any], merged: dict[str, Any], own: dict[str, list[str]]) -> dict[str, Any]:
-    """Uncertainty entries on a design's keys extended (``also``) to the designs based on it."""
-    out = {}
-    for key, entry in table.items():
-        if not isinstance(entry, dict):
-            out[key] = entry
-            continue
-        targets = [key, *entry.get("also", [])]
-        copies = []
-        for name, d in merged.items():
-            base = d.get("based_on") if isinstance(d, dict) else None
-            while base is not None:  # every design up the chain lends its draws
-                prefix = f"designs.{base}."
-                copies += [
-                    f"designs.{name}.{t[len(prefix):]}" for t in targets
-                    if t.startswith(prefix) and not _sets(own.get(name, []), t[len(prefix):])
-                ]  # fmt: skip
-                base = merged[base].get("based_on") if isinstance(merged[base], dict) else None
-        out[key] = {**entry, "also": [*entry.get("also", []), *dict.fromkeys(copies)]} if copies else entry
     return out
 
 
@@ -462,77 +371,3 @@ def _source_for(key: str, source: str, set_keys: set[str], how: str | None) -> s
         if key == k or key.startswith((k + ".", k + "[")) or k.startswith(key + "."):
             return f"{source} ({how} {k})"
     return source
-
-
-def _resolve_backlog_file(raw: dict[str, Any], base: Path) -> None:
-    """A relative backlog file is relative to the scenario that names it (or, from --set, to here)."""
-    b = raw.get("backlog")
-    if isinstance(b, dict) and isinstance(b.get("file"), str) and not Path(b["file"]).is_absolute():
-        b["file"] = str((base / b["file"]).resolve())
-
-
-def _read_with_extends(path: Path, seen: tuple[Path, ...]) -> dict[str, Any]:
-    """A file's tables merged over those of the file it ``extends``, and so on up the chain."""
-    resolved = path.resolve()
-    if len(seen) >= MAX_EXTENDS:
-        raise ScenarioError(str(path), "extends", f"a chain of more than {MAX_EXTENDS} files extending each other")
-    if resolved in seen:
-        chain = " -> ".join(str(p) for p in (*seen, resolved))
-        raise ScenarioError(str(path), "extends", f"circular extends: {chain}")
-    data = _read_toml(path)
-    parent = data.pop("extends", None)
-    if parent is None:
-        return data
-    if not isinstance(parent, str):
-        raise ScenarioError(str(path), "extends", "must be a file name (string)")
-    base = _read_with_extends(path.parent / parent, (*seen, resolved))
-    return deep_merge(_inherited_uncertainty(base, data), data)
-
-
-def _inherited_uncertainty(base: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
-    """``base`` without the distributions of the values that ``data`` sets.
-
-    A value this file sets is this file's value: a range inherited for it (in the parent's
-    units, e.g. the parent's referrals) no longer applies, unless this file gives the key a
-    distribution of its own.
-    """
-    own = data.get("uncertainty", {})
-    if not (isinstance(base.get("uncertainty"), dict) and isinstance(own, dict)):
-        return base
-    inherited = {k: v for k, v in base["uncertainty"].items() if k not in own}
-    kept = fix_uncertain(inherited, set(leaf_keys({k: v for k, v in data.items() if k != "uncertainty"})))
-    return {**base, "uncertainty": {**{k: v for k, v in base["uncertainty"].items() if k in own}, **kept}}
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        text = read_text(path, MAX_SCENARIO_BYTES)
-    except FileProblem as e:
-        raise ScenarioError(str(path), "", e.problem) from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as e:
-        raise ScenarioError(str(path), "", f"not valid TOML: {e}") from None
-    except RecursionError:
-        data = None
-    if data is None or _depth(data) > MAX_DEPTH:
-        raise ScenarioError(str(path), "", f"not a scenario: tables or arrays nested more than {MAX_DEPTH} deep") from None
-    return data
-
-
-def _depth(value: Any) -> int:
-    """How deeply tables and arrays nest (counted without recursion: the value may be deep)."""
-    deepest, todo = 0, [(value, 0)]
-    while todo:
-        v, d = todo.pop()
-        if isinstance(v, dict):
-            todo.extend((x, d + 1) for x in v.values())
-        elif isinstance(v, list):
-            todo.extend((x, d + 1) for x in v)
-        else:
-            deepest = max(deepest, d)
-            continue
-        deepest = max(deepest, d + 1)
-        if deepest > MAX_DEPTH:
-            break
-    return deepest

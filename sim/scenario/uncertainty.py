@@ -37,7 +37,8 @@ from pydantic import Field, TypeAdapter, ValidationError, model_validator
 
 from sim.base.lazy import later
 from sim.base.streams import generator
-from sim.scenario.schema import Scenario, ScenarioError, Strict
+from sim.scenario.fields import Strict
+from sim.scenario.schema import Scenario, ScenarioError
 from sim.scenario.values import MISSING, scenario_to_dict, value_at
 
 special = later("scipy.special")  # quantiles, without the second it takes to import scipy.stats

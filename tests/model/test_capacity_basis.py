@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 
 from sim.analysis.flows import stage_load
-from sim.calibrate.area import at_load_one, read_published, setup
+from sim.calibrate.area import read_published, setup
+from sim.calibrate.unknowns import at_load_one
 from sim.scenario.loading import load_scenario
 from sim.scenario.schema import ScenarioError
 from tests.conftest import BEDFORDSHIRE, bundled

@@ -16,7 +16,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.model.draws import CountTable
-from sim.scenario.schema import GP, Stage, Surgery
+from sim.scenario.demand import GP
+from sim.scenario.stages import Stage
+from sim.scenario.surgery import Surgery
 
 MEANS = st.floats(min_value=0.0, max_value=20_000.0, allow_nan=False, allow_infinity=False)
 

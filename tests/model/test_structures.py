@@ -15,8 +15,9 @@ from sim.calibrate.fit import Evaluation, Knob
 from sim.calibrate.structures import DELAY, QUEUE, QUEUE_LOADS, StructureFit, choose, queue_knobs, shortest_wait_days
 from sim.rtt.bands import BAND_LABELS
 from sim.runs.experiment import run_batch
+from sim.scenario.fields import removal_bands
 from sim.scenario.loading import load_scenario, with_structure_designs, with_values
-from sim.scenario.schema import ScenarioError, removal_bands
+from sim.scenario.schema import ScenarioError
 from tests.conftest import BEDFORDSHIRE
 
 SMALL = ["demand.referrals_per_year=6000", "population=43000", "demand.outside_contract.per_year=0", "run.years=1",

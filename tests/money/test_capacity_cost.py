@@ -13,7 +13,7 @@ from sim.report.terminal import summary_table
 from sim.runs.experiment import grid_points
 from sim.scenario.columns import columns_for
 from sim.scenario.loading import ScenarioError
-from sim.scenario.schema import Stage
+from sim.scenario.stages import Stage
 from tests.money.test_finance import NO_COSTS, PASS_OR_FAIL, activity, bundled
 
 CALM = (

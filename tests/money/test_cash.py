@@ -11,7 +11,8 @@ from cli import app
 from sim.model.recorder import OPERATIONS
 from sim.money.bid import BidPaths
 from sim.money.cash import cash_summary, monthly_cash
-from sim.scenario.schema import PrimeContract, Scenario
+from sim.scenario.contracts import PrimeContract
+from sim.scenario.schema import Scenario
 from tests.conftest import BEDFORDSHIRE, bundled
 
 TERMS = PrimeContract(

@@ -16,8 +16,9 @@ from sim.money.finance import add_finance
 from sim.money.payment import Element, payment_policy
 from sim.money.prices import cost_index, discount_factor, price_index, tariff_index
 from sim.scenario.columns import provider_columns
+from sim.scenario.contracts import PrimeContract, QualityTarget, TariffShare
+from sim.scenario.finance import Finance, Inflation, Provider
 from sim.scenario.loading import ScenarioError, load_scenario
-from sim.scenario.schema import Finance, Inflation, PrimeContract, Provider, QualityTarget, TariffShare
 from tests.conftest import ROOT
 from tests.money.test_finance import PASS_OR_FAIL, activity, bundled
 

@@ -1,6 +1,7 @@
 """Imports run one way: every module imports alone, none imports inside a function, the
 packages of ``sim`` are layered (each imports only those below it), and so are the scenario's
-modules (schema, values, uncertainty and backlog, columns, checks, loading).
+modules (the schema's sections, the schema, values, uncertainty and backlog, columns, the
+checks, reading, loading).
 
 A module loaded at first use (``name = later("module")``, :mod:`sim.base.lazy`) counts as imported
 where ``later`` is called, which must be at the top of a module: the command line starts with
@@ -50,24 +51,59 @@ switch-over) on the model; money on what a run counts; runs on all of those; the
 search over runs (target, scale, calibrate, national) on runs; the report and the command line
 on everything; the command line's shared options and commands (``sim.commands``) under ``cli``."""
 
+SECTIONS = {
+    "sim.scenario.fields": set(),
+    "sim.scenario.run": {"sim.scenario.fields"},
+    "sim.scenario.demand": {"sim.scenario.fields"},
+    "sim.scenario.capacity": {"sim.scenario.fields"},
+    "sim.scenario.designs": {"sim.scenario.fields"},
+    "sim.scenario.contracts": {"sim.scenario.fields"},
+    "sim.scenario.stages": {"sim.scenario.fields", "sim.scenario.capacity"},
+    "sim.scenario.surgery": {"sim.scenario.fields", "sim.scenario.capacity"},
+    "sim.scenario.finance": {"sim.scenario.fields", "sim.scenario.contracts"},
+}
+"""The schema's sections, each on the shared types (``fields``) and the few sections it holds."""
+
+SCHEMA = {*SECTIONS, "sim.scenario.schema"}
+"""The whole schema: its sections and the scenario made of them."""
+
 LAYERS = {
-    "sim.scenario.schema": set(),
-    "sim.scenario.values": {"sim.scenario.schema"},
-    "sim.scenario.backlog": {"sim.scenario.schema", "sim.scenario.values"},
-    "sim.scenario.uncertainty": {"sim.scenario.schema", "sim.scenario.values"},
-    "sim.scenario.columns": {"sim.scenario.schema", "sim.scenario.uncertainty"},
-    "sim.scenario.checks": {"sim.scenario.schema", "sim.scenario.values", "sim.scenario.backlog", "sim.scenario.columns"},
+    **SECTIONS,
+    "sim.scenario.schema": set(SECTIONS),
+    "sim.scenario.values": SCHEMA,
+    "sim.scenario.backlog": {*SCHEMA, "sim.scenario.values"},
+    "sim.scenario.uncertainty": {*SCHEMA, "sim.scenario.values"},
+    "sim.scenario.columns": {*SCHEMA, "sim.scenario.uncertainty"},
+    "sim.scenario.problems": SCHEMA,
+    "sim.scenario.design_checks": {*SCHEMA, "sim.scenario.problems"},
+    "sim.scenario.contract_checks": {*SCHEMA, "sim.scenario.columns", "sim.scenario.problems"},
+    "sim.scenario.checks": {
+        *SCHEMA,
+        "sim.scenario.values",
+        "sim.scenario.backlog",
+        "sim.scenario.columns",
+        "sim.scenario.problems",
+        "sim.scenario.design_checks",
+        "sim.scenario.contract_checks",
+    },
+    "sim.scenario.reading": {*SCHEMA, "sim.scenario.values"},
+    "sim.scenario.based_on": {*SCHEMA, "sim.scenario.values", "sim.scenario.problems"},
     "sim.scenario.loading": {
-        "sim.scenario.schema",
+        *SCHEMA,
         "sim.scenario.values",
         "sim.scenario.backlog",
         "sim.scenario.uncertainty",
+        "sim.scenario.problems",
         "sim.scenario.checks",
+        "sim.scenario.reading",
+        "sim.scenario.based_on",
     },
 }
 """The scenario modules each scenario module may import: only those in layers before it. The
 results schema (``columns``) sits beside the checks: it names what a run measures, which a
-contract's outcome targets are checked against."""
+contract's outcome targets are checked against. How a problem is worded (``problems``) comes
+before the checks that raise them; reading files and merging designs ``based_on`` another come
+after them, just below loading."""
 
 
 def package_of(module: str) -> str:

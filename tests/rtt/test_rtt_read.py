@@ -18,7 +18,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.rtt.bands import BAND_LABELS, N_BANDS, OPEN_BAND, band_counts, band_of, percentile, within_pct
-from sim.rtt.returns import COLUMNS, PARTS, ReturnsError, commissioner_rows, read_returns, returns_for
+from sim.rtt.return_file import COLUMNS, PARTS, ReturnsError
+from sim.rtt.returns import commissioner_rows, read_returns, returns_for
 
 HERE = Path(__file__).resolve().parents[1]
 DATA = HERE.parent / "data" / "rtt"

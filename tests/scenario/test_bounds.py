@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from cli import app
 from sim.runs.results import SCENARIO_FILE
 from sim.scenario.loading import ScenarioError, load_given, load_scenario
-from sim.scenario.schema import EARLIEST_START, LATEST_START, MAX_REPLICATIONS, MAX_WARMUP_DAYS, MAX_YEARS
+from sim.scenario.run import EARLIEST_START, LATEST_START, MAX_REPLICATIONS, MAX_WARMUP_DAYS, MAX_YEARS
 
 runner = CliRunner()
 
