@@ -33,13 +33,9 @@ from sim.national.areas import (
 )
 from sim.national.task import AreaOutcome, AreaTask, Settings, fitted_here, run_area
 from sim.planning import scale
-<<<<<<< HEAD
-from sim.rtt.returns import ReturnsError, check_one_era, commissioners, read_returns
-from sim.runs.batch import Stopped
-=======
 from sim.rtt.return_file import ReturnsError
 from sim.rtt.returns import check_one_era, commissioners, read_returns
->>>>>>> h-scen
+from sim.runs.batch import Stopped
 from sim.runs.executors import Executor
 from sim.runs.journal import Lines
 from sim.runs.results import SCENARIO_FILE, run_folder, save_inputs, write_atomic, write_csv
