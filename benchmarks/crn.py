@@ -75,9 +75,10 @@ def main() -> None:
         f"Bedfordshire at its point values, {a.reps} replications of {a.years} year(s) after the warm-up; prime minus "
         "fragmented, per year. *Paired*: the standard deviation across replications of the paired difference (both "
         "designs on the same patients); *independent*: what it would be if the designs saw independent random numbers; "
-        "*replications*: the share of the replications independent runs would need for the same interval on the "
-        "difference, (paired / independent)²." + (" *Then*: the paired figure saved from another version of the model "
-        f"(`--compare {a.compare.name}`), and the ratio of replications now to then." if then else ""),
+        "*replications*: (paired / independent)², the replications paired runs need for the same interval on the "
+        "difference, as a share of those independent runs would need."
+        + (f" *Then*: the paired figure saved from another version of the model (`--compare {a.compare.name}`), and the "
+           "ratio of replications now to then." if then else ""),
         "",
         "| metric | mean difference | sd paired | sd independent | replications | " + ("sd then | now / then |" if then else ""),
         "|---|---:|---:|---:|---:|" + ("---:|---:|" if then else ""),
