@@ -1,6 +1,7 @@
 """Batch benchmark: memory as replications accumulate, parallel efficiency, throughput.
 
-Run by hand (prints figures, asserts nothing):
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/batch.md``, which
+docs/performance.md includes):
 
     python benchmarks/batch.py                       # 1,000 replications x both designs x 5 years (~45 min on 2 cores)
     python benchmarks/batch.py --reps 200            # shorter; the growth per replication is the figure to read
@@ -21,15 +22,26 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.record import Record
 from sim.runs.experiment import ProcessExecutor, SerialExecutor, run_batch
 from sim.scenario.loading import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
+SAID: list[str] = []
+"""Every line printed, for the results file."""
+
+
+def say(line: str) -> None:
+    print(line, flush=True)
+    SAID.append(line)
 
 
 def rss_mb(pid: int) -> float:
@@ -72,8 +84,8 @@ class Sampler(threading.Thread):
 def memory(reps: int, years: int) -> None:
     s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml", [f"run.years={years}"])
     designs = list(s.designs)
-    print(f"1. {reps} replications x {len(designs)} designs x {years} years, journalled, 2 worker processes")
-    print(f"{'tasks done':>10} {'of':>6} {'RSS now MB':>11} {'peak MB':>8} {'elapsed s':>10}")
+    say(f"1. {reps} replications x {len(designs)} designs x {years} years, journalled, 2 worker processes")
+    say(f"{'tasks done':>10} {'of':>6} {'RSS now MB':>11} {'peak MB':>8} {'elapsed s':>10}")
     sampler = Sampler()
     sampler.start()
     marks = {round(reps * len(designs) * f) for f in (0.1, 0.25, 0.5, 0.75, 1.0)}
@@ -83,7 +95,7 @@ def memory(reps: int, years: int) -> None:
         if done in marks:
             marks.discard(done)
             elapsed = time.perf_counter() - start
-            print(f"{done:>10} {total:>6} {sampler.now:>11.0f} {sampler.peak:>8.0f} {elapsed:>10.0f}", flush=True)
+            say(f"{done:>10} {total:>6} {sampler.now:>11.0f} {sampler.peak:>8.0f} {elapsed:>10.0f}")
 
     pool = ProcessExecutor(2)
     cpu0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -98,9 +110,9 @@ def memory(reps: int, years: int) -> None:
     wall = time.perf_counter() - start
     cpu = (cpu1.ru_utime + cpu1.ru_stime) - (cpu0.ru_utime + cpu0.ru_stime)
     appointments = result.table["appointments"].sum()
-    print(f"   peak resident memory, parent and workers together: {sampler.peak:,.0f} MB; journal {journal_mb:,.0f} MB")
-    print(f"   wall {wall:,.0f} s, worker CPU {cpu:,.0f} s; {appointments / 1e6:,.1f}m appointments in contract years")
-    print(f"3. {appointments / cpu:,.0f} appointments per worker CPU second (warm-up years simulated but not counted)")
+    say(f"   peak resident memory, parent and workers together: {sampler.peak:,.0f} MB; journal {journal_mb:,.0f} MB")
+    say(f"   wall {wall:,.0f} s, worker CPU {cpu:,.0f} s; {appointments / 1e6:,.1f}m appointments in contract years")
+    say(f"3. {appointments / cpu:,.0f} appointments per worker CPU second (warm-up years simulated but not counted)")
 
 
 def efficiency(reps: int, years: int) -> None:
@@ -116,7 +128,7 @@ def efficiency(reps: int, years: int) -> None:
         two = time.perf_counter() - t0
     finally:
         pool.close()
-    print(f"2. {reps} replications x {len(designs)} designs x {years} years: 1 process {one:.1f} s, "
+    say(f"2. {reps} replications x {len(designs)} designs x {years} years: 1 process {one:.1f} s, "
           f"2 processes {two:.1f} s, efficiency {one / (2 * two):.2f} of ideal")  # fmt: skip
 
 
@@ -127,11 +139,13 @@ def main() -> None:
     ap.add_argument("--efficiency-reps", type=int, default=8)
     ap.add_argument("--efficiency-only", action="store_true")
     args = ap.parse_args()
-    print(f"{os.cpu_count()} cores")
+    record = Record("batch")
+    say(f"{os.cpu_count()} cores")
     if not args.efficiency_only:
         memory(args.reps, args.years)
     if args.efficiency_reps > 0:
         efficiency(args.efficiency_reps, args.years)
+    record.write(["```text", *SAID, "```"])
 
 
 if __name__ == "__main__":

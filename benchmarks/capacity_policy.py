@@ -1,6 +1,7 @@
 """What capacity policies cost a replication: the bundled managed policies against the capacity set.
 
-Run by hand (prints figures, asserts nothing)::
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/capacity_policy.md``,
+which docs/performance.md includes)::
 
     python benchmarks/capacity_policy.py              # 6 replications x 5 years of each design, each way
     python benchmarks/capacity_policy.py --reps 10
@@ -15,11 +16,13 @@ seen sooner), so the ratio holds their work as well as their bookkeeping.
 from __future__ import annotations
 
 import argparse
-import platform
+import sys
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.record import Record
 from sim.model import ENGINE
 from sim.model.pathway import Pathway
 from sim.scenario.loading import apply_parameters, load_scenario
@@ -34,8 +37,15 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=6)
     args = parser.parse_args()
     ways = {"fixed": load_scenario(args.scenario, ["run.capacity_policies=fixed"]), "managed": load_scenario(args.scenario)}
-    print(f"{datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.processor() or platform.machine()}, Python "
-          f"{platform.python_version()}, model {ENGINE}")  # fmt: skip
+    record = Record("capacity_policy")
+    print(f"model {ENGINE}")
+    md = [
+        f"CPU seconds per {ways['fixed'].run.years}-year replication (mean of {args.reps}), the same replications run with the "
+        "bundled managed capacity policies and with `run.capacity_policies=fixed`, in turn in one process.",
+        "",
+        "| design | fixed | managed | managed / fixed |",
+        "|---|---:|---:|---:|",
+    ]
     for design in ("fragmented", "prime"):
         cpu = dict.fromkeys(ways, 0.0)
         for rep in range(args.reps):
@@ -47,6 +57,8 @@ def main() -> None:
         each = {w: t / args.reps for w, t in cpu.items()}
         print(f"{design:10s} CPU s per {ways['fixed'].run.years}-year replication: fixed {each['fixed']:.2f}, "
               f"managed {each['managed']:.2f} (x{each['managed'] / each['fixed']:.3f})")  # fmt: skip
+        md.append(f"| {design} | {each['fixed']:.2f} | {each['managed']:.2f} | {each['managed'] / each['fixed']:.3f} |")
+    record.write(md)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,7 @@
 """Common random numbers: how noisy are paired differences between the designs?
 
-Run by hand (prints figures, asserts nothing)::
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/crn.md``, which
+docs/model.md includes)::
 
     python benchmarks/crn.py --reps 16 --years 1 --save /tmp/crn.json
     python benchmarks/crn.py --reps 16 --years 1 --compare /tmp/crn.json
@@ -27,6 +28,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import Record  # noqa: E402
 from sim.runs.experiment import run_replications  # noqa: E402
 from sim.scenario.loading import load_scenario  # noqa: E402
 
@@ -63,20 +65,37 @@ def main() -> None:
     ap.add_argument("--save", type=Path)
     ap.add_argument("--compare", type=Path)
     a = ap.parse_args()
+    record = Record("crn")
     now = measure(a.reps, a.years, a.jobs)
     then = json.loads(a.compare.read_text()) if a.compare else None
     print(f"Bedfordshire, {a.reps} replications, {a.years} year(s) after the warm-up; prime minus fragmented, per year")
     head = f"{'metric':28} {'mean diff':>12} {'sd paired':>10} {'sd indep.':>10}"
     print(head + (f" {'sd then':>10} {'reps ratio':>10}" if then else ""))
+    md = [
+        f"Bedfordshire at its point values, {a.reps} replications of {a.years} year(s) after the warm-up; prime minus "
+        "fragmented, per year. *Paired*: the standard deviation across replications of the paired difference (both "
+        "designs on the same patients); *independent*: what it would be if the designs saw independent random numbers; "
+        "*replications*: (paired / independent)², the replications paired runs need for the same interval on the "
+        "difference, as a share of those independent runs would need."
+        + (f" *Then*: the paired figure saved from another version of the model (`--compare {a.compare.name}`), and the "
+           "ratio of replications now to then." if then else ""),
+        "",
+        "| metric | mean difference | sd paired | sd independent | replications | " + ("sd then | now / then |" if then else ""),
+        "|---|---:|---:|---:|---:|" + ("---:|---:|" if then else ""),
+    ]
     for m, f in now.items():
         line = f"{m:28} {f['mean_difference']:12.1f} {f['sd_paired']:10.2f} {f['sd_independent']:10.2f}"
+        share = (f["sd_paired"] / f["sd_independent"]) ** 2 if f["sd_independent"] else float("nan")
+        row = f"| {m} | {f['mean_difference']:,.1f} | {f['sd_paired']:,.2f} | {f['sd_independent']:,.2f} | {share:.2f} |"
         if then and m in then:
             ratio = (f["sd_paired"] / then[m]["sd_paired"]) ** 2 if then[m]["sd_paired"] else float("nan")
             line += f" {then[m]['sd_paired']:10.2f} {ratio:10.2f}"
+            row += f" {then[m]['sd_paired']:,.2f} | {ratio:.2f} |"
         print(line)
+        md.append(row)
     if a.save:
         a.save.write_text(json.dumps(now, indent=1))
-
+    record.write(md)
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """What the money layer adds to a bid's time: costing each replication, then pricing the paths.
 
-Run by hand (prints figures, asserts nothing)::
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/money_layer.md``, which
+docs/performance.md includes)::
 
     python benchmarks/money_layer.py                  # the bundled bid: 10 replications x 5 years
     python benchmarks/money_layer.py --reps 20 --scenario scenarios/unitingcare_style.toml
@@ -15,11 +16,15 @@ the ratio does not depend on the machine; the simulation is timed without the co
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.record import Record
 from sim.model.pathway import Pathway
 from sim.money.bid import BidPaths, bid_summary, sensitivity
 from sim.money.cash import monthly_cash
@@ -36,6 +41,7 @@ def main() -> None:
     parser.add_argument("--reps", type=int, default=10)
     parser.add_argument("--design", default="prime")
     args = parser.parse_args()
+    record = Record("money_layer")
     s = load_scenario(args.scenario)
     dists = parse_uncertainty(s.uncertainty, s, s.name)
     simulate = cost = 0.0
@@ -70,6 +76,16 @@ def main() -> None:
     print(f"  pricing the paths          {priced:8.2f} s  ({priced / simulate:.1%})")
     print(f"  money layer in all         {money:8.2f} s  ({money / simulate:.1%} of the simulation)")
 
+    record.write([
+        f"{s.name}, design {args.design}: {args.reps} replications × {s.run.years} years, in one process, one after the other.",
+        "",
+        "| part | CPU s | of the simulation's time |",
+        "|---|---:|---:|",
+        f"| simulation | {simulate:.2f} | |",
+        f"| costing the rows (tariffs, price indices, provider costs, contract account) | {cost:.2f} | {cost / simulate:.1%} |",
+        f"| pricing the paths (bid summary, sensitivity, monthly cash) | {priced:.2f} | {priced / simulate:.1%} |",
+        f"| the money layer in all | {money:.2f} | {money / simulate:.1%} |",
+    ])  # fmt: skip
 
 if __name__ == "__main__":
     main()

@@ -1,6 +1,7 @@
 """How long ``msksim national`` takes an area, here and on a Dask cluster, and all of England.
 
-Run by hand (prints figures, asserts nothing; writes ``benchmarks/national_time.md`` each time):
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/national_time.md`` each time,
+which docs/national.md includes):
 
     python benchmarks/national_time.py            # 06F, 00Y, 12F with the command's defaults (~10-25 min on 2 cores)
     python benchmarks/national_time.py --quick    # --reps 1 --rounds 1 --compare-reps 2: a fast check of this script
@@ -50,7 +51,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-MARKDOWN = ROOT / "benchmarks" / "national_time.md"
+MARKDOWN = ROOT / "benchmarks" / "results" / "national_time.md"
 SCENARIO = "scenarios/bedfordshire.toml"
 RTT = "data/rtt/rtt-commissioner-ccg-*.csv"
 ENGLAND = 211
@@ -233,8 +234,6 @@ def main() -> None:
     shown = [a for a in sys.argv[1:] if a not in ("--keep", str(args.keep)) and not a.startswith("--keep=")]
     argv = " ".join(shlex.quote(a) for a in shown)  # where the folders went is not a figure
     md = [
-        "# How long `msksim national` takes",
-        "",
         f"{when:%Y-%m-%d %H:%M} UTC; {cpu_model()}, {cores} cores; Python {platform.python_version()}; model {engine}; {load}.",
         "",
         f"Made by `python benchmarks/national_time.py{' ' + argv if argv else ''}`, which runs",

@@ -1,6 +1,7 @@
 """What the RTT returns cost: a replication with them against the same replication without.
 
-Run by hand (prints figures, asserts nothing):
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/returns_cost.md``, which
+docs/performance.md includes):
 
     python benchmarks/returns_cost.py [--reps 3]
 
@@ -28,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("MSKSIM_PURE_PYTHON", "1")  # before the model is imported: it decides then
 
+from benchmarks.record import Record  # noqa: E402
 from benchmarks.throughput import cpu  # noqa: E402
 from sim.model import ENGINE  # noqa: E402
 from sim.model import pathway as pathway_module  # noqa: E402
@@ -67,7 +69,16 @@ def main() -> None:
     args = parser.parse_args()
     if ENGINE != "interpreted":
         sys.exit(f"the model runs {ENGINE} here: the counting can only be replaced in the sources")
+    record = Record("returns_cost")
     s = load_scenario(ROOT / "scenarios" / "bedfordshire.toml")
+    md = [
+        f"Bedfordshire, one replication of {s.run.years} years after {s.run.warmup_days} warm-up days, model {ENGINE}, "
+        f"best of {args.reps}, runs interleaved. *Counting*: the extra time of a replication that counts its returns; "
+        "*tables*: turning its returns into `rtt_returns.csv` rows and their summary; *total*: both.",
+        "",
+        "| design | with (s) | without (s) | counting | tables (s) | total |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
     print(f"Bedfordshire, {s.run.years} years after {s.run.warmup_days} warm-up days; model {ENGINE}; best of {args.reps}")
     print(f"{'design':<12}{'with (s)':>10}{'without (s)':>13}{'counting':>10}{'tables (s)':>12}{'total':>8}")
     for design in s.designs:
@@ -100,7 +111,9 @@ def main() -> None:
         counting = (with_s - without_s) / without_s
         total = (with_s - without_s + tables_s) / without_s
         print(f"{design:<12}{with_s:>10.2f}{without_s:>13.2f}{counting:>10.1%}{tables_s:>12.2f}{total:>8.1%}")
+        md.append(f"| {design} | {with_s:.2f} | {without_s:.2f} | {counting:+.1%} | {tables_s:.2f} | {total:+.1%} |")
     print("counting: extra time of a replication that counts its returns; total: with the tables made from them")
+    record.write(md)
 
 
 if __name__ == "__main__":

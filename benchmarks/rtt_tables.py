@@ -4,13 +4,12 @@ Run by hand (``python benchmarks/rtt_tables.py [REPS]``, default 10 replications
 case, the mean of the three published months beside the simulated mean of the same calendar
 months (for the fragmented design carried forward to the contract years, the same months five
 years on), with ✓ where within the targets (counts 15%, within 18 weeks 5 points, median 2
-weeks). Prints Markdown, and the machine and date it ran on.
+weeks). Prints Markdown, and writes it to ``benchmarks/results/rtt_tables.md``, which the page
+includes, with the machine and date it ran on.
 """
 
 from __future__ import annotations
 
-import datetime
-import platform
 import sys
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import Record  # noqa: E402
 from sim.calibrate.area import read_published  # noqa: E402
 from sim.calibrate.fit import Fitter, mean_statistics, published_statistics  # noqa: E402
 from sim.runs.executors import make_executor  # noqa: E402
@@ -68,18 +68,21 @@ def row(t: pd.DataFrame, part: str) -> list[str]:
 
 def main() -> None:
     reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
-    print(f"{datetime.date.today()}, {platform.machine()} {platform.processor() or ''}, {reps} replications")
+    record = Record("rtt_tables")
+    md = [f"T&O (110), mean of the three published months; simulated: {reps} replications of the same calendar months."]
     for name, case in CASES.items():
         t = beside(*case, reps)
-        print(f"\n{name}\n\n| T&O (110) | published | simulated |\n|---|---:|---:|")
+        lines = [f"**{name[0].upper()}{name[1:]}**", "", "| T&O (110) | published | simulated |", "|---|---:|---:|"]
         for part in ("admitted", "nonadmitted", "incomplete"):
-            print("\n".join(row(t, part)))
+            lines += row(t, part)
         share = {
             k: t.loc["admitted", c] / (t.loc["admitted", c] + t.loc["nonadmitted", c])
             for k, c in (("published", "per_month"), ("simulated", "per_month_sim"))
         }
-        print(f"\nadmitted share of clock stops: simulated {share['simulated']:.1%}, published {share['published']:.1%}")
-
+        lines += ["", f"Admitted share of clock stops: simulated {share['simulated']:.1%}, published {share['published']:.1%}."]
+        print("\n" + "\n".join(lines))
+        md += ["", *lines]
+    record.write(md)
 
 if __name__ == "__main__":
     main()

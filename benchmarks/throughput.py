@@ -1,6 +1,7 @@
 """Throughput and start-up: the model compiled and from its sources, against Ciw and a bare loop.
 
-Run by hand (prints figures, asserts nothing):
+Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/throughput.md``, which
+docs/performance.md includes):
 
     python benchmarks/throughput.py [--against CHECKOUT ...] [--repeat 3]
 
@@ -41,6 +42,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.record import Record  # noqa: E402
 from tests.validation import network as net  # noqa: E402
 
 FORM = r"""
@@ -179,8 +181,14 @@ def main() -> None:
     parser.add_argument("--against", type=Path, nargs="*", default=[], help="other checkouts measured beside this one")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    print(f"msksim throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
-    print(f"CPU seconds, best of {args.repeat}; each form in a fresh process, one core\n")
+    record = Record("throughput")
+    said: list[str] = []
+
+    def say(line: str = "") -> None:
+        print(line)
+        said.extend(line.split("\n"))
+    say(f"msksim throughput, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
+    say(f"CPU seconds, best of {args.repeat}; each form in a fresh process, one core\n")
 
     try:
         ciw = max(ciw_rate(1) for _ in range(2))
@@ -196,26 +204,27 @@ def main() -> None:
         for pure in (False, True):
             got = measure_form(checkout, python, args.repeat, pure)
             if not pure and got["engine"] != "compiled":
-                print(f"({name}: not compiled here; `pip install -e .` with a C compiler compiles it)")
+                say(f"({name}: not compiled here; `pip install -e .` with a C compiler compiles it)")
                 continue
             rows.append((f"{name}, {got['engine']}", got))
 
-    print("| build | CPU s per 5-year replication, fragmented / prime | × Ciw on the validation network "
+    say("| build | CPU s per 5-year replication, fragmented / prime | × Ciw on the validation network "
           "| × slower than the bare loop |")  # fmt: skip
-    print("|---|---|---|---|")
+    say("|---|---|---|---|")
     for name, got in rows:
         s = got["seconds"]
-        print(f"| {name} | {s['fragmented']:.2f} / {s['prime']:.2f} | {got['network'] / ciw:.1f} | {bare / got['network']:.1f} |")
-    print(f"\nValidation network, appointments a CPU second: Ciw {ciw:,.0f}; bare loop {bare:,.0f}; "
+        say(f"| {name} | {s['fragmented']:.2f} / {s['prime']:.2f} | {got['network'] / ciw:.1f} | {bare / got['network']:.1f} |")
+    say(f"\nValidation network, appointments a CPU second: Ciw {ciw:,.0f}; bare loop {bare:,.0f}; "
           + "; ".join(f"{name} {got['network']:,.0f}" for name, got in rows))  # fmt: skip
 
     script = Path(sys.executable).parent / "msksim"
     msksim = [str(script)] if script.exists() else [sys.executable, "-c", "import cli; cli.main()"]
     bundled = "scenarios/bedfordshire.toml"
-    print("\nStart-up, CPU s of the whole process:")
-    print(f"  python -c pass                    {child_cpu([sys.executable, '-c', 'pass'], args.repeat, ROOT):.2f}")
-    print(f"  msksim --help                     {child_cpu([*msksim, '--help'], args.repeat, ROOT):.2f}")
-    print(f"  msksim validate {bundled}  {child_cpu([*msksim, 'validate', bundled], args.repeat, ROOT):.2f}")
+    say("\nStart-up, CPU s of the whole process:\n")
+    say(f"- `python -c pass`: {child_cpu([sys.executable, '-c', 'pass'], args.repeat, ROOT):.2f}")
+    say(f"- `msksim --help`: {child_cpu([*msksim, '--help'], args.repeat, ROOT):.2f}")
+    say(f"- `msksim validate {bundled}`: {child_cpu([*msksim, 'validate', bundled], args.repeat, ROOT):.2f}")
+    record.write(said)
 
 
 if __name__ == "__main__":
