@@ -30,8 +30,7 @@ from __future__ import annotations
 
 import gc
 import math
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable
+from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any, Final
 
@@ -43,26 +42,24 @@ from sim.base.streams import Streams
 from sim.model.capacity import add_years, bank_holidays, daily_capacity, open_days
 from sim.model.clinic import Clinic
 from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
-from sim.model.design import ENTRY_GP, UNRESOLVED, Entry, GPEntry, SinglePointEntry
+from sim.model.design import BACK_TO_GP, ENTRY_GP, BackToGP, Entry, GPEntry, Onward, SinglePointEntry, Unresolved
 from sim.model.draws import GP, ROUTE, Choice, CountTable
-from sim.model.outcomes import HealthLost, JourneyStats
+from sim.model.hub import Hub, Transfer
+from sim.model.kinds import DNA, GP_PLACE, REMOVED, RESOLVED, SELF_MANAGEMENT, SURGICAL, UNRESOLVED, Need, Outcome
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
 from sim.model.policy import CapacityPlan
 from sim.model.recorder import Recorder, Row
 from sim.model.referrals import DirectReferrals, draw_referrals, horizon_days, outside_contract, self_referrals
 from sim.model.theatre import Theatre
 from sim.scenario.backlog import seed_backlog
-from sim.scenario.schema import NEEDS, THEATRE, Scenario, onward_row
+from sim.scenario.schema import THEATRE, Scenario, onward_row
 
-Transfer = Callable[[Any, int], None]
-LEAVING: Final = {
-    o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna", "removed")
-}
+LEAVING: Final[dict[str, str]] = {o.value: "discharged" if o == Outcome.RESOLVED else f"discharged ({o.value})" for o in Outcome}
 """Where a journey ends, by outcome, as the flow diagram names it."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # a Python subclass may audit or alter a run
-class Pathway:
+class Pathway(Hub):
     """The model of one design in one replication.
 
     Parameters
@@ -91,10 +88,10 @@ class Pathway:
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
         self.stages: dict[str, Clinic] = self._services()
         cancelled: list[bool] = []
-        self.theatre = Theatre(scenario, self._theatre_capacity(cancelled), self)
+        joint = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
+        surgery = scenario.design_surgery(design)
+        self.theatre = Theatre(surgery, joint, self._theatre_capacity(cancelled), self)
         self.reviewing = self._plans(cancelled)
-        self.entry: Entry = GPEntry() if d.entry == ENTRY_GP else SinglePointEntry(d.entry)
-        self.unresolved = UNRESOLVED[d.unresolved]()
         functions = sorted({f for c in self.stages.values() if (f := c.cfg.rtt_function) is not None})
         self.rtt = RTTClocks(functions)
         for c in self.stages.values():
@@ -102,18 +99,16 @@ class Pathway:
                 c.function = functions.index(c.cfg.rtt_function)
         self._routing()
         self._settings()
-        self.created = self.discharged = 0
-        self.gp_referrals = self.self_referrals = self.outside_referrals = self.gp_consultations = 0
-        self.bounce_backs = self.advice_given = self.onward_referrals = 0
-        self.dna_returns = 0
-        self.journeys = JourneyStats()
-        self.health = HealthLost(list(scenario.demand.conditions.values()))
-        # moves after the warm-up, by place and destination, and the pairs in the order first seen
-        # (counted by name, without making a (from, to) tuple a move: see flows)
-        self.moves: dict[str, dict[str, int]] = {}
-        self.move_pairs: list[tuple[str, str]] = []
-        self.counting = False  # flows and completed pathways are counted after the warm-up
-        self.recorder = Recorder(self)
+        self.entry: Entry = GPEntry(scenario.gp.referral) if d.entry == ENTRY_GP else SinglePointEntry(d.entry, self.routing_rows)
+        self.unresolved: Unresolved = (
+            BackToGP({n: c.index for n, c in self.stages.items()}, self.gp_wait, self.max_referrals)
+            if d.unresolved == BACK_TO_GP
+            else Onward(self.onward, self.max_onward, self.onward_delay)
+        )
+        self.recorder = Recorder(scenario, design, replication, self.first_day, self.days, self.stages, self.theatre, self.rtt)
+        # the run's counters are the recorder's: the pathway counts into them
+        self.counts, self.moves = self.recorder.counts, self.recorder.flows
+        self.journeys, self.health = self.recorder.journeys, self.recorder.health
         self.arrivals = draw_referrals(scenario, self.streams, self.first_day, self.days)
         self.direct = self_referrals(scenario, self.streams, self.first_day)
         # care outside the MSK contract: the same patients in every design, never routed by it
@@ -133,7 +128,7 @@ class Pathway:
                 cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days,
                 whole=True, closed=self._closed(), reduced=self._reduced(name),
             )  # fmt: skip
-            out[name] = Clinic(name, cfg, cap, self, order.index(name))
+            out[name] = Clinic(name, cfg, cap, self, order.index(name), order)
         return out
 
     def _theatre_capacity(self, cancelled: list[bool]) -> list[float]:
@@ -183,13 +178,14 @@ class Pathway:
     def _routing(self) -> None:
         """Probability rows as inverse-CDF choices: GP, triage, onward, patient choice."""
         s, d = self.scenario, self.design
-        self.gp_first = {n: Choice(s.gp.referral[n]) for n in NEEDS}
-        self.gp_again = {n: Choice(s.gp.rereferral[n]) for n in NEEDS}
+        needs = [n.value for n in Need]
+        self.gp_first = {n: Choice(s.gp.referral[n]) for n in needs}
+        self.gp_again = {n: Choice(s.gp.rereferral[n]) for n in needs}
         self.gp_wait = CountTable(s.gp.wait_days, offset=1)
         self.routing_rows = s.design_routing(self.design_name)
-        self.routing = {n: Choice(self.routing_rows[n]) for n in NEEDS} if d.routing else {}
+        self.routing = {n: Choice(self.routing_rows[n]) for n in needs} if d.routing else {}
         self.onward = (
-            {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
+            {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in needs} if d.onward else {}
         )
         self.choices = {name: Choice(row) for name, row in s.choices.items()}
         hospital = {n for n, st in s.stages.items() if st.hospital}
@@ -222,8 +218,8 @@ class Pathway:
         A patient on the surgical list was listed at the surgical clinic of treatment
         function ``function`` (the first surgical clinic when none is given or none has it).
         """
-        self.created += 1
-        p = Patient(self.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
+        self.counts.created += 1
+        p = Patient(self.counts.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
         gp_choice = self.gp_first[need](u[0])
         p.gp_hospital = gp_choice in self.hospital_stages
         if stage not in self.stages and stage != THEATRE:
@@ -234,7 +230,7 @@ class Pathway:
             surgical = [c for c in self.stages.values() if c.cfg.surgical] or list(self.stages.values())
             origin = next((c for c in surgical if c.cfg.rtt_function == function), surgical[0])
             self.rtt.start(p, float(listed), max(origin.function, 0))
-            self.theatre.choose_operation(origin, p)
+            self.theatre.choose_operation(origin.name, p)
             self.theatre.waiting_since(p, listed)
             return
         clinic = self.stages[stage]
@@ -246,10 +242,8 @@ class Pathway:
     def sort_waiting(self) -> None:
         """Lists in order of time waited, longest first."""
         for clinic in self.stages.values():
-            clinic.routine = deque(sorted(clinic.routine, key=lambda e: e[0]))
-            clinic.urgent = deque(sorted(clinic.urgent, key=lambda e: e[0]))
-        self.theatre.waiting.sort()
-        self.theatre.in_order = deque(sorted(self.theatre.in_order, key=lambda e: e[0]))
+            clinic.sort_waiting()
+        self.theatre.sort_waiting()
 
     # -- running ---------------------------------------------------------------------
 
@@ -293,9 +287,9 @@ class Pathway:
             fn(arg, day)
         self._gp_referrals(day)
         if self.direct is not None:
-            self.self_referrals += self._direct_referrals(self.direct, day)
+            self.counts.self_referrals += self._direct_referrals(self.direct, day)
         if self.outside_contract is not None:
-            self.outside_referrals += self._direct_referrals(self.outside_contract, day)
+            self.counts.outside_referrals += self._direct_referrals(self.outside_contract, day)
         for clinic in self.stages.values():
             clinic.day(day)
         self.theatre.day(day)
@@ -318,11 +312,12 @@ class Pathway:
     def _gp_referrals(self, day: int) -> None:
         """The day's new GP referrals, drawn for the whole run before it starts."""
         batch = self.arrivals[day]
-        self.gp_referrals += len(batch)
+        counts = self.counts
+        counts.referrals += len(batch)
         first_gp, hospital, entry = self.gp_first, self.hospital_stages, self.entry
         for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
-            self.created += 1
-            p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
+            counts.created += 1
+            p = Patient(counts.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             dest = first_gp[need](u_gp)
             p.gp_hospital = dest in hospital
             self.refer(p, entry.first_stop(dest), day)
@@ -331,9 +326,10 @@ class Pathway:
         """The day's patients referred straight to a service, without the GP's choice or triage:
         people referring themselves, or care outside the contract. Returns how many."""
         batch = source.today(day)
+        counts = self.counts
         for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
-            self.created += 1
-            p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
+            counts.created += 1
+            p = Patient(counts.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             p.at = source.place
             p.outside = source.outside
             self.refer(p, source.stage, day)
@@ -346,8 +342,8 @@ class Pathway:
 
         ``delay`` is the days a referral takes to arrive (an internal referral, a letter).
         """
-        if self.counting:
-            self.count_move(p.at, dest)
+        if self.moves.counting:
+            self.moves.count(p.at, dest)
         p.at = dest
         clinic = self.stages.get(dest)
         if clinic is None:
@@ -362,7 +358,7 @@ class Pathway:
         # drawn whatever the share, so the episode's later draws are the same in every design;
         # advice and guidance answers a GP, and care outside the contract was not referred by one
         answered = p.here_u() < clinic.ag
-        if answered and p.phase == NORMAL and p.need != "surgical" and not p.outside:
+        if answered and p.phase == NORMAL and p.need != SURGICAL and not p.outside:
             self._advice_and_guidance(clinic, p, day)
             return
         if clinic.consultant_led and p.phase == NORMAL:  # a consultant-led or interface service
@@ -379,50 +375,35 @@ class Pathway:
         and otherwise looks for the right service without having used a slot here.
         """
         clinic.stats.advice_and_guidance += 1
-        if p.need == "self_management" or clinic.resolves[p.need] > 0:
+        if p.need == SELF_MANAGEMENT or clinic.resolves[p.need] > 0:
             if clinic.ag_return > 0.0 and p.u(GP) < clinic.ag_return and p.referrals + 1 < self.max_referrals:
                 self._back_to_gp(p, day)  # the advice helped for a while
             else:
                 self._resolved_without_care(p, day)
         else:
             p.ok = False
-            self.unresolved_episode(clinic, p, day)
+            self.unresolved_episode(clinic.name, p, day)
 
     def _resolved_without_care(self, p: Patient, day: int) -> None:
         p.ok = True
         self.health.treated(p, day)
-        self.discharge(p, day, "resolved")
-
-    def overflow(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """A routine patient who has waited too long goes to the overflow provider."""
-        clinic.stats.overflow += 1
-        self.refer(p, clinic.cfg.overflow_to, day)
+        self.discharge(p, day, RESOLVED)
 
     def move(self, p: Patient, to: str) -> None:
         """Count a move between places (after the warm-up) for the flow diagram."""
-        if self.counting:
-            self.count_move(p.at, to)
+        if self.moves.counting:
+            self.moves.count(p.at, to)
         p.at = to
-
-    def count_move(self, at: str, to: str) -> None:
-        """Count one move from ``at`` to ``to`` (after the warm-up)."""
-        moves = self.moves.get(at)
-        if moves is None:
-            moves = self.moves[at] = {}
-        n = moves.get(to, 0)
-        if n == 0:
-            self.move_pairs.append((at, to))
-        moves[to] = n + 1
 
     @property
     def flows(self) -> Counter[tuple[str, str]]:
         """Moves after the warm-up: (from, to) -> count, in the order the pairs were first seen."""
-        return Counter({(a, b): self.moves[a][b] for a, b in self.move_pairs})
+        return self.moves.counted()
 
     def _advice(self, p: Patient, day: int) -> None:
         self.rtt.stop(p, day, NONADMITTED)  # advised and discharged: the pathway is complete
-        self.advice_given += 1
-        if p.need == "self_management":
+        self.counts.advice_given += 1
+        if p.need == SELF_MANAGEMENT:
             self._resolved_without_care(p, day)
         else:  # advice did not help: the patient comes back to the single point of access
             self.later(day + self.advice_return, self._return_to_entry, p)
@@ -430,11 +411,11 @@ class Pathway:
     def _return_to_entry(self, p: Patient, day: int) -> None:
         p.referrals += 1
         if p.referrals > self.max_onward:
-            self.discharge(p, day, "unresolved")
+            self.discharge(p, day, UNRESOLVED)
         else:
             self.entry.come_back(self, p, day)
 
-    def triaged(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def triaged(self, p: Patient, day: int) -> None:
         """A triage decision: where the single point of access sends the patient."""
         u = p.u_triage if p.triaged == 0 else p.u(ROUTE)
         p.triaged += 1
@@ -445,29 +426,29 @@ class Pathway:
             dest = self.routing[p.need](u)
         self.refer(p, dest, day, 1)
 
-    def episode_ended(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def episode_ended(self, place: str, p: Patient, day: int) -> None:
         """A course of care at a service is over: discharge, or look for the right service."""
         if p.phase == POSTOP:
             self.theatre.after_postop(p, day)
         elif p.phase == REHAB and not p.ok:  # rehabilitation after an operation that could not help
-            self.theatre.not_helped(clinic, p, day)
+            self.theatre.not_helped(place, p, day)
         elif p.phase == REHAB or p.ok:
-            self.discharge(p, day, "resolved")
+            self.discharge(p, day, RESOLVED)
         else:
-            self.unresolved_episode(clinic, p, day)
+            self.unresolved_episode(place, p, day)
 
-    def unresolved_episode(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def unresolved_episode(self, place: str, p: Patient, day: int) -> None:
         """The service could not meet the need: the design's policy says what happens, but to
         care outside the contract, which leaves the MSK system (its GP loop and onward routing)."""
         if p.outside:
-            self.discharge(p, day, "unresolved")
+            self.discharge(p, day, UNRESOLVED)
             return
         p.referrals += 1
-        self.unresolved.handle(self, clinic, p, day)
+        self.unresolved.handle(self, place, p, day)
 
     def gp_consultation(self, p: Patient, day: int) -> None:
         """The GP sees the patient again and refers where they have not yet been helped."""
-        self.gp_consultations += 1
+        self.counts.gp_consultations += 1
         u = p.u(GP)
         dest = self.gp_again[p.need](u)
         if self.gp_memory and p.failed:
@@ -497,43 +478,61 @@ class Pathway:
         total = sum(kept.values())
         return Choice({d: w / total for d, w in kept.items()})(u) if total > 0 else self.gp_again[p.need](u)
 
-    def missed_out(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """Discharged after missed appointments: back to the GP for some (``dna_return_rate``), who
-        refers them again after the GP's wait; the journey ends for the rest, and for care outside
-        the contract, which the GP did not refer."""
-        rate = clinic.dna_return
+    def missed_out(self, p: Patient, day: int, rate: float) -> None:
+        """Discharged after missed appointments: back to the GP for some (``rate``, the service's
+        ``dna_return_rate``), who refers them again after the GP's wait; the journey ends for the
+        rest, and for care outside the contract, which the GP did not refer."""
         back = rate > 0.0 and p.phase == NORMAL and not p.outside
         if back and p.u(GP) < rate and p.referrals + 1 < self.max_referrals:
             self.rtt.stop(p, day, NONADMITTED)  # discharged for not attending: the pathway is complete
-            self.dna_returns += 1
+            self.counts.dna_returns += 1
             self._back_to_gp(p, day)
         else:
-            self.discharge(p, day, "dna")
+            self.discharge(p, day, DNA)
 
     def _back_to_gp(self, p: Patient, day: int) -> None:
         """Back with the GP, who refers again after their wait."""
         p.referrals += 1
-        self.move(p, "GP")
+        self.move(p, GP_PLACE)
         self.later(day + self.gp_wait(p.u(GP)), self.gp_consultation, p)
 
-    def tested(self, test: Clinic, p: Patient, day: int) -> None:
+    def tested(self, p: Patient, day: int) -> None:
         """A diagnostic test done: the clinic that ordered it sees the patient with the result."""
         clinic = self.stages[p.ordered_by]
         self.move(p, clinic.name)
         clinic.book(p, day + clinic.interval)
 
+    # -- between the services and the theatre ---------------------------------------------
+
+    def list_for_surgery(self, place: str, p: Patient, day: int) -> None:
+        self.theatre.listed(place, p, day)
+
+    def list_for_procedure(self, place: str, p: Patient, day: int) -> None:
+        self.theatre.listed_for_procedure(place, p, day)
+
+    def book(self, place: str, p: Patient, due: int) -> None:
+        self.stages[place].book(p, due)
+
+    def resume_course(self, place: str, p: Patient, day: int) -> None:
+        self.stages[place].after_procedure(p, day)
+
+    def rehabilitate(self, place: str, p: Patient, day: int) -> None:
+        rehab = self.stages[place]
+        p.arrive(rehab.index)
+        rehab.refer(p, day, 1)
+
     # -- leaving -----------------------------------------------------------------------
 
     def discharge(self, p: Patient, day: int, outcome: str) -> None:
         """The journey ends: record it once."""
-        self.rtt.stop(p, day, REMOVALS if outcome == "removed" else NONADMITTED)
+        self.rtt.stop(p, day, REMOVALS if outcome == REMOVED else NONADMITTED)
         # if never treated (unresolved or lost), they waited until now
         self.health.treated(p, day)
         to = LEAVING[outcome]
-        if self.counting:
-            self.count_move(p.at, to)
+        if self.moves.counting:
+            self.moves.count(p.at, to)
         p.at = to
-        self.discharged += 1
+        self.counts.discharged += 1
         self.journeys.add(p, day, outcome)
 
     # -- inspection ------------------------------------------------------------------
@@ -549,15 +548,9 @@ class Pathway:
             out += [arg for _, arg in entries if isinstance(arg, Patient) and arg.at not in gone]
         return out
 
-    def removals_due(self, day: int) -> None:
-        """A month ends: those who left a list unseen before ``day`` are counted off everywhere."""
-        for clinic in self.stages.values():
-            clinic.remove_due(day)
-        self.theatre.remove_due(day)
-
     def waiting_list(self) -> int:
         """Patients waiting for a first appointment anywhere, plus the surgical list."""
-        return sum(c.waiting for c in self.stages.values()) + self.theatre.size
+        return self.recorder.waiting_list()
 
 
 def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[Row]:

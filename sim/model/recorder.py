@@ -7,19 +7,23 @@ become one row and are reset, so memory follows what is in the system, not what 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from itertools import pairwise
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from sim.model.capacity import add_years
+from sim.model.clinic import Clinic
+from sim.model.clocks import RTTClocks
+from sim.model.counters import Flows, RunCounts
+from sim.model.kinds import Outcome, Part
+from sim.model.outcomes import HealthLost, JourneyStats
 from sim.model.policy import CapacityPlan
+from sim.model.theatre import Theatre
 from sim.rtt.bands import N_BANDS, percentile, within_pct
-from sim.scenario.schema import OUTSIDE_CONTRACT
-
-if TYPE_CHECKING:
-    from sim.model.pathway import Pathway
+from sim.scenario.schema import OUTSIDE_CONTRACT, THEATRE, Scenario
 
 Row = dict[str, Any]
 """One contract year's results: the design's name, the replication, the year and the figures."""
@@ -40,62 +44,66 @@ BAND_NAMES = tuple(f"rtt_weeks_{a}_{b}" if np.isfinite(b) else f"rtt_weeks_{a}_p
 
 
 class Recorder:
-    """Takes month-end snapshots and closes each contract year into a row."""
+    """Takes month-end snapshots and closes each contract year into a row.
 
-    def __init__(self, model: Pathway):
-        self.model = model
+    It holds the run's counters: of patients and what the pathway did (``counts``), moves
+    between places (``flows``), journeys ended (``journeys``) and health lost (``health``). It
+    reads the services' and the theatre's own counters and lists, and the RTT clocks.
+    """
+
+    def __init__(
+        self, scenario: Scenario, design: str, replication: int, first_day: date, days: int,
+        stages: dict[str, Clinic], theatre: Theatre, rtt: RTTClocks,
+    ):  # fmt: skip
+        self.scenario, self.design, self.replication = scenario, design, replication
+        self.first_day, self.days = first_day, days
+        self.stages, self.theatre, self.rtt = stages, theatre, rtt
+        self.counts = RunCounts()
+        self.flows = Flows()
+        self.journeys = JourneyStats()
+        self.health = HealthLost(list(scenario.demand.conditions.values()))
         self.rows: list[Row] = []
         self.series: list[tuple[int, int, int, int]] = []  # weekly (day, waiting, in system, clocks), warm-up included
         self.monthly: list[list[float]] = []  # month ends after warm-up: day, year, RTT %, p92, clocks, lists...
         self.monthly_columns = [
             "day", "year", "rtt_incomplete_within_18w_pct", "rtt_wait_p92_weeks", "rtt_wait_median_weeks", "rtt_incomplete",
-            *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*model.stages, "theatre"]),
-            *(f"{n}_waiting_mean" for n in [*model.stages, "theatre"]),
-            *(f"{n}_{kind}" for n in model.stages for kind in ("first", "followup")), *OPERATIONS,
+            *(f"rtt_over_{w}w" for w in BREACH_WEEKS), *BAND_NAMES, *(f"{n}_waiting" for n in [*stages, THEATRE]),
+            *(f"{n}_waiting_mean" for n in [*stages, THEATRE]),
+            *(f"{n}_{kind}" for n in stages for kind in ("first", "followup")), *OPERATIONS,
         ]  # fmt: skip
         # Places whose capacity may answer demand: what their policies added, by month and year
         # (every place, so designs with and without a policy have the same columns).
-        self.places = [*model.stages, "theatre"] if model.scenario.capacity_policies_act else []
+        self.places = [*stages, THEATRE] if scenario.capacity_policies_act else []
         self.monthly_columns += [f"{n}_{kind}" for n in self.places for kind in ADDED]
         self.wait_hist: np.ndarray = np.zeros(WAIT_BINS, dtype=np.int64)  # weeks waited by incomplete pathways at month ends
         self.returns: list[list[Any]] = []  # RTT returns: month, year, function, part, counts by band (no trailing 0s)
         self.year = 0  # 0 is the warm-up, discarded
-        first = model.first_day
-        start = model.scenario.run.start_date
-        years = model.scenario.run.years
+        first = first_day
+        start = scenario.run.start_date
+        years = scenario.run.years
         self.year_starts = [(add_years(start, k) - first).days for k in range(years + 1)]
         self.month_ends = [(_d - first).days for _d in _month_starts(start, add_years(start, years))]
-        self._weeks = set(range(0, model.days, 7))
-        self._events = {t for t in {*self.month_ends, *self.year_starts, *self._weeks} if t < model.days}
+        self._weeks = set(range(0, days, 7))
+        self._events = {t for t in {*self.month_ends, *self.year_starts, *self._weeks} if t < days}
         self._snapshots: list[tuple[float, ...]] = []
         # Lists summed over the month's days (at the start of each): a list that is empty but for a
         # few days after a bank holiday is seen as it is, not by whether the month ends in those days.
-        self._list_sums: list[int] = [0] * (len(model.stages) + 1)  # daily lists added up (ints: exact)
+        self._list_sums: list[int] = [0] * (len(stages) + 1)  # daily lists added up (ints: exact)
         self._list_days = 0
         # Activity counters run by contract year; a month's activity is their change since the
         # last month end, plus what a year that closed within the month had done by then.
-        self._activity_then = np.zeros(2 * len(model.stages) + len(OPERATIONS) + len(ADDED) * len(self.places))
+        self._activity_then = np.zeros(2 * len(stages) + len(OPERATIONS) + len(ADDED) * len(self.places))
         self._activity_carry = np.zeros_like(self._activity_then)
         self._qaly_at_start = 0.0
-        self._base = {
-            "referrals": 0,  # new GP referrals (the same people in every design)
-            "self_referrals": 0,
-            "gp_consultations": 0,
-            "bounce_backs": 0,
-            "advice_given": 0,
-            "onward_referrals": 0,
-            "dna_returns": 0,
-        }
-        self._attr = {"referrals": "gp_referrals"}
-        self.outside = model.scenario.counts_outside_contract  # its columns, even in a replication that drew none
-        self._outside_base = 0
+        self._base = RunCounts()  # the counts when the year started
+        self.outside = scenario.counts_outside_contract  # its columns, even in a replication that drew none
 
     def at(self, day: int) -> None:
         """Start of ``day``: take the week's, month's or year's snapshot if one falls due."""
         if day in self._events:
             if day in self._weeks:
-                m = self.model
-                self.series.append((day, m.waiting_list(), m.created - m.discharged, m.rtt.open))
+                counts = self.counts
+                self.series.append((day, self.waiting_list(), counts.created - counts.discharged, self.rtt.open))
             self._boundary(day)
             if day in self.month_ends or day == self.year_starts[0]:
                 return  # its lists closed the month just ended, or the warm-up
@@ -107,8 +115,17 @@ class Recorder:
 
     def _lists(self) -> list[int]:
         """Patients on each service's list and the theatre's, now."""
-        m = self.model
-        return [c.waiting for c in m.stages.values()] + [m.theatre.size]
+        return [c.waiting for c in self.stages.values()] + [self.theatre.size]
+
+    def waiting_list(self) -> int:
+        """Patients waiting for a first appointment anywhere, plus the surgical list."""
+        return sum(c.waiting for c in self.stages.values()) + self.theatre.size
+
+    def _removals_due(self, day: int) -> None:
+        """A month ends: those who left a list unseen before ``day`` are counted off everywhere."""
+        for clinic in self.stages.values():
+            clinic.remove_due(day)
+        self.theatre.remove_due(day)
 
     def finish(self, day: int) -> None:
         """Close the boundary at the very end of the run (SimPy stops before it)."""
@@ -117,7 +134,7 @@ class Recorder:
 
     def _boundary(self, t: int) -> None:
         if t in self.month_ends or t in self.year_starts:
-            self.model.removals_due(t)  # before the month's counts and lists are read
+            self._removals_due(t)  # before the month's counts and lists are read
         if t in self.month_ends and self.year > 0:
             self._month_end(t)
         if t in self.year_starts:
@@ -127,32 +144,32 @@ class Recorder:
                 start = self._start(t)
             self._reset()
             self.year += 1
-            self.model.counting = self.model.rtt.counting = True
-            if t == 0 and self.model.scenario.backlog is not None:
+            self.flows.counting = self.rtt.counting = True
+            if t == 0 and self.scenario.backlog is not None:
                 self._snapshot(0, start)  # the position the run starts from
                 self._snapshots.pop()  # ...which belongs to no month of the contract
 
     def _start(self, t: int) -> np.ndarray:
         """The contract starts: the returns start from the lists as they stand (year 0).
         Returns the incomplete pathways of all functions by week band."""
-        rtt, month = self.model.rtt, self._month(t)
+        rtt, month = self.rtt, self._month(t)
         total = np.zeros(N_BANDS, dtype=np.int64)
         for code, counts in zip(rtt.functions, rtt.incomplete(t), strict=True):
-            self.returns.append([month, 0, code, "incomplete", *_trimmed(counts)])
+            self.returns.append([month, 0, code, Part.INCOMPLETE.value, *_trimmed(counts)])
             total += counts
         rtt.restart()
         return total
 
     def _month(self, t: int) -> str:
         """The month that ends before day ``t``, as YYYY-MM."""
-        return (self.model.first_day + timedelta(days=t - 1)).strftime("%Y-%m")
+        return (self.first_day + timedelta(days=t - 1)).strftime("%Y-%m")
 
     def _month_end(self, t: int) -> None:
         """The month's RTT return, by treatment function, and the snapshot of all functions."""
         month, total = self._month(t), np.zeros(N_BANDS, dtype=np.int64)
-        for code, part, counts in self.model.rtt.month(t):
+        for code, part, counts in self.rtt.month(t):
             self.returns.append([month, self.year, code, part, *_trimmed(counts)])
-            if part == "incomplete":
+            if part == Part.INCOMPLETE:
                 total += counts
         self._snapshot(t, total)
 
@@ -180,9 +197,8 @@ class Recorder:
 
     def _activity(self) -> np.ndarray:
         """The year's activity so far: attended firsts and follow-ups per service, operations by kind, procedures."""
-        m = self.model
-        th = m.theatre.stats
-        counts = [x for c in m.stages.values() for x in (c.stats.first, c.stats.followup)]
+        th = self.theatre.stats
+        counts = [x for c in self.stages.values() for x in (c.stats.first, c.stats.followup)]
         added = [x for plan in self._plans() for x in ((plan.sessions_run, plan.slots_added) if plan else (0.0, 0.0))]
         return np.array([*counts, th.other_daycase, th.joint + th.other_inpatient, th.joint, th.procedures, *added], dtype=float)
 
@@ -190,35 +206,37 @@ class Recorder:
         """Each place's capacity plan (None: fixed), when the scenario has policies that act."""
         if not self.places:
             return []
-        m = self.model
-        return [c.plan for c in m.stages.values()] + [m.theatre.plan]
+        return [c.plan for c in self.stages.values()] + [self.theatre.plan]
 
     def _reset(self) -> None:
-        m = self.model
         if self.year > 0:  # the year closing did this since the last month end: the running month's
             self._activity_carry += self._activity() - self._activity_then
         self._activity_then = np.zeros_like(self._activity_then)
-        for c in m.stages.values():
+        for c in self.stages.values():
             c.stats.reset()
             c.first_waits.reset()
-        m.theatre.stats.reset()
-        m.theatre.admission_waits.reset()
+        self.theatre.stats.reset()
+        self.theatre.admission_waits.reset()
         for plan in self._plans():
             if plan is not None:
                 plan.new_year()
-        m.journeys.reset()
+        self.journeys.reset()
         self._snapshots = []
-        m.rtt.stops = []
-        self._qaly_at_start = m.health.total
-        self._base = {k: getattr(m, self._attr.get(k, k)) for k in self._base}
-        self._outside_base = m.outside_referrals
+        self.rtt.stops = []
+        self._qaly_at_start = self.health.total
+        self._base = replace(self.counts)
 
     def _close_year(self) -> Row:
-        m = self.model
         days = self.year_starts[self.year] - self.year_starts[self.year - 1]
-        row: Row = {"design": m.design_name, "replication": m.replication, "year": self.year}
-        for k, base in self._base.items():
-            row[k] = getattr(m, self._attr.get(k, k)) - base
+        row: Row = {"design": self.design, "replication": self.replication, "year": self.year}
+        now, base = self.counts, self._base
+        row["referrals"] = now.referrals - base.referrals
+        row["self_referrals"] = now.self_referrals - base.self_referrals
+        row["gp_consultations"] = now.gp_consultations - base.gp_consultations
+        row["bounce_backs"] = now.bounce_backs - base.bounce_backs
+        row["advice_given"] = now.advice_given - base.advice_given
+        row["onward_referrals"] = now.onward_referrals - base.onward_referrals
+        row["dna_returns"] = now.dna_returns - base.dna_returns
         self._services(row, days)
         self._added(row)
         if self.outside:
@@ -229,9 +247,8 @@ class Recorder:
 
     def _services(self, row: Row, days: int) -> None:
         """Activity and lists per service and for the theatre, and the totals over them."""
-        m = self.model
         first_op = followup_op = surgical_first = listed = triage = appointments = 0
-        for name, c in m.stages.items():
+        for name, c in self.stages.items():
             st = c.stats
             row[f"{name}_arrivals"] = st.arrivals
             row[f"{name}_first"] = st.first
@@ -257,9 +274,10 @@ class Recorder:
                 listed += st.listed
             if c.triage:
                 triage += st.first
-        physio = m.stages.get("physio")
+        physio = self.stages.get("physio")
         ps = physio.stats if physio else None
-        th = m.theatre.stats
+        theatre = self.theatre
+        th = theatre.stats
         operations = th.joint + th.other_daycase + th.other_inpatient
         row.update(
             triage_contacts=triage,
@@ -280,15 +298,15 @@ class Recorder:
             overflow_joint_replacements=th.overflow_joint,
             overflow_surgeries_daycase=th.overflow_daycase,
             overflow_surgeries_inpatient=th.overflow_joint + th.overflow_inpatient,
-            joint_replacements_per_1000=th.joint * 1000.0 / m.scenario.population,
+            joint_replacements_per_1000=th.joint * 1000.0 / self.scenario.population,
             bed_days=th.bed_days,
             theatre_removed=th.removed,
-            theatre_waiting_end=m.theatre.size,
+            theatre_waiting_end=theatre.size,
             theatre_list_mean=th.list_area / days,
             theatre_list_exits=th.list_exits,
             theatre_queue_wait_mean_days=_ratio(th.wait_days, th.list_exits),
-            theatre_admission_wait_mean_days=m.theatre.admission_waits.mean(),
-            theatre_admission_wait_p92_days=m.theatre.admission_waits.centile(FIRST_WAIT_CENTILE),
+            theatre_admission_wait_mean_days=theatre.admission_waits.mean(),
+            theatre_admission_wait_p92_days=theatre.admission_waits.centile(FIRST_WAIT_CENTILE),
             appointments=appointments + operations + th.procedures,
         )
 
@@ -303,13 +321,12 @@ class Recorder:
     def _outside_contract(self, row: Row) -> None:
         """Care outside the contract, counted apart: ``outside_contract_<count>`` is the part of
         ``<count>`` that was (the counts above hold it too: it uses the same capacity)."""
-        m = self.model
         pre = f"{OUTSIDE_CONTRACT}_"
-        row[f"{pre}referrals"] = m.outside_referrals - self._outside_base
-        for name, c in m.stages.items():
+        row[f"{pre}referrals"] = self.counts.outside_referrals - self._base.outside_referrals
+        for name, c in self.stages.items():
             row[f"{pre}{name}_first"] = c.stats.outside_first
             row[f"{pre}{name}_followup"] = c.stats.outside_followup
-        th = m.theatre.stats
+        th = self.theatre.stats
         row[f"{pre}joint_replacements"] = th.outside_joint
         row[f"{pre}surgeries_daycase"] = th.outside_daycase
         row[f"{pre}surgeries_inpatient"] = th.outside_joint + th.outside_inpatient
@@ -320,15 +337,15 @@ class Recorder:
 
     def _journeys(self, row: Row) -> None:
         """Journeys that ended this year: how, how long, and whether they reached hospital."""
-        j = self.model.journeys
+        j = self.journeys
         ended = len(j.days)
         weeks = np.asarray(j.days, dtype=float) / WEEK
         row.update(
             journeys_ended=ended,
-            journeys_resolved_pct=_pct(j.outcomes["resolved"], ended),
-            journeys_unresolved=j.outcomes["unresolved"],
-            journeys_dna_discharged=j.outcomes["dna"],
-            journeys_removed=j.outcomes["removed"],
+            journeys_resolved_pct=_pct(j.outcomes[Outcome.RESOLVED], ended),
+            journeys_unresolved=j.outcomes[Outcome.UNRESOLVED],
+            journeys_dna_discharged=j.outcomes[Outcome.DNA],
+            journeys_removed=j.outcomes[Outcome.REMOVED],
             journey_weeks_mean=float(weeks.mean()) if ended else 0.0,
             journey_weeks_p92=float(np.quantile(weeks, 0.92)) if ended else 0.0,
             rereferrals_per_journey=_ratio(j.rereferrals, ended),
@@ -338,12 +355,11 @@ class Recorder:
 
     def _waits(self, row: Row) -> None:
         """RTT: month-end incomplete pathways averaged over the year, and completed ones."""
-        m = self.model
         snaps = np.asarray(self._snapshots, dtype=float).reshape(-1, 4 + len(BREACH_WEEKS))
-        stops = np.asarray(m.rtt.stops, dtype=float) / WEEK
+        stops = np.asarray(self.rtt.stops, dtype=float) / WEEK
         columns = range(snaps.shape[1])
         mean = [float(snaps[:, i].mean()) for i in columns] if len(snaps) else [100.0] + [0.0] * (len(columns) - 1)
-        qaly = m.health.total - self._qaly_at_start
+        qaly = self.health.total - self._qaly_at_start
         row.update(
             rtt_incomplete_within_18w_pct=(mean[0]),
             rtt_wait_p92_weeks=(mean[1]),
@@ -354,10 +370,10 @@ class Recorder:
             rtt_incomplete_78w_mean=(mean[6]),
             rtt_completed=len(stops),
             rtt_completed_weeks_mean=float(stops.mean()) if len(stops) else 0.0,
-            waiting_list_end=m.waiting_list(),
+            waiting_list_end=self.waiting_list(),
             qaly_lost_waiting=qaly,
             qaly_lost_per_1000_referrals=1000 * qaly / max(row["referrals"], 1),
-            in_system_end=m.created - m.discharged,
+            in_system_end=self.counts.created - self.counts.discharged,
         )
 
 
