@@ -190,7 +190,7 @@ def mobilise(model: Pathway, m: Mobilisation, start: int, inherited: set[str]) -
             else:
                 clinic = model.stages[name]
                 clinic.capacity = scaled_slots(clinic.capacity, factor, start, whole=True)
-    if m.triage_accuracy_from < 1.0 and model.routing:
+    if m.triage_accuracy_from < 1.0 and model.routes.routing:
         model.accuracy = ramp(start, m.months, m.triage_accuracy_from, model.days)
         model.blind_routing = blind_routing(model)
 
@@ -202,7 +202,7 @@ def blind_routing(model: Pathway) -> Choice:
     mix = {n.value: sum(c.share * c.need.get(n, 0.0) for c in conditions) for n in Need}
     row: dict[str, float] = {}
     for need, share in mix.items():
-        for dest, p in model.routing_rows.get(need, {}).items():
+        for dest, p in model.routes.routing_rows.get(need, {}).items():
             row[dest] = row.get(dest, 0.0) + share * p
     total = sum(row.values())
     return Choice({k: v / total for k, v in row.items()})

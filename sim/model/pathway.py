@@ -29,7 +29,6 @@ only here (:meth:`Pathway._day`):
 from __future__ import annotations
 
 import gc
-import math
 from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any, Final
@@ -39,20 +38,18 @@ from mypy_extensions import mypyc_attr
 
 from sim.base.interrupt import requested as interrupt_requested
 from sim.base.streams import Streams
-from sim.model.capacity import add_years, bank_holidays, daily_capacity, open_days
 from sim.model.clinic import Clinic
 from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
 from sim.model.design import BACK_TO_GP, ENTRY_GP, BackToGP, Entry, GPEntry, Onward, SinglePointEntry, Unresolved
-from sim.model.draws import GP, ROUTE, Choice, CountTable
+from sim.model.draws import GP, ROUTE, Choice
 from sim.model.hub import Hub, Transfer
-from sim.model.kinds import DNA, GP_PLACE, REMOVED, RESOLVED, SELF_MANAGEMENT, SURGICAL, UNRESOLVED, Need, Outcome
+from sim.model.kinds import DNA, GP_PLACE, REMOVED, RESOLVED, SELF_MANAGEMENT, SURGICAL, UNRESOLVED, Outcome
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
-from sim.model.policy import CapacityPlan
+from sim.model.places import Routes, build_services, build_theatre, capacity_plans
 from sim.model.recorder import Recorder, Row
 from sim.model.referrals import DirectReferrals, draw_referrals, horizon_days, outside_contract, self_referrals
-from sim.model.theatre import Theatre
 from sim.scenario.backlog import seed_backlog
-from sim.scenario.schema import THEATRE, Scenario, onward_row
+from sim.scenario.schema import THEATRE, Scenario
 
 LEAVING: Final[dict[str, str]] = {o.value: "discharged" if o == Outcome.RESOLVED else f"discharged ({o.value})" for o in Outcome}
 """Where a journey ends, by outcome, as the flow diagram names it."""
@@ -86,24 +83,21 @@ class Pathway(Hub):
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
-        self.stages: dict[str, Clinic] = self._services()
-        cancelled: list[bool] = []
-        joint = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
-        surgery = scenario.design_surgery(design)
-        self.theatre = Theatre(surgery, joint, self._theatre_capacity(cancelled), self)
-        self.reviewing = self._plans(cancelled)
+        self.stages: dict[str, Clinic] = build_services(scenario, design, self.first_day, self.days, self)
+        self.theatre, cancelled = build_theatre(scenario, design, self.first_day, self.days, self.streams, self)
+        self.reviewing = capacity_plans(scenario, design, self.first_day, self.days, self.stages, self.theatre, cancelled)
         functions = sorted({f for c in self.stages.values() if (f := c.cfg.rtt_function) is not None})
         self.rtt = RTTClocks(functions)
         for c in self.stages.values():
             if c.cfg.rtt_function is not None:
                 c.function = functions.index(c.cfg.rtt_function)
-        self._routing()
+        self.routes = r = Routes(scenario, design, self.stages)
         self._settings()
-        self.entry: Entry = GPEntry(scenario.gp.referral) if d.entry == ENTRY_GP else SinglePointEntry(d.entry, self.routing_rows)
+        self.entry: Entry = GPEntry(scenario.gp.referral) if d.entry == ENTRY_GP else SinglePointEntry(d.entry, r.routing_rows)
         self.unresolved: Unresolved = (
-            BackToGP({n: c.index for n, c in self.stages.items()}, self.gp_wait, self.max_referrals)
+            BackToGP({n: c.index for n, c in self.stages.items()}, r.gp_wait, self.max_referrals)
             if d.unresolved == BACK_TO_GP
-            else Onward(self.onward, self.max_onward, self.onward_delay)
+            else Onward(r.onward, self.max_onward, d.onward_delay_days)
         )
         self.recorder = Recorder(scenario, design, replication, self.first_day, self.days, self.stages, self.theatre, self.rtt)
         # the run's counters are the recorder's: the pathway counts into them
@@ -117,92 +111,14 @@ class Pathway(Hub):
             seed_backlog(self)
         self.env.process(self._days())
 
-    # -- building --------------------------------------------------------------------
-
-    def _services(self) -> dict[str, Clinic]:
-        """The design's services, each with its capacity day by day."""
-        s, order = self.scenario, list(self.scenario.stages)
-        out: dict[str, Clinic] = {}
-        for name, cfg in s.design_stages(self.design_name).items():
-            cap = daily_capacity(
-                cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days,
-                whole=True, closed=self._closed(), reduced=self._reduced(name),
-            )  # fmt: skip
-            out[name] = Clinic(name, cfg, cap, self, order.index(name), order)
-        return out
-
-    def _theatre_capacity(self, cancelled: list[bool]) -> list[float]:
-        """Theatre list time day by day, less whole lists cancelled on the day (the days
-        cancelled are put in ``cancelled``)."""
-        s = self.scenario.design_surgery(self.design_name)
-        cap = daily_capacity(
-            s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days,
-            whole=False, closed=self._closed(), reduced=self._reduced(THEATRE),
-        )  # fmt: skip
-        if s.cancellation_rate > 0:  # staff sickness, no beds...
-            lost = self.streams.rng["cancellations"].random(len(cap)) < s.cancellation_rate
-            cancelled.extend(lost.tolist())
-            cap = [0.0 if cancel else c for c, cancel in zip(cap, cancelled, strict=True)]
-        return cap
-
-    def _plans(self, cancelled: list[bool]) -> bool:
-        """A plan for each place whose capacity policy acts (``sim.model.policy``); whether any does."""
-        s, name = self.scenario, self.design_name
-        start = s.run.start_date
-        contract = (start - self.first_day).days
-        any_plan = False
-        for place in [*self.stages, THEATRE]:
-            policy = s.capacity_policy(name, place)
-            if not policy.acts:
-                continue
-            cfg = s.design_surgery(name) if place == THEATRE else self.stages[place].cfg
-            works = open_days(cfg.working_days, self.first_day, self.days, self._closed())
-            if place == THEATRE and cancelled:
-                works = [w and not c for w, c in zip(works, cancelled, strict=True)]
-            acts_from = (add_years(start, policy.from_year - 1) - self.first_day).days
-            plan = CapacityPlan(policy, works, cfg.working_days, acts_from, contract, s.demand.growth, place != THEATRE)
-            if place == THEATRE:
-                self.theatre.plan = plan
-            else:
-                self.stages[place].plan = plan
-            any_plan = True
-        return any_plan
-
-    def _closed(self) -> frozenset:
-        cal = self.scenario.calendar
-        return bank_holidays(self.first_day, self.first_day + timedelta(days=self.days), cal.bank_holidays)
-
-    def _reduced(self, name: str) -> list:
-        return [r for r in self.scenario.calendar.reduced if not r.stages or name in r.stages]
-
-    def _routing(self) -> None:
-        """Probability rows as inverse-CDF choices: GP, triage, onward, patient choice."""
-        s, d = self.scenario, self.design
-        needs = [n.value for n in Need]
-        self.gp_first = {n: Choice(s.gp.referral[n]) for n in needs}
-        self.gp_again = {n: Choice(s.gp.rereferral[n]) for n in needs}
-        self.gp_wait = CountTable(s.gp.wait_days, offset=1)
-        self.routing_rows = s.design_routing(self.design_name)
-        self.routing = {n: Choice(self.routing_rows[n]) for n in needs} if d.routing else {}
-        self.onward = (
-            {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in needs} if d.onward else {}
-        )
-        self.choices = {name: Choice(row) for name, row in s.choices.items()}
-        hospital = {n for n, st in s.stages.items() if st.hospital}
-        # A GP choice of "orthopaedics, at a provider the patient picks" is hospital-bound too.
-        hospital |= {c for c, row in s.choices.items() if any(o in hospital for o, p in row.items() if p > 0)}
-        self.hospital_stages = frozenset(hospital)
-
     def _settings(self) -> None:
         """Typed copies of the settings the event handlers read: compiled, they are machine
         values rather than lookups on the validated scenario."""
         s, d = self.scenario, self.design
         self.max_onward: int = d.max_onward
-        self.onward_delay: int = d.onward_delay_days
         self.advice_return: int = d.advice_return_days
         self.max_referrals: int = s.gp.max_referrals
         self.gp_memory: bool = s.gp.remembers_failed
-        self.choice_weight: float = s.gp.choice_wait_weight
         # Mobilising after a switch-over: the share of triage decisions made on the patient's
         # need, day by day (none: every decision is); the others follow ``blind_routing``.
         self.accuracy: list[float] = []
@@ -220,11 +136,12 @@ class Pathway(Hub):
         """
         self.counts.created += 1
         p = Patient(self.counts.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
-        gp_choice = self.gp_first[need](u[0])
-        p.gp_hospital = gp_choice in self.hospital_stages
+        routes = self.routes
+        gp_choice = routes.gp_first[need](u[0])
+        p.gp_hospital = gp_choice in routes.hospital_stages
         if stage not in self.stages and stage != THEATRE:
             stage = self.entry.first_stop(gp_choice)
-            stage = self.choices[stage](u[1]) if stage in self.choices else stage
+            stage = routes.choices[stage](u[1]) if stage in routes.choices else stage
         p.at = stage
         if stage == THEATRE:
             surgical = [c for c in self.stages.values() if c.cfg.surgical] or list(self.stages.values())
@@ -314,7 +231,7 @@ class Pathway(Hub):
         batch = self.arrivals[day]
         counts = self.counts
         counts.referrals += len(batch)
-        first_gp, hospital, entry = self.gp_first, self.hospital_stages, self.entry
+        first_gp, hospital, entry = self.routes.gp_first, self.routes.hospital_stages, self.entry
         for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
             counts.created += 1
             p = Patient(counts.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
@@ -347,9 +264,10 @@ class Pathway(Hub):
         p.at = dest
         clinic = self.stages.get(dest)
         if clinic is None:
-            if dest in self.choices:  # patient choice between providers
+            routes = self.routes
+            if dest in routes.choices:  # patient choice between providers
                 u = p.u(ROUTE)
-                pick = self._by_waits(dest, u) if self.choice_weight > 0.0 else self.choices[dest](u)
+                pick = routes.by_waits(dest, u) if routes.choice_weight > 0.0 else routes.choices[dest](u)
                 self.refer(p, pick, day, delay)
             else:
                 self._advice(p, day)
@@ -423,7 +341,7 @@ class Pathway(Hub):
         if blind is not None and day < len(self.accuracy) and p.u(ROUTE) >= self.accuracy[day]:
             dest = blind(u)  # a triage team still learning: routed as the average referral
         else:
-            dest = self.routing[p.need](u)
+            dest = self.routes.routing[p.need](u)
         self.refer(p, dest, day, 1)
 
     def episode_ended(self, place: str, p: Patient, day: int) -> None:
@@ -450,33 +368,11 @@ class Pathway(Hub):
         """The GP sees the patient again and refers where they have not yet been helped."""
         self.counts.gp_consultations += 1
         u = p.u(GP)
-        dest = self.gp_again[p.need](u)
+        dest = self.routes.gp_again[p.need](u)
         if self.gp_memory and p.failed:
-            dest = self._elsewhere(p, u)
+            dest = self.routes.elsewhere(p, u)
         # where the design's entry sends a GP's referral: the service chosen, or the single point of access
         self.refer(p, self.entry.first_stop(dest), day)
-
-    def _by_waits(self, choice: str, u: float) -> str:
-        """Patient choice weighted by the waits now: share x exp(-weight x weeks of list)."""
-        row: dict[str, float] = {}
-        for option, share in self.scenario.choices[choice].items():
-            clinic = self.stages.get(option)
-            if share <= 0 or clinic is None:
-                continue
-            weekly = clinic.cfg.slots_per_week
-            weeks = clinic.waiting / weekly if weekly > 0 else 52.0
-            row[option] = share * math.exp(-self.choice_weight * weeks)
-        total = sum(row.values())
-        return Choice({k: v / total for k, v in row.items()})(u) if total > 0 else self.choices[choice](u)
-
-    def _elsewhere(self, p: Patient, u: float) -> str:
-        """The GP's re-referral among the services that have not failed the patient (all of the
-        row's, when every one has)."""
-        row = self.scenario.gp.rereferral[p.need]
-        index = {name: c.index for name, c in self.stages.items()}
-        kept = {d: w for d, w in row.items() if w > 0 and not (d in index and p.failed >> index[d] & 1)}
-        total = sum(kept.values())
-        return Choice({d: w / total for d, w in kept.items()})(u) if total > 0 else self.gp_again[p.need](u)
 
     def missed_out(self, p: Patient, day: int, rate: float) -> None:
         """Discharged after missed appointments: back to the GP for some (``rate``, the service's
@@ -494,7 +390,7 @@ class Pathway(Hub):
         """Back with the GP, who refers again after their wait."""
         p.referrals += 1
         self.move(p, GP_PLACE)
-        self.later(day + self.gp_wait(p.u(GP)), self.gp_consultation, p)
+        self.later(day + self.routes.gp_wait(p.u(GP)), self.gp_consultation, p)
 
     def tested(self, p: Patient, day: int) -> None:
         """A diagnostic test done: the clinic that ordered it sees the patient with the result."""
@@ -547,10 +443,6 @@ class Pathway(Hub):
         for entries in self.calendar.values():
             out += [arg for _, arg in entries if isinstance(arg, Patient) and arg.at not in gone]
         return out
-
-    def waiting_list(self) -> int:
-        """Patients waiting for a first appointment anywhere, plus the surgical list."""
-        return self.recorder.waiting_list()
 
 
 def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[Row]:
