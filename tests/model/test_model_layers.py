@@ -90,6 +90,6 @@ def test_services_know_the_hub_not_the_pathway() -> None:
 
 def test_the_enums_match_the_scenario_and_the_returns() -> None:
     assert tuple(kinds.Need) == NEEDS
-    assert PARTS == tuple(kinds.Part)
+    assert tuple(kinds.Part) == PARTS
     order = (INCOMPLETE, ADMITTED, NONADMITTED, STARTS, REMOVALS, TRANSFERS_IN, TRANSFERS_OUT)
     assert [PARTS[i] for i in order] == [p.value for p in kinds.Part]
