@@ -23,7 +23,9 @@ from sim.model.outcomes import HealthLost, JourneyStats
 from sim.model.policy import CapacityPlan
 from sim.model.theatre import Theatre
 from sim.rtt.bands import N_BANDS, percentile, within_pct
-from sim.scenario.schema import OUTSIDE_CONTRACT, THEATRE, Scenario
+from sim.scenario import names as col
+from sim.scenario.names import per
+from sim.scenario.schema import THEATRE, Scenario
 
 Row = dict[str, Any]
 """One contract year's results: the design's name, the replication, the year and the figures."""
@@ -32,7 +34,7 @@ WEEK = 7.0
 RTT_STANDARD_WEEKS = 18
 LONG_WAIT_WEEKS = 52
 WAIT_BINS = N_BANDS  # whole weeks 0..103, and 104 or more
-OPERATIONS = ("surgeries_daycase", "surgeries_inpatient", "joint_replacements", "procedures")
+OPERATIONS = (col.SURGERIES_DAYCASE, col.SURGERIES_INPATIENT, col.JOINT_REPLACEMENTS, col.PROCEDURES)
 """The month's operations, named as in a year's row (inpatient includes joint replacements)."""
 ADDED = ("sessions_added", "slots_added")
 """What a place's capacity policy added in a month (``{place}_sessions_added``...)."""
@@ -228,15 +230,15 @@ class Recorder:
 
     def _close_year(self) -> Row:
         days = self.year_starts[self.year] - self.year_starts[self.year - 1]
-        row: Row = {"design": self.design, "replication": self.replication, "year": self.year}
+        row: Row = {col.DESIGN: self.design, col.REPLICATION: self.replication, col.YEAR: self.year}
         now, base = self.counts, self._base
-        row["referrals"] = now.referrals - base.referrals
-        row["self_referrals"] = now.self_referrals - base.self_referrals
-        row["gp_consultations"] = now.gp_consultations - base.gp_consultations
-        row["bounce_backs"] = now.bounce_backs - base.bounce_backs
-        row["advice_given"] = now.advice_given - base.advice_given
-        row["onward_referrals"] = now.onward_referrals - base.onward_referrals
-        row["dna_returns"] = now.dna_returns - base.dna_returns
+        row[col.REFERRALS] = now.referrals - base.referrals
+        row[col.SELF_REFERRALS] = now.self_referrals - base.self_referrals
+        row[col.GP_CONSULTATIONS] = now.gp_consultations - base.gp_consultations
+        row[col.BOUNCE_BACKS] = now.bounce_backs - base.bounce_backs
+        row[col.ADVICE_GIVEN] = now.advice_given - base.advice_given
+        row[col.ONWARD_REFERRALS] = now.onward_referrals - base.onward_referrals
+        row[col.DNA_RETURNS] = now.dna_returns - base.dna_returns
         self._services(row, days)
         self._added(row)
         if self.outside:
@@ -250,21 +252,21 @@ class Recorder:
         first_op = followup_op = surgical_first = listed = triage = appointments = 0
         for name, c in self.stages.items():
             st = c.stats
-            row[f"{name}_arrivals"] = st.arrivals
-            row[f"{name}_first"] = st.first
-            row[f"{name}_followup"] = st.followup
-            row[f"{name}_dna"] = st.dna_first + st.dna_followup
-            row[f"{name}_listed"] = st.listed
-            row[f"{name}_advice_and_guidance"] = st.advice_and_guidance
-            row[f"{name}_pifu_skipped"] = st.pifu_skipped
-            row[f"{name}_overflow"] = st.overflow
-            row[f"{name}_removed"] = st.removed
-            row[f"{name}_waiting_end"] = c.waiting
-            row[f"{name}_list_mean"] = st.list_area / days
-            row[f"{name}_list_exits"] = st.list_exits
-            row[f"{name}_queue_wait_mean_days"] = _ratio(st.wait_days, st.list_exits)
-            row[f"{name}_first_wait_mean_days"] = c.first_waits.mean()
-            row[f"{name}_first_wait_p92_days"] = c.first_waits.centile(FIRST_WAIT_CENTILE)
+            row[per(col.STAGE_ARRIVALS, stage=name)] = st.arrivals
+            row[per(col.STAGE_FIRST, stage=name)] = st.first
+            row[per(col.STAGE_FOLLOWUP, stage=name)] = st.followup
+            row[per(col.STAGE_DNA, stage=name)] = st.dna_first + st.dna_followup
+            row[per(col.STAGE_LISTED, stage=name)] = st.listed
+            row[per(col.STAGE_ADVICE_AND_GUIDANCE, stage=name)] = st.advice_and_guidance
+            row[per(col.STAGE_PIFU_SKIPPED, stage=name)] = st.pifu_skipped
+            row[per(col.STAGE_OVERFLOW, stage=name)] = st.overflow
+            row[per(col.STAGE_REMOVED, stage=name)] = st.removed
+            row[per(col.STAGE_WAITING_END, stage=name)] = c.waiting
+            row[per(col.STAGE_LIST_MEAN, stage=name)] = st.list_area / days
+            row[per(col.STAGE_LIST_EXITS, stage=name)] = st.list_exits
+            row[per(col.STAGE_QUEUE_WAIT_MEAN_DAYS, stage=name)] = _ratio(st.wait_days, st.list_exits)
+            row[per(col.STAGE_FIRST_WAIT_MEAN_DAYS, stage=name)] = c.first_waits.mean()
+            row[per(col.STAGE_FIRST_WAIT_P92_DAYS, stage=name)] = c.first_waits.centile(FIRST_WAIT_CENTILE)
             appointments += st.first + st.followup + st.dna_first + st.dna_followup
             if c.cfg.hospital:
                 first_op += st.first
@@ -274,66 +276,67 @@ class Recorder:
                 listed += st.listed
             if c.triage:
                 triage += st.first
-        physio = self.stages.get("physio")
+        physio = self.stages.get(col.PHYSIO)
         ps = physio.stats if physio else None
         theatre = self.theatre
         th = theatre.stats
         operations = th.joint + th.other_daycase + th.other_inpatient
         row.update(
-            triage_contacts=triage,
-            physio_contacts=(ps.first + ps.followup) if ps else 0,
-            physio_dna_pct=_pct(ps.dna_first + ps.dna_followup, ps.first + ps.followup + ps.dna_first + ps.dna_followup)
-            if ps
-            else 0.0,
-            first_op_attendances=first_op,
-            followup_op_attendances=followup_op,
-            followups_per_first_op=_ratio(followup_op, first_op),
-            listed_for_surgery=listed,
-            conversion_rate=_ratio(listed, surgical_first),
-            surgeries_daycase=th.other_daycase,
-            surgeries_inpatient=th.joint + th.other_inpatient,
-            joint_replacements=th.joint,
-            surgeries_avoidable=th.avoidable,
-            procedures=th.procedures,
-            overflow_joint_replacements=th.overflow_joint,
-            overflow_surgeries_daycase=th.overflow_daycase,
-            overflow_surgeries_inpatient=th.overflow_joint + th.overflow_inpatient,
-            joint_replacements_per_1000=th.joint * 1000.0 / self.scenario.population,
-            bed_days=th.bed_days,
-            theatre_removed=th.removed,
-            theatre_waiting_end=theatre.size,
-            theatre_list_mean=th.list_area / days,
-            theatre_list_exits=th.list_exits,
-            theatre_queue_wait_mean_days=_ratio(th.wait_days, th.list_exits),
-            theatre_admission_wait_mean_days=theatre.admission_waits.mean(),
-            theatre_admission_wait_p92_days=theatre.admission_waits.centile(FIRST_WAIT_CENTILE),
-            appointments=appointments + operations + th.procedures,
+            {
+                col.TRIAGE_CONTACTS: triage,
+                col.PHYSIO_CONTACTS: (ps.first + ps.followup) if ps else 0,
+                col.PHYSIO_DNA_PCT: _pct(ps.dna_first + ps.dna_followup, ps.first + ps.followup + ps.dna_first + ps.dna_followup)
+                if ps
+                else 0.0,
+                col.FIRST_OP_ATTENDANCES: first_op,
+                col.FOLLOWUP_OP_ATTENDANCES: followup_op,
+                col.FOLLOWUPS_PER_FIRST_OP: _ratio(followup_op, first_op),
+                col.LISTED_FOR_SURGERY: listed,
+                col.CONVERSION_RATE: _ratio(listed, surgical_first),
+                col.SURGERIES_DAYCASE: th.other_daycase,
+                col.SURGERIES_INPATIENT: th.joint + th.other_inpatient,
+                col.JOINT_REPLACEMENTS: th.joint,
+                col.SURGERIES_AVOIDABLE: th.avoidable,
+                col.PROCEDURES: th.procedures,
+                col.OVERFLOW_JOINT_REPLACEMENTS: th.overflow_joint,
+                col.OVERFLOW_SURGERIES_DAYCASE: th.overflow_daycase,
+                col.OVERFLOW_SURGERIES_INPATIENT: th.overflow_joint + th.overflow_inpatient,
+                col.JOINT_REPLACEMENTS_PER_1000: th.joint * 1000.0 / self.scenario.population,
+                col.BED_DAYS: th.bed_days,
+                col.THEATRE_REMOVED: th.removed,
+                col.THEATRE_WAITING_END: theatre.size,
+                col.THEATRE_LIST_MEAN: th.list_area / days,
+                col.THEATRE_LIST_EXITS: th.list_exits,
+                col.THEATRE_QUEUE_WAIT_MEAN_DAYS: _ratio(th.wait_days, th.list_exits),
+                col.THEATRE_ADMISSION_WAIT_MEAN_DAYS: theatre.admission_waits.mean(),
+                col.THEATRE_ADMISSION_WAIT_P92_DAYS: theatre.admission_waits.centile(FIRST_WAIT_CENTILE),
+                col.APPOINTMENTS: appointments + operations + th.procedures,
+            }
         )
 
     def _added(self, row: Row) -> None:
         """What capacity policies added this year, per place: sessions run, slots, the most
         sessions a week in force (zeros at a place whose capacity is fixed)."""
         for name, plan in zip(self.places, self._plans(), strict=True):
-            row[f"{name}_sessions_added"] = plan.sessions_run if plan else 0.0
-            row[f"{name}_slots_added"] = plan.slots_added if plan else 0.0
-            row[f"{name}_sessions_peak"] = plan.sessions_peak if plan else 0
+            row[per(col.STAGE_SESSIONS_ADDED, stage=name)] = plan.sessions_run if plan else 0.0
+            row[per(col.STAGE_SLOTS_ADDED, stage=name)] = plan.slots_added if plan else 0.0
+            row[per(col.STAGE_SESSIONS_PEAK, stage=name)] = plan.sessions_peak if plan else 0
 
     def _outside_contract(self, row: Row) -> None:
         """Care outside the contract, counted apart: ``outside_contract_<count>`` is the part of
         ``<count>`` that was (the counts above hold it too: it uses the same capacity)."""
-        pre = f"{OUTSIDE_CONTRACT}_"
-        row[f"{pre}referrals"] = self.counts.outside_referrals - self._base.outside_referrals
+        row[col.OUTSIDE_CONTRACT_REFERRALS] = self.counts.outside_referrals - self._base.outside_referrals
         for name, c in self.stages.items():
-            row[f"{pre}{name}_first"] = c.stats.outside_first
-            row[f"{pre}{name}_followup"] = c.stats.outside_followup
+            row[per(col.OUTSIDE_CONTRACT_STAGE_FIRST, stage=name)] = c.stats.outside_first
+            row[per(col.OUTSIDE_CONTRACT_STAGE_FOLLOWUP, stage=name)] = c.stats.outside_followup
         th = self.theatre.stats
-        row[f"{pre}joint_replacements"] = th.outside_joint
-        row[f"{pre}surgeries_daycase"] = th.outside_daycase
-        row[f"{pre}surgeries_inpatient"] = th.outside_joint + th.outside_inpatient
-        row[f"{pre}procedures"] = th.outside_procedures
-        row[f"{pre}overflow_joint_replacements"] = th.outside_overflow_joint
-        row[f"{pre}overflow_surgeries_daycase"] = th.outside_overflow_daycase
-        row[f"{pre}overflow_surgeries_inpatient"] = th.outside_overflow_joint + th.outside_overflow_inpatient
+        row[col.OUTSIDE_CONTRACT_JOINT_REPLACEMENTS] = th.outside_joint
+        row[col.OUTSIDE_CONTRACT_SURGERIES_DAYCASE] = th.outside_daycase
+        row[col.OUTSIDE_CONTRACT_SURGERIES_INPATIENT] = th.outside_joint + th.outside_inpatient
+        row[col.OUTSIDE_CONTRACT_PROCEDURES] = th.outside_procedures
+        row[col.OUTSIDE_CONTRACT_OVERFLOW_JOINT_REPLACEMENTS] = th.outside_overflow_joint
+        row[col.OUTSIDE_CONTRACT_OVERFLOW_SURGERIES_DAYCASE] = th.outside_overflow_daycase
+        row[col.OUTSIDE_CONTRACT_OVERFLOW_SURGERIES_INPATIENT] = th.outside_overflow_joint + th.outside_overflow_inpatient
 
     def _journeys(self, row: Row) -> None:
         """Journeys that ended this year: how, how long, and whether they reached hospital."""
@@ -341,16 +344,18 @@ class Recorder:
         ended = len(j.days)
         weeks = np.asarray(j.days, dtype=float) / WEEK
         row.update(
-            journeys_ended=ended,
-            journeys_resolved_pct=_pct(j.outcomes[Outcome.RESOLVED], ended),
-            journeys_unresolved=j.outcomes[Outcome.UNRESOLVED],
-            journeys_dna_discharged=j.outcomes[Outcome.DNA],
-            journeys_removed=j.outcomes[Outcome.REMOVED],
-            journey_weeks_mean=float(weeks.mean()) if ended else 0.0,
-            journey_weeks_p92=float(np.quantile(weeks, 0.92)) if ended else 0.0,
-            rereferrals_per_journey=_ratio(j.rereferrals, ended),
-            hospital_diversion_pct=_pct(j.hospital_bound_diverted, j.hospital_bound),
-            never_in_hospital_op_pct=_pct(j.never_hospital, ended),
+            {
+                col.JOURNEYS_ENDED: ended,
+                col.JOURNEYS_RESOLVED_PCT: _pct(j.outcomes[Outcome.RESOLVED], ended),
+                col.JOURNEYS_UNRESOLVED: j.outcomes[Outcome.UNRESOLVED],
+                col.JOURNEYS_DNA_DISCHARGED: j.outcomes[Outcome.DNA],
+                col.JOURNEYS_REMOVED: j.outcomes[Outcome.REMOVED],
+                col.JOURNEY_WEEKS_MEAN: float(weeks.mean()) if ended else 0.0,
+                col.JOURNEY_WEEKS_P92: float(np.quantile(weeks, 0.92)) if ended else 0.0,
+                col.REREFERRALS_PER_JOURNEY: _ratio(j.rereferrals, ended),
+                col.HOSPITAL_DIVERSION_PCT: _pct(j.hospital_bound_diverted, j.hospital_bound),
+                col.NEVER_IN_HOSPITAL_OP_PCT: _pct(j.never_hospital, ended),
+            }
         )
 
     def _waits(self, row: Row) -> None:
@@ -361,19 +366,21 @@ class Recorder:
         mean = [float(snaps[:, i].mean()) for i in columns] if len(snaps) else [100.0] + [0.0] * (len(columns) - 1)
         qaly = self.health.total - self._qaly_at_start
         row.update(
-            rtt_incomplete_within_18w_pct=(mean[0]),
-            rtt_wait_p92_weeks=(mean[1]),
-            rtt_wait_median_weeks=(mean[2]),
-            rtt_incomplete_mean=(mean[3]),
-            rtt_incomplete_52w_mean=(mean[4]),
-            rtt_incomplete_65w_mean=(mean[5]),
-            rtt_incomplete_78w_mean=(mean[6]),
-            rtt_completed=len(stops),
-            rtt_completed_weeks_mean=float(stops.mean()) if len(stops) else 0.0,
-            waiting_list_end=self.waiting_list(),
-            qaly_lost_waiting=qaly,
-            qaly_lost_per_1000_referrals=1000 * qaly / max(row["referrals"], 1),
-            in_system_end=self.counts.created - self.counts.discharged,
+            {
+                col.RTT_INCOMPLETE_WITHIN_18W_PCT: (mean[0]),
+                col.RTT_WAIT_P92_WEEKS: (mean[1]),
+                col.RTT_WAIT_MEDIAN_WEEKS: (mean[2]),
+                col.RTT_INCOMPLETE_MEAN: (mean[3]),
+                col.RTT_INCOMPLETE_52W_MEAN: (mean[4]),
+                col.RTT_INCOMPLETE_65W_MEAN: (mean[5]),
+                col.RTT_INCOMPLETE_78W_MEAN: (mean[6]),
+                col.RTT_COMPLETED: len(stops),
+                col.RTT_COMPLETED_WEEKS_MEAN: float(stops.mean()) if len(stops) else 0.0,
+                col.WAITING_LIST_END: self.waiting_list(),
+                col.QALY_LOST_WAITING: qaly,
+                col.QALY_LOST_PER_1000_REFERRALS: 1000 * qaly / max(row[col.REFERRALS], 1),
+                col.IN_SYSTEM_END: self.counts.created - self.counts.discharged,
+            }
         )
 
 

@@ -54,7 +54,9 @@ LAYERS = {
     "sim.scenario.values": {"sim.scenario.schema"},
     "sim.scenario.backlog": {"sim.scenario.schema", "sim.scenario.values"},
     "sim.scenario.uncertainty": {"sim.scenario.schema", "sim.scenario.values"},
-    "sim.scenario.columns": {"sim.scenario.schema", "sim.scenario.uncertainty"},
+    "sim.scenario.names": set(),
+    "sim.scenario.declared": {"sim.scenario.schema", "sim.scenario.names"},
+    "sim.scenario.columns": {"sim.scenario.schema", "sim.scenario.uncertainty", "sim.scenario.names", "sim.scenario.declared"},
     "sim.scenario.checks": {"sim.scenario.schema", "sim.scenario.values", "sim.scenario.backlog", "sim.scenario.columns"},
     "sim.scenario.loading": {
         "sim.scenario.schema",
