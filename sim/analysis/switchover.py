@@ -27,17 +27,15 @@ first months.
 
 from __future__ import annotations
 
-import heapq
 import math
-from collections import deque
 from typing import Any
 
 from sim.model.clinic import Clinic
 from sim.model.draws import Choice
+from sim.model.kinds import RESOLVED, Need
 from sim.model.pathway import Pathway
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, POSTOP, Patient
-from sim.model.theatre import ON_LIST
-from sim.scenario.schema import NEEDS, THEATRE, Mobilisation, Scenario
+from sim.scenario.schema import THEATRE, Mobilisation, Scenario
 
 DAYS_A_MONTH = 365.25 / 12
 
@@ -67,7 +65,7 @@ def simulate_switch_over(scenario: Scenario, design: str, replication: int = 0, 
 
 def hand_over(old: Pathway, new: Pathway, day: int) -> None:
     """Move every patient of ``old`` (run to the start of ``day``) into ``new`` (not yet run)."""
-    new.created, new.discharged = old.created, old.discharged
+    new.counts.carry_on(old.counts)
     new.direct, new.outside_contract = old.direct, old.outside_contract  # their streams go on where they were
     new.recorder.series = list(old.recorder.series)  # the weekly series shows the whole path
     _clocks(old, new)
@@ -101,29 +99,7 @@ def _clock_here(p: Patient, clinic: Clinic) -> None:
 
 def _keep_clinic(old: Clinic, new: Clinic, day: int) -> None:
     """The same service under the new design: its lists, bookings and courses carry over."""
-    index = old.index
-    redraw = old.cfg.removal_rate_per_week != new.cfg.removal_rate_per_week
-    for queue, into in ((old.urgent, new.urgent), (old.routine, new.routine)):
-        for entered, p in queue:
-            if p.waiting_at == index:
-                if redraw:
-                    new._joins(p, day, float(day - entered))
-                _clock_here(p, new)
-                into.append((entered, p))
-    for urgent in (False, True):
-        for due, bucket in old.incoming[urgent].items():
-            kept = [p for p in bucket if p.waiting_at == index]
-            for p in kept:
-                if redraw:
-                    new._joins(p, day, 0.0)
-                _clock_here(p, new)
-            if kept:
-                new.incoming[urgent].setdefault(due, []).extend(kept)
-                new.pending += len(kept)
-    new.due.extend(old.due)
-    for due, booked in old.bookings.items():
-        new.bookings.setdefault(due, []).extend(booked)
-    for p in [*old.due, *(b for booked in old.bookings.values() for b in booked)]:
+    for p in new.adopt(old, day):
         _clock_here(p, new)
 
 
@@ -134,18 +110,14 @@ def _re_triage(old: Clinic, new: Pathway, day: int) -> None:
     to the new design's entry with their clock running, but for care outside the contract, which
     goes back to the service it is bought from.
     """
-    index = old.index
-    waiting = [p for _, p in [*old.urgent, *old.routine] if p.waiting_at == index]
-    waiting += [p for buckets in old.incoming for bucket in buckets.values() for p in bucket if p.waiting_at == index]
-    booked = [*old.due, *(p for booked in old.bookings.values() for p in booked)]
-    for p in waiting + booked:
+    for p in old.release():
         p.waiting_at, p.leaves = NOT_WAITING, NEVER
         if p.function < 0 and p.clock != NO_CLOCK:
             p.function = 0
         if p.phase == POSTOP:
             new.theatre.after_postop(p, day)
         elif p.phase != NORMAL:  # rehabilitation at a service that is gone: the operation did its work
-            new.discharge(p, day, "resolved")
+            new.discharge(p, day, RESOLVED)
         elif p.outside:
             new.refer(p, new.scenario.demand.outside_contract.stage, day)
         else:
@@ -154,28 +126,9 @@ def _re_triage(old: Clinic, new: Pathway, day: int) -> None:
 
 def _keep_theatre(old: Pathway, new: Pathway, day: int) -> None:
     """The surgical list, pre-operative assessment and the beds carry over."""
-    was, now = old.theatre, new.theatre
     surgical = [c for c in new.stages.values() if c.cfg.surgical] or list(new.stages.values())
-    redraw = was.cfg.removal_rate_per_week != now.cfg.removal_rate_per_week
-    for e in was.waiting:
-        p = e[-1]
-        if p.waiting_at == ON_LIST:
-            if redraw:
-                now._joins(p, day, float(day - e[2]))
-            _origin(p, new, surgical)
-            now.waiting.append(e)
-    heapq.heapify(now.waiting)
-    now._seq = was._seq
-    if now.overflow_after >= 0.0:  # routine patients in the order they were listed, for the overflow
-        now.in_order = deque(sorted(((e[2], e[-1]) for e in now.waiting if not e[-1].urgent), key=lambda x: x[0]))
-    for pid, p in was.assessing.items():
-        if redraw:
-            now._joins(p, day, 0.0)
+    for p in new.theatre.adopt(old.theatre, day):
         _origin(p, new, surgical)
-        now.assessing[pid] = p
-    now.pending = len(now.assessing)
-    occupied = was.cfg.beds - was.beds_free
-    now.beds_free = now.cfg.beds - occupied  # below zero when the new theatre has fewer: none free until enough leave
 
 
 def _origin(p: Patient, new: Pathway, surgical: list[Clinic]) -> None:
@@ -237,7 +190,7 @@ def mobilise(model: Pathway, m: Mobilisation, start: int, inherited: set[str]) -
             else:
                 clinic = model.stages[name]
                 clinic.capacity = scaled_slots(clinic.capacity, factor, start, whole=True)
-    if m.triage_accuracy_from < 1.0 and model.routing:
+    if m.triage_accuracy_from < 1.0 and model.routes.routing:
         model.accuracy = ramp(start, m.months, m.triage_accuracy_from, model.days)
         model.blind_routing = blind_routing(model)
 
@@ -246,10 +199,10 @@ def blind_routing(model: Pathway) -> Choice:
     """Routing blind to the need: each destination with the share of all referrals the design's
     triage sends there (its rows weighted by the referrals' mix of needs)."""
     conditions = model.scenario.demand.conditions.values()
-    mix = {n: sum(c.share * c.need.get(n, 0.0) for c in conditions) for n in NEEDS}
+    mix = {n.value: sum(c.share * c.need.get(n, 0.0) for c in conditions) for n in Need}
     row: dict[str, float] = {}
     for need, share in mix.items():
-        for dest, p in model.routing_rows.get(need, {}).items():
+        for dest, p in model.routes.routing_rows.get(need, {}).items():
             row[dest] = row.get(dest, 0.0) + share * p
     total = sum(row.values())
     return Choice({k: v / total for k, v in row.items()})

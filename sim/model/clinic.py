@@ -12,20 +12,18 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
 from itertools import repeat
-from typing import TYPE_CHECKING
 
 from sim.model.clocks import NONADMITTED
-from sim.model.counters import DayCounts, ListCounters
+from sim.model.counters import DayCounts, StageStats
 from sim.model.draws import LCG_INCREMENT, LCG_MULTIPLIER, LOW_53, MASK, TO_UNIT, CountTable
-from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, Patient
-from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
-from sim.model.removals import BOOKING, RemovalTimes, leaving_day
-from sim.scenario.schema import NEEDS, Stage, removal_bands
-
-if TYPE_CHECKING:
-    from sim.model.pathway import Pathway
+from sim.model.hub import Hub
+from sim.model.kinds import REMOVED, Need
+from sim.model.patient import NO_CLOCK, NORMAL, NOT_WAITING, Patient
+from sim.model.policy import CapacityPlan
+from sim.model.removals import BOOKING
+from sim.model.waitlist import Waitlist
+from sim.scenario.schema import Stage
 
 WORKUP = -1
 """``Patient.left`` of a patient booked for the follow-up where the decision is made..."""
@@ -33,73 +31,44 @@ WORKUP_LISTED = -2
 """... and of one whom that decision will list for surgery (decided by the draws at the first visit)."""
 
 
-@dataclass
-class StageStats(ListCounters):
-    """Counters of one stage for the current contract year."""
+class Clinic(Waitlist):
+    """A service stage: its lists (:class:`sim.model.waitlist.Waitlist`) and a daily session.
 
-    advice_and_guidance: int = 0
-    arrivals: int = 0
-    dna_first: int = 0
-    dna_followup: int = 0
-    first: int = 0
-    followup: int = 0
-    listed: int = 0
-    outside_first: int = 0  # of ``first``, care outside the contract
-    outside_followup: int = 0  # of ``followup``, care outside the contract
-    overflow: int = 0
-    pifu_skipped: int = 0
-    procedures: int = 0
-    resolved: int = 0
-    unresolved: int = 0
-
-
-class Clinic:
-    """A service stage: waiting list, booked follow-ups and a daily session.
-
-    Referrals arrive in time order, so each priority's waiting list is a plain FIFO queue
-    (longest waiting first); bookings are kept in buckets by due day and move, in order, to
-    a queue of due appointments on the day they fall due.
+    ``places`` are the scenario's services in order (a diagnostic test is keyed to its place);
+    ``model`` is the pathway the service works in.
     """
 
-    def __init__(self, name: str, cfg: Stage, capacity: list[float], model: Pathway, index: int):
+    def __init__(self, name: str, cfg: Stage, capacity: list[float], model: Hub, index: int, places: list[str]):
+        super().__init__(cfg, index)
         self.name = name
-        self.cfg = cfg
         self.model = model
         self.capacity = capacity
-        self.urgent: deque[tuple[int, Patient]] = deque()  # (day listed, patient)
-        self.routine: deque[tuple[int, Patient]] = deque()
-        self.bookings: dict[int, list[Patient]] = {}  # due day -> patients (Patient.first_booked: a first visit?)
-        # day they can be listed -> referrals, urgent and routine apart, so a day's arrivals
-        # join their list in one C-level extend rather than one append each
-        self.incoming: tuple[dict[int, list[Patient]], dict[int, list[Patient]]] = ({}, {})
-        self.due: deque[Patient] = deque()
         self.stats = StageStats()
         # days from the referral reaching the service to the first appointment attended there
         self.first_waits = DayCounts()
         tables: dict[float, CountTable] = {}
         self.courses: dict[str, CountTable] = {}
-        for n in NEEDS:
+        for n in Need:
             mean = cfg.contacts(n)
             if mean not in tables:
                 tables[mean] = CountTable(mean, offset=1)
-            self.courses[n] = tables[mean]
-        self.resolves: dict[str, float] = {n: cfg.resolves.get(n, 0.0) for n in NEEDS}
-        self.listing: dict[str, float] = {n: cfg.list_for_surgery.get(n, 0.0) for n in NEEDS}
+            self.courses[n.value] = tables[mean]
+        self.resolves: dict[str, float] = {n.value: cfg.resolves.get(n, 0.0) for n in Need}
+        self.listing: dict[str, float] = {n.value: cfg.list_for_surgery.get(n, 0.0) for n in Need}
         self.triage: bool = cfg.kind == "triage"
         self.diagnostic: bool = cfg.kind == "diagnostic"
-        order = list(model.scenario.stages)
-        self.tests: list[tuple[str, float, int]] = [(t, share, order.index(t)) for t, share in cfg.tests.items() if share > 0]
+        self.tests: list[tuple[str, float, int]] = [(t, share, places.index(t)) for t, share in cfg.tests.items() if share > 0]
         self.ag: float = cfg.advice_and_guidance_share
         self.ag_return: float = cfg.advice_and_guidance_return_share
         self.pifu: float = cfg.pifu_share
         self.pifu_return: float = cfg.pifu_return_rate
         self.overflow_after: float | None = cfg.overflow_after_weeks * 7 if cfg.overflow_to else None
+        self.overflow_to: str = cfg.overflow_to or ""
         self.lead: int = cfg.booking_lead_days
         self.spread: float = cfg.booking_lead_spread_days
         self.workup: float = cfg.decision_at_followup_share
         self.procedure: float = cfg.procedure_share
         self.long_wait: float | None = cfg.long_wait_weeks * 7 if cfg.booking == "long_waiters_first" else None
-        self.pending = 0
         # Typed attributes for what the hot path reads on every appointment: compiled, they
         # are machine values rather than lookups on the validated settings.
         self.hospital: bool = cfg.hospital
@@ -112,18 +81,7 @@ class Clinic:
         self.dna_rebook: int = cfg.dna_rebook_days
         self.dna_return: float = cfg.dna_return_rate
         self.function = -1  # the treatment function its clocks report under (set by the pathway)
-        self.index = index  # the service's place in the scenario: part of its patients' stream keys
-        self.removal = RemovalTimes(removal_bands(cfg.removal_rate_per_week))
-        self.stale_share: float = cfg.stale_share
-        self.stale = RemovalTimes(removal_bands(cfg.stale_removal_rate_per_week))
-        self.removing: bool = self.removal.active or self.stale_share > 0.0
-        self.gone = 0  # removed patients still in the queues, skipped when reached
         self.plan: CapacityPlan | None = None  # what its capacity policy adds (none: fixed)
-
-    @property
-    def waiting(self) -> int:
-        """Patients referred here and not yet seen: on the list, or still being booked."""
-        return len(self.urgent) + len(self.routine) - self.gone + self.pending
 
     # -- entering the stage -------------------------------------------------------------
 
@@ -152,33 +110,13 @@ class Clinic:
         else:
             (self.urgent if p.urgent else self.routine).append((day, p))
 
-    def _incoming(self, p: Patient, due: int) -> None:
-        """The patient can be offered a slot from day ``due``, still being booked till then."""
-        incoming = self.incoming[p.urgent]
-        bucket = incoming.get(due)
-        if bucket is None:
-            incoming[due] = [p]
-        else:
-            bucket.append(p)
-
-    def _joins(self, p: Patient, day: int, waited: float) -> bool:
-        """The patient waits here from ``day``, having waited ``waited`` days already: the day
-        they would leave unseen, if still waiting then, is fixed now. True for a stale pathway."""
-        u = p.here_u()  # drawn whatever the rate, so the episode's later draws line up
-        p.waiting_at = self.index
-        if not self.removing:
-            p.leaves = NEVER
-            return False
-        p.leaves, stale = leaving_day(self.removal, self.stale, self.stale_share, day, waited, u)
-        return stale
-
     def _leave(self, p: Patient, left: float, today: int, entered: int) -> None:
         """A patient left unseen on day ``left``, found so on ``today``: on the list since
         ``entered``, or still being booked (``entered`` is :data:`BOOKING`)."""
         day = int(left)
         p.waiting_at = NOT_WAITING
         self.stats.left_unseen(day, today, entered, BOOKING)
-        self.model.discharge(p, day, "removed")
+        self.model.discharge(p, day, REMOVED)
 
     def remove_due(self, today: int) -> None:
         """A month ends: those who left unseen before ``today`` leave the list now, so the month's
@@ -198,24 +136,6 @@ class Clinic:
                     if p.waiting_at == index and p.leaves < today:
                         self._leave(p, p.leaves, today, BOOKING)
                         self.pending -= 1
-
-    def waiting_since(self, p: Patient, listed: int) -> None:
-        """A patient already waiting here since day ``listed`` when the run starts."""
-        p.reached = listed
-        if self._joins(p, 0, float(-listed)):
-            self.pending += 1
-            self._incoming(p, max(int(p.leaves), 0))
-        else:
-            (self.urgent if p.urgent else self.routine).append((listed, p))
-
-    def book(self, p: Patient, due: int, first: bool = False) -> None:
-        """Book an appointment on a given day (a follow-up, or a rebooked first visit)."""
-        p.first_booked = first
-        bucket = self.bookings.get(due)
-        if bucket is None:
-            self.bookings[due] = [p]
-        else:
-            bucket.append(p)
 
     # -- the daily session ---------------------------------------------------------------
 
@@ -265,7 +185,8 @@ class Clinic:
                 self._leave(p, p.leaves, day, entered)
                 continue
             p.waiting_at = NOT_WAITING
-            self.model.overflow(self, p, day)
+            self.stats.overflow += 1
+            self.model.refer(p, self.overflow_to, day)
 
     def session(self, day: int, slots: int) -> None:
         """Offer ``slots`` appointments: due bookings first, then the waiting list.
@@ -368,7 +289,7 @@ class Clinic:
             self.stats.dna_followup += 1
         p.dnas += 1
         if p.dnas >= self.max_dna:
-            self.model.missed_out(self, p, day)
+            self.model.missed_out(p, day, self.dna_return)
         else:
             self.book(p, day + self.dna_rebook, first)
 
@@ -384,10 +305,10 @@ class Clinic:
             p.seen_hospital = True
         model = self.model
         if self.triage:
-            model.triaged(self, p, day)
+            model.triaged(p, day)
             return
         if self.diagnostic:
-            model.tested(self, p, day)
+            model.tested(p, day)
             return
         if p.phase != NORMAL:  # rehabilitation after surgery: always a full course (p.ok: did the operation help)
             self._start_course(p, day)
@@ -429,7 +350,7 @@ class Clinic:
         ok = p.ok
         if listed:
             self.stats.listed += 1
-            model.theatre.listed(self, p, day)
+            model.list_for_surgery(self.name, p, day)
             return
         # Treatment starts here (a course), or the patient is discharged: first definitive
         # treatment, whether or not it will help. An assessment that finds nothing to do
@@ -438,7 +359,7 @@ class Clinic:
         # drawn only where procedures are given: other scenarios' draws are unchanged
         if course and self.procedure > 0.0 and p.here_u() < self.procedure:
             self.stats.procedures += 1
-            model.theatre.listed_for_procedure(self, p, day)
+            model.list_for_procedure(self.name, p, day)
             return
         if p.clock != NO_CLOCK and course:
             model.rtt.stop(p, day, NONADMITTED)
@@ -468,28 +389,4 @@ class Clinic:
             self.stats.resolved += 1
         else:
             self.stats.unresolved += 1
-        self.model.episode_ended(self, p, day)
-
-    # -- what a capacity policy watches ----------------------------------------------------
-
-    def ready(self) -> int:
-        """Patients on the list ready to be offered a slot (not those still being booked)."""
-        return len(self.urgent) + len(self.routine) - self.gone
-
-    def within_18w_pct(self, day: int) -> float:
-        """Of those waiting here (being booked too), the share waiting under 18 weeks: by their
-        RTT clock where one runs, else since their referral reached the service."""
-        here = self.index
-        waits = [waiting_since(p) for _, p in self.urgent if p.waiting_at == here]
-        waits += [waiting_since(p) for _, p in self.routine if p.waiting_at == here]
-        waits += [waiting_since(p) for buckets in self.incoming for bucket in buckets.values() for p in bucket
-                  if p.waiting_at == here]  # fmt: skip
-        return share_within_18w(waits, day)
-
-    def patients(self) -> list[Patient]:
-        """Everyone waiting or booked here (for conservation checks)."""
-        booked = [p for bucket in self.bookings.values() for p in bucket]
-        here = self.index
-        incoming = [p for buckets in self.incoming for bucket in buckets.values() for p in bucket if p.waiting_at == here]
-        listed = [p for _, p in self.urgent if p.waiting_at == here] + [p for _, p in self.routine if p.waiting_at == here]
-        return listed + list(self.due) + booked + incoming
+        self.model.episode_ended(self.name, p, day)

@@ -22,11 +22,12 @@ from __future__ import annotations
 import math
 from typing import Final
 
+from sim.model.kinds import Part
 from sim.model.patient import NO_CLOCK, Patient
 from sim.rtt import bands
 
-PARTS: Final = ("incomplete", "admitted", "nonadmitted", "clock_starts", "removals", "transfers_in", "transfers_out")
-"""The parts of a month's return, in the order the rows are written."""
+PARTS: Final[tuple[str, ...]] = tuple(part.value for part in Part)
+"""The parts of a month's return, in the order the rows are written (:class:`sim.model.kinds.Part`)."""
 INCOMPLETE: Final = 0
 ADMITTED: Final = 1
 NONADMITTED: Final = 2

@@ -1,7 +1,8 @@
-"""Counters for one contract year, reset to zero when the year closes."""
+"""Counters: of one contract year, reset to zero when the year closes, and of the whole run."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, fields
 from typing import Final
 
@@ -40,6 +41,75 @@ class ListCounters(Counters):
             self.list_exits += 1  # a list exit too, so the list obeys Little's law
             self.wait_days += day - entered
             self.list_area -= today - day  # counted as waiting on the days since they left
+
+
+@dataclass
+class StageStats(ListCounters):
+    """Counters of one service for the current contract year."""
+
+    advice_and_guidance: int = 0
+    arrivals: int = 0
+    dna_first: int = 0
+    dna_followup: int = 0
+    first: int = 0
+    followup: int = 0
+    listed: int = 0
+    outside_first: int = 0  # of ``first``, care outside the contract
+    outside_followup: int = 0  # of ``followup``, care outside the contract
+    overflow: int = 0
+    pifu_skipped: int = 0
+    procedures: int = 0
+    resolved: int = 0
+    unresolved: int = 0
+
+
+@dataclass
+class RunCounts(Counters):
+    """Patients and what the pathway did with them, counted from the start of the run and never
+    reset: a year's figure is the change over the year (the recorder keeps where it started).
+
+    ``referrals`` and the five after it are named as the columns of a year's row.
+    """
+
+    created: int = 0
+    discharged: int = 0
+    referrals: int = 0  # new GP referrals (the same people in every design)
+    self_referrals: int = 0
+    gp_consultations: int = 0
+    bounce_backs: int = 0
+    advice_given: int = 0
+    onward_referrals: int = 0
+    dna_returns: int = 0
+    outside_referrals: int = 0  # care outside the contract
+
+    def carry_on(self, old: RunCounts) -> None:
+        """Go on from a run taken over (a switch-over): its patients are this run's now."""
+        self.created, self.discharged = old.created, old.discharged
+
+
+class Flows:
+    """Moves between places once ``counting`` (after the warm-up), for the flow diagram: by
+    place and destination, with the pairs in the order first seen (counted by name, without
+    making a (from, to) tuple a move)."""
+
+    def __init__(self) -> None:
+        self.counting = False
+        self.moves: dict[str, dict[str, int]] = {}
+        self.pairs: list[tuple[str, str]] = []
+
+    def count(self, at: str, to: str) -> None:
+        """Count one move from ``at`` to ``to``."""
+        moves = self.moves.get(at)
+        if moves is None:
+            moves = self.moves[at] = {}
+        n = moves.get(to, 0)
+        if n == 0:
+            self.pairs.append((at, to))
+        moves[to] = n + 1
+
+    def counted(self) -> Counter[tuple[str, str]]:
+        """(from, to) -> count, in the order the pairs were first seen."""
+        return Counter({(a, b): self.moves[a][b] for a, b in self.pairs})
 
 
 LONGEST_DAY: Final[int] = 7 * OPEN_BAND  # typed: OPEN_BAND comes from outside the compiled model

@@ -14,16 +14,11 @@ The RTT clock is not a choice: every design follows the national rules (:mod:`si
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from sim.model.clocks import NONADMITTED
-from sim.model.draws import GP, ROUTE
+from sim.model.draws import GP, ROUTE, Choice, CountTable
+from sim.model.hub import Hub
+from sim.model.kinds import GP_PLACE, UNRESOLVED
 from sim.model.patient import Patient
-
-if TYPE_CHECKING:
-    from sim.model.clinic import Clinic
-    from sim.model.pathway import Pathway
-
 
 # --------------------------------------------------------------------------- entry
 
@@ -37,44 +32,48 @@ class Entry:
         """The place a new referral is sent, given the GP's own choice."""
         raise NotImplementedError
 
-    def come_back(self, model: Pathway, p: Patient, day: int) -> None:
+    def come_back(self, model: Hub, p: Patient, day: int) -> None:
         """A patient whom advice did not help looks for care again."""
         raise NotImplementedError
 
-    def routing_weight(self, model: Pathway, need: str, stage: str) -> float:
+    def routing_weight(self, need: str, stage: str) -> float:
         """How likely a patient with this need is to be sent to this stage first."""
         raise NotImplementedError
 
 
 class GPEntry(Entry):
-    """The GP refers to the service of their choice."""
+    """The GP refers to the service of their choice (``referral``: the GP's rows by need)."""
+
+    def __init__(self, referral: dict[str, dict[str, float]]):
+        self.referral = referral
 
     def first_stop(self, gp_choice: str) -> str:
         return gp_choice
 
-    def come_back(self, model: Pathway, p: Patient, day: int) -> None:
+    def come_back(self, model: Hub, p: Patient, day: int) -> None:
         model.gp_consultation(p, day)
 
-    def routing_weight(self, model: Pathway, need: str, stage: str) -> float:
-        return model.scenario.gp.referral[need].get(stage, 0.0)
+    def routing_weight(self, need: str, stage: str) -> float:
+        return self.referral[need].get(stage, 0.0)
 
 
 class SinglePointEntry(Entry):
-    """Every referral is triaged at one service, which routes it."""
+    """Every referral is triaged at one service, which routes it (``routing``: its rows by need)."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, routing: dict[str, dict[str, float]]):
         self.name = name
+        self.routing = routing
 
     def first_stop(self, gp_choice: str) -> str:
         return self.name
 
-    def come_back(self, model: Pathway, p: Patient, day: int) -> None:
+    def come_back(self, model: Hub, p: Patient, day: int) -> None:
         model.refer(p, self.name, day)
 
-    def routing_weight(self, model: Pathway, need: str, stage: str) -> float:
+    def routing_weight(self, need: str, stage: str) -> float:
         if stage == self.name:
             return 1.0
-        return model.routing_rows[need].get(stage, 0.0)
+        return self.routing[need].get(stage, 0.0)
 
 
 # --------------------------------------------------------------------------- the unresolved
@@ -83,38 +82,55 @@ class SinglePointEntry(Entry):
 class Unresolved:
     """What happens when a service's episode of care did not meet the patient's need."""
 
-    def handle(self, model: Pathway, clinic: Clinic, p: Patient, day: int) -> None:
+    def handle(self, model: Hub, place: str, p: Patient, day: int) -> None:
+        """Service ``place`` could not help ``p``."""
         raise NotImplementedError
 
 
 class BackToGP(Unresolved):
-    """Discharged to the GP, who (after a wait and a consultation) refers again."""
+    """Discharged to the GP, who (after a wait and a consultation) refers again.
 
-    def handle(self, model: Pathway, clinic: Clinic, p: Patient, day: int) -> None:
+    ``index`` gives each service's place (the GP remembers which failed the patient), ``gp_wait``
+    the days before the GP sees them, ``max_referrals`` when the GP stops referring.
+    """
+
+    def __init__(self, index: dict[str, int], gp_wait: CountTable, max_referrals: int):
+        self.index = index
+        self.gp_wait = gp_wait
+        self.max_referrals = max_referrals
+
+    def handle(self, model: Hub, place: str, p: Patient, day: int) -> None:
         model.rtt.stop(p, day, NONADMITTED)  # discharged to the GP: the pathway is complete
-        p.failed |= 1 << clinic.index  # the GP remembers (gp.remembers_failed)
-        if p.referrals >= model.max_referrals:
-            model.discharge(p, day, "unresolved")
+        p.failed |= 1 << self.index[place]  # the GP remembers (gp.remembers_failed)
+        if p.referrals >= self.max_referrals:
+            model.discharge(p, day, UNRESOLVED)
             return
-        model.bounce_backs += 1
-        model.move(p, "GP")
-        model.later(day + model.gp_wait(p.u(GP)), model.gp_consultation, p)
+        model.counts.bounce_backs += 1
+        model.move(p, GP_PLACE)
+        model.later(day + self.gp_wait(p.u(GP)), model.gp_consultation, p)
 
 
 class Onward(Unresolved):
-    """Referred on inside the system, without going back to the GP."""
+    """Referred on inside the system, without going back to the GP: by ``onward`` (the design's
+    rows by service and need), after ``delay`` days, at most ``max_onward`` times."""
 
-    def handle(self, model: Pathway, clinic: Clinic, p: Patient, day: int) -> None:
-        if p.referrals > model.max_onward:
-            model.discharge(p, day, "unresolved")
+    def __init__(self, onward: dict[tuple[str, str], Choice], max_onward: int, delay: int):
+        self.onward = onward
+        self.max_onward = max_onward
+        self.delay = delay
+
+    def handle(self, model: Hub, place: str, p: Patient, day: int) -> None:
+        if p.referrals > self.max_onward:
+            model.discharge(p, day, UNRESOLVED)
             return
-        model.onward_referrals += 1
-        dest = model.onward[clinic.name, p.need](p.u(ROUTE))
-        model.refer(p, dest, day, model.onward_delay)
+        model.counts.onward_referrals += 1
+        dest = self.onward[place, p.need](p.u(ROUTE))
+        model.refer(p, dest, day, self.delay)
 
 
 # --------------------------------------------------------------------------- a design
 
 
 ENTRY_GP = "gp"
-UNRESOLVED = {"gp": BackToGP, "onward": Onward}
+BACK_TO_GP = "gp"
+ONWARD = "onward"

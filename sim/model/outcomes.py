@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sim.model.kinds import Outcome
 from sim.model.patient import Patient
 from sim.scenario.schema import Condition
 
@@ -16,7 +17,7 @@ class JourneyStats:
 
     def reset(self) -> None:
         self.days: list[int] = []
-        self.outcomes = {"resolved": 0, "unresolved": 0, "dna": 0, "removed": 0}
+        self.outcomes: dict[str, int] = {o.value: 0 for o in Outcome}
         self.hospital_bound = 0
         self.hospital_bound_diverted = 0
         self.never_hospital = 0

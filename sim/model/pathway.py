@@ -29,9 +29,7 @@ only here (:meth:`Pathway._day`):
 from __future__ import annotations
 
 import gc
-import math
-from collections import Counter, defaultdict, deque
-from collections.abc import Callable
+from collections import Counter, defaultdict
 from datetime import timedelta
 from typing import Any, Final
 
@@ -40,29 +38,25 @@ from mypy_extensions import mypyc_attr
 
 from sim.base.interrupt import requested as interrupt_requested
 from sim.base.streams import Streams
-from sim.model.capacity import add_years, bank_holidays, daily_capacity, open_days
 from sim.model.clinic import Clinic
 from sim.model.clocks import NONADMITTED, REMOVALS, RTTClocks
-from sim.model.design import ENTRY_GP, UNRESOLVED, Entry, GPEntry, SinglePointEntry
-from sim.model.draws import GP, ROUTE, Choice, CountTable
-from sim.model.outcomes import HealthLost, JourneyStats
+from sim.model.design import BACK_TO_GP, ENTRY_GP, BackToGP, Entry, GPEntry, Onward, SinglePointEntry, Unresolved
+from sim.model.draws import GP, ROUTE, Choice
+from sim.model.hub import Hub, Transfer
+from sim.model.kinds import DNA, GP_PLACE, REMOVED, RESOLVED, SELF_MANAGEMENT, SURGICAL, UNRESOLVED, Outcome
 from sim.model.patient import NO_CLOCK, NORMAL, POSTOP, REHAB, Patient
-from sim.model.policy import CapacityPlan
+from sim.model.places import Routes, build_services, build_theatre, capacity_plans
 from sim.model.recorder import Recorder, Row
 from sim.model.referrals import DirectReferrals, draw_referrals, horizon_days, outside_contract, self_referrals
-from sim.model.theatre import Theatre
 from sim.scenario.backlog import seed_backlog
-from sim.scenario.schema import NEEDS, THEATRE, Scenario, onward_row
+from sim.scenario.schema import THEATRE, Scenario
 
-Transfer = Callable[[Any, int], None]
-LEAVING: Final = {
-    o: "discharged" if o == "resolved" else f"discharged ({o})" for o in ("resolved", "unresolved", "dna", "removed")
-}
+LEAVING: Final[dict[str, str]] = {o.value: "discharged" if o == Outcome.RESOLVED else f"discharged ({o.value})" for o in Outcome}
 """Where a journey ends, by outcome, as the flow diagram names it."""
 
 
 @mypyc_attr(allow_interpreted_subclasses=True)  # a Python subclass may audit or alter a run
-class Pathway:
+class Pathway(Hub):
     """The model of one design in one replication.
 
     Parameters
@@ -89,31 +83,26 @@ class Pathway:
         self.env = simpy.Environment()
         self.streams = Streams(run.seed, replication)
         self.calendar: dict[int, list[tuple[Transfer, Any]]] = defaultdict(list)
-        self.stages: dict[str, Clinic] = self._services()
-        cancelled: list[bool] = []
-        self.theatre = Theatre(scenario, self._theatre_capacity(cancelled), self)
-        self.reviewing = self._plans(cancelled)
-        self.entry: Entry = GPEntry() if d.entry == ENTRY_GP else SinglePointEntry(d.entry)
-        self.unresolved = UNRESOLVED[d.unresolved]()
+        self.stages: dict[str, Clinic] = build_services(scenario, design, self.first_day, self.days, self)
+        self.theatre, cancelled = build_theatre(scenario, design, self.first_day, self.days, self.streams, self)
+        self.reviewing = capacity_plans(scenario, design, self.first_day, self.days, self.stages, self.theatre, cancelled)
         functions = sorted({f for c in self.stages.values() if (f := c.cfg.rtt_function) is not None})
         self.rtt = RTTClocks(functions)
         for c in self.stages.values():
             if c.cfg.rtt_function is not None:
                 c.function = functions.index(c.cfg.rtt_function)
-        self._routing()
+        self.routes = r = Routes(scenario, design, self.stages)
         self._settings()
-        self.created = self.discharged = 0
-        self.gp_referrals = self.self_referrals = self.outside_referrals = self.gp_consultations = 0
-        self.bounce_backs = self.advice_given = self.onward_referrals = 0
-        self.dna_returns = 0
-        self.journeys = JourneyStats()
-        self.health = HealthLost(list(scenario.demand.conditions.values()))
-        # moves after the warm-up, by place and destination, and the pairs in the order first seen
-        # (counted by name, without making a (from, to) tuple a move: see flows)
-        self.moves: dict[str, dict[str, int]] = {}
-        self.move_pairs: list[tuple[str, str]] = []
-        self.counting = False  # flows and completed pathways are counted after the warm-up
-        self.recorder = Recorder(self)
+        self.entry: Entry = GPEntry(scenario.gp.referral) if d.entry == ENTRY_GP else SinglePointEntry(d.entry, r.routing_rows)
+        self.unresolved: Unresolved = (
+            BackToGP({n: c.index for n, c in self.stages.items()}, r.gp_wait, self.max_referrals)
+            if d.unresolved == BACK_TO_GP
+            else Onward(r.onward, self.max_onward, d.onward_delay_days)
+        )
+        self.recorder = Recorder(scenario, design, replication, self.first_day, self.days, self.stages, self.theatre, self.rtt)
+        # the run's counters are the recorder's: the pathway counts into them
+        self.counts, self.moves = self.recorder.counts, self.recorder.flows
+        self.journeys, self.health = self.recorder.journeys, self.recorder.health
         self.arrivals = draw_referrals(scenario, self.streams, self.first_day, self.days)
         self.direct = self_referrals(scenario, self.streams, self.first_day)
         # care outside the MSK contract: the same patients in every design, never routed by it
@@ -122,91 +111,14 @@ class Pathway:
             seed_backlog(self)
         self.env.process(self._days())
 
-    # -- building --------------------------------------------------------------------
-
-    def _services(self) -> dict[str, Clinic]:
-        """The design's services, each with its capacity day by day."""
-        s, order = self.scenario, list(self.scenario.stages)
-        out: dict[str, Clinic] = {}
-        for name, cfg in s.design_stages(self.design_name).items():
-            cap = daily_capacity(
-                cfg.slots_per_week, cfg.working_days, cfg.capacity_changes, self.first_day, self.days,
-                whole=True, closed=self._closed(), reduced=self._reduced(name),
-            )  # fmt: skip
-            out[name] = Clinic(name, cfg, cap, self, order.index(name))
-        return out
-
-    def _theatre_capacity(self, cancelled: list[bool]) -> list[float]:
-        """Theatre list time day by day, less whole lists cancelled on the day (the days
-        cancelled are put in ``cancelled``)."""
-        s = self.scenario.design_surgery(self.design_name)
-        cap = daily_capacity(
-            s.slots_per_week, s.working_days, s.capacity_changes, self.first_day, self.days,
-            whole=False, closed=self._closed(), reduced=self._reduced(THEATRE),
-        )  # fmt: skip
-        if s.cancellation_rate > 0:  # staff sickness, no beds...
-            lost = self.streams.rng["cancellations"].random(len(cap)) < s.cancellation_rate
-            cancelled.extend(lost.tolist())
-            cap = [0.0 if cancel else c for c, cancel in zip(cap, cancelled, strict=True)]
-        return cap
-
-    def _plans(self, cancelled: list[bool]) -> bool:
-        """A plan for each place whose capacity policy acts (``sim.model.policy``); whether any does."""
-        s, name = self.scenario, self.design_name
-        start = s.run.start_date
-        contract = (start - self.first_day).days
-        any_plan = False
-        for place in [*self.stages, THEATRE]:
-            policy = s.capacity_policy(name, place)
-            if not policy.acts:
-                continue
-            cfg = s.design_surgery(name) if place == THEATRE else self.stages[place].cfg
-            works = open_days(cfg.working_days, self.first_day, self.days, self._closed())
-            if place == THEATRE and cancelled:
-                works = [w and not c for w, c in zip(works, cancelled, strict=True)]
-            acts_from = (add_years(start, policy.from_year - 1) - self.first_day).days
-            plan = CapacityPlan(policy, works, cfg.working_days, acts_from, contract, s.demand.growth, place != THEATRE)
-            if place == THEATRE:
-                self.theatre.plan = plan
-            else:
-                self.stages[place].plan = plan
-            any_plan = True
-        return any_plan
-
-    def _closed(self) -> frozenset:
-        cal = self.scenario.calendar
-        return bank_holidays(self.first_day, self.first_day + timedelta(days=self.days), cal.bank_holidays)
-
-    def _reduced(self, name: str) -> list:
-        return [r for r in self.scenario.calendar.reduced if not r.stages or name in r.stages]
-
-    def _routing(self) -> None:
-        """Probability rows as inverse-CDF choices: GP, triage, onward, patient choice."""
-        s, d = self.scenario, self.design
-        self.gp_first = {n: Choice(s.gp.referral[n]) for n in NEEDS}
-        self.gp_again = {n: Choice(s.gp.rereferral[n]) for n in NEEDS}
-        self.gp_wait = CountTable(s.gp.wait_days, offset=1)
-        self.routing_rows = s.design_routing(self.design_name)
-        self.routing = {n: Choice(self.routing_rows[n]) for n in NEEDS} if d.routing else {}
-        self.onward = (
-            {(origin, n): Choice(onward_row(d.onward[n], origin)) for origin in self.stages for n in NEEDS} if d.onward else {}
-        )
-        self.choices = {name: Choice(row) for name, row in s.choices.items()}
-        hospital = {n for n, st in s.stages.items() if st.hospital}
-        # A GP choice of "orthopaedics, at a provider the patient picks" is hospital-bound too.
-        hospital |= {c for c, row in s.choices.items() if any(o in hospital for o, p in row.items() if p > 0)}
-        self.hospital_stages = frozenset(hospital)
-
     def _settings(self) -> None:
         """Typed copies of the settings the event handlers read: compiled, they are machine
         values rather than lookups on the validated scenario."""
         s, d = self.scenario, self.design
         self.max_onward: int = d.max_onward
-        self.onward_delay: int = d.onward_delay_days
         self.advice_return: int = d.advice_return_days
         self.max_referrals: int = s.gp.max_referrals
         self.gp_memory: bool = s.gp.remembers_failed
-        self.choice_weight: float = s.gp.choice_wait_weight
         # Mobilising after a switch-over: the share of triage decisions made on the patient's
         # need, day by day (none: every decision is); the others follow ``blind_routing``.
         self.accuracy: list[float] = []
@@ -222,19 +134,20 @@ class Pathway:
         A patient on the surgical list was listed at the surgical clinic of treatment
         function ``function`` (the first surgical clinic when none is given or none has it).
         """
-        self.created += 1
-        p = Patient(self.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
-        gp_choice = self.gp_first[need](u[0])
-        p.gp_hospital = gp_choice in self.hospital_stages
+        self.counts.created += 1
+        p = Patient(self.counts.created, condition, need, urgent, listed, key, u[0], u[1], u[2])
+        routes = self.routes
+        gp_choice = routes.gp_first[need](u[0])
+        p.gp_hospital = gp_choice in routes.hospital_stages
         if stage not in self.stages and stage != THEATRE:
             stage = self.entry.first_stop(gp_choice)
-            stage = self.choices[stage](u[1]) if stage in self.choices else stage
+            stage = routes.choices[stage](u[1]) if stage in routes.choices else stage
         p.at = stage
         if stage == THEATRE:
             surgical = [c for c in self.stages.values() if c.cfg.surgical] or list(self.stages.values())
             origin = next((c for c in surgical if c.cfg.rtt_function == function), surgical[0])
             self.rtt.start(p, float(listed), max(origin.function, 0))
-            self.theatre.choose_operation(origin, p)
+            self.theatre.choose_operation(origin.name, p)
             self.theatre.waiting_since(p, listed)
             return
         clinic = self.stages[stage]
@@ -246,10 +159,8 @@ class Pathway:
     def sort_waiting(self) -> None:
         """Lists in order of time waited, longest first."""
         for clinic in self.stages.values():
-            clinic.routine = deque(sorted(clinic.routine, key=lambda e: e[0]))
-            clinic.urgent = deque(sorted(clinic.urgent, key=lambda e: e[0]))
-        self.theatre.waiting.sort()
-        self.theatre.in_order = deque(sorted(self.theatre.in_order, key=lambda e: e[0]))
+            clinic.sort_waiting()
+        self.theatre.sort_waiting()
 
     # -- running ---------------------------------------------------------------------
 
@@ -293,9 +204,9 @@ class Pathway:
             fn(arg, day)
         self._gp_referrals(day)
         if self.direct is not None:
-            self.self_referrals += self._direct_referrals(self.direct, day)
+            self.counts.self_referrals += self._direct_referrals(self.direct, day)
         if self.outside_contract is not None:
-            self.outside_referrals += self._direct_referrals(self.outside_contract, day)
+            self.counts.outside_referrals += self._direct_referrals(self.outside_contract, day)
         for clinic in self.stages.values():
             clinic.day(day)
         self.theatre.day(day)
@@ -318,11 +229,12 @@ class Pathway:
     def _gp_referrals(self, day: int) -> None:
         """The day's new GP referrals, drawn for the whole run before it starts."""
         batch = self.arrivals[day]
-        self.gp_referrals += len(batch)
-        first_gp, hospital, entry = self.gp_first, self.hospital_stages, self.entry
+        counts = self.counts
+        counts.referrals += len(batch)
+        first_gp, hospital, entry = self.routes.gp_first, self.routes.hospital_stages, self.entry
         for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
-            self.created += 1
-            p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
+            counts.created += 1
+            p = Patient(counts.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             dest = first_gp[need](u_gp)
             p.gp_hospital = dest in hospital
             self.refer(p, entry.first_stop(dest), day)
@@ -331,9 +243,10 @@ class Pathway:
         """The day's patients referred straight to a service, without the GP's choice or triage:
         people referring themselves, or care outside the contract. Returns how many."""
         batch = source.today(day)
+        counts = self.counts
         for condition, need, urgent, key, u_gp, u_triage, u_surgery in batch:
-            self.created += 1
-            p = Patient(self.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
+            counts.created += 1
+            p = Patient(counts.created, condition, need, urgent, day, key, u_gp, u_triage, u_surgery)
             p.at = source.place
             p.outside = source.outside
             self.refer(p, source.stage, day)
@@ -346,14 +259,15 @@ class Pathway:
 
         ``delay`` is the days a referral takes to arrive (an internal referral, a letter).
         """
-        if self.counting:
-            self.count_move(p.at, dest)
+        if self.moves.counting:
+            self.moves.count(p.at, dest)
         p.at = dest
         clinic = self.stages.get(dest)
         if clinic is None:
-            if dest in self.choices:  # patient choice between providers
+            routes = self.routes
+            if dest in routes.choices:  # patient choice between providers
                 u = p.u(ROUTE)
-                pick = self._by_waits(dest, u) if self.choice_weight > 0.0 else self.choices[dest](u)
+                pick = routes.by_waits(dest, u) if routes.choice_weight > 0.0 else routes.choices[dest](u)
                 self.refer(p, pick, day, delay)
             else:
                 self._advice(p, day)
@@ -362,7 +276,7 @@ class Pathway:
         # drawn whatever the share, so the episode's later draws are the same in every design;
         # advice and guidance answers a GP, and care outside the contract was not referred by one
         answered = p.here_u() < clinic.ag
-        if answered and p.phase == NORMAL and p.need != "surgical" and not p.outside:
+        if answered and p.phase == NORMAL and p.need != SURGICAL and not p.outside:
             self._advice_and_guidance(clinic, p, day)
             return
         if clinic.consultant_led and p.phase == NORMAL:  # a consultant-led or interface service
@@ -379,50 +293,35 @@ class Pathway:
         and otherwise looks for the right service without having used a slot here.
         """
         clinic.stats.advice_and_guidance += 1
-        if p.need == "self_management" or clinic.resolves[p.need] > 0:
+        if p.need == SELF_MANAGEMENT or clinic.resolves[p.need] > 0:
             if clinic.ag_return > 0.0 and p.u(GP) < clinic.ag_return and p.referrals + 1 < self.max_referrals:
                 self._back_to_gp(p, day)  # the advice helped for a while
             else:
                 self._resolved_without_care(p, day)
         else:
             p.ok = False
-            self.unresolved_episode(clinic, p, day)
+            self.unresolved_episode(clinic.name, p, day)
 
     def _resolved_without_care(self, p: Patient, day: int) -> None:
         p.ok = True
         self.health.treated(p, day)
-        self.discharge(p, day, "resolved")
-
-    def overflow(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """A routine patient who has waited too long goes to the overflow provider."""
-        clinic.stats.overflow += 1
-        self.refer(p, clinic.cfg.overflow_to, day)
+        self.discharge(p, day, RESOLVED)
 
     def move(self, p: Patient, to: str) -> None:
         """Count a move between places (after the warm-up) for the flow diagram."""
-        if self.counting:
-            self.count_move(p.at, to)
+        if self.moves.counting:
+            self.moves.count(p.at, to)
         p.at = to
-
-    def count_move(self, at: str, to: str) -> None:
-        """Count one move from ``at`` to ``to`` (after the warm-up)."""
-        moves = self.moves.get(at)
-        if moves is None:
-            moves = self.moves[at] = {}
-        n = moves.get(to, 0)
-        if n == 0:
-            self.move_pairs.append((at, to))
-        moves[to] = n + 1
 
     @property
     def flows(self) -> Counter[tuple[str, str]]:
         """Moves after the warm-up: (from, to) -> count, in the order the pairs were first seen."""
-        return Counter({(a, b): self.moves[a][b] for a, b in self.move_pairs})
+        return self.moves.counted()
 
     def _advice(self, p: Patient, day: int) -> None:
         self.rtt.stop(p, day, NONADMITTED)  # advised and discharged: the pathway is complete
-        self.advice_given += 1
-        if p.need == "self_management":
+        self.counts.advice_given += 1
+        if p.need == SELF_MANAGEMENT:
             self._resolved_without_care(p, day)
         else:  # advice did not help: the patient comes back to the single point of access
             self.later(day + self.advice_return, self._return_to_entry, p)
@@ -430,11 +329,11 @@ class Pathway:
     def _return_to_entry(self, p: Patient, day: int) -> None:
         p.referrals += 1
         if p.referrals > self.max_onward:
-            self.discharge(p, day, "unresolved")
+            self.discharge(p, day, UNRESOLVED)
         else:
             self.entry.come_back(self, p, day)
 
-    def triaged(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def triaged(self, p: Patient, day: int) -> None:
         """A triage decision: where the single point of access sends the patient."""
         u = p.u_triage if p.triaged == 0 else p.u(ROUTE)
         p.triaged += 1
@@ -442,98 +341,94 @@ class Pathway:
         if blind is not None and day < len(self.accuracy) and p.u(ROUTE) >= self.accuracy[day]:
             dest = blind(u)  # a triage team still learning: routed as the average referral
         else:
-            dest = self.routing[p.need](u)
+            dest = self.routes.routing[p.need](u)
         self.refer(p, dest, day, 1)
 
-    def episode_ended(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def episode_ended(self, place: str, p: Patient, day: int) -> None:
         """A course of care at a service is over: discharge, or look for the right service."""
         if p.phase == POSTOP:
             self.theatre.after_postop(p, day)
         elif p.phase == REHAB and not p.ok:  # rehabilitation after an operation that could not help
-            self.theatre.not_helped(clinic, p, day)
+            self.theatre.not_helped(place, p, day)
         elif p.phase == REHAB or p.ok:
-            self.discharge(p, day, "resolved")
+            self.discharge(p, day, RESOLVED)
         else:
-            self.unresolved_episode(clinic, p, day)
+            self.unresolved_episode(place, p, day)
 
-    def unresolved_episode(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def unresolved_episode(self, place: str, p: Patient, day: int) -> None:
         """The service could not meet the need: the design's policy says what happens, but to
         care outside the contract, which leaves the MSK system (its GP loop and onward routing)."""
         if p.outside:
-            self.discharge(p, day, "unresolved")
+            self.discharge(p, day, UNRESOLVED)
             return
         p.referrals += 1
-        self.unresolved.handle(self, clinic, p, day)
+        self.unresolved.handle(self, place, p, day)
 
     def gp_consultation(self, p: Patient, day: int) -> None:
         """The GP sees the patient again and refers where they have not yet been helped."""
-        self.gp_consultations += 1
+        self.counts.gp_consultations += 1
         u = p.u(GP)
-        dest = self.gp_again[p.need](u)
+        dest = self.routes.gp_again[p.need](u)
         if self.gp_memory and p.failed:
-            dest = self._elsewhere(p, u)
+            dest = self.routes.elsewhere(p, u)
         # where the design's entry sends a GP's referral: the service chosen, or the single point of access
         self.refer(p, self.entry.first_stop(dest), day)
 
-    def _by_waits(self, choice: str, u: float) -> str:
-        """Patient choice weighted by the waits now: share x exp(-weight x weeks of list)."""
-        row: dict[str, float] = {}
-        for option, share in self.scenario.choices[choice].items():
-            clinic = self.stages.get(option)
-            if share <= 0 or clinic is None:
-                continue
-            weekly = clinic.cfg.slots_per_week
-            weeks = clinic.waiting / weekly if weekly > 0 else 52.0
-            row[option] = share * math.exp(-self.choice_weight * weeks)
-        total = sum(row.values())
-        return Choice({k: v / total for k, v in row.items()})(u) if total > 0 else self.choices[choice](u)
-
-    def _elsewhere(self, p: Patient, u: float) -> str:
-        """The GP's re-referral among the services that have not failed the patient (all of the
-        row's, when every one has)."""
-        row = self.scenario.gp.rereferral[p.need]
-        index = {name: c.index for name, c in self.stages.items()}
-        kept = {d: w for d, w in row.items() if w > 0 and not (d in index and p.failed >> index[d] & 1)}
-        total = sum(kept.values())
-        return Choice({d: w / total for d, w in kept.items()})(u) if total > 0 else self.gp_again[p.need](u)
-
-    def missed_out(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """Discharged after missed appointments: back to the GP for some (``dna_return_rate``), who
-        refers them again after the GP's wait; the journey ends for the rest, and for care outside
-        the contract, which the GP did not refer."""
-        rate = clinic.dna_return
+    def missed_out(self, p: Patient, day: int, rate: float) -> None:
+        """Discharged after missed appointments: back to the GP for some (``rate``, the service's
+        ``dna_return_rate``), who refers them again after the GP's wait; the journey ends for the
+        rest, and for care outside the contract, which the GP did not refer."""
         back = rate > 0.0 and p.phase == NORMAL and not p.outside
         if back and p.u(GP) < rate and p.referrals + 1 < self.max_referrals:
             self.rtt.stop(p, day, NONADMITTED)  # discharged for not attending: the pathway is complete
-            self.dna_returns += 1
+            self.counts.dna_returns += 1
             self._back_to_gp(p, day)
         else:
-            self.discharge(p, day, "dna")
+            self.discharge(p, day, DNA)
 
     def _back_to_gp(self, p: Patient, day: int) -> None:
         """Back with the GP, who refers again after their wait."""
         p.referrals += 1
-        self.move(p, "GP")
-        self.later(day + self.gp_wait(p.u(GP)), self.gp_consultation, p)
+        self.move(p, GP_PLACE)
+        self.later(day + self.routes.gp_wait(p.u(GP)), self.gp_consultation, p)
 
-    def tested(self, test: Clinic, p: Patient, day: int) -> None:
+    def tested(self, p: Patient, day: int) -> None:
         """A diagnostic test done: the clinic that ordered it sees the patient with the result."""
         clinic = self.stages[p.ordered_by]
         self.move(p, clinic.name)
         clinic.book(p, day + clinic.interval)
 
+    # -- between the services and the theatre ---------------------------------------------
+
+    def list_for_surgery(self, place: str, p: Patient, day: int) -> None:
+        self.theatre.listed(place, p, day)
+
+    def list_for_procedure(self, place: str, p: Patient, day: int) -> None:
+        self.theatre.listed_for_procedure(place, p, day)
+
+    def book(self, place: str, p: Patient, due: int) -> None:
+        self.stages[place].book(p, due)
+
+    def resume_course(self, place: str, p: Patient, day: int) -> None:
+        self.stages[place].after_procedure(p, day)
+
+    def rehabilitate(self, place: str, p: Patient, day: int) -> None:
+        rehab = self.stages[place]
+        p.arrive(rehab.index)
+        rehab.refer(p, day, 1)
+
     # -- leaving -----------------------------------------------------------------------
 
     def discharge(self, p: Patient, day: int, outcome: str) -> None:
         """The journey ends: record it once."""
-        self.rtt.stop(p, day, REMOVALS if outcome == "removed" else NONADMITTED)
+        self.rtt.stop(p, day, REMOVALS if outcome == REMOVED else NONADMITTED)
         # if never treated (unresolved or lost), they waited until now
         self.health.treated(p, day)
         to = LEAVING[outcome]
-        if self.counting:
-            self.count_move(p.at, to)
+        if self.moves.counting:
+            self.moves.count(p.at, to)
         p.at = to
-        self.discharged += 1
+        self.counts.discharged += 1
         self.journeys.add(p, day, outcome)
 
     # -- inspection ------------------------------------------------------------------
@@ -548,16 +443,6 @@ class Pathway:
         for entries in self.calendar.values():
             out += [arg for _, arg in entries if isinstance(arg, Patient) and arg.at not in gone]
         return out
-
-    def removals_due(self, day: int) -> None:
-        """A month ends: those who left a list unseen before ``day`` are counted off everywhere."""
-        for clinic in self.stages.values():
-            clinic.remove_due(day)
-        self.theatre.remove_due(day)
-
-    def waiting_list(self) -> int:
-        """Patients waiting for a first appointment anywhere, plus the surgical list."""
-        return sum(c.waiting for c in self.stages.values()) + self.theatre.size
 
 
 def simulate(scenario: Scenario, design: str, replication: int = 0) -> list[Row]:

@@ -7,6 +7,7 @@ from typing import Final
 from mypy_extensions import i64
 
 from sim.model.draws import EPISODE, GP, LCG_INCREMENT, LCG_MULTIPLIER, LOW_53, MASK, ROUTE, TO_UNIT, seed
+from sim.model.kinds import GP_PLACE
 
 # Phases of a journey: looking for the right treatment, after surgery, in rehabilitation.
 NORMAL: Final = 0
@@ -90,7 +91,7 @@ class Patient:
         u_surgery: float,
     ):
         self.pid = pid
-        self.at = "GP"  # where the patient is, for the flow counts
+        self.at = GP_PLACE  # where the patient is, for the flow counts
         self.condition = condition
         self.need = need
         self.urgent = urgent

@@ -5,23 +5,20 @@ from __future__ import annotations
 import math
 from collections import deque
 from dataclasses import dataclass
-from heapq import heappop, heappush
-from typing import TYPE_CHECKING
+from heapq import heapify, heappop, heappush
 
 from sim.model.clocks import ADMITTED
 from sim.model.counters import DayCounts, ListCounters
 from sim.model.draws import SURGERY, Choice, CountTable
+from sim.model.hub import Hub
+from sim.model.kinds import REMOVED, RESOLVED, SURGICAL, UNRESOLVED
 from sim.model.patient import NEVER, NORMAL, NOT_WAITING, POSTOP, REHAB, Patient
 from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes
-from sim.scenario.schema import THEATRE, Scenario, removal_bands
+from sim.scenario.schema import THEATRE, Surgery, removal_bands
 
 ON_LIST = -2
 """``Patient.waiting_at`` while on the surgical list."""
-
-if TYPE_CHECKING:
-    from sim.model.clinic import Clinic
-    from sim.model.pathway import Pathway
 
 
 @dataclass
@@ -95,10 +92,13 @@ class Theatre:
     length of stay; when none is free the day's list stops there. Patients who leave the list
     without an operation are found when their turn comes or at a month end; those found at a
     month end stay in its heap, skipped when reached (``gone``).
+
+    ``joint_share`` is each condition's share of joint replacements among its operations;
+    ``model`` the pathway the theatre works in.
     """
 
-    def __init__(self, scenario: Scenario, capacity: list[float], model: Pathway):
-        self.cfg = cfg = scenario.design_surgery(model.design_name)
+    def __init__(self, cfg: Surgery, joint_share: list[float], capacity: list[float], model: Hub):
+        self.cfg = cfg
         self.capacity = capacity
         self.model = model
         self.waiting: list[tuple[int, int, int, int, Patient]] = []  # (category, routine?, listed, seq, patient)
@@ -127,7 +127,7 @@ class Theatre:
         # routine patients in the order they joined the list, for the overflow after a long wait
         self.overflow_after: float = cfg.overflow_after_weeks * 7.0 if cfg.overflow_after_weeks is not None else -1.0
         self.in_order: deque[tuple[int, Patient]] = deque()
-        self.joint_share: list[float] = [c.joint_replacement_share for c in scenario.demand.conditions.values()]
+        self.joint_share: list[float] = joint_share
         self.postop_followups = CountTable(cfg.postop_followups)
         self.plan: CapacityPlan | None = None  # what its capacity policy adds (none: fixed)
 
@@ -136,16 +136,16 @@ class Theatre:
         """Patients on the list, or in pre-operative assessment before joining it."""
         return len(self.waiting) - self.gone + self.pending
 
-    def listed(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """Listed for surgery at a surgical clinic; the clock runs on to the operation."""
-        self.choose_operation(clinic, p)
+    def listed(self, place: str, p: Patient, day: int) -> None:
+        """Listed for surgery at the surgical clinic ``place``; the clock runs on to the operation."""
+        self.choose_operation(place, p)
         self.model.move(p, THEATRE)
         self.add(p, day)
 
-    def listed_for_procedure(self, clinic: Clinic, p: Patient, day: int) -> None:
-        """Listed for a day-case procedure at a clinic (its ``procedure_share``): it waits on
-        the list as an operation would; the clock runs on to it."""
-        p.origin = clinic.name
+    def listed_for_procedure(self, place: str, p: Patient, day: int) -> None:
+        """Listed for a day-case procedure at clinic ``place`` (its ``procedure_share``): it waits
+        on the list as an operation would; the clock runs on to it."""
+        p.origin = place
         p.procedure = True
         u = p.u(SURGERY)  # as for an operation: the priority category
         if self.categories is not None:
@@ -166,7 +166,7 @@ class Theatre:
         day = int(left)
         p.waiting_at = NOT_WAITING
         self.stats.left_unseen(day, today, entered, BOOKING)
-        self.model.discharge(p, day, "removed")
+        self.model.discharge(p, day, REMOVED)
 
     def remove_due(self, today: int) -> None:
         """A month ends: those who left unseen before ``today`` leave now (as for a clinic)."""
@@ -182,15 +182,16 @@ class Theatre:
             self._leave(p, p.leaves, today, BOOKING)
             self.pending -= 1
 
-    def choose_operation(self, clinic: Clinic, p: Patient) -> None:
-        p.origin = clinic.name
-        p.ok = p.need == "surgical"  # an operation meets the surgical need only
+    def choose_operation(self, place: str, p: Patient) -> None:
+        """The operation of a patient listed at clinic ``place``, and its priority."""
+        p.origin = place
+        p.ok = p.need == SURGICAL  # an operation meets the surgical need only
         u = p.u(SURGERY)  # drawn with or without categories, so later draws line up
         if self.categories is not None:
             p.category = int(self.categories(u)[1]) - 1
         # One uniform picks the operation: joint replacement below the condition's share,
         # then day case or inpatient; the same patient gets the same operation in each design.
-        joint = self.joint_share[p.condition] if p.need == "surgical" else 0.0
+        joint = self.joint_share[p.condition] if p.need == SURGICAL else 0.0
         p.joint = p.u_surgery < joint
         p.daycase = not p.joint and (p.u_surgery - joint) < self.daycase_share * (1.0 - joint)
 
@@ -303,7 +304,7 @@ class Theatre:
         model.rtt.stop(p, day, ADMITTED)
         if p.ok:
             model.health.treated(p, day)
-        model.stages[p.origin].after_procedure(p, day)  # at the theatre still, as after an operation
+        model.resume_course(p.origin, p, day)  # at the theatre still, as after an operation
 
     def _overflow(self, day: int, cutoff: float) -> None:
         """Routine patients listed on or before ``cutoff`` and still waiting are operated on by the
@@ -337,6 +338,39 @@ class Theatre:
         """Everyone on the surgical waiting list."""
         return [e[-1] for e in self.waiting if e[-1].waiting_at == ON_LIST]
 
+    def sort_waiting(self) -> None:
+        """The list in its order of priority, and the routine patients in the order listed (a
+        backlog seeded in any order)."""
+        self.waiting.sort()
+        self.in_order = deque(sorted(self.in_order, key=lambda e: e[0]))
+
+    def adopt(self, was: Theatre, day: int) -> list[Patient]:
+        """Take on the surgical list, pre-operative assessment and the beds of the theatre of the
+        design replaced, on ``day``; returns the patients taken on. Those waiting draw again the
+        day they would leave if the removal rate here differs."""
+        redraw = was.cfg.removal_rate_per_week != self.cfg.removal_rate_per_week
+        out: list[Patient] = []
+        for e in was.waiting:
+            p = e[-1]
+            if p.waiting_at == ON_LIST:
+                if redraw:
+                    self._joins(p, day, float(day - e[2]))
+                out.append(p)
+                self.waiting.append(e)
+        heapify(self.waiting)
+        self._seq = was._seq
+        if self.overflow_after >= 0.0:  # routine patients in the order they were listed, for the overflow
+            self.in_order = deque(sorted(((e[2], e[-1]) for e in self.waiting if not e[-1].urgent), key=lambda x: x[0]))
+        for pid, p in was.assessing.items():
+            if redraw:
+                self._joins(p, day, 0.0)
+            out.append(p)
+            self.assessing[pid] = p
+        self.pending = len(self.assessing)
+        occupied = was.cfg.beds - was.beds_free
+        self.beds_free = self.cfg.beds - occupied  # below zero when there are fewer here: none free until enough leave
+        return out
+
     def _operated(self, p: Patient, day: int) -> None:
         model = self.model
         model.rtt.stop(p, day, ADMITTED)
@@ -345,7 +379,7 @@ class Theatre:
         p.phase = POSTOP
         p.left = self.postop_followups(p.u(SURGERY))
         if p.left:
-            model.stages[p.origin].book(p, day + self.postop_days)
+            model.book(p.origin, p, day + self.postop_days)
         else:
             self.after_postop(p, day)
 
@@ -355,24 +389,22 @@ class Theatre:
         if p.u(SURGERY) < (self.rehab_joint if p.joint else self.rehab_other):
             p.phase = REHAB
             model.move(p, f"{self.rehab_stage} (rehab)")
-            rehab = model.stages[self.rehab_stage]
-            p.arrive(rehab.index)
-            rehab.refer(p, day, 1)
+            model.rehabilitate(self.rehab_stage, p, day)
         elif p.ok:
-            model.discharge(p, day, "resolved")
+            model.discharge(p, day, RESOLVED)
         else:
-            self.not_helped(model.stages[p.origin], p, day)
+            self.not_helped(p.origin, p, day)
 
-    def not_helped(self, clinic: Clinic, p: Patient, day: int) -> None:
+    def not_helped(self, place: str, p: Patient, day: int) -> None:
         """Operated on without a surgical need: some come back for care (as the design treats
-        the unresolved, from ``clinic``), the others leave unresolved."""
+        the unresolved, from clinic ``place``), the others leave unresolved."""
         model = self.model
         if self.avoidable_return > 0.0 and p.u(SURGERY) < self.avoidable_return:
             p.phase = NORMAL
             p.ok = False
-            model.unresolved_episode(clinic, p, day)
+            model.unresolved_episode(place, p, day)
         else:
-            model.discharge(p, day, "unresolved")
+            model.discharge(p, day, UNRESOLVED)
 
     def _bed_freed(self, _: object, day: int) -> None:
         self.beds_free += 1

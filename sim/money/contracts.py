@@ -12,6 +12,7 @@ from typing import TypeAlias
 import numpy as np
 
 from sim.base.lazy import later
+from sim.scenario import names
 from sim.scenario.columns import column
 from sim.scenario.contracts import PrimeContract, QualityTarget, TariffShare, share_in_year
 
@@ -163,12 +164,12 @@ def prime_account(
         "cost_mobilisation_gbp": mobilisation,
         "surplus_on_upfront_gbp": before,
         "surplus_before_sharing_gbp": before + management + quality - overheads - mobilisation,
-        "commissioner_gain_share_gbp": gain_share,
-        "prime_surplus_gbp": result,
-        "prime_income_gbp": upfront + management + quality,
-        "prime_cost_gbp": delivery + vat + overheads + mobilisation,
-        "quality_payment_gbp": quality,
-        "commissioner_cost_gbp": upfront + management + quality - gain_share,
+        names.COMMISSIONER_GAIN_SHARE_GBP: gain_share,
+        names.PRIME_SURPLUS_GBP: result,
+        names.PRIME_INCOME_GBP: upfront + management + quality,
+        names.PRIME_COST_GBP: delivery + vat + overheads + mobilisation,
+        names.QUALITY_PAYMENT_GBP: quality,
+        names.COMMISSIONER_COST_GBP: upfront + management + quality - gain_share,
     }
     return pd.DataFrame(out, index=rows.index)
 
@@ -196,11 +197,11 @@ def tariff_share_account(
     income = tariff + incentive
     cost = delivery + terms.overheads_gbp * np.asarray(cost_index, dtype=float)
     out = {
-        "prime_income_gbp": income,
-        "prime_cost_gbp": cost,
-        "prime_surplus_gbp": income - cost,
-        "commissioner_gain_share_gbp": np.zeros(len(rows)),
-        "quality_payment_gbp": incentive,
-        "commissioner_cost_gbp": income,
+        names.PRIME_INCOME_GBP: income,
+        names.PRIME_COST_GBP: cost,
+        names.PRIME_SURPLUS_GBP: income - cost,
+        names.COMMISSIONER_GAIN_SHARE_GBP: np.zeros(len(rows)),
+        names.QUALITY_PAYMENT_GBP: incentive,
+        names.COMMISSIONER_COST_GBP: income,
     }
     return pd.DataFrame(out, index=rows.index)

@@ -29,6 +29,7 @@ from sim.money.payment import (
 )
 from sim.money.prices import cost_index, price_index
 from sim.money.provider_costs import provider_costs, session_premiums, stranded
+from sim.scenario import names
 from sim.scenario.columns import ADDED_SESSIONS_COST, OUTSIDE_MONEY, outside_counted
 from sim.scenario.schema import OUTSIDE_CONTRACT, THEATRE, THEATRE_OVERFLOW, Scenario
 
@@ -109,9 +110,9 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     for design, idx in rows.groupby("design").groups.items():
         name, part = str(design), rows.loc[idx]
         elements = tariff_value_by_element(part, scenario, name)
-        rows.loc[idx, "tariff_value_gbp"] = sum(e.value for e in elements.values())
+        rows.loc[idx, names.TARIFF_VALUE_GBP] = sum(e.value for e in elements.values())
         gp = part["gp_consultations"] * scenario.gp.consultation_cost * cost_index(scenario.finance, part["year"])
-        rows.loc[idx, "gp_cost_gbp"] = gp
+        rows.loc[idx, names.GP_COST_GBP] = gp
         policy = payment_policy(scenario.designs[name].payment, scenario.design_finance(name), scenario.population)
         costs = provider_costs(part, scenario, name)
         contract, contract_costs, beyond = part, costs, {}
@@ -123,13 +124,13 @@ def add_finance(rows: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
         settled = policy.settle(contract, elements, scenario.finance.providers, contract_costs, premiums)
         for col, value in settled.items():
             rows.loc[idx, col] = value.to_numpy()
-        rows.loc[idx, "system_cost_gbp"] = settled["commissioner_cost_gbp"] + gp
+        rows.loc[idx, names.SYSTEM_COST_GBP] = settled[names.COMMISSIONER_COST_GBP] + gp
         if outside:
             spend = sum(beyond.values(), pd.Series(0.0, index=part.index))
             rows.loc[idx, f"{OUTSIDE_CONTRACT}_spend_gbp"] = spend
-            rows.loc[idx, "commissioner_cost_with_outside_gbp"] = settled["commissioner_cost_gbp"] + spend
+            rows.loc[idx, names.COMMISSIONER_COST_WITH_OUTSIDE_GBP] = settled[names.COMMISSIONER_COST_GBP] + spend
         if costs:
-            rows.loc[idx, "capacity_cost_gbp"] = sum(c.total for c in costs.values())
+            rows.loc[idx, names.CAPACITY_COST_GBP] = sum(c.total for c in costs.values())
         if scenario.capacity_policies_act:
             rows.loc[idx, ADDED_SESSIONS_COST.name] = sum(premiums.values(), np.zeros(len(part)))
         for p, cost in costs.items():

@@ -274,7 +274,7 @@ def seed_backlog(model: Any) -> None:
             return 1.0  # no routing to learn from
         if stage == THEATRE:
             return 1.0 if need == "surgical" else 0.0
-        return model.entry.routing_weight(model, need, stage)
+        return model.entry.routing_weight(need, stage)
 
     def posterior(condition: str, stage: str) -> np.ndarray:
         prior = np.array([conds[condition].need.get(n, 0.0) for n in NEEDS])

@@ -66,7 +66,7 @@ def test_backlog_at_a_service_the_design_lacks_waits_where_its_referrals_go(tmp_
     s = bundled("run.years=1", "run.warmup_days=0", f"backlog.file={str(path)!r}")
     for design in ("fragmented", "prime"):
         m = Pathway(s, design, 0)
-        assert m.created == 400
+        assert m.counts.created == 400
         waiting = m.census()
         assert len(waiting) == 400 and all(p.referred == -70 for p in waiting)
     frag = Pathway(s, "fragmented", 0)

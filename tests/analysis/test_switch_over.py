@@ -52,7 +52,7 @@ def test_every_patient_carries_over_with_their_clock(old_design: str, new_design
     assert all(clocks[pid] == NO_CLOCK for pid in set(before) - running - moved), "a clock started where nobody moved"
     # re-referred without a clock (from a service outside the RTT rules) to a consultant-led one: a clock starts that day
     assert all(clocks[pid] in (NO_CLOCK, WARMUP) for pid in moved - running)
-    assert new.created - new.discharged == len(after)
+    assert new.counts.created - new.counts.discharged == len(after)
     assert {p.pid for p in new.rtt.running()} >= running
     assert all(0 <= p.function < len(new.rtt.functions) for p in new.rtt.running())
     if old_design == "prime":  # triage and the community clinic close: their patients are re-referred
@@ -70,7 +70,7 @@ def test_a_switch_over_from_a_backlog_hands_over_each_patient_once() -> None:
     m = simulate_switch_over(s, "prime", 0)
     inside = Counter(p.pid for p in m.census())
     assert len(inside) == 500 and max(inside.values()) == 1
-    assert m.created == 500 and m.theatre.size == 120
+    assert m.counts.created == 500 and m.theatre.size == 120
     m.run()
 
 
@@ -93,7 +93,7 @@ def test_the_switch_over_runs_and_accounts_for_every_referral() -> None:
     inside = {p.pid for p in m.census()}
     assert max(m.left.values()) == 1, "a patient was discharged twice"
     assert not inside & set(m.left), "a discharged patient is still in the system"
-    assert m.created == m.discharged + len(inside)
+    assert m.counts.created == m.counts.discharged + len(inside)
     assert len(rows) == 1 and rows[0]["design"] == "prime"
 
 
@@ -157,7 +157,7 @@ def test_blind_routing_is_the_routing_of_the_average_referral(bedfordshire) -> N
     m = Pathway(bedfordshire, "prime", 0)
     choice = blind_routing(m)
     conds = bedfordshire.demand.conditions.values()
-    mix = {n: sum(c.share * c.need.get(n, 0.0) for c in conds) for n in m.routing}
+    mix = {n: sum(c.share * c.need.get(n, 0.0) for c in conds) for n in m.routes.routing}
     row = bedfordshire.design_routing("prime")  # with its triage's shift towards hospital
     want = {d: sum(mix[n] * row[n].get(d, 0.0) for n in row) for d in {d for r in row.values() for d in r}}
     u = (np.arange(200_000) + 0.5) / 200_000
@@ -186,7 +186,7 @@ def test_a_triage_team_still_learning_routes_blind() -> None:
     u = (np.arange(100_000) + 0.5) / 100_000
     blind = blind_routing(learning)
     assert to_orthopaedics(learning) == pytest.approx(sum(blind(x) == "orthopaedics" for x in u) / len(u), abs=0.02)
-    assert learning.onward_referrals > 1.5 * skilled.onward_referrals
+    assert learning.counts.onward_referrals > 1.5 * skilled.counts.onward_referrals
 
 
 # --------------------------------------------------------------------------- scenario keys

@@ -205,12 +205,12 @@ def test_the_gp_chooses_among_the_services_not_yet_tried() -> None:
     p = Patient(1, 0, "specialist", False, 0, 123, 0.5, 0.5, 0.5)
     p.failed = 1 << m.stages["orthopaedics"].index
     u = (np.arange(10_000) + 0.5) / 10_000
-    picks = [m._elsewhere(p, x) for x in u]
+    picks = [m.routes.elsewhere(p, x) for x in u]
     kept = {d: w for d, w in row.items() if w > 0 and d != "orthopaedics"}
     for dest, w in kept.items():
         assert picks.count(dest) / len(u) == pytest.approx(w / sum(kept.values()), abs=1e-3)
     p.failed = sum(1 << c.index for c in m.stages.values())  # every service failed: the whole row again
-    assert {m._elsewhere(p, x) for x in u} == {d for d, w in row.items() if w > 0}
+    assert {m.routes.elsewhere(p, x) for x in u} == {d for d, w in row.items() if w > 0}
 
 
 @pytest.mark.slow

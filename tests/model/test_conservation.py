@@ -54,8 +54,8 @@ def test_every_referral_is_in_the_system_or_left_once(design: str, overrides: tu
     assert max(m.left.values()) == 1, "a patient was discharged twice"
     assert not inside or max(inside.values()) == 1, "a patient is in two places at once"
     assert not set(inside) & set(m.left), "a discharged patient is still in the system"
-    assert set(inside) | set(m.left) == set(range(1, m.created + 1)), "a patient was lost"
-    assert m.created == m.discharged + len(inside)
+    assert set(inside) | set(m.left) == set(range(1, m.counts.created + 1)), "a patient was lost"
+    assert m.counts.created == m.counts.discharged + len(inside)
 
 
 @pytest.mark.slow

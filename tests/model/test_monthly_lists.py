@@ -24,11 +24,11 @@ def counted_year() -> dict:
 
     def counting(self: recorder.Recorder, day: int) -> None:
         at(self, day)  # the month end's count is taken after its removals, so count after it
-        daily[day] = [c.waiting for c in self.model.stages.values()] + [self.model.theatre.size]
+        daily[day] = [c.waiting for c in self.stages.values()] + [self.theatre.size]
 
     def finishing(self: recorder.Recorder, day: int) -> None:  # the last day, which SimPy does not reach
         finish(self, day)
-        daily[day] = [c.waiting for c in self.model.stages.values()] + [self.model.theatre.size]
+        daily[day] = [c.waiting for c in self.stages.values()] + [self.theatre.size]
 
     recorder.Recorder.at, recorder.Recorder.finish = counting, finishing
     try:

@@ -71,10 +71,10 @@ class Audited(Pathway):
                 self.arrived.append((day, p.key))
         super().refer(p, dest, day, delay)
 
-    def triaged(self, clinic: Any, p: Patient, day: int) -> None:
+    def triaged(self, p: Patient, day: int) -> None:
         if p.outside:
             self.wrong.append(f"patient {p.pid} triaged on day {day}")
-        super().triaged(clinic, p, day)
+        super().triaged(p, day)
 
     def gp_consultation(self, p: Patient, day: int) -> None:
         if p.outside:
@@ -112,14 +112,14 @@ def test_every_outside_patient_is_accounted_for_and_never_routed_by_the_contract
     assert max(m.left.values()) == 1, "a patient was discharged twice"
     assert max(counted.values()) == 1, "a patient is in two places at once"
     assert not set(counted) & set(m.left), "a discharged patient is still in the system"
-    assert set(counted) | set(m.left) == set(range(1, m.created + 1)), "a patient was lost"
+    assert set(counted) | set(m.left) == set(range(1, m.counts.created + 1)), "a patient was lost"
     outside_inside = {p.pid for p in inside if p.outside}
-    assert len(outside_inside) + len(m.outside_left) == m.outside_referrals == len(m.arrived) > 1000
+    assert len(outside_inside) + len(m.outside_left) == m.counts.outside_referrals == len(m.arrived) > 1000
     assert not m.wrong, m.wrong[:5]
     assert set(m.sent) == {"orthopaedics"}, m.sent
     assert all(p.triaged == 0 and p.referrals == 0 and not p.gp_hospital for p in inside if p.outside)
     # the routes were open: the contract's own patients took them
-    assert m.gp_consultations + m.onward_referrals > 0 and row["orthopaedics_advice_and_guidance"] > 0
+    assert m.counts.gp_consultations + m.counts.onward_referrals > 0 and row["orthopaedics_advice_and_guidance"] > 0
 
 
 @pytest.mark.slow

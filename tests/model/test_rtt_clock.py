@@ -89,8 +89,8 @@ def run_days(m: Pathway, first: int, last: int) -> None:
 
 
 def patient(m: Pathway, need: str) -> Patient:
-    m.created += 1
-    return Patient(m.created, 0, need, False, 0, 12345 + m.created, 0.5, 0.5, 0.5)
+    m.counts.created += 1
+    return Patient(m.counts.created, 0, need, False, 0, 12345 + m.counts.created, 0.5, 0.5, 0.5)
 
 
 def bands_so_far(m: Pathway, function: str, part: int) -> np.ndarray:

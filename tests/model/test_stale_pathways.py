@@ -79,7 +79,7 @@ def test_every_stale_referral_is_in_the_system_or_left_once() -> None:
     m.run()
     inside = Counter(p.pid for p in m.census())
     assert max(m.left.values()) == 1
-    assert set(inside) | set(m.left) == set(range(1, m.created + 1))
+    assert set(inside) | set(m.left) == set(range(1, m.counts.created + 1))
     assert not set(inside) & set(m.left)
 
 

@@ -140,10 +140,10 @@ def _first_orthopaedic_episodes(design: str, scenario) -> dict[int, str]:
                 out.setdefault(p.key, "listed")
             super().move(p, to)
 
-        def episode_ended(self, clinic, p, day):
-            if clinic.name == "orthopaedics" and p.episodes_at(ortho) == 1 and p.phase == 0:
+        def episode_ended(self, place, p, day):
+            if place == "orthopaedics" and p.episodes_at(ortho) == 1 and p.phase == 0:
                 out.setdefault(p.key, "not listed")
-            super().episode_ended(clinic, p, day)
+            super().episode_ended(place, p, day)
 
     ortho = list(scenario.stages).index("orthopaedics")
     Audit(scenario, design, 3).run()

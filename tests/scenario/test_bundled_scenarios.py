@@ -185,7 +185,7 @@ def test_runs_every_service_and_loses_no_patient(path: Path, design: str) -> Non
     assert max(m.left.values()) == 1, "a patient was discharged twice"
     assert max(inside.values()) == 1, "a patient is in two places at once"
     assert not set(inside) & set(m.left), "a discharged patient is still in the system"
-    assert set(inside) | set(m.left) == set(range(1, m.created + 1)), "a patient was lost"
+    assert set(inside) | set(m.left) == set(range(1, m.counts.created + 1)), "a patient was lost"
     assert row["referrals"] > 0
     idle = [name for name in s.designs[design].services if row[f"{name}_first"] == 0]
     assert not idle, f"services with no first attendance in a year: {idle}"

@@ -94,7 +94,7 @@ def test_generated_scenarios_load_run_and_conserve(raw: dict) -> None:
         assert all(v >= 0 for v in counts)
         inside = Counter(p.pid for p in m.census())
         assert not inside or max(inside.values()) == 1
-        assert m.created == m.discharged + len(inside)
+        assert m.counts.created == m.counts.discharged + len(inside)
         f = expected_activity(s, design)
         assert all(v >= -1e-12 for v in f.values())
         ended = f.get("ended_resolved", 0) + f.get("ended_unresolved", 0) + f.get("ended_dna", 0)
