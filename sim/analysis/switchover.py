@@ -35,7 +35,8 @@ from sim.model.draws import Choice
 from sim.model.kinds import RESOLVED, Need
 from sim.model.pathway import Pathway
 from sim.model.patient import NEVER, NO_CLOCK, NORMAL, NOT_WAITING, POSTOP, Patient
-from sim.scenario.schema import THEATRE, Mobilisation, Scenario
+from sim.scenario.designs import Mobilisation
+from sim.scenario.schema import THEATRE, Scenario
 
 DAYS_A_MONTH = 365.25 / 12
 

@@ -9,7 +9,8 @@ from functools import lru_cache
 
 import holidays
 
-from sim.scenario.schema import CapacityChange, ReducedPeriod
+from sim.scenario.capacity import CapacityChange
+from sim.scenario.run import ReducedPeriod
 
 DAYS_A_YEAR = 365.25
 

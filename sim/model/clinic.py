@@ -23,7 +23,7 @@ from sim.model.patient import NO_CLOCK, NORMAL, NOT_WAITING, Patient
 from sim.model.policy import CapacityPlan
 from sim.model.removals import BOOKING
 from sim.model.waitlist import Waitlist
-from sim.scenario.schema import Stage
+from sim.scenario.stages import Stage
 
 WORKUP = -1
 """``Patient.left`` of a patient booked for the follow-up where the decision is made..."""

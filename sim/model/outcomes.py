@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sim.model.kinds import Outcome
 from sim.model.patient import Patient
-from sim.scenario.schema import Condition
+from sim.scenario.demand import Condition
 
 WEEKS_A_YEAR = 52.18
 

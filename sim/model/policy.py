@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 
 from sim.model.patient import NO_CLOCK, Patient
-from sim.scenario.schema import CapacityPolicy
+from sim.scenario.capacity import CapacityPolicy
 
 DAYS_A_YEAR = 365.25
 NONE_PENDING = -1

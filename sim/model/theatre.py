@@ -15,7 +15,9 @@ from sim.model.kinds import REMOVED, RESOLVED, SURGICAL, UNRESOLVED
 from sim.model.patient import NEVER, NORMAL, NOT_WAITING, POSTOP, REHAB, Patient
 from sim.model.policy import CapacityPlan, share_within_18w, waiting_since
 from sim.model.removals import BOOKING, RemovalTimes
-from sim.scenario.schema import THEATRE, Surgery, removal_bands
+from sim.scenario.fields import removal_bands
+from sim.scenario.schema import THEATRE
+from sim.scenario.surgery import Surgery
 
 ON_LIST = -2
 """``Patient.waiting_at`` while on the surgical list."""

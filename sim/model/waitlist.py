@@ -13,7 +13,8 @@ from collections import deque
 from sim.model.patient import NEVER, Patient
 from sim.model.policy import share_within_18w, waiting_since
 from sim.model.removals import RemovalTimes, leaving_day
-from sim.scenario.schema import Stage, removal_bands
+from sim.scenario.fields import removal_bands
+from sim.scenario.stages import Stage
 
 
 class Waitlist:

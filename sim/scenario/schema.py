@@ -8,10 +8,6 @@ module beside this one: :mod:`sim.scenario.run` (run settings and calendar),
 :mod:`sim.scenario.designs`, :mod:`sim.scenario.finance` and :mod:`sim.scenario.contracts`
 (money), on the types of :mod:`sim.scenario.fields`. Checks that span several sections live
 in :mod:`sim.scenario.checks`; reading files lives in :mod:`sim.scenario.loading`.
-
-The compiled model (``sim/model``) and the switch-over analysis import a few section names
-from here (``Condition``, ``Mobilisation``, ``ReducedPeriod``, ``removal_bands`` among those
-imported ``as`` themselves below); other modules import them from their sections.
 """
 
 from __future__ import annotations
@@ -23,14 +19,10 @@ from pydantic import Field
 from sim.scenario.capacity import CapacityChange, CapacityPolicy
 from sim.scenario.contracts import PrimeContract, TariffShare
 from sim.scenario.demand import GP, Demand
-from sim.scenario.demand import Condition as Condition
 from sim.scenario.designs import Design, over
-from sim.scenario.designs import Mobilisation as Mobilisation
 from sim.scenario.fields import MAX_DESCRIPTION, NAME_PATTERN, Probability, Strict
-from sim.scenario.fields import removal_bands as removal_bands
 from sim.scenario.finance import Finance
 from sim.scenario.run import Calendar, RunSettings
-from sim.scenario.run import ReducedPeriod as ReducedPeriod
 from sim.scenario.stages import Stage, TreatmentFunction
 from sim.scenario.surgery import Surgery
 
