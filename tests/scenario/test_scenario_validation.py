@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 import sim.scenario.loading
 from cli import app
-from sim.scenario import schema, values
+from sim.scenario import capacity, contracts, run, schema, stages, surgery, values
 from sim.scenario.loading import load_scenario, validate_raw
 from sim.scenario.schema import MAX_SERVICES, ScenarioError
 from sim.scenario.values import deep_merge, leaf_keys, parse_override, scenario_to_dict
@@ -236,8 +236,12 @@ def test_leaf_keys_are_key_paths_that_read_back() -> None:
 
 # Names other modules import from sim.scenario.loading; each must stay the object it was.
 CALLERS_IMPORT = {
-    schema: "ADVICE NEEDS THEATRE Backlog CapacityChange PrimeContract ReducedPeriod Scenario ScenarioError Stage Surgery "
-    "TariffShare onward_row",
+    schema: "ADVICE NEEDS THEATRE Backlog Scenario ScenarioError onward_row",
+    run: "ReducedPeriod",
+    capacity: "CapacityChange",
+    stages: "Stage",
+    surgery: "Surgery",
+    contracts: "PrimeContract TariffShare",
     values: "parse_override scenario_to_dict",
 }
 
