@@ -22,6 +22,7 @@ import numpy as np
 from sim.base.lazy import later
 from sim.base.metrics import interval, share_interval
 from sim.rtt.bands import BAND_LABELS
+from sim.scenario.names import PRIME_SURPLUS_GBP
 
 pd = later("pandas")
 
@@ -109,7 +110,7 @@ def takeover_table(with_: Any, without: Any, price: float, risk: float) -> pd.Da
             ("extra_delivery_cost_gbp", "cost_delivery_gbp"),
             ("extra_mobilisation_gbp", "cost_mobilisation_gbp"),
             ("extra_income_gbp", "prime_income_gbp"),
-            ("extra_surplus_gbp", "prime_surplus_gbp"),
+            ("extra_surplus_gbp", PRIME_SURPLUS_GBP),
         ):
             add(metric, year, "gbp", (part[f"{column}_with"] - part[f"{column}_without"]).to_numpy())
 
@@ -118,13 +119,13 @@ def takeover_table(with_: Any, without: Any, price: float, risk: float) -> pd.Da
         differences(part, y)
         waiting = part["waiting_list_end_with"] - part["waiting_list_end_without"]
         add("extra_waiting_list_end", y, "patients", waiting.to_numpy())
-        add("loss_probability_with", y, "probability", (part["prime_surplus_gbp_with"] < 0).to_numpy(dtype=float))
-        add("loss_probability_without", y, "probability", (part["prime_surplus_gbp_without"] < 0).to_numpy(dtype=float))
+        add("loss_probability_with", y, "probability", (part[f"{PRIME_SURPLUS_GBP}_with"] < 0).to_numpy(dtype=float))
+        add("loss_probability_without", y, "probability", (part[f"{PRIME_SURPLUS_GBP}_without"] < 0).to_numpy(dtype=float))
     whole = both.drop(columns="year").groupby("replication").sum()
     differences(whole, "all")
-    add("loss_probability_cumulative_with", "all", "probability", (whole["prime_surplus_gbp_with"] < 0).to_numpy(dtype=float))
+    add("loss_probability_cumulative_with", "all", "probability", (whole[f"{PRIME_SURPLUS_GBP}_with"] < 0).to_numpy(dtype=float))
     add("loss_probability_cumulative_without", "all", "probability",
-        (whole["prime_surplus_gbp_without"] < 0).to_numpy(dtype=float))  # fmt: skip
+        (whole[f"{PRIME_SURPLUS_GBP}_without"] < 0).to_numpy(dtype=float))  # fmt: skip
     population = with_.contract.population(with_.population)
     for metric, paths in (("safe_price_year1_with_gbp", with_), ("safe_price_year1_without_gbp", without)):
         try:

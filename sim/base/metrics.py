@@ -14,34 +14,6 @@ stats = later("scipy.stats")
 
 ID_COLUMNS = ("design", "replication", "year")
 
-HEADLINE: tuple[str, ...] = (
-    # the result columns a summary shows first, in order; sim.scenario.columns describes each
-    "referrals",
-    "outside_contract_referrals",  # where a scenario has care outside the contract
-    "gp_consultations",
-    "triage_contacts",
-    "physio_contacts",
-    "first_op_attendances",
-    "followup_op_attendances",
-    "conversion_rate",
-    "surgeries_daycase",
-    "surgeries_inpatient",
-    "joint_replacements_per_1000",
-    "hospital_diversion_pct",
-    "never_in_hospital_op_pct",
-    "physio_dna_pct",
-    "rtt_incomplete_within_18w_pct",
-    "rtt_wait_p92_weeks",
-    "journey_weeks_mean",
-    "journey_weeks_p92",
-    "rtt_incomplete_52w_mean",
-    "waiting_list_end",
-    "commissioner_cost_gbp",
-    "outside_contract_spend_gbp",
-    "gp_cost_gbp",
-    "prime_surplus_gbp",
-)
-
 
 def metric_columns(table: pd.DataFrame) -> list[str]:
     """Numeric result columns (everything but the identifiers)."""

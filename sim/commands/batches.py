@@ -29,6 +29,7 @@ from sim.runs.experiment import BatchResult
 from sim.runs.folders import held
 from sim.runs.options import BatchOptions
 from sim.runs.transaction import LEAST_OUTPUT, check_writable
+from sim.scenario.names import PRIME_SURPLUS_GBP
 
 pd = later("pandas")
 
@@ -105,7 +106,7 @@ def bid(scenario: Path | None, terms: settle.BidTerms, design: str, takes_over: 
     """``bid``: the stress test of a capitated price on the design's paths."""
     started = datetime.now(UTC)
     takeover = takes_over if options.resume is None else None
-    request = settle.Request("bid", [design], metric="prime_surplus_gbp", extra=terms.extra(), takes_over=takeover)
+    request = settle.Request("bid", [design], metric=PRIME_SURPLUS_GBP, extra=terms.extra(), takes_over=takeover)
     batch = settle.prepare(request, scenario, options, warn)
     if options.resume is not None:  # the batch's price and terms are its own: the same again is harmless
         settle.refuse_bid_changes(batch, terms, takes_over)

@@ -23,6 +23,7 @@ from sim.money.payment import COST_OF_PROVIDER, PAID_TO_PROVIDER
 from sim.money.prices import cost_index, discount_factor
 from sim.scenario.columns import column
 from sim.scenario.contracts import PrimeContract
+from sim.scenario.names import PRIME_SURPLUS_GBP
 from sim.scenario.schema import Scenario
 
 pd = later("pandas")
@@ -84,7 +85,7 @@ class BidPaths:
         self, price: float | np.ndarray, contract: PrimeContract | None = None, delivery_scale: float = 1.0
     ) -> np.ndarray:
         """The prime's result over the whole contract on each path."""
-        per_row = self.account(price, contract, delivery_scale)["prime_surplus_gbp"].to_numpy()
+        per_row = self.account(price, contract, delivery_scale)[PRIME_SURPLUS_GBP].to_numpy()
         return np.bincount(np.searchsorted(self.paths, self.replications), weights=per_row)
 
     def break_even(self, contract: PrimeContract | None = None) -> np.ndarray:
@@ -198,7 +199,7 @@ def bid_table(paths: BidPaths, price: float) -> pd.DataFrame:
         ],
         axis=1,
     )
-    out["cumulative_surplus_gbp"] = out.groupby("replication")["prime_surplus_gbp"].cumsum()
+    out["cumulative_surplus_gbp"] = out.groupby("replication")[PRIME_SURPLUS_GBP].cumsum()
     return out
 
 
@@ -206,10 +207,10 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     """``bid_summary.csv``: the figures a bidder asks for, with 95% intervals where they apply."""
     table = bid_table(paths, price)
     per_path = table.groupby("replication")
-    cumulative = per_path["prime_surplus_gbp"].sum().to_numpy()
+    cumulative = per_path[PRIME_SURPLUS_GBP].sum().to_numpy()
     income = per_path["prime_income_gbp"].sum().to_numpy()
-    y1 = table[table["year"] == 1].set_index("replication")["prime_surplus_gbp"]
-    any_year = per_path["prime_surplus_gbp"].min().to_numpy() < 0
+    y1 = table[table["year"] == 1].set_index("replication")[PRIME_SURPLUS_GBP]
+    any_year = per_path[PRIME_SURPLUS_GBP].min().to_numpy() < 0
     records: list[dict] = []
 
     def add(metric: str, values: np.ndarray, unit: str, year: str = "all") -> None:
@@ -220,14 +221,14 @@ def bid_summary(paths: BidPaths, price: float, max_loss_probability: float) -> p
     add("bid_year1_gbp", np.array([price]), "gbp")
     add("bid_per_head_gbp", np.array([price / population]), "gbp")
     for year, part in table.groupby("year"):
-        add("prime_surplus_gbp", part["prime_surplus_gbp"].to_numpy(), "gbp", str(year))
+        add(PRIME_SURPLUS_GBP, part[PRIME_SURPLUS_GBP].to_numpy(), "gbp", str(year))
         add("commissioner_cost_gbp", part["commissioner_cost_gbp"].to_numpy(), "gbp", str(year))
         add("commissioner_gain_share_gbp", part["commissioner_gain_share_gbp"].to_numpy(), "gbp", str(year))
-        add("loss_probability", (part["prime_surplus_gbp"].to_numpy() < 0).astype(float), "probability", str(year))
+        add("loss_probability", (part[PRIME_SURPLUS_GBP].to_numpy() < 0).astype(float), "probability", str(year))
     add("cumulative_surplus_gbp", cumulative, "gbp")
-    present = table[["prime_surplus_gbp", "commissioner_cost_gbp"]].mul(paths.discount, axis=0)  # year-1 pounds
+    present = table[[PRIME_SURPLUS_GBP, "commissioner_cost_gbp"]].mul(paths.discount, axis=0)  # year-1 pounds
     discounted = present.groupby(table["replication"]).sum()
-    add("cumulative_surplus_npv_gbp", discounted["prime_surplus_gbp"].to_numpy(), "gbp")
+    add("cumulative_surplus_npv_gbp", discounted[PRIME_SURPLUS_GBP].to_numpy(), "gbp")
     add("margin_pct", 100.0 * cumulative / income, "pct")
     add("loss_probability_year1", (y1.to_numpy() < 0).astype(float), "probability")
     add("loss_probability_any_year", any_year.astype(float), "probability")

@@ -25,6 +25,7 @@ from sim.money.prices import cost_index, price_index
 from sim.money.provider_costs import ProviderCost
 from sim.scenario.contracts import PrimeContract, TariffShare
 from sim.scenario.finance import Finance, Provider
+from sim.scenario.names import PRIME_SURPLUS_GBP
 
 pd = later("pandas")
 
@@ -35,7 +36,7 @@ FINANCE_COLUMNS = (
     "system_cost_gbp",
     "prime_income_gbp",
     "prime_cost_gbp",
-    "prime_surplus_gbp",
+    PRIME_SURPLUS_GBP,
     "commissioner_gain_share_gbp",
     "quality_payment_gbp",
     "capacity_cost_gbp",
@@ -45,7 +46,7 @@ FINANCE_COLUMNS = (
 INTEGRATOR_COLUMNS = (
     "prime_income_gbp",
     "prime_cost_gbp",
-    "prime_surplus_gbp",
+    PRIME_SURPLUS_GBP,
     "commissioner_gain_share_gbp",
     "quality_payment_gbp",
 )

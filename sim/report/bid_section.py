@@ -13,6 +13,7 @@ from sim.report.page import Section, esc, figure
 from sim.report.terminal import fmt, pence
 from sim.report.terminal_bid import TAKEOVER_COLUMNS
 from sim.report.view import View
+from sim.scenario.names import PRIME_SURPLUS_GBP
 
 pd = later("pandas")
 
@@ -27,7 +28,7 @@ def bid_section(view: View) -> Section | None:
         return float(bs.loc[bs["metric"] == metric, "mean"].iloc[0])
 
     price = figure_of("bid_year1_gbp")
-    cum = bid.groupby("replication")["prime_surplus_gbp"].sum() / 1e6
+    cum = bid.groupby("replication")[PRIME_SURPLUS_GBP].sum() / 1e6
     p_loss = float((cum < 0).mean())
     body = "<h3>Surplus distribution</h3>" + figure(
         charts.surplus_histogram(cum, price, p_loss),

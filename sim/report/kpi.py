@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 
 from sim.base.lazy import later
-from sim.base.metrics import HEADLINE, summarise
+from sim.base.metrics import summarise
 from sim.report.page import Section, esc
 from sim.report.terminal import fmt
 from sim.report.view import View
-from sim.scenario.columns import column, first_waits
+from sim.scenario.columns import HEADLINE, column, first_waits
 
 pd = later("pandas")
 

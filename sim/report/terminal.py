@@ -11,10 +11,10 @@ from rich.table import Table
 
 from sim.analysis.transition import months_to_settle
 from sim.base.lazy import later
-from sim.base.metrics import HEADLINE
 from sim.report.labels import RETURN_PARTS, function_label
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows
-from sim.scenario.columns import column, find, first_waits
+from sim.scenario.columns import HEADLINE, column, find, first_waits
+from sim.scenario.names import PRIME_SURPLUS_GBP
 from sim.scenario.schema import Scenario
 
 pd = later("pandas")
@@ -325,7 +325,7 @@ def print_beside(table: pd.DataFrame, title: str, console: Console | None = None
 
 
 STRUCTURE_MEASURES = ("rtt_incomplete_within_18w_pct", "rtt_wait_median_weeks", "waiting_list_end", "commissioner_cost_gbp",
-                      "prime_surplus_gbp")  # fmt: skip
+                      PRIME_SURPLUS_GBP)  # fmt: skip
 """What the table of capacity structures shows, after each treatment function's 18-week share."""
 
 

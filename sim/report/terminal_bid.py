@@ -17,6 +17,7 @@ from sim.report.terminal import fmt, pence, plain
 from sim.report.terminal_run import print_policies, print_takeovers
 from sim.runs.batch import Batch
 from sim.runs.experiment import BatchResult
+from sim.scenario.names import PRIME_SURPLUS_GBP
 from sim.scenario.schema import Scenario
 
 pd = later("pandas")
@@ -140,7 +141,7 @@ def print_bid(summary: pd.DataFrame, swings: pd.DataFrame, scenario, price: floa
     for y in years:
         per_year.add_row(
             y,
-            money_ci("prime_surplus_gbp", y),
+            money_ci(PRIME_SURPLUS_GBP, y),
             share_ci("loss_probability", y),
             fmt(get("commissioner_cost_gbp", y)["mean"], "gbp"),
             fmt(get("commissioner_gain_share_gbp", y)["mean"], "gbp"),

@@ -52,6 +52,7 @@ __all__ = [
     "DECLARED",
     "EXPECTED_LOAD",
     "FINANCE",
+    "HEADLINE",
     "IDENTIFIERS",
     "JOURNEYS",
     "OUTSIDE_MONEY",
@@ -72,6 +73,34 @@ __all__ = [
     "stage_name",
     "words",
 ]
+
+HEADLINE: tuple[str, ...] = (
+    # the result columns a summary shows first, in order
+    names.REFERRALS,
+    names.OUTSIDE_CONTRACT_REFERRALS,  # where a scenario has care outside the contract
+    names.GP_CONSULTATIONS,
+    names.TRIAGE_CONTACTS,
+    names.PHYSIO_CONTACTS,
+    names.FIRST_OP_ATTENDANCES,
+    names.FOLLOWUP_OP_ATTENDANCES,
+    names.CONVERSION_RATE,
+    names.SURGERIES_DAYCASE,
+    names.SURGERIES_INPATIENT,
+    names.JOINT_REPLACEMENTS_PER_1000,
+    names.HOSPITAL_DIVERSION_PCT,
+    names.NEVER_IN_HOSPITAL_OP_PCT,
+    names.PHYSIO_DNA_PCT,
+    names.RTT_INCOMPLETE_WITHIN_18W_PCT,
+    names.RTT_WAIT_P92_WEEKS,
+    names.JOURNEY_WEEKS_MEAN,
+    names.JOURNEY_WEEKS_P92,
+    names.RTT_INCOMPLETE_52W_MEAN,
+    names.WAITING_LIST_END,
+    names.COMMISSIONER_COST_GBP,
+    names.OUTSIDE_CONTRACT_SPEND_GBP,
+    names.GP_COST_GBP,
+    names.PRIME_SURPLUS_GBP,
+)
 
 RENAMED: dict[str, str] = {
     "rtt_incomplete_18w_pct": "rtt_incomplete_within_18w_pct",  # read as a share of breaches

@@ -15,10 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rich.console import Console
 
-from sim.base.metrics import HEADLINE
 from sim.report.terminal import print_returns, print_summary, scope_groups
 from sim.rtt.summary import SHAPED, STATISTICS
-from sim.scenario.columns import column
+from sim.scenario.columns import HEADLINE, column
 from tests.conftest import ROOT
 
 SCOPES = ["fragmented", "prime", "prime - fragmented", "prime_queue", "prime_queue - fragmented"]

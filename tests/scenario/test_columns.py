@@ -6,11 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from sim.base.metrics import HEADLINE
 from sim.money.finance import FINANCE_COLUMNS
 from sim.runs.experiment import Task, run_task
 from sim.scenario import columns
-from sim.scenario.columns import ColumnError, check_columns, column, columns_for, find, numeric_columns
+from sim.scenario.columns import HEADLINE, ColumnError, check_columns, column, columns_for, find, numeric_columns
 from sim.scenario.loading import THEATRE, load_scenario, with_values
 
 ROOT = Path(__file__).resolve().parents[2]
