@@ -91,10 +91,10 @@ def compare(
     scenario: BatchScenarioArg = None,
     baseline: Annotated[str, typer.Option("--baseline", help="The design compared against.", metavar="NAME")] = "fragmented",
     other: Annotated[str, typer.Option("--design", help="The design compared.", metavar="NAME")] = "prime",
-    transition: Annotated[
+    switch_over: Annotated[
         bool,
         typer.Option(
-            "--transition",
+            "--switch-over",
             help="Also run the design taking over the baseline's patients at the contract start (mobilising as "
             "the scenario says), compared month by month with its steady state.",
         ),
@@ -119,10 +119,10 @@ def compare(
     With --also, more designs run beside them on the same patients, each compared with the
     baseline (the prime as delivered and as claimed, for example).
 
-    With --transition the second design starts from the first's lists at the contract start
+    With --switch-over the second design starts from the first's lists at the contract start
     (the switch-over a commissioner lives through) and is compared with the first; its steady
     state runs beside it, and the months it takes to reach it are shown."""
-    request = settle.Request("compare", [baseline, other], precision, metric, switch_over=transition, also=also or [])
+    request = settle.Request("compare", [baseline, other], precision, metric, switch_over=switch_over, also=also or [])
     batches.simulate(request, scenario, options, as_json)
 
 

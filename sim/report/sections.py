@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from sim.analysis import diagnostics
-from sim.analysis.transition import SWITCH_OVER, months_to_settle
+from sim.analysis.switchover_months import SWITCH_OVER, months_to_settle
 from sim.report import charts
 from sim.report.flowchart import flow_diagram
 from sim.report.labels import key_label, stage_name, value_text, words

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from sim.analysis.transition import months_to_settle
+from sim.analysis.switchover_months import months_to_settle
 from sim.base.lazy import later
 from sim.report.labels import RETURN_PARTS, function_label
 from sim.rtt.summary import SHAPED, STATISTICS, order_functions, parse_metric, returns_rows

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from sim.analysis import diagnostics, takeover, transition
+from sim.analysis import diagnostics, switchover_months, takeover
 from sim.base.lazy import later
 from sim.report.terminal import print_returns, print_summary, print_switch_over, structures_table
 from sim.runs.batch import STRUCTURES, Batch
@@ -20,9 +20,9 @@ def print_run(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame]
     difference from the first), then where the results are."""
     summary = tables["summary"]
     reps, years, name = result.replications, batch.scenario.run.years, batch.scenario.name
-    if transition.compared(batch.designs, batch.extra):
+    if switchover_months.compared(batch.designs, batch.extra):
         title = f"{name}: {reps} replications × {years} years, common random numbers"
-        columns = transition.difference_scopes(batch.designs, batch.extra)
+        columns = switchover_months.difference_scopes(batch.designs, batch.extra)
     else:
         title = f"{name}: {batch.designs[0]} design, {reps} replications × {years} years"
         columns = list(batch.designs)
@@ -32,7 +32,7 @@ def print_run(batch: Batch, result: BatchResult, tables: dict[str, pd.DataFrame]
     if ranges is not None:
         console.print(ranges)
     if "switch_over" in tables:
-        print_switch_over(tables["switch_over"], batch.extra[transition.SWITCH_OVER], console)
+        print_switch_over(tables["switch_over"], batch.extra[switchover_months.SWITCH_OVER], console)
     print_takeovers(batch, result, console)
     print_policies(tables["replications"], batch.scenario, console)
     console.print(f"Results written to [bold]{batch.folder}[/bold]")

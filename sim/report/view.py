@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from sim.analysis.transition import compared
+from sim.analysis.switchover_months import compared
 from sim.base.lazy import later
 from sim.report.folder import Folder, load_folder
 from sim.report.labels import key_label, value_text
@@ -39,7 +39,7 @@ class View:
 
     @property
     def pair(self) -> list[str]:
-        """The two designs whose differences the folder reports (none: see :func:`sim.analysis.transition.compared`)."""
+        """The two designs whose differences the folder reports (none: see :func:`sim.analysis.switchover_months.compared`)."""
         return compared(self.designs, self.folder.batch.get("extra"))
 
     def at_point(self, frame: pd.DataFrame) -> pd.DataFrame:

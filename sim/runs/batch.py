@@ -21,9 +21,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sim.analysis import diagnostics, limits, transition, warmup
+from sim.analysis import diagnostics, limits, switchover_months, warmup
+from sim.analysis.switchover_months import SWITCH_OVER
 from sim.analysis.takeover import takeovers
-from sim.analysis.transition import SWITCH_OVER
 from sim.base import interrupt
 from sim.base.lazy import later
 from sim.base.metrics import rtt_monthly
@@ -342,7 +342,7 @@ def _trace_tables(batch: Batch, result: BatchResult) -> dict[str, pd.DataFrame]:
     if not result.monthly.empty:
         tables["rtt_monthly"] = per_point(batch, rtt_monthly(result.monthly, batch.scenario))
         if batch.extra.get(SWITCH_OVER):
-            tables["switch_over"] = transition.path(result.monthly, batch.extra[SWITCH_OVER])
+            tables["switch_over"] = switchover_months.path(result.monthly, batch.extra[SWITCH_OVER])
     for name, saved_as in (("monthly", "monthly"), ("waits", "rtt_waits"), ("flows", "flows")):
         frame = getattr(result, name)
         if name == "monthly":

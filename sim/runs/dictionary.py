@@ -34,7 +34,7 @@ TABLES: dict[str, str] = {
     "bid": "The prime's account per replication × contract year at the price tested.",
     "bid_summary": "The figures a bidder asks for, with 95% intervals where they apply.",
     "bid_monthly": "The prime's cash per replication × month of the contract: income as paid, costs as incurred.",
-    "switch_over": "A design taking over from another, month by month against its steady state (compare --transition).",
+    "switch_over": "A design taking over from another, month by month against its steady state (compare --switch-over).",
     "takeover": "A bid that takes over (bid --takes-over): what the takeover adds, year by year, against the same design "
     "without it at the same price, paired by replication (extra_* measures: with minus without).",
     "sensitivity": "What moves the cumulative surplus: drawn inputs ranked, and terms and costs swung.",

@@ -13,8 +13,8 @@ import math
 from pathlib import Path
 from typing import Any
 
+from sim.analysis.switchover_months import also_compared, compared
 from sim.analysis.takeover import TAKES_OVER, taken_over, takeover_table
-from sim.analysis.transition import also_compared, compared
 from sim.base.lazy import later
 from sim.base.metrics import interval, summarise
 from sim.money.bid import BidPaths, bid_summary, bid_table, sensitivity

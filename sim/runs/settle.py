@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.analysis import measures, plausibility
+from sim.analysis.switchover_months import ALSO, SWITCH_OVER
 from sim.analysis.takeover import TAKES_OVER
-from sim.analysis.transition import ALSO, SWITCH_OVER
 from sim.base.files import FileProblem, read_text
 from sim.money.amounts import parse_money, parse_price
 from sim.runs.batch import STRUCTURES, Batch, BatchError, Say, check_memory, metric_now
@@ -62,7 +62,7 @@ def prepare(request: Request, path: Path | None, options: BatchOptions, warn: Sa
     kind = request.kind
     if options.resume is not None:
         # a bid's --takes-over is checked against the batch's own by the command
-        given = [("--precision", request.precision), ("--also", request.also), ("--transition", request.switch_over),
+        given = [("--precision", request.precision), ("--also", request.also), ("--switch-over", request.switch_over),
                  ("--grid", request.grid)]  # fmt: skip
         refuse_on_resume(options.resume, given)
         return _reopen(kind, options.resume, options, warn, path)
@@ -116,7 +116,7 @@ def _designs(
     also, switch_over = request.also, request.switch_over
     if also:
         if switch_over:
-            raise BatchError("--also and --transition: run the switch-over and the extra designs apart")
+            raise BatchError("--also and --switch-over: run the switch-over and the extra designs apart")
         for d in also:
             if d in designs:
                 raise BatchError(f"--also {d}: already compared; name a third design")
@@ -147,7 +147,7 @@ def _designs(
         designs = [designs[0], name, designs[1]]
         extra = {**extra, SWITCH_OVER: {"from": designs[0], "design": name, "steady": designs[2]}}
         if scenario.run.warmup_days == 0 and scenario.backlog is None:
-            warn(f"--transition: run.warmup_days is 0 and there is no backlog: '{name}' takes over empty lists")
+            warn(f"--switch-over: run.warmup_days is 0 and there is no backlog: '{name}' takes over empty lists")
     return scenario, designs, grid, extra
 
 

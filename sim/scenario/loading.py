@@ -282,7 +282,7 @@ def apply_parameters(scenario: Scenario, drawn: dict[str, Any]) -> Scenario:
     return with_values(scenario, drawn, f"{scenario.name} [uncertainty]", how=None)
 
 
-def with_switch_over(s: Scenario, new: str, old: str, source: str = "--transition") -> tuple[Scenario, str]:
+def with_switch_over(s: Scenario, new: str, old: str, source: str = "--switch-over") -> tuple[Scenario, str]:
     """The scenario with one more design: ``new`` taking over from ``old`` (``inherits``).
 
     It is named ``<new>_from_<old>``. Its inputs are drawn with ``new``'s: every

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from cli import app
 from sim.analysis.switchover import blind_routing, hand_over, ramp, scaled_slots, simulate_switch_over
-from sim.analysis.transition import months_to_settle, path
+from sim.analysis.switchover_months import months_to_settle, path
 from sim.model.pathway import Pathway
 from sim.model.patient import NO_CLOCK
 from sim.scenario.loading import ScenarioError, with_switch_over
@@ -209,7 +209,7 @@ def test_bad_switch_over_keys_are_named(sets: list[str], key: str, words: str) -
     assert words in str(e.value)
 
 
-def test_the_transition_copy_draws_what_the_design_draws(bedfordshire) -> None:
+def test_the_switch_over_copy_draws_what_the_design_draws(bedfordshire) -> None:
     s, name = with_switch_over(bedfordshire, "prime", "fragmented")
     assert name == "prime_from_fragmented" and s.designs[name].inherits == "fragmented"
     entry = s.uncertainty["designs.prime.routing.specialist"]
@@ -244,11 +244,11 @@ def test_the_months_to_settle_are_counted_from_the_contract_start() -> None:
 
 
 @pytest.mark.slow
-def test_compare_transition_shows_the_path_and_writes_it(tmp_path, small: Path) -> None:
+def test_compare_switch_over_shows_the_path_and_writes_it(tmp_path, small: Path) -> None:
     out = tmp_path / "run"
     result = CliRunner().invoke(
         app,
-        ["compare", str(small), "--transition", "--reps", "2", "--years", "1", "--jobs", "1", "--quiet",
+        ["compare", str(small), "--switch-over", "--reps", "2", "--years", "1", "--jobs", "1", "--quiet",
          "--no-uncertainty", "--out", str(out), "--set", f"run.warmup_days={WARMUP}", "--report"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -1,6 +1,6 @@
 """The switch-over month by month: from the old design's lists to the new design's steady state.
 
-A ``compare --transition`` batch runs three designs on the same patients: the old design, the
+A ``compare --switch-over`` batch runs three designs on the same patients: the old design, the
 new one taking over from it at the contract start (``<new>_from_<old>``), and the new one in
 its steady state (warmed up as itself). Month by month, each measure of the switch-over is
 paired with the steady state's in the same replication; the switch-over has *settled* from
