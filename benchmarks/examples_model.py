@@ -8,7 +8,7 @@ and ``benchmarks/results/switch_over.md``, which the page includes)::
 - ``msksim compare scenarios/bedfordshire.toml --reps 2 --years 1 --no-uncertainty``: each
   design's queue after booking beside its wait for a first appointment, at orthopaedics and the
   theatre, from ``summary.csv``;
-- ``msksim compare scenarios/bedfordshire.toml --transition --reps 10 --years 3``: the
+- ``msksim compare scenarios/bedfordshire.toml --switch-over --reps 10 --years 3``: the
   switch-over month by month (``switch_over.csv``), the sessions the capacity policies added
   (``replications.csv``) and year 1's cost (``summary.csv``).
 """
@@ -67,7 +67,7 @@ def queue_after_booking(tmp: Path) -> list[str]:
 
 
 def switch_over(tmp: Path) -> list[str]:
-    args = ["compare", "scenarios/bedfordshire.toml", "--transition", "--reps", "10", "--years", "3", "--jobs", "1"]
+    args = ["compare", "scenarios/bedfordshire.toml", "--switch-over", "--reps", "10", "--years", "3", "--jobs", "1"]
     out = msksim(*args, out=tmp / "transition")
     t = pd.read_csv(out / "switch_over.csv")
     reps = pd.read_csv(out / "replications.csv")
