@@ -27,7 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.commands import money, msksim  # noqa: E402
 from benchmarks.record import Record  # noqa: E402
-from sim.analysis.transition import months_to_settle  # noqa: E402
+from sim.analysis.switchover_months import months_to_settle  # noqa: E402
 
 LISTS = {
     "rtt_incomplete": "the RTT list (incomplete pathways)",
@@ -68,7 +68,7 @@ def queue_after_booking(tmp: Path) -> list[str]:
 
 def switch_over(tmp: Path) -> list[str]:
     args = ["compare", "scenarios/bedfordshire.toml", "--switch-over", "--reps", "10", "--years", "3", "--jobs", "1"]
-    out = msksim(*args, out=tmp / "transition")
+    out = msksim(*args, out=tmp / "switch_over")
     t = pd.read_csv(out / "switch_over.csv")
     reps = pd.read_csv(out / "replications.csv")
     s = pd.read_csv(out / "summary.csv")
