@@ -4,6 +4,7 @@ Run by hand (prints figures, asserts nothing; writes ``benchmarks/results/capaci
 and ``benchmarks/results/managed_or_fixed.md``, which the page includes)::
 
     python benchmarks/examples_planning.py     # the searches and both bids (several minutes)
+    python benchmarks/examples_planning.py --only managed_or_fixed   # the bids alone
 
 - ``msksim target scenarios/bedfordshire.toml --design prime --stage orthopaedics --stage theatre
   --metric rtt_110_incomplete_within_18w_pct --at-least 80 --year 2 --set run.capacity_policies=fixed
@@ -31,6 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.commands import money, msksim, pct  # noqa: E402
 from benchmarks.record import Record  # noqa: E402
+from sim.analysis.diagnostics import overloaded_paths  # noqa: E402
 
 READING = {"delay": "delay-led", "queue": "queue-led"}
 TARGET = ["target", "scenarios/bedfordshire.toml", "--design", "prime", "--stage", "orthopaedics", "--stage", "theatre",
@@ -100,10 +102,19 @@ def capacity_range(tmp: Path) -> list[str]:
     return md
 
 
-def over_capacity(printed: str, design: str) -> str:
-    flat = " ".join(printed.split())  # the terminal wraps long lines
-    found = re.findall(rf"{design}: (\w+ (?:is )?over capacity[^()]*\(load [^)]*\))", flat)
-    return "; ".join(dict.fromkeys(found)) if found else "none"
+def over_capacity(table: pd.DataFrame, design: str) -> str:
+    """The services whose expected load reaches 1 (``<stage>_expected_load`` in ``replications.csv``, against
+    what a capacity policy can offer at most): on average, or in some replications, as the command warns."""
+    mine = table[table["design"] == design]
+    found = []
+    for column in (c for c in mine.columns if c.endswith("_expected_load")):
+        load = mine[column].dropna()
+        if not load.empty and load.mean() >= 1:
+            found.append(f"{column.removesuffix('_expected_load')} on average (load {load.mean():.2f})")
+    for o in overloaded_paths(mine):
+        even = ", even at its policy's most sessions," if o.policy else ""
+        found.append(f"{o.stage}{even} in {o.over} of {o.replications} replications from year {o.year}")
+    return "; ".join(found) if found else "none"
 
 
 def managed_or_fixed(tmp: Path) -> list[str]:
@@ -129,9 +140,8 @@ def managed_or_fixed(tmp: Path) -> list[str]:
             f"| {way} | {pct(cum['mean'])} ({pct(cum['ci_low'])} to {pct(cum['ci_high'])}) | "
             f"{pct(v[('loss_probability_year1', 'all')])} | {money(v[('safe_price_year1_gbp', 'all')])} "
             f"(£{v[('safe_price_per_head_gbp', 'all')]:.2f} a head) | {money(v[('cumulative_surplus_gbp', 'all')])} | "
-            f"{over_capacity((out / 'stdout.txt').read_text(), design)} |"
+            f"{over_capacity(reps := pd.read_csv(out / 'replications.csv'), design)} |"
         )
-        reps = pd.read_csv(out / "replications.csv")
         mine = reps[reps["design"] == design]
         last = int(mine["year"].max())
         added = {st: mine[c].mean() if (c := f"{st}_sessions_added") in mine else 0.0 for st in ("theatre", "triage")}
@@ -161,9 +171,14 @@ def managed_or_fixed(tmp: Path) -> list[str]:
 
 
 def main() -> None:
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()
+    parts = {"capacity_range": capacity_range, "managed_or_fixed": managed_or_fixed}
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--only", choices=parts, help="make one of the two files (default both)")
+    a = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for name, make in (("capacity_range", capacity_range), ("managed_or_fixed", managed_or_fixed)):
+        for name, make in parts.items():
+            if a.only and name != a.only:
+                continue
             record = Record(name)
             md = make(Path(tmp))
             print("\n".join(md), flush=True)
