@@ -50,6 +50,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.record import cpu_model
+
 ROOT = Path(__file__).resolve().parents[1]
 MARKDOWN = ROOT / "benchmarks" / "results" / "national_time.md"
 SCENARIO = "scenarios/bedfordshire.toml"
@@ -137,15 +141,6 @@ def england_populations() -> dict[str, int]:
     months = ["2014-12", "2015-01", "2015-02"]
     return {c: estimated(stops, c, months)[0] for c in stops.index if c not in NATIONAL_COMMISSIONERS}
 
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def span(seconds: float) -> str:
