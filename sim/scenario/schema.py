@@ -12,7 +12,7 @@ in :mod:`sim.scenario.checks`; reading files lives in :mod:`sim.scenario.loading
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Final, TypeVar
+from typing import Annotated, Any, Final, TypeVar, get_args
 
 from pydantic import Field
 
@@ -20,14 +20,15 @@ from sim.scenario.capacity import CapacityChange, CapacityPolicy
 from sim.scenario.contracts import PrimeContract, TariffShare
 from sim.scenario.demand import GP, Demand
 from sim.scenario.designs import Design, over
-from sim.scenario.fields import MAX_DESCRIPTION, NAME_PATTERN, Probability, Strict
+from sim.scenario.fields import MAX_DESCRIPTION, NAME_PATTERN, Need, Probability, Strict
 from sim.scenario.finance import Finance
 from sim.scenario.run import Calendar, RunSettings
 from sim.scenario.stages import Stage, TreatmentFunction
 from sim.scenario.surgery import Surgery
 
-NEEDS: tuple[str, ...] = ("self_management", "physio", "specialist", "surgical")
-"""Latent clinical need, the hidden truth that routing decisions try to match."""
+NEEDS: tuple[str, ...] = get_args(Need)
+"""Latent clinical need, the hidden truth that routing decisions try to match: the values a
+scenario may name (:data:`sim.scenario.fields.Need`), in their order."""
 
 ADVICE = "advice"
 """Pseudo-destination: advice and supported self-management, no appointment needed."""
